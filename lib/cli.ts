@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+/**
+ * The `vidlm` command. Each sub-command lives in lib/commands/<name>.ts and exports
+ * `run(args: string[]): Promise<number>` (the exit code); this file only dispatches.
+ * Errors with a `code` are printed as `vidlm: CODE: message` on stderr.
+ */
+import { VidlmError } from './errors.js';
+
+type Command = { summary: string; load: () => Promise<{ run(args: string[]): Promise<number> }> };
+
+const commands: Record<string, Command> = {
+  version: { summary: 'print vidlm, llama.cpp and backend versions', load: () => import('./commands/version.js') },
+  inspect: { summary: 'load a model and its mmproj and print their shapes', load: () => import('./commands/inspect.js') },
+};
+
+function usage(): string {
+  const rows = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  return `usage: vidlm <command> [options]\n\ncommands:\n${rows.join('\n')}\n\nvidlm <command> --help shows a command's options.\n`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return name ? 0 : 1;
+  }
+  if (name === '--version' || name === '-v') return main(['version', ...rest]);
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`vidlm: unknown command '${name}'\n\n${usage()}`);
+    return 2;
+  }
+  return (await command.load()).run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (err: unknown) => {
+    if (err instanceof VidlmError) process.stderr.write(`vidlm: ${err.code}: ${err.message}\n`);
+    else if (err instanceof Error && (err as { code?: string }).code) process.stderr.write(`vidlm: ${(err as { code?: string }).code}: ${err.message}\n`);
+    else process.stderr.write(`vidlm: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+// Builds build/Release/vidlm.node with cmake-js (Ninja + ccache when present).
+// Backends: VIDLM_CUDA=1, VIDLM_VULKAN=1, VIDLM_METAL=1 (Metal is on by default on macOS).
+// Extra targets (e.g. llama-mtmd-cli for the reference test): node scripts/build-native.mjs --target llama-mtmd-cli
+import { spawnSync } from 'node:child_process';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const on = (name) => ['1', 'on', 'true', 'yes'].includes(String(process.env[name] ?? '').toLowerCase());
+const defs = {
+  GGML_NATIVE: process.env.VIDLM_PORTABLE ? 'OFF' : 'ON',
+  GGML_CUDA: on('VIDLM_CUDA') ? 'ON' : 'OFF',
+  GGML_VULKAN: on('VIDLM_VULKAN') ? 'ON' : 'OFF',
+  GGML_METAL: process.platform === 'darwin' && process.env.VIDLM_METAL !== '0' ? 'ON' : 'OFF',
+};
+if (process.env.VIDLM_CUDA_ARCHS) defs.CMAKE_CUDA_ARCHITECTURES = process.env.VIDLM_CUDA_ARCHS;
+const cmakeArgs = ['build', '-p', String(process.env.VIDLM_JOBS ?? cpus().length)];
+for (const [k, v] of Object.entries(defs)) cmakeArgs.push(`--CD${k}=${v}`);
+const target = args.indexOf('--target');
+if (target >= 0) cmakeArgs.push('-T', args[target + 1]);
+const out = args.indexOf('--out');
+if (out >= 0) cmakeArgs.push('-O', args[out + 1]);
+
+const started = Date.now();
+const r = spawnSync(process.execPath, [join(root, 'node_modules/cmake-js/bin/cmake-js'), ...cmakeArgs], { cwd: root, stdio: 'inherit' });
+if (r.status !== 0) process.exit(r.status ?? 1);
+console.log(`vidlm: native build done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
