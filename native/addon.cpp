@@ -1,3 +1,34 @@
+// Module entry: registers the addon's functions and classes. The surface is kept small on
+// purpose (like mtmd's C API); lib/native.ts gives it types and turns options into checked values.
 #include <napi.h>
-Napi::Object Init(Napi::Env env, Napi::Object exports) { return exports; }
-NODE_API_MODULE(vidlm, Init)
+
+#include "abort_token.h"
+#include "errors.h"
+#include "llama.h"
+#include "log.h"
+#include "model.h"
+#include "versions.h"
+
+namespace vidlm {
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  static bool initialized = false;
+  if (!initialized) {  // process-wide; safe to share between worker threads' instances
+    InstallLogHandler();
+    llama_backend_init();
+    initialized = true;
+  }
+  exports.Set("versions", Napi::Function::New(env, Versions, "versions"));
+  exports.Set("setErrorClass", Napi::Function::New(env, [](const Napi::CallbackInfo & info) {
+    SetErrorClass(info);
+  }, "setErrorClass"));
+  exports.Set("AbortToken", AbortToken::Define(env));
+  exports.Set("Model", Model::Define(env));
+  exports.Set("loadModel", Napi::Function::New(env, LoadModel, "loadModel"));
+  return exports;
+}
+
+}  // namespace vidlm
+
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return vidlm::Init(env, exports); }
+NODE_API_MODULE(vidlm, InitModule)

@@ -1,0 +1,116 @@
+/**
+ * Typed loader of the native addon (vidlm.node). node-gyp-build finds a prebuilt binary under
+ * prebuilds/<platform>-<arch>/ or, for developers, build/Release/. Everything here is internal:
+ * the public API (lib/index.ts) validates options before any of it is called.
+ */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { VidlmError } from './errors.js';
+
+export interface NativeDevice {
+  name: string;
+  description: string;
+  type: 'cpu' | 'gpu' | 'igpu' | 'accel' | 'unknown';
+  memoryFree: number;
+  memoryTotal: number;
+}
+
+export interface NativeVersions {
+  vidlm: string;
+  llamaCpp: { tag: string; commit: string };
+  backends: { name: string; devices: NativeDevice[]; features: Record<string, string> }[];
+  cpuFeatures: string[];
+  systemInfo: string;
+  gpuOffload: boolean;
+}
+
+export interface NativeModelInfo {
+  architecture: string;
+  description: string;
+  nEmbd: number;
+  nEmbdInp: number;
+  nLayer: number;
+  nHead: number;
+  nCtxTrain: number;
+  nVocab: number;
+  nParams: number;
+  sizeBytes: number;
+  hasChatTemplate: boolean;
+  chatTemplate: string | null;
+  vision: boolean;
+  audio: boolean;
+  audioSampleRate: number;
+  mrope: boolean;
+  nonCausalImageAttention: boolean;
+  imageNx: number;
+  imageNy: number;
+  imageTokens: number;
+  mediaMarker: string;
+}
+
+export interface NativeAbortToken {
+  abort(): void;
+  readonly aborted: boolean;
+}
+
+export interface NativeModel {
+  info(): NativeModelInfo;
+  dispose(): void;
+  readonly disposed: boolean;
+}
+
+export interface NativeLoadOptions {
+  model: string;
+  mmproj?: string;
+  threads: number;
+  gpuLayers: number;
+  mmprojGpu: boolean;
+}
+
+export interface NativeAddon {
+  versions(): NativeVersions;
+  setErrorClass(ctor: new (code: string, message: string) => Error): void;
+  AbortToken: new () => NativeAbortToken;
+  loadModel(options: NativeLoadOptions, abort?: NativeAbortToken, onProgress?: (fraction: number) => void): Promise<NativeModel>;
+}
+
+/** The package root: two levels up from dist/native.js and from lib/native.ts alike. */
+export const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+let addon: NativeAddon | undefined;
+
+export function native(): NativeAddon {
+  if (addon) return addon;
+  const require = createRequire(import.meta.url);
+  try {
+    const load = require('node-gyp-build') as (dir: string) => NativeAddon;
+    addon = load(packageRoot);
+  } catch (e) {
+    throw new VidlmError('ERR_NATIVE_LOAD',
+      `the vidlm native addon could not be loaded (${(e as Error).message}); ` +
+      'install a prebuilt binary for this platform or build it with `npm run build`', undefined, { cause: e });
+  }
+  // Native errors are created as VidlmError instances, so `instanceof` and `code` work alike.
+  addon.setErrorClass(class extends VidlmError {
+    constructor(code: string, message: string) { super(code as VidlmError['code'], message); }
+  });
+  return addon;
+}
+
+/**
+ * Runs `fn` with a native abort token tied to `signal`; the token is unhooked when `fn` settles
+ * so long-lived signals do not collect listeners.
+ */
+export async function withAbort<T>(signal: AbortSignal | undefined, fn: (token: NativeAbortToken) => Promise<T>): Promise<T> {
+  const token = new (native().AbortToken)();
+  if (!signal) return fn(token);
+  const onAbort = () => token.abort();
+  if (signal.aborted) token.abort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await fn(token);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}

@@ -1,0 +1,195 @@
+// loadModel(): loads the LLM and its mmproj on a worker thread. Files were already checked by
+// lib/gguf (llama.cpp's asserts would end the process); what llama.cpp still rejects comes back
+// as ERR_MODEL_LOAD / ERR_MMPROJ_LOAD / ERR_MMPROJ_MISMATCH with its own log line as the reason.
+#include <vector>
+
+#include "abort_token.h"
+#include "errors.h"
+#include "log.h"
+#include "model.h"
+#include "progress.h"
+
+namespace vidlm {
+
+namespace {
+
+struct LoadOptions {
+  std::string model, mmproj;
+  int threads = 4;
+  int gpuLayers = 0;
+  bool mmprojGpu = true;
+};
+
+struct ProgressCtx {
+  Progress * progress;
+  AbortFlag abort;
+  float from, span;
+};
+
+static bool OnProgress(float p, void * ud) {
+  auto * c = static_cast<ProgressCtx *>(ud);
+  c->progress->report(c->from + p * c->span);
+  return !IsAborted(c->abort);
+}
+
+// Fills the shape facts that need a live mtmd context: tokens per image from a blank image of
+// the encoder's size (preprocessing only, no encode).
+static void ProbeImageShape(ModelState & s) {
+  const int side = 448;  // preprocessors resize; the grid depends on the model, not this size
+  std::vector<unsigned char> rgb(static_cast<size_t>(side) * side * 3, 0);
+  mtmd_bitmap * bmp = mtmd_bitmap_init(side, side, rgb.data());
+  mtmd_input_chunks * chunks = mtmd_input_chunks_init();
+  std::string prompt = s.info.mediaMarker;
+  mtmd_input_text text{prompt.c_str(), false, true};
+  const mtmd_bitmap * bitmaps[] = {bmp};
+  if (mtmd_tokenize(s.mtmd, chunks, &text, bitmaps, 1) == 0) {
+    for (size_t i = 0; i < mtmd_input_chunks_size(chunks); i++) {
+      const mtmd_input_chunk * chunk = mtmd_input_chunks_get(chunks, i);
+      if (mtmd_input_chunk_get_type(chunk) != MTMD_INPUT_CHUNK_TYPE_IMAGE) continue;
+      const mtmd_image_tokens * it = mtmd_input_chunk_get_tokens_image(chunk);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+      s.info.imageNx = static_cast<int>(mtmd_image_tokens_get_nx(it));
+      s.info.imageNy = static_cast<int>(mtmd_image_tokens_get_ny(it));
+#pragma GCC diagnostic pop
+      s.info.imageTokens = static_cast<int>(mtmd_image_tokens_get_n_tokens(it));
+      s.info.nonCausalImageAttention = mtmd_decode_use_non_causal(s.mtmd, chunk);
+      break;
+    }
+  }
+  mtmd_input_chunks_free(chunks);
+  mtmd_bitmap_free(bmp);
+}
+
+static std::string MetaString(const llama_model * model, const char * key) {
+  char buf[256];
+  const int n = llama_model_meta_val_str(model, key, buf, sizeof(buf));
+  return n < 0 ? std::string() : std::string(buf);
+}
+
+class LoadModelWorker : public Napi::AsyncWorker {
+ public:
+  LoadModelWorker(Napi::Env env, LoadOptions opts, AbortFlag abort, const Napi::Value & onProgress)
+      : Napi::AsyncWorker(env, "vidlm.loadModel"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        opts_(std::move(opts)),
+        abort_(std::move(abort)),
+        progress_(env, onProgress, "vidlm.loadModel.progress") {}
+
+  Napi::Promise promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    LogCapture log;
+    auto state = std::make_shared<ModelState>();
+    state->threads = opts_.threads;
+    const bool hasMmproj = !opts_.mmproj.empty();
+    ProgressCtx pc{&progress_, abort_, 0.0f, hasMmproj ? 0.8f : 1.0f};
+
+    llama_model_params mp = llama_model_default_params();
+    mp.n_gpu_layers = opts_.gpuLayers;
+    mp.progress_callback = OnProgress;
+    mp.progress_callback_user_data = &pc;
+    state->model = llama_model_load_from_file(opts_.model.c_str(), mp);
+    if (IsAborted(abort_)) return fail("ERR_ABORTED", "aborted: model loading was cancelled");
+    if (!state->model) {
+      return fail("ERR_MODEL_LOAD", "llama.cpp could not load " + opts_.model + Reason(log));
+    }
+
+    ModelInfo & m = state->info;
+    const llama_vocab * vocab = llama_model_get_vocab(state->model);
+    m.architecture = MetaString(state->model, "general.architecture");
+    char desc[256];
+    llama_model_desc(state->model, desc, sizeof(desc));
+    m.description = desc;
+    m.nEmbd = llama_model_n_embd(state->model);
+    m.nEmbdInp = llama_model_n_embd_inp(state->model);
+    m.nLayer = llama_model_n_layer(state->model);
+    m.nHead = llama_model_n_head(state->model);
+    m.nCtxTrain = llama_model_n_ctx_train(state->model);
+    m.nVocab = llama_vocab_n_tokens(vocab);
+    m.nParams = static_cast<double>(llama_model_n_params(state->model));
+    m.sizeBytes = static_cast<double>(llama_model_size(state->model));
+    const char * tmpl = llama_model_chat_template(state->model, nullptr);
+    m.hasChatTemplate = tmpl != nullptr;
+    if (tmpl) m.chatTemplate = tmpl;
+
+    if (hasMmproj) {
+      mtmd_context_params cp = mtmd_context_params_default();
+      cp.use_gpu = opts_.mmprojGpu;
+      cp.n_threads = opts_.threads;
+      cp.print_timings = false;
+      cp.warmup = false;
+      pc.from = 0.8f;
+      pc.span = 0.2f;
+      cp.progress_callback = OnProgress;
+      cp.progress_callback_user_data = &pc;
+      state->mtmd = mtmd_init_from_file(opts_.mmproj.c_str(), state->model, cp);
+      if (IsAborted(abort_)) return fail("ERR_ABORTED", "aborted: mmproj loading was cancelled");
+      if (!state->mtmd) {
+        const bool mismatch = log.text().find("mismatch between text model") != std::string::npos;
+        return fail(mismatch ? "ERR_MMPROJ_MISMATCH" : "ERR_MMPROJ_LOAD",
+                    (mismatch ? "the mmproj does not fit the model " : "libmtmd could not load the mmproj ") + opts_.mmproj +
+                        Reason(log));
+      }
+      m.vision = mtmd_support_vision(state->mtmd);
+      m.audio = mtmd_support_audio(state->mtmd);
+      m.audioSampleRate = m.audio ? mtmd_get_audio_sample_rate(state->mtmd) : 0;
+      m.mrope = mtmd_decode_use_mrope(state->mtmd);
+      m.mediaMarker = mtmd_get_marker(state->mtmd);
+      if (m.vision) ProbeImageShape(*state);
+    }
+    progress_.report(1.0f);
+    state_ = std::move(state);
+  }
+
+  void OnOK() override {
+    progress_.release();
+    Napi::Env env = Env();
+    if (failure_.failed()) {
+      deferred_.Reject(MakeError(env, failure_.code, failure_.message).Value());
+      return;
+    }
+    deferred_.Resolve(Model::NewInstance(env, std::move(state_)));
+  }
+
+  void OnError(const Napi::Error & e) override {
+    progress_.release();
+    deferred_.Reject(MakeError(Env(), "ERR_MODEL_LOAD", e.Message()).Value());
+  }
+
+ private:
+  static std::string Reason(const LogCapture & log) {
+    const std::string why = log.lastError();
+    return why.empty() ? "" : ": " + why;
+  }
+  void fail(const char * code, std::string message) { failure_ = {code, std::move(message)}; }
+
+  Napi::Promise::Deferred deferred_;
+  LoadOptions opts_;
+  AbortFlag abort_;
+  Progress progress_;
+  Failure failure_;
+  std::shared_ptr<ModelState> state_;
+};
+
+}  // namespace
+
+// loadModel({ model, mmproj?, threads, gpuLayers, mmprojGpu }, abortToken?, onProgress?)
+Napi::Value LoadModel(const Napi::CallbackInfo & info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsObject()) Throw(env, "ERR_INVALID_ARG", "loadModel expects an options object");
+  Napi::Object o = info[0].As<Napi::Object>();
+  LoadOptions opts;
+  if (!o.Get("model").IsString()) Throw(env, "ERR_INVALID_ARG", "options.model must be a path");
+  opts.model = o.Get("model").As<Napi::String>();
+  if (o.Get("mmproj").IsString()) opts.mmproj = o.Get("mmproj").As<Napi::String>();
+  if (o.Get("threads").IsNumber()) opts.threads = o.Get("threads").As<Napi::Number>().Int32Value();
+  if (o.Get("gpuLayers").IsNumber()) opts.gpuLayers = o.Get("gpuLayers").As<Napi::Number>().Int32Value();
+  if (o.Get("mmprojGpu").IsBoolean()) opts.mmprojGpu = o.Get("mmprojGpu").As<Napi::Boolean>();
+  auto * worker = new LoadModelWorker(env, std::move(opts), AbortToken::From(info[1]), info[2]);
+  Napi::Promise p = worker->promise();
+  worker->Queue();
+  return p;
+}
+
+}  // namespace vidlm

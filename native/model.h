@@ -1,0 +1,57 @@
+// A loaded LLM (llama_model) with its optional mmproj (mtmd_context). Owned by a JS `Model`
+// object; freed by dispose() or by the garbage collector, whichever comes first, and only
+// once no call that uses it is still running.
+#pragma once
+#include <napi.h>
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "llama.h"
+#include "mtmd.h"
+
+namespace vidlm {
+
+struct ModelInfo {
+  std::string architecture;
+  std::string description;
+  int nEmbd = 0, nEmbdInp = 0, nLayer = 0, nHead = 0, nCtxTrain = 0, nVocab = 0;
+  double nParams = 0, sizeBytes = 0;
+  std::string chatTemplate;
+  bool hasChatTemplate = false;
+  bool vision = false, audio = false, mrope = false, nonCausalImageAttention = false;
+  int audioSampleRate = 0;
+  int imageNx = 0, imageNy = 0, imageTokens = 0;
+  std::string mediaMarker;
+};
+
+struct ModelState {
+  llama_model * model = nullptr;
+  mtmd_context * mtmd = nullptr;
+  ModelInfo info;
+  int threads = 4;
+  ~ModelState();
+};
+
+class Model : public Napi::ObjectWrap<Model> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  static Napi::Object NewInstance(Napi::Env env, std::shared_ptr<ModelState> state);
+  explicit Model(const Napi::CallbackInfo & info);
+
+  // The state for a call that runs off the JS thread; throws ERR_DISPOSED after dispose().
+  std::shared_ptr<ModelState> acquire(Napi::Env env);
+
+ private:
+  Napi::Value Info(const Napi::CallbackInfo & info);
+  Napi::Value Dispose(const Napi::CallbackInfo & info);
+  Napi::Value Disposed(const Napi::CallbackInfo & info);
+
+  // Workers hold their own shared_ptr, so the last of (this object, running calls) frees it.
+  std::shared_ptr<ModelState> state_;
+};
+
+Napi::Value LoadModel(const Napi::CallbackInfo & info);
+
+}  // namespace vidlm

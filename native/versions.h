@@ -1,0 +1,6 @@
+#pragma once
+#include <napi.h>
+
+namespace vidlm {
+Napi::Value Versions(const Napi::CallbackInfo & info);
+}
