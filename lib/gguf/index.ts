@@ -16,6 +16,6 @@ export {
 } from './constants.js';
 export { f16ArrayToF32, f16BitsToF32, f32ArrayToF16, f32ToF16Bits } from './f16.js';
 export type { GgufFailReason } from './errors.js';
-export type { GgufArrayValue, GgufKv, GgufScalar, GgufSummary, GgufTensorInfo } from './types.js';
+export { summaryKv, type GgufArrayValue, type GgufKv, type GgufScalar, type GgufSummary, type GgufTensorInfo, type GgufValue, type GgufValueType } from './types.js';
 export { validateGguf } from './validate.js';
 export { GgufWriter, type GgufWriterOptions } from './writer.js';

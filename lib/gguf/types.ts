@@ -21,6 +21,13 @@ export type GgufArrayValue =
   | boolean[]
   | string[];
 
+export type GgufValue = GgufScalar | GgufArrayValue;
+
+/** The exact on-disk type of a metadata value (JS values alone cannot tell u8 from i32). */
+export type GgufValueType =
+  | { type: Exclude<GgufType, GgufType.ARRAY> }
+  | { type: GgufType.ARRAY; itemType: Exclude<GgufType, GgufType.ARRAY> };
+
 /** One metadata entry with its exact on-disk type, so a copy round-trips byte for byte. */
 export type GgufKv =
   | { type: Exclude<GgufType, GgufType.ARRAY>; value: GgufScalar }
@@ -49,6 +56,17 @@ export interface GgufSummary {
   dataOffset: number;
   /** Bytes of tensor data including inter-tensor padding. */
   dataSize: number;
-  kv: Map<string, GgufKv>;
+  /** Metadata values in file order, arrays included (token lists stay as they are). */
+  kv: Map<string, GgufValue>;
+  /** On-disk type of each key of `kv`. */
+  kvTypes: Map<string, GgufValueType>;
   tensors: GgufTensorInfo[];
+}
+
+/** The typed entry of `key` in a summary, ready for GgufWriter.addKv (e.g. to copy a tokenizer). */
+export function summaryKv(summary: GgufSummary, key: string): GgufKv | undefined {
+  const t = summary.kvTypes.get(key);
+  const value = summary.kv.get(key);
+  if (!t || value === undefined) return undefined;
+  return { ...t, value } as GgufKv;
 }

@@ -16,7 +16,7 @@ import {
 import { FileCursor } from './cursor.js';
 import { notGguf } from './errors.js';
 import { readString, readValue } from './read-values.js';
-import type { GgufKv, GgufSummary, GgufTensorInfo } from './types.js';
+import type { GgufKv, GgufSummary, GgufTensorInfo, GgufValue, GgufValueType } from './types.js';
 
 /** Smallest possible KV entry: 8 (key length) + 1 (key) + 4 (type) + 1 (u8 value). */
 const MIN_KV_BYTES = 14;
@@ -229,5 +229,11 @@ function checkLayout(
   if (c.size < minEnd) {
     throw notGguf(path, 'truncated', `file is truncated at ${c.size} bytes, expected at least ${minEnd}`, c.size, { fileSize: c.size });
   }
-  return { path, version, fileSize: c.size, alignment, dataOffset, dataSize: expected, kv, tensors };
+  const values = new Map<string, GgufValue>();
+  const types = new Map<string, GgufValueType>();
+  for (const [key, e] of kv) {
+    values.set(key, e.value);
+    types.set(key, e.type === GgufType.ARRAY ? { type: e.type, itemType: e.itemType } : { type: e.type });
+  }
+  return { path, version, fileSize: c.size, alignment, dataOffset, dataSize: expected, kv: values, kvTypes: types, tensors };
 }
