@@ -1,0 +1,14 @@
+/** What every strategy module provides, so the registry can treat them alike. */
+import type { TimeEncodingOptions } from '../time/encode.js';
+import type { FrameGrid, GridShape, SequencePlan, StrategyName } from './types.js';
+
+export interface Strategy<O extends object = object, C extends object = O> {
+  name: StrategyName;
+  /** The method it reproduces. */
+  source: string;
+  /** The paper's defaults: `frames` the sampler should take (or `fps` for fps sampling). */
+  defaults: { readonly frames?: number; readonly fps?: number };
+  assemble(grids: readonly FrameGrid[], opts?: O & TimeEncodingOptions): SequencePlan;
+  /** Visual tokens the plan will hold, from the shape alone (no encoding needed). */
+  countTokens(shape: GridShape, opts?: C): number;
+}

@@ -1,0 +1,46 @@
+/** The data values around token assembly (see DESIGN.md, "The pipeline"). */
+
+/**
+ * One frame's visual tokens: an `ny` × `nx` grid of `dim`-float vectors in the LLM's embedding
+ * space, row-major (token (x, y) starts at `(y * nx + x) * dim`), taken at `t` seconds.
+ */
+export interface FrameGrid {
+  t: number;
+  nx: number;
+  ny: number;
+  dim: number;
+  data: Float32Array;
+}
+
+/** The shape of a whole video's grids, enough to count tokens before any encoding. */
+export interface GridShape {
+  frames: number;
+  nx: number;
+  ny: number;
+}
+
+/** Text to tokenize. `special`: the text is one token of the model's vocabulary (parse it as such). */
+export interface TextItem {
+  text: string;
+  special?: boolean;
+}
+
+/**
+ * `count` embeddings of the model's width, back to back. Strategies may hand out views of their
+ * input grids (no copy). `positions` is reserved for the inference layer (M-RoPE); strategies
+ * never set it.
+ */
+export interface EmbeddingItem {
+  embeddings: Float32Array;
+  count: number;
+  positions?: Int32Array;
+}
+
+export type PlanItem = TextItem | EmbeddingItem;
+export type SequencePlan = PlanItem[];
+
+export type StrategyName = 'concat' | 'slowfast' | 'pllava' | 'bilinear' | 'vcgpt' | 'native';
+
+export function isEmbeddingItem(item: PlanItem): item is EmbeddingItem {
+  return (item as EmbeddingItem).embeddings !== undefined;
+}
