@@ -3,6 +3,7 @@ export class ByteSink {
   private buf = Buffer.alloc(4096);
   length = 0;
 
+  /** Grows the buffer if needed. Call it before touching this.buf: it may replace the buffer. */
   private reserve(n: number): number {
     const at = this.length;
     if (at + n > this.buf.length) {
@@ -15,37 +16,48 @@ export class ByteSink {
   }
 
   u8(v: number): void {
-    this.buf.writeUInt8(v, this.reserve(1));
+    const at = this.reserve(1);
+    this.buf.writeUInt8(v, at);
   }
   i8(v: number): void {
-    this.buf.writeInt8(v, this.reserve(1));
+    const at = this.reserve(1);
+    this.buf.writeInt8(v, at);
   }
   u16(v: number): void {
-    this.buf.writeUInt16LE(v, this.reserve(2));
+    const at = this.reserve(2);
+    this.buf.writeUInt16LE(v, at);
   }
   i16(v: number): void {
-    this.buf.writeInt16LE(v, this.reserve(2));
+    const at = this.reserve(2);
+    this.buf.writeInt16LE(v, at);
   }
   u32(v: number): void {
-    this.buf.writeUInt32LE(v, this.reserve(4));
+    const at = this.reserve(4);
+    this.buf.writeUInt32LE(v, at);
   }
   i32(v: number): void {
-    this.buf.writeInt32LE(v, this.reserve(4));
+    const at = this.reserve(4);
+    this.buf.writeInt32LE(v, at);
   }
   f32(v: number): void {
-    this.buf.writeFloatLE(v, this.reserve(4));
+    const at = this.reserve(4);
+    this.buf.writeFloatLE(v, at);
   }
   f64(v: number): void {
-    this.buf.writeDoubleLE(v, this.reserve(8));
+    const at = this.reserve(8);
+    this.buf.writeDoubleLE(v, at);
   }
   u64(v: bigint): void {
-    this.buf.writeBigUInt64LE(v, this.reserve(8));
+    const at = this.reserve(8);
+    this.buf.writeBigUInt64LE(v, at);
   }
   i64(v: bigint): void {
-    this.buf.writeBigInt64LE(v, this.reserve(8));
+    const at = this.reserve(8);
+    this.buf.writeBigInt64LE(v, at);
   }
   bytes(b: Uint8Array): void {
-    this.buf.set(b, this.reserve(b.length));
+    const at = this.reserve(b.length);
+    this.buf.set(b, at);
   }
   /** GGUF string: u64 byte length, then UTF-8 bytes, no terminator. */
   string(s: string): void {

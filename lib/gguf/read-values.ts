@@ -6,8 +6,9 @@ import type { GgufArrayValue, GgufKv, GgufScalar } from './types.js';
 /** Same cap as ggml's GGUF_MAX_STRING_LENGTH. */
 const MAX_STRING = 1024 * 1024 * 1024;
 const SLICE = 1 << 16;
-const utf8 = new TextDecoder('utf-8');
-const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a leading U+FEFF: it is a real token in SentencePiece vocabs, not a byte-order mark.
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
+const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export type ScalarType = Exclude<GgufType, GgufType.ARRAY>;
 

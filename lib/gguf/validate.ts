@@ -63,8 +63,19 @@ async function parse(c: FileCursor, path: string): Promise<GgufSummary> {
   const { version, nTensors, nKv } = await readHeader(c, path);
   const kv = await readKvs(c, path, nKv);
   const alignment = alignmentOf(kv, path);
-  const tensors = await readTensorInfos(c, path, nTensors);
+  const tensors = await readTensorInfos(c, path, nTensors).catch((e: unknown) => {
+    throw withTensorCountHint(e, nTensors);
+  });
   return checkLayout(c, path, version, alignment, kv, tensors);
+}
+
+/** A bad tensor info is often a wrong count in the header: say how many the header claims. */
+function withTensorCountHint(e: unknown, nTensors: number): unknown {
+  if (!(e instanceof VidlmError) || e.code !== 'ERR_NOT_GGUF') return e;
+  return new VidlmError('ERR_NOT_GGUF', `${e.message} (reading the ${nTensors} tensor infos the header declares)`, {
+    ...e.details,
+    tensorCount: nTensors,
+  });
 }
 
 async function readHeader(c: FileCursor, path: string): Promise<{ version: number; nTensors: number; nKv: number }> {
