@@ -4,14 +4,14 @@
  */
 import { VidlmError } from '../errors.js';
 import type { TimeEncodingOptions } from '../time/encode.js';
-import { bilinear, type BilinearCountOptions, type BilinearOptions } from './bilinear.js';
-import { concat, type ConcatOptions } from './concat.js';
-import { native } from './native.js';
-import { pllava, type PllavaOptions } from './pllava.js';
-import { slowfast, type SlowFastOptions } from './slowfast.js';
+import { bilinear, bilinearDefaults, type BilinearCountOptions, type BilinearOptions } from './bilinear.js';
+import { concat, concatDefaults, type ConcatOptions } from './concat.js';
+import { native, nativeDefaults } from './native.js';
+import { pllava, pllavaDefaults, type PllavaOptions } from './pllava.js';
+import { slowfast, slowfastDefaults, type SlowFastOptions } from './slowfast.js';
 import type { Strategy } from './strategy.js';
 import type { FrameGrid, GridShape, SequencePlan, StrategyName } from './types.js';
-import { vcgpt, type VcgptOptions } from './vcgpt.js';
+import { vcgpt, vcgptDefaults, type VcgptOptions } from './vcgpt.js';
 
 export interface StrategyOptionsMap {
   concat: ConcatOptions;
@@ -36,8 +36,8 @@ export const strategyNames = Object.keys(strategies) as StrategyName[];
 
 /** Each strategy's paper defaults, e.g. `defaults.slowfast.frames === 100`. */
 export const defaults = {
-  concat: concat.defaults, slowfast: slowfast.defaults, pllava: pllava.defaults,
-  bilinear: bilinear.defaults, vcgpt: vcgpt.defaults, native: native.defaults,
+  concat: concatDefaults, slowfast: slowfastDefaults, pllava: pllavaDefaults,
+  bilinear: bilinearDefaults, vcgpt: vcgptDefaults, native: nativeDefaults,
 } as const;
 
 function lookup(name: string): Strategy<object, object> {
