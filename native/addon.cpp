@@ -3,6 +3,7 @@
 #include <napi.h>
 
 #include "abort_token.h"
+#include "context.h"
 #include "errors.h"
 #include "llama.h"
 #include "log.h"
@@ -24,6 +25,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   }, "setErrorClass"));
   exports.Set("AbortToken", AbortToken::Define(env));
   exports.Set("Model", Model::Define(env));
+  exports.Set("Context", Context::Define(env));
   exports.Set("loadModel", Napi::Function::New(env, LoadModel, "loadModel"));
   return exports;
 }

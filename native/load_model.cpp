@@ -40,12 +40,20 @@ static void ProbeImageShape(ModelState & s) {
   mtmd_bitmap * bmp = mtmd_bitmap_init(side, side, rgb.data());
   mtmd_input_chunks * chunks = mtmd_input_chunks_init();
   std::string prompt = s.info.mediaMarker;
-  mtmd_input_text text{prompt.c_str(), false, true};
+  mtmd_input_text text{prompt.c_str(), prompt.size(), false, true};
   const mtmd_bitmap * bitmaps[] = {bmp};
   if (mtmd_tokenize(s.mtmd, chunks, &text, bitmaps, 1) == 0) {
+    bool seenImage = false;
     for (size_t i = 0; i < mtmd_input_chunks_size(chunks); i++) {
       const mtmd_input_chunk * chunk = mtmd_input_chunks_get(chunks, i);
-      if (mtmd_input_chunk_get_type(chunk) != MTMD_INPUT_CHUNK_TYPE_IMAGE) continue;
+      if (mtmd_input_chunk_get_type(chunk) == MTMD_INPUT_CHUNK_TYPE_TEXT) {
+        size_t n = 0;
+        const llama_token * t = mtmd_input_chunk_get_tokens_text(chunk, &n);
+        (seenImage ? s.info.imageAfter : s.info.imageBefore).assign(t, t + n);
+        continue;
+      }
+      if (mtmd_input_chunk_get_type(chunk) != MTMD_INPUT_CHUNK_TYPE_IMAGE || seenImage) continue;
+      seenImage = true;
       const mtmd_image_tokens * it = mtmd_input_chunk_get_tokens_image(chunk);
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
@@ -54,7 +62,6 @@ static void ProbeImageShape(ModelState & s) {
 #pragma GCC diagnostic pop
       s.info.imageTokens = static_cast<int>(mtmd_image_tokens_get_n_tokens(it));
       s.info.nonCausalImageAttention = mtmd_decode_use_non_causal(s.mtmd, chunk);
-      break;
     }
   }
   mtmd_input_chunks_free(chunks);

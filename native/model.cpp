@@ -1,6 +1,9 @@
 #include "model.h"
 
+#include "context.h"
+#include "encode.h"
 #include "errors.h"
+#include "template.h"
 
 namespace vidlm {
 
@@ -16,6 +19,9 @@ Napi::Function Model::Define(Napi::Env env) {
     InstanceMethod("info", &Model::Info),
     InstanceMethod("dispose", &Model::Dispose),
     InstanceAccessor("disposed", &Model::Disposed, nullptr),
+    InstanceMethod("encode", &Model::Encode),
+    InstanceMethod("applyTemplate", &Model::ApplyTemplate),
+    InstanceMethod("createContext", &Model::CreateContext),
   });
   g_model_ctor = new Napi::FunctionReference(Napi::Persistent(fn));
   return fn;
@@ -48,6 +54,24 @@ Napi::Value Model::Disposed(const Napi::CallbackInfo & info) {
   return Napi::Boolean::New(info.Env(), !state_);
 }
 
+Napi::Value Model::Encode(const Napi::CallbackInfo & info) {
+  return vidlm::Encode(info, acquire(info.Env()));
+}
+
+Napi::Value Model::ApplyTemplate(const Napi::CallbackInfo & info) {
+  return vidlm::ApplyTemplate(info, *acquire(info.Env()));
+}
+
+Napi::Value Model::CreateContext(const Napi::CallbackInfo & info) {
+  return vidlm::CreateContext(info, acquire(info.Env()));
+}
+
+static Napi::Int32Array Tokens(Napi::Env env, const std::vector<int32_t> & v) {
+  Napi::Int32Array a = Napi::Int32Array::New(env, v.size());
+  for (size_t i = 0; i < v.size(); i++) a[i] = v[i];
+  return a;
+}
+
 Napi::Value Model::Info(const Napi::CallbackInfo & info) {
   Napi::Env env = info.Env();
   const ModelInfo & m = acquire(env)->info;
@@ -73,6 +97,8 @@ Napi::Value Model::Info(const Napi::CallbackInfo & info) {
   o.Set("imageNy", m.imageNy);
   o.Set("imageTokens", m.imageTokens);
   o.Set("mediaMarker", m.mediaMarker);
+  o.Set("imageBefore", Tokens(env, m.imageBefore));
+  o.Set("imageAfter", Tokens(env, m.imageAfter));
   return o;
 }
 

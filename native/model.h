@@ -7,7 +7,9 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
+#include "chat.h"
 #include "llama.h"
 #include "mtmd.h"
 
@@ -24,6 +26,8 @@ struct ModelInfo {
   int audioSampleRate = 0;
   int imageNx = 0, imageNy = 0, imageTokens = 0;
   std::string mediaMarker;
+  // Text tokens libmtmd puts around each image (e.g. <start_of_image>); empty for LLaVA.
+  std::vector<int32_t> imageBefore, imageAfter;
 };
 
 struct ModelState {
@@ -31,6 +35,9 @@ struct ModelState {
   mtmd_context * mtmd = nullptr;
   ModelInfo info;
   int threads = 4;
+  std::mutex templatesMutex;  // parsed chat templates, made on first use
+  common_chat_templates_ptr templates;
+  std::string templatesOverride;
   ~ModelState();
 };
 
@@ -47,6 +54,9 @@ class Model : public Napi::ObjectWrap<Model> {
   Napi::Value Info(const Napi::CallbackInfo & info);
   Napi::Value Dispose(const Napi::CallbackInfo & info);
   Napi::Value Disposed(const Napi::CallbackInfo & info);
+  Napi::Value Encode(const Napi::CallbackInfo & info);
+  Napi::Value ApplyTemplate(const Napi::CallbackInfo & info);
+  Napi::Value CreateContext(const Napi::CallbackInfo & info);
 
   // Workers hold their own shared_ptr, so the last of (this object, running calls) frees it.
   std::shared_ptr<ModelState> state_;

@@ -1,0 +1,196 @@
+// Model.encode(): runs the mmproj's vision encoder + projector on RGB frames, several frames per
+// graph where libmtmd can batch them (mtmd_batch), and returns each frame's projected tokens.
+#include <chrono>
+#include <cstring>
+#include <vector>
+
+#include "abort_token.h"
+#include "encode.h"
+#include "errors.h"
+#include "log.h"
+#include "progress.h"
+
+namespace vidlm {
+
+namespace {
+
+struct FrameIn {
+  uint32_t width = 0, height = 0;
+  std::vector<unsigned char> rgb;  // copied: the JS buffer may be reused while we run
+};
+
+struct FrameOut {
+  int nx = 0, ny = 0, nTokens = 0;
+  std::vector<float> data;
+};
+
+struct ChunksDeleter { void operator()(mtmd_input_chunks * c) const { mtmd_input_chunks_free(c); } };
+struct BatchDeleter { void operator()(mtmd_batch * b) const { mtmd_batch_free(b); } };
+using ChunksPtr = std::unique_ptr<mtmd_input_chunks, ChunksDeleter>;
+using BatchPtr = std::unique_ptr<mtmd_batch, BatchDeleter>;
+
+class EncodeWorker : public Napi::AsyncWorker {
+ public:
+  EncodeWorker(Napi::Env env, std::shared_ptr<ModelState> state, std::vector<FrameIn> frames, int batchSize,
+               AbortFlag abort, const Napi::Value & onProgress)
+      : Napi::AsyncWorker(env, "vidlm.encode"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        state_(std::move(state)), frames_(std::move(frames)), batchSize_(batchSize),
+        abort_(std::move(abort)), progress_(env, onProgress, "vidlm.encode.progress") {}
+
+  Napi::Promise promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    LogCapture log;
+    const auto t0 = std::chrono::steady_clock::now();
+    mtmd_context * mctx = state_->mtmd;
+    const int dim = state_->info.nEmbdInp;
+    const std::string marker = state_->info.mediaMarker;
+
+    // 1. preprocess every frame into one image chunk (resize/normalise happen here)
+    std::vector<ChunksPtr> chunks(frames_.size());
+    std::vector<const mtmd_input_chunk *> image(frames_.size(), nullptr);
+    for (size_t i = 0; i < frames_.size(); i++) {
+      if (IsAborted(abort_)) return fail("ERR_ABORTED", "aborted: encoding was cancelled");
+      mtmd_bitmap * bmp = mtmd_bitmap_init(frames_[i].width, frames_[i].height, frames_[i].rgb.data());
+      chunks[i].reset(mtmd_input_chunks_init());
+      mtmd_input_text text{marker.c_str(), marker.size(), false, true};
+      const mtmd_bitmap * bitmaps[] = {bmp};
+      const int32_t rc = mtmd_tokenize(mctx, chunks[i].get(), &text, bitmaps, 1);
+      mtmd_bitmap_free(bmp);
+      frames_[i].rgb = {};
+      if (rc != 0) return fail("ERR_ENCODE", "libmtmd could not preprocess frame " + std::to_string(i) + Reason(log));
+      for (size_t c = 0; c < mtmd_input_chunks_size(chunks[i].get()); c++) {
+        const mtmd_input_chunk * ch = mtmd_input_chunks_get(chunks[i].get(), c);
+        if (mtmd_input_chunk_get_type(ch) != MTMD_INPUT_CHUNK_TYPE_IMAGE) continue;
+        if (image[i]) return fail("ERR_UNSUPPORTED", "this model splits one image into several tiles; use the native strategy");
+        image[i] = ch;
+      }
+      if (!image[i]) return fail("ERR_ENCODE", "libmtmd produced no image tokens for frame " + std::to_string(i));
+    }
+
+    // 2. encode in batches of up to batchSize frames; libmtmd may accept fewer per graph
+    out_.resize(frames_.size());
+    size_t i = 0;
+    while (i < frames_.size()) {
+      if (IsAborted(abort_)) return fail("ERR_ABORTED", "aborted: encoding was cancelled");
+      BatchPtr batch(mtmd_batch_init(mctx));
+      size_t n = 0;
+      while (i + n < frames_.size() && static_cast<int>(n) < batchSize_) {
+        const int32_t rc = mtmd_batch_add_chunk(batch.get(), image[i + n]);
+        if (rc == 0) { n++; continue; }
+        if (n == 0) return fail("ERR_ENCODE", "libmtmd rejected frame " + std::to_string(i) + Reason(log));
+        break;  // full (2) or not batchable with the others (3): encode what we have
+      }
+      if (mtmd_batch_encode(batch.get()) != 0) return fail("ERR_ENCODE", "the vision encoder failed" + Reason(log));
+      for (size_t k = 0; k < n; k++) {
+        const mtmd_input_chunk * ch = image[i + k];
+        const float * embd = mtmd_batch_get_output_embd(batch.get(), ch);
+        if (!embd) return fail("ERR_ENCODE", "no embeddings for frame " + std::to_string(i + k));
+        const mtmd_image_tokens * it = mtmd_input_chunk_get_tokens_image(ch);
+        FrameOut & f = out_[i + k];
+        f.nTokens = static_cast<int>(mtmd_input_chunk_get_n_tokens(ch));
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+        f.nx = static_cast<int>(mtmd_image_tokens_get_nx(it));
+        f.ny = static_cast<int>(mtmd_image_tokens_get_ny(it));
+#pragma GCC diagnostic pop
+        if (f.nx * f.ny != f.nTokens) { f.nx = f.nTokens; f.ny = 1; }  // grid unknown: report a row
+        f.data.assign(embd, embd + static_cast<size_t>(f.nTokens) * dim);
+      }
+      batches_++;
+      i += n;
+      progress_.report(static_cast<float>(i) / frames_.size());
+    }
+    ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  }
+
+  void OnOK() override {
+    progress_.release();
+    Napi::Env env = Env();
+    if (failure_.failed()) {
+      deferred_.Reject(MakeError(env, failure_.code, failure_.message).Value());
+      return;
+    }
+    const int dim = state_->info.nEmbdInp;
+    Napi::Array frames = Napi::Array::New(env, out_.size());
+    for (size_t i = 0; i < out_.size(); i++) {
+      FrameOut & f = out_[i];
+      // One copy into a V8-owned buffer: external buffers are not allowed under Electron's sandbox.
+      Napi::Float32Array data = Napi::Float32Array::New(env, f.data.size());
+      std::memcpy(data.Data(), f.data.data(), f.data.size() * sizeof(float));
+      std::vector<float>().swap(f.data);
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("nx", f.nx);
+      o.Set("ny", f.ny);
+      o.Set("dim", dim);
+      o.Set("data", data);
+      frames.Set(i, o);
+    }
+    Napi::Object result = Napi::Object::New(env);
+    result.Set("frames", frames);
+    result.Set("batches", batches_);
+    result.Set("ms", ms_);
+    deferred_.Resolve(result);
+  }
+
+  void OnError(const Napi::Error & e) override {
+    progress_.release();
+    deferred_.Reject(MakeError(Env(), "ERR_ENCODE", e.Message()).Value());
+  }
+
+ private:
+  static std::string Reason(const LogCapture & log) {
+    const std::string why = log.lastError();
+    return why.empty() ? "" : ": " + why;
+  }
+  void fail(const char * code, std::string message) { failure_ = {code, std::move(message)}; }
+
+  Napi::Promise::Deferred deferred_;
+  std::shared_ptr<ModelState> state_;
+  std::vector<FrameIn> frames_;
+  int batchSize_;
+  AbortFlag abort_;
+  Progress progress_;
+  Failure failure_;
+  std::vector<FrameOut> out_;
+  int batches_ = 0;
+  double ms_ = 0;
+};
+
+}  // namespace
+
+// model.encode(frames: {width, height, rgb: Uint8Array}[], batchSize, abortToken?, onProgress?)
+Napi::Value Encode(const Napi::CallbackInfo & info, std::shared_ptr<ModelState> state) {
+  Napi::Env env = info.Env();
+  if (!state->mtmd || !state->info.vision) Throw(env, "ERR_UNSUPPORTED", "this model has no vision encoder (load it with an mmproj)");
+  if (!info[0].IsArray()) Throw(env, "ERR_INVALID_ARG", "frames must be an array");
+  Napi::Array arr = info[0].As<Napi::Array>();
+  std::vector<FrameIn> frames(arr.Length());
+  for (uint32_t i = 0; i < arr.Length(); i++) {
+    Napi::Value v = arr.Get(i);
+    if (!v.IsObject()) Throw(env, "ERR_INVALID_ARG", "frame " + std::to_string(i) + " is not an object");
+    Napi::Object f = v.As<Napi::Object>();
+    const int64_t w = f.Get("width").ToNumber().Int64Value(), h = f.Get("height").ToNumber().Int64Value();
+    Napi::Value rgb = f.Get("rgb");
+    if (w <= 0 || h <= 0 || w > 16384 || h > 16384) Throw(env, "ERR_INVALID_ARG", "frame " + std::to_string(i) + " has invalid size");
+    if (!rgb.IsTypedArray() || rgb.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+      Throw(env, "ERR_INVALID_ARG", "frame " + std::to_string(i) + ".rgb must be a Uint8Array");
+    }
+    Napi::Uint8Array bytes = rgb.As<Napi::Uint8Array>();
+    if (bytes.ByteLength() != static_cast<size_t>(w * h * 3)) {
+      Throw(env, "ERR_INVALID_ARG", "frame " + std::to_string(i) + ".rgb has " + std::to_string(bytes.ByteLength()) +
+                                        " bytes, expected width*height*3 = " + std::to_string(w * h * 3));
+    }
+    frames[i].width = static_cast<uint32_t>(w);
+    frames[i].height = static_cast<uint32_t>(h);
+    frames[i].rgb.assign(bytes.Data(), bytes.Data() + bytes.ByteLength());
+  }
+  const int batchSize = info[1].IsNumber() ? std::max(1, info[1].As<Napi::Number>().Int32Value()) : 16;
+  auto * worker = new EncodeWorker(env, std::move(state), std::move(frames), batchSize, AbortToken::From(info[2]), info[3]);
+  Napi::Promise p = worker->promise();
+  worker->Queue();
+  return p;
+}
+
+}  // namespace vidlm

@@ -1,0 +1,200 @@
+// context.generate(params, seq, onPiece, abortToken?): samples with llama.cpp's sampler chain
+// (common_sampler: penalties, top-k/p, min-p, temperature, grammar / JSON schema), streams text
+// pieces that are always whole UTF-8 characters, and stops at EOG, a stop string, maxTokens,
+// a full context or an abort. The sequence's cache keeps every evaluated token of the answer.
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "abort_token.h"
+#include "common.h"
+#include "context.h"
+#include "errors.h"
+#include "json-schema-to-grammar.h"
+#include "log.h"
+#include "sampling.h"
+
+namespace vidlm {
+
+namespace {
+
+// Length of the longest prefix of s that ends on a UTF-8 character boundary.
+size_t CompleteUtf8(const std::string & s) {
+  size_t i = s.size();
+  size_t back = 0;
+  while (i > 0 && back < 4) {
+    const unsigned char c = static_cast<unsigned char>(s[i - 1]);
+    if ((c & 0xC0) != 0x80) {  // a lead byte (or ASCII): is its sequence complete?
+      const size_t need = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 1;
+      return back + 1 >= need ? s.size() : i - 1;
+    }
+    i--;
+    back++;
+  }
+  return s.size();
+}
+
+struct GenParams {
+  common_params_sampling sampling;
+  int maxTokens = 256;
+  std::vector<std::string> stop;
+  bool ignoreEos = false;
+};
+
+struct SamplerDeleter { void operator()(common_sampler * s) const { common_sampler_free(s); } };
+
+class GenerateWorker : public Napi::AsyncWorker {
+ public:
+  GenerateWorker(Napi::Env env, std::shared_ptr<ContextState> s, GenParams p, int seq, const Napi::Function & onPiece, AbortFlag abort)
+      : Napi::AsyncWorker(env, "vidlm.generate"), deferred_(Napi::Promise::Deferred::New(env)), s_(std::move(s)), guard_(s_),
+        p_(std::move(p)), seq_(seq), abort_(std::move(abort)) {
+    tsfn_ = Napi::ThreadSafeFunction::New(env, onPiece, "vidlm.generate.piece", 0, 1);
+  }
+  Napi::Promise promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    LogCapture log;
+    using clock = std::chrono::steady_clock;
+    const auto t0 = clock::now();
+    const llama_vocab * vocab = llama_model_get_vocab(s_->model->model);
+    std::unique_ptr<common_sampler, SamplerDeleter> smpl(common_sampler_init(s_->model->model, p_.sampling));
+    if (!smpl) return fail("ERR_GRAMMAR", "the sampler could not be built (invalid grammar?)" + Reason(log));
+    size_t maxStop = 0;
+    for (const auto & st : p_.stop) maxStop = std::max(maxStop, st.size());
+    llama_batch batch = llama_batch_init(1, 0, 1);
+    std::string pendingBytes;  // text generated but not yet streamed
+    stopReason_ = "maxTokens";
+    for (int i = 0; i < p_.maxTokens; i++) {
+      if (IsAborted(abort_)) { stopReason_ = "aborted"; break; }
+      const llama_token tok = common_sampler_sample(smpl.get(), s_->ctx, -1);
+      if (i == 0) firstMs_ = std::chrono::duration<double, std::milli>(clock::now() - t0).count();
+      common_sampler_accept(smpl.get(), tok, true);
+      if (!p_.ignoreEos && llama_vocab_is_eog(vocab, tok)) { stopReason_ = "eos"; break; }
+      generated_++;
+      const std::string piece = common_token_to_piece(s_->ctx, tok);
+      text_ += piece;
+      pendingBytes += piece;
+      bool stopped = false;
+      for (const auto & st : p_.stop) {
+        const size_t from = text_.size() > piece.size() + st.size() ? text_.size() - piece.size() - st.size() : 0;
+        const size_t at = text_.find(st, from);
+        if (!st.empty() && at != std::string::npos) {
+          const size_t cut = text_.size() - at;  // bytes to drop from the end
+          text_.resize(at);
+          pendingBytes.resize(pendingBytes.size() > cut ? pendingBytes.size() - cut : 0);
+          stopped = true;
+        }
+      }
+      // stream what can no longer become part of a stop string and ends on a whole character
+      const size_t hold = stopped ? 0 : (maxStop > 0 ? maxStop - 1 : 0);
+      if (pendingBytes.size() > hold) {
+        size_t n = CompleteUtf8(pendingBytes.substr(0, pendingBytes.size() - hold));
+        if (n > 0) { emit(pendingBytes.substr(0, n)); pendingBytes.erase(0, n); }
+      }
+      if (stopped) { stopReason_ = "stop"; break; }
+      if (s_->nPast[seq_] >= s_->nCtx) { stopReason_ = "contextFull"; break; }
+      common_batch_clear(batch);
+      common_batch_add(batch, tok, s_->nPast[seq_], {seq_}, true);
+      if (llama_decode(s_->ctx, batch) != 0) {
+        llama_batch_free(batch);
+        return fail("ERR_DECODE", "llama_decode failed during generation" + Reason(log));
+      }
+      s_->nPast[seq_]++;
+    }
+    if (!pendingBytes.empty()) emit(pendingBytes);
+    llama_batch_free(batch);
+    totalMs_ = std::chrono::duration<double, std::milli>(clock::now() - t0).count();
+  }
+
+  void OnOK() override {
+    tsfn_.Release();
+    Napi::Env env = Env();
+    if (failure_.failed()) {
+      deferred_.Reject(MakeError(env, failure_.code, failure_.message).Value());
+      return;
+    }
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("text", text_);
+    o.Set("generated", generated_);
+    o.Set("stopReason", stopReason_);
+    o.Set("firstTokenMs", firstMs_);
+    o.Set("generateMs", totalMs_);
+    o.Set("nPast", s_->nPast[seq_]);
+    deferred_.Resolve(o);
+  }
+  void OnError(const Napi::Error & e) override {
+    tsfn_.Release();
+    deferred_.Reject(MakeError(Env(), "ERR_DECODE", e.Message()).Value());
+  }
+
+ private:
+  void emit(std::string piece) {
+    tsfn_.BlockingCall([piece = std::move(piece)](Napi::Env env, Napi::Function fn) { fn.Call({Napi::String::New(env, piece)}); });
+  }
+  static std::string Reason(const LogCapture & log) {
+    const std::string why = log.lastError();
+    return why.empty() ? "" : ": " + why;
+  }
+  void fail(const char * code, std::string message) { failure_ = {code, std::move(message)}; }
+
+  Napi::Promise::Deferred deferred_;
+  std::shared_ptr<ContextState> s_;
+  BusyGuard guard_;
+  GenParams p_;
+  int seq_;
+  AbortFlag abort_;
+  Napi::ThreadSafeFunction tsfn_;
+  Failure failure_;
+  std::string text_;
+  std::string stopReason_;
+  int generated_ = 0;
+  double firstMs_ = 0, totalMs_ = 0;
+};
+
+}  // namespace
+
+// generate({ maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN, seed, stop, grammar, jsonSchema, ignoreEos },
+//          seq, onPiece, abortToken?)
+Napi::Value StartGenerate(const Napi::CallbackInfo & info, std::shared_ptr<ContextState> s) {
+  Napi::Env env = info.Env();
+  BusyGuard release(s);
+  Napi::Object o = info[0].IsObject() ? info[0].As<Napi::Object>() : Napi::Object::New(env);
+  const int seq = info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 0;
+  if (seq < 0 || seq >= s->nSeqMax) Throw(env, "ERR_INVALID_ARG", "sequence out of range");
+  if (!info[2].IsFunction()) Throw(env, "ERR_INVALID_ARG", "onPiece must be a function");
+  if (s->nPast[seq] == 0) Throw(env, "ERR_INVALID_ARG", "prefill a prompt before generating");
+  GenParams p;
+  auto & sp = p.sampling;
+  auto f = [&](const char * k, float & dst) { if (o.Get(k).IsNumber()) dst = o.Get(k).As<Napi::Number>().FloatValue(); };
+  auto i = [&](const char * k, int32_t & dst) { if (o.Get(k).IsNumber()) dst = o.Get(k).As<Napi::Number>().Int32Value(); };
+  f("temperature", sp.temp);
+  i("topK", sp.top_k);
+  f("topP", sp.top_p);
+  f("minP", sp.min_p);
+  f("repeatPenalty", sp.penalty_repeat);
+  i("repeatLastN", sp.penalty_last_n);
+  if (o.Get("seed").IsNumber()) sp.seed = static_cast<uint32_t>(o.Get("seed").As<Napi::Number>().Int64Value());
+  i("maxTokens", p.maxTokens);
+  p.ignoreEos = o.Get("ignoreEos").ToBoolean();
+  if (o.Get("stop").IsArray()) {
+    Napi::Array a = o.Get("stop").As<Napi::Array>();
+    for (uint32_t k = 0; k < a.Length(); k++) p.stop.push_back(a.Get(k).ToString());
+  }
+  try {
+    if (o.Get("grammar").IsString()) {
+      sp.grammar = common_grammar(COMMON_GRAMMAR_TYPE_USER, o.Get("grammar").As<Napi::String>().Utf8Value());
+    } else if (o.Get("jsonSchema").IsString()) {
+      auto schema = common_json::parse(o.Get("jsonSchema").As<Napi::String>().Utf8Value());
+      sp.grammar = common_grammar(COMMON_GRAMMAR_TYPE_OUTPUT_FORMAT, json_schema_to_grammar(schema));
+    }
+  } catch (const std::exception & e) {
+    Throw(env, "ERR_GRAMMAR", std::string("invalid JSON schema: ") + e.what());
+  }
+  auto * w = new GenerateWorker(env, s, std::move(p), seq, info[2].As<Napi::Function>(), AbortToken::From(info[3]));
+  Napi::Promise pr = w->promise();
+  w->Queue();
+  release.dismiss();
+  return pr;
+}
+
+}  // namespace vidlm

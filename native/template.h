@@ -1,0 +1,9 @@
+#pragma once
+#include <napi.h>
+
+#include "model.h"
+
+namespace vidlm {
+// model.applyTemplate(messages: {role, content}[], { addAssistant = true, useJinja = true, template? })
+Napi::Value ApplyTemplate(const Napi::CallbackInfo & info, ModelState & state);
+}
