@@ -2,10 +2,16 @@
  * loadModel(): the public entry to a GGUF LLM and its mmproj. Both files are checked by the
  * GGUF validator before llama.cpp opens them, since llama.cpp's asserts would end the process.
  */
+import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
+import type { FrameGrid } from './assembly/types.js';
+import { EmbeddingCache, type EmbeddingCacheOptions } from './inference/cache.js';
+import { Context } from './inference/context.js';
+import { encodeFrames, type EncodableFrame, type EncodeOptions, type EncodeStats } from './inference/encode.js';
+import { visualGrid } from './inference/grid.js';
 import { VidlmError, throwIfAborted } from './errors.js';
 import { validateGguf, type GgufSummary } from './gguf/index.js';
-import { native, withAbort, type NativeModel } from './native.js';
+import { native, withAbort, type NativeModel, type NativeModelInfo } from './native.js';
 import { invalid, optionalBool, optionalFunction, optionalInt, optionalSignal, requireString } from './options.js';
 
 export interface LoadModelOptions {
@@ -22,7 +28,25 @@ export interface LoadModelOptions {
   /** Called with the loaded fraction, 0 to 1. */
   onProgress?: (fraction: number) => void;
   signal?: AbortSignal;
+  /** Cache of encoded frames: memory budget and optional folder. Default 256 MiB in memory. */
+  cache?: EmbeddingCacheOptions | false;
 }
+
+export interface CreateContextOptions {
+  /** Tokens the KV cache holds. Default: 4096, or the model's trained length if smaller. */
+  contextSize?: number;
+  /** Tokens per llama_decode call (prompt processing). Default 2048. */
+  batchSize?: number;
+  threads?: number;
+  /** 'auto' (default), true or false. */
+  flashAttention?: boolean | 'auto';
+  /** KV cache element type. Default 'f16'. */
+  kvType?: 'f16' | 'q8_0' | 'f32';
+  /** Independent KV sequences (for chat forks). Default 1. */
+  sequences?: number;
+}
+
+export interface ChatMessage { role: 'system' | 'user' | 'assistant' | string; content: string }
 
 export interface ModelInfo {
   architecture: string;
@@ -56,18 +80,72 @@ export class Model {
   readonly info: ModelInfo;
   readonly chatTemplate: string | null;
   readonly paths: { model: string; mmproj?: string };
+  /** Encoded frames of this model's mmproj; null when caching is off. */
+  readonly cache: EmbeddingCache | null;
   /** @internal */
   readonly handle: NativeModel;
+  /** @internal */
+  readonly native: NativeModelInfo;
+  #mmprojId: string;
 
   /** @internal use loadModel() */
-  constructor(handle: NativeModel, info: ModelInfo, chatTemplate: string | null, paths: { model: string; mmproj?: string }) {
+  constructor(handle: NativeModel, info: ModelInfo, paths: { model: string; mmproj?: string }, cache: EmbeddingCache | null, mmprojId: string) {
     this.handle = handle;
+    this.native = handle.info();
     this.info = info;
-    this.chatTemplate = chatTemplate;
+    this.chatTemplate = this.native.chatTemplate;
     this.paths = paths;
+    this.cache = cache;
+    this.#mmprojId = mmprojId;
+  }
+
+  /** The media marker of the model's prompts: where a chat message's images go. */
+  get mediaMarker(): string { return this.native.mediaMarker; }
+
+  /**
+   * Runs the vision encoder and projector on frames and returns each frame's projected tokens,
+   * `{ t, nx, ny, dim, data }` with the grid row-major. Frames in the cache are not encoded again.
+   */
+  async encode(frames: readonly EncodableFrame[], opts: EncodeOptions = {}): Promise<FrameGrid[]> {
+    return (await this.encodeWithStats(frames, opts)).grids;
+  }
+
+  /** encode() plus how many frames were encoded, taken from the cache, in how many batches, and the time. */
+  encodeWithStats(frames: readonly EncodableFrame[], opts: EncodeOptions = {}): Promise<{ grids: FrameGrid[]; stats: EncodeStats }> {
+    this.#live();
+    if (!Array.isArray(frames)) throw invalid('frames', 'an array of frames', frames);
+    optionalInt('batchSize', opts.batchSize, 1, 4096, 16);
+    optionalSignal('signal', opts.signal);
+    if (!this.info.vision) throw new VidlmError('ERR_UNSUPPORTED', 'this model has no vision encoder: load it with an mmproj');
+    return encodeFrames({ handle: this.handle, id: this.#mmprojId, imageSize: this.info.imageSize, patchSize: this.info.patchSize }, frames, this.cache, opts);
+  }
+
+  /** Formats chat messages with the model's own template (llama.cpp's jinja engine). */
+  applyTemplate(messages: ChatMessage[], opts: { addAssistant?: boolean; template?: string } = {}): string {
+    this.#live();
+    if (!Array.isArray(messages)) throw invalid('messages', 'an array of { role, content }', messages);
+    return this.handle.applyTemplate(messages, { addAssistant: opts.addAssistant ?? true, template: opts.template });
+  }
+
+  async createContext(opts: CreateContextOptions = {}): Promise<Context> {
+    this.#live();
+    const contextSize = optionalInt('contextSize', opts.contextSize, 16, 1 << 24, Math.min(4096, this.info.nCtxTrain || 4096));
+    const batchSize = optionalInt('batchSize', opts.batchSize, 1, 1 << 20, 2048);
+    const sequences = optionalInt('sequences', opts.sequences, 1, 256, 1);
+    const threads = optionalInt('threads', opts.threads, 1, 1024, availableParallelism());
+    const fa = opts.flashAttention ?? 'auto';
+    if (fa !== 'auto' && typeof fa !== 'boolean') throw invalid('flashAttention', "true, false or 'auto'", fa);
+    const kvType = opts.kvType ?? 'f16';
+    if (!['f16', 'q8_0', 'f32'].includes(kvType)) throw invalid('kvType', "'f16', 'q8_0' or 'f32'", kvType);
+    const native = await this.handle.createContext({ contextSize, batchSize, sequences, threads, kvType, flashAttention: fa === 'auto' ? -1 : fa ? 1 : 0 });
+    return new Context(native, { addBos: this.native.addBos, bosToken: this.native.bosToken, nEmbd: this.native.nEmbdInp, nonCausalImageAttention: this.native.nonCausalImageAttention });
   }
 
   get disposed(): boolean { return this.handle.disposed; }
+
+  #live(): void {
+    if (this.handle.disposed) throw new VidlmError('ERR_DISPOSED', 'the model was disposed');
+  }
 
   /** Frees the model now; calls still running keep their own reference and finish first. */
   dispose(): void { this.handle.dispose(); }
@@ -142,6 +220,8 @@ export async function loadModel(options: LoadModelOptions): Promise<Model> {
     native().loadModel({ model: modelPath, mmproj: mmprojPath, threads, gpuLayers, mmprojGpu }, token, onProgress));
   const n = handle.info();
   const vision = n.vision;
+  const imageSize = vision && proj ? kvNumber(proj, 'clip.vision.image_size') : null;
+  const patchSize = vision && proj ? kvNumber(proj, 'clip.vision.patch_size') : null;
   const info: ModelInfo = {
     architecture: n.architecture,
     description: n.description,
@@ -155,14 +235,20 @@ export async function loadModel(options: LoadModelOptions): Promise<Model> {
     vision,
     audio: n.audio,
     projectorType: proj ? kvString(proj, 'clip.projector_type') ?? kvString(proj, 'clip.vision.projector_type') ?? kvString(proj, 'clip.audio.projector_type') : null,
-    imageSize: vision && proj ? kvNumber(proj, 'clip.vision.image_size') : null,
-    patchSize: vision && proj ? kvNumber(proj, 'clip.vision.patch_size') : null,
-    imageGrid: vision ? { nx: n.imageNx, ny: n.imageNy } : null,
+    imageSize,
+    patchSize,
+    imageGrid: vision ? visualGrid(n.imageTokens, n.imageNx, n.imageNy, imageSize, patchSize) : null,
     tokensPerImage: vision ? n.imageTokens : null,
     projectionDim: proj ? projectorOutputDim(proj) ?? n.nEmbdInp : null,
     mrope: n.mrope,
     nonCausalImageAttention: n.nonCausalImageAttention,
     audioSampleRate: n.audio ? n.audioSampleRate : null,
   };
-  return new Model(handle, info, n.chatTemplate, { model: modelPath, mmproj: mmprojPath });
+  const cache = options.cache === false ? null : new EmbeddingCache(options.cache ?? {});
+  let mmprojId = '';
+  if (mmprojPath) {
+    const st = await stat(mmprojPath);
+    mmprojId = `${mmprojPath}:${st.size}:${st.mtimeMs}`;
+  }
+  return new Model(handle, info, { model: modelPath, mmproj: mmprojPath }, cache, mmprojId);
 }

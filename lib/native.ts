@@ -47,6 +47,63 @@ export interface NativeModelInfo {
   imageNy: number;
   imageTokens: number;
   mediaMarker: string;
+  addBos: boolean;
+  bosToken: number;
+  /** Tokens libmtmd puts before / after each image (e.g. <start_of_image>). */
+  imageBefore: Int32Array;
+  imageAfter: Int32Array;
+}
+
+export interface NativeEncodedFrame { nx: number; ny: number; dim: number; data: Float32Array }
+
+export interface NativeFrameInput { width: number; height: number; rgb: Uint8Array }
+
+export interface NativeContextOptions {
+  contextSize?: number;
+  batchSize?: number;
+  ubatchSize?: number;
+  threads?: number;
+  sequences?: number;
+  flashAttention?: -1 | 0 | 1;
+  kvType?: 'f16' | 'q8_0' | 'f32';
+}
+
+export type NativePlanItem = { tokens: Int32Array } | { embeddings: Float32Array; count: number; nonCausal?: boolean };
+
+export interface NativeGenerateParams {
+  maxTokens?: number;
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  minP?: number;
+  repeatPenalty?: number;
+  repeatLastN?: number;
+  seed?: number;
+  stop?: string[];
+  grammar?: string;
+  jsonSchema?: string;
+  ignoreEos?: boolean;
+}
+
+export interface NativeGenerateResult {
+  text: string;
+  generated: number;
+  stopReason: 'eos' | 'stop' | 'maxTokens' | 'contextFull' | 'aborted';
+  firstTokenMs: number;
+  generateMs: number;
+  nPast: number;
+}
+
+export interface NativeContext {
+  tokenize(text: string, addSpecial: boolean, parseSpecial: boolean): Int32Array;
+  detokenize(tokens: Int32Array, special: boolean): string;
+  prefill(items: NativePlanItem[], seq: number, abort?: NativeAbortToken, onProgress?: (f: number) => void): Promise<{ evaluated: number; nPast: number; ms: number }>;
+  generate(params: NativeGenerateParams, seq: number, onPiece: (piece: string) => void, abort?: NativeAbortToken): Promise<NativeGenerateResult>;
+  nPast(seq: number): number;
+  kvCopy(src: number, dst: number): void;
+  kvTruncate(seq: number, pos: number): void;
+  size(): { contextSize: number; batchSize: number; sequences: number };
+  dispose(): void;
 }
 
 export interface NativeAbortToken {
@@ -58,6 +115,9 @@ export interface NativeModel {
   info(): NativeModelInfo;
   dispose(): void;
   readonly disposed: boolean;
+  encode(frames: NativeFrameInput[], batchSize: number, abort?: NativeAbortToken, onProgress?: (f: number) => void): Promise<{ frames: NativeEncodedFrame[]; batches: number; ms: number }>;
+  applyTemplate(messages: { role: string; content: string }[], opts?: { addAssistant?: boolean; useJinja?: boolean; template?: string }): string;
+  createContext(opts: NativeContextOptions): Promise<NativeContext>;
 }
 
 export interface NativeLoadOptions {

@@ -25,6 +25,8 @@ const out = args.indexOf('--out');
 if (out >= 0) cmakeArgs.push('-O', args[out + 1]);
 
 const started = Date.now();
-const r = spawnSync(process.execPath, [join(root, 'node_modules/cmake-js/bin/cmake-js'), ...cmakeArgs], { cwd: root, stdio: 'inherit' });
+// CCACHE_BASEDIR makes cached objects reusable across checkouts in different folders (CI clones).
+const env = { ...process.env, CCACHE_BASEDIR: process.env.CCACHE_BASEDIR ?? root };
+const r = spawnSync(process.execPath, [join(root, 'node_modules/cmake-js/bin/cmake-js'), ...cmakeArgs], { cwd: root, stdio: 'inherit', env });
 if (r.status !== 0) process.exit(r.status ?? 1);
 console.log(`vidlm: native build done in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -1,0 +1,82 @@
+/**
+ * Frames → visual tokens with the mmproj's encoder, through the embedding cache. Only frames
+ * the cache does not hold go to the native encoder, in batches.
+ */
+import { createHash } from 'node:crypto';
+import type { FrameGrid } from '../assembly/types.js';
+import { VidlmError, throwIfAborted } from '../errors.js';
+import { withAbort, type NativeModel } from '../native.js';
+import { EmbeddingCache } from './cache.js';
+import { visualGrid } from './grid.js';
+
+/** A decoded frame: RGB24, row-major, `width * height * 3` bytes, taken at `t` seconds. */
+export interface EncodableFrame {
+  t: number;
+  width: number;
+  height: number;
+  rgb: Uint8Array;
+}
+
+export interface EncodeOptions {
+  /** Frames per encoder graph (libmtmd may take fewer). Default 16. */
+  batchSize?: number;
+  signal?: AbortSignal;
+  /** Fraction of the frames encoded, 0 to 1. */
+  onProgress?: (fraction: number) => void;
+  /** Identity of the frames' source (e.g. path + size + mtime); without it frames are keyed by their pixels. */
+  source?: string;
+}
+
+export interface EncodeStats { encoded: number; cached: number; batches: number; ms: number }
+
+export interface EncoderIdentity {
+  handle: NativeModel;
+  /** mmproj identity for cache keys: path, size and mtime. */
+  id: string;
+  imageSize: number | null;
+  patchSize: number | null;
+}
+
+function pixelKey(f: EncodableFrame): string {
+  return createHash('sha1').update(f.rgb).digest('hex');
+}
+
+export async function encodeFrames(enc: EncoderIdentity, frames: readonly EncodableFrame[], cache: EmbeddingCache | null,
+  opts: EncodeOptions = {}): Promise<{ grids: FrameGrid[]; stats: EncodeStats }> {
+  const started = performance.now();
+  throwIfAborted(opts.signal);
+  frames.forEach((f, i) => {
+    if (!f || !(f.rgb instanceof Uint8Array) || !Number.isFinite(f.t)) {
+      throw new VidlmError('ERR_INVALID_ARG', `frame ${i} must be { t, width, height, rgb: Uint8Array }`);
+    }
+  });
+  const grids: (FrameGrid | undefined)[] = new Array(frames.length);
+  const keys = frames.map((f) => EmbeddingCache.key({ mmproj: enc.id, source: opts.source ?? pixelKey(f), t: opts.source ? f.t : 0, width: f.width, height: f.height }));
+  const todo: number[] = [];
+  for (let i = 0; i < frames.length; i++) {
+    const hit = cache ? await cache.get(keys[i]!) : undefined;
+    if (hit) grids[i] = { ...hit, t: frames[i]!.t };
+    else todo.push(i);
+  }
+  let batches = 0;
+  if (todo.length > 0) {
+    const base = frames.length - todo.length;
+    const onProgress = opts.onProgress ? (f: number) => opts.onProgress!((base + f * todo.length) / frames.length) : undefined;
+    const out = await withAbort(opts.signal, (token) =>
+      enc.handle.encode(todo.map((i) => frames[i]!), opts.batchSize ?? 16, token, onProgress));
+    batches = out.batches;
+    for (let k = 0; k < todo.length; k++) {
+      const i = todo[k]!;
+      const e = out.frames[k]!;
+      const shape = visualGrid(e.nx * e.ny, e.nx, e.ny, enc.imageSize, enc.patchSize);
+      const grid: FrameGrid = { t: frames[i]!.t, nx: shape.nx, ny: shape.ny, dim: e.dim, data: e.data };
+      grids[i] = grid;
+      if (cache) await cache.set(keys[i]!, grid);
+    }
+  }
+  opts.onProgress?.(1);
+  return {
+    grids: grids as FrameGrid[],
+    stats: { encoded: todo.length, cached: frames.length - todo.length, batches, ms: performance.now() - started },
+  };
+}
