@@ -128,7 +128,9 @@ export async function readLocalizeFiles(predPath: string, truthPath: string, mod
     let segment: Segment | null = segmentOf(where, value) ?? null;
     if (!segment) {
       if (typeof value.answer !== 'string') throw bad(where, 'give "start" and "end" or an "answer" text');
-      const duration = num(where, value, 'duration') ?? durations.get(id);
+      const own = num(where, value, 'duration');
+      if (own !== undefined && own <= 0) throw bad(where, '"duration" must be positive');
+      const duration = own ?? durations.get(id);
       if (duration === undefined && mode === 'lita') throw bad(where, 'lita time tokens need a "duration" here or in the ground truth');
       try {
         segment = parseStartEnd(value.answer, { mode, ...(duration === undefined ? {} : { duration }) });
