@@ -11,6 +11,7 @@ type Command = { summary: string; load: () => Promise<{ run(args: string[]): Pro
 const commands: Record<string, Command> = {
   version: { summary: 'print vidlm, llama.cpp and backend versions', load: () => import('./commands/version.js') },
   inspect: { summary: 'load a model and its mmproj and print their shapes', load: () => import('./commands/inspect.js') },
+  eval: { summary: 'score saved answers: eval localize|qa --pred P.jsonl --gt G.json', load: () => import('./commands/eval.js') },
 };
 
 function usage(): string {
