@@ -1,0 +1,285 @@
+/**
+ * Seek and decode: finds, for each target time (ascending), the first frame whose presentation
+ * time is at or after it.
+ *
+ * The walker reads packets in decode order and keeps those of the current GOP unsent until it
+ * reads a packet whose timestamp reaches the target: a keyframe that arrives first makes the
+ * buffered packets useless, so they are dropped without being decoded. Only the frames from the
+ * keyframe before a target up to the target are decoded, and of those the non-reference frames
+ * before the target are skipped (AVDISCARD_NONREF). A target far ahead of the read position is
+ * reached by seeking (to the keyframe before it); a near one by reading on, so dense plans decode
+ * sequentially and sparse plans seek. Decoding uses FFmpeg's own threads (frame + slice).
+ */
+import { VidlmError, abortError } from '../errors.js';
+import { isNoPts, type Beamcoder, type Decoder, type Demuxer, type Frame, type Packet, type Stream } from './ffmpeg.js';
+import { mapFfmpegError } from './open.js';
+
+export interface WalkerOptions {
+  threads?: number;
+  strategy?: 'auto' | 'seek' | 'sequential';
+  display: string;
+  signal?: AbortSignal;
+}
+
+export interface WalkStats {
+  seeks: number;
+  packetsRead: number;
+  packetsDecoded: number;
+  framesDecoded: number;
+  decodeErrors: number;
+}
+
+function packetTime(p: Packet): number | null {
+  if (!isNoPts(p.pts)) return p.pts;
+  if (!isNoPts(p.dts)) return p.dts;
+  return null;
+}
+
+export function frameTime(f: Frame): number | null {
+  if (!isNoPts(f.best_effort_timestamp)) return f.best_effort_timestamp;
+  if (!isNoPts(f.pts)) return f.pts;
+  return null;
+}
+
+export class VideoWalker {
+  readonly stats: WalkStats = { seeks: 0, packetsRead: 0, packetsDecoded: 0, framesDecoded: 0, decodeErrors: 0 };
+  private dec: Decoder | null = null;
+  private pending: Packet[] = [];
+  private out: Array<{ t: number; f: Frame }> = [];
+  private last: { t: number; f: Frame } | null = null;
+  private lastRead: number | null = null;
+  private lastReadDts: number | null = null;
+  private gopKey: number | null = null;
+  private eof = false;
+  private prevKey: number | null = null;
+  private maxKeyGap = 0;
+  private synthetic = 0;
+  private readonly tps: number; // ticks per second
+
+  constructor(
+    private readonly bc: Beamcoder,
+    private readonly dm: Demuxer,
+    private readonly stream: Stream,
+    private readonly opts: WalkerOptions,
+  ) {
+    this.tps = stream.time_base[1]! / stream.time_base[0]!;
+  }
+
+  /** Latest frame decoded so far (the last frame of the video once EOF was reached). */
+  get lastFrame(): { t: number; f: Frame } | null { return this.last; }
+  get reachedEof(): boolean { return this.eof; }
+
+  private newDecoder(): Decoder {
+    const threads = this.opts.threads ?? 0;
+    return this.bc.decoder({ demuxer: this.dm, stream_index: this.stream.index, thread_count: threads, thread_type: { FRAME: true, SLICE: true } });
+  }
+
+  private async read(): Promise<Packet | null> {
+    for (;;) {
+      if (this.opts.signal?.aborted) throw abortError(this.opts.signal);
+      let p: Packet | null;
+      try {
+        p = await this.dm.read();
+      } catch (e) {
+        throw mapFfmpegError(e, 'read', this.opts.display);
+      }
+      if (!p) return null;
+      if (p.stream_index !== this.stream.index) continue;
+      this.stats.packetsRead++;
+      return p;
+    }
+  }
+
+  private addFrames(frames: Frame[]): void {
+    for (const f of frames) {
+      if (!(f.width > 0) || !f.format) continue; // beamcoder may return empty frames
+      let t = frameTime(f);
+      if (t === null) t = this.synthetic++;
+      this.stats.framesDecoded++;
+      const item = { t, f };
+      let i = this.out.length;
+      while (i > 0 && this.out[i - 1]!.t > t) i--;
+      this.out.splice(i, 0, item);
+      if (!this.last || t >= this.last.t) this.last = item;
+    }
+  }
+
+  private async send(packets: Packet[], target: number): Promise<void> {
+    if (!this.dec) this.dec = this.newDecoder();
+    for (const p of packets) {
+      if (this.opts.signal?.aborted) throw abortError(this.opts.signal);
+      const pt = packetTime(p);
+      const skip = pt !== null && pt < target && !p.flags.KEY ? 'nonref' : 'default';
+      if (this.dec.skip_frame !== skip) this.dec.skip_frame = skip;
+      try {
+        const r = await this.dec.decode(p);
+        this.stats.packetsDecoded++;
+        this.addFrames(r.frames);
+      } catch {
+        // a corrupt packet: FFmpeg conceals what it can, as the ffmpeg program does
+        this.stats.decodeErrors++;
+        if (this.stats.decodeErrors > 50 && this.stats.framesDecoded === 0) {
+          throw new VidlmError('ERR_VIDEO_DECODE', `${this.opts.display}: the video stream cannot be decoded (${this.stats.decodeErrors} packets failed)`, { source: this.opts.display, stage: 'decode' });
+        }
+      }
+    }
+  }
+
+  private async flush(): Promise<void> {
+    if (!this.dec) return;
+    try {
+      const r = await this.dec.flush();
+      this.addFrames(r.frames);
+    } catch {
+      this.stats.decodeErrors++;
+    }
+    this.dec = null;
+  }
+
+  private resetChain(): void {
+    this.dec = null;
+    this.pending = [];
+    this.out = [];
+  }
+
+  private shouldSeek(target: number): boolean {
+    const s = this.opts.strategy ?? 'auto';
+    if (this.lastRead === null) return true; // the demuxer may be anywhere: position it
+    if (s === 'sequential') return false;
+    const from = this.lastRead ?? (isNoPts(this.stream.start_time ?? NaN) ? 0 : this.stream.start_time!);
+    if (target <= from) return false;
+    if (s === 'seek') return true;
+    // reading a packet costs ~0.1 ms; seeking lands on the keyframe before the target. Seek when
+    // the gap is longer than the known keyframe interval (and than 2 s).
+    return target - from > Math.max(2 * this.tps, 1.5 * this.maxKeyGap);
+  }
+
+  private async seekTo(target: number): Promise<void> {
+    this.stats.seeks++;
+    if ((this.opts.strategy ?? 'auto') === 'sequential') target = isNoPts(this.stream.start_time ?? NaN) ? 0 : this.stream.start_time!;
+    try {
+      await this.dm.seek({ stream_index: this.stream.index, timestamp: Math.floor(target), backward: true });
+    } catch {
+      // some demuxers cannot seek to a timestamp before the first keyframe: start over
+      try {
+        await this.dm.seek({ stream_index: this.stream.index, timestamp: isNoPts(this.stream.start_time ?? NaN) ? 0 : this.stream.start_time!, backward: true });
+      } catch (e) {
+        throw mapFfmpegError(e, 'seek', this.opts.display);
+      }
+    }
+    this.eof = false;
+    // first keyframe after the seek point
+    let attempt = 0;
+    for (;;) {
+      const p = await this.read();
+      if (!p) { await this.endOfStream(target); return; }
+      if (!p.flags.KEY) continue;
+      const pt = packetTime(p);
+      if (pt !== null && pt > target && attempt < 6) {
+        // landed past the target (an inexact index): go further back
+        attempt++;
+        const back = attempt === 6 ? -Infinity : target - 10 * this.tps * 2 ** attempt;
+        const start = isNoPts(this.stream.start_time ?? NaN) ? 0 : this.stream.start_time!;
+        await this.dm.seek({ stream_index: this.stream.index, timestamp: Math.floor(Math.max(start, back)), backward: true }).catch(() => undefined);
+        continue;
+      }
+      if (this.dec && pt !== null && pt === this.gopKey) {
+        // back in the GOP being decoded: skip what was already read, keep the decoder
+        if (this.lastReadDts !== null) {
+          let q: Packet | null = p;
+          while (q && (isNoPts(q.dts) ? false : q.dts <= this.lastReadDts)) q = await this.read();
+          if (!q) { await this.endOfStream(target); return; }
+          this.consumeRead(q);
+          this.pending.push(q);
+        }
+        return;
+      }
+      this.resetChain();
+      this.gopKey = pt;
+      this.consumeRead(p);
+      this.pending.push(p);
+      return;
+    }
+  }
+
+  private consumeRead(p: Packet): void {
+    const pt = packetTime(p);
+    if (pt !== null) this.lastRead = pt;
+    if (!isNoPts(p.dts)) this.lastReadDts = p.dts;
+  }
+
+  private async endOfStream(target: number): Promise<void> {
+    this.eof = true;
+    if (this.pending.length) {
+      const pk = this.pending;
+      this.pending = [];
+      await this.send(pk, target);
+    }
+    await this.flush();
+  }
+
+  private takeAtOrAfter(target: number): { t: number; f: Frame } | null {
+    while (this.out.length && this.out[0]!.t < target) this.out.shift();
+    return this.out[0] ?? null;
+  }
+
+  /**
+   * The first frame at or after `target` (stream ticks), or the last frame of the video when the
+   * target is past its end (then `clamped` is true).
+   */
+  async frameAt(target: number): Promise<{ t: number; f: Frame; clamped: boolean } | null> {
+    let hit = this.takeAtOrAfter(target);
+    if (hit) return { ...hit, clamped: false };
+    if (!this.eof && this.shouldSeek(target)) await this.seekTo(target);
+    let armed = false;
+    while (!this.eof) {
+      hit = this.takeAtOrAfter(target);
+      if (hit) return { ...hit, clamped: false };
+      const p = await this.read();
+      if (!p) { await this.endOfStream(target); break; }
+      const pt = packetTime(p);
+      if (p.flags.KEY && pt !== null) {
+        if (this.prevKey !== null && pt > this.prevKey) this.maxKeyGap = Math.max(this.maxKeyGap, pt - this.prevKey);
+        this.prevKey = pt;
+        if (!armed && pt <= target) {
+          // a new GOP starts before the target: nothing read or decoded so far is needed
+          this.resetChain();
+          this.gopKey = pt;
+        }
+      }
+      this.consumeRead(p);
+      this.pending.push(p);
+      if (armed || pt === null || pt >= target) {
+        armed = true;
+        const pk = this.pending;
+        this.pending = [];
+        await this.send(pk, target);
+      }
+    }
+    hit = this.takeAtOrAfter(target);
+    if (hit) return { ...hit, clamped: false };
+    return this.last ? { ...this.last, clamped: true } : null;
+  }
+}
+
+/** Reads every packet of the stream (no decoding) and returns the sorted presentation times. */
+export async function scanPacketTimes(dm: Demuxer, stream: Stream, display: string, signal?: AbortSignal): Promise<{ pts: number[]; end: number }> {
+  const start = isNoPts(stream.start_time ?? NaN) ? 0 : stream.start_time!;
+  await dm.seek({ stream_index: stream.index, timestamp: start, backward: true }).catch(() => undefined);
+  const pts: number[] = [];
+  let end = 0;
+  for (;;) {
+    if (signal?.aborted) throw abortError(signal);
+    let p: Packet | null;
+    try { p = await dm.read(); } catch (e) { throw mapFfmpegError(e, 'read', display); }
+    if (!p) break;
+    if (p.stream_index !== stream.index) continue;
+    const t = packetTime(p);
+    if (t === null) continue;
+    pts.push(t);
+    end = Math.max(end, t + (p.duration > 0 ? p.duration : 0));
+  }
+  pts.sort((a, b) => a - b);
+  await dm.seek({ stream_index: stream.index, timestamp: start, backward: true }).catch(() => undefined);
+  return { pts, end };
+}

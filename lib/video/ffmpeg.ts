@@ -1,0 +1,63 @@
+/**
+ * Lazy, stdout-clean loader of beamcoder (FFmpeg's libav* through N-API, GPL-3.0-or-later).
+ *
+ * beamcoder's index.js prints a licence banner with console.log and installs a segfault handler
+ * that writes crash.log into the working directory. vidlm loads the compiled binding directly
+ * (build/Release/beamcoder.node), which does neither; if that path does not exist it falls back
+ * to `require('beamcoder')` with console.log silenced for the duration of the call.
+ * Nothing is loaded until the first video call, so importing vidlm costs nothing.
+ */
+import { createRequire } from 'node:module';
+import type * as BC from 'beamcoder';
+import { VidlmError } from '../errors.js';
+
+export type Beamcoder = typeof BC;
+export type { Demuxer, Decoder, Frame, Packet, Filterer, Stream } from 'beamcoder';
+
+let loading: Promise<Beamcoder> | undefined;
+let patchWarned = false;
+
+/** FFmpeg log level used by vidlm (`VIDLM_FFMPEG_LOG` overrides; default: quiet). */
+export function ffmpegLogLevel(): string {
+  return process.env.VIDLM_FFMPEG_LOG || 'quiet';
+}
+
+function loadSync(): Beamcoder {
+  const require = createRequire(import.meta.url);
+  try {
+    return require('beamcoder/build/Release/beamcoder.node') as Beamcoder;
+  } catch {
+    const log = console.log;
+    console.log = () => {};
+    try {
+      return require('beamcoder') as Beamcoder;
+    } finally {
+      console.log = log;
+    }
+  }
+}
+
+/** Loads beamcoder once; rejects with ERR_NATIVE_LOAD when it cannot be loaded. */
+export function loadBeamcoder(): Promise<Beamcoder> {
+  loading ??= Promise.resolve().then(() => {
+    let bc: Beamcoder;
+    try {
+      bc = loadSync();
+    } catch (err) {
+      loading = undefined;
+      throw new VidlmError('ERR_NATIVE_LOAD', `beamcoder (FFmpeg bindings) could not be loaded: ${(err as Error).message}`, undefined, { cause: err });
+    }
+    bc.logging(ffmpegLogLevel());
+    if (!((bc as unknown as { VIDLM_PATCH_LEVEL?: number }).VIDLM_PATCH_LEVEL! >= 1) && !patchWarned) {
+      patchWarned = true;
+      process.emitWarning('beamcoder is not patched: failed opens can crash the process. Run `node scripts/patch-beamcoder.mjs` (the postinstall step).', { code: 'VIDLM_BEAMCODER_UNPATCHED' });
+    }
+    return bc;
+  });
+  return loading;
+}
+
+/** AV_NOPTS_VALUE as beamcoder reports it (a double near -2^63). */
+export function isNoPts(v: number | null | undefined): boolean {
+  return v === null || v === undefined || !Number.isFinite(v) || v <= -9.2e18;
+}

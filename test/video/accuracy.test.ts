@@ -1,0 +1,169 @@
+/**
+ * Frame accuracy: on every generated clip type, the frame returned for a target shows the
+ * counter of the frame that is really at that time.
+ */
+import t from 'tap';
+import { openVideo, type VideoFrame } from '../../lib/video/index.js';
+import { FPS, H, W, ffmpegFrame, meanAbsDiff, media, readCounter, stripes, type Mapper } from '../fixtures/media.js';
+
+const near = (a: number, b: number, eps = 1e-3): boolean => Math.abs(a - b) <= eps;
+
+function checkStripes(tt: Tap.Test, f: VideoFrame, map?: Mapper): void {
+  const [r, g, b] = stripes(f, map);
+  tt.ok(r[0] > 200 && r[1] < 60 && r[2] < 60, `red stripe is red (${r})`);
+  tt.ok(g[1] > 200 && g[0] < 60 && g[2] < 60, `green stripe is green (${g})`);
+  tt.ok(b[2] > 200 && b[0] < 60 && b[1] < 60, `blue stripe is blue (${b})`);
+}
+
+for (const kind of ['h264', 'vp9', 'noAudio'] as const) {
+  t.test(`${kind}: every plan returns the frame at its time`, async (tt) => {
+    const v = await openVideo(await media[kind]());
+    tt.teardown(() => v.close());
+    const n = kind === 'noAudio' ? 90 : 120;
+    const p = v.probe;
+    tt.equal(p.video!.width, W);
+    tt.equal(p.video!.height, H);
+    tt.ok(near(p.video!.avgFps, FPS, 0.05), `fps ${p.video!.avgFps}`);
+    const tl = await v.timeline();
+    tt.equal(tl.n, n, 'frame count');
+    tt.equal(p.video!.frameCount, n);
+    for (const [name, plan] of [
+      ['uniform 8', { uniform: 8 }],
+      ['uniform 16 middle', { uniform: 16, rule: 'middle' as const }],
+      ['lita 10', { lita: 10 }],
+      ['fps 2', { fps: 2 }],
+      ['times', { times: [0, 1.5, 0.5, 2.0001, 3.3] }],
+      ['segment', { uniform: 5, segment: [1, 2] as [number, number] }],
+    ] as const) {
+      const frames = await v.sample(plan);
+      tt.ok(frames.length > 0, `${name}: frames`);
+      for (const f of frames) {
+        tt.equal(readCounter(f), f.index, `${name}: frame ${f.index} shows its counter`);
+        tt.ok(near(f.t, f.index / FPS, 0.002), `${name}: t ${f.t} is the time of frame ${f.index}`);
+        tt.equal(f.rgb.length, f.width * f.height * 3);
+      }
+      frames.forEach((f, k) => {
+        if (frames.targets[k]! <= (n - 1) / FPS) tt.ok(f.t >= frames.targets[k]! - 0.5 / FPS - 1e-6, `${name}: frame at or after target ${frames.targets[k]}`);
+        else tt.equal(f.index, n - 1, `${name}: a time past the end gives the last frame`);
+      });
+      if (name === 'times') tt.match(frames.warning ?? '', kind === 'noAudio' ? /after the video's last frame/ : /^$/);
+    }
+    const all = await v.sample({ all: true }, { size: [96, 64] });
+    tt.equal(all.length, n);
+    tt.same(all.map((f) => readCounter(f)), Array.from({ length: n }, (_, i) => i), 'all frames in order, each once');
+    checkStripes(tt, (await v.sample({ times: [1] }))[0]!);
+  });
+}
+
+t.test('h264: seek and sequential strategies agree; targets in any order', async (tt) => {
+  const v = await openVideo(await media.h264());
+  tt.teardown(() => v.close());
+  const times = [3.9, 0.1, 2.0, 2.03, 1.0];
+  const a = await v.sample({ times }, { strategy: 'seek' });
+  const b = await v.sample({ times }, { strategy: 'sequential' });
+  const c = await v.sample({ times });
+  tt.same(a.map((f) => f.index), [117, 3, 60, 61, 30]);
+  tt.same(b.map((f) => f.index), a.map((f) => f.index));
+  tt.same(c.map((f) => f.index), a.map((f) => f.index));
+  tt.same(a.map((f) => readCounter(f)), [117, 3, 60, 61, 30]);
+  tt.same(b.map((f) => readCounter(f)), [117, 3, 60, 61, 30]);
+});
+
+t.test('vfr clip: index plans follow the real timestamps', async (tt) => {
+  const v = await openVideo(await media.vfr());
+  tt.teardown(() => v.close());
+  const tl = await v.timeline();
+  tt.equal(tl.n, 90);
+  tt.ok(tl.exact, 'scanned timeline');
+  tt.ok(v.probe.video!.vfr, 'detected as VFR');
+  const timeOf = (i: number): number => (i < 60 ? i / 30 : 2 + (i - 60) / 10);
+  const frames = await v.sample({ uniform: 10 });
+  // linspace(0, 89, 10, dtype=int)
+  tt.same(frames.map((f) => f.index), [0, 9, 19, 29, 39, 49, 59, 69, 79, 89]);
+  for (const f of frames) {
+    tt.equal(readCounter(f), f.index);
+    tt.ok(near(f.t, timeOf(f.index), 0.002), `t ${f.t} vs ${timeOf(f.index)}`);
+  }
+  const at = await v.sample({ times: [2.15, 1.0, 4.9] });
+  tt.same(at.map((f) => readCounter(f)), [62, 30, 89], 'first frame at or after each time');
+  const fps = await v.sample({ fps: 5 });
+  tt.same(fps.slice(0, 4).map((f) => f.index), [0, 6, 12, 18]);
+  tt.same(fps.slice(10, 14).map((f) => f.index), [60, 62, 64, 66], 'at 10 fps every other frame is 0.2 s apart');
+});
+
+t.test('rotated phone clip: frames come out upright, as the ffmpeg program shows them', async (tt) => {
+  for (const deg of [90, 270] as const) {
+    const path = await media.rotated(deg);
+    const v = await openVideo(path);
+    tt.teardown(() => v.close());
+    tt.equal(v.probe.video!.rotation, deg);
+    tt.equal(v.probe.video!.displayWidth, H);
+    tt.equal(v.probe.video!.displayHeight, W);
+    const [f] = await v.sample({ times: [2] });
+    tt.equal(f!.width, H);
+    tt.equal(f!.height, W);
+    const ref = ffmpegFrame(path, 2);
+    tt.equal(ref.width, H);
+    tt.ok(meanAbsDiff(f!, ref) < 1.5, `same picture as ffmpeg (mean abs diff ${meanAbsDiff(f!, ref).toFixed(3)})`);
+    // stored (x, y) shows at (y, W-1-x) after a 90° counter-clockwise turn, (H-1-y, x) after 270°
+    const map: Mapper = deg === 90 ? (x, y) => [y, W - 1 - x] : (x, y) => [H - 1 - y, x];
+    tt.equal(readCounter(f!, map), 60, `counter reads 60 through the ${deg}° mapping`);
+    checkStripes(tt, f!, map);
+    const [s] = await v.sample({ times: [2] }, { size: [112, 168] });
+    tt.equal(readCounter(s!, (x, y) => { const [a, b] = map(x, y); return [Math.floor((a * 112) / H), Math.floor((b * 168) / W)]; }), 60);
+  }
+});
+
+t.test('1-frame clip and still images are one-frame sources', async (tt) => {
+  const one = await openVideo(await media.oneFrame());
+  tt.teardown(() => one.close());
+  tt.equal((await one.timeline()).n, 1);
+  const f1 = await one.sample({ uniform: 8 });
+  tt.equal(f1.length, 1);
+  tt.match(f1.warning, /asked for 8 frames/);
+  tt.equal(readCounter(f1[0]!), 5);
+  for (const ext of ['png', 'jpg', 'webp', 'gif'] as const) {
+    const v = await openVideo(await media.image(ext));
+    tt.teardown(() => v.close());
+    tt.equal(v.probe.video!.frameCount, 1, `${ext}: one frame`);
+    if (ext !== 'gif') tt.ok(v.probe.isImage, `${ext}: image`);
+    const fr = await v.sample({ uniform: 4 }, { size: [192, 128] });
+    tt.equal(fr.length, 1);
+    tt.equal(fr[0]!.t, 0);
+    tt.equal(readCounter(fr[0]!), 37, `${ext}: counter`);
+    checkStripes(tt, fr[0]!);
+  }
+});
+
+t.test('anamorphic pixels are honoured', async (tt) => {
+  const v = await openVideo(await media.anamorphic());
+  tt.teardown(() => v.close());
+  tt.same(v.probe.video!.pixelAspect, [2, 1]);
+  tt.equal(v.probe.video!.displayWidth, 2 * W);
+  const [f] = await v.sample({ times: [0] });
+  tt.equal(f!.width, 2 * W);
+  tt.equal(f!.height, H);
+  tt.equal(readCounter(f!), 0);
+  const [p] = await v.sample({ times: [0.5] }, { size: 256, fit: 'pad' });
+  // 768x256 into 256x256: 256x85 centred, black bars above and below
+  tt.same([p!.width, p!.height], [256, 256]);
+  tt.same([...p!.rgb.subarray(0, 3)], [0, 0, 0], 'pad is black');
+  tt.equal(readCounter(p!, (x, y) => [Math.floor(x / 1.5), Math.floor(85 * y / 256) + 85]), 15);
+});
+
+t.test('fit modes and sizes', async (tt) => {
+  const v = await openVideo(await media.h264());
+  tt.teardown(() => v.close());
+  const [s] = await v.sample({ times: [1] }, { size: '336x336' });
+  tt.same([s!.width, s!.height], [336, 336]);
+  tt.equal(readCounter(s!), 30);
+  const [c] = await v.sample({ times: [1] }, { size: [128, 128], fit: 'crop' });
+  // 384x256 → 192x128, centre crop 128x128 starting at x = 32
+  tt.same([c!.width, c!.height], [128, 128]);
+  tt.equal(c!.rgb.length, 128 * 128 * 3);
+  // block i of the stored picture sits at x = (32i + 16) / 2 - 32 in the crop
+  const bitAt = (i: number): boolean => c!.rgb[(32 * 128 + Math.floor((32 * i + 16) / 2) - 32) * 3]! > 128;
+  tt.same([2, 3, 4, 5, 6].map(bitAt), [true, true, true, false, false], 'bits 2-6 of 30 (block 1 is cropped away)');
+  const [p] = await v.sample({ times: [1] }, { size: [128, 128], fit: 'pad', padColor: [122, 116, 104] });
+  tt.same([...p!.rgb.subarray(0, 3)], [122, 116, 104], 'LLaVA mean-colour pad');
+});
