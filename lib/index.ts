@@ -9,4 +9,5 @@ export { Context, type ContextPlan, type TokensItem, type PrefillOptions, type P
 export { Generation, type GenerateResult } from './inference/generation.js';
 export { EmbeddingCache, type EmbeddingCacheOptions } from './inference/cache.js';
 export type { EncodableFrame, EncodeOptions, EncodeStats } from './inference/encode.js';
-export type { CreateContextOptions, ChatMessage } from './model.js';
+export type { CreateContextOptions, ChatMessage, ChatOptions } from './model.js';
+export { Chat, type ChatStartOptions, type TurnResult } from './inference/chat.js';

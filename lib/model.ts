@@ -4,7 +4,8 @@
  */
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import type { FrameGrid } from './assembly/types.js';
+import type { FrameGrid, SequencePlan } from './assembly/types.js';
+import { Chat, type ChatStartOptions } from './inference/chat.js';
 import { EmbeddingCache, type EmbeddingCacheOptions } from './inference/cache.js';
 import { Context } from './inference/context.js';
 import { encodeFrames, type EncodableFrame, type EncodeOptions, type EncodeStats } from './inference/encode.js';
@@ -47,6 +48,12 @@ export interface CreateContextOptions {
 }
 
 export interface ChatMessage { role: 'system' | 'user' | 'assistant' | string; content: string }
+
+export interface ChatOptions extends ChatStartOptions {
+  /** Context to use (must be fresh); by default one is created with `contextOptions`. */
+  context?: Context;
+  contextOptions?: CreateContextOptions;
+}
 
 export interface ModelInfo {
   architecture: string;
@@ -125,6 +132,27 @@ export class Model {
     this.#live();
     if (!Array.isArray(messages)) throw invalid('messages', 'an array of { role, content }', messages);
     return this.handle.applyTemplate(messages, { addAssistant: opts.addAssistant ?? true, template: opts.template });
+  }
+
+  /** The text one more message adds after `history`, as a follow-up turn evaluates it. */
+  formatTurn(history: ChatMessage[], message: ChatMessage): string {
+    this.#live();
+    return this.handle.formatTurn(history, [message], { addAssistant: true });
+  }
+
+  /** Tokens the model puts before and after each image (e.g. <start_of_image>); empty for LLaVA. */
+  get imageWrap(): { before: Int32Array; after: Int32Array } {
+    return { before: this.native.imageBefore, after: this.native.imageAfter };
+  }
+
+  /**
+   * Starts a chat about a video: the video plan (from a strategy) is evaluated once, each
+   * question then evaluates only its own tokens, and chat.fork() branches without re-evaluating.
+   */
+  async chat(video: SequencePlan, opts: ChatOptions = {}): Promise<Chat> {
+    this.#live();
+    const context = opts.context ?? await this.createContext({ sequences: 4, ...opts.contextOptions });
+    return (await Chat.start(this, context, video, opts)).chat;
   }
 
   async createContext(opts: CreateContextOptions = {}): Promise<Context> {

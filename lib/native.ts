@@ -97,6 +97,7 @@ export interface NativeGenerateResult {
 export interface NativeContext {
   tokenize(text: string, addSpecial: boolean, parseSpecial: boolean): Int32Array;
   detokenize(tokens: Int32Array, special: boolean): string;
+  prefillMedia(text: string, frames: NativeFrameInput[], seq: number, mergeable: boolean, abort?: NativeAbortToken, onProgress?: (f: number) => void): Promise<{ evaluated: number; nPast: number; ms: number }>;
   prefill(items: NativePlanItem[], seq: number, abort?: NativeAbortToken, onProgress?: (f: number) => void): Promise<{ evaluated: number; nPast: number; ms: number }>;
   generate(params: NativeGenerateParams, seq: number, onPiece: (piece: string) => void, abort?: NativeAbortToken): Promise<NativeGenerateResult>;
   nPast(seq: number): number;
@@ -117,6 +118,7 @@ export interface NativeModel {
   readonly disposed: boolean;
   encode(frames: NativeFrameInput[], batchSize: number, abort?: NativeAbortToken, onProgress?: (f: number) => void): Promise<{ frames: NativeEncodedFrame[]; batches: number; ms: number }>;
   applyTemplate(messages: { role: string; content: string }[], opts?: { addAssistant?: boolean; useJinja?: boolean; template?: string }): string;
+  formatTurn(history: { role: string; content: string }[], message: [{ role: string; content: string }], opts?: { addAssistant?: boolean; useJinja?: boolean; template?: string }): string;
   createContext(opts: NativeContextOptions): Promise<NativeContext>;
 }
 

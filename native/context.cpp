@@ -27,6 +27,7 @@ Napi::Function Context::Define(Napi::Env env) {
     InstanceMethod("tokenize", &Context::Tokenize),
     InstanceMethod("detokenize", &Context::Detokenize),
     InstanceMethod("prefill", &Context::Prefill),
+    InstanceMethod("prefillMedia", &Context::PrefillMedia),
     InstanceMethod("generate", &Context::Generate),
     InstanceMethod("nPast", &Context::NPast),
     InstanceMethod("kvCopy", &Context::KvCopy),
@@ -91,6 +92,10 @@ Napi::Value Context::Prefill(const Napi::CallbackInfo & info) {
   return StartPrefill(info, BusyGuard::Claim(info.Env(), acquire(info.Env())));
 }
 
+Napi::Value Context::PrefillMedia(const Napi::CallbackInfo & info) {
+  return StartPrefillMedia(info, BusyGuard::Claim(info.Env(), acquire(info.Env())));
+}
+
 Napi::Value Context::Generate(const Napi::CallbackInfo & info) {
   return StartGenerate(info, BusyGuard::Claim(info.Env(), acquire(info.Env())));
 }
@@ -123,6 +128,7 @@ Napi::Value Context::KvTruncate(const Napi::CallbackInfo & info) {
   if (pos < 0 || pos > s->nPast[seq]) Throw(env, "ERR_INVALID_ARG", "position out of range");
   if (!llama_memory_seq_rm(llama_get_memory(s->ctx), seq, pos, -1)) Throw(env, "ERR_DECODE", "the cache could not be truncated");
   s->nPast[seq] = pos;
+  if (s->logitsSeq == seq) s->logitsSeq = -1;  // the logits belonged to a token that is gone
   return env.Undefined();
 }
 

@@ -16,6 +16,7 @@ struct ContextState {
   llama_context * ctx = nullptr;
   int nCtx = 0, nBatch = 0, nSeqMax = 1;
   std::vector<llama_pos> nPast;  // next position of each sequence
+  int logitsSeq = -1;            // the sequence whose last token's logits are current, or -1
   std::atomic<bool> busy{false};
   ~ContextState();
 };
@@ -45,6 +46,7 @@ class Context : public Napi::ObjectWrap<Context> {
   Napi::Value Tokenize(const Napi::CallbackInfo & info);
   Napi::Value Detokenize(const Napi::CallbackInfo & info);
   Napi::Value Prefill(const Napi::CallbackInfo & info);
+  Napi::Value PrefillMedia(const Napi::CallbackInfo & info);
   Napi::Value Generate(const Napi::CallbackInfo & info);
   Napi::Value NPast(const Napi::CallbackInfo & info);
   Napi::Value KvCopy(const Napi::CallbackInfo & info);
@@ -59,6 +61,7 @@ class Context : public Napi::ObjectWrap<Context> {
 Napi::Value CreateContext(const Napi::CallbackInfo & info, std::shared_ptr<ModelState> model);
 // Workers, defined in prefill.cpp and generate.cpp.
 Napi::Value StartPrefill(const Napi::CallbackInfo & info, std::shared_ptr<ContextState> state);
+Napi::Value StartPrefillMedia(const Napi::CallbackInfo & info, std::shared_ptr<ContextState> state);
 Napi::Value StartGenerate(const Napi::CallbackInfo & info, std::shared_ptr<ContextState> state);
 
 }  // namespace vidlm

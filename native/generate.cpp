@@ -95,11 +95,13 @@ class GenerateWorker : public Napi::AsyncWorker {
       if (s_->nPast[seq_] >= s_->nCtx) { stopReason_ = "contextFull"; break; }
       common_batch_clear(batch);
       common_batch_add(batch, tok, s_->nPast[seq_], {seq_}, true);
+      s_->logitsSeq = -1;
       if (llama_decode(s_->ctx, batch) != 0) {
         llama_batch_free(batch);
         return fail("ERR_DECODE", "llama_decode failed during generation" + Reason(log));
       }
       s_->nPast[seq_]++;
+      s_->logitsSeq = seq_;
     }
     if (!pendingBytes.empty()) emit(pendingBytes);
     llama_batch_free(batch);
@@ -162,7 +164,7 @@ Napi::Value StartGenerate(const Napi::CallbackInfo & info, std::shared_ptr<Conte
   const int seq = info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 0;
   if (seq < 0 || seq >= s->nSeqMax) Throw(env, "ERR_INVALID_ARG", "sequence out of range");
   if (!info[2].IsFunction()) Throw(env, "ERR_INVALID_ARG", "onPiece must be a function");
-  if (s->nPast[seq] == 0) Throw(env, "ERR_INVALID_ARG", "prefill a prompt before generating");
+  if (s->nPast[seq] == 0 || s->logitsSeq != seq) Throw(env, "ERR_INVALID_ARG", "prefill a prompt on this sequence before generating");
   GenParams p;
   auto & sp = p.sampling;
   auto f = [&](const char * k, float & dst) { if (o.Get(k).IsNumber()) dst = o.Get(k).As<Napi::Number>().FloatValue(); };

@@ -114,6 +114,9 @@ class LoadModelWorker : public Napi::AsyncWorker {
     m.nHead = llama_model_n_head(state->model);
     m.nCtxTrain = llama_model_n_ctx_train(state->model);
     m.nVocab = llama_vocab_n_tokens(vocab);
+    m.mediaMarker = mtmd_default_marker();
+    m.addBos = llama_vocab_get_add_bos(vocab);
+    m.bosToken = llama_vocab_bos(vocab);
     m.nParams = static_cast<double>(llama_model_n_params(state->model));
     m.sizeBytes = static_cast<double>(llama_model_size(state->model));
     const char * tmpl = llama_model_chat_template(state->model, nullptr);

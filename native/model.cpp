@@ -21,6 +21,7 @@ Napi::Function Model::Define(Napi::Env env) {
     InstanceAccessor("disposed", &Model::Disposed, nullptr),
     InstanceMethod("encode", &Model::Encode),
     InstanceMethod("applyTemplate", &Model::ApplyTemplate),
+    InstanceMethod("formatTurn", &Model::FormatTurn),
     InstanceMethod("createContext", &Model::CreateContext),
   });
   g_model_ctor = new Napi::FunctionReference(Napi::Persistent(fn));
@@ -62,6 +63,10 @@ Napi::Value Model::ApplyTemplate(const Napi::CallbackInfo & info) {
   return vidlm::ApplyTemplate(info, *acquire(info.Env()));
 }
 
+Napi::Value Model::FormatTurn(const Napi::CallbackInfo & info) {
+  return vidlm::FormatTurn(info, *acquire(info.Env()));
+}
+
 Napi::Value Model::CreateContext(const Napi::CallbackInfo & info) {
   return vidlm::CreateContext(info, acquire(info.Env()));
 }
@@ -97,6 +102,8 @@ Napi::Value Model::Info(const Napi::CallbackInfo & info) {
   o.Set("imageNy", m.imageNy);
   o.Set("imageTokens", m.imageTokens);
   o.Set("mediaMarker", m.mediaMarker);
+  o.Set("addBos", m.addBos);
+  o.Set("bosToken", m.bosToken);
   o.Set("imageBefore", Tokens(env, m.imageBefore));
   o.Set("imageAfter", Tokens(env, m.imageAfter));
   return o;

@@ -26,6 +26,8 @@ struct ModelInfo {
   int audioSampleRate = 0;
   int imageNx = 0, imageNy = 0, imageTokens = 0;
   std::string mediaMarker;
+  bool addBos = false;
+  int32_t bosToken = -1;
   // Text tokens libmtmd puts around each image (e.g. <start_of_image>); empty for LLaVA.
   std::vector<int32_t> imageBefore, imageAfter;
 };
@@ -56,6 +58,7 @@ class Model : public Napi::ObjectWrap<Model> {
   Napi::Value Disposed(const Napi::CallbackInfo & info);
   Napi::Value Encode(const Napi::CallbackInfo & info);
   Napi::Value ApplyTemplate(const Napi::CallbackInfo & info);
+  Napi::Value FormatTurn(const Napi::CallbackInfo & info);
   Napi::Value CreateContext(const Napi::CallbackInfo & info);
 
   // Workers hold their own shared_ptr, so the last of (this object, running calls) frees it.

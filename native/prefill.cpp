@@ -66,6 +66,7 @@ class PrefillWorker : public Napi::AsyncWorker {
         b.n_seq_id = nseq.data();
         b.seq_id = seqp.data();
         b.logits = logits.data();
+        s_->logitsSeq = -1;
         const int rc = llama_decode(s_->ctx, b);
         if (rc != 0) {
           if (it.embd && it.nonCausal) llama_set_causal_attn(s_->ctx, true);
@@ -78,6 +79,7 @@ class PrefillWorker : public Napi::AsyncWorker {
       if (it.embd && it.nonCausal) llama_set_causal_attn(s_->ctx, true);
     }
     evaluated_ = done;
+    s_->logitsSeq = seq_;
     ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   }
 

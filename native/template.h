@@ -6,4 +6,6 @@
 namespace vidlm {
 // model.applyTemplate(messages: {role, content}[], { addAssistant = true, useJinja = true, template? })
 Napi::Value ApplyTemplate(const Napi::CallbackInfo & info, ModelState & state);
+// model.formatTurn(history, [message], opts): the text one more message adds after history
+Napi::Value FormatTurn(const Napi::CallbackInfo & info, ModelState & state);
 }

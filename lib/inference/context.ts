@@ -6,6 +6,7 @@ import type { SequencePlan } from '../assembly/types.js';
 import { VidlmError, abortError, throwIfAborted } from '../errors.js';
 import { withAbort, type NativeContext, type NativePlanItem } from '../native.js';
 import { invalid, optionalInt, optionalNumber, optionalSignal } from '../options.js';
+import type { EncodableFrame } from './encode.js';
 import { Generation, type GenerateResult } from './generation.js';
 
 /** A plan item of raw token ids (e.g. the tokens a model puts around an image). */
@@ -128,6 +129,22 @@ export class Context {
       throwIfAborted(signal);
       const items = this.toItems(plan, opts.addBos ?? this.#n.nPast(seq) === 0);
       return withAbort(signal, (token) => this.#n.prefill(items, seq, token, opts.onProgress));
+    });
+  }
+
+  /**
+   * The model's own media path: libmtmd tokenizes `text`, which holds one media marker per frame
+   * (model.mediaMarker), encodes the frames and evaluates them with the model's positions
+   * (M-RoPE included). `mergeable` lets models that merge frame pairs (Qwen2-VL) do so.
+   */
+  prefillMedia(text: string, frames: readonly EncodableFrame[], opts: PrefillOptions & { mergeable?: boolean } = {}): Promise<PrefillResult> {
+    if (typeof text !== 'string') throw invalid('text', 'a string', text);
+    if (!Array.isArray(frames)) throw invalid('frames', 'an array of frames', frames);
+    const seq = this.#seq(opts.sequence);
+    const signal = optionalSignal('signal', opts.signal);
+    return this.#serial(async () => {
+      throwIfAborted(signal);
+      return withAbort(signal, (token) => this.#n.prefillMedia(text, frames as EncodableFrame[], seq, opts.mergeable ?? false, token, opts.onProgress));
     });
   }
 

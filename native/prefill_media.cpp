@@ -1,0 +1,161 @@
+// context.prefillMedia(text, frames, seq, mergeable, abortToken?, onProgress?): the model's own
+// media path. libmtmd tokenizes the text with its media markers and the frames, encodes the
+// media in batches and decodes them with the model's positions (M-RoPE for Qwen2-VL and kin,
+// frame pairs merged where the model merges them). This is the path of llama-mtmd-cli.
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "abort_token.h"
+#include "context.h"
+#include "errors.h"
+#include "log.h"
+#include "mtmd-helper.h"
+#include "progress.h"
+
+namespace vidlm {
+
+namespace {
+
+struct ChunksDeleter { void operator()(mtmd_input_chunks * c) const { mtmd_input_chunks_free(c); } };
+struct BatchDeleter { void operator()(mtmd_batch * b) const { mtmd_batch_free(b); } };
+struct BitmapDeleter { void operator()(mtmd_bitmap * b) const { mtmd_bitmap_free(b); } };
+
+struct Frame { uint32_t width, height; std::vector<unsigned char> rgb; };
+
+class PrefillMediaWorker : public Napi::AsyncWorker {
+ public:
+  PrefillMediaWorker(Napi::Env env, std::shared_ptr<ContextState> s, std::string text, std::vector<Frame> frames, int seq,
+                     bool mergeable, AbortFlag abort, const Napi::Value & onProgress)
+      : Napi::AsyncWorker(env, "vidlm.prefillMedia"), deferred_(Napi::Promise::Deferred::New(env)), s_(std::move(s)), guard_(s_),
+        text_(std::move(text)), frames_(std::move(frames)), seq_(seq), mergeable_(mergeable), abort_(std::move(abort)),
+        progress_(env, onProgress, "vidlm.prefillMedia.progress") {}
+  Napi::Promise promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    LogCapture log;
+    const auto t0 = std::chrono::steady_clock::now();
+    mtmd_context * mctx = s_->model->mtmd;
+    std::vector<std::unique_ptr<mtmd_bitmap, BitmapDeleter>> bitmaps;
+    std::vector<const mtmd_bitmap *> ptrs;
+    for (Frame & f : frames_) {
+      bitmaps.emplace_back(mtmd_bitmap_init(f.width, f.height, f.rgb.data()));
+      if (mergeable_) mtmd_bitmap_set_mergeable(bitmaps.back().get(), true);
+      ptrs.push_back(bitmaps.back().get());
+      f.rgb = {};
+    }
+    std::unique_ptr<mtmd_input_chunks, ChunksDeleter> chunks(mtmd_input_chunks_init());
+    mtmd_input_text text{text_.c_str(), text_.size(), s_->nPast[seq_] == 0, true};
+    if (mtmd_tokenize(mctx, chunks.get(), &text, ptrs.data(), ptrs.size()) != 0) return fail(log, "ERR_TOKENIZE", "libmtmd could not tokenize the prompt with its media");
+    const size_t n = mtmd_input_chunks_size(chunks.get());
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) total += mtmd_input_chunk_get_n_pos(mtmd_input_chunks_get(chunks.get(), i));
+    if (s_->nPast[seq_] + static_cast<long long>(total) > s_->nCtx) {
+      return fail(log, "ERR_CONTEXT_FULL", "the prompt needs " + std::to_string(total) + " positions but only " +
+                                                std::to_string(s_->nCtx - s_->nPast[seq_]) + " are free");
+    }
+    std::unique_ptr<mtmd_batch, BatchDeleter> mbatch;
+    const int startPast = s_->nPast[seq_];
+    s_->logitsSeq = -1;
+    for (size_t i = 0; i < n; i++) {
+      if (IsAborted(abort_)) return fail(log, "ERR_ABORTED", "aborted: prefill was cancelled");
+      const mtmd_input_chunk * chunk = mtmd_input_chunks_get(chunks.get(), i);
+      llama_pos next = s_->nPast[seq_];
+      int rc;
+      if (mtmd_input_chunk_get_type(chunk) == MTMD_INPUT_CHUNK_TYPE_TEXT) {
+        rc = mtmd_helper_eval_chunk_single(mctx, s_->ctx, chunk, s_->nPast[seq_], seq_, s_->nBatch, i == n - 1, &next);
+      } else {
+        // encode as many consecutive media chunks as libmtmd batches together, as llama-mtmd-cli does
+        float * embd = mbatch ? mtmd_batch_get_output_embd(mbatch.get(), chunk) : nullptr;
+        if (!embd) {
+          mbatch.reset(mtmd_batch_init(mctx));
+          if (mtmd_batch_add_chunk(mbatch.get(), chunk) != 0) return fail(log, "ERR_ENCODE", "libmtmd rejected a media chunk");
+          for (size_t j = i + 1; j < n; j++) {
+            const mtmd_input_chunk * next_chunk = mtmd_input_chunks_get(chunks.get(), j);
+            if (mtmd_input_chunk_get_type(next_chunk) == MTMD_INPUT_CHUNK_TYPE_TEXT) break;
+            if (mtmd_batch_add_chunk(mbatch.get(), next_chunk) != 0) break;
+          }
+          if (mtmd_batch_encode(mbatch.get()) != 0) return fail(log, "ERR_ENCODE", "the media encoder failed");
+          embd = mtmd_batch_get_output_embd(mbatch.get(), chunk);
+          if (!embd) return fail(log, "ERR_ENCODE", "no embeddings for a media chunk");
+        }
+        rc = mtmd_helper_decode_image_chunk(mctx, s_->ctx, chunk, embd, s_->nPast[seq_], seq_, s_->nBatch, &next, nullptr, nullptr);
+      }
+      if (rc != 0) return fail(log, "ERR_DECODE", "evaluating chunk " + std::to_string(i) + " failed");
+      s_->nPast[seq_] = next;
+      progress_.report(static_cast<float>(i + 1) / n);
+    }
+    evaluated_ = s_->nPast[seq_] - startPast;
+    s_->logitsSeq = seq_;
+    ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  }
+
+  void OnOK() override {
+    progress_.release();
+    Napi::Env env = Env();
+    if (failure_.failed()) {
+      deferred_.Reject(MakeError(env, failure_.code, failure_.message).Value());
+      return;
+    }
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("evaluated", evaluated_);
+    o.Set("nPast", s_->nPast[seq_]);
+    o.Set("ms", ms_);
+    deferred_.Resolve(o);
+  }
+  void OnError(const Napi::Error & e) override {
+    progress_.release();
+    deferred_.Reject(MakeError(Env(), "ERR_DECODE", e.Message()).Value());
+  }
+
+ private:
+  void fail(const LogCapture & log, const char * code, std::string msg) {
+    const std::string why = log.lastError();
+    failure_ = {code, why.empty() ? msg : msg + ": " + why};
+  }
+
+  Napi::Promise::Deferred deferred_;
+  std::shared_ptr<ContextState> s_;
+  BusyGuard guard_;
+  std::string text_;
+  std::vector<Frame> frames_;
+  int seq_;
+  bool mergeable_;
+  AbortFlag abort_;
+  Progress progress_;
+  Failure failure_;
+  int evaluated_ = 0;
+  double ms_ = 0;
+};
+
+}  // namespace
+
+Napi::Value StartPrefillMedia(const Napi::CallbackInfo & info, std::shared_ptr<ContextState> s) {
+  Napi::Env env = info.Env();
+  BusyGuard release(s);
+  if (!s->model->mtmd) Throw(env, "ERR_UNSUPPORTED", "the model was loaded without an mmproj");
+  if (!info[0].IsString()) Throw(env, "ERR_INVALID_ARG", "text must be a string");
+  if (!info[1].IsArray()) Throw(env, "ERR_INVALID_ARG", "frames must be an array");
+  const int seq = info[2].IsNumber() ? info[2].As<Napi::Number>().Int32Value() : 0;
+  if (seq < 0 || seq >= s->nSeqMax) Throw(env, "ERR_INVALID_ARG", "sequence out of range");
+  Napi::Array arr = info[1].As<Napi::Array>();
+  std::vector<Frame> frames(arr.Length());
+  for (uint32_t i = 0; i < arr.Length(); i++) {
+    Napi::Object f = arr.Get(i).As<Napi::Object>();
+    const int64_t w = f.Get("width").ToNumber().Int64Value(), h = f.Get("height").ToNumber().Int64Value();
+    Napi::Value rgb = f.Get("rgb");
+    if (w <= 0 || h <= 0 || w > 16384 || h > 16384 || !rgb.IsTypedArray() ||
+        rgb.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array || rgb.As<Napi::Uint8Array>().ByteLength() != static_cast<size_t>(w * h * 3)) {
+      Throw(env, "ERR_INVALID_ARG", "frame " + std::to_string(i) + " must be { width, height, rgb: Uint8Array of width*height*3 bytes }");
+    }
+    Napi::Uint8Array bytes = rgb.As<Napi::Uint8Array>();
+    frames[i] = {static_cast<uint32_t>(w), static_cast<uint32_t>(h), std::vector<unsigned char>(bytes.Data(), bytes.Data() + bytes.ByteLength())};
+  }
+  auto * w = new PrefillMediaWorker(env, s, info[0].As<Napi::String>(), std::move(frames), seq, info[3].ToBoolean(), AbortToken::From(info[4]), info[5]);
+  Napi::Promise p = w->promise();
+  w->Queue();
+  release.dismiss();
+  return p;
+}
+
+}  // namespace vidlm
