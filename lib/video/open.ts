@@ -67,7 +67,7 @@ export function mapFfmpegError(err: unknown, stage: 'open' | 'read' | 'seek' | '
   const lower = msg.toLowerCase();
   let code: VidlmErrorCode;
   let reason: string;
-  if (/timed out|timeout|etimedout/.test(lower) || (stage !== 'open' && /input\/output error/.test(lower) && isNetworkProtocol(protocolOf(display)))) {
+  if (/timed out|timeout|etimedout/.test(lower) || (/input\/output error/.test(lower) && isNetworkProtocol(protocolOf(display)))) {
     code = 'ERR_VIDEO_TIMEOUT';
     reason = 'timeout';
   } else if (stage === 'open') {

@@ -1,0 +1,106 @@
+/** Every failure of issue 3 with real bad media: a stable code, no crash. */
+import { createServer, type Socket } from 'node:net';
+import { readFile } from 'node:fs/promises';
+import t from 'tap';
+import { openVideo, probeVideo } from '../../lib/video/index.js';
+import { media } from '../fixtures/media.js';
+
+t.test('missing file, directory, not media', async (tt) => {
+  await tt.rejects(openVideo('/nonexistent/clip.mp4'), { code: 'ERR_VIDEO_OPEN', details: { reason: 'not-found' } });
+  await tt.rejects(openVideo('/tmp'), { code: 'ERR_VIDEO_OPEN' });
+  await tt.rejects(openVideo(await media.notMedia()), { code: 'ERR_VIDEO_OPEN', details: { reason: 'not-media' } });
+  await tt.rejects(openVideo(new Uint8Array(0)), { code: 'ERR_VIDEO_OPEN' });
+  await tt.rejects(openVideo(Buffer.from('not a video at all, just some text'.repeat(100))), { code: 'ERR_VIDEO_OPEN' });
+  // the bug scripts/patch-beamcoder.mjs fixes crashed ~1 in 3 failed opens; open many
+  for (let i = 0; i < 40; i++) await tt.rejects(probeVideo(await media.notMedia()), { code: 'ERR_VIDEO_OPEN' });
+});
+
+t.test('truncated files', async (tt) => {
+  // index intact, data cut: opening works, frames past the cut fail with ERR_VIDEO_DECODE
+  const v = await openVideo(await media.truncated());
+  tt.teardown(() => v.close());
+  const early = await v.sample({ times: [0.2] });
+  tt.equal(early.length, 1, 'frames before the cut decode');
+  await tt.rejects(v.sample({ uniform: 8 }), { code: 'ERR_VIDEO_DECODE', details: { reason: 'truncated' } });
+  // index cut off: cannot be opened
+  await tt.rejects(openVideo(await media.truncatedNoIndex()), { code: 'ERR_VIDEO_OPEN' });
+});
+
+t.test('corrupt media data does not crash', async (tt) => {
+  const v = await openVideo(await media.corrupt());
+  tt.teardown(() => v.close());
+  try {
+    const all = await v.sample({ all: true }, { size: 64 });
+    tt.ok(all.length > 0, `decoded ${all.length} frames with concealment`);
+  } catch (e) {
+    tt.match(e, { code: /^ERR_VIDEO_(DECODE|EMPTY)$/ }, 'or a stable code');
+  }
+});
+
+t.test('no video stream', async (tt) => {
+  const audio = await media.audioOnly();
+  await tt.rejects(openVideo(audio), { code: 'ERR_VIDEO_NO_STREAM', details: { hasAudio: true } });
+  const v = await openVideo(audio, { allowAudioOnly: true });
+  tt.teardown(() => v.close());
+  tt.equal(v.probe.video, null);
+  tt.equal(v.probe.audio!.codec, 'aac');
+  await tt.rejects(v.sample({ uniform: 4 }), { code: 'ERR_VIDEO_NO_STREAM' });
+  const noAudio = await openVideo(await media.noAudio());
+  tt.teardown(() => noAudio.close());
+  await tt.rejects(noAudio.audio(), { code: 'ERR_VIDEO_NO_STREAM' });
+});
+
+t.test('zero duration', async (tt) => {
+  await tt.rejects(openVideo(await media.zero()), { code: 'ERR_VIDEO_EMPTY' });
+});
+
+t.test('more frames than exist: clamped with a warning, not a failure', async (tt) => {
+  const v = await openVideo(await media.h264());
+  tt.teardown(() => v.close());
+  const f = await v.sample({ uniform: 1000 }, { size: 32 });
+  tt.equal(f.length, 120);
+  tt.match(f.warning, /asked for 1000 frames but the video has 120/);
+  const late = await v.sample({ times: [100] }, { size: 32 });
+  tt.equal(late[0]!.index, 119);
+  tt.match(late.warning, /after the video's last frame/);
+});
+
+t.test('bad arguments', async (tt) => {
+  const v = await openVideo(await media.h264());
+  await tt.rejects(v.sample({ uniform: -3 }), { code: 'ERR_INVALID_ARG' });
+  await tt.rejects(v.sample({ uniform: 2 }, { size: 'huge' }), { code: 'ERR_INVALID_ARG' });
+  await tt.rejects(v.audio({ sampleRate: 12 }), { code: 'ERR_INVALID_ARG' });
+  const ac = new AbortController();
+  ac.abort();
+  await tt.rejects(v.sample({ uniform: 2 }, { signal: ac.signal }), { code: 'ERR_ABORTED' });
+  await v.close();
+  await tt.rejects(v.sample({ uniform: 2 }), { code: 'ERR_DISPOSED' });
+  await v.close(); // twice is fine
+});
+
+t.test('unreachable URLs fail fast with a short timeout', async (tt) => {
+  // a server that accepts and never answers: the request stalls
+  const sockets = new Set<Socket>();
+  const server = createServer((s) => { sockets.add(s); s.on('error', () => undefined); });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  tt.teardown(() => { for (const s of sockets) s.destroy(); server.close(); });
+  await tt.rejects(openVideo(`http://127.0.0.1:${port}/clip.mp4`, { timeout: 0.5 }), { code: 'ERR_VIDEO_TIMEOUT' });
+  // nobody sends to this UDP port
+  await tt.rejects(openVideo(`udp://127.0.0.1:${port + 1}`, { timeout: 0.5 }), { code: 'ERR_VIDEO_TIMEOUT' });
+  // a closed port: refused at once
+  const closed = createServer();
+  await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+  const closedPort = (closed.address() as { port: number }).port;
+  await new Promise<void>((r) => closed.close(() => r()));
+  await tt.rejects(openVideo(`http://127.0.0.1:${closedPort}/clip.mp4`, { timeout: 0.5 }), { code: 'ERR_VIDEO_OPEN', details: { reason: 'unreachable' } });
+});
+
+t.test('a Buffer source works like its file', async (tt) => {
+  const bytes = await readFile(await media.h264());
+  const v = await openVideo(bytes);
+  tt.teardown(() => v.close());
+  tt.match(v.probe.source, /^<buffer \d+ bytes>$/);
+  const f = await v.sample({ uniform: 3 }, { size: 32 });
+  tt.same(f.map((x) => x.index), [0, 59, 119]);
+});
