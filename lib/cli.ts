@@ -11,6 +11,8 @@ type Command = { summary: string; load: () => Promise<{ run(args: string[]): Pro
 const commands: Record<string, Command> = {
   version: { summary: 'print vidlm, llama.cpp and backend versions', load: () => import('./commands/version.js') },
   inspect: { summary: 'load a model and its mmproj and print their shapes', load: () => import('./commands/inspect.js') },
+  ask: { summary: 'ask a question about a video or image', load: () => import('./commands/ask.js') },
+  localize: { summary: 'find when an event happens in a video (start and end seconds)', load: () => import('./commands/localize.js') },
   eval: { summary: 'score saved answers: eval localize|qa --pred P.jsonl --gt G.json', load: () => import('./commands/eval.js') },
 };
 

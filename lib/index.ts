@@ -11,3 +11,12 @@ export { EmbeddingCache, type EmbeddingCacheOptions } from './inference/cache.js
 export type { EncodableFrame, EncodeOptions, EncodeStats } from './inference/encode.js';
 export type { CreateContextOptions, ChatMessage, ChatOptions } from './model.js';
 export { Chat, type ChatStartOptions, type TurnResult } from './inference/chat.js';
+export { ask, describe, localize, chat, type VideoQueryOptions, type AskResult, type LocalizeResult } from './api/query.js';
+export type { ProgressEvent, ProgressListener, Stage } from './api/progress.js';
+export type { StrategyChoice } from './api/choose.js';
+export { openVideo, probeVideo, VideoSource, live } from './video/index.js';
+export type { VideoInput, VideoProbe, VideoFrame, SamplePlan, SampleOptions, FitMode, AudioClip, AudioOptions } from './video/types.js';
+export { assemble, countTokens, strategies, strategyNames, defaults as strategyDefaults } from './assembly/index.js';
+export type { FrameGrid, SequencePlan, PlanItem, StrategyName } from './assembly/types.js';
+export { parseTimes } from './time/parse.js';
+export type { TimeTokenMode, TimeEncodingOptions } from './time/encode.js';

@@ -1,0 +1,54 @@
+/**
+ * Defaults per model and method: which strategy fits the context, how many frames each method
+ * samples and with which index rule (shared/reference/video-llm-methods.md).
+ */
+import { countTokens, defaults } from '../assembly/index.js';
+import type { StrategyName } from '../assembly/types.js';
+import { VidlmError } from '../errors.js';
+import type { ModelInfo } from '../model.js';
+import type { SamplePlan } from '../video/types.js';
+
+export type StrategyChoice = StrategyName | 'auto';
+
+/** Frames each method samples by default (its paper's number). */
+export function defaultFrames(strategy: StrategyName): number {
+  return strategy === 'native' ? 16 : defaults[strategy].frames;
+}
+
+/** The sampling plan of a method: its own index rule over the video. */
+export function samplingPlan(strategy: StrategyName, frames: number, fps?: number, segment?: [number, number]): SamplePlan {
+  const seg = segment ? { segment } : {};
+  if (fps !== undefined) return { fps, ...seg };
+  switch (strategy) {
+    case 'slowfast': return { lita: frames, ...seg };           // LITA: round(linspace(0, n-1, T))
+    case 'pllava': return { uniform: frames, rule: 'middle', ...seg };   // mid-segment uniform
+    case 'vcgpt': return { uniform: frames, rule: 'vcgpt', ...seg };     // Video-ChatGPT's rule
+    default: return { uniform: frames, rule: 'linspace', ...seg };      // Video-LLaVA, OneVision: linspace(…, dtype=int)
+  }
+}
+
+/** Visual tokens of a strategy for `frames` frames of this model, before any work. */
+export function visualTokens(strategy: StrategyName, frames: number, info: ModelInfo): number {
+  const grid = info.imageGrid;
+  if (!grid) throw new VidlmError('ERR_UNSUPPORTED', 'the model has no vision encoder');
+  if (strategy === 'native') return frames * (info.tokensPerImage ?? grid.nx * grid.ny);
+  return countTokens(strategy, { frames, nx: grid.nx, ny: grid.ny });
+}
+
+/**
+ * `auto`: M-RoPE models need their own path; otherwise the least pooled method whose default
+ * frame count fits in `budget` tokens (concat, then PLLaVA's 2×2 pooling, then LITA's SlowFast).
+ */
+export function chooseStrategy(choice: StrategyChoice, info: ModelInfo, budget: number, frames?: number): StrategyName {
+  if (choice !== 'auto') {
+    if (info.mrope && choice !== 'native') {
+      throw new VidlmError('ERR_UNSUPPORTED', `${info.architecture} uses M-RoPE positions: only the native strategy fits it`);
+    }
+    return choice;
+  }
+  if (info.mrope) return 'native';
+  for (const s of ['concat', 'pllava', 'slowfast'] as const) {
+    if (visualTokens(s, frames ?? defaultFrames(s), info) <= budget) return s;
+  }
+  return 'slowfast';
+}

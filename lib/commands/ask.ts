@@ -1,0 +1,96 @@
+/**
+ * `vidlm ask <image-or-video> <question> --model M --mmproj P [...]` and
+ * `vidlm localize <video> <query> ...`: one question, answer streamed or as JSON.
+ */
+import { parseArgs } from 'node:util';
+import { ask, localize, type AskResult, type VideoQueryOptions } from '../api/query.js';
+import type { StrategyChoice } from '../api/choose.js';
+import { VidlmError } from '../errors.js';
+import { loadModel } from '../model.js';
+import type { TimeTokenMode } from '../time/encode.js';
+
+const options = {
+  model: { type: 'string', short: 'm' },
+  mmproj: { type: 'string' },
+  strategy: { type: 'string', short: 's' },
+  frames: { type: 'string', short: 'f' },
+  fps: { type: 'string' },
+  'time-tokens': { type: 'string' },
+  preamble: { type: 'boolean' },
+  system: { type: 'string' },
+  'max-tokens': { type: 'string', short: 'n' },
+  temp: { type: 'string' },
+  seed: { type: 'string' },
+  threads: { type: 'string', short: 't' },
+  'ctx-size': { type: 'string', short: 'c' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function usage(cmd: string): string {
+  const what = cmd === 'localize' ? '<video> <event>' : '<image-or-video> <question>';
+  return `usage: vidlm ${cmd} ${what} --model M.gguf --mmproj P.gguf
+  [--strategy auto|concat|slowfast|pllava|bilinear|vcgpt] [--frames N | --fps F]
+  [--time-tokens none|text|lita] [--preamble] [--system TEXT]
+  [--max-tokens N] [--temp T] [--seed S] [--threads N] [--ctx-size N] [--json]\n`;
+}
+
+function num(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new VidlmError('ERR_INVALID_ARG', `--${name} must be a number (got ${JSON.stringify(v)})`);
+  return n;
+}
+
+export async function runQuery(cmd: 'ask' | 'localize', args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options, allowPositionals: true });
+  if (values.help) { process.stdout.write(usage(cmd)); return 0; }
+  if (positionals.length !== 2 || !values.model || !values.mmproj) {
+    process.stderr.write(`vidlm: ERR_INVALID_ARG: ${cmd} needs a file, a ${cmd === 'ask' ? 'question' : 'query'}, --model and --mmproj\n${usage(cmd)}`);
+    return 2;
+  }
+  const [input, text] = positionals as [string, string];
+  const tty = process.stderr.isTTY && !values.json;
+  const model = await loadModel({ model: values.model, mmproj: values.mmproj, threads: num('threads', values.threads) });
+  try {
+    const opts: VideoQueryOptions = {
+      model,
+      strategy: values.strategy as StrategyChoice | undefined,
+      frames: num('frames', values.frames),
+      fps: num('fps', values.fps),
+      timeTokens: values['time-tokens'] as TimeTokenMode | undefined,
+      preamble: values.preamble,
+      system: values.system,
+      maxTokens: num('max-tokens', values['max-tokens']),
+      temperature: num('temp', values.temp),
+      seed: num('seed', values.seed),
+      contextSize: num('ctx-size', values['ctx-size']),
+      onToken: values.json ? undefined : (piece) => process.stdout.write(piece),
+      onProgress: tty ? ({ stage, fraction }) => { if (stage !== 'generate') process.stderr.write(`\r${stage} ${Math.round(fraction * 100)}%   `); } : undefined,
+    };
+    const r: AskResult & { start?: number | null; end?: number | null } = cmd === 'ask' ? await ask(input, text, opts) : await localize(input, text, opts);
+    if (tty) process.stderr.write('\r                    \r');
+    if (values.json) {
+      process.stdout.write(JSON.stringify({
+        text: r.text,
+        ...(cmd === 'localize' ? { start: r.start, end: r.end } : {}),
+        strategy: r.strategy,
+        tokens: r.tokens,
+        timings: r.timings,
+        frames: r.frames,
+        ...(r.warning ? { warning: r.warning } : {}),
+      }) + '\n');
+    } else {
+      process.stdout.write('\n');
+      if (cmd === 'localize') process.stdout.write(r.start == null || r.end == null ? 'no time span in the answer\n' : `${r.start.toFixed(2)} ${r.end.toFixed(2)}\n`);
+      if (r.warning) process.stderr.write(`vidlm: ${r.warning}\n`);
+    }
+    return 0;
+  } finally {
+    model.dispose();
+  }
+}
+
+export function run(args: string[]): Promise<number> {
+  return runQuery('ask', args);
+}

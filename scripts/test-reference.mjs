@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// Reference equivalence: `vidlm ask --strategy concat --temp 0` must print exactly what
+// llama.cpp's own llama-mtmd-cli prints for the same model, image and prompt. llama-mtmd-cli is
+// built from the same vendored tree and build folder (cached by ccache). Any difference in
+// prompt formatting, image preprocessing or embedding injection shows up here.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const cliBin = join(root, 'build', 'bin', 'llama-mtmd-cli');
+execFileSync(process.execPath, [join(root, 'scripts', 'build-native.mjs'), '--target', 'llama-mtmd-cli'], { stdio: 'inherit' });
+const { tinyModels } = await import(join(root, 'dist', 'fixtures', 'tiny-models.js'));
+const m = await tinyModels();
+
+const media = join(root, '.cache', 'media');
+mkdirSync(media, { recursive: true });
+const cases = [
+  { image: join(media, 'reference-testsrc.png'), lavfi: 'testsrc=size=112x112:rate=1', question: 'What is in the image?' },
+  { image: join(media, 'reference-mandelbrot.png'), lavfi: 'mandelbrot=size=160x120:rate=1', question: 'Describe the picture in detail.' },
+];
+const threads = '2';
+let failed = 0;
+for (const c of cases) {
+  if (!existsSync(c.image)) execFileSync('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', c.lavfi, '-frames:v', '1', c.image]);
+  // llama-mtmd-cli: the marker, a newline, the question (vidlm's user turn is the same)
+  const ref = spawnSync(cliBin, ['-m', m.model, '--mmproj', m.mmproj, '--image', c.image, '-p', `<__media__>\n${c.question}`,
+    '--temp', '0', '-n', '24', '-c', '2048', '-t', threads], { encoding: 'utf8' });
+  if (ref.status !== 0) { console.error(ref.stderr); throw new Error(`llama-mtmd-cli exited with ${ref.status}`); }
+  // it prints "\n" before the answer and newlines after it
+  const expected = ref.stdout.replace(/^\n/, '').replace(/\n+$/, '');
+  const ours = spawnSync(process.execPath, [join(root, 'dist', 'cli.js'), 'ask', c.image, c.question, '--model', m.model, '--mmproj', m.mmproj,
+    '--strategy', 'concat', '--temp', '0', '--max-tokens', '24', '--ctx-size', '2048', '--threads', threads, '--json'], { encoding: 'utf8' });
+  if (ours.status !== 0) { console.error(ours.stderr); throw new Error(`vidlm ask exited with ${ours.status}`); }
+  const got = JSON.parse(ours.stdout).text;
+  const same = got === expected;
+  if (!same) failed++;
+  console.log(`${same ? 'ok    ' : 'DIFFER'} ${c.image.split('/').pop()}\n  llama-mtmd-cli: ${JSON.stringify(expected)}\n  vidlm ask:      ${JSON.stringify(got)}`);
+}
+console.log(`\n${cases.length - failed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
