@@ -1,0 +1,107 @@
+/**
+ * Live sources served on loopback by the ffmpeg program: sampling, rolling window, a stalled
+ * sender, a server that goes away and comes back, AbortSignal. Every wait is bounded.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
+import t from 'tap';
+import { live, type LiveFrame } from '../../lib/video/index.js';
+import { readCounter } from '../fixtures/media.js';
+import { counterSource } from '../fixtures/media.js';
+
+const freeUdpPort = (): Promise<number> => new Promise((resolve) => {
+  const s = createSocket('udp4');
+  s.bind(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+});
+const freeTcpPort = (): Promise<number> => new Promise((resolve) => {
+  const s = createServer();
+  s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); });
+});
+
+/** ffmpeg sending the counter clip in real time (-re) as MPEG-TS to `out`. */
+function serve(out: string, extra: string[] = []): ChildProcess {
+  const p = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', '-re', '-f', 'lavfi', '-i', counterSource(40, 0, 25), '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '10', '-pix_fmt', 'yuv420p', ...extra, '-f', 'mpegts', out], { stdio: 'ignore' });
+  p.on('error', () => undefined);
+  return p;
+}
+
+async function until(cond: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+  return cond();
+}
+
+t.test('udp: frames at 2 fps, rolling window, stall and recovery, abort', { timeout: 90_000 }, async (tt) => {
+  const port = await freeUdpPort();
+  const url = `udp://127.0.0.1:${port}`;
+  const ac = new AbortController();
+  const stream = live(url, { fps: 2, window: 2, timeout: 1, backoff: 0.2, size: [96, 64], signal: ac.signal });
+  const sender = serve(`${url}?pkt_size=1316`);
+  tt.teardown(() => { sender.kill('SIGKILL'); });
+  const got: LiveFrame[] = [];
+  let stalled = false;
+  for await (const f of stream) {
+    got.push(f);
+    if (got.length === 5 && !stalled) {
+      // freeze the sender: the source stalls, live() times out and reconnects
+      stalled = true;
+      sender.kill('SIGSTOP');
+      tt.ok(await until(() => stream.stats.failures >= 1, 20_000), 'stall detected');
+      sender.kill('SIGCONT');
+    }
+    if (stalled && f.connection >= 1 && got.filter((g) => g.connection >= 1).length >= 3) break;
+    if (got.length > 60) break;
+  }
+  tt.ok(got.length >= 8, `${got.length} frames`);
+  const first = got.filter((f) => f.connection === 0);
+  for (let i = 1; i < Math.min(first.length, 5); i++) {
+    const d = first[i]!.streamTime - first[i - 1]!.streamTime;
+    tt.ok(d > 0.45 && d < 0.55, `2 fps by the stream clock (${d.toFixed(3)} s)`);
+    tt.equal(readCounter(first[i]!, (x, y) => [Math.floor((x * 96) / 384), Math.floor((y * 64) / 256)]) - readCounter(first[i - 1]!, (x, y) => [Math.floor((x * 96) / 384), Math.floor((y * 64) / 256)]), Math.round(d * 25), 'the counter advanced by 12 or 13 frames');
+  }
+  for (const f of got) {
+    tt.equal(f.width, 96);
+    tt.equal(f.rgb.length, 96 * 64 * 3);
+    tt.ok(f.wallTime > 0);
+  }
+  tt.ok(stream.stats.reconnects >= 1, `reconnected (${stream.stats.reconnects})`);
+  tt.ok(got.some((f) => f.connection >= 1), 'frames after the stall');
+  const w = stream.window();
+  tt.ok(w.length >= 1 && w[w.length - 1]!.t - w[0]!.t <= 2, 'window keeps at most 2 s');
+  ac.abort();
+  await stream.close();
+  tt.equal(stream.stats.connected, false);
+});
+
+t.test('http: the server goes away and comes back; close() ends the iteration', { timeout: 90_000 }, async (tt) => {
+  const port = await freeTcpPort();
+  const url = `http://127.0.0.1:${port}/live.ts`;
+  let server = serve(url, ['-listen', '1']);
+  tt.teardown(() => { server.kill('SIGKILL'); });
+  await new Promise((r) => setTimeout(r, 500));
+  const stream = live(url, { fps: 1, window: 10, timeout: 2, backoff: 0.2, maxBackoff: 0.5, retries: 60, size: 32 });
+  const it = stream[Symbol.asyncIterator]();
+  const a = await it.next();
+  tt.equal(a.done, false);
+  tt.equal(a.value!.connection, 0);
+  server.kill('SIGKILL');
+  tt.ok(await until(() => stream.stats.failures >= 1, 20_000), 'the loss is noticed');
+  server = serve(url, ['-listen', '1']);
+  let b: IteratorResult<LiveFrame>;
+  do b = await it.next(); while (!b.done && b.value.connection === 0);
+  tt.equal(b.done, false);
+  tt.ok(b.value!.connection >= 1, 'frames from the new connection');
+  tt.ok(stream.stats.reconnects >= 1);
+  tt.ok(b.value!.t > a.value!.t, 'session time keeps increasing across reconnects');
+  await stream.close();
+  const c = await it.next();
+  tt.equal(c.done, true, 'closed: iteration ends');
+});
+
+t.test('a source that never comes: gives up after the retries with ERR_VIDEO_TIMEOUT', { timeout: 60_000 }, async (tt) => {
+  const port = await freeUdpPort();
+  const stream = live(`udp://127.0.0.1:${port}`, { timeout: 0.3, retries: 2, backoff: 0.05 });
+  await tt.rejects((async () => { for await (const _ of stream) { /* nothing arrives */ } })(), { code: 'ERR_VIDEO_TIMEOUT' });
+  await stream.close();
+});
