@@ -117,6 +117,8 @@ export class VideoSource {
     const warnings: string[] = resolved.warning ? [resolved.warning] : [];
     try {
       if (this.closed) throw new VidlmError('ERR_DISPOSED', `${this.probe.source} is closed`);
+      // the demuxer skips the other streams' packets while video is sampled
+      for (const st of this.dm.streams as Stream[]) if (st.index !== stream.index) st.discard = 'all';
       const walker = new VideoWalker(this.bc, this.dm, stream, { threads: this.opts.threads, strategy: options.strategy, display: this.probe.source, signal });
       const conv = new FrameConverter(this.bc, { rotate: this.rotate, size, fit: options.fit, padColor: options.padColor, scaler: options.scaler, timeBase: [stream.time_base[0]!, stream.time_base[1]!] });
       // frames come out in index order; the plan's order may repeat or (times plans) go backwards
@@ -158,6 +160,7 @@ export class VideoSource {
       }
       if (!sortedPlan) for (const f of order) { yield byIndex.get(f.index)!; emitted++; }
     } finally {
+      if (!this.closed) for (const st of this.dm.streams as Stream[]) st.discard = 'default';
       release();
     }
     const meta: { warning?: string; targets: number[] } = { targets: resolved.frames.map((f) => f.t) };
