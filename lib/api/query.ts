@@ -68,7 +68,8 @@ export interface LocalizeResult extends AskResult {
   end: number | null;
 }
 
-const RESERVE = 256; // tokens kept free for the question, the template and the answer
+/** Tokens kept free for the question, the template and the answer. */
+const reserveFor = (contextSize: number) => Math.min(256, Math.floor(contextSize / 4));
 
 type UserTurnOf = (video: SequencePlan, duration: number, times: number[], strategy: StrategyName) => (q: string) => SequencePlan;
 
@@ -124,12 +125,13 @@ async function prepare(input: VideoInput, o: VideoQueryOptions, userTurnOf: User
   try {
     const isImage = source.probe.isImage;
     duration = source.probe.duration;
-    strategy = chooseStrategy(o.strategy ?? 'auto', info, contextSize - RESERVE, o.frames);
+    const reserve = reserveFor(contextSize);
+    strategy = chooseStrategy(o.strategy ?? 'auto', info, contextSize - reserve, isImage ? 1 : o.frames);
     if (strategy === 'native') throw new VidlmError('ERR_UNSUPPORTED', 'the native strategy runs through Context.prefillMedia(); ask() supports the pooling strategies');
     const count = isImage ? 1 : o.frames ?? defaultFrames(strategy);
     const planned = visualTokens(strategy, count, info);
-    if (planned + RESERVE > contextSize && o.fps === undefined) {
-      throw new VidlmError('ERR_CONTEXT_FULL', `${strategy} with ${count} frames needs ${planned} visual tokens; the context holds ${contextSize} (keep ${RESERVE} for the text): use fewer frames, a pooling strategy or a larger contextSize`,
+    if (planned + reserve > contextSize && o.fps === undefined) {
+      throw new VidlmError('ERR_CONTEXT_FULL', `${strategy} with ${count} frames needs ${planned} visual tokens; the context holds ${contextSize} (keep ${reserve} for the text): use fewer frames, a pooling strategy or a larger contextSize`,
         { strategy, frames: count, visualTokens: planned, contextSize });
     }
     const plan = isImage ? { uniform: 1 } : samplingPlan(strategy, count, o.fps, o.segment);
