@@ -214,13 +214,25 @@ export function describe(video: VideoInput, options: VideoQueryOptions & { promp
   return run(video, options.prompt ?? 'Describe this video in detail.', options);
 }
 
+/** GBNF of a start-end answer: LITA's `<t12> <t35>` (released spelling) or `12.5s - 20s`. */
+export function spanGrammar(mode: TimeTokenMode, spelling: TimeEncodingOptions['litaSpelling'] = 'released'): string {
+  if (mode === 'lita') {
+    return spelling === 'paper'
+      ? 'root ::= tok " " tok\ntok ::= "<" ([1-9] | [1-9] [0-9] | "100") ">"'
+      : 'root ::= tok " " tok\ntok ::= "<t" ([0-9] | [1-9] [0-9]) ">"';
+  }
+  return 'root ::= num "s - " num "s"\nnum ::= [0-9] [0-9]? [0-9]? [0-9]? ("." [0-9])?';
+}
+
 /**
  * When does `query` happen? Asks with LITA's localization prompt (default: SlowFast tokens and
- * LITA time tokens) and parses the answer's first time span back to seconds.
+ * LITA time tokens) and parses the answer's first time span back to seconds. With `constrain`
+ * (default true) a grammar holds the answer to the start-end format, so it always parses.
  */
-export async function localize(video: VideoInput, query: string, options: VideoQueryOptions): Promise<LocalizeResult> {
+export async function localize(video: VideoInput, query: string, options: VideoQueryOptions & { constrain?: boolean }): Promise<LocalizeResult> {
   const timeTokens = options.timeTokens ?? 'lita';
-  const r = await run(video, litaLocalizeQuestion(query), { strategy: 'slowfast', ...options, timeTokens });
+  const grammar = options.grammar ?? (options.constrain === false ? undefined : spanGrammar(timeTokens, options.litaSpelling));
+  const r = await run(video, litaLocalizeQuestion(query), { strategy: 'slowfast', ...options, timeTokens, grammar });
   const spans = parseTimes(r.text, { duration: r.duration > 0 ? r.duration : undefined, mode: timeTokens === 'lita' ? 'lita' : 'text' });
   return { ...r, start: spans[0]?.start ?? null, end: spans[0]?.end ?? null };
 }
