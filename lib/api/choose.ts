@@ -2,7 +2,7 @@
  * Defaults per model and method: which strategy fits the context, how many frames each method
  * samples and with which index rule (shared/reference/video-llm-methods.md).
  */
-import { countTokens, defaults } from '../assembly/index.js';
+import { countTokens, defaults, strategyNames } from '../assembly/index.js';
 import type { StrategyName } from '../assembly/types.js';
 import { VidlmError } from '../errors.js';
 import type { ModelInfo } from '../model.js';
@@ -40,6 +40,9 @@ export function visualTokens(strategy: StrategyName, frames: number, info: Model
  * frame count fits in `budget` tokens (concat, then PLLaVA's 2×2 pooling, then LITA's SlowFast).
  */
 export function chooseStrategy(choice: StrategyChoice, info: ModelInfo, budget: number, frames?: number): StrategyName {
+  if (choice !== 'auto' && !strategyNames.includes(choice)) {
+    throw new VidlmError('ERR_INVALID_ARG', `strategy must be 'auto' or one of ${strategyNames.join(', ')} (got ${JSON.stringify(choice)})`);
+  }
   if (choice !== 'auto') {
     if (info.mrope && choice !== 'native') {
       throw new VidlmError('ERR_UNSUPPORTED', `${info.architecture} uses M-RoPE positions: only the native strategy fits it`);
