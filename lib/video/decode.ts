@@ -11,7 +11,7 @@
  * sequentially and sparse plans seek. Decoding uses FFmpeg's own threads (frame + slice).
  */
 import { VidlmError, abortError } from '../errors.js';
-import { isNoPts, type Beamcoder, type Decoder, type Demuxer, type Frame, type Packet, type Stream } from './ffmpeg.js';
+import { isNoPts, noteFrameMemory, type Beamcoder, type Decoder, type Demuxer, type Frame, type Packet, type Stream } from './ffmpeg.js';
 import { mapFfmpegError } from './open.js';
 
 export interface WalkerOptions {
@@ -19,6 +19,8 @@ export interface WalkerOptions {
   strategy?: 'auto' | 'seek' | 'sequential';
   display: string;
   signal?: AbortSignal;
+  /** Counters to add to (shared across walks of one source). */
+  stats?: WalkStats;
 }
 
 export interface WalkStats {
@@ -42,7 +44,7 @@ export function frameTime(f: Frame): number | null {
 }
 
 export class VideoWalker {
-  readonly stats: WalkStats = { seeks: 0, packetsRead: 0, packetsDecoded: 0, framesDecoded: 0, decodeErrors: 0 };
+  readonly stats: WalkStats;
   private dec: Decoder | null = null;
   private pending: Packet[] = [];
   private out: Array<{ t: number; f: Frame }> = [];
@@ -54,6 +56,7 @@ export class VideoWalker {
   private prevKey: number | null = null;
   private maxKeyGap = 0;
   private synthetic = 0;
+  private prefetch: Promise<Packet | null> | null = null;
   private readonly tps: number; // ticks per second
 
   constructor(
@@ -63,6 +66,7 @@ export class VideoWalker {
     private readonly opts: WalkerOptions,
   ) {
     this.tps = stream.time_base[1]! / stream.time_base[0]!;
+    this.stats = opts.stats ?? { seeks: 0, packetsRead: 0, packetsDecoded: 0, framesDecoded: 0, decodeErrors: 0 };
   }
 
   /** Latest frame decoded so far (the last frame of the video once EOF was reached). */
@@ -74,12 +78,31 @@ export class VideoWalker {
     return this.bc.decoder({ demuxer: this.dm, stream_index: this.stream.index, thread_count: threads, thread_type: { FRAME: true, SLICE: true } });
   }
 
+  /** The next packet; one read is kept in flight so demuxing overlaps decoding. */
+  private async rawRead(): Promise<Packet | null> {
+    const pending = this.prefetch ?? this.dm.read();
+    this.prefetch = null;
+    const p = await pending;
+    if (p) {
+      this.prefetch = this.dm.read();
+      this.prefetch.catch(() => undefined); // surfaces on the next rawRead()
+    }
+    return p;
+  }
+
+  /** Waits for the read in flight (before a seek, or before the demuxer is used elsewhere). */
+  async settle(): Promise<void> {
+    const p = this.prefetch;
+    this.prefetch = null;
+    if (p) await p.catch(() => null);
+  }
+
   private async read(): Promise<Packet | null> {
     for (;;) {
       if (this.opts.signal?.aborted) throw abortError(this.opts.signal);
       let p: Packet | null;
       try {
-        p = await this.dm.read();
+        p = await this.rawRead();
       } catch (e) {
         throw mapFfmpegError(e, 'read', this.opts.display);
       }
@@ -90,17 +113,20 @@ export class VideoWalker {
     }
   }
 
-  private addFrames(frames: Frame[]): void {
+  /** Queues decoded frames at or after `target`; earlier ones are dropped at once (each holds a picture). */
+  private addFrames(frames: Frame[], target = -Infinity): void {
     for (const f of frames) {
       if (!(f.width > 0) || !f.format) continue; // beamcoder may return empty frames
       let t = frameTime(f);
       if (t === null) t = this.synthetic++;
       this.stats.framesDecoded++;
+      noteFrameMemory(f.width * f.height * 2);
       const item = { t, f };
+      if (!this.last || t >= this.last.t) this.last = item;
+      if (t < target) continue;
       let i = this.out.length;
       while (i > 0 && this.out[i - 1]!.t > t) i--;
       this.out.splice(i, 0, item);
-      if (!this.last || t >= this.last.t) this.last = item;
     }
   }
 
@@ -114,7 +140,7 @@ export class VideoWalker {
       try {
         const r = await this.dec.decode(p);
         this.stats.packetsDecoded++;
-        this.addFrames(r.frames);
+        this.addFrames(r.frames, target);
       } catch {
         // a corrupt packet: FFmpeg conceals what it can, as the ffmpeg program does
         this.stats.decodeErrors++;
@@ -125,19 +151,24 @@ export class VideoWalker {
     }
   }
 
-  private async flush(): Promise<void> {
+  private async flush(target: number): Promise<void> {
     if (!this.dec) return;
     try {
       const r = await this.dec.flush();
-      this.addFrames(r.frames);
+      this.addFrames(r.frames, target);
     } catch {
       this.stats.decodeErrors++;
     }
     this.dec = null;
   }
 
+  /**
+   * Forgets what was read and decoded before a new keyframe. The decoder itself is kept: decoding
+   * restarts cleanly at a keyframe, and whatever it still holds from before has earlier
+   * timestamps than the next target, so it is dropped when it comes out. (beamcoder has no
+   * avcodec_flush_buffers; a new decoder per seek would cost thread start-up and memory.)
+   */
   private resetChain(): void {
-    this.dec = null;
     this.pending = [];
     this.out = [];
   }
@@ -156,6 +187,7 @@ export class VideoWalker {
 
   private async seekTo(target: number): Promise<void> {
     this.stats.seeks++;
+    await this.settle();
     if ((this.opts.strategy ?? 'auto') === 'sequential') target = isNoPts(this.stream.start_time ?? NaN) ? 0 : this.stream.start_time!;
     try {
       await this.dm.seek({ stream_index: this.stream.index, timestamp: Math.floor(target), backward: true });
@@ -178,6 +210,7 @@ export class VideoWalker {
       if (pt !== null && pt > target && attempt < 6) {
         // landed past the target (an inexact index): go further back
         attempt++;
+        await this.settle();
         const back = attempt === 6 ? -Infinity : target - 10 * this.tps * 2 ** attempt;
         const start = isNoPts(this.stream.start_time ?? NaN) ? 0 : this.stream.start_time!;
         await this.dm.seek({ stream_index: this.stream.index, timestamp: Math.floor(Math.max(start, back)), backward: true }).catch(() => undefined);
@@ -196,6 +229,7 @@ export class VideoWalker {
       }
       this.resetChain();
       this.gopKey = pt;
+      this.prevKey = pt; // keyframe intervals are measured from here on
       this.consumeRead(p);
       this.pending.push(p);
       return;
@@ -215,7 +249,7 @@ export class VideoWalker {
       this.pending = [];
       await this.send(pk, target);
     }
-    await this.flush();
+    await this.flush(target);
   }
 
   private takeAtOrAfter(target: number): { t: number; f: Frame } | null {

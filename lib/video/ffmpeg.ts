@@ -8,6 +8,8 @@
  * Nothing is loaded until the first video call, so importing vidlm costs nothing.
  */
 import { createRequire } from 'node:module';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type * as BC from 'beamcoder';
 import { VidlmError } from '../errors.js';
 
@@ -60,4 +62,33 @@ export function loadBeamcoder(): Promise<Beamcoder> {
 /** AV_NOPTS_VALUE as beamcoder reports it (a double near -2^63). */
 export function isNoPts(v: number | null | undefined): boolean {
   return v === null || v === undefined || !Number.isFinite(v) || v <= -9.2e18;
+}
+
+type GcFn = (opts?: { type?: 'major' | 'minor' }) => void;
+let gcFn: GcFn | null | undefined;
+let pendingBytes = 0;
+
+/**
+ * Decoded frames live in FFmpeg's memory and are released when their JavaScript wrappers are
+ * garbage-collected, but V8 does not see that memory and may let hundreds of 720p frames pile up.
+ * After every `VIDLM_GC_MB` (default 96) MB of decoded pictures vidlm runs a full
+ * collection (set VIDLM_GC_MB=0 to never do so); dropped decoders count too, since each holds
+ * its reference pictures and per-thread contexts. The gc function is taken from a fresh context
+ * after enabling --expose-gc; the main context's globals are not changed.
+ */
+export function noteFrameMemory(bytes: number): void {
+  const limitMb = Number(process.env.VIDLM_GC_MB ?? 96);
+  if (!(limitMb > 0)) return;
+  pendingBytes += bytes;
+  if (pendingBytes < limitMb * 2 ** 20) return;
+  pendingBytes = 0;
+  if (gcFn === undefined) {
+    try {
+      setFlagsFromString('--expose-gc');
+      gcFn = runInNewContext('gc') as GcFn;
+    } catch {
+      gcFn = null;
+    }
+  }
+  gcFn?.({ type: 'major' });
 }

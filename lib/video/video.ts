@@ -2,7 +2,7 @@
 import { VidlmError, abortError } from '../errors.js';
 import { extractAudio } from './audio.js';
 import { FrameConverter, parseSize } from './convert.js';
-import { VideoWalker, scanPacketTimes } from './decode.js';
+import { VideoWalker, scanPacketTimes, type WalkStats } from './decode.js';
 import type { Beamcoder, Demuxer, Frame, Stream } from './ffmpeg.js';
 import { openInput } from './open.js';
 import { cfrTimeline, indexAtOrAfter, listTimeline, resolvePlan, type Timeline } from './plans.js';
@@ -13,6 +13,8 @@ export class VideoSource {
   private closed = false;
   private lock: Promise<void> = Promise.resolve();
   private tl: Timeline | null = null;
+  /** Work done by sample()/frames() so far: seeks, packets read and decoded, frames decoded. */
+  readonly stats: WalkStats = { seeks: 0, packetsRead: 0, packetsDecoded: 0, framesDecoded: 0, decodeErrors: 0 };
 
   /** @internal use openVideo() */
   constructor(
@@ -115,11 +117,13 @@ export class VideoSource {
     this.lock = new Promise<void>((r) => { release = r; });
     await prev;
     const warnings: string[] = resolved.warning ? [resolved.warning] : [];
+    let walkerRef: VideoWalker | undefined;
     try {
       if (this.closed) throw new VidlmError('ERR_DISPOSED', `${this.probe.source} is closed`);
       // the demuxer skips the other streams' packets while video is sampled
       for (const st of this.dm.streams as Stream[]) if (st.index !== stream.index) st.discard = 'all';
-      const walker = new VideoWalker(this.bc, this.dm, stream, { threads: this.opts.threads, strategy: options.strategy, display: this.probe.source, signal });
+      const walker = new VideoWalker(this.bc, this.dm, stream, { threads: this.opts.threads, strategy: options.strategy, display: this.probe.source, signal, stats: this.stats });
+      walkerRef = walker;
       const conv = new FrameConverter(this.bc, { rotate: this.rotate, size, fit: options.fit, padColor: options.padColor, scaler: options.scaler, timeBase: [stream.time_base[0]!, stream.time_base[1]!] });
       // frames come out in index order; the plan's order may repeat or (times plans) go backwards
       const byIndex = new Map<number, VideoFrame>();
@@ -160,6 +164,7 @@ export class VideoSource {
       }
       if (!sortedPlan) for (const f of order) { yield byIndex.get(f.index)!; emitted++; }
     } finally {
+      await walkerRef?.settle();
       if (!this.closed) for (const st of this.dm.streams as Stream[]) st.discard = 'default';
       release();
     }
