@@ -87,6 +87,8 @@ export class Model {
   readonly info: ModelInfo;
   readonly chatTemplate: string | null;
   readonly paths: { model: string; mmproj?: string };
+  /** Where each part runs: the LLM's layers and the mmproj's encoder ('CPU' or a GPU's name). */
+  readonly devices: { llm: string; mmproj: string | null };
   /** Encoded frames of this model's mmproj; null when caching is off. */
   readonly cache: EmbeddingCache | null;
   /** @internal */
@@ -96,8 +98,10 @@ export class Model {
   #mmprojId: string;
 
   /** @internal use loadModel() */
-  constructor(handle: NativeModel, info: ModelInfo, paths: { model: string; mmproj?: string }, cache: EmbeddingCache | null, mmprojId: string) {
+  constructor(handle: NativeModel, info: ModelInfo, paths: { model: string; mmproj?: string }, cache: EmbeddingCache | null, mmprojId: string,
+    devices: { llm: string; mmproj: string | null }) {
     this.handle = handle;
+    this.devices = devices;
     this.native = handle.info();
     this.info = info;
     this.chatTemplate = this.native.chatTemplate;
@@ -278,5 +282,10 @@ export async function loadModel(options: LoadModelOptions): Promise<Model> {
     const st = await stat(mmprojPath);
     mmprojId = `${mmprojPath}:${st.size}:${st.mtimeMs}`;
   }
-  return new Model(handle, info, { model: modelPath, mmproj: mmprojPath }, cache, mmprojId);
+  const gpu = native().versions().backends.flatMap((b) => b.devices).find((d) => d.type === 'gpu' || d.type === 'igpu');
+  const devices = {
+    llm: gpu && gpuLayers > 0 ? `${gpu.name} (${Math.min(gpuLayers, info.nLayer + 1)} of ${info.nLayer + 1} layers incl. output)` : 'CPU',
+    mmproj: mmprojPath ? (gpu && mmprojGpu ? gpu.name : 'CPU') : null,
+  };
+  return new Model(handle, info, { model: modelPath, mmproj: mmprojPath }, cache, mmprojId, devices);
 }

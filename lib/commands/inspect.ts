@@ -27,7 +27,7 @@ export async function run(args: string[]): Promise<number> {
       process.stdout.write(JSON.stringify(model.info) + '\n');
     } else {
       const width = Math.max(...Object.keys(model.info).map((k) => k.length));
-      for (const [k, v] of Object.entries(model.info)) {
+      for (const [k, v] of Object.entries({ ...model.info, devices: model.devices })) {
         const shown = v !== null && typeof v === 'object' ? Object.entries(v).map(([a, b]) => `${a}=${b}`).join(' ') : String(v);
         process.stdout.write(`${k.padEnd(width)}  ${shown}\n`);
       }

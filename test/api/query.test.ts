@@ -122,3 +122,14 @@ t.test('vidlm ask --json: the documented keys', async (t) => {
   t.equal(r.frames.length, 100);
   t.same(Object.keys(r.frames[0]).sort(), ['index', 't']);
 });
+
+t.test('a second question about the same video encodes nothing again', async (t) => {
+  const m = await tinyModel();
+  t.teardown(() => m.dispose());
+  const first = await ask(clip, 'What happens?', { model: m, strategy: 'pllava', ...gen });
+  const misses = m.cache!.misses;
+  const second = await ask(clip, 'Who is there?', { model: m, strategy: 'pllava', ...gen });
+  t.equal(m.cache!.misses, misses, 'no cache miss: all 16 frames came from the cache');
+  t.ok(m.cache!.hits >= 16);
+  t.same(second.frames, first.frames);
+});

@@ -42,6 +42,7 @@ t.test('the tiny pair loads with the shapes it was generated with', async (t) =>
   t.equal(model.info.projectionDim, 64);
   t.equal(model.info.mrope, false);
   t.equal(last, 1, 'progress reached 1');
+  t.same(model.devices, { llm: 'CPU', mmproj: 'CPU' }, 'no GPU here: both parts on the CPU');
   model.dispose();
   t.equal(model.disposed, true);
   await rejectsWith(t, model.encode([]), 'ERR_DISPOSED', 'a disposed model');
