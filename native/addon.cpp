@@ -3,6 +3,7 @@
 #include <napi.h>
 
 #include "abort_token.h"
+#include "backends.h"
 #include "context.h"
 #include "errors.h"
 #include "llama.h"
@@ -20,6 +21,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
     initialized = true;
   }
   exports.Set("versions", Napi::Function::New(env, Versions, "versions"));
+  exports.Set("backendInfo", Napi::Function::New(env, BackendInfo, "backendInfo"));
+  exports.Set("loadBackend", Napi::Function::New(env, LoadBackend, "loadBackend"));
   exports.Set("setErrorClass", Napi::Function::New(env, [](const Napi::CallbackInfo & info) {
     SetErrorClass(info);
   }, "setErrorClass"));

@@ -1,6 +1,8 @@
 // versions(): what this build of vidlm is made of and which devices ggml sees.
 #include "versions.h"
 
+#include "backends.h"
+
 #include "ggml-backend.h"
 #include "llama.h"
 
@@ -59,6 +61,12 @@ Napi::Value Versions(const Napi::CallbackInfo & info) {
   }
   out.Set("backends", backends);
   out.Set("cpuFeatures", cpuFeatures);
+  // Which CPU kernels run: the plug-in ggml scored best for this CPU (prebuilds), or how the
+  // compiled-in backend was built ("native" = -march=native, "portable").
+  out.Set("cpuVariant", CpuVariant());
+  Napi::Array libs = Napi::Array::New(env);
+  for (const auto & p : LoadedBackendPaths()) libs.Set(libs.Length(), p);
+  out.Set("backendLibraries", libs);
   out.Set("systemInfo", llama_print_system_info());
   out.Set("gpuOffload", llama_supports_gpu_offload());
   return out;
