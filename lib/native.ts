@@ -1,12 +1,14 @@
 /**
  * Typed loader of the native addon (vidlm.node). node-gyp-build finds a prebuilt binary under
- * prebuilds/<platform>-<arch>/ or, for developers, build/Release/. Everything here is internal:
+ * prebuilds/<platform>-<arch>/ or, for developers, build/Release/; lib/loader.ts then loads the
+ * backend plug-ins a prebuild needs (CUDA, Vulkan, CPU variants). Everything here is internal:
  * the public API (lib/index.ts) validates options before any of it is called.
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { VidlmError } from './errors.js';
+import { resolveLayout, selectBackends, type LoadResult, type Selection } from './loader.js';
 
 export interface NativeDevice {
   name: string;
@@ -21,8 +23,17 @@ export interface NativeVersions {
   llamaCpp: { tag: string; commit: string };
   backends: { name: string; devices: NativeDevice[]; features: Record<string, string> }[];
   cpuFeatures: string[];
+  /**
+   * The CPU kernels in use: a prebuild's CPU plug-in picked for this CPU ('haswell', 'zen4',
+   * 'sapphirerapids', 'armv8.2_2'...), or 'native' / 'portable' for a compiled-in CPU backend.
+   */
+  cpuVariant: string;
+  /** Backend plug-ins loaded from disk (full paths); empty for a compiled-in build. */
+  backendLibraries: string[];
   systemInfo: string;
   gpuOffload: boolean;
+  /** How the loader chose: VIDLM_BACKEND, the backend selected, the addon file, warnings. */
+  loader: Selection;
 }
 
 export interface NativeModelInfo {
@@ -132,6 +143,9 @@ export interface NativeLoadOptions {
 
 export interface NativeAddon {
   versions(): NativeVersions;
+  /** Present in addons built with this loader: whether backends are plug-ins, and the .node path. */
+  backendInfo?(): { dynamic: boolean; addonPath: string };
+  loadBackend?(dir: string, name: string): LoadResult;
   setErrorClass(ctor: new (code: string, message: string) => Error): void;
   AbortToken: new () => NativeAbortToken;
   loadModel(options: NativeLoadOptions, abort?: NativeAbortToken, onProgress?: (fraction: number) => void): Promise<NativeModel>;
@@ -141,18 +155,30 @@ export interface NativeAddon {
 export const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 let addon: NativeAddon | undefined;
+let warned = false;
 
 export function native(): NativeAddon {
   if (addon) return addon;
   const require = createRequire(import.meta.url);
+  let loaded: NativeAddon;
+  let selection: Selection;
   try {
-    const load = require('node-gyp-build') as (dir: string) => NativeAddon;
-    addon = load(packageRoot);
+    const layout = resolveLayout({ root: packageRoot });
+    loaded = require(layout.addon) as NativeAddon;
+    selection = selectBackends(loaded, layout, process.env.VIDLM_BACKEND);
   } catch (e) {
     throw new VidlmError('ERR_NATIVE_LOAD',
       `the vidlm native addon could not be loaded (${(e as Error).message}); ` +
       'install a prebuilt binary for this platform or build it with `npm run build`', undefined, { cause: e });
   }
+  // One line, once per module instance (each worker thread that loads vidlm has its own).
+  if (selection.warnings.length && !warned) {
+    warned = true;
+    process.stderr.write(`vidlm: warning: ${selection.warnings.join('; ')}\n`);
+  }
+  const raw = loaded.versions.bind(loaded);
+  loaded.versions = () => ({ ...raw(), loader: selection });
+  addon = loaded;
   // Native errors are created as VidlmError instances, so `instanceof` and `code` work alike.
   addon.setErrorClass(class extends VidlmError {
     constructor(code: string, message: string) { super(code as VidlmError['code'], message); }
