@@ -129,3 +129,16 @@ t.test('the event loop keeps ticking during prefill and generation', async (t) =
   clearInterval(timer);
   t.ok(ticks > 5, `${ticks} ticks`);
 });
+
+t.test('the native media path (libmtmd tokenizer + decoder) gives the answer of the embedding path', async (t) => {
+  const f = frame(0);
+  const viaEmbeddings = await (await fresh()).generate({ maxTokens: 12, temperature: 0 });
+  const ctx = await model.createContext({ contextSize: 512, threads: 2 });
+  const r = await ctx.prefillMedia(prompt, [f]);
+  t.equal(r.evaluated, ctx.countTokens(plan), 'the same number of positions');
+  const viaMedia = await ctx.generate({ maxTokens: 12, temperature: 0 });
+  t.equal(viaMedia.text, viaEmbeddings.text);
+  await t.rejects(ctx.prefillMedia(`${prompt}${model.mediaMarker}`, [f]), { code: 'ERR_TOKENIZE' }, 'markers and frames must match');
+  const small = await model.createContext({ contextSize: 256 });
+  await t.rejects(small.prefillMedia(model.mediaMarker.repeat(5), [f, f, f, f, f]), { code: 'ERR_CONTEXT_FULL' });
+});
