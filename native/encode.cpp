@@ -14,20 +14,27 @@ namespace vidlm {
 
 namespace {
 
-struct FrameIn {
-  uint32_t width = 0, height = 0;
-  std::vector<unsigned char> rgb;  // copied: the JS buffer may be reused while we run
-};
-
-struct FrameOut {
-  int nx = 0, ny = 0, nTokens = 0;
-  std::vector<float> data;
-};
-
 struct ChunksDeleter { void operator()(mtmd_input_chunks * c) const { mtmd_input_chunks_free(c); } };
 struct BatchDeleter { void operator()(mtmd_batch * b) const { mtmd_batch_free(b); } };
+struct BitmapDeleter { void operator()(mtmd_bitmap * b) const { mtmd_bitmap_free(b); } };
 using ChunksPtr = std::unique_ptr<mtmd_input_chunks, ChunksDeleter>;
 using BatchPtr = std::unique_ptr<mtmd_batch, BatchDeleter>;
+using BitmapPtr = std::unique_ptr<mtmd_bitmap, BitmapDeleter>;
+
+// The bitmap holds libmtmd's one copy of the pixels, made on the JS thread, so the caller may
+// reuse its buffer as soon as encode() returns.
+struct FrameIn {
+  BitmapPtr bitmap;
+};
+
+// Tokens go straight from libmtmd's output into `js` (a Float32Array allocated up front for the
+// model's fixed token count); models whose count varies with the image use `data` instead.
+struct FrameOut {
+  int nx = 0, ny = 0, nTokens = 0;
+  float * js = nullptr;
+  size_t jsLength = 0;
+  std::vector<float> data;
+};
 
 class EncodeWorker : public Napi::AsyncWorker {
  public:
@@ -36,7 +43,19 @@ class EncodeWorker : public Napi::AsyncWorker {
       : Napi::AsyncWorker(env, "vidlm.encode"),
         deferred_(Napi::Promise::Deferred::New(env)),
         state_(std::move(state)), frames_(std::move(frames)), batchSize_(batchSize),
-        abort_(std::move(abort)), progress_(env, onProgress, "vidlm.encode.progress") {}
+        abort_(std::move(abort)), progress_(env, onProgress, "vidlm.encode.progress") {
+    const int expected = state_->info.imageTokens;
+    out_.resize(frames_.size());
+    if (expected > 0) {
+      const size_t n = static_cast<size_t>(expected) * state_->info.nEmbdInp;
+      for (FrameOut & f : out_) {
+        Napi::Float32Array a = Napi::Float32Array::New(env, n);
+        f.js = a.Data();
+        f.jsLength = n;
+        outputs_.push_back(Napi::Persistent(a.As<Napi::Object>()));
+      }
+    }
+  }
 
   Napi::Promise promise() { return deferred_.Promise(); }
 
@@ -52,13 +71,11 @@ class EncodeWorker : public Napi::AsyncWorker {
     std::vector<const mtmd_input_chunk *> image(frames_.size(), nullptr);
     for (size_t i = 0; i < frames_.size(); i++) {
       if (IsAborted(abort_)) return fail("ERR_ABORTED", "aborted: encoding was cancelled");
-      mtmd_bitmap * bmp = mtmd_bitmap_init(frames_[i].width, frames_[i].height, frames_[i].rgb.data());
       chunks[i].reset(mtmd_input_chunks_init());
       mtmd_input_text text{marker.c_str(), marker.size(), false, true};
-      const mtmd_bitmap * bitmaps[] = {bmp};
+      const mtmd_bitmap * bitmaps[] = {frames_[i].bitmap.get()};
       const int32_t rc = mtmd_tokenize(mctx, chunks[i].get(), &text, bitmaps, 1);
-      mtmd_bitmap_free(bmp);
-      frames_[i].rgb = {};
+      frames_[i].bitmap.reset();
       if (rc != 0) return fail("ERR_ENCODE", "libmtmd could not preprocess frame " + std::to_string(i) + Reason(log));
       for (size_t c = 0; c < mtmd_input_chunks_size(chunks[i].get()); c++) {
         const mtmd_input_chunk * ch = mtmd_input_chunks_get(chunks[i].get(), c);
@@ -70,7 +87,6 @@ class EncodeWorker : public Napi::AsyncWorker {
     }
 
     // 2. encode in batches of up to batchSize frames; libmtmd may accept fewer per graph
-    out_.resize(frames_.size());
     size_t i = 0;
     while (i < frames_.size()) {
       if (IsAborted(abort_)) return fail("ERR_ABORTED", "aborted: encoding was cancelled");
@@ -96,7 +112,9 @@ class EncodeWorker : public Napi::AsyncWorker {
         f.ny = static_cast<int>(mtmd_image_tokens_get_ny(it));
 #pragma GCC diagnostic pop
         if (f.nx * f.ny != f.nTokens) { f.nx = f.nTokens; f.ny = 1; }  // grid unknown: report a row
-        f.data.assign(embd, embd + static_cast<size_t>(f.nTokens) * dim);
+        const size_t n = static_cast<size_t>(f.nTokens) * dim;
+        if (f.js && n == f.jsLength) std::memcpy(f.js, embd, n * sizeof(float));
+        else { f.js = nullptr; f.data.assign(embd, embd + n); }
       }
       batches_++;
       i += n;
@@ -116,10 +134,15 @@ class EncodeWorker : public Napi::AsyncWorker {
     Napi::Array frames = Napi::Array::New(env, out_.size());
     for (size_t i = 0; i < out_.size(); i++) {
       FrameOut & f = out_[i];
-      // One copy into a V8-owned buffer: external buffers are not allowed under Electron's sandbox.
-      Napi::Float32Array data = Napi::Float32Array::New(env, f.data.size());
-      std::memcpy(data.Data(), f.data.data(), f.data.size() * sizeof(float));
-      std::vector<float>().swap(f.data);
+      Napi::Float32Array data;
+      if (f.js) {
+        data = outputs_[i].Value().As<Napi::Float32Array>();
+      } else {
+        // V8-owned buffer rather than an external one: Electron's memory cage forbids those.
+        data = Napi::Float32Array::New(env, f.data.size());
+        std::memcpy(data.Data(), f.data.data(), f.data.size() * sizeof(float));
+        std::vector<float>().swap(f.data);
+      }
       Napi::Object o = Napi::Object::New(env);
       o.Set("nx", f.nx);
       o.Set("ny", f.ny);
@@ -139,6 +162,10 @@ class EncodeWorker : public Napi::AsyncWorker {
     deferred_.Reject(MakeError(Env(), "ERR_ENCODE", e.Message()).Value());
   }
 
+  ~EncodeWorker() override {
+    for (auto & r : outputs_) r.Reset();
+  }
+
  private:
   static std::string Reason(const LogCapture & log) {
     const std::string why = log.lastError();
@@ -154,6 +181,7 @@ class EncodeWorker : public Napi::AsyncWorker {
   Progress progress_;
   Failure failure_;
   std::vector<FrameOut> out_;
+  std::vector<Napi::ObjectReference> outputs_;  // keeps the preallocated arrays alive
   int batches_ = 0;
   double ms_ = 0;
 };
@@ -182,9 +210,7 @@ Napi::Value Encode(const Napi::CallbackInfo & info, std::shared_ptr<ModelState> 
       Throw(env, "ERR_INVALID_ARG", "frame " + std::to_string(i) + ".rgb has " + std::to_string(bytes.ByteLength()) +
                                         " bytes, expected width*height*3 = " + std::to_string(w * h * 3));
     }
-    frames[i].width = static_cast<uint32_t>(w);
-    frames[i].height = static_cast<uint32_t>(h);
-    frames[i].rgb.assign(bytes.Data(), bytes.Data() + bytes.ByteLength());
+    frames[i].bitmap.reset(mtmd_bitmap_init(static_cast<uint32_t>(w), static_cast<uint32_t>(h), bytes.Data()));
   }
   const int batchSize = info[1].IsNumber() ? std::max(1, info[1].As<Napi::Number>().Int32Value()) : 16;
   auto * worker = new EncodeWorker(env, std::move(state), std::move(frames), batchSize, AbortToken::From(info[2]), info[3]);
