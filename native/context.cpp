@@ -5,6 +5,7 @@
 #include "common.h"
 #include "errors.h"
 #include "log.h"
+#include "worker.h"
 
 namespace vidlm {
 
@@ -154,12 +155,10 @@ struct ContextOptions {
   std::string kvType = "f16";
 };
 
-class CreateContextWorker : public Napi::AsyncWorker {
+class CreateContextWorker : public PromiseWorker {
  public:
   CreateContextWorker(Napi::Env env, std::shared_ptr<ModelState> model, ContextOptions opts)
-      : Napi::AsyncWorker(env, "vidlm.createContext"), deferred_(Napi::Promise::Deferred::New(env)),
-        model_(std::move(model)), opts_(std::move(opts)) {}
-  Napi::Promise promise() { return deferred_.Promise(); }
+      : PromiseWorker(env, "vidlm.createContext", "ERR_MODEL_LOAD"), model_(std::move(model)), opts_(std::move(opts)) {}
 
   void Execute() override {
     LogCapture log;
@@ -177,11 +176,7 @@ class CreateContextWorker : public Napi::AsyncWorker {
     auto s = std::make_shared<ContextState>();
     s->model = model_;
     s->ctx = llama_init_from_model(model_->model, cp);
-    if (!s->ctx) {
-      const std::string why = log.lastError();
-      failure_ = {"ERR_MODEL_LOAD", "llama.cpp could not create a context" + (why.empty() ? "" : ": " + why)};
-      return;
-    }
+    if (!s->ctx) return Fail("ERR_MODEL_LOAD", "llama.cpp could not create a context", &log);
     s->nCtx = static_cast<int>(llama_n_ctx(s->ctx));
     s->nBatch = static_cast<int>(llama_n_batch(s->ctx));
     s->nSeqMax = static_cast<int>(llama_n_seq_max(s->ctx));
@@ -189,17 +184,11 @@ class CreateContextWorker : public Napi::AsyncWorker {
     state_ = std::move(s);
   }
 
-  void OnOK() override {
-    if (failure_.failed()) deferred_.Reject(MakeError(Env(), failure_.code, failure_.message).Value());
-    else deferred_.Resolve(Context::NewInstance(Env(), std::move(state_)));
-  }
-  void OnError(const Napi::Error & e) override { deferred_.Reject(MakeError(Env(), "ERR_MODEL_LOAD", e.Message()).Value()); }
+  Napi::Value Result(Napi::Env env) override { return Context::NewInstance(env, std::move(state_)); }
 
  private:
-  Napi::Promise::Deferred deferred_;
   std::shared_ptr<ModelState> model_;
   ContextOptions opts_;
-  Failure failure_;
   std::shared_ptr<ContextState> state_;
 };
 
@@ -218,10 +207,7 @@ Napi::Value CreateContext(const Napi::CallbackInfo & info, std::shared_ptr<Model
   num("sequences", opts.sequences);
   num("flashAttention", opts.flashAttention);
   if (o.Get("kvType").IsString()) opts.kvType = o.Get("kvType").As<Napi::String>().Utf8Value();
-  auto * w = new CreateContextWorker(env, std::move(model), std::move(opts));
-  Napi::Promise p = w->promise();
-  w->Queue();
-  return p;
+  return (new CreateContextWorker(env, std::move(model), std::move(opts)))->Start();
 }
 
 }  // namespace vidlm

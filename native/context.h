@@ -57,6 +57,15 @@ class Context : public Napi::ObjectWrap<Context> {
   std::shared_ptr<ContextState> state_;
 };
 
+// What prefill and prefillMedia resolve with.
+inline Napi::Object PrefillSummary(Napi::Env env, int evaluated, int nPast, double ms) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("evaluated", evaluated);
+  o.Set("nPast", nPast);
+  o.Set("ms", ms);
+  return o;
+}
+
 // model.createContext({ contextSize, batchSize, threads, flashAttention, kvType, sequences }) -> Promise<Context>
 Napi::Value CreateContext(const Napi::CallbackInfo & info, std::shared_ptr<ModelState> model);
 // Workers, defined in prefill.cpp and generate.cpp.

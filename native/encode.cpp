@@ -9,6 +9,7 @@
 #include "errors.h"
 #include "log.h"
 #include "progress.h"
+#include "worker.h"
 
 namespace vidlm {
 
@@ -36,12 +37,11 @@ struct FrameOut {
   std::vector<float> data;
 };
 
-class EncodeWorker : public Napi::AsyncWorker {
+class EncodeWorker : public PromiseWorker {
  public:
   EncodeWorker(Napi::Env env, std::shared_ptr<ModelState> state, std::vector<FrameIn> frames, int batchSize,
                AbortFlag abort, const Napi::Value & onProgress)
-      : Napi::AsyncWorker(env, "vidlm.encode"),
-        deferred_(Napi::Promise::Deferred::New(env)),
+      : PromiseWorker(env, "vidlm.encode", "ERR_ENCODE"),
         state_(std::move(state)), frames_(std::move(frames)), batchSize_(batchSize),
         abort_(std::move(abort)), progress_(env, onProgress, "vidlm.encode.progress") {
     const int expected = state_->info.imageTokens;
@@ -57,8 +57,6 @@ class EncodeWorker : public Napi::AsyncWorker {
     }
   }
 
-  Napi::Promise promise() { return deferred_.Promise(); }
-
   void Execute() override {
     LogCapture log;
     const auto t0 = std::chrono::steady_clock::now();
@@ -70,39 +68,39 @@ class EncodeWorker : public Napi::AsyncWorker {
     std::vector<ChunksPtr> chunks(frames_.size());
     std::vector<const mtmd_input_chunk *> image(frames_.size(), nullptr);
     for (size_t i = 0; i < frames_.size(); i++) {
-      if (IsAborted(abort_)) return fail("ERR_ABORTED", "aborted: encoding was cancelled");
+      if (IsAborted(abort_)) return Fail("ERR_ABORTED", "aborted: encoding was cancelled");
       chunks[i].reset(mtmd_input_chunks_init());
       mtmd_input_text text{marker.c_str(), marker.size(), false, true};
       const mtmd_bitmap * bitmaps[] = {frames_[i].bitmap.get()};
       const int32_t rc = mtmd_tokenize(mctx, chunks[i].get(), &text, bitmaps, 1);
       frames_[i].bitmap.reset();
-      if (rc != 0) return fail("ERR_ENCODE", "libmtmd could not preprocess frame " + std::to_string(i) + Reason(log));
+      if (rc != 0) return Fail("ERR_ENCODE", "libmtmd could not preprocess frame " + std::to_string(i), &log);
       for (size_t c = 0; c < mtmd_input_chunks_size(chunks[i].get()); c++) {
         const mtmd_input_chunk * ch = mtmd_input_chunks_get(chunks[i].get(), c);
         if (mtmd_input_chunk_get_type(ch) != MTMD_INPUT_CHUNK_TYPE_IMAGE) continue;
-        if (image[i]) return fail("ERR_UNSUPPORTED", "this model splits one image into several tiles; use the native strategy");
+        if (image[i]) return Fail("ERR_UNSUPPORTED", "this model splits one image into several tiles; use the native strategy");
         image[i] = ch;
       }
-      if (!image[i]) return fail("ERR_ENCODE", "libmtmd produced no image tokens for frame " + std::to_string(i));
+      if (!image[i]) return Fail("ERR_ENCODE", "libmtmd produced no image tokens for frame " + std::to_string(i));
     }
 
     // 2. encode in batches of up to batchSize frames; libmtmd may accept fewer per graph
     size_t i = 0;
     while (i < frames_.size()) {
-      if (IsAborted(abort_)) return fail("ERR_ABORTED", "aborted: encoding was cancelled");
+      if (IsAborted(abort_)) return Fail("ERR_ABORTED", "aborted: encoding was cancelled");
       BatchPtr batch(mtmd_batch_init(mctx));
       size_t n = 0;
       while (i + n < frames_.size() && static_cast<int>(n) < batchSize_) {
         const int32_t rc = mtmd_batch_add_chunk(batch.get(), image[i + n]);
         if (rc == 0) { n++; continue; }
-        if (n == 0) return fail("ERR_ENCODE", "libmtmd rejected frame " + std::to_string(i) + Reason(log));
+        if (n == 0) return Fail("ERR_ENCODE", "libmtmd rejected frame " + std::to_string(i), &log);
         break;  // full (2) or not batchable with the others (3): encode what we have
       }
-      if (mtmd_batch_encode(batch.get()) != 0) return fail("ERR_ENCODE", "the vision encoder failed" + Reason(log));
+      if (mtmd_batch_encode(batch.get()) != 0) return Fail("ERR_ENCODE", "the vision encoder failed", &log);
       for (size_t k = 0; k < n; k++) {
         const mtmd_input_chunk * ch = image[i + k];
         const float * embd = mtmd_batch_get_output_embd(batch.get(), ch);
-        if (!embd) return fail("ERR_ENCODE", "no embeddings for frame " + std::to_string(i + k));
+        if (!embd) return Fail("ERR_ENCODE", "no embeddings for frame " + std::to_string(i + k));
         const mtmd_image_tokens * it = mtmd_input_chunk_get_tokens_image(ch);
         FrameOut & f = out_[i + k];
         f.nTokens = static_cast<int>(mtmd_input_chunk_get_n_tokens(ch));
@@ -123,13 +121,9 @@ class EncodeWorker : public Napi::AsyncWorker {
     ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   }
 
-  void OnOK() override {
-    progress_.release();
-    Napi::Env env = Env();
-    if (failure_.failed()) {
-      deferred_.Reject(MakeError(env, failure_.code, failure_.message).Value());
-      return;
-    }
+  void Settled() override { progress_.release(); }
+
+  Napi::Value Result(Napi::Env env) override {
     const int dim = state_->info.nEmbdInp;
     Napi::Array frames = Napi::Array::New(env, out_.size());
     for (size_t i = 0; i < out_.size(); i++) {
@@ -154,12 +148,7 @@ class EncodeWorker : public Napi::AsyncWorker {
     result.Set("frames", frames);
     result.Set("batches", batches_);
     result.Set("ms", ms_);
-    deferred_.Resolve(result);
-  }
-
-  void OnError(const Napi::Error & e) override {
-    progress_.release();
-    deferred_.Reject(MakeError(Env(), "ERR_ENCODE", e.Message()).Value());
+    return result;
   }
 
   ~EncodeWorker() override {
@@ -167,19 +156,11 @@ class EncodeWorker : public Napi::AsyncWorker {
   }
 
  private:
-  static std::string Reason(const LogCapture & log) {
-    const std::string why = log.lastError();
-    return why.empty() ? "" : ": " + why;
-  }
-  void fail(const char * code, std::string message) { failure_ = {code, std::move(message)}; }
-
-  Napi::Promise::Deferred deferred_;
   std::shared_ptr<ModelState> state_;
   std::vector<FrameIn> frames_;
   int batchSize_;
   AbortFlag abort_;
   Progress progress_;
-  Failure failure_;
   std::vector<FrameOut> out_;
   std::vector<Napi::ObjectReference> outputs_;  // keeps the preallocated arrays alive
   int batches_ = 0;
@@ -213,10 +194,7 @@ Napi::Value Encode(const Napi::CallbackInfo & info, std::shared_ptr<ModelState> 
     frames[i].bitmap.reset(mtmd_bitmap_init(static_cast<uint32_t>(w), static_cast<uint32_t>(h), bytes.Data()));
   }
   const int batchSize = info[1].IsNumber() ? std::max(1, info[1].As<Napi::Number>().Int32Value()) : 16;
-  auto * worker = new EncodeWorker(env, std::move(state), std::move(frames), batchSize, AbortToken::From(info[2]), info[3]);
-  Napi::Promise p = worker->promise();
-  worker->Queue();
-  return p;
+  return (new EncodeWorker(env, std::move(state), std::move(frames), batchSize, AbortToken::From(info[2]), info[3]))->Start();
 }
 
 }  // namespace vidlm

@@ -13,6 +13,7 @@
 #include "json-schema-to-grammar.h"
 #include "log.h"
 #include "sampling.h"
+#include "worker.h"
 
 namespace vidlm {
 
@@ -43,14 +44,13 @@ struct GenParams {
 
 struct SamplerDeleter { void operator()(common_sampler * s) const { common_sampler_free(s); } };
 
-class GenerateWorker : public Napi::AsyncWorker {
+class GenerateWorker : public PromiseWorker {
  public:
   GenerateWorker(Napi::Env env, std::shared_ptr<ContextState> s, GenParams p, int seq, const Napi::Function & onPiece, AbortFlag abort)
-      : Napi::AsyncWorker(env, "vidlm.generate"), deferred_(Napi::Promise::Deferred::New(env)), s_(std::move(s)), guard_(s_),
+      : PromiseWorker(env, "vidlm.generate", "ERR_DECODE"), s_(std::move(s)), guard_(s_),
         p_(std::move(p)), seq_(seq), abort_(std::move(abort)) {
     tsfn_ = Napi::ThreadSafeFunction::New(env, onPiece, "vidlm.generate.piece", 0, 1);
   }
-  Napi::Promise promise() { return deferred_.Promise(); }
 
   void Execute() override {
     LogCapture log;
@@ -58,7 +58,7 @@ class GenerateWorker : public Napi::AsyncWorker {
     const auto t0 = clock::now();
     const llama_vocab * vocab = llama_model_get_vocab(s_->model->model);
     std::unique_ptr<common_sampler, SamplerDeleter> smpl(common_sampler_init(s_->model->model, p_.sampling));
-    if (!smpl) return fail("ERR_GRAMMAR", "the sampler could not be built (invalid grammar?)" + Reason(log));
+    if (!smpl) return Fail("ERR_GRAMMAR", "the sampler could not be built (invalid grammar?)", &log);
     size_t maxStop = 0;
     for (const auto & st : p_.stop) maxStop = std::max(maxStop, st.size());
     llama_batch batch = llama_batch_init(1, 0, 1);
@@ -98,7 +98,7 @@ class GenerateWorker : public Napi::AsyncWorker {
       s_->logitsSeq = -1;
       if (llama_decode(s_->ctx, batch) != 0) {
         llama_batch_free(batch);
-        return fail("ERR_DECODE", "llama_decode failed during generation" + Reason(log));
+        return Fail("ERR_DECODE", "llama_decode failed during generation", &log);
       }
       s_->nPast[seq_]++;
       s_->logitsSeq = seq_;
@@ -108,13 +108,9 @@ class GenerateWorker : public Napi::AsyncWorker {
     totalMs_ = std::chrono::duration<double, std::milli>(clock::now() - t0).count();
   }
 
-  void OnOK() override {
-    tsfn_.Release();
-    Napi::Env env = Env();
-    if (failure_.failed()) {
-      deferred_.Reject(MakeError(env, failure_.code, failure_.message).Value());
-      return;
-    }
+  void Settled() override { tsfn_.Release(); }
+
+  Napi::Value Result(Napi::Env env) override {
     Napi::Object o = Napi::Object::New(env);
     o.Set("text", text_);
     o.Set("generated", generated_);
@@ -122,31 +118,19 @@ class GenerateWorker : public Napi::AsyncWorker {
     o.Set("firstTokenMs", firstMs_);
     o.Set("generateMs", totalMs_);
     o.Set("nPast", s_->nPast[seq_]);
-    deferred_.Resolve(o);
-  }
-  void OnError(const Napi::Error & e) override {
-    tsfn_.Release();
-    deferred_.Reject(MakeError(Env(), "ERR_DECODE", e.Message()).Value());
+    return o;
   }
 
  private:
   void emit(std::string piece) {
     tsfn_.BlockingCall([piece = std::move(piece)](Napi::Env env, Napi::Function fn) { fn.Call({Napi::String::New(env, piece)}); });
   }
-  static std::string Reason(const LogCapture & log) {
-    const std::string why = log.lastError();
-    return why.empty() ? "" : ": " + why;
-  }
-  void fail(const char * code, std::string message) { failure_ = {code, std::move(message)}; }
-
-  Napi::Promise::Deferred deferred_;
   std::shared_ptr<ContextState> s_;
   BusyGuard guard_;
   GenParams p_;
   int seq_;
   AbortFlag abort_;
   Napi::ThreadSafeFunction tsfn_;
-  Failure failure_;
   std::string text_;
   std::string stopReason_;
   int generated_ = 0;
@@ -193,8 +177,7 @@ Napi::Value StartGenerate(const Napi::CallbackInfo & info, std::shared_ptr<Conte
     Throw(env, "ERR_GRAMMAR", std::string("invalid JSON schema: ") + e.what());
   }
   auto * w = new GenerateWorker(env, s, std::move(p), seq, info[2].As<Napi::Function>(), AbortToken::From(info[3]));
-  Napi::Promise pr = w->promise();
-  w->Queue();
+  Napi::Promise pr = w->Start();
   release.dismiss();
   return pr;
 }

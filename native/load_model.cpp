@@ -8,6 +8,7 @@
 #include "log.h"
 #include "model.h"
 #include "progress.h"
+#include "worker.h"
 
 namespace vidlm {
 
@@ -74,16 +75,13 @@ static std::string MetaString(const llama_model * model, const char * key) {
   return n < 0 ? std::string() : std::string(buf);
 }
 
-class LoadModelWorker : public Napi::AsyncWorker {
+class LoadModelWorker : public PromiseWorker {
  public:
   LoadModelWorker(Napi::Env env, LoadOptions opts, AbortFlag abort, const Napi::Value & onProgress)
-      : Napi::AsyncWorker(env, "vidlm.loadModel"),
-        deferred_(Napi::Promise::Deferred::New(env)),
+      : PromiseWorker(env, "vidlm.loadModel", "ERR_MODEL_LOAD"),
         opts_(std::move(opts)),
         abort_(std::move(abort)),
         progress_(env, onProgress, "vidlm.loadModel.progress") {}
-
-  Napi::Promise promise() { return deferred_.Promise(); }
 
   void Execute() override {
     LogCapture log;
@@ -97,10 +95,8 @@ class LoadModelWorker : public Napi::AsyncWorker {
     mp.progress_callback = OnProgress;
     mp.progress_callback_user_data = &pc;
     state->model = llama_model_load_from_file(opts_.model.c_str(), mp);
-    if (IsAborted(abort_)) return fail("ERR_ABORTED", "aborted: model loading was cancelled");
-    if (!state->model) {
-      return fail("ERR_MODEL_LOAD", "llama.cpp could not load " + opts_.model + Reason(log));
-    }
+    if (IsAborted(abort_)) return Fail("ERR_ABORTED", "aborted: model loading was cancelled");
+    if (!state->model) return Fail("ERR_MODEL_LOAD", "llama.cpp could not load " + opts_.model, &log);
 
     ModelInfo & m = state->info;
     const llama_vocab * vocab = llama_model_get_vocab(state->model);
@@ -134,12 +130,11 @@ class LoadModelWorker : public Napi::AsyncWorker {
       cp.progress_callback = OnProgress;
       cp.progress_callback_user_data = &pc;
       state->mtmd = mtmd_init_from_file(opts_.mmproj.c_str(), state->model, cp);
-      if (IsAborted(abort_)) return fail("ERR_ABORTED", "aborted: mmproj loading was cancelled");
+      if (IsAborted(abort_)) return Fail("ERR_ABORTED", "aborted: mmproj loading was cancelled");
       if (!state->mtmd) {
         const bool mismatch = log.text().find("mismatch between text model") != std::string::npos;
-        return fail(mismatch ? "ERR_MMPROJ_MISMATCH" : "ERR_MMPROJ_LOAD",
-                    (mismatch ? "the mmproj does not fit the model " : "libmtmd could not load the mmproj ") + opts_.mmproj +
-                        Reason(log));
+        return Fail(mismatch ? "ERR_MMPROJ_MISMATCH" : "ERR_MMPROJ_LOAD",
+                    (mismatch ? "the mmproj does not fit the model " : "libmtmd could not load the mmproj ") + opts_.mmproj, &log);
       }
       m.vision = mtmd_support_vision(state->mtmd);
       m.audio = mtmd_support_audio(state->mtmd);
@@ -152,33 +147,13 @@ class LoadModelWorker : public Napi::AsyncWorker {
     state_ = std::move(state);
   }
 
-  void OnOK() override {
-    progress_.release();
-    Napi::Env env = Env();
-    if (failure_.failed()) {
-      deferred_.Reject(MakeError(env, failure_.code, failure_.message).Value());
-      return;
-    }
-    deferred_.Resolve(Model::NewInstance(env, std::move(state_)));
-  }
-
-  void OnError(const Napi::Error & e) override {
-    progress_.release();
-    deferred_.Reject(MakeError(Env(), "ERR_MODEL_LOAD", e.Message()).Value());
-  }
+  Napi::Value Result(Napi::Env env) override { return Model::NewInstance(env, std::move(state_)); }
+  void Settled() override { progress_.release(); }
 
  private:
-  static std::string Reason(const LogCapture & log) {
-    const std::string why = log.lastError();
-    return why.empty() ? "" : ": " + why;
-  }
-  void fail(const char * code, std::string message) { failure_ = {code, std::move(message)}; }
-
-  Napi::Promise::Deferred deferred_;
   LoadOptions opts_;
   AbortFlag abort_;
   Progress progress_;
-  Failure failure_;
   std::shared_ptr<ModelState> state_;
 };
 
@@ -196,10 +171,7 @@ Napi::Value LoadModel(const Napi::CallbackInfo & info) {
   if (o.Get("threads").IsNumber()) opts.threads = o.Get("threads").As<Napi::Number>().Int32Value();
   if (o.Get("gpuLayers").IsNumber()) opts.gpuLayers = o.Get("gpuLayers").As<Napi::Number>().Int32Value();
   if (o.Get("mmprojGpu").IsBoolean()) opts.mmprojGpu = o.Get("mmprojGpu").As<Napi::Boolean>();
-  auto * worker = new LoadModelWorker(env, std::move(opts), AbortToken::From(info[1]), info[2]);
-  Napi::Promise p = worker->promise();
-  worker->Queue();
-  return p;
+  return (new LoadModelWorker(env, std::move(opts), AbortToken::From(info[1]), info[2]))->Start();
 }
 
 }  // namespace vidlm

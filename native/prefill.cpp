@@ -10,6 +10,7 @@
 #include "errors.h"
 #include "log.h"
 #include "progress.h"
+#include "worker.h"
 
 namespace vidlm {
 
@@ -22,14 +23,13 @@ struct Item {
   bool nonCausal = false;
 };
 
-class PrefillWorker : public Napi::AsyncWorker {
+class PrefillWorker : public PromiseWorker {
  public:
   PrefillWorker(Napi::Env env, std::shared_ptr<ContextState> s, std::vector<Item> items, std::vector<Napi::ObjectReference> keep,
                 int seq, AbortFlag abort, const Napi::Value & onProgress)
-      : Napi::AsyncWorker(env, "vidlm.prefill"), deferred_(Napi::Promise::Deferred::New(env)), s_(std::move(s)),
+      : PromiseWorker(env, "vidlm.prefill", "ERR_DECODE"), s_(std::move(s)),
         guard_(s_), items_(std::move(items)), keep_(std::move(keep)), seq_(seq), abort_(std::move(abort)),
         progress_(env, onProgress, "vidlm.prefill.progress") {}
-  Napi::Promise promise() { return deferred_.Promise(); }
 
   void Execute() override {
     LogCapture log;
@@ -50,7 +50,7 @@ class PrefillWorker : public Napi::AsyncWorker {
       const int n = it.embd ? it.count : static_cast<int>(it.tokens.size());
       if (it.embd && it.nonCausal) llama_set_causal_attn(s_->ctx, false);
       for (int off = 0; off < n; off += s_->nBatch) {
-        if (IsAborted(abort_)) return finish(log, "ERR_ABORTED", "aborted: prefill was cancelled");
+        if (IsAborted(abort_)) return Fail("ERR_ABORTED", "aborted: prefill was cancelled");
         const int m = std::min(s_->nBatch, n - off);
         for (int i = 0; i < m; i++) {
           pos[i] = s_->nPast[seq_] + i;
@@ -70,7 +70,7 @@ class PrefillWorker : public Napi::AsyncWorker {
         const int rc = llama_decode(s_->ctx, b);
         if (rc != 0) {
           if (it.embd && it.nonCausal) llama_set_causal_attn(s_->ctx, true);
-          return finish(log, "ERR_DECODE", "llama_decode failed (" + std::to_string(rc) + ")");
+          return Fail("ERR_DECODE", "llama_decode failed (" + std::to_string(rc) + ")", &log);
         }
         s_->nPast[seq_] += m;
         done += m;
@@ -83,32 +83,13 @@ class PrefillWorker : public Napi::AsyncWorker {
     ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   }
 
-  void OnOK() override {
+  Napi::Value Result(Napi::Env env) override { return PrefillSummary(env, evaluated_, s_->nPast[seq_], ms_); }
+  void Settled() override {
     progress_.release();
     for (auto & r : keep_) r.Reset();
-    Napi::Env env = Env();
-    if (failure_.failed()) {
-      deferred_.Reject(MakeError(env, failure_.code, failure_.message).Value());
-      return;
-    }
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("evaluated", evaluated_);
-    o.Set("nPast", s_->nPast[seq_]);
-    o.Set("ms", ms_);
-    deferred_.Resolve(o);
-  }
-  void OnError(const Napi::Error & e) override {
-    progress_.release();
-    deferred_.Reject(MakeError(Env(), "ERR_DECODE", e.Message()).Value());
   }
 
  private:
-  void finish(const LogCapture & log, const char * code, std::string msg) {
-    const std::string why = log.lastError();
-    failure_ = {code, why.empty() ? msg : msg + ": " + why};
-  }
-
-  Napi::Promise::Deferred deferred_;
   std::shared_ptr<ContextState> s_;
   BusyGuard guard_;
   std::vector<Item> items_;
@@ -116,7 +97,6 @@ class PrefillWorker : public Napi::AsyncWorker {
   int seq_;
   AbortFlag abort_;
   Progress progress_;
-  Failure failure_;
   int evaluated_ = 0;
   double ms_ = 0;
 };
@@ -167,8 +147,7 @@ Napi::Value StartPrefill(const Napi::CallbackInfo & info, std::shared_ptr<Contex
   }
   if (items.empty()) Throw(env, "ERR_INVALID_ARG", "the plan is empty");
   auto * w = new PrefillWorker(env, s, std::move(items), std::move(keep), seq, AbortToken::From(info[2]), info[3]);
-  Napi::Promise p = w->promise();
-  w->Queue();
+  Napi::Promise p = w->Start();
   release.dismiss();  // the worker's guard clears busy now
   return p;
 }

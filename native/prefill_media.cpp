@@ -12,6 +12,7 @@
 #include "log.h"
 #include "mtmd-helper.h"
 #include "progress.h"
+#include "worker.h"
 
 namespace vidlm {
 
@@ -23,14 +24,13 @@ struct BitmapDeleter { void operator()(mtmd_bitmap * b) const { mtmd_bitmap_free
 
 struct Frame { uint32_t width, height; std::vector<unsigned char> rgb; };
 
-class PrefillMediaWorker : public Napi::AsyncWorker {
+class PrefillMediaWorker : public PromiseWorker {
  public:
   PrefillMediaWorker(Napi::Env env, std::shared_ptr<ContextState> s, std::string text, std::vector<Frame> frames, int seq,
                      bool mergeable, AbortFlag abort, const Napi::Value & onProgress)
-      : Napi::AsyncWorker(env, "vidlm.prefillMedia"), deferred_(Napi::Promise::Deferred::New(env)), s_(std::move(s)), guard_(s_),
+      : PromiseWorker(env, "vidlm.prefillMedia", "ERR_DECODE"), s_(std::move(s)), guard_(s_),
         text_(std::move(text)), frames_(std::move(frames)), seq_(seq), mergeable_(mergeable), abort_(std::move(abort)),
         progress_(env, onProgress, "vidlm.prefillMedia.progress") {}
-  Napi::Promise promise() { return deferred_.Promise(); }
 
   void Execute() override {
     LogCapture log;
@@ -46,19 +46,19 @@ class PrefillMediaWorker : public Napi::AsyncWorker {
     }
     std::unique_ptr<mtmd_input_chunks, ChunksDeleter> chunks(mtmd_input_chunks_init());
     mtmd_input_text text{text_.c_str(), text_.size(), s_->nPast[seq_] == 0, true};
-    if (mtmd_tokenize(mctx, chunks.get(), &text, ptrs.data(), ptrs.size()) != 0) return fail(log, "ERR_TOKENIZE", "libmtmd could not tokenize the prompt with its media");
+    if (mtmd_tokenize(mctx, chunks.get(), &text, ptrs.data(), ptrs.size()) != 0) return Fail("ERR_TOKENIZE", "libmtmd could not tokenize the prompt with its media", &log);
     const size_t n = mtmd_input_chunks_size(chunks.get());
     size_t total = 0;
     for (size_t i = 0; i < n; i++) total += mtmd_input_chunk_get_n_pos(mtmd_input_chunks_get(chunks.get(), i));
     if (s_->nPast[seq_] + static_cast<long long>(total) > s_->nCtx) {
-      return fail(log, "ERR_CONTEXT_FULL", "the prompt needs " + std::to_string(total) + " positions but only " +
-                                                std::to_string(s_->nCtx - s_->nPast[seq_]) + " are free");
+      return Fail("ERR_CONTEXT_FULL", "the prompt needs " + std::to_string(total) + " positions but only " +
+                                                std::to_string(s_->nCtx - s_->nPast[seq_]) + " are free", &log);
     }
     std::unique_ptr<mtmd_batch, BatchDeleter> mbatch;
     const int startPast = s_->nPast[seq_];
     s_->logitsSeq = -1;
     for (size_t i = 0; i < n; i++) {
-      if (IsAborted(abort_)) return fail(log, "ERR_ABORTED", "aborted: prefill was cancelled");
+      if (IsAborted(abort_)) return Fail("ERR_ABORTED", "aborted: prefill was cancelled");
       const mtmd_input_chunk * chunk = mtmd_input_chunks_get(chunks.get(), i);
       llama_pos next = s_->nPast[seq_];
       int rc;
@@ -69,19 +69,19 @@ class PrefillMediaWorker : public Napi::AsyncWorker {
         float * embd = mbatch ? mtmd_batch_get_output_embd(mbatch.get(), chunk) : nullptr;
         if (!embd) {
           mbatch.reset(mtmd_batch_init(mctx));
-          if (mtmd_batch_add_chunk(mbatch.get(), chunk) != 0) return fail(log, "ERR_ENCODE", "libmtmd rejected a media chunk");
+          if (mtmd_batch_add_chunk(mbatch.get(), chunk) != 0) return Fail("ERR_ENCODE", "libmtmd rejected a media chunk", &log);
           for (size_t j = i + 1; j < n; j++) {
             const mtmd_input_chunk * next_chunk = mtmd_input_chunks_get(chunks.get(), j);
             if (mtmd_input_chunk_get_type(next_chunk) == MTMD_INPUT_CHUNK_TYPE_TEXT) break;
             if (mtmd_batch_add_chunk(mbatch.get(), next_chunk) != 0) break;
           }
-          if (mtmd_batch_encode(mbatch.get()) != 0) return fail(log, "ERR_ENCODE", "the media encoder failed");
+          if (mtmd_batch_encode(mbatch.get()) != 0) return Fail("ERR_ENCODE", "the media encoder failed", &log);
           embd = mtmd_batch_get_output_embd(mbatch.get(), chunk);
-          if (!embd) return fail(log, "ERR_ENCODE", "no embeddings for a media chunk");
+          if (!embd) return Fail("ERR_ENCODE", "no embeddings for a media chunk", &log);
         }
         rc = mtmd_helper_decode_image_chunk(mctx, s_->ctx, chunk, embd, s_->nPast[seq_], seq_, s_->nBatch, &next, nullptr, nullptr);
       }
-      if (rc != 0) return fail(log, "ERR_DECODE", "evaluating chunk " + std::to_string(i) + " failed");
+      if (rc != 0) return Fail("ERR_DECODE", "evaluating chunk " + std::to_string(i) + " failed", &log);
       s_->nPast[seq_] = next;
       progress_.report(static_cast<float>(i + 1) / n);
     }
@@ -90,31 +90,12 @@ class PrefillMediaWorker : public Napi::AsyncWorker {
     ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   }
 
-  void OnOK() override {
+  Napi::Value Result(Napi::Env env) override { return PrefillSummary(env, evaluated_, s_->nPast[seq_], ms_); }
+  void Settled() override {
     progress_.release();
-    Napi::Env env = Env();
-    if (failure_.failed()) {
-      deferred_.Reject(MakeError(env, failure_.code, failure_.message).Value());
-      return;
-    }
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("evaluated", evaluated_);
-    o.Set("nPast", s_->nPast[seq_]);
-    o.Set("ms", ms_);
-    deferred_.Resolve(o);
-  }
-  void OnError(const Napi::Error & e) override {
-    progress_.release();
-    deferred_.Reject(MakeError(Env(), "ERR_DECODE", e.Message()).Value());
   }
 
  private:
-  void fail(const LogCapture & log, const char * code, std::string msg) {
-    const std::string why = log.lastError();
-    failure_ = {code, why.empty() ? msg : msg + ": " + why};
-  }
-
-  Napi::Promise::Deferred deferred_;
   std::shared_ptr<ContextState> s_;
   BusyGuard guard_;
   std::string text_;
@@ -123,7 +104,6 @@ class PrefillMediaWorker : public Napi::AsyncWorker {
   bool mergeable_;
   AbortFlag abort_;
   Progress progress_;
-  Failure failure_;
   int evaluated_ = 0;
   double ms_ = 0;
 };
@@ -152,8 +132,7 @@ Napi::Value StartPrefillMedia(const Napi::CallbackInfo & info, std::shared_ptr<C
     frames[i] = {static_cast<uint32_t>(w), static_cast<uint32_t>(h), std::vector<unsigned char>(bytes.Data(), bytes.Data() + bytes.ByteLength())};
   }
   auto * w = new PrefillMediaWorker(env, s, info[0].As<Napi::String>(), std::move(frames), seq, info[3].ToBoolean(), AbortToken::From(info[4]), info[5]);
-  Napi::Promise p = w->promise();
-  w->Queue();
+  Napi::Promise p = w->Start();
   release.dismiss();
   return p;
 }
