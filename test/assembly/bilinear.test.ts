@@ -1,18 +1,6 @@
 import t, { type Test } from 'tap';
 import { assemble, countTokens, defaults, llavaVideoPreset, planTokenCount, type FrameGrid, type PlanItem } from '../../lib/assembly/index.js';
-
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function embeddingsOf(plan: PlanItem[]): number[] {
-  return plan.flatMap((it) => ('embeddings' in it ? Array.from(it.embeddings) : []));
-}
+import { rng, embeddingsOf, toGrids, randomNested, close } from './helpers.js';
 
 // PyTorch bilinear, align_corners=False, output size given: source coordinate
 // (o + 0.5) * in/out - 0.5, clamped at 0; neighbours floor and floor+1 (capped at in-1).
@@ -54,19 +42,6 @@ function referencePool(frame: number[][][]): number[][][] {
     res.push(row);
   }
   return res;
-}
-
-function toGrids(nested: number[][][][]): FrameGrid[] {
-  return nested.map((f, i) => ({ t: i, ny: f.length, nx: f[0]!.length, dim: f[0]![0]!.length, data: Float32Array.from(f.flat(2)) }));
-}
-function randomNested(rand: () => number, T: number, nx: number, ny: number, dim: number): number[][][][] {
-  return Array.from({ length: T }, () => Array.from({ length: ny }, () => Array.from({ length: nx }, () => Array.from({ length: dim }, () => rand() * 2 - 1))));
-}
-function close(t: Test, got: number[], want: number[], msg: string) {
-  t.equal(got.length, want.length, `${msg}: length`);
-  let worst = 0;
-  want.forEach((w, i) => { worst = Math.max(worst, Math.abs(w - got[i]!)); });
-  t.ok(worst < 1e-5, `${msg}: max abs diff ${worst}`);
 }
 
 t.test('defaults are LLaVA-OneVision\'s', async (t) => {

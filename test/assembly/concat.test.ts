@@ -1,24 +1,9 @@
 import t from 'tap';
 import { assemble, countTokens, planTokenCount, type FrameGrid, type PlanItem } from '../../lib/assembly/index.js';
+import { rng, toGrids, randomNested } from './helpers.js';
 
 // Seeded PRNG (mulberry32) so random grids are reproducible.
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 // Grids as nested arrays [frame][y][x][d]; converted to FrameGrid only for the call.
-function randomNested(rand: () => number, T: number, nx: number, ny: number, dim: number): number[][][][] {
-  return Array.from({ length: T }, () => Array.from({ length: ny }, () => Array.from({ length: nx }, () => Array.from({ length: dim }, () => rand() * 2 - 1))));
-}
-function toGrids(nested: number[][][][], times: number[]): FrameGrid[] {
-  return nested.map((f, i) => ({ t: times[i]!, ny: f.length, nx: f[0]!.length, dim: f[0]![0]!.length, data: Float32Array.from(f.flat(2)) }));
-}
-
 // Independent Video-LLaVA concat: frames by time, every token row by row, " " between frames.
 function referenceConcat(nested: number[][][][], times: number[]): Array<string | number[]> {
   const order = times.map((tt, i) => [tt, i] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]).map(([, i]) => i);

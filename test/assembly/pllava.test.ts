@@ -1,18 +1,6 @@
 import t, { type Test } from 'tap';
 import { assemble, countTokens, defaults, planTokenCount, type FrameGrid, type PlanItem } from '../../lib/assembly/index.js';
-
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function embeddingsOf(plan: PlanItem[]): number[] {
-  return plan.flatMap((it) => ('embeddings' in it ? Array.from(it.embeddings) : []));
-}
+import { rng, embeddingsOf, toGrids as gridsAt, close } from './helpers.js';
 
 // Independent AdaptiveAvgPool over (y, x) per frame, PyTorch bins:
 // cell i covers [floor(i*in/out), ceil((i+1)*in/out)).
@@ -35,16 +23,7 @@ function referencePllava(g: number[][][][], ox: number, oy: number): number[] {
   return out;
 }
 
-function toGrids(nested: number[][][][]): FrameGrid[] {
-  return nested.map((f, i) => ({ t: i * 0.5, ny: f.length, nx: f[0]!.length, dim: f[0]![0]!.length, data: Float32Array.from(f.flat(2)) }));
-}
-
-function close(t: Test, got: number[], want: number[], msg: string) {
-  t.equal(got.length, want.length, `${msg}: length`);
-  let worst = 0;
-  want.forEach((w, i) => { worst = Math.max(worst, Math.abs(w - got[i]!)); });
-  t.ok(worst < 1e-5, `${msg}: max abs diff ${worst}`);
-}
+const toGrids = (nested: number[][][][]) => gridsAt(nested, nested.map((_, i) => i * 0.5));
 
 t.test('defaults are PLLaVA\'s released eval settings', async (t) => {
   t.equal(defaults.pllava.frames, 16);

@@ -3,15 +3,7 @@ import {
   assemble, countTokens, defaults, planTokenCount, strategies, strategyNames,
   type FrameGrid, type StrategyName,
 } from '../../lib/assembly/index.js';
-
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from './helpers.js';
 
 // The token-count formulas of the reference's cheat sheet (section 10), written out here.
 const formulas: Record<Exclude<StrategyName, 'native'>, (T: number, nx: number, ny: number) => number> = {

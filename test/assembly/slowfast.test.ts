@@ -1,18 +1,6 @@
 import t, { type Test } from 'tap';
 import { assemble, countTokens, defaults, planTokenCount, type FrameGrid, type PlanItem } from '../../lib/assembly/index.js';
-
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function embeddingsOf(plan: PlanItem[]): number[] {
-  return plan.flatMap((it) => ('embeddings' in it ? Array.from(it.embeddings) : []));
-}
+import { rng, embeddingsOf, toGrids, close } from './helpers.js';
 
 // numpy round: halves go to the even integer.
 function npRound(v: number): number {
@@ -47,17 +35,6 @@ function referenceSlowFast(g: number[][][][], nSlow = 4, k = 2): number[] {
     }
   }
   return out;
-}
-
-function toGrids(nested: number[][][][], times?: number[]): FrameGrid[] {
-  return nested.map((f, i) => ({ t: times ? times[i]! : i, ny: f.length, nx: f[0]!.length, dim: f[0]![0]!.length, data: Float32Array.from(f.flat(2)) }));
-}
-
-function close(t: Test, got: number[], want: number[], msg: string) {
-  t.equal(got.length, want.length, `${msg}: length`);
-  let worst = 0;
-  want.forEach((w, i) => { worst = Math.max(worst, Math.abs(w - got[i]!)); });
-  t.ok(worst < 1e-5, `${msg}: max abs diff ${worst}`);
 }
 
 t.test('defaults are LITA\'s', async (t) => {

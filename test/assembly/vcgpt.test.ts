@@ -1,18 +1,6 @@
 import t, { type Test } from 'tap';
 import { assemble, countTokens, defaults, planTokenCount, type FrameGrid, type PlanItem } from '../../lib/assembly/index.js';
-
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function embeddingsOf(plan: PlanItem[]): number[] {
-  return plan.flatMap((it) => ('embeddings' in it ? Array.from(it.embeddings) : []));
-}
+import { rng, embeddingsOf, close } from './helpers.js';
 
 // Independent Video-ChatGPT: temporal rows = mean over space per frame, zero-padded to padTo;
 // then spatial rows = mean over time at each position, row-major.
@@ -37,13 +25,6 @@ function referenceVcgpt(g: number[][][][], padTo = 100): number[] {
     }
   }
   return out;
-}
-
-function close(t: Test, got: number[], want: number[], msg: string) {
-  t.equal(got.length, want.length, `${msg}: length`);
-  let worst = 0;
-  want.forEach((w, i) => { worst = Math.max(worst, Math.abs(w - got[i]!)); });
-  t.ok(worst < 1e-5, `${msg}: max abs diff ${worst}`);
 }
 
 t.test('defaults are Video-ChatGPT\'s', async (t) => {
