@@ -31,6 +31,15 @@ export interface WalkStats {
   decodeErrors: number;
 }
 
+/**
+ * A decoder for a demuxer stream with FFmpeg's own threading: thread_count (0 = automatic, which
+ * libavcodec turns into cores + 1 for frame threading) and thread_type FRAME | SLICE are set on
+ * the AVCodecContext before avcodec_open2 (beamcoder opens it on the first packet).
+ */
+export function createDecoder(bc: Beamcoder, dm: Demuxer, streamIndex: number, threads = 0): Decoder {
+  return bc.decoder({ demuxer: dm, stream_index: streamIndex, thread_count: threads, thread_type: { FRAME: true, SLICE: true } });
+}
+
 function packetTime(p: Packet): number | null {
   if (!isNoPts(p.pts)) return p.pts;
   if (!isNoPts(p.dts)) return p.dts;
@@ -74,8 +83,7 @@ export class VideoWalker {
   get reachedEof(): boolean { return this.eof; }
 
   private newDecoder(): Decoder {
-    const threads = this.opts.threads ?? 0;
-    return this.bc.decoder({ demuxer: this.dm, stream_index: this.stream.index, thread_count: threads, thread_type: { FRAME: true, SLICE: true } });
+    return createDecoder(this.bc, this.dm, this.stream.index, this.opts.threads ?? 0);
   }
 
   /** The next packet; one read is kept in flight so demuxing overlaps decoding. */

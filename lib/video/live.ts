@@ -7,7 +7,7 @@
  */
 import { VidlmError, abortError, isVidlmError } from '../errors.js';
 import { FrameConverter, parseSize } from './convert.js';
-import { frameTime } from './decode.js';
+import { createDecoder, frameTime } from './decode.js';
 import { isNoPts, type Decoder, type Demuxer, type Frame, type Packet } from './ffmpeg.js';
 import { openInput, type OpenedInput } from './open.js';
 import { buildProbe } from './probe.js';
@@ -139,7 +139,7 @@ class Live implements LiveStream {
           inflight = null;
           if (!p) throw new VidlmError('ERR_VIDEO_DECODE', `${opened.display} ended`, { source: opened.display, reason: 'eof' });
           if (p.stream_index !== video.index) continue;
-          dec ??= opened.bc.decoder({ demuxer: dm, stream_index: video.index, thread_count: this.opts.threads ?? 0, thread_type: { FRAME: true, SLICE: true } });
+          dec ??= createDecoder(opened.bc, dm, video.index, this.opts.threads ?? 0);
           const pt = !isNoPts(p.pts) ? p.pts : p.dts;
           // frames before the next sampling time are not kept: skip decoding the disposable ones
           const skip = first !== null && !isNoPts(pt) && pt * tb - first < nextT - 1e-6 && !p.flags.KEY ? 'nonref' : 'default';

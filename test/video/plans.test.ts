@@ -137,3 +137,25 @@ t.test('audio windows', async (tt) => {
   tt.equal(w[0]!.samples.buffer, pcm.buffer, 'inside the clip: a view, no copy');
   tt.same([...w[2]!.samples], [18, 19, 0, 0, 0], 'past the end: zero-padded');
 });
+
+t.test('decoder threading options reach FFmpeg', async (tt) => {
+  const { loadBeamcoder } = await import('../../lib/video/ffmpeg.js');
+  const { createDecoder } = await import('../../lib/video/decode.js');
+  const { media } = await import('../fixtures/media.js');
+  const bc = await loadBeamcoder();
+  const dm = await bc.demuxer(await media.h264());
+  tt.teardown(() => dm.forceClose());
+  for (const [threads, frame] of [[2, true], [1, false]] as const) {
+    await dm.seek({ stream_index: 0, timestamp: 0, backward: true });
+    const dec = createDecoder(bc, dm, 0, threads);
+    tt.equal(dec.thread_count, threads);
+    tt.same(dec.thread_type, { FRAME: true, SLICE: true });
+    for (let i = 0; i < 8; i++) { const p = await dm.read(); if (p && p.stream_index === 0) await dec.decode(p); }
+    // after avcodec_open2: the threading libavcodec actually uses
+    tt.equal((dec as unknown as { active_thread_type: { FRAME: boolean } }).active_thread_type.FRAME, frame, `thread_count ${threads}: frame threading ${frame ? 'on' : 'off'}`);
+  }
+  const auto = createDecoder(bc, dm, 0, 0);
+  await dm.seek({ stream_index: 0, timestamp: 0, backward: true });
+  for (let i = 0; i < 8; i++) { const p = await dm.read(); if (p && p.stream_index === 0) await auto.decode(p); }
+  tt.ok(auto.thread_count >= 2, `automatic: ${auto.thread_count} threads`);
+});
