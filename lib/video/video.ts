@@ -13,6 +13,8 @@ export class VideoSource {
   private closed = false;
   private lock: Promise<void> = Promise.resolve();
   private tl: Timeline | null = null;
+  /** The walker of a frames() generator that is suspended at a yield (no FFmpeg call of its own in flight). */
+  private suspended: VideoWalker | null = null;
   /** Work done by sample()/frames() so far: seeks, packets read and decoded, frames decoded. */
   readonly stats: WalkStats = { seeks: 0, packetsRead: 0, packetsDecoded: 0, framesDecoded: 0, decodeErrors: 0 };
 
@@ -157,13 +159,28 @@ export class VideoSource {
         }
         if (sortedPlan) {
           // stream: yield every plan entry that uses this index
-          while (emitted < order.length && order[emitted]!.index === idx) { yield vf; emitted++; }
+          while (emitted < order.length && order[emitted]!.index === idx) {
+            this.suspended = walker;
+            yield vf;
+            this.suspended = null;
+            if (this.closed) throw new VidlmError('ERR_DISPOSED', `${this.probe.source} was closed during iteration`);
+            emitted++;
+          }
         } else {
           byIndex.set(idx, vf);
         }
       }
-      if (!sortedPlan) for (const f of order) { yield byIndex.get(f.index)!; emitted++; }
+      if (!sortedPlan) {
+        for (const f of order) {
+          this.suspended = walker;
+          yield byIndex.get(f.index)!;
+          this.suspended = null;
+          if (this.closed) throw new VidlmError('ERR_DISPOSED', `${this.probe.source} was closed during iteration`);
+          emitted++;
+        }
+      }
     } finally {
+      this.suspended = null;
       await walkerRef?.settle();
       if (!this.closed) for (const st of this.dm.streams as Stream[]) st.discard = 'default';
       release();
@@ -185,6 +202,16 @@ export class VideoSource {
   /** Frees the FFmpeg contexts now (decoders and graphs go with the garbage collector). */
   async close(): Promise<void> {
     if (this.closed) return;
+    const paused = this.suspended;
+    if (paused) {
+      // a frames() loop is parked at a yield and holds the lock: nothing but its read-ahead is
+      // running, so wait for that and close now (the loop ends with ERR_DISPOSED if resumed)
+      this.closed = true;
+      await paused.settle();
+      this.dm.forceClose();
+      await this.cleanup();
+      return;
+    }
     // wait for running calls: closing under an in-flight read would free memory FFmpeg uses
     const prev = this.lock;
     let release!: () => void;

@@ -104,3 +104,19 @@ t.test('a Buffer source works like its file', async (tt) => {
   const f = await v.sample({ uniform: 3 }, { size: 32 });
   tt.same(f.map((x) => x.index), [0, 59, 119]);
 });
+
+t.test('close() inside a frames() loop does not deadlock', async (tt) => {
+  const v = await openVideo(await media.h264());
+  const seen: number[] = [];
+  await tt.rejects((async () => {
+    for await (const f of v.frames({ uniform: 4 }, { size: 32 })) {
+      seen.push(f.index);
+      await v.close();
+    }
+  })(), { code: 'ERR_DISPOSED' });
+  tt.same(seen, [0]);
+  const w = await openVideo(await media.h264());
+  for await (const f of w.frames({ uniform: 4 }, { size: 32 })) { if (f.index > 0) break; }
+  tt.equal((await w.sample({ times: [1] }, { size: 32 }))[0]!.index, 30, 'breaking out releases the source');
+  await w.close();
+});
