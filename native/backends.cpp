@@ -5,6 +5,7 @@
 #include "backends.h"
 
 #include <cstring>
+#include <exception>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -158,7 +159,14 @@ Napi::Value LoadBackend(const Napi::CallbackInfo & info) {
     return out;
   }
 
-  ggml_backend_reg_t reg = ggml_backend_load(best.u8string().c_str());
+  ggml_backend_reg_t reg = nullptr;
+  try {  // a plug-in's initialisation must not unwind into Node
+    reg = ggml_backend_load(best.u8string().c_str());
+  } catch (const std::exception & e) {
+    out.Set("ok", false);
+    out.Set("error", best.filename().u8string() + ": " + e.what());
+    return out;
+  }
   if (!reg) {
     out.Set("ok", false);
     out.Set("error", best.filename().u8string() + ": ggml could not initialise it (VIDLM_LOG=2 shows why)");
