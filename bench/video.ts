@@ -11,7 +11,7 @@
  * (`npm run bench -- video` does this). --quick runs (b) on every 10th target of the 1 fps plan
  * and scales its time up (reported as such).
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -87,6 +87,21 @@ async function ffmpegSeeks(clip: string, times: number[], every: number): Promis
   return { wallMs: ms * scale, peakMB: peak, frames: Math.round(frames * scale), ...(every > 1 ? { note: `${picked.length} of ${times.length} seeks run, time scaled ×${scale.toFixed(1)}` } : {}) };
 }
 
+/** Mean absolute difference between vidlm's and the ffmpeg program's 336x336 picture at each time. */
+async function compare(clip: string, times: number[]): Promise<number> {
+  const v = await openVideo(clip);
+  let worst = 0;
+  for (const t of times) {
+    const [f] = await v.sample({ times: [t] }, { size: [SIZE, SIZE] });
+    const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', '-ss', t.toFixed(6), '-i', clip, '-an', '-frames:v', '1', '-vf', `scale=${SIZE}:${SIZE}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { maxBuffer: 1 << 26 });
+    let d = 0;
+    for (let i = 0; i < f!.rgb.length; i++) d += Math.abs(f!.rgb[i]! - r.stdout[i]!);
+    worst = Math.max(worst, d / f!.rgb.length);
+  }
+  await v.close();
+  return worst;
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const clip = await media.bench();
@@ -119,6 +134,9 @@ async function main(): Promise<void> {
     const ra = a.wallMs / res.wallMs;
     const rb = b.wallMs / res.wallMs;
     console.log(`  speed-up: ${ra.toFixed(1)}× vs (a), ${rb.toFixed(2)}× vs (b)`);
+    const st = (res as unknown as { stats: { seeks: number; packetsRead: number; packetsDecoded: number; framesDecoded: number } }).stats;
+    console.log(`  vidlm work: ${st.seeks} seeks, ${st.packetsRead} packets read, ${st.packetsDecoded} decoded, ${st.framesDecoded} frames out (non-reference frames before a target skipped)`);
+    if (key === '16') console.log(`  same pictures as (b): mean abs diff over 4 frames ≤ ${(await compare(clip, res.times.filter((_, i) => i % 5 === 0))).toFixed(3)} (0-255)`);
     console.log('');
     rows.push(`| ${spec.label} | ${(res.wallMs / 1000).toFixed(2)} s / ${res.peakMB.toFixed(0)} MB | ${(a.wallMs / 1000).toFixed(2)} s / ${a.peakMB.toFixed(0)} MB | ${(b.wallMs / 1000).toFixed(2)} s / ${b.peakMB.toFixed(0)} MB${b.note ? ' *' : ''} | ${ra.toFixed(1)}× | ${rb.toFixed(2)}× |`);
   }

@@ -167,3 +167,25 @@ t.test('fit modes and sizes', async (tt) => {
   const [p] = await v.sample({ times: [1] }, { size: [128, 128], fit: 'pad', padColor: [122, 116, 104] });
   tt.same([...p!.rgb.subarray(0, 3)], [122, 116, 104], 'LLaVA mean-colour pad');
 });
+
+t.test('an mp4 over http (range requests) samples like the file', async (tt) => {
+  const { createServer } = await import('node:http');
+  const { readFile } = await import('node:fs/promises');
+  const bytes = await readFile(await media.h264());
+  const server = createServer((req, res) => {
+    const m = /bytes=(\d+)-(\d*)/.exec(req.headers.range ?? '');
+    if (!m) { res.writeHead(200, { 'content-length': bytes.length, 'accept-ranges': 'bytes', 'content-type': 'video/mp4' }); res.end(bytes); return; }
+    const start = Number(m[1]);
+    const end = m[2] ? Number(m[2]) : bytes.length - 1;
+    res.writeHead(206, { 'content-range': `bytes ${start}-${end}/${bytes.length}`, 'content-length': end - start + 1, 'accept-ranges': 'bytes', 'content-type': 'video/mp4' });
+    res.end(bytes.subarray(start, end + 1));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  tt.teardown(() => server.close());
+  const v = await openVideo(`http://127.0.0.1:${(server.address() as { port: number }).port}/clip.mp4`, { timeout: 5 });
+  tt.teardown(() => v.close());
+  tt.equal(v.probe.isLive, false);
+  tt.equal(v.probe.video!.frameCount, 120);
+  const f = await v.sample({ times: [3.5, 0.5, 2] }, { size: 96 });
+  tt.same(f.map((x) => readCounter(x)), [105, 15, 60]);
+});
