@@ -50,3 +50,10 @@ t.test('frames --json writes PNGs named by index', async (tt) => {
   tt.match(lita.stderr, /warning: asked for 200 frames/);
   tt.equal(cli('frames', await media.h264(), '--out', out).status, 2, 'a plan is required');
 });
+
+t.test('beamcoder loads lazily and never writes to stdout', async (tt) => {
+  const r = spawnSync(process.execPath, ['--import', '@tapjs/typescript/import', resolve(import.meta.dirname, '..', 'fixtures', 'lazy-check.ts'), await media.h264()], { encoding: 'utf8', env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1' }, cwd: resolve(import.meta.dirname, '..', '..') });
+  tt.equal(r.status, 0, r.stderr);
+  tt.same(r.stdout.trim().split('\n').map((l) => JSON.parse(l)), [{ afterImport: false }, { afterProbe: true, width: 384 }], 'stdout holds only the script\'s own lines');
+  tt.notMatch(r.stdout + r.stderr, /Aerostat|Beam Coder/, 'no licence banner');
+});
