@@ -22,6 +22,13 @@ import { dirname, join } from 'node:path';
 
 const PATCH_LEVEL = 1;
 const force = process.argv.includes('--force');
+// As a postinstall step a failure must not fail `npm install`: vidlm still works with a stock
+// beamcoder (and warns at run time). --strict makes failures exit 1.
+const strict = process.argv.includes('--strict');
+const fail = (msg) => {
+  console.error(`patch-beamcoder: ${msg}`);
+  process.exit(strict ? 1 : 0);
+};
 const require = createRequire(import.meta.url);
 
 let root;
@@ -73,8 +80,7 @@ if (!alreadyPatched) {
     `$1  { napi_value level; if (napi_create_int32(env, ${PATCH_LEVEL}, &level) == napi_ok) napi_set_named_property(env, exports, "${marker}", level); }\n`,
   ));
   if (!readFileSync(initFile, 'utf8').includes(marker) || changed < 5 || !readFileSync(join(src, 'beamcoder_util.cc'), 'utf8').includes('return result;')) {
-    console.error(`patch-beamcoder: the sources did not match what this patch expects (${changed} files changed); leaving the build as it is`);
-    process.exit(0);
+    fail(`the sources did not match what this patch expects (${changed} files changed); leaving the build as it is`);
   }
   console.error(`patch-beamcoder: patched ${changed} files in ${src}`);
 }
@@ -97,20 +103,18 @@ if (!gyp) {
   const npmGyp = join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
   if (existsSync(npmGyp)) gyp = npmGyp;
 }
-if (!gyp) {
-  console.error('patch-beamcoder: node-gyp not found; rebuild beamcoder by hand (cd node_modules/beamcoder && node-gyp rebuild)');
-  process.exit(1);
-}
+if (!gyp) fail('node-gyp not found; rebuild beamcoder by hand (cd node_modules/beamcoder && node-gyp rebuild)');
 const args = [gyp, 'rebuild', `-j`, process.env.VIDLM_BUILD_JOBS ?? '2'];
 // use the headers of the running node when they are installed with it (no download needed)
 const nodedir = join(dirname(process.execPath), '..');
 if (existsSync(join(nodedir, 'include', 'node', 'node_api.h'))) args.push(`--nodedir=${nodedir}`);
 console.error(`patch-beamcoder: rebuilding (${args.slice(1).join(' ')})`);
-execFileSync(process.execPath, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+try {
+  execFileSync(process.execPath, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+} catch (e) {
+  fail(`the rebuild failed (${e.message}); beamcoder's sources are patched, rebuild it by hand`);
+}
 // check in a fresh process: this one may hold the old binary already
 const level = execFileSync(process.execPath, ['-e', `process.stdout.write(String(require(${JSON.stringify(join(root, 'build', 'Release', 'beamcoder.node'))}).${marker}))`], { encoding: 'utf8' });
-if (Number(level) !== PATCH_LEVEL) {
-  console.error('patch-beamcoder: rebuilt, but the marker is missing');
-  process.exit(1);
-}
+if (Number(level) !== PATCH_LEVEL) fail('rebuilt, but the marker is missing');
 console.error('patch-beamcoder: done');
