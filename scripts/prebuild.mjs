@@ -4,7 +4,7 @@
 // The folder holds vidlm.node, libvidlm-ggml-base, libvidlm-ggml and one libggml-cpu-<variant>
 // per CPU variant; lib/loader.ts loads the best variant at run time.
 import { spawnSync, execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { arch, platform } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -42,6 +42,7 @@ if (process.env.npm_lifecycle_event === 'prebuild' && / (run|run-script|rum|urn)
 const tuple = `${platform()}-${arch()}`;
 const dest = join(root, 'prebuilds', tuple);
 rmSync(dest, { recursive: true, force: true }); // no stale variant libraries from an older build
+mkdirSync(join(root, 'build-prebuild'), { recursive: true }); // prebuildify's --cwd must exist
 const require = createRequire(import.meta.url);
 const prebuildify = join(dirname(require.resolve('prebuildify/package.json')), 'bin.js');
 const started = Date.now();
