@@ -66,6 +66,8 @@ export class VideoWalker {
   private maxKeyGap = 0;
   private synthetic = 0;
   private prefetch: Promise<Packet | null> | null = null;
+  /** Largest timestamp sent to the current decoder. */
+  private maxSent: number | null = null;
   private readonly tps: number; // ticks per second
 
   constructor(
@@ -143,6 +145,7 @@ export class VideoWalker {
     for (const p of packets) {
       if (this.opts.signal?.aborted) throw abortError(this.opts.signal);
       const pt = packetTime(p);
+      if (pt !== null && (this.maxSent === null || pt > this.maxSent)) this.maxSent = pt;
       const skip = pt !== null && pt < target && !p.flags.KEY ? 'nonref' : 'default';
       if (this.dec.skip_frame !== skip) this.dec.skip_frame = skip;
       try {
@@ -168,6 +171,7 @@ export class VideoWalker {
       this.stats.decodeErrors++;
     }
     this.dec = null;
+    this.maxSent = null;
   }
 
   /**
@@ -176,7 +180,11 @@ export class VideoWalker {
    * timestamps than the next target, so it is dropped when it comes out. (beamcoder has no
    * avcodec_flush_buffers; a new decoder per seek would cost thread start-up and memory.)
    */
-  private resetChain(): void {
+  private resetChain(target: number): void {
+    // a frame the old chain still holds at or after the target could be taken for the answer
+    // before the new chain's earlier one: then start a fresh decoder
+    if (this.dec && this.maxSent !== null && this.maxSent >= target) this.dec = null;
+    if (!this.dec) this.maxSent = null;
     this.pending = [];
     this.out = [];
   }
@@ -235,7 +243,7 @@ export class VideoWalker {
         }
         return;
       }
-      this.resetChain();
+      this.resetChain(target);
       this.gopKey = pt;
       this.prevKey = pt; // keyframe intervals are measured from here on
       this.consumeRead(p);
@@ -285,7 +293,7 @@ export class VideoWalker {
         this.prevKey = pt;
         if (!armed && pt <= target) {
           // a new GOP starts before the target: nothing read or decoded so far is needed
-          this.resetChain();
+          this.resetChain(target);
           this.gopKey = pt;
         }
       }

@@ -144,10 +144,18 @@ export interface Timeline {
   time(i: number): number;
   /** End of the last frame (seconds). */
   end: number;
+  /** Timestamp resolution in seconds (the stream's time base): real times may differ from
+   *  computed ones by this much. */
+  tick?: number;
 }
 
-export function cfrTimeline(n: number, fps: number, start = 0): Timeline {
-  return { n, exact: false, frameDuration: 1 / fps, time: (i) => start + i / fps, end: start + n / fps };
+export function cfrTimeline(n: number, fps: number, start = 0, tick = 1e-6): Timeline {
+  return { n, exact: false, frameDuration: 1 / fps, time: (i) => start + i / fps, end: start + n / fps, tick };
+}
+
+/** How far before a time a frame may be and still count as "at" it (timestamp rounding). */
+function timeTolerance(tl: Timeline): number {
+  return tl.exact ? 1e-9 : (tl.tick ?? 1e-6) + 1e-9;
 }
 
 export function listTimeline(times: number[], end?: number): Timeline {
@@ -197,9 +205,9 @@ export function resolvePlan(plan: SamplePlan, tl: Timeline, avgFps?: number): Re
     if (!Array.isArray(seg) || seg.length !== 2 || !seg.every((x) => typeof x === 'number' && Number.isFinite(x)) || seg[1] < seg[0]) {
       throw new VidlmError('ERR_INVALID_ARG', `segment must be [start, end] seconds with start <= end, got ${JSON.stringify(seg)}`);
     }
-    const tol = tl.exact ? 1e-9 : tl.frameDuration / 2;
+    const tol = timeTolerance(tl);
     i0 = Math.min(indexAtOrAfter(tl, seg[0], tol), tl.n - 1);
-    i1 = Math.max(i0, indexAtOrAfter(tl, seg[1] + tol * 2, 0) - 1);
+    i1 = Math.max(i0, indexAtOrAfter(tl, seg[1] + tol, 0) - 1);
     if (i1 >= tl.n) i1 = tl.n - 1;
     if (seg[0] > tl.time(tl.n - 1) + tl.frameDuration) warnings.push(`segment starts at ${seg[0]} s, after the last frame (${tl.time(tl.n - 1).toFixed(3)} s); using the last frame`);
     segStart = Math.max(seg[0], tl.time(i0));
@@ -233,7 +241,7 @@ export function resolvePlan(plan: SamplePlan, tl: Timeline, avgFps?: number): Re
       const end = i1 === tl.n - 1 ? tl.end : tl.time(i1 + 1);
       frames = local(ffmpegFpsIndices(times, end, F));
     } else if (rule === 'time') {
-      const tol = tl.exact ? 1e-9 : tl.frameDuration / 2;
+      const tol = timeTolerance(tl);
       frames = fpsTimes(segStart, segEnd, F).map((t) => ({ index: Math.min(indexAtOrAfter(tl, t, tol), i1), t }));
     } else {
       throw new VidlmError('ERR_INVALID_ARG', `unknown fps rule '${String(rule)}'`);
@@ -252,7 +260,7 @@ export function resolvePlan(plan: SamplePlan, tl: Timeline, avgFps?: number): Re
     if (!Array.isArray(plan.times) || plan.times.length === 0 || !plan.times.every((x) => typeof x === 'number' && Number.isFinite(x))) {
       throw new VidlmError('ERR_INVALID_ARG', 'times must be a non-empty array of seconds');
     }
-    const tol = tl.exact ? 1e-9 : tl.frameDuration / 2;
+    const tol = timeTolerance(tl);
     let past = 0;
     frames = plan.times.map((t) => {
       let idx = indexAtOrAfter(tl, t, tol);

@@ -61,7 +61,7 @@ export class VideoSource {
     const stream = this.videoStream();
     const v = this.probe.video!;
     if (this.probe.isImage) return (this.tl = listTimeline([0], 0));
-    if (v.frameCount !== null && !v.vfr && v.avgFps > 0) return (this.tl = cfrTimeline(v.frameCount, v.avgFps, v.startTime));
+    if (v.frameCount !== null && !v.vfr && v.avgFps > 0) return (this.tl = cfrTimeline(v.frameCount, v.avgFps, v.startTime, stream.time_base[0]! / stream.time_base[1]!));
     // variable frame rate or unknown count: read every packet's timestamp (no decoding)
     const tb = stream.time_base[0]! / stream.time_base[1]!;
     const { pts, end } = await this.exclusive(() => scanPacketTimes(this.dm, stream, this.probe.source, signal));

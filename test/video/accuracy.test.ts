@@ -67,6 +67,13 @@ t.test('h264: seek and sequential strategies agree; targets in any order', async
   tt.same(c.map((f) => f.index), a.map((f) => f.index));
   tt.same(a.map((f) => readCounter(f)), [117, 3, 60, 61, 30]);
   tt.same(b.map((f) => readCounter(f)), [117, 3, 60, 61, 30]);
+  // every frame and every other frame with forced seeks: the reused decoder never hands out a stale frame
+  for (const plan of [{ all: true as const }, { times: Array.from({ length: 60 }, (_, i) => (2 * i + 0.5) / 30) }, { times: Array.from({ length: 40 }, (_, i) => (3 * i + 2.2) / 30) }]) {
+    const s = await v.sample(plan, { size: 48, strategy: 'seek' });
+    const want = s.map((f) => f.index);
+    tt.same(s.map((f) => readCounter(f, (x, y) => [Math.floor(x / 8), Math.floor((y * 48) / 256)])), want, `forced seeks: ${JSON.stringify(plan).slice(0, 40)}`);
+    tt.same(want, s.targets.map((t) => Math.min(119, Math.ceil(t * 30 - 1e-6))), 'first frame at or after each time');
+  }
 });
 
 t.test('vfr clip: index plans follow the real timestamps', async (tt) => {

@@ -93,6 +93,8 @@ t.test('resolvePlan: segments, clamping and warnings', async (tt) => {
   const capped = resolvePlan({ fps: 10, max: 4 }, tl);
   tt.same(capped.frames.map((f) => f.index), [0, 39, 79, 119]);
   tt.match(capped.warning, /exceed max 4/);
+  // at or after, not nearest: 0.51 s is between frame 15 (0.5) and 16 (0.5333)
+  tt.same(resolvePlan({ times: [0.51, 0.5, 0.4999995] }, tl).frames.map((f) => f.index), [16, 15, 15]);
   const times = resolvePlan({ times: [0.5, 10] }, tl);
   tt.same(times.frames.map((f) => f.index), [15, 119]);
   tt.match(times.warning, /after the video's last frame/);
