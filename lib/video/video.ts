@@ -1,22 +1,33 @@
 /** openVideo(): an opened source with probe, sampling plans, audio and deterministic close. */
+import { availableParallelism } from 'node:os';
 import { VidlmError, abortError } from '../errors.js';
 import { extractAudio } from './audio.js';
 import { FrameConverter, parseSize } from './convert.js';
 import { VideoWalker, scanPacketTimes, type WalkStats } from './decode.js';
 import type { Beamcoder, Demuxer, Frame, Stream } from './ffmpeg.js';
-import { openInput } from './open.js';
+import { openInput, type OpenedInput } from './open.js';
 import { cfrTimeline, indexAtOrAfter, listTimeline, resolvePlan, type Timeline } from './plans.js';
 import { buildProbe } from './probe.js';
 import type { AudioClip, AudioOptions, OpenOptions, SampleOptions, SamplePlan, SampledFrames, VideoFrame, VideoInput, VideoProbe } from './types.js';
+
+interface FetchContext {
+  tl: Timeline;
+  tps: number;
+  tol: number;
+  warnings: string[];
+  size: [number, number] | null;
+  options: SampleOptions;
+}
 
 export class VideoSource {
   private closed = false;
   private lock: Promise<void> = Promise.resolve();
   private tl: Timeline | null = null;
   /** The walker of a frames() generator that is suspended at a yield (no FFmpeg call of its own in flight). */
-  private suspended: VideoWalker | null = null;
-  /** Work done by sample()/frames() so far: seeks, packets read and decoded, frames decoded. */
-  readonly stats: WalkStats = { seeks: 0, packetsRead: 0, packetsDecoded: 0, framesDecoded: 0, decodeErrors: 0 };
+  private suspended: { settle(): Promise<void> } | null = null;
+  /** Work done by sample()/frames() so far: seeks, packets read and decoded, frames decoded, and
+   *  how many walks used two decoding lanes. */
+  readonly stats: WalkStats & { twoLaneWalks: number } = { seeks: 0, packetsRead: 0, packetsDecoded: 0, framesDecoded: 0, decodeErrors: 0, twoLaneWalks: 0 };
 
   /** @internal use openVideo() */
   constructor(
@@ -30,6 +41,8 @@ export class VideoSource {
     private readonly origin: number,
     private readonly opts: OpenOptions,
     private readonly cleanup: () => Promise<void>,
+    /** Opens the same file again (local files only), for a second decoding lane. */
+    private readonly reopen: (() => Promise<OpenedInput>) | null = null,
   ) {}
 
   get isClosed(): boolean { return this.closed; }
@@ -114,73 +127,57 @@ export class VideoSource {
     const tol = tl.exact ? 1e-6 : tl.frameDuration / 2;
     // distinct frames to fetch, ascending
     const wanted = [...new Set(resolved.frames.map((f) => f.index))].sort((a, b) => a - b);
+    const warnings: string[] = resolved.warning ? [resolved.warning] : [];
+    const ctx: FetchContext = { tl, tps, tol, warnings, size, options };
+    const order = resolved.frames;
+    const sortedPlan = order.every((f, k) => k === 0 || f.index >= order[k - 1]!.index);
     const prev = this.lock;
     let release!: () => void;
     this.lock = new Promise<void>((r) => { release = r; });
     await prev;
-    const warnings: string[] = resolved.warning ? [resolved.warning] : [];
     let walkerRef: VideoWalker | undefined;
+    let lanes: { settle(): Promise<void> } | undefined;
     try {
       if (this.closed) throw new VidlmError('ERR_DISPOSED', `${this.probe.source} is closed`);
       // the demuxer skips the other streams' packets while video is sampled
       for (const st of this.dm.streams as Stream[]) if (st.index !== stream.index) st.discard = 'all';
-      const walker = new VideoWalker(this.bc, this.dm, stream, { threads: this.opts.threads, strategy: options.strategy, display: this.probe.source, signal, stats: this.stats });
-      walkerRef = walker;
-      const conv = new FrameConverter(this.bc, { rotate: this.rotate, size, fit: options.fit, padColor: options.padColor, scaler: options.scaler, timeBase: [stream.time_base[0]!, stream.time_base[1]!] });
       // frames come out in index order; the plan's order may repeat or (times plans) go backwards
+      let next: (idx: number) => Promise<VideoFrame>;
       const byIndex = new Map<number, VideoFrame>();
-      const order = resolved.frames;
-      let emitted = 0;
-      const firstUse = new Map<number, number>();
-      order.forEach((f, k) => { if (!firstUse.has(f.index)) firstUse.set(f.index, k); });
-      const sortedPlan = order.every((f, k) => k === 0 || f.index >= order[k - 1]!.index);
-      const convertCache = new Map<number, VideoFrame>();
-      for (const idx of wanted) {
-        if (signal?.aborted) throw abortError(signal);
-        const minT = tl.time(idx) - tol;
-        const target = Math.floor((minT + this.origin) * tps + 1e-6);
-        const hit = await walker.frameAt(target);
-        if (!hit) throw new VidlmError('ERR_VIDEO_DECODE', `${this.probe.source}: no frame could be decoded`, { source: this.probe.source, stage: 'decode', reason: 'no-frames', ...walker.stats });
-        const t = hit.t / tps - this.origin;
-        if (hit.clamped) {
-          // the timeline promised this frame but the file ended first
-          if (idx < tl.n - 2 && !this.probe.isImage) {
-            throw new VidlmError('ERR_VIDEO_DECODE', `${this.probe.source} ends at ${t.toFixed(3)} s but frame ${idx} should be at ${tl.time(idx).toFixed(3)} s (truncated or corrupt file)`, { source: this.probe.source, stage: 'decode', reason: 'truncated', lastTime: t, expectedTime: tl.time(idx) });
+      if (this.useTwoLanes(wanted, tl, options)) {
+        const two = await this.twoLanes(stream, wanted, ctx);
+        lanes = two;
+        next = two.get;
+      } else {
+        const walker = new VideoWalker(this.bc, this.dm, stream, { threads: this.opts.threads, strategy: options.strategy, display: this.probe.source, signal, stats: this.stats });
+        walkerRef = walker;
+        const conv = this.converter(stream, ctx);
+        let k = 0;
+        next = async (idx) => {
+          // one lane fetches in ascending order: fetch up to idx, keeping what a later entry reuses
+          while (!byIndex.has(idx) && k < wanted.length) {
+            const w = wanted[k++]!;
+            byIndex.set(w, await this.fetchFrame(walker, conv, w, ctx));
           }
-          warnings.push(`frame ${idx} is missing at the end of the file; returning the last frame`);
-        }
-        let vf = convertCache.get(hit.t);
-        if (!vf) {
-          const pic = await conv.convert(hit.f as Frame);
-          const index = tl.exact ? Math.min(tl.n - 1, indexAtOrAfter(tl, t, 1e-6)) : Math.max(0, Math.round((t - v.startTime) * v.avgFps));
-          vf = { index: this.probe.isImage ? 0 : index, t: this.probe.isImage ? 0 : t, width: pic.width, height: pic.height, rgb: pic.rgb };
-          convertCache.clear();
-          convertCache.set(hit.t, vf);
-        }
-        if (sortedPlan) {
-          // stream: yield every plan entry that uses this index
-          while (emitted < order.length && order[emitted]!.index === idx) {
-            this.suspended = walker;
-            yield vf;
-            this.suspended = null;
-            if (this.closed) throw new VidlmError('ERR_DISPOSED', `${this.probe.source} was closed during iteration`);
-            emitted++;
-          }
-        } else {
-          byIndex.set(idx, vf);
-        }
+          return byIndex.get(idx)!;
+        };
       }
-      if (!sortedPlan) {
-        for (const f of order) {
-          this.suspended = walker;
-          yield byIndex.get(f.index)!;
-          this.suspended = null;
-          if (this.closed) throw new VidlmError('ERR_DISPOSED', `${this.probe.source} was closed during iteration`);
-          emitted++;
-        }
+      const parked = (): { settle(): Promise<void> } => lanes ?? walkerRef!;
+      let lastIdx = -1;
+      for (const f of order) {
+        if (signal?.aborted) throw abortError(signal);
+        const vf = await next(f.index);
+        // a sorted plan never needs a frame again once it moved past it
+        if (sortedPlan && f.index !== lastIdx) { for (const key of byIndex.keys()) if (key < f.index) byIndex.delete(key); }
+        lastIdx = f.index;
+        this.suspended = parked();
+        yield vf;
+        this.suspended = null;
+        if (this.closed) throw new VidlmError('ERR_DISPOSED', `${this.probe.source} was closed during iteration`);
       }
     } finally {
       this.suspended = null;
+      await lanes?.settle();
       await walkerRef?.settle();
       if (!this.closed) for (const st of this.dm.streams as Stream[]) st.discard = 'default';
       release();
@@ -188,6 +185,94 @@ export class VideoSource {
     const meta: { warning?: string; targets: number[] } = { targets: resolved.frames.map((f) => f.t) };
     if (warnings.length) meta.warning = warnings.join('; ');
     return meta;
+  }
+
+  private converter(stream: Stream, ctx: FetchContext): FrameConverter {
+    const o = ctx.options;
+    return new FrameConverter(this.bc, { rotate: this.rotate, size: ctx.size, fit: o.fit, padColor: o.padColor, scaler: o.scaler, timeBase: [stream.time_base[0]!, stream.time_base[1]!] });
+  }
+
+  /** Decodes and converts frame `idx` (at or after its time) with `walker`. */
+  private async fetchFrame(walker: VideoWalker, conv: FrameConverter, idx: number, ctx: FetchContext): Promise<VideoFrame> {
+    const { tl, tps, tol, warnings } = ctx;
+    const v = this.probe.video!;
+    const minT = tl.time(idx) - tol;
+    const target = Math.floor((minT + this.origin) * tps + 1e-6);
+    const hit = await walker.frameAt(target);
+    if (!hit) throw new VidlmError('ERR_VIDEO_DECODE', `${this.probe.source}: no frame could be decoded`, { source: this.probe.source, stage: 'decode', reason: 'no-frames', ...walker.stats });
+    const t = hit.t / tps - this.origin;
+    if (hit.clamped) {
+      // the timeline promised this frame but the file ended first
+      if (idx < tl.n - 2 && !this.probe.isImage) {
+        throw new VidlmError('ERR_VIDEO_DECODE', `${this.probe.source} ends at ${t.toFixed(3)} s but frame ${idx} should be at ${tl.time(idx).toFixed(3)} s (truncated or corrupt file)`, { source: this.probe.source, stage: 'decode', reason: 'truncated', lastTime: t, expectedTime: tl.time(idx) });
+      }
+      warnings.push(`frame ${idx} is missing at the end of the file; returning the last frame`);
+    }
+    const pic = await conv.convert(hit.f as Frame);
+    const index = tl.exact ? Math.min(tl.n - 1, indexAtOrAfter(tl, t, 1e-6)) : Math.max(0, Math.round((t - v.startTime) * v.avgFps));
+    return { index: this.probe.isImage ? 0 : index, t: this.probe.isImage ? 0 : t, width: pic.width, height: pic.height, rgb: pic.rgb };
+  }
+
+  /**
+   * Sparse plans on local files decode in two lanes: a second demuxer on the same file takes the
+   * later half of the targets, so two GOP prefixes decode at once (a single seek-and-decode chain
+   * leaves cores idle while it restarts after each seek). VIDLM_LANES=1 turns this off.
+   */
+  private useTwoLanes(wanted: number[], tl: Timeline, options: SampleOptions): boolean {
+    if (!this.reopen || process.env.VIDLM_LANES === '1' || (options.strategy ?? 'auto') !== 'auto' || this.opts.threads === 1) return false;
+    if (wanted.length < 4 || availableParallelism() < 2) return false;
+    const gaps = wanted.slice(1).map((w, i) => tl.time(w) - tl.time(wanted[i]!)).sort((a, b) => a - b);
+    return gaps[gaps.length >> 1]! >= 10; // every target is reached by its own seek
+  }
+
+  private async twoLanes(stream: Stream, wanted: number[], ctx: FetchContext): Promise<{ get(idx: number): Promise<VideoFrame>; settle(): Promise<void> }> {
+    const signal = ctx.options.signal;
+    const ac = new AbortController();
+    const onAbort = (): void => ac.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const second = await this.reopen!();
+    this.stats.twoLaneWalks++;
+    const dm2 = second.demuxer;
+    const stream2 = (dm2.streams as Stream[])[stream.index]!;
+    for (const st of dm2.streams as Stream[]) if (st.index !== stream.index) st.discard = 'all';
+    const results = new Map<number, { promise: Promise<VideoFrame>; resolve(v: VideoFrame): void; reject(e: unknown): void }>();
+    for (const idx of wanted) {
+      let resolve!: (v: VideoFrame) => void;
+      let reject!: (e: unknown) => void;
+      const promise = new Promise<VideoFrame>((a, b) => { resolve = a; reject = b; });
+      promise.catch(() => undefined);
+      results.set(idx, { promise, resolve, reject });
+    }
+    const split = Math.ceil(wanted.length / 2);
+    const walkers: VideoWalker[] = [];
+    const run = async (dm: Demuxer, st: Stream, list: number[]): Promise<void> => {
+      const walker = new VideoWalker(this.bc, dm, st, { threads: this.opts.threads, display: this.probe.source, signal: ac.signal, stats: this.stats });
+      walkers.push(walker);
+      const conv = this.converter(st, ctx);
+      try {
+        for (const idx of list) results.get(idx)!.resolve(await this.fetchFrame(walker, conv, idx, ctx));
+      } catch (e) {
+        const err = ac.signal.aborted && signal?.aborted ? abortError(signal) : e;
+        for (const idx of list) results.get(idx)!.reject(err);
+        ac.abort();
+      } finally {
+        await walker.settle();
+      }
+    };
+    const running = Promise.all([run(this.dm, stream, wanted.slice(0, split)), run(dm2, stream2, wanted.slice(split))]);
+    let settled = false;
+    return {
+      get: (idx) => results.get(idx)!.promise,
+      settle: async () => {
+        if (settled) return;
+        settled = true;
+        ac.abort();
+        await running.catch(() => undefined);
+        signal?.removeEventListener('abort', onAbort);
+        dm2.forceClose();
+        await second.cleanup();
+      },
+    };
   }
 
   /** The audio track as Float32 PCM (resampled by swresample), optionally cut into windows. */
@@ -255,7 +340,9 @@ export async function openVideo(input: VideoInput, options: OpenOptions = {}): P
     if (video && probe.video && !probe.isLive && (probe.video.width <= 0 || probe.video.height <= 0)) {
       throw new VidlmError('ERR_VIDEO_DECODE', `${opened.display}: the video stream has no picture size (unsupported or corrupt)`, { source: opened.display, codec: probe.video.codec });
     }
-    const src = new VideoSource(opened.bc, opened.demuxer, probe, video, audio, rotateFilters, origin, options, opened.cleanup);
+    const path = typeof input === 'string' && opened.kind === 'file' ? input : null;
+    const reopen = path ? () => openInput(path, { ...options, signal: undefined }) : null;
+    const src = new VideoSource(opened.bc, opened.demuxer, probe, video, audio, rotateFilters, origin, options, opened.cleanup, reopen);
     ok = true;
     return src;
   } finally {

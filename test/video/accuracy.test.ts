@@ -196,3 +196,38 @@ t.test('an mp4 over http (range requests) samples like the file', async (tt) => 
   const f = await v.sample({ times: [3.5, 0.5, 2] }, { size: 96 });
   tt.same(f.map((x) => readCounter(x)), [105, 15, 60]);
 });
+
+t.test('sparse plans on a long file decode in two lanes, with the same frames', async (tt) => {
+  const path = await media.long();
+  const v = await openVideo(path);
+  tt.teardown(() => v.close());
+  const plan = { uniform: 6 };
+  const two = await v.sample(plan, { size: 96 });
+  tt.same(two.map((f) => f.index), [0, 119, 239, 359, 479, 599]);
+  tt.same(two.map((f) => readCounter(f)), two.map((f) => f.index), 'each frame shows its counter');
+  tt.same(two.map((f) => Math.round(f.t * 10)), two.map((f) => f.index));
+  const seeks = v.stats.seeks;
+  tt.equal(v.stats.twoLaneWalks, 1, 'two lanes');
+  process.env.VIDLM_LANES = '1';
+  try {
+    const one = await v.sample(plan, { size: 96 });
+    tt.same(one.map((f) => f.index), two.map((f) => f.index));
+    tt.equal(v.stats.twoLaneWalks, 1, 'VIDLM_LANES=1: one lane');
+    tt.same(one.map((f) => Buffer.from(f.rgb).equals(Buffer.from(two[one.indexOf(f)]!.rgb))), [true, true, true, true, true, true], 'identical pictures');
+  } finally {
+    delete process.env.VIDLM_LANES;
+  }
+  tt.ok(seeks >= 5, `seeks ${seeks}`);
+  // close while parked inside a two-lane loop
+  const w = await openVideo(path);
+  await tt.rejects((async () => { for await (const _ of w.frames({ uniform: 8 }, { size: 32 })) await w.close(); })(), { code: 'ERR_DISPOSED' });
+  // abort during a two-lane walk
+  const x = await openVideo(path);
+  tt.teardown(() => x.close());
+  const ac = new AbortController();
+  const p = x.sample({ uniform: 5 }, { size: 32, signal: ac.signal });
+  setImmediate(() => ac.abort());
+  await tt.rejects(p, { code: 'ERR_ABORTED' });
+  tt.equal(x.stats.twoLaneWalks, 1, 'the aborted walk used two lanes');
+  tt.same((await x.sample({ times: [30] }, { size: 32 })).map((f) => f.index), [300], 'usable after an abort');
+});
