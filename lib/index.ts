@@ -14,8 +14,11 @@ export { Chat, type ChatStartOptions, type TurnResult } from './inference/chat.j
 export { ask, describe, localize, chat, type VideoQueryOptions, type AskResult, type LocalizeResult } from './api/query.js';
 export type { ProgressEvent, ProgressListener, Stage } from './api/progress.js';
 export type { StrategyChoice } from './api/choose.js';
-export { openVideo, probeVideo, VideoSource, live } from './video/index.js';
-export type { VideoInput, VideoProbe, VideoFrame, SamplePlan, SampleOptions, FitMode, AudioClip, AudioOptions } from './video/types.js';
+export { openVideo, probeVideo, VideoSource, live, encodePng } from './video/index.js';
+export type {
+  VideoInput, VideoProbe, VideoFrame, SamplePlan, SampleOptions, SampledFrames, FitMode, FrameOptions, OpenOptions,
+  AudioClip, AudioOptions, LiveFrame, LiveOptions,
+} from './video/types.js';
 export { assemble, countTokens, strategies, strategyNames, defaults as strategyDefaults } from './assembly/index.js';
 export type { FrameGrid, SequencePlan, PlanItem, StrategyName } from './assembly/types.js';
 export { parseTimes } from './time/parse.js';
