@@ -4,7 +4,7 @@
  * toolkit or the Vulkan SDK, and a long build):
  *
  *   node scripts/build-gpu.mjs cuda   [--archs "75-virtual;80-real;..."] [--cublas-root DIR]
- *   node scripts/build-gpu.mjs vulkan
+ *   node scripts/build-gpu.mjs vulkan [--vulkan-headers DIR]
  *
  * It configures the portable (VIDLM_PREBUILD) build in build-<backend>/, builds only the
  * ggml-<backend> target, and puts the stripped plug-in into prebuilds/<platform>-<arch>-<backend>/
@@ -20,6 +20,9 @@
  *   linux-arm64: 87-real 90-real 100-real 110-real 121a-real
  *     Jetson AGX/NX/Nano Orin (87), GH200 (90), GB200 (100), Jetson Thor (110), DGX Spark GB10 (121a).
  * CUDA 13 dropped Maxwell, Pascal and Volta; build those with a CUDA 12 toolkit (61-virtual 70-real).
+ *
+ * --vulkan-headers DIR: a newer Vulkan-Headers include folder (DIR/vulkan/vulkan.hpp) when the
+ * system's are older than 1.3.261 (Debian 12); the system's libvulkan is still linked.
  *
  * --cublas-root DIR: a folder with include/cublas_v2.h and lib/libcublas.so (+ libcublasLt.so,
  * libcuda.so link stubs) for toolkits installed without cuBLAS, e.g. a pip wheel or extracted
@@ -64,11 +67,19 @@ if (backend === 'cuda') {
   }
 } else {
   env.VIDLM_VULKAN = '1';
+  // llama.cpp needs Vulkan headers >= 1.3.261 (VK_EXT_layer_settings); Debian 12 has 1.3.239.
+  const headers = opt('--vulkan-headers') ?? process.env.VIDLM_VULKAN_HEADERS;
+  if (headers) defs.push(`--CDVulkan_INCLUDE_DIR=${headers}`);
 }
 
 const out = join(root, `build-${backend}`);
 const target = `ggml-${backend}`;
 const started = Date.now();
+// cmake-js applies definitions only when it configures a new folder; update an existing cache.
+if (defs.length && existsSync(join(out, 'CMakeCache.txt'))) {
+  const c = spawnSync('cmake', [...defs.map((d) => `-D${d.slice(4)}`), out], { stdio: 'inherit', env, cwd: root });
+  if (c.status !== 0) process.exit(c.status ?? 1);
+}
 const r = spawnSync(process.execPath, [join(root, 'scripts/build-native.mjs'), '--out', out, '--target', target, ...defs], { stdio: 'inherit', env, cwd: root });
 if (r.status !== 0) process.exit(r.status ?? 1);
 const seconds = Math.round((Date.now() - started) / 1000);
