@@ -44,7 +44,15 @@ function mustRun(cmd, args, opts = {}) {
 
 // 1. Build.
 if (!process.argv.includes('--no-build')) {
-  mustRun(process.execPath, [join(root, 'scripts/prebuild.mjs')], { cwd: root, stdio: 'inherit' });
+  // The compiler's output (thousands of intrinsics warnings replayed by ccache) only on failure.
+  const b = run(process.execPath, [join(root, 'scripts/prebuild.mjs')], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines = `${b.stdout}${b.stderr}`.split('\n');
+  if (b.status !== 0) {
+    console.error(lines.slice(-300).join('\n'));
+    console.error(`test:pack: npm run prebuild exited ${b.status}`);
+    process.exit(1);
+  }
+  console.log(lines.filter((l) => /^(prebuild:|vidlm: native build)/.test(l)).join('\n'));
   mustRun(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
 }
 const fixtures = JSON.parse(mustRun(process.execPath, [join(root, 'dist/fixtures/generate.js')], { cwd: root }));
