@@ -18,6 +18,9 @@ export async function run(args: string[]): Promise<number> {
     `llama.cpp ${v.llamaCpp.tag} (${v.llamaCpp.commit.slice(0, 10)})`,
     ...v.backends.map((b) => `backend ${b.name}: ${b.devices.map((d) => `${d.name} (${d.type}, ${d.description})`).join(', ') || 'no devices'}`),
     `cpu features: ${v.cpuFeatures.join(' ') || 'none reported'}`,
+    `cpu variant: ${v.cpuVariant}`,
+    `backend chosen: ${v.loader.selected} (VIDLM_BACKEND=${v.loader.requested})`,
+    ...v.loader.warnings.map((w) => `warning: ${w}`),
   ];
   process.stdout.write(lines.join('\n') + '\n');
   return 0;
