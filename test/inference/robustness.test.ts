@@ -52,11 +52,14 @@ t.test('200 asks keep memory flat', async (t) => {
   if (!existsSync(image)) execFileSync('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=112x112:rate=1', '-frames:v', '1', image]);
   const gc = (globalThis as { gc?: () => void }).gc;
   const once = () => ask(image, 'What is it?', { model, maxTokens: 2, temperature: 0, contextSize: 256 });
-  for (let i = 0; i < 20; i++) await once(); // warm up allocators and caches
+  // RSS climbs for the first ~150 asks while malloc arenas fill (seen: +50 MiB, then flat), so
+  // the first 100 asks are warm-up and the last 100 are measured. One leaked context per ask
+  // (KV cache + compute buffers, megabytes) would add hundreds of MiB over them.
+  for (let i = 0; i < 100; i++) await once();
   gc?.();
   const before = process.memoryUsage().rss;
-  for (let i = 0; i < 180; i++) await once();
+  for (let i = 0; i < 100; i++) await once();
   gc?.();
   const grown = (process.memoryUsage().rss - before) / 2 ** 20;
-  t.ok(grown < 40, `RSS grew ${grown.toFixed(1)} MiB over 180 asks`);
+  t.ok(grown < 20, `RSS grew ${grown.toFixed(1)} MiB over the last 100 of 200 asks`);
 });

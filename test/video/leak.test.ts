@@ -32,9 +32,10 @@ t.test('open, sample and close 500 sources', async (tt) => {
   const end = await settle();
   const mb = (x: number): string => (x / 2 ** 20).toFixed(1);
   tt.comment(`rss ${mb(start)} MB → ${mb(mid)} MB → ${mb(end)} MB over 500 sources`);
-  // a leaked demuxer + decoder + scale graph per source is ~200 KB: 50 MB per 250 sources
+  // a leaked demuxer + decoder + scale graph per source is ~200 KB: 50 MB per 250 sources. The
+  // first half still includes allocator growth (seen up to ~60 MB on a quiet CI machine), so the
+  // leak signal is the second half, when the arenas are full.
   tt.ok(end - mid < 25 * 2 ** 20, `second half grew ${mb(end - mid)} MB`);
-  tt.ok(end - start < 80 * 2 ** 20, `500 sources grew ${mb(end - start)} MB`);
 });
 
 t.test('buffer sources leave no temporary files', async (tt) => {
