@@ -54,7 +54,7 @@ std::shared_ptr<ContextState> Context::acquire(Napi::Env env) {
   return state_;
 }
 
-static int SeqArg(Napi::Env env, const Napi::Value & v, const ContextState & s) {
+int SeqArg(Napi::Env env, const Napi::Value & v, const ContextState & s) {
   const int seq = v.IsNumber() ? v.As<Napi::Number>().Int32Value() : 0;
   if (seq < 0 || seq >= s.nSeqMax) Throw(env, "ERR_INVALID_ARG", "sequence " + std::to_string(seq) + " is out of range");
   return seq;

@@ -57,6 +57,9 @@ class Context : public Napi::ObjectWrap<Context> {
   std::shared_ptr<ContextState> state_;
 };
 
+// A sequence-id argument (default 0), checked against the context's sequences.
+int SeqArg(Napi::Env env, const Napi::Value & v, const ContextState & s);
+
 // What prefill and prefillMedia resolve with.
 inline Napi::Object PrefillSummary(Napi::Env env, int evaluated, int nPast, double ms) {
   Napi::Object o = Napi::Object::New(env);

@@ -145,8 +145,7 @@ Napi::Value StartGenerate(const Napi::CallbackInfo & info, std::shared_ptr<Conte
   Napi::Env env = info.Env();
   BusyGuard release(s);
   Napi::Object o = info[0].IsObject() ? info[0].As<Napi::Object>() : Napi::Object::New(env);
-  const int seq = info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 0;
-  if (seq < 0 || seq >= s->nSeqMax) Throw(env, "ERR_INVALID_ARG", "sequence out of range");
+  const int seq = SeqArg(env, info[1], *s);
   if (!info[2].IsFunction()) Throw(env, "ERR_INVALID_ARG", "onPiece must be a function");
   if (s->nPast[seq] == 0 || s->logitsSeq != seq) Throw(env, "ERR_INVALID_ARG", "prefill a prompt on this sequence before generating");
   GenParams p;

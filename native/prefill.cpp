@@ -107,8 +107,7 @@ Napi::Value StartPrefill(const Napi::CallbackInfo & info, std::shared_ptr<Contex
   Napi::Env env = info.Env();
   BusyGuard release(s);  // until the worker owns it
   if (!info[0].IsArray()) Throw(env, "ERR_INVALID_ARG", "items must be an array");
-  const int seq = info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 0;
-  if (seq < 0 || seq >= s->nSeqMax) Throw(env, "ERR_INVALID_ARG", "sequence out of range");
+  const int seq = SeqArg(env, info[1], *s);
   const int dim = llama_model_n_embd_inp(s->model->model);
   const int nVocab = llama_vocab_n_tokens(llama_model_get_vocab(s->model->model));
   Napi::Array arr = info[0].As<Napi::Array>();

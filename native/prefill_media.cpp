@@ -116,8 +116,7 @@ Napi::Value StartPrefillMedia(const Napi::CallbackInfo & info, std::shared_ptr<C
   if (!s->model->mtmd) Throw(env, "ERR_UNSUPPORTED", "the model was loaded without an mmproj");
   if (!info[0].IsString()) Throw(env, "ERR_INVALID_ARG", "text must be a string");
   if (!info[1].IsArray()) Throw(env, "ERR_INVALID_ARG", "frames must be an array");
-  const int seq = info[2].IsNumber() ? info[2].As<Napi::Number>().Int32Value() : 0;
-  if (seq < 0 || seq >= s->nSeqMax) Throw(env, "ERR_INVALID_ARG", "sequence out of range");
+  const int seq = SeqArg(env, info[2], *s);
   Napi::Array arr = info[1].As<Napi::Array>();
   std::vector<Frame> frames(arr.Length());
   for (uint32_t i = 0; i < arr.Length(); i++) {
