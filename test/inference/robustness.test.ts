@@ -53,13 +53,14 @@ t.test('200 asks keep memory flat', async (t) => {
   const gc = (globalThis as { gc?: () => void }).gc;
   const once = () => ask(image, 'What is it?', { model, maxTokens: 2, temperature: 0, contextSize: 256 });
   // RSS climbs for the first ~150 asks while malloc arenas fill (seen: +50 MiB, then flat), so
-  // the first 100 asks are warm-up and the last 100 are measured. One leaked context per ask
-  // (KV cache + compute buffers, megabytes) would add hundreds of MiB over them.
+  // the first 100 asks are warm-up and the last 100 are measured. A live context of this model
+  // holds ~1.8 MiB (KV cache, output and compute buffers): one leaked per ask adds ~180 MiB over
+  // them, while allocator noise was seen up to 24 MiB in a fresh CI clone.
   for (let i = 0; i < 100; i++) await once();
   gc?.();
   const before = process.memoryUsage().rss;
   for (let i = 0; i < 100; i++) await once();
   gc?.();
   const grown = (process.memoryUsage().rss - before) / 2 ** 20;
-  t.ok(grown < 20, `RSS grew ${grown.toFixed(1)} MiB over the last 100 of 200 asks`);
+  t.ok(grown < 64, `RSS grew ${grown.toFixed(1)} MiB over the last 100 of 200 asks`);
 });
