@@ -5,6 +5,7 @@
 #include "common.h"
 #include "errors.h"
 #include "log.h"
+#include "options.h"
 #include "worker.h"
 
 namespace vidlm {
@@ -199,14 +200,13 @@ Napi::Value CreateContext(const Napi::CallbackInfo & info, std::shared_ptr<Model
   Napi::Object o = info[0].IsObject() ? info[0].As<Napi::Object>() : Napi::Object::New(env);
   ContextOptions opts;
   opts.threads = model->threads;
-  auto num = [&](const char * k, int & dst) { if (o.Get(k).IsNumber()) dst = o.Get(k).As<Napi::Number>().Int32Value(); };
-  num("contextSize", opts.contextSize);
-  num("batchSize", opts.batchSize);
-  num("ubatchSize", opts.ubatchSize);
-  num("threads", opts.threads);
-  num("sequences", opts.sequences);
-  num("flashAttention", opts.flashAttention);
-  if (o.Get("kvType").IsString()) opts.kvType = o.Get("kvType").As<Napi::String>().Utf8Value();
+  ReadOption(o, "contextSize", opts.contextSize);
+  ReadOption(o, "batchSize", opts.batchSize);
+  ReadOption(o, "ubatchSize", opts.ubatchSize);
+  ReadOption(o, "threads", opts.threads);
+  ReadOption(o, "sequences", opts.sequences);
+  ReadOption(o, "flashAttention", opts.flashAttention);
+  ReadOption(o, "kvType", opts.kvType);
   return (new CreateContextWorker(env, std::move(model), std::move(opts)))->Start();
 }
 

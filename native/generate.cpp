@@ -12,6 +12,7 @@
 #include "errors.h"
 #include "json-schema-to-grammar.h"
 #include "log.h"
+#include "options.h"
 #include "sampling.h"
 #include "worker.h"
 
@@ -150,16 +151,14 @@ Napi::Value StartGenerate(const Napi::CallbackInfo & info, std::shared_ptr<Conte
   if (s->nPast[seq] == 0 || s->logitsSeq != seq) Throw(env, "ERR_INVALID_ARG", "prefill a prompt on this sequence before generating");
   GenParams p;
   auto & sp = p.sampling;
-  auto f = [&](const char * k, float & dst) { if (o.Get(k).IsNumber()) dst = o.Get(k).As<Napi::Number>().FloatValue(); };
-  auto i = [&](const char * k, int32_t & dst) { if (o.Get(k).IsNumber()) dst = o.Get(k).As<Napi::Number>().Int32Value(); };
-  f("temperature", sp.temp);
-  i("topK", sp.top_k);
-  f("topP", sp.top_p);
-  f("minP", sp.min_p);
-  f("repeatPenalty", sp.penalty_repeat);
-  i("repeatLastN", sp.penalty_last_n);
-  if (o.Get("seed").IsNumber()) sp.seed = static_cast<uint32_t>(o.Get("seed").As<Napi::Number>().Int64Value());
-  i("maxTokens", p.maxTokens);
+  ReadOption(o, "temperature", sp.temp);
+  ReadOption(o, "topK", sp.top_k);
+  ReadOption(o, "topP", sp.top_p);
+  ReadOption(o, "minP", sp.min_p);
+  ReadOption(o, "repeatPenalty", sp.penalty_repeat);
+  ReadOption(o, "repeatLastN", sp.penalty_last_n);
+  ReadOption(o, "seed", sp.seed);
+  ReadOption(o, "maxTokens", p.maxTokens);
   p.ignoreEos = o.Get("ignoreEos").ToBoolean();
   if (o.Get("stop").IsArray()) {
     Napi::Array a = o.Get("stop").As<Napi::Array>();

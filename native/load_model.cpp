@@ -7,6 +7,7 @@
 #include "errors.h"
 #include "log.h"
 #include "model.h"
+#include "options.h"
 #include "progress.h"
 #include "worker.h"
 
@@ -167,10 +168,10 @@ Napi::Value LoadModel(const Napi::CallbackInfo & info) {
   LoadOptions opts;
   if (!o.Get("model").IsString()) Throw(env, "ERR_INVALID_ARG", "options.model must be a path");
   opts.model = o.Get("model").As<Napi::String>();
-  if (o.Get("mmproj").IsString()) opts.mmproj = o.Get("mmproj").As<Napi::String>();
-  if (o.Get("threads").IsNumber()) opts.threads = o.Get("threads").As<Napi::Number>().Int32Value();
-  if (o.Get("gpuLayers").IsNumber()) opts.gpuLayers = o.Get("gpuLayers").As<Napi::Number>().Int32Value();
-  if (o.Get("mmprojGpu").IsBoolean()) opts.mmprojGpu = o.Get("mmprojGpu").As<Napi::Boolean>();
+  ReadOption(o, "mmproj", opts.mmproj);
+  ReadOption(o, "threads", opts.threads);
+  ReadOption(o, "gpuLayers", opts.gpuLayers);
+  ReadOption(o, "mmprojGpu", opts.mmprojGpu);
   return (new LoadModelWorker(env, std::move(opts), AbortToken::From(info[1]), info[2]))->Start();
 }
 
