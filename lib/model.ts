@@ -12,7 +12,7 @@ import { encodeFrames, type EncodableFrame, type EncodeOptions, type EncodeStats
 import { visualGrid } from './inference/grid.js';
 import { VidlmError, throwIfAborted } from './errors.js';
 import { validateGguf, type GgufSummary } from './gguf/index.js';
-import { native, withAbort, type NativeModel, type NativeModelInfo } from './native.js';
+import { native, withAbort, type NativeDevice, type NativeModel, type NativeModelInfo } from './native.js';
 import { invalid, optionalBool, optionalFunction, optionalInt, optionalSignal, requireString } from './options.js';
 
 export interface LoadModelOptions {
@@ -207,11 +207,13 @@ function projectorOutputDim(s: GgufSummary): number | null {
   return null;
 }
 
-function resolveGpuLayers(v: LoadModelOptions['gpuLayers']): number {
-  if (v === undefined || v === 'auto') {
-    const hasGpu = native().versions().backends.some((b) => b.devices.some((d) => d.type === 'gpu' || d.type === 'igpu'));
-    return hasGpu ? 999 : 0;
-  }
+/** The first GPU ggml sees, if any. */
+function firstGpu(): NativeDevice | undefined {
+  return native().versions().backends.flatMap((b) => b.devices).find((d) => d.type === 'gpu' || d.type === 'igpu');
+}
+
+function resolveGpuLayers(v: LoadModelOptions['gpuLayers'], gpu: NativeDevice | undefined): number {
+  if (v === undefined || v === 'auto') return gpu ? 999 : 0;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw invalid('gpuLayers', "a non-negative integer or 'auto'", v);
   return v;
 }
@@ -224,7 +226,8 @@ export async function loadModel(options: LoadModelOptions): Promise<Model> {
   const mmprojGpu = optionalBool('mmprojGpu', options.mmprojGpu, true);
   const onProgress = optionalFunction<(f: number) => void>('onProgress', options.onProgress);
   const signal = optionalSignal('signal', options.signal);
-  const gpuLayers = resolveGpuLayers(options.gpuLayers);
+  const gpu = firstGpu();
+  const gpuLayers = resolveGpuLayers(options.gpuLayers, gpu);
   throwIfAborted(signal);
 
   const llm = await validateGguf(modelPath);
@@ -282,7 +285,6 @@ export async function loadModel(options: LoadModelOptions): Promise<Model> {
     const st = await stat(mmprojPath);
     mmprojId = `${mmprojPath}:${st.size}:${st.mtimeMs}`;
   }
-  const gpu = native().versions().backends.flatMap((b) => b.devices).find((d) => d.type === 'gpu' || d.type === 'igpu');
   const devices = {
     llm: gpu && gpuLayers > 0 ? `${gpu.name} (${Math.min(gpuLayers, info.nLayer + 1)} of ${info.nLayer + 1} layers incl. output)` : 'CPU',
     mmproj: mmprojPath ? (gpu && mmprojGpu ? gpu.name : 'CPU') : null,
