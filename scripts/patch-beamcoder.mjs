@@ -2,7 +2,7 @@
 /**
  * Patches beamcoder 0.7.1 (the FFmpeg bindings lib/video uses) and rebuilds it with node-gyp.
  * Meant to run as the package's `postinstall`; idempotent (a patched tree is left alone unless
- * --force). Three fixes, all in beamcoder's C++ sources:
+ * --force). Three fixes in beamcoder's C++ sources and one addition:
  *
  * 1. Race in every asynchronous call: `c->status = napi_queue_async_work(...)` runs on the main
  *    thread after the work was queued, so a worker that already failed (a missing file fails in
@@ -11,6 +11,9 @@
  *    failed reads and decodes are silently reported as successes.
  * 2. rejectStatus() reads `c->status` after tidyCarrier() deleted `c` (use after free).
  * 3. Diagnostic printf()s go to stdout, which corrupts `vidlm ... --json`; they now go to stderr.
+ * 4. (level 2) scripts/beamcoder/vidlm_batch.cc is compiled in: `vidlm_readPackets` and
+ *    `vidlm_decodePackets` read and decode many packets per asynchronous call and free the
+ *    pictures before a seek target natively (see that file).
  *
  * A marker `VIDLM_PATCH_LEVEL` is added to the module's exports so lib/video can tell a patched
  * build from a stock one at run time.
@@ -19,8 +22,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const PATCH_LEVEL = 1;
+const PATCH_LEVEL = 2;
 const force = process.argv.includes('--force');
 // As a postinstall step a failure must not fail `npm install`: vidlm still works with a stock
 // beamcoder (and warns at run time). --strict makes failures exit 1.
@@ -44,27 +48,28 @@ if (version !== '0.7.1') console.error(`patch-beamcoder: written for beamcoder 0
 
 const marker = `VIDLM_PATCH_LEVEL`;
 const initFile = join(src, 'beamcoder.cc');
-const alreadyPatched = readFileSync(initFile, 'utf8').includes(marker);
+const patchedLevel = () => Number(/napi_create_int32\(env, (\d+), &level\)/.exec(readFileSync(initFile, 'utf8'))?.[1] ?? 0);
+const sourceLevel = patchedLevel();
 
 function edit(file, fn) {
-  const path = join(src, file);
+  const path = join(root, file);
   const before = readFileSync(path, 'utf8');
   const after = fn(before);
   if (after !== before) writeFileSync(path, after);
   return after !== before;
 }
 
-if (!alreadyPatched) {
+if (sourceLevel === 0) {
   let changed = 0;
   // 1. queue race: never write the carrier from the main thread once the work is queued
   for (const file of readdirSync(src).filter((f) => f.endsWith('.cc'))) {
-    if (edit(file, (s) => s.replace(
+    if (edit(join('src', file), (s) => s.replace(
       /c->status = napi_queue_async_work\(env, c->_request\);(\r?\n)([ \t]*)REJECT_RETURN;/g,
       (_m, nl, indent) => `{ napi_status queueStatus = napi_queue_async_work(env, c->_request);${nl}${indent}  if (queueStatus != napi_ok) { c->status = queueStatus; REJECT_RETURN; } }`,
     ))) changed++;
   }
   // 2. use after free in rejectStatus
-  edit('beamcoder_util.cc', (s) => s
+  edit('src/beamcoder_util.cc', (s) => s
     .replace(
       /(int32_t rejectStatus\(napi_env env, carrier\* c, char\* file, int32_t line\) \{\r?\n)(\s*)if \(c->status != BEAMCODER_SUCCESS\) \{/,
       '$1$2int32_t result = c->status; // read before tidyCarrier() deletes c\n$2if (result != BEAMCODER_SUCCESS) {',
@@ -72,20 +77,37 @@ if (!alreadyPatched) {
     .replace(/delete\[\] extMsg;(\r?\n\s*)tidyCarrier\(env, c\);(\r?\n\s*)\}(\r?\n\s*)return c->status;/, 'free(extMsg);$1tidyCarrier(env, c);$2}$3return result;'));
   // 3. diagnostics to stderr
   for (const file of readdirSync(src).filter((f) => f.endsWith('.cc') || f.endsWith('.h'))) {
-    edit(file, (s) => s.replace(/(?<![A-Za-z_])printf\(/g, 'fprintf(stderr, '));
+    edit(join('src', file), (s) => s.replace(/(?<![A-Za-z_])printf\(/g, 'fprintf(stderr, '));
   }
   // marker
-  edit('beamcoder.cc', (s) => s.replace(
+  edit('src/beamcoder.cc', (s) => s.replace(
     /(status = napi_define_properties\(env, exports, 29, desc\);\r?\n\s*CHECK_STATUS;\r?\n)/,
-    `$1  { napi_value level; if (napi_create_int32(env, ${PATCH_LEVEL}, &level) == napi_ok) napi_set_named_property(env, exports, "${marker}", level); }\n`,
+    `$1  { napi_value level; if (napi_create_int32(env, 1, &level) == napi_ok) napi_set_named_property(env, exports, "${marker}", level); }\n`,
   ));
-  if (!readFileSync(initFile, 'utf8').includes(marker) || changed < 5 || !readFileSync(join(src, 'beamcoder_util.cc'), 'utf8').includes('return result;')) {
+  if (patchedLevel() !== 1 || changed < 5 || !readFileSync(join(src, 'beamcoder_util.cc'), 'utf8').includes('return result;')) {
     fail(`the sources did not match what this patch expects (${changed} files changed); leaving the build as it is`);
   }
   console.error(`patch-beamcoder: patched ${changed} files in ${src}`);
 }
 
-if (alreadyPatched && !force && existsSync(join(root, 'build', 'Release', 'beamcoder.node'))) {
+// 4. the batch calls (level 2): one more source file, registered in Init
+const batchSrc = readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'beamcoder', 'vidlm_batch.cc'), 'utf8');
+const batchDst = join(src, 'vidlm_batch.cc');
+const batchChanged = !existsSync(batchDst) || readFileSync(batchDst, 'utf8') !== batchSrc;
+if (batchChanged) writeFileSync(batchDst, batchSrc);
+edit('binding.gyp', (s) => (s.includes('src/vidlm_batch.cc') ? s : s.replace('"src/hwcontext.cc"', '"src/hwcontext.cc", "src/vidlm_batch.cc"')));
+edit('src/beamcoder.cc', (s) => {
+  if (s.includes('vidlmBatchInit')) return s;
+  return s
+    .replace(/(\r?\n)napi_value Init\(napi_env env, napi_value exports\) \{/, '$1napi_status vidlmBatchInit(napi_env env, napi_value exports);$1napi_value Init(napi_env env, napi_value exports) {')
+    .replace(/(\{ napi_value level; if \(napi_create_int32\(env, \d+, &level\))/, 'status = vidlmBatchInit(env, exports);\n  CHECK_STATUS;\n  $1');
+});
+edit('src/beamcoder.cc', (s) => s.replace(/napi_create_int32\(env, \d+, &level\)/, `napi_create_int32(env, ${PATCH_LEVEL}, &level)`));
+if (patchedLevel() !== PATCH_LEVEL || !readFileSync(initFile, 'utf8').includes('vidlmBatchInit(env, exports)') || !readFileSync(join(root, 'binding.gyp'), 'utf8').includes('src/vidlm_batch.cc')) {
+  fail('the batch calls could not be added; leaving the build as it is');
+}
+
+if (!force && !batchChanged && existsSync(join(root, 'build', 'Release', 'beamcoder.node'))) {
   // the sources are patched; rebuild only if the binary predates the patch
   try {
     const bc = require(join(root, 'build', 'Release', 'beamcoder.node'));

@@ -72,6 +72,7 @@ const prebuildSize = prebuildFiles.reduce((s, f) => s + f.size, 0);
 for (const f of prebuildFiles) console.log(`#   ${f.path.padEnd(50)} ${(f.size / 1e6).toFixed(2).padStart(7)} MB`);
 console.log(`# prebuilds/${tuple}: ${(prebuildSize / 1e6).toFixed(1)} MB`);
 check(files.includes('dist/index.js') && files.includes('dist/cli.js'), 'tarball has dist/');
+check(files.includes('scripts/patch-beamcoder.mjs') && files.includes('scripts/beamcoder/vidlm_batch.cc'), 'tarball has the beamcoder patch and its batch calls');
 check(files.includes(`prebuilds/${tuple}/vidlm.node`), `tarball has prebuilds/${tuple}/vidlm.node`);
 check(prebuildFiles.some((f) => /ggml-cpu-/.test(f.path)), 'tarball has the CPU variant plug-ins');
 const unwanted = files.filter((f) => /^(vendor|build[^/]*|native|lib|test|bench|\.cache|dist\/fixtures)\//.test(f) || (/\.(node|so|dll|dylib)$/.test(f) && !f.startsWith(`prebuilds/${tuple}/`)) || /^prebuilds\/[^/]+-(cuda|vulkan)\//.test(f));
