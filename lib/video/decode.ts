@@ -9,9 +9,13 @@
  * before the target are skipped (AVDISCARD_NONREF). A target far ahead of the read position is
  * reached by seeking (to the keyframe before it); a near one by reading on, so dense plans decode
  * sequentially and sparse plans seek. Decoding uses FFmpeg's own threads (frame + slice).
+ *
+ * With a patched beamcoder (level 2) local inputs are read and decoded in batches: one
+ * asynchronous call reads the packets up to the target, one decodes up to 64 of them, and the
+ * pictures before the target are freed natively instead of each becoming a JavaScript object.
  */
 import { VidlmError, abortError } from '../errors.js';
-import { isNoPts, noteFrameMemory, type Beamcoder, type Decoder, type Demuxer, type Frame, type Packet, type Stream } from './ffmpeg.js';
+import { batchCalls, isNoPts, noteFrameMemory, type BatchCalls, type Beamcoder, type Decoder, type Demuxer, type Frame, type Packet, type Stream } from './ffmpeg.js';
 import { mapFfmpegError } from './open.js';
 
 export interface WalkerOptions {
@@ -19,6 +23,8 @@ export interface WalkerOptions {
   strategy?: 'auto' | 'seek' | 'sequential';
   display: string;
   signal?: AbortSignal;
+  /** Read and decode in batches when beamcoder has the calls (local inputs: a read never waits on a network). */
+  batch?: boolean;
   /** Counters to add to (shared across walks of one source). */
   stats?: WalkStats;
 }
@@ -29,7 +35,14 @@ export interface WalkStats {
   packetsDecoded: number;
   framesDecoded: number;
   decodeErrors: number;
+  /** Asynchronous read and decode calls made (fewer than packets when batched). */
+  calls: number;
 }
+
+/** Packets per batched decode call: bounds the pictures at or after a target held at once. */
+const DECODE_BATCH = 64;
+/** Packets per batched read call. */
+const READ_BATCH = 64;
 
 /**
  * A decoder for a demuxer stream with FFmpeg's own threading: thread_count (0 = automatic, which
@@ -69,6 +82,9 @@ export class VideoWalker {
   /** Largest timestamp sent to the current decoder. */
   private maxSent: number | null = null;
   private readonly tps: number; // ticks per second
+  private readonly batch: BatchCalls | null;
+  /** Packets read by a batch call and not consumed yet. */
+  private buffered: Packet[] = [];
 
   constructor(
     private readonly bc: Beamcoder,
@@ -77,7 +93,8 @@ export class VideoWalker {
     private readonly opts: WalkerOptions,
   ) {
     this.tps = stream.time_base[1]! / stream.time_base[0]!;
-    this.stats = opts.stats ?? { seeks: 0, packetsRead: 0, packetsDecoded: 0, framesDecoded: 0, decodeErrors: 0 };
+    this.stats = opts.stats ?? { seeks: 0, packetsRead: 0, packetsDecoded: 0, framesDecoded: 0, decodeErrors: 0, calls: 0 };
+    this.batch = opts.batch ? batchCalls(bc) : null;
   }
 
   /** Latest frame decoded so far (the last frame of the video once EOF was reached). */
@@ -88,8 +105,20 @@ export class VideoWalker {
     return createDecoder(this.bc, this.dm, this.stream.index, this.opts.threads ?? 0);
   }
 
-  /** The next packet; one read is kept in flight so demuxing overlaps decoding. */
-  private async rawRead(): Promise<Packet | null> {
+  /**
+   * The next packet; one read is kept in flight so demuxing overlaps decoding. Batched: the
+   * packets up to `until` (the target while it is not reached) come in one call.
+   */
+  private async rawRead(until?: number): Promise<Packet | null> {
+    if (this.batch) {
+      if (!this.buffered.length) {
+        this.stats.calls++;
+        this.buffered = await this.batch.readPackets(this.dm, { stream_index: this.stream.index, until, max: until === undefined ? 8 : READ_BATCH });
+        this.buffered.reverse(); // consumed with pop()
+      }
+      return this.buffered.pop() ?? null;
+    }
+    this.stats.calls++;
     const pending = this.prefetch ?? this.dm.read();
     this.prefetch = null;
     const p = await pending;
@@ -100,19 +129,21 @@ export class VideoWalker {
     return p;
   }
 
-  /** Waits for the read in flight (before a seek, or before the demuxer is used elsewhere). */
+  /** Waits for the read in flight and forgets what was read ahead (before a seek, or before the
+   *  demuxer is used elsewhere). */
   async settle(): Promise<void> {
+    this.buffered = [];
     const p = this.prefetch;
     this.prefetch = null;
     if (p) await p.catch(() => null);
   }
 
-  private async read(): Promise<Packet | null> {
+  private async read(until?: number): Promise<Packet | null> {
     for (;;) {
       if (this.opts.signal?.aborted) throw abortError(this.opts.signal);
       let p: Packet | null;
       try {
-        p = await this.rawRead();
+        p = await this.rawRead(until);
       } catch (e) {
         throw mapFfmpegError(e, 'read', this.opts.display);
       }
@@ -143,11 +174,33 @@ export class VideoWalker {
   private async send(packets: Packet[], target: number): Promise<void> {
     if (!this.dec) this.dec = this.newDecoder();
     for (const p of packets) {
-      if (this.opts.signal?.aborted) throw abortError(this.opts.signal);
       const pt = packetTime(p);
       if (pt !== null && (this.maxSent === null || pt > this.maxSent)) this.maxSent = pt;
+    }
+    if (this.batch) {
+      for (let i = 0; i < packets.length; i += DECODE_BATCH) {
+        if (this.opts.signal?.aborted) throw abortError(this.opts.signal);
+        const chunk = packets.slice(i, i + DECODE_BATCH);
+        this.stats.calls++;
+        try {
+          const r = await this.batch.decodePackets(this.dec, chunk, { skip_before: target, drop_before: target });
+          this.stats.packetsDecoded += chunk.length;
+          this.stats.framesDecoded += r.dropped;
+          this.stats.decodeErrors += r.errors;
+          this.addFrames(r.frames, target);
+        } catch {
+          this.stats.decodeErrors += chunk.length;
+        }
+        this.checkDecodable();
+      }
+      return;
+    }
+    for (const p of packets) {
+      if (this.opts.signal?.aborted) throw abortError(this.opts.signal);
+      const pt = packetTime(p);
       const skip = pt !== null && pt < target && !p.flags.KEY ? 'nonref' : 'default';
       if (this.dec.skip_frame !== skip) this.dec.skip_frame = skip;
+      this.stats.calls++;
       try {
         const r = await this.dec.decode(p);
         this.stats.packetsDecoded++;
@@ -155,10 +208,14 @@ export class VideoWalker {
       } catch {
         // a corrupt packet: FFmpeg conceals what it can, as the ffmpeg program does
         this.stats.decodeErrors++;
-        if (this.stats.decodeErrors > 50 && this.stats.framesDecoded === 0) {
-          throw new VidlmError('ERR_VIDEO_DECODE', `${this.opts.display}: the video stream cannot be decoded (${this.stats.decodeErrors} packets failed)`, { source: this.opts.display, stage: 'decode' });
-        }
       }
+      this.checkDecodable();
+    }
+  }
+
+  private checkDecodable(): void {
+    if (this.stats.decodeErrors > 50 && this.stats.framesDecoded === 0) {
+      throw new VidlmError('ERR_VIDEO_DECODE', `${this.opts.display}: the video stream cannot be decoded (${this.stats.decodeErrors} packets failed)`, { source: this.opts.display, stage: 'decode' });
     }
   }
 
@@ -219,7 +276,7 @@ export class VideoWalker {
     // first keyframe after the seek point
     let attempt = 0;
     for (;;) {
-      const p = await this.read();
+      const p = await this.read(target);
       if (!p) { await this.endOfStream(target); return; }
       if (!p.flags.KEY) continue;
       const pt = packetTime(p);
@@ -236,7 +293,7 @@ export class VideoWalker {
         // back in the GOP being decoded: skip what was already read, keep the decoder
         if (this.lastReadDts !== null) {
           let q: Packet | null = p;
-          while (q && (isNoPts(q.dts) ? false : q.dts <= this.lastReadDts)) q = await this.read();
+          while (q && (isNoPts(q.dts) ? false : q.dts <= this.lastReadDts)) q = await this.read(target);
           if (!q) { await this.endOfStream(target); return; }
           this.consumeRead(q);
           this.pending.push(q);
@@ -285,7 +342,7 @@ export class VideoWalker {
     while (!this.eof) {
       hit = this.takeAtOrAfter(target);
       if (hit) return { ...hit, clamped: false };
-      const p = await this.read();
+      const p = await this.read(armed ? undefined : target);
       if (!p) { await this.endOfStream(target); break; }
       const pt = packetTime(p);
       if (p.flags.KEY && pt !== null) {

@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type * as BC from 'beamcoder';
+import type { Decoder, Demuxer, Frame, Packet } from 'beamcoder';
 import { VidlmError } from '../errors.js';
 
 export type Beamcoder = typeof BC;
@@ -91,4 +92,21 @@ export function noteFrameMemory(bytes: number): void {
     }
   }
   gcFn?.({ type: 'major' });
+}
+
+/** The batch calls of a patched beamcoder (scripts/beamcoder/vidlm_batch.cc). */
+export interface BatchCalls {
+  /** Packets of one stream until one has a timestamp >= until, `max` packets, or the end of file. */
+  readPackets(dm: Demuxer, options: { stream_index: number; until?: number; max?: number }): Promise<Packet[]>;
+  /** Decodes the packets in order (non-key packets before skip_before with skip_frame = nonref);
+   *  pictures before drop_before are freed natively, except the latest of them. */
+  decodePackets(dec: Decoder, packets: Packet[], options: { skip_before?: number; drop_before?: number }): Promise<{ frames: Frame[]; dropped: number; errors: number }>;
+}
+
+/** The batch calls, or null for a beamcoder without them (or with VIDLM_BATCH=0). */
+export function batchCalls(bc: Beamcoder): BatchCalls | null {
+  if (process.env.VIDLM_BATCH === '0') return null;
+  const b = bc as unknown as { vidlm_readPackets?: BatchCalls['readPackets']; vidlm_decodePackets?: BatchCalls['decodePackets'] };
+  if (typeof b.vidlm_readPackets !== 'function' || typeof b.vidlm_decodePackets !== 'function') return null;
+  return { readPackets: b.vidlm_readPackets, decodePackets: b.vidlm_decodePackets };
 }

@@ -25,9 +25,9 @@ export class VideoSource {
   private tl: Timeline | null = null;
   /** The walker of a frames() generator that is suspended at a yield (no FFmpeg call of its own in flight). */
   private suspended: { settle(): Promise<void> } | null = null;
-  /** Work done by sample()/frames() so far: seeks, packets read and decoded, frames decoded, and
-   *  how many walks used two decoding lanes. */
-  readonly stats: WalkStats & { twoLaneWalks: number } = { seeks: 0, packetsRead: 0, packetsDecoded: 0, framesDecoded: 0, decodeErrors: 0, twoLaneWalks: 0 };
+  /** Work done by sample()/frames() so far: seeks, packets read and decoded, frames decoded,
+   *  asynchronous read/decode calls, and how many walks used two decoding lanes. */
+  readonly stats: WalkStats & { twoLaneWalks: number } = { seeks: 0, packetsRead: 0, packetsDecoded: 0, framesDecoded: 0, decodeErrors: 0, calls: 0, twoLaneWalks: 0 };
 
   /** @internal use openVideo() */
   constructor(
@@ -43,6 +43,8 @@ export class VideoSource {
     private readonly cleanup: () => Promise<void>,
     /** Opens the same file again (local files only), for a second decoding lane. */
     private readonly reopen: (() => Promise<OpenedInput>) | null = null,
+    /** A file or a Buffer (written to a file): reads never wait on a network, so they can be batched. */
+    private readonly local = false,
   ) {}
 
   get isClosed(): boolean { return this.closed; }
@@ -149,7 +151,7 @@ export class VideoSource {
         lanes = two;
         next = two.get;
       } else {
-        const walker = new VideoWalker(this.bc, this.dm, stream, { threads: this.opts.threads, strategy: options.strategy, display: this.probe.source, signal, stats: this.stats });
+        const walker = new VideoWalker(this.bc, this.dm, stream, { threads: this.opts.threads, strategy: options.strategy, display: this.probe.source, signal, stats: this.stats, batch: this.local });
         walkerRef = walker;
         const conv = this.converter(stream, ctx);
         let k = 0;
@@ -243,23 +245,31 @@ export class VideoSource {
       promise.catch(() => undefined);
       results.set(idx, { promise, resolve, reject });
     }
-    const split = Math.ceil(wanted.length / 2);
-    const walkers: VideoWalker[] = [];
-    const run = async (dm: Demuxer, st: Stream, list: number[]): Promise<void> => {
-      const walker = new VideoWalker(this.bc, dm, st, { threads: this.opts.threads, display: this.probe.source, signal: ac.signal, stats: this.stats });
-      walkers.push(walker);
+    // both lanes take the next target from one ascending queue: each lane's targets stay
+    // ascending (one seek each), the lanes stay busy until the end, and frames come out in order
+    const queue = [...wanted];
+    const run = async (dm: Demuxer, st: Stream): Promise<void> => {
+      const walker = new VideoWalker(this.bc, dm, st, { threads: this.opts.threads, display: this.probe.source, signal: ac.signal, stats: this.stats, batch: this.local });
       const conv = this.converter(st, ctx);
       try {
-        for (const idx of list) results.get(idx)!.resolve(await this.fetchFrame(walker, conv, idx, ctx));
+        for (let idx = queue.shift(); idx !== undefined; idx = queue.shift()) {
+          const taken = idx;
+          try {
+            results.get(taken)!.resolve(await this.fetchFrame(walker, conv, taken, ctx));
+          } catch (e) {
+            queue.unshift(taken);
+            throw e;
+          }
+        }
       } catch (e) {
         const err = ac.signal.aborted && signal?.aborted ? abortError(signal) : e;
-        for (const idx of list) results.get(idx)!.reject(err);
+        for (const idx of queue.splice(0)) results.get(idx)!.reject(err);
         ac.abort();
       } finally {
         await walker.settle();
       }
     };
-    const running = Promise.all([run(this.dm, stream, wanted.slice(0, split)), run(dm2, stream2, wanted.slice(split))]);
+    const running = Promise.all([run(this.dm, stream), run(dm2, stream2)]);
     let settled = false;
     return {
       get: (idx) => results.get(idx)!.promise,
@@ -342,7 +352,7 @@ export async function openVideo(input: VideoInput, options: OpenOptions = {}): P
     }
     const path = typeof input === 'string' && opened.kind === 'file' ? input : null;
     const reopen = path ? () => openInput(path, { ...options, signal: undefined }) : null;
-    const src = new VideoSource(opened.bc, opened.demuxer, probe, video, audio, rotateFilters, origin, options, opened.cleanup, reopen);
+    const src = new VideoSource(opened.bc, opened.demuxer, probe, video, audio, rotateFilters, origin, options, opened.cleanup, reopen, opened.kind === 'file' || opened.kind === 'buffer');
     ok = true;
     return src;
   } finally {
