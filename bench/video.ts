@@ -134,8 +134,8 @@ async function main(): Promise<void> {
     const ra = a.wallMs / res.wallMs;
     const rb = b.wallMs / res.wallMs;
     console.log(`  speed-up: ${ra.toFixed(1)}× vs (a), ${rb.toFixed(2)}× vs (b)`);
-    const st = (res as unknown as { stats: { seeks: number; packetsRead: number; packetsDecoded: number; framesDecoded: number } }).stats;
-    console.log(`  vidlm work: ${st.seeks} seeks, ${st.packetsRead} packets read, ${st.packetsDecoded} decoded, ${st.framesDecoded} frames out (non-reference frames before a target skipped)`);
+    const st = (res as unknown as { stats: { seeks: number; packetsRead: number; packetsDecoded: number; framesDecoded: number; calls: number } }).stats;
+    console.log(`  vidlm work: ${st.seeks} seeks, ${st.packetsRead} packets read, ${st.packetsDecoded} decoded, ${st.framesDecoded} frames out (non-reference frames before a target skipped), ${st.calls} read/decode calls`);
     if (key === '16') console.log(`  same pictures as (b): mean abs diff over 4 frames ≤ ${(await compare(clip, res.times.filter((_, i) => i % 5 === 0))).toFixed(3)} (0-255)`);
     console.log('');
     rows.push(`| ${spec.label} | ${(res.wallMs / 1000).toFixed(2)} s / ${res.peakMB.toFixed(0)} MB | ${(a.wallMs / 1000).toFixed(2)} s / ${a.peakMB.toFixed(0)} MB | ${(b.wallMs / 1000).toFixed(2)} s / ${b.peakMB.toFixed(0)} MB${b.note ? ' *' : ''} | ${ra.toFixed(1)}× | ${rb.toFixed(2)}× |`);
