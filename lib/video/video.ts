@@ -248,8 +248,11 @@ export class VideoSource {
     // both lanes take the next target from one ascending queue: each lane's targets stay
     // ascending (one seek each), the lanes stay busy until the end, and frames come out in order
     const queue = [...wanted];
+    // the cores are shared by the two lanes (FFmpeg's automatic count would give each lane
+    // cores + 1 frame threads: 6 threads on 2 cores)
+    const laneThreads = this.opts.threads ?? Math.max(1, Math.floor(availableParallelism() / 2));
     const run = async (dm: Demuxer, st: Stream): Promise<void> => {
-      const walker = new VideoWalker(this.bc, dm, st, { threads: this.opts.threads, display: this.probe.source, signal: ac.signal, stats: this.stats, batch: this.local });
+      const walker = new VideoWalker(this.bc, dm, st, { threads: laneThreads, display: this.probe.source, signal: ac.signal, stats: this.stats, batch: this.local });
       const conv = this.converter(st, ctx);
       try {
         for (let idx = queue.shift(); idx !== undefined; idx = queue.shift()) {
