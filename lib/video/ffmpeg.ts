@@ -96,8 +96,9 @@ export function noteFrameMemory(bytes: number): void {
 
 /** The batch calls of a patched beamcoder (scripts/beamcoder/vidlm_batch.cc). */
 export interface BatchCalls {
-  /** Packets of one stream until one has a timestamp >= until, `max` packets, or the end of file. */
-  readPackets(dm: Demuxer, options: { stream_index: number; until?: number; max?: number }): Promise<Packet[]>;
+  /** Packets of one stream until one has a timestamp >= until, `max` packets (64), `max_bytes`
+   *  of data (16 MiB), or the end of file. */
+  readPackets(dm: Demuxer, options: { stream_index: number; until?: number; max?: number; max_bytes?: number }): Promise<Packet[]>;
   /** Decodes the packets in order (non-key packets before skip_before with skip_frame = nonref);
    *  pictures before drop_before are freed natively, except the latest of them. */
   decodePackets(dec: Decoder, packets: Packet[], options: { skip_before?: number; drop_before?: number }): Promise<{ frames: Frame[]; dropped: number; errors: number }>;

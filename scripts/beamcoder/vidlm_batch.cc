@@ -7,9 +7,10 @@
  * decoded picture in a JavaScript object that only the garbage collector frees. These two calls
  * do that walk in batches on a worker thread:
  *
- *   readPackets(demuxer, { stream_index, until, max })
+ *   readPackets(demuxer, { stream_index, until, max, max_bytes })
  *     reads packets of one stream (others are dropped) until one has a timestamp >= `until`, or
- *     `max` packets, or the end of the file (then the result is shorter, possibly empty).
+ *     `max` packets (default 64), or `max_bytes` of packet data (default 16 MiB: raw video has
+ *     megabytes per packet), or the end of the file (then the result is shorter, possibly empty).
  *     Inputs fed from JavaScript (an adaptor) are refused: their reads need the main thread.
  *   decodePackets(decoder, packets, { skip_before, drop_before })
  *     sends the packets in order; a non-key packet with a timestamp < skip_before is decoded
@@ -110,13 +111,15 @@ struct ReadWork : Work {
   int stream = -1;
   int64_t until = INT64_MAX;
   int64_t max = 64;
+  int64_t maxBytes = 16 << 20;
+  int64_t bytes = 0;
   std::vector<AVPacket*> packets;
   ~ReadWork() override { for (AVPacket* p : packets) av_packet_free(&p); }
 
   void execute() override {
     AVFormatContext* fmt = ref->fmtCtx;
     if (!fmt) { error = "Format context has been deleted."; return; }
-    while ((int64_t) packets.size() < max) {
+    while ((int64_t) packets.size() < max && bytes < maxBytes) {
       AVPacket* p = av_packet_alloc();
       int ret = av_read_frame(fmt, p);
       if (ret < 0) {
@@ -128,6 +131,7 @@ struct ReadWork : Work {
       }
       if (p->stream_index != stream) { av_packet_free(&p); continue; }
       packets.push_back(p);
+      bytes += p->size;
       int64_t t = packetTime(p);
       if (hasTs(t) && t >= until) return;
     }
@@ -151,7 +155,7 @@ napi_value readPackets(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value args[2];
   if (napi_get_cb_info(env, info, &argc, args, nullptr, nullptr) != napi_ok || argc < 2) {
-    napi_throw_type_error(env, nullptr, "readPackets(demuxer, { stream_index, until, max })");
+    napi_throw_type_error(env, nullptr, "readPackets(demuxer, { stream_index, until, max, max_bytes })");
     return nullptr;
   }
   napi_value refExt, adaptorExt;
@@ -182,6 +186,7 @@ napi_value readPackets(napi_env env, napi_callback_info info) {
   w->stream = (int) v;
   if (getInt64(env, args[1], "until", &v, &found) == napi_ok && found && hasTs(v)) w->until = v;
   if (getInt64(env, args[1], "max", &v, &found) == napi_ok && found && v > 0) w->max = v;
+  if (getInt64(env, args[1], "max_bytes", &v, &found) == napi_ok && found && v > 0) w->maxBytes = v;
   return queue(env, w, args[0], "vidlm.readPackets");
 }
 

@@ -78,6 +78,10 @@ t.test('readPackets gives the packets read() gives, in batches, and stops at `un
   const dm2 = await demux(path);
   const upto = await calls.readPackets(dm2, { stream_index: 0, until, max: 1000 });
   tt.same(upto.map(pk), ref.slice(0, first + 1));
+  // max_bytes: a call stops once it holds that much packet data (raw video: MBs per packet)
+  const bytes = ref[first + 1]!.size + ref[first + 2]!.size;
+  tt.same((await calls.readPackets(dm2, { stream_index: 0, max_bytes: bytes })).map(pk), ref.slice(first + 1, first + 3));
+  tt.same((await calls.readPackets(dm2, { stream_index: 0, max_bytes: 1 })).map(pk), ref.slice(first + 3, first + 4), 'at least one packet');
   dm2.forceClose();
 });
 
