@@ -38,6 +38,7 @@ export interface CreateContextOptions {
   contextSize?: number;
   /** Tokens per llama_decode call (prompt processing). Default 2048. */
   batchSize?: number;
+  /** CPU threads for the LLM. Default: the model's `threads` (loadModel), which defaults to all cores. */
   threads?: number;
   /** 'auto' (default), true or false. */
   flashAttention?: boolean | 'auto';
@@ -164,12 +165,13 @@ export class Model {
     const contextSize = optionalInt('contextSize', opts.contextSize, 16, 1 << 24, Math.min(4096, this.info.nCtxTrain || 4096));
     const batchSize = optionalInt('batchSize', opts.batchSize, 1, 1 << 20, 2048);
     const sequences = optionalInt('sequences', opts.sequences, 1, 256, 1);
-    const threads = optionalInt('threads', opts.threads, 1, 1024, availableParallelism());
+    // undefined: the native side uses the model's thread count
+    const threads = opts.threads === undefined ? undefined : optionalInt('threads', opts.threads, 1, 1024, 1);
     const fa = opts.flashAttention ?? 'auto';
     if (fa !== 'auto' && typeof fa !== 'boolean') throw invalid('flashAttention', "true, false or 'auto'", fa);
     const kvType = opts.kvType ?? 'f16';
     if (!['f16', 'q8_0', 'f32'].includes(kvType)) throw invalid('kvType', "'f16', 'q8_0' or 'f32'", kvType);
-    const native = await this.handle.createContext({ contextSize, batchSize, sequences, threads, kvType, flashAttention: fa === 'auto' ? -1 : fa ? 1 : 0 });
+    const native = await this.handle.createContext({ contextSize, batchSize, sequences, ...(threads === undefined ? {} : { threads }), kvType, flashAttention: fa === 'auto' ? -1 : fa ? 1 : 0 });
     return new Context(native, { addBos: this.native.addBos, bosToken: this.native.bosToken, nEmbd: this.native.nEmbdInp, nonCausalImageAttention: this.native.nonCausalImageAttention });
   }
 

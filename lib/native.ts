@@ -114,7 +114,7 @@ export interface NativeContext {
   nPast(seq: number): number;
   kvCopy(src: number, dst: number): void;
   kvTruncate(seq: number, pos: number): void;
-  size(): { contextSize: number; batchSize: number; sequences: number };
+  size(): { contextSize: number; batchSize: number; sequences: number; threads: number };
   dispose(): void;
 }
 

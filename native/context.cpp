@@ -140,6 +140,7 @@ Napi::Value Context::Size(const Napi::CallbackInfo & info) {
   o.Set("contextSize", s->nCtx);
   o.Set("batchSize", s->nBatch);
   o.Set("sequences", s->nSeqMax);
+  o.Set("threads", static_cast<int>(llama_n_threads(s->ctx)));
   return o;
 }
 

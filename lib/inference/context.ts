@@ -49,6 +49,8 @@ export class Context {
   readonly contextSize: number;
   readonly batchSize: number;
   readonly sequences: number;
+  /** CPU threads llama.cpp uses for this context. */
+  readonly threads: number;
   #native: NativeContext | null;
   #facts: ModelFacts;
   #queue: Promise<unknown> = Promise.resolve();
@@ -61,6 +63,7 @@ export class Context {
     this.contextSize = s.contextSize;
     this.batchSize = s.batchSize;
     this.sequences = s.sequences;
+    this.threads = s.threads;
   }
 
   get #n(): NativeContext {

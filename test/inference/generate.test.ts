@@ -19,6 +19,17 @@ t.test('the chat template is the model\'s own (vicuna style)', async (t) => {
   t.equal(prompt, 'USER: <__media__>\nWhat is in the image?\nASSISTANT:');
 });
 
+t.test('a context uses the model\'s thread count unless it is given its own', async (t) => {
+  const one = await tinyModel({ threads: 1 });
+  t.teardown(() => one.dispose());
+  const a = await one.createContext({ contextSize: 64 });
+  t.equal(a.threads, 1, 'loadModel({ threads: 1 }) reaches the LLM context');
+  const b = await one.createContext({ contextSize: 64, threads: 2 });
+  t.equal(b.threads, 2, 'createContext({ threads }) overrides it');
+  t.equal((await model.createContext({ contextSize: 64 })).threads, 2);
+  await t.rejects(one.createContext({ threads: 0 }), { code: 'ERR_INVALID_ARG' });
+});
+
 t.test('countTokens is known before any work and equals what prefill evaluates', async (t) => {
   const ctx = await model.createContext({ contextSize: 512 });
   const n = ctx.countTokens(plan);

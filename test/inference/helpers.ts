@@ -2,7 +2,7 @@
 import { loadModel, type Model } from '../../lib/index.js';
 import { tinyModels } from '../fixtures/tiny-models.js';
 
-export async function tinyModel(opts: { cache?: false } = {}): Promise<Model> {
+export async function tinyModel(opts: { cache?: false; threads?: number } = {}): Promise<Model> {
   const m = await tinyModels();
   return loadModel({ model: m.model, mmproj: m.mmproj, threads: 2, ...opts });
 }
