@@ -7,6 +7,7 @@
 #include "errors.h"
 #include "log.h"
 #include "model.h"
+#include "token_rows.h"
 #include "options.h"
 #include "progress.h"
 #include "worker.h"
@@ -119,6 +120,7 @@ class LoadModelWorker : public PromiseWorker {
     const char * tmpl = llama_model_chat_template(state->model, nullptr);
     m.hasChatTemplate = tmpl != nullptr;
     if (tmpl) m.chatTemplate = tmpl;
+    state->textAsEmbeddings = TokenRowsExact(*state);
 
     if (hasMmproj) {
       mtmd_context_params cp = mtmd_context_params_default();

@@ -37,6 +37,8 @@ struct ModelState {
   mtmd_context * mtmd = nullptr;
   ModelInfo info;
   int threads = 4;
+  // text tokens can be evaluated as their token_embd rows (native/token_rows.h)
+  bool textAsEmbeddings = false;
   std::mutex templatesMutex;  // parsed chat templates, made on first use
   common_chat_templates_ptr templates;
   std::string templatesOverride;

@@ -1,6 +1,12 @@
-// context.prefill(items, seq, abortToken?, onProgress?): evaluates a sequence plan (text tokens
-// and embedding blocks, in order) at 1-D positions after the sequence's current end. The token
-// count is checked against the context before anything is evaluated.
+// context.prefill(items, seq, abortToken?, onProgress?, mergeText?): evaluates a sequence plan
+// (text tokens and embedding blocks, in order) at 1-D positions after the sequence's current end.
+// The token count is checked against the context before anything is evaluated.
+//
+// A plan with embedding blocks normally goes as one stream of embedding rows, text tokens
+// included (their token_embd rows, native/token_rows.h): a LITA plan alternates 100 time tokens
+// with 100 frames, and decoding each item on its own costs ~200 small llama_decode calls, each
+// reading all weights. Item by item when the model's graph treats tokens differently
+// (TokenRowsExact), when a block needs non-causal attention, or when mergeText is false.
 #include <chrono>
 #include <string>
 #include <vector>
@@ -10,6 +16,7 @@
 #include "errors.h"
 #include "log.h"
 #include "progress.h"
+#include "token_rows.h"
 #include "worker.h"
 
 namespace vidlm {
@@ -26,70 +33,130 @@ struct Item {
 class PrefillWorker : public PromiseWorker {
  public:
   PrefillWorker(Napi::Env env, std::shared_ptr<ContextState> s, std::vector<Item> items, std::vector<Napi::ObjectReference> keep,
-                int seq, AbortFlag abort, const Napi::Value & onProgress)
+                int seq, AbortFlag abort, const Napi::Value & onProgress, bool mergeText)
       : PromiseWorker(env, "vidlm.prefill", "ERR_DECODE"), s_(std::move(s)),
         guard_(s_), items_(std::move(items)), keep_(std::move(keep)), seq_(seq), abort_(std::move(abort)),
-        progress_(env, onProgress, "vidlm.prefill.progress") {}
+        progress_(env, onProgress, "vidlm.prefill.progress"), mergeText_(mergeText) {}
 
   void Execute() override {
     LogCapture log;
     const auto t0 = std::chrono::steady_clock::now();
-    const int dim = llama_model_n_embd_inp(s_->model->model);
-    int total = 0;
-    for (const Item & it : items_) total += it.embd ? it.count : static_cast<int>(it.tokens.size());
-    int done = 0;
-    std::vector<llama_pos> pos(s_->nBatch);
-    std::vector<int32_t> nseq(s_->nBatch, 1);
-    std::vector<llama_seq_id> seqv(s_->nBatch, seq_);
-    std::vector<llama_seq_id *> seqp(s_->nBatch);
-    for (int i = 0; i < s_->nBatch; i++) seqp[i] = &seqv[i];
-    std::vector<int8_t> logits(s_->nBatch, 0);
-
-    for (size_t k = 0; k < items_.size(); k++) {
-      Item & it = items_[k];
-      const int n = it.embd ? it.count : static_cast<int>(it.tokens.size());
-      if (it.embd && it.nonCausal) llama_set_causal_attn(s_->ctx, false);
-      for (int off = 0; off < n; off += s_->nBatch) {
-        if (IsAborted(abort_)) return Fail("ERR_ABORTED", "aborted: prefill was cancelled");
-        const int m = std::min(s_->nBatch, n - off);
-        for (int i = 0; i < m; i++) {
-          pos[i] = s_->nPast[seq_] + i;
-          logits[i] = 0;
-        }
-        // logits only for the plan's very last token: generation starts from it
-        if (k + 1 == items_.size() && off + m == n) logits[m - 1] = 1;
-        llama_batch b{};
-        b.n_tokens = m;
-        b.token = it.embd ? nullptr : it.tokens.data() + off;
-        b.embd = it.embd ? const_cast<float *>(it.embd) + static_cast<size_t>(off) * dim : nullptr;
-        b.pos = pos.data();
-        b.n_seq_id = nseq.data();
-        b.seq_id = seqp.data();
-        b.logits = logits.data();
-        s_->logitsSeq = -1;
-        const int rc = llama_decode(s_->ctx, b);
-        if (rc != 0) {
-          if (it.embd && it.nonCausal) llama_set_causal_attn(s_->ctx, true);
-          return Fail("ERR_DECODE", "llama_decode failed (" + std::to_string(rc) + ")", &log);
-        }
-        s_->nPast[seq_] += m;
-        done += m;
-        progress_.report(static_cast<float>(done) / total);
-      }
-      if (it.embd && it.nonCausal) llama_set_causal_attn(s_->ctx, true);
+    total_ = 0;
+    bool anyEmbd = false, anyNonCausal = false;
+    for (const Item & it : items_) {
+      total_ += it.embd ? it.count : static_cast<int>(it.tokens.size());
+      anyEmbd |= it.embd != nullptr;
+      anyNonCausal |= it.embd && it.nonCausal;
     }
-    evaluated_ = done;
+    pos_.resize(s_->nBatch);
+    nseq_.assign(s_->nBatch, 1);
+    seqv_.assign(s_->nBatch, seq_);
+    seqp_.resize(s_->nBatch);
+    for (int i = 0; i < s_->nBatch; i++) seqp_[i] = &seqv_[i];
+    logits_.assign(s_->nBatch, 0);
+    const bool ok = mergeText_ && anyEmbd && !anyNonCausal && s_->model->textAsEmbeddings ? Merged(log) : ItemByItem(log);
+    if (!ok) return;
+    evaluated_ = done_;
     s_->logitsSeq = seq_;
     ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   }
 
-  Napi::Value Result(Napi::Env env) override { return PrefillSummary(env, evaluated_, s_->nPast[seq_], ms_); }
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Object o = PrefillSummary(env, evaluated_, s_->nPast[seq_], ms_);
+    o.Set("decodes", decodes_);
+    return o;
+  }
   void Settled() override {
     progress_.release();
     for (auto & r : keep_) r.Reset();
   }
 
  private:
+  // One llama_decode of m rows at the sequence's end; `last` asks for the logits of the final row.
+  bool Decode(LogCapture & log, int m, const llama_token * tokens, float * embd, bool last) {
+    for (int i = 0; i < m; i++) {
+      pos_[i] = s_->nPast[seq_] + i;
+      logits_[i] = 0;
+    }
+    if (last) logits_[m - 1] = 1;  // generation starts from the plan's very last token
+    llama_batch b{};
+    b.n_tokens = m;
+    b.token = const_cast<llama_token *>(tokens);
+    b.embd = embd;
+    b.pos = pos_.data();
+    b.n_seq_id = nseq_.data();
+    b.seq_id = seqp_.data();
+    b.logits = logits_.data();
+    s_->logitsSeq = -1;
+    decodes_++;
+    const int rc = llama_decode(s_->ctx, b);
+    if (rc != 0) {
+      Fail("ERR_DECODE", "llama_decode failed (" + std::to_string(rc) + ")", &log);
+      return false;
+    }
+    s_->nPast[seq_] += m;
+    done_ += m;
+    progress_.report(static_cast<float>(done_) / total_);
+    return true;
+  }
+
+  // The whole plan as embedding rows, nBatch rows per decode.
+  bool Merged(LogCapture & log) {
+    const int dim = llama_model_n_embd_inp(s_->model->model);
+    std::vector<float> rows(static_cast<size_t>(s_->nBatch) * dim);
+    std::vector<uint8_t> scratch;
+    size_t k = 0;
+    int off = 0;
+    while (done_ < total_) {
+      if (IsAborted(abort_)) {
+        Fail("ERR_ABORTED", "aborted: prefill was cancelled");
+        return false;
+      }
+      int m = 0;
+      while (m < s_->nBatch && k < items_.size()) {
+        const Item & it = items_[k];
+        const int n = it.embd ? it.count : static_cast<int>(it.tokens.size());
+        const int take = std::min(s_->nBatch - m, n - off);
+        for (int i = 0; i < take; i++) {
+          float * dst = rows.data() + static_cast<size_t>(m + i) * dim;
+          if (it.embd) std::copy_n(it.embd + static_cast<size_t>(off + i) * dim, dim, dst);
+          else TokenRow(s_->model->model, it.tokens[off + i], dim, dst, scratch);
+        }
+        m += take;
+        off += take;
+        if (off == n) { k++; off = 0; }
+      }
+      if (!Decode(log, m, nullptr, rows.data(), done_ + m == total_)) return false;
+    }
+    return true;
+  }
+
+  bool ItemByItem(LogCapture & log) {
+    const int dim = llama_model_n_embd_inp(s_->model->model);
+    for (size_t k = 0; k < items_.size(); k++) {
+      Item & it = items_[k];
+      const int n = it.embd ? it.count : static_cast<int>(it.tokens.size());
+      if (it.embd && it.nonCausal) llama_set_causal_attn(s_->ctx, false);
+      for (int off = 0; off < n; off += s_->nBatch) {
+        if (IsAborted(abort_)) {
+          if (it.embd && it.nonCausal) llama_set_causal_attn(s_->ctx, true);
+          Fail("ERR_ABORTED", "aborted: prefill was cancelled");
+          return false;
+        }
+        const int m = std::min(s_->nBatch, n - off);
+        const bool ok = Decode(log, m, it.embd ? nullptr : it.tokens.data() + off,
+                               it.embd ? const_cast<float *>(it.embd) + static_cast<size_t>(off) * dim : nullptr,
+                               k + 1 == items_.size() && off + m == n);
+        if (!ok) {
+          if (it.embd && it.nonCausal) llama_set_causal_attn(s_->ctx, true);
+          return false;
+        }
+      }
+      if (it.embd && it.nonCausal) llama_set_causal_attn(s_->ctx, true);
+    }
+    return true;
+  }
+
   std::shared_ptr<ContextState> s_;
   BusyGuard guard_;
   std::vector<Item> items_;
@@ -97,6 +164,13 @@ class PrefillWorker : public PromiseWorker {
   int seq_;
   AbortFlag abort_;
   Progress progress_;
+  bool mergeText_;
+  std::vector<llama_pos> pos_;
+  std::vector<int32_t> nseq_;
+  std::vector<llama_seq_id> seqv_;
+  std::vector<llama_seq_id *> seqp_;
+  std::vector<int8_t> logits_;
+  int total_ = 0, done_ = 0, decodes_ = 0;
   int evaluated_ = 0;
   double ms_ = 0;
 };
@@ -145,7 +219,8 @@ Napi::Value StartPrefill(const Napi::CallbackInfo & info, std::shared_ptr<Contex
                                        std::to_string(s->nCtx - s->nPast[seq]) + " of " + std::to_string(s->nCtx) + " are free");
   }
   if (items.empty()) Throw(env, "ERR_INVALID_ARG", "the plan is empty");
-  auto * w = new PrefillWorker(env, s, std::move(items), std::move(keep), seq, AbortToken::From(info[2]), info[3]);
+  const bool mergeText = info.Length() < 5 || info[4].IsUndefined() || info[4].ToBoolean();
+  auto * w = new PrefillWorker(env, s, std::move(items), std::move(keep), seq, AbortToken::From(info[2]), info[3], mergeText);
   Napi::Promise p = w->Start();
   release.dismiss();  // the worker's guard clears busy now
   return p;

@@ -20,9 +20,23 @@ export interface PrefillOptions {
   addBos?: boolean;
   signal?: AbortSignal;
   onProgress?: (fraction: number) => void;
+  /**
+   * Evaluate text tokens as their token-embedding rows, in the same llama_decode batches as the
+   * embedding blocks around them (default true). The same computation on architectures whose
+   * graph has no token-only step (llama, qwen2, qwen3, mistral3; others always go item by item),
+   * and a plan that interleaves text with frames (LITA time tokens) takes a few decodes instead
+   * of one or two per item. false: each item is its own decode.
+   */
+  mergeText?: boolean;
 }
 
-export interface PrefillResult { evaluated: number; nPast: number; ms: number }
+export interface PrefillResult {
+  evaluated: number;
+  nPast: number;
+  ms: number;
+  /** llama_decode calls made. */
+  decodes?: number;
+}
 
 export interface GenerateOptions {
   maxTokens?: number;
@@ -131,7 +145,7 @@ export class Context {
     return this.#serial(async () => {
       throwIfAborted(signal);
       const items = this.toItems(plan, opts.addBos ?? this.#n.nPast(seq) === 0);
-      return withAbort(signal, (token) => this.#n.prefill(items, seq, token, opts.onProgress));
+      return withAbort(signal, (token) => this.#n.prefill(items, seq, token, opts.onProgress, opts.mergeText ?? true));
     });
   }
 
