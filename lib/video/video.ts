@@ -10,6 +10,14 @@ import { cfrTimeline, indexAtOrAfter, listTimeline, resolvePlan, type Timeline }
 import { buildProbe } from './probe.js';
 import type { AudioClip, AudioOptions, OpenOptions, SampleOptions, SamplePlan, SampledFrames, VideoFrame, VideoInput, VideoProbe } from './types.js';
 
+/** Targets further apart than this (median) are each reached by their own seek. */
+const SEEK_GAP_S = 10;
+/** A lane's run of targets in a denser plan: this much video, at most RUN_MAX targets, and at
+ *  least RUN_MIN_S (else the plan is too dense for lanes: keyframe restarts would dominate). */
+const RUN_S = 60;
+const RUN_MAX = 64;
+const RUN_MIN_S = 20;
+
 interface FetchContext {
   tl: Timeline;
   tps: number;
@@ -146,8 +154,9 @@ export class VideoSource {
       // frames come out in index order; the plan's order may repeat or (times plans) go backwards
       let next: (idx: number) => Promise<VideoFrame>;
       const byIndex = new Map<number, VideoFrame>();
-      if (this.useTwoLanes(wanted, tl, options)) {
-        const two = await this.twoLanes(stream, wanted, ctx);
+      const units = this.laneUnits(wanted, tl, options);
+      if (units) {
+        const two = await this.twoLanes(stream, units, ctx);
         lanes = two;
         next = two.get;
       } else {
@@ -216,18 +225,36 @@ export class VideoSource {
   }
 
   /**
-   * Sparse plans on local files decode in two lanes: a second demuxer on the same file takes the
-   * later half of the targets, so two GOP prefixes decode at once (a single seek-and-decode chain
-   * leaves cores idle while it restarts after each seek). VIDLM_LANES=1 turns this off.
+   * How a plan on a local file splits between two decoding lanes (a second demuxer on the same
+   * file), or null for one lane. Lanes take units of targets from one ascending queue and walk
+   * each unit in order:
+   * - sparse plans (median gap ≥ 10 s): one target per unit, each reached by its own seek, so
+   *   two GOP prefixes decode at once (one seek-and-decode chain leaves cores idle while it
+   *   restarts after each seek);
+   * - denser plans: runs of targets over ≥ 60 s of video (≤ 64 targets, ≥ 20 s), each walked
+   *   sequentially from the keyframe before its first target; the part of a GOP decoded twice
+   *   at a run's start is small next to the run.
+   * Plans denser than that (a run of 64 targets under 20 s) stay in one lane with FFmpeg's
+   * frame threads. VIDLM_LANES=1 turns lanes off.
    */
-  private useTwoLanes(wanted: number[], tl: Timeline, options: SampleOptions): boolean {
-    if (!this.reopen || process.env.VIDLM_LANES === '1' || (options.strategy ?? 'auto') !== 'auto' || this.opts.threads === 1) return false;
-    if (wanted.length < 4 || availableParallelism() < 2) return false;
+  private laneUnits(wanted: number[], tl: Timeline, options: SampleOptions): number[][] | null {
+    if (!this.reopen || process.env.VIDLM_LANES === '1' || (options.strategy ?? 'auto') !== 'auto' || this.opts.threads === 1) return null;
+    if (wanted.length < 4 || availableParallelism() < 2) return null;
     const gaps = wanted.slice(1).map((w, i) => tl.time(w) - tl.time(wanted[i]!)).sort((a, b) => a - b);
-    return gaps[gaps.length >> 1]! >= 10; // every target is reached by its own seek
+    if (gaps[gaps.length >> 1]! >= SEEK_GAP_S) return wanted.map((w) => [w]);
+    const units: number[][] = [];
+    let run: number[] = [];
+    const span = (u: number[]): number => tl.time(u[u.length - 1]!) - tl.time(u[0]!);
+    for (const w of wanted) {
+      run.push(w);
+      if (span(run) >= RUN_S || run.length === RUN_MAX) { units.push(run); run = []; }
+    }
+    if (run.length) units.push(run);
+    if (units.length < 2 || units.slice(0, -1).some((u) => span(u) < RUN_MIN_S)) return null;
+    return units;
   }
 
-  private async twoLanes(stream: Stream, wanted: number[], ctx: FetchContext): Promise<{ get(idx: number): Promise<VideoFrame>; settle(): Promise<void> }> {
+  private async twoLanes(stream: Stream, units: number[][], ctx: FetchContext): Promise<{ get(idx: number): Promise<VideoFrame>; settle(): Promise<void> }> {
     const signal = ctx.options.signal;
     const ac = new AbortController();
     const onAbort = (): void => ac.abort(signal?.reason);
@@ -237,17 +264,30 @@ export class VideoSource {
     const dm2 = second.demuxer;
     const stream2 = (dm2.streams as Stream[])[stream.index]!;
     for (const st of dm2.streams as Stream[]) if (st.index !== stream.index) st.discard = 'all';
-    const results = new Map<number, { promise: Promise<VideoFrame>; resolve(v: VideoFrame): void; reject(e: unknown): void }>();
-    for (const idx of wanted) {
-      let resolve!: (v: VideoFrame) => void;
-      let reject!: (e: unknown) => void;
-      const promise = new Promise<VideoFrame>((a, b) => { resolve = a; reject = b; });
-      promise.catch(() => undefined);
-      results.set(idx, { promise, resolve, reject });
-    }
-    // both lanes take the next target from one ascending queue: each lane's targets stay
-    // ascending (one seek each), the lanes stay busy until the end, and frames come out in order
-    const queue = [...wanted];
+    const results = new Map<number, { unit: number; promise: Promise<VideoFrame>; resolve(v: VideoFrame): void; reject(e: unknown): void }>();
+    units.forEach((unit, u) => {
+      for (const idx of unit) {
+        let resolve!: (v: VideoFrame) => void;
+        let reject!: (e: unknown) => void;
+        const promise = new Promise<VideoFrame>((a, b) => { resolve = a; reject = b; });
+        promise.catch(() => undefined);
+        results.set(idx, { unit: u, promise, resolve, reject });
+      }
+    });
+    // Backpressure: a lane starts unit u only when the consumer has asked for a frame of unit
+    // u - 2 or later, so at most ~3 units of frames wait in memory (frames() stays streaming).
+    let asked = 0;
+    let wake: (() => void) | null = null;
+    const wakeAll = (): void => { const w = wake; wake = null; w?.(); };
+    ac.signal.addEventListener('abort', wakeAll, { once: true });
+    const waitForConsumer = (u: number): Promise<void> | null => {
+      if (u <= asked + 2 || ac.signal.aborted) return null;
+      return new Promise<void>((r) => {
+        const prev = wake;
+        wake = () => { prev?.(); r(); };
+      });
+    };
+    let next = 0; // units are taken in ascending order: each lane's walk stays ascending
     // the cores are shared by the two lanes (FFmpeg's automatic count would give each lane
     // cores + 1 frame threads: 6 threads on 2 cores)
     const laneThreads = this.opts.threads ?? Math.max(1, Math.floor(availableParallelism() / 2));
@@ -255,18 +295,17 @@ export class VideoSource {
       const walker = new VideoWalker(this.bc, dm, st, { threads: laneThreads, display: this.probe.source, signal: ac.signal, stats: this.stats, batch: this.local });
       const conv = this.converter(st, ctx);
       try {
-        for (let idx = queue.shift(); idx !== undefined; idx = queue.shift()) {
-          const taken = idx;
-          try {
-            results.get(taken)!.resolve(await this.fetchFrame(walker, conv, taken, ctx));
-          } catch (e) {
-            queue.unshift(taken);
-            throw e;
-          }
+        while (next < units.length) {
+          const gate = waitForConsumer(next);
+          if (gate) { await gate; continue; }
+          if (ac.signal.aborted) throw abortError(ac.signal);
+          const unit = units[next++]!;
+          for (const idx of unit) results.get(idx)!.resolve(await this.fetchFrame(walker, conv, idx, ctx));
         }
       } catch (e) {
+        // settled promises ignore this; every frame still pending fails with the lane's error
         const err = ac.signal.aborted && signal?.aborted ? abortError(signal) : e;
-        for (const idx of queue.splice(0)) results.get(idx)!.reject(err);
+        for (const r of results.values()) r.reject(err);
         ac.abort();
       } finally {
         await walker.settle();
@@ -275,7 +314,14 @@ export class VideoSource {
     const running = Promise.all([run(this.dm, stream), run(dm2, stream2)]);
     let settled = false;
     return {
-      get: (idx) => results.get(idx)!.promise,
+      get: (idx) => {
+        const r = results.get(idx)!;
+        if (r.unit > asked) {
+          asked = r.unit;
+          wakeAll();
+        }
+        return r.promise;
+      },
       settle: async () => {
         if (settled) return;
         settled = true;

@@ -231,3 +231,50 @@ t.test('sparse plans on a long file decode in two lanes, with the same frames', 
   tt.equal(x.stats.twoLaneWalks, 1, 'the aborted walk used two lanes');
   tt.same((await x.sample({ times: [30] }, { size: 32 })).map((f) => f.index), [300], 'usable after an abort');
 });
+
+t.test('denser plans decode in runs between two lanes, with the same frames', async (tt) => {
+  const path = await media.longer(); // 150 s at 4 fps, GOP 20
+  for (const plan of [{ fps: 1 }, { lita: 100 }] as const) {
+    const v = await openVideo(path);
+    const two = await v.sample(plan, { size: 96 });
+    const lanes = v.stats.twoLaneWalks;
+    await v.close();
+    process.env.VIDLM_LANES = '1';
+    let one: VideoFrame[];
+    try {
+      const w = await openVideo(path);
+      one = await w.sample(plan, { size: 96 });
+      tt.equal(w.stats.twoLaneWalks, 0);
+      await w.close();
+    } finally {
+      delete process.env.VIDLM_LANES;
+    }
+    const name = JSON.stringify(plan);
+    tt.equal(lanes, 1, `${name}: two lanes`);
+    tt.equal(two.length, 'fps' in plan ? 150 : 100, `${name}: frame count`); // fps 1: t = 0 … 149 (the clip ends at 149.75 s)
+    tt.same(two.map((f) => readCounter(f)), two.map((f) => f.index), `${name}: each frame shows its counter`);
+    tt.same(two.map((f) => [f.index, f.t]), one.map((f) => [f.index, f.t]), `${name}: same frames as one lane`);
+    tt.ok(two.every((f, i) => Buffer.from(f.rgb).equals(Buffer.from(one[i]!.rgb))), `${name}: identical pictures`);
+  }
+});
+
+t.test('two lanes wait for a slow frames() consumer and stop when it leaves', async (tt) => {
+  const path = await media.longer();
+  const full = await openVideo(path);
+  await full.sample({ fps: 2 }, { size: 32 }); // 301 targets: 5 runs of ≤ 64
+  const all = full.stats.framesDecoded;
+  await full.close();
+  const v = await openVideo(path);
+  tt.teardown(() => v.close());
+  let n = 0;
+  for await (const f of v.frames({ fps: 2 }, { size: 32 })) {
+    tt.equal(readCounter(f), f.index);
+    if (++n === 3) {
+      await new Promise((r) => setTimeout(r, 1500)); // time for the lanes to run ahead if they would
+      break;
+    }
+  }
+  tt.equal(v.stats.twoLaneWalks, 1);
+  tt.ok(v.stats.framesDecoded < all * 0.8, `decoded ${v.stats.framesDecoded} of ${all} pictures: the lanes stopped ~2 runs ahead`);
+  tt.same((await v.sample({ times: [100] }, { size: 32 })).map((f) => f.index), [400], 'usable after the loop left');
+});
