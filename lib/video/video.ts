@@ -18,6 +18,14 @@ const RUN_S = 60;
 const RUN_MAX = 64;
 const RUN_MIN_S = 20;
 
+/** Frames decoded by two lanes, handed out by index. */
+interface LaneWalk {
+  get(idx: number): Promise<VideoFrame>;
+  /** The consumer is done with frame `idx` (a sorted plan moved past it): drop it. */
+  forget(idx: number): void;
+  settle(): Promise<void>;
+}
+
 interface FetchContext {
   tl: Timeline;
   tps: number;
@@ -146,7 +154,7 @@ export class VideoSource {
     this.lock = new Promise<void>((r) => { release = r; });
     await prev;
     let walkerRef: VideoWalker | undefined;
-    let lanes: { settle(): Promise<void> } | undefined;
+    let lanes: LaneWalk | undefined;
     try {
       if (this.closed) throw new VidlmError('ERR_DISPOSED', `${this.probe.source} is closed`);
       // the demuxer skips the other streams' packets while video is sampled
@@ -179,7 +187,10 @@ export class VideoSource {
         if (signal?.aborted) throw abortError(signal);
         const vf = await next(f.index);
         // a sorted plan never needs a frame again once it moved past it
-        if (sortedPlan && f.index !== lastIdx) { for (const key of byIndex.keys()) if (key < f.index) byIndex.delete(key); }
+        if (sortedPlan && f.index !== lastIdx) {
+          for (const key of byIndex.keys()) if (key < f.index) byIndex.delete(key);
+          if (lastIdx >= 0) lanes?.forget(lastIdx);
+        }
         lastIdx = f.index;
         this.suspended = parked();
         yield vf;
@@ -254,7 +265,7 @@ export class VideoSource {
     return units;
   }
 
-  private async twoLanes(stream: Stream, units: number[][], ctx: FetchContext): Promise<{ get(idx: number): Promise<VideoFrame>; settle(): Promise<void> }> {
+  private async twoLanes(stream: Stream, units: number[][], ctx: FetchContext): Promise<LaneWalk> {
     const signal = ctx.options.signal;
     const ac = new AbortController();
     const onAbort = (): void => ac.abort(signal?.reason);
@@ -322,6 +333,7 @@ export class VideoSource {
         }
         return r.promise;
       },
+      forget: (idx) => { results.delete(idx); },
       settle: async () => {
         if (settled) return;
         settled = true;

@@ -2,6 +2,8 @@
  * Frame accuracy: on every generated clip type, the frame returned for a target shows the
  * counter of the frame that is really at that time.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import t from 'tap';
 import { openVideo, type VideoFrame } from '../../lib/video/index.js';
 import { FPS, H, W, ffmpegFrame, meanAbsDiff, media, readCounter, stripes, type Mapper } from '../fixtures/media.js';
@@ -277,4 +279,23 @@ t.test('two lanes wait for a slow frames() consumer and stop when it leaves', as
   tt.equal(v.stats.twoLaneWalks, 1);
   tt.ok(v.stats.framesDecoded < all * 0.8, `decoded ${v.stats.framesDecoded} of ${all} pictures: the lanes stopped ~2 runs ahead`);
   tt.same((await v.sample({ times: [100] }, { size: 32 })).map((f) => f.index), [400], 'usable after the loop left');
+});
+
+t.test('two lanes do not keep the frames a frames() loop has moved past', async (tt) => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const v = await openVideo(await media.longer());
+  tt.teardown(() => v.close());
+  let freed = 0;
+  const registry = new FinalizationRegistry(() => { freed++; });
+  let n = 0;
+  for await (const f of v.frames({ fps: 1 }, { size: 64 })) {
+    registry.register(f.rgb, n);
+    if (++n === 120) {
+      for (let i = 0; i < 6; i++) { gc(); await new Promise((r) => setTimeout(r, 10)); }
+      break;
+    }
+  }
+  tt.equal(v.stats.twoLaneWalks, 1);
+  tt.ok(freed >= 100, `${freed} of the first 120 frames were collected while the walk was still open`);
 });
