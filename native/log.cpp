@@ -5,6 +5,7 @@
 
 #include "ggml.h"
 #include "llama.h"
+#include "mtmd-helper.h"
 #include "mtmd.h"
 
 namespace vidlm {
@@ -29,7 +30,7 @@ static void OnLog(ggml_log_level level, const char * text, void *) {
 
 void InstallLogHandler() {
   llama_log_set(OnLog, nullptr);
-  mtmd_log_set(OnLog, nullptr);
+  mtmd_helper_log_set(OnLog, nullptr);  // libmtmd and its helper (which logs on stderr by itself)
 }
 
 LogCapture::LogCapture() : prev_(tl_capture) { tl_capture = this; }

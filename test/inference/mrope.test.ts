@@ -1,0 +1,56 @@
+// The model's own media path with M-RoPE (a tiny Qwen2-VL-style pair): libmtmd's tokenizer,
+// its 2×2 patch merge and frame-pair merge, and positions that advance by the grid's longest
+// side per image, not by its token count.
+import t from 'tap';
+import { loadModel } from '../../lib/index.js';
+import { tinyModels } from '../fixtures/tiny-models.js';
+import { frame } from './helpers.js';
+
+const m = await tinyModels();
+const model = await loadModel({ model: m.qwen2vlModel, mmproj: m.qwen2vlMmproj, threads: 2 });
+t.teardown(() => model.dispose());
+const prefix = '<|im_start|>user\n';
+const suffix = '\nWhat happens?<|im_end|>\n<|im_start|>assistant\n';
+
+t.test('the pair loads as an M-RoPE model', async (t) => {
+  t.equal(model.info.architecture, 'qwen2vl');
+  t.equal(model.info.projectorType, 'qwen2vl_merger');
+  t.equal(model.info.mrope, true);
+  t.equal(model.applyTemplate([{ role: 'user', content: 'hi' }]), '<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n');
+});
+
+t.test('prefillMedia: positions advance by the merged grid side, frame pairs merge', async (t) => {
+  const frames = [0, 1, 2, 3].map((k) => frame(k));
+  const text = prefix + model.mediaMarker.repeat(4) + suffix;
+  const wrap = model.imageWrap.before.length + model.imageWrap.after.length;
+  // 112×112 = 8×8 patches of 14, merged 2×2 → a 4×4 grid: 16 embeddings, 4 positions (M-RoPE)
+  const perImage = wrap + 4;
+
+  const a = await model.createContext({ contextSize: 1024 });
+  const textTokens = a.tokenize(prefix).length + 1 /* BOS */ + a.tokenize(suffix).length;
+  const paired = await a.prefillMedia(text, frames, { mergeable: true });
+  t.equal(paired.nPast, textTokens + 2 * perImage, `4 frames as 2 temporal pairs: ${textTokens} text + 2 × ${perImage}`);
+  t.equal(paired.evaluated, paired.nPast);
+
+  const b = await model.createContext({ contextSize: 1024 });
+  const single = await b.prefillMedia(text, frames, { mergeable: false });
+  t.equal(single.nPast, textTokens + 4 * perImage, 'not mergeable: 4 images');
+
+  const answer = async (ctx: typeof a) => {
+    const g = ctx.generate({ maxTokens: 12, temperature: 0 });
+    for await (const _ of g) { /* drain */ }
+    return (await g.result).text;
+  };
+  const first = await answer(a);
+  t.ok(first.length > 0, `generates after the media (${JSON.stringify(first)})`);
+  const again = await model.createContext({ contextSize: 1024 });
+  await again.prefillMedia(text, frames, { mergeable: true });
+  t.equal(await answer(again), first, 'deterministic');
+  t.not(await answer(b), undefined);
+});
+
+t.test('pooling strategies refuse an M-RoPE model with a clear error', async (t) => {
+  const { ask } = await import('../../lib/index.js');
+  const { media } = await import('../fixtures/media.js');
+  await t.rejects(ask(await media.h264(), 'What happens?', { model, strategy: 'pllava' }), { code: 'ERR_UNSUPPORTED' });
+});
