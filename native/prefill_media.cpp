@@ -49,7 +49,11 @@ class PrefillMediaWorker : public PromiseWorker {
     if (mtmd_tokenize(mctx, chunks.get(), &text, ptrs.data(), ptrs.size()) != 0) return Fail("ERR_TOKENIZE", "libmtmd could not tokenize the prompt with its media", &log);
     const size_t n = mtmd_input_chunks_size(chunks.get());
     size_t total = 0;
-    for (size_t i = 0; i < n; i++) total += mtmd_input_chunk_get_n_pos(mtmd_input_chunks_get(chunks.get(), i));
+    for (size_t i = 0; i < n; i++) {
+      const mtmd_input_chunk * c = mtmd_input_chunks_get(chunks.get(), i);
+      total += mtmd_input_chunk_get_n_pos(c);
+      if (mtmd_input_chunk_get_type(c) != MTMD_INPUT_CHUNK_TYPE_TEXT) mediaTokens_ += static_cast<int>(mtmd_input_chunk_get_n_tokens(c));
+    }
     if (s_->nPast[seq_] + static_cast<long long>(total) > s_->nCtx) {
       return Fail("ERR_CONTEXT_FULL", "the prompt needs " + std::to_string(total) + " positions but only " +
                                                 std::to_string(s_->nCtx - s_->nPast[seq_]) + " are free", &log);
@@ -90,12 +94,17 @@ class PrefillMediaWorker : public PromiseWorker {
     ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   }
 
-  Napi::Value Result(Napi::Env env) override { return PrefillSummary(env, evaluated_, s_->nPast[seq_], ms_); }
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Object o = PrefillSummary(env, evaluated_, s_->nPast[seq_], ms_);
+    o.Set("mediaTokens", mediaTokens_);  // embeddings the media became (M-RoPE: more than their positions)
+    return o;
+  }
   void Settled() override {
     progress_.release();
   }
 
  private:
+  int mediaTokens_ = 0;
   std::shared_ptr<ContextState> s_;
   BusyGuard guard_;
   std::string text_;

@@ -127,9 +127,13 @@ async function prepare(input: VideoInput, o: VideoQueryOptions, userTurnOf: User
     duration = source.probe.duration;
     const reserve = reserveFor(contextSize);
     strategy = chooseStrategy(o.strategy ?? 'auto', info, contextSize - reserve, isImage ? 1 : o.frames);
-    if (strategy === 'native') throw new VidlmError('ERR_UNSUPPORTED', 'the native strategy runs through Context.prefillMedia(); ask() supports the pooling strategies');
+    const native = strategy === 'native';
+    if (native && ((o.timeTokens ?? 'none') !== 'none' || o.preamble)) {
+      throw new VidlmError('ERR_UNSUPPORTED', 'the native strategy gives the frames to the model as its own media: time tokens and the time preamble need a pooling strategy');
+    }
     const count = isImage ? 1 : o.frames ?? defaultFrames(strategy);
-    const planned = visualTokens(strategy, count, info);
+    // native: libmtmd's preprocessing decides the grid, and prefillMedia checks the context itself
+    const planned = native ? 0 : visualTokens(strategy, count, info);
     if (planned + reserve > contextSize && o.fps === undefined) {
       throw new VidlmError('ERR_CONTEXT_FULL', `${strategy} with ${count} frames needs ${planned} visual tokens; the context holds ${contextSize} (keep ${reserve} for the text): use fewer frames, a pooling strategy or a larger contextSize`,
         { strategy, frames: count, visualTokens: planned, contextSize });
@@ -149,6 +153,13 @@ async function prepare(input: VideoInput, o: VideoQueryOptions, userTurnOf: User
   }
   const decodeMs = performance.now() - t0;
   if (frames.length === 0) throw new VidlmError('ERR_VIDEO_EMPTY', 'no frames could be sampled from the video');
+
+  if (strategy === 'native') {
+    // the model's own media path: libmtmd encodes inside the prefill (M-RoPE, frame pairs merged)
+    const ctx = await model.createContext({ contextSize });
+    const started = await Chat.startMedia(model, ctx, frames, { system: o.system, signal, onProgress: stageReporter(o.onProgress, 'prefill') });
+    return { chat: started.chat, prefixTokens: started.evaluated, prefixMs: started.ms, strategy, visual: started.mediaTokens, frames, duration, decodeMs, encodeMs: 0, warning };
+  }
 
   const { grids, stats } = await model.encodeWithStats(frames, {
     source: await sourceIdentity(input), batchSize: o.encodeBatchSize, signal, onProgress: stageReporter(o.onProgress, 'encode'),

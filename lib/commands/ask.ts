@@ -30,7 +30,7 @@ const options = {
 function usage(cmd: string): string {
   const what = cmd === 'localize' ? '<video> <event>' : '<image-or-video> <question>';
   return `usage: vidlm ${cmd} ${what} --model M.gguf --mmproj P.gguf
-  [--strategy auto|concat|slowfast|pllava|bilinear|vcgpt] [--frames N | --fps F]
+  [--strategy auto|concat|slowfast|pllava|bilinear|vcgpt|native] [--frames N | --fps F]
   [--time-tokens none|text|lita] [--preamble] [--system TEXT]
   [--max-tokens N] [--temp T] [--seed S] [--threads N] [--ctx-size N] [--json]\n`;
 }

@@ -8,6 +8,7 @@ import { isEmbeddingItem } from '../assembly/types.js';
 import { VidlmError } from '../errors.js';
 import type { ChatMessage } from '../model.js';
 import type { Context, ContextPlan, GenerateOptions, TokensItem } from './context.js';
+import type { EncodableFrame } from './encode.js';
 import { Generation, type GenerateResult } from './generation.js';
 
 /** What the chat needs of its model (kept narrow so tests can see what is used). */
@@ -112,6 +113,26 @@ export class Chat {
       ms = r.ms;
     }
     return { chat: new Chat(model, context, 0, history, rest, sequences), evaluated, ms };
+  }
+
+  /**
+   * A chat whose video goes through the model's own media path (Context.prefillMedia: libmtmd's
+   * tokenizer, encoder and positions, M-RoPE and temporal frame merging included): the user turn
+   * is one media marker per frame, a newline, then the question. The prefix up to the last
+   * marker is evaluated now; the question waits for ask().
+   */
+  static async startMedia(model: ChatModel, context: Context, frames: readonly EncodableFrame[], opts: Omit<ChatStartOptions, 'userTurn'> & { mergeable?: boolean } = {}): Promise<{ chat: Chat; evaluated: number; ms: number; mediaTokens: number }> {
+    if (context.nPast(0) !== 0) throw new VidlmError('ERR_INVALID_ARG', 'a chat needs a fresh context');
+    if (frames.length === 0) throw new VidlmError('ERR_INVALID_ARG', 'a media chat needs at least one frame');
+    const marker = model.mediaMarker;
+    const messages: ChatMessage[] = [...(opts.system ? [{ role: 'system', content: opts.system }] : []), { role: 'user', content: `${marker.repeat(frames.length)}\n${QUESTION}` }];
+    const rendered = model.applyTemplate(messages, { addAssistant: true });
+    const cut = rendered.lastIndexOf(marker) + marker.length;
+    const rest = rendered.slice(cut);
+    if (rendered.split(marker).length !== frames.length + 1 || !rest.includes(QUESTION)) throw new VidlmError('ERR_TEMPLATE', 'the chat template changed the media markers');
+    const r = await context.prefillMedia(rendered.slice(0, cut), frames, { sequence: 0, mergeable: opts.mergeable ?? true, signal: opts.signal, onProgress: opts.onProgress });
+    const chat = new Chat(model, context, 0, messages, [{ text: rest }], new Sequences(context.sequences));
+    return { chat, evaluated: r.evaluated, ms: r.ms, mediaTokens: r.mediaTokens ?? 0 };
   }
 
   /** Asks a question; iterate the result for the answer's pieces or await it for the summary. */

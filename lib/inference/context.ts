@@ -34,8 +34,10 @@ export interface PrefillResult {
   evaluated: number;
   nPast: number;
   ms: number;
-  /** llama_decode calls made. */
+  /** llama_decode calls made (prefill). */
   decodes?: number;
+  /** Embeddings the media became (prefillMedia); with M-RoPE they take fewer positions. */
+  mediaTokens?: number;
 }
 
 export interface GenerateOptions {

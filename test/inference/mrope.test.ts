@@ -2,9 +2,10 @@
 // its 2×2 patch merge and frame-pair merge, and positions that advance by the grid's longest
 // side per image, not by its token count.
 import t from 'tap';
-import { loadModel } from '../../lib/index.js';
+import { ask, chat, loadModel } from '../../lib/index.js';
+import { media } from '../fixtures/media.js';
 import { tinyModels } from '../fixtures/tiny-models.js';
-import { frame } from './helpers.js';
+import { frame, tinyModel } from './helpers.js';
 
 const m = await tinyModels();
 const model = await loadModel({ model: m.qwen2vlModel, mmproj: m.qwen2vlMmproj, threads: 2 });
@@ -49,8 +50,37 @@ t.test('prefillMedia: positions advance by the merged grid side, frame pairs mer
   t.not(await answer(b), undefined);
 });
 
-t.test('pooling strategies refuse an M-RoPE model with a clear error', async (t) => {
-  const { ask } = await import('../../lib/index.js');
-  const { media } = await import('../fixtures/media.js');
-  await t.rejects(ask(await media.h264(), 'What happens?', { model, strategy: 'pllava' }), { code: 'ERR_UNSUPPORTED' });
+t.test('ask() and chat() take an M-RoPE model through the native strategy', async (t) => {
+  const clip = await media.h264();
+  const q = { model, frames: 4, maxTokens: 8, temperature: 0 };
+  const a = await ask(clip, 'What happens?', q);
+  t.equal(a.strategy, 'native', "auto picks the model's own path");
+  t.equal(a.tokens.visual, 2 * 16, '4 frames → 2 temporal pairs of 4×4 merged patches');
+  t.same(a.frames.map((f) => f.index), [0, 39, 79, 119], 'linspace(0, 119, 4, dtype=int)');
+  t.equal(a.timings.encodeMs, 0, 'encoding happens inside the prefill');
+  t.ok(a.text.length > 0);
+  t.equal((await ask(clip, 'What happens?', q)).text, a.text, 'deterministic');
+  // a follow-up evaluates only its own turn
+  const c = await chat(clip, { model, frames: 4 });
+  const first = c.ask('What happens?', { maxTokens: 4, temperature: 0 });
+  for await (const _ of first) { /* drain */ }
+  const historyBefore = [...c.history];
+  const t2 = await c.ask('And then?', { maxTokens: 4, temperature: 0 }).turn;
+  const delta = model.formatTurn(historyBefore, { role: 'user', content: 'And then?' });
+  t.equal(t2.evaluated, c.context.tokenize(delta).length, 'a follow-up evaluates only its formatted turn, not the video again');
+});
+
+t.test('native on a LLaVA model: libmtmd\'s path, one 8×8 grid per frame', async (t) => {
+  const llava = await tinyModel();
+  t.teardown(() => llava.dispose());
+  const r = await ask(await media.h264(), 'What happens?', { model: llava, strategy: 'native', frames: 2, maxTokens: 4, temperature: 0 });
+  t.equal(r.strategy, 'native');
+  t.equal(r.tokens.visual, 2 * 64);
+});
+
+t.test('what native cannot do is refused with clear errors', async (t) => {
+  const clip = await media.h264();
+  await t.rejects(ask(clip, 'What happens?', { model, strategy: 'pllava' }), { code: 'ERR_UNSUPPORTED' });
+  await t.rejects(ask(clip, 'What happens?', { model, timeTokens: 'lita' }), { code: 'ERR_UNSUPPORTED', message: /time tokens/ });
+  await t.rejects(ask(clip, 'What happens?', { model, frames: 200, contextSize: 512 }), { code: 'ERR_CONTEXT_FULL' });
 });
