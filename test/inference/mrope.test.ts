@@ -1,6 +1,8 @@
 // The model's own media path with M-RoPE (a tiny Qwen2-VL-style pair): libmtmd's tokenizer,
 // its 2×2 patch merge and frame-pair merge, and positions that advance by the grid's longest
 // side per image, not by its token count.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import t from 'tap';
 import { ask, chat, loadModel } from '../../lib/index.js';
 import { media } from '../fixtures/media.js';
@@ -83,4 +85,15 @@ t.test('what native cannot do is refused with clear errors', async (t) => {
   await t.rejects(ask(clip, 'What happens?', { model, strategy: 'pllava' }), { code: 'ERR_UNSUPPORTED' });
   await t.rejects(ask(clip, 'What happens?', { model, timeTokens: 'lita' }), { code: 'ERR_UNSUPPORTED', message: /time tokens/ });
   await t.rejects(ask(clip, 'What happens?', { model, frames: 200, contextSize: 512 }), { code: 'ERR_CONTEXT_FULL' });
+});
+
+t.test('vidlm ask --json on an M-RoPE model: native, stdout holds only the JSON', async (t) => {
+  const cli = new URL('../../dist/cli.js', import.meta.url).pathname;
+  const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, 'ask', await media.h264(), 'What happens?',
+    '--model', m.qwen2vlModel, '--mmproj', m.qwen2vlMmproj, '--frames', '4', '--max-tokens', '4', '--temp', '0', '--json']);
+  const r = JSON.parse(stdout);
+  t.equal(r.strategy, 'native');
+  t.equal(r.tokens.visual, 32);
+  t.equal(r.frames.length, 4);
+  t.notMatch(stderr, /decoding image batch/, "libmtmd's helper logs only with VIDLM_LOG");
 });
