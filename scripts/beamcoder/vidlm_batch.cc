@@ -25,6 +25,7 @@
 #include "frame.h"
 #include "packet.h"
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -90,17 +91,25 @@ void completeWork(napi_env env, napi_status status, void* data) {
   delete w;
 }
 
-napi_value queue(napi_env env, Work* w, napi_value self, const char* name) {
+// Throws a TypeError (bad arguments) or an Error; the caller returns nullptr.
+napi_value raise(napi_env env, const char* msg, bool typeError = true) {
+  if (typeError) napi_throw_type_error(env, nullptr, msg);
+  else napi_throw_error(env, nullptr, msg);
+  return nullptr;
+}
+
+// Queues the work; completeWork() owns it from then on.
+napi_value queue(napi_env env, std::unique_ptr<Work> owned, napi_value self, const char* name) {
   napi_value promise, resource;
+  Work* w = owned.get();
   if (napi_create_promise(env, &w->deferred, &promise) != napi_ok ||
       napi_create_reference(env, self, 1, &w->keep) != napi_ok ||
       napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &resource) != napi_ok ||
       napi_create_async_work(env, nullptr, resource, executeWork, completeWork, w, &w->request) != napi_ok ||
       napi_queue_async_work(env, w->request) != napi_ok) {
-    delete w;
-    napi_throw_error(env, nullptr, "could not queue the batch call");
-    return nullptr;
+    return raise(env, "could not queue the batch call", false);
   }
+  owned.release();
   return promise;
 }
 
@@ -155,39 +164,30 @@ napi_value readPackets(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value args[2];
   if (napi_get_cb_info(env, info, &argc, args, nullptr, nullptr) != napi_ok || argc < 2) {
-    napi_throw_type_error(env, nullptr, "readPackets(demuxer, { stream_index, until, max, max_bytes })");
-    return nullptr;
+    return raise(env, "readPackets(demuxer, { stream_index, until, max, max_bytes })");
   }
   napi_value refExt, adaptorExt;
   void* adaptor = nullptr;
-  ReadWork* w = new ReadWork;
+  std::unique_ptr<ReadWork> w(new ReadWork);
   bool found = false;
   int64_t v = 0;
   if (napi_get_named_property(env, args[0], "_formatContextRef", &refExt) != napi_ok ||
       napi_get_value_external(env, refExt, (void**) &w->ref) != napi_ok || !w->ref) {
-    delete w;
-    napi_throw_type_error(env, nullptr, "readPackets: the first argument is not a demuxer");
-    return nullptr;
+    return raise(env, "readPackets: the first argument is not a demuxer");
   }
   if (napi_get_named_property(env, args[0], "_adaptor", &adaptorExt) == napi_ok) {
     napi_valuetype t;
     if (napi_typeof(env, adaptorExt, &t) == napi_ok && t == napi_external) napi_get_value_external(env, adaptorExt, &adaptor);
   }
-  if (adaptor) {
-    delete w;
-    napi_throw_error(env, nullptr, "readPackets: inputs fed from JavaScript are read one packet at a time");
-    return nullptr;
-  }
+  if (adaptor) return raise(env, "readPackets: inputs fed from JavaScript are read one packet at a time", false);
   if (getInt64(env, args[1], "stream_index", &v, &found) != napi_ok || !found) {
-    delete w;
-    napi_throw_type_error(env, nullptr, "readPackets: stream_index is required");
-    return nullptr;
+    return raise(env, "readPackets: stream_index is required");
   }
   w->stream = (int) v;
   if (getInt64(env, args[1], "until", &v, &found) == napi_ok && found && hasTs(v)) w->until = v;
   if (getInt64(env, args[1], "max", &v, &found) == napi_ok && found && v > 0) w->max = v;
   if (getInt64(env, args[1], "max_bytes", &v, &found) == napi_ok && found && v > 0) w->maxBytes = v;
-  return queue(env, w, args[0], "vidlm.readPackets");
+  return queue(env, std::move(w), args[0], "vidlm.readPackets");
 }
 
 // ---- decodePackets -----------------------------------------------------------------------
@@ -278,37 +278,28 @@ napi_value decodePackets(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value args[3];
   if (napi_get_cb_info(env, info, &argc, args, nullptr, nullptr) != napi_ok || argc < 2) {
-    napi_throw_type_error(env, nullptr, "decodePackets(decoder, packets, { skip_before, drop_before })");
-    return nullptr;
+    return raise(env, "decodePackets(decoder, packets, { skip_before, drop_before })");
   }
-  DecodeWork* w = new DecodeWork;
+  std::unique_ptr<DecodeWork> w(new DecodeWork);
   napi_value ext;
   if (napi_get_named_property(env, args[0], "_CodecContext", &ext) != napi_ok ||
       napi_get_value_external(env, ext, (void**) &w->dec) != napi_ok || !w->dec || !av_codec_is_decoder(w->dec->codec)) {
-    delete w;
-    napi_throw_type_error(env, nullptr, "decodePackets: the first argument is not a decoder");
-    return nullptr;
+    return raise(env, "decodePackets: the first argument is not a decoder");
   }
   bool isArray = false;
   uint32_t n = 0;
   if (napi_is_array(env, args[1], &isArray) != napi_ok || !isArray || napi_get_array_length(env, args[1], &n) != napi_ok) {
-    delete w;
-    napi_throw_type_error(env, nullptr, "decodePackets: packets must be an array");
-    return nullptr;
+    return raise(env, "decodePackets: packets must be an array");
   }
   for (uint32_t i = 0; i < n; i++) {
     napi_value el;
     if (napi_get_element(env, args[1], i, &el) != napi_ok || isPacket(env, el) != napi_ok) {
-      delete w;
-      napi_throw_type_error(env, nullptr, "decodePackets: every element must be a packet");
-      return nullptr;
+      return raise(env, "decodePackets: every element must be a packet");
     }
     AVPacket* ref = av_packet_alloc();
     if (av_packet_ref(ref, getPacket(env, el)) < 0) {
       av_packet_free(&ref);
-      delete w;
-      napi_throw_error(env, nullptr, "decodePackets: out of memory");
-      return nullptr;
+      return raise(env, "decodePackets: out of memory", false);
     }
     w->packets.push_back(ref);
   }
@@ -318,7 +309,7 @@ napi_value decodePackets(napi_env env, napi_callback_info info) {
     if (getInt64(env, args[2], "skip_before", &v, &found) == napi_ok && found) w->skipBefore = v;
     if (getInt64(env, args[2], "drop_before", &v, &found) == napi_ok && found) w->dropBefore = v;
   }
-  return queue(env, w, args[0], "vidlm.decodePackets");
+  return queue(env, std::move(w), args[0], "vidlm.decodePackets");
 }
 
 } // namespace
