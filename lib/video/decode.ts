@@ -39,6 +39,11 @@ export interface WalkStats {
   calls: number;
 }
 
+/** Zeroed counters. */
+export function newWalkStats(): WalkStats {
+  return { seeks: 0, packetsRead: 0, packetsDecoded: 0, framesDecoded: 0, decodeErrors: 0, calls: 0 };
+}
+
 /** Packets per batched decode call: bounds the pictures at or after a target held at once. */
 const DECODE_BATCH = 64;
 /** Packets per batched read call. */
@@ -93,7 +98,7 @@ export class VideoWalker {
     private readonly opts: WalkerOptions,
   ) {
     this.tps = stream.time_base[1]! / stream.time_base[0]!;
-    this.stats = opts.stats ?? { seeks: 0, packetsRead: 0, packetsDecoded: 0, framesDecoded: 0, decodeErrors: 0, calls: 0 };
+    this.stats = opts.stats ?? newWalkStats();
     this.batch = opts.batch ? batchCalls(bc) : null;
   }
 

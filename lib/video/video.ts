@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { VidlmError, abortError } from '../errors.js';
 import { extractAudio } from './audio.js';
 import { FrameConverter, parseSize } from './convert.js';
-import { VideoWalker, scanPacketTimes, type WalkStats } from './decode.js';
+import { VideoWalker, newWalkStats, scanPacketTimes, type WalkStats } from './decode.js';
 import type { Beamcoder, Demuxer, Frame, Stream } from './ffmpeg.js';
 import { openInput, type OpenedInput } from './open.js';
 import { cfrTimeline, indexAtOrAfter, listTimeline, resolvePlan, type Timeline } from './plans.js';
@@ -43,7 +43,7 @@ export class VideoSource {
   private suspended: { settle(): Promise<void> } | null = null;
   /** Work done by sample()/frames() so far: seeks, packets read and decoded, frames decoded,
    *  asynchronous read/decode calls, and how many walks used two decoding lanes. */
-  readonly stats: WalkStats & { twoLaneWalks: number } = { seeks: 0, packetsRead: 0, packetsDecoded: 0, framesDecoded: 0, decodeErrors: 0, calls: 0, twoLaneWalks: 0 };
+  readonly stats: WalkStats & { twoLaneWalks: number } = { ...newWalkStats(), twoLaneWalks: 0 };
 
   /** @internal use openVideo() */
   constructor(

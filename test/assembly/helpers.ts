@@ -23,6 +23,20 @@ export function toGrids(nested: number[][][][], times?: number[]): FrameGrid[] {
   return nested.map((f, i) => ({ t: times ? times[i]! : i, ny: f.length, nx: f[0]!.length, dim: f[0]![0]!.length, data: Float32Array.from(f.flat(2)) }));
 }
 
+/** Reference: each frame's mean over all its positions (LITA's fast tokens, Video-ChatGPT's temporal rows), frame by frame. */
+export function frameMeans(g: number[][][][]): number[] {
+  const ny = g[0]!.length, nx = g[0]![0]!.length, dim = g[0]![0]![0]!.length;
+  const out: number[] = [];
+  for (const frame of g) {
+    for (let d = 0; d < dim; d++) {
+      let s = 0;
+      for (let y = 0; y < ny; y++) for (let x = 0; x < nx; x++) s += frame[y]![x]![d]!;
+      out.push(s / (nx * ny));
+    }
+  }
+  return out;
+}
+
 export function randomNested(rand: () => number, T: number, nx: number, ny: number, dim: number): number[][][][] {
   return Array.from({ length: T }, () => Array.from({ length: ny }, () => Array.from({ length: nx }, () => Array.from({ length: dim }, () => rand() * 2 - 1))));
 }

@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap';
 import { assemble, countTokens, defaults, planTokenCount, type FrameGrid, type PlanItem } from '../../lib/assembly/index.js';
-import { rng, embeddingsOf, toGrids, close } from './helpers.js';
+import { rng, embeddingsOf, frameMeans, toGrids, close } from './helpers.js';
 
 // numpy round: halves go to the even integer.
 function npRound(v: number): number {
@@ -14,13 +14,7 @@ function npRound(v: number): number {
 function referenceSlowFast(g: number[][][][], nSlow = 4, k = 2): number[] {
   const T = g.length, ny = g[0]!.length, nx = g[0]![0]!.length, dim = g[0]![0]![0]!.length;
   const out: number[] = [];
-  for (let f = 0; f < T; f++) {
-    for (let d = 0; d < dim; d++) {
-      let s = 0;
-      for (let y = 0; y < ny; y++) for (let x = 0; x < nx; x++) s += g[f]![y]![x]![d]!;
-      out.push(s / (nx * ny));
-    }
-  }
+  out.push(...frameMeans(g));
   const picks: number[] = [];
   for (let i = 0; i < nSlow; i++) picks.push(nSlow === 1 ? 0 : npRound((i * (T - 1)) / (nSlow - 1)));
   for (const f of picks) {

@@ -1,19 +1,13 @@
 import t, { type Test } from 'tap';
 import { assemble, countTokens, defaults, planTokenCount, type FrameGrid, type PlanItem } from '../../lib/assembly/index.js';
-import { rng, embeddingsOf, close } from './helpers.js';
+import { rng, embeddingsOf, frameMeans, close } from './helpers.js';
 
 // Independent Video-ChatGPT: temporal rows = mean over space per frame, zero-padded to padTo;
 // then spatial rows = mean over time at each position, row-major.
 function referenceVcgpt(g: number[][][][], padTo = 100): number[] {
   const T = g.length, ny = g[0]!.length, nx = g[0]![0]!.length, dim = g[0]![0]![0]!.length;
   const out: number[] = [];
-  for (let f = 0; f < T; f++) {
-    for (let d = 0; d < dim; d++) {
-      let s = 0;
-      for (let y = 0; y < ny; y++) for (let x = 0; x < nx; x++) s += g[f]![y]![x]![d]!;
-      out.push(s / (nx * ny));
-    }
-  }
+  out.push(...frameMeans(g));
   for (let r = T; r < padTo; r++) for (let d = 0; d < dim; d++) out.push(0);
   for (let y = 0; y < ny; y++) {
     for (let x = 0; x < nx; x++) {
