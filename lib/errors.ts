@@ -17,6 +17,7 @@ export type VidlmErrorCode =
   | 'ERR_VIDEO_DECODE'
   | 'ERR_VIDEO_EMPTY'
   | 'ERR_VIDEO_TIMEOUT'
+  | 'ERR_VIDEO_TOO_LARGE'
   | 'ERR_ENCODE'
   | 'ERR_CONTEXT_FULL'
   | 'ERR_DECODE'

@@ -141,7 +141,79 @@ export interface NativeLoadOptions {
   mmprojGpu: boolean;
 }
 
+export interface NativeStreamInfo {
+  index: number;
+  type: 'video' | 'audio' | 'other';
+  codec: string;
+  profile?: string;
+  timeBase: [number, number];
+  /** Stream ticks; null when unknown. */
+  startTime: number | null;
+  duration: number | null;
+  nbFrames: number;
+  isDefault: boolean;
+  attachedPic: boolean;
+  width?: number;
+  height?: number;
+  pixFmt?: string;
+  bitDepth?: number;
+  sar?: [number, number];
+  avgFps?: [number, number];
+  rFps?: [number, number];
+  displayMatrix?: number[] | null;
+  sampleRate?: number;
+  channels?: number;
+  channelLayout?: string;
+  sampleFormat?: string;
+}
+
+export interface NativeMediaInfo {
+  format: string;
+  /** Seconds; null when unknown. */
+  duration: number | null;
+  startTime: number | null;
+  bitRate: number;
+  streams: NativeStreamInfo[];
+}
+
+/** How decoded pictures become RGB24 (native/video/convert.h). */
+export interface NativeConvertSpec {
+  width?: number;
+  height?: number;
+  fit?: 'stretch' | 'pad' | 'crop';
+  padColor?: [number, number, number];
+  scaler?: string;
+  /** The stream's display matrix; absent: the frame's own (a JPEG's EXIF orientation). */
+  matrix?: number[] | null;
+}
+
+export interface NativeFrame { t: number; clamped: boolean; width: number; height: number; rgb: Buffer }
+
+export interface NativeWalkStats { seeks: number; packetsRead: number; packetsDecoded: number; framesDecoded: number; decodeErrors: number }
+
+export interface NativeMediaSource {
+  open(input: string | Uint8Array, options: { format?: string; options?: [string, string][]; timeoutMs: number; network: boolean; maxPixels: number; display: string }, abort?: NativeAbortToken): Promise<NativeMediaInfo>;
+  /** The first frame at or after each target (stream ticks, ascending), converted; null where none.
+   *  `fresh`: a new walk, whose targets may lie before the last one's. */
+  walk(stream: number, targets: number[], spec: NativeConvertSpec, options: { threads: number; strategy: string; fresh: boolean }, abort?: NativeAbortToken): Promise<{ frames: (NativeFrame | null)[]; stats: NativeWalkStats }>;
+  /** Live sources: the next frame at or after minT (ticks; null: any); null at the end of the stream. */
+  liveNext(stream: number, minT: number | null, spec: NativeConvertSpec, threads: number, abort?: NativeAbortToken): Promise<NativeFrame | null>;
+  scan(stream: number, abort?: NativeAbortToken): Promise<{ pts: Float64Array; end: number }>;
+  hasPacket(stream: number, abort?: NativeAbortToken): Promise<boolean>;
+  audio(stream: number, options: { start: number; end: number; origin: number; rate: number; channels: number }, abort?: NativeAbortToken): Promise<Float32Array>;
+  /** The running call and every later one return at once. */
+  interrupt(): void;
+  /** Frees FFmpeg's contexts once the running call (if any) returned. */
+  close(): Promise<void>;
+}
+
+export interface NativeFFmpegVersions { version: string; avcodec: string; avformat: string; avutil: string; swscale: string; swresample: string; dir: string }
+
 export interface NativeAddon {
+  MediaSource: new () => NativeMediaSource;
+  encodePng(width: number, height: number, rgb: Uint8Array): Promise<Buffer>;
+  /** Loads FFmpeg's libraries if needed; throws ERR_NATIVE_LOAD when they cannot be. */
+  ffmpegVersions(): NativeFFmpegVersions;
   versions(): NativeVersions;
   /** Present in addons built with this loader: whether backends are plug-ins, and the .node path. */
   backendInfo?(): { dynamic: boolean; addonPath: string };

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "model.h"
 #include "versions.h"
+#include "video/media_source.h"
 
 namespace vidlm {
 
@@ -30,6 +31,10 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Model", Model::Define(env));
   exports.Set("Context", Context::Define(env));
   exports.Set("loadModel", Napi::Function::New(env, LoadModel, "loadModel"));
+  // video: FFmpeg's libraries are loaded on first use (native/video/ffmpeg_api.h)
+  exports.Set("MediaSource", MediaSource::Define(env));
+  exports.Set("encodePng", Napi::Function::New(env, EncodePngJs, "encodePng"));
+  exports.Set("ffmpegVersions", Napi::Function::New(env, FFmpegVersions, "ffmpegVersions"));
   return exports;
 }
 

@@ -33,6 +33,10 @@ void InstallLogHandler() {
   mtmd_helper_log_set(OnLog, nullptr);  // libmtmd and its helper (which logs on stderr by itself)
 }
 
+void AppendCapturedLog(int level, const char * text) {
+  if (tl_capture) tl_capture->append(level, text);
+}
+
 LogCapture::LogCapture() : prev_(tl_capture) { tl_capture = this; }
 LogCapture::~LogCapture() { tl_capture = prev_; }
 

@@ -7,6 +7,8 @@
 namespace vidlm {
 
 void InstallLogHandler();
+// Adds a line to the current thread's LogCapture, if any (FFmpeg's log goes through this too).
+void AppendCapturedLog(int level, const char * text);
 
 // Collects the log lines of the current thread for as long as it lives.
 class LogCapture {

@@ -27,6 +27,8 @@ class PromiseWorker : public Napi::AsyncWorker {
   virtual Napi::Value Result(Napi::Env env) = 0;
   // Runs on the JavaScript thread before the Promise settles, success or not.
   virtual void Settled() {}
+  // Adds facts (e.g. `details`) to the error a failed call rejects with.
+  virtual void Decorate(Napi::Env, Napi::Object) {}
 
   // Records the failure; `log` adds llama.cpp's last error line as the reason.
   void Fail(const char * code, std::string message, const LogCapture * log = nullptr) {
@@ -39,7 +41,11 @@ class PromiseWorker : public Napi::AsyncWorker {
   void OnOK() override {
     Settled();
     Napi::Env env = Env();
-    if (failure_.failed()) deferred_.Reject(MakeError(env, failure_.code, failure_.message).Value());
+    if (failure_.failed()) {
+      Napi::Error err = MakeError(env, failure_.code, failure_.message);
+      Decorate(env, err.Value());
+      deferred_.Reject(err.Value());
+    }
     else deferred_.Resolve(Result(env));
   }
   void OnError(const Napi::Error & e) override {

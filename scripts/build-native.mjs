@@ -21,6 +21,10 @@ const defs = {
 if (process.env.VIDLM_CUDA_ARCHS) defs.CMAKE_CUDA_ARCHITECTURES = process.env.VIDLM_CUDA_ARCHS;
 // Only passed when set, so the developers' build/ cache keeps the options it was configured with.
 if (on('VIDLM_PREBUILD_CONFIG')) defs.VIDLM_PREBUILD = 'ON';
+// the pinned FFmpeg (built once per machine and configuration, then cached): built here, before
+// CMake, so its progress shows; CMakeLists.txt asks the same script for the prefix
+const ff = spawnSync(process.execPath, [join(root, 'scripts/build-ffmpeg.mjs')], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+if (ff.status !== 0) process.exit(ff.status ?? 1);
 const cmakeArgs = ['build', '-p', String(process.env.VIDLM_JOBS ?? cpus().length)];
 for (const [k, v] of Object.entries(defs)) cmakeArgs.push(`--CD${k}=${v}`);
 // Extra CMake definitions pass through: --CDNAME=VALUE (scripts/build-gpu.mjs uses them).

@@ -5,11 +5,10 @@
  * stalls for `timeout` seconds or ends is reopened with exponential backoff; an AbortSignal or
  * close() ends the iteration cleanly and frees the FFmpeg contexts.
  */
-import { VidlmError, abortError, isVidlmError } from '../errors.js';
-import { FrameConverter, parseSize } from './convert.js';
-import { createDecoder, frameTime } from './decode.js';
-import { isNoPts, type Decoder, type Demuxer, type Frame, type Packet } from './ffmpeg.js';
-import { openInput, type OpenedInput } from './open.js';
+import { VidlmError, isVidlmError } from '../errors.js';
+import { withAbort, type NativeConvertSpec } from '../native.js';
+import { convertSpec } from './convert.js';
+import { checkOpenOptions, describeInput, openInput, type OpenedInput } from './open.js';
 import { buildProbe } from './probe.js';
 import type { LiveFrame, LiveOptions, VideoInput } from './types.js';
 
@@ -57,12 +56,25 @@ class Live implements LiveStream {
   private readonly loop: Promise<void>;
   private readonly pendingCleanups = new Set<Promise<void>>();
 
+  private readonly spec: NativeConvertSpec;
+
   constructor(private readonly input: VideoInput, private readonly opts: LiveOptions) {
+    // everything is checked before the loop starts: a bad input is an error now, not a retry forever
+    const ok = typeof input === 'string' ? input.length > 0 : input instanceof URL || input instanceof Uint8Array;
+    if (!ok) throw new VidlmError('ERR_INVALID_ARG', `live() needs a URL, a path or a device, got ${input === null ? 'null' : typeof input}`);
+    if (opts === null || typeof opts !== 'object') throw new VidlmError('ERR_INVALID_ARG', 'live() options must be an object');
     const fps = opts.fps ?? 1;
     const win = opts.window ?? 30;
-    if (!(fps > 0)) throw new VidlmError('ERR_INVALID_ARG', `fps must be > 0, got ${fps}`);
-    if (!(win > 0)) throw new VidlmError('ERR_INVALID_ARG', `window must be > 0 seconds, got ${win}`);
-    parseSize(opts.size);
+    if (!(typeof fps === 'number' && fps > 0 && Number.isFinite(fps))) throw new VidlmError('ERR_INVALID_ARG', `fps must be > 0, got ${String(fps)}`);
+    if (!(typeof win === 'number' && win > 0)) throw new VidlmError('ERR_INVALID_ARG', `window must be > 0 seconds, got ${String(win)}`);
+    for (const k of ['retries', 'backoff', 'maxBackoff'] as const) {
+      const v = opts[k];
+      if (v !== undefined && !(typeof v === 'number' && v >= 0)) throw new VidlmError('ERR_INVALID_ARG', `${k} must be a number >= 0, got ${String(v)}`);
+    }
+    checkOpenOptions(opts);
+    this.spec = convertSpec(opts, null);
+    // one listener for the stream's whole life: waiters are woken by wake(), never one listener each
+    this.ac.signal.addEventListener('abort', () => this.wake(), { once: true });
     if (opts.signal) {
       if (opts.signal.aborted) this.ac.abort(opts.signal.reason);
       else opts.signal.addEventListener('abort', () => this.ac.abort(opts.signal!.reason), { once: true });
@@ -92,19 +104,6 @@ class Live implements LiveStream {
     this.wake();
   }
 
-  /** Awaits `p` unless the stream is closed or `ms` pass first; the loser is cleaned up later. */
-  private race<T>(p: Promise<T>, ms: number, onStall: () => Error): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const signal = this.ac.signal;
-      const timer = setTimeout(() => { cleanup(); reject(onStall()); }, ms);
-      const onAbort = (): void => { cleanup(); reject(abortError(signal)); };
-      const cleanup = (): void => { clearTimeout(timer); signal.removeEventListener('abort', onAbort); };
-      if (signal.aborted) { cleanup(); reject(abortError(signal)); return; }
-      signal.addEventListener('abort', onAbort, { once: true });
-      p.then((v) => { cleanup(); resolve(v); }, (e) => { cleanup(); reject(e); });
-    });
-  }
-
   private async run(): Promise<void> {
     const signal = this.ac.signal;
     const timeoutS = this.opts.timeout ?? 5;
@@ -117,52 +116,30 @@ class Live implements LiveStream {
     let lastError: unknown = null;
     while (!signal.aborted) {
       let opened: OpenedInput | null = null;
-      let inflight: Promise<unknown> | null = null;
       try {
         opened = await openInput(this.input, { ...this.opts, signal, timeout: timeoutS }, true);
-        const { probe, video, rotateFilters } = buildProbe(opened.bc, opened.demuxer, opened.display, opened.kind);
+        const { probe, video, matrix } = buildProbe(opened.info, opened.display, opened.kind);
         if (!video || !probe.video) throw new VidlmError('ERR_VIDEO_NO_STREAM', `${opened.display} has no video stream`, { source: opened.display });
-        const dm: Demuxer = opened.demuxer;
-        (dm.streams as Array<{ index: number; discard: string }>).forEach((s) => { if (s.index !== video.index) s.discard = 'all'; });
-        const tb = video.time_base[0]! / video.time_base[1]!;
-        let dec: Decoder | null = null;
-        const conv = new FrameConverter(opened.bc, { rotate: rotateFilters, size: parseSize(this.opts.size), fit: this.opts.fit, padColor: this.opts.padColor, scaler: this.opts.scaler, timeBase: [video.time_base[0]!, video.time_base[1]!] });
+        const tb = video.timeBase[0] / video.timeBase[1];
+        const spec = matrix ? { ...this.spec, matrix } : this.spec;
         if (connection > 0) this.stats.reconnects++;
         this.stats.connected = true;
         const anchor = (Date.now() - sessionStart) / 1000;
         let first: number | null = null;
-        let nextT = 0;
+        let minTicks: number | null = null;
         for (;;) {
-          const reading = dm.read();
-          inflight = reading;
-          const p: Packet | null = await this.race(reading, timeoutS * 1000 + 1000, () => new VidlmError('ERR_VIDEO_TIMEOUT', `${opened!.display} stalled: no data for ${timeoutS} s`, { source: opened!.display, reason: 'stalled' }));
-          inflight = null;
-          if (!p) throw new VidlmError('ERR_VIDEO_DECODE', `${opened.display} ended`, { source: opened.display, reason: 'eof' });
-          if (p.stream_index !== video.index) continue;
-          dec ??= createDecoder(opened.bc, dm, video.index, this.opts.threads ?? 0);
-          const pt = !isNoPts(p.pts) ? p.pts : p.dts;
-          // frames before the next sampling time are not kept: skip decoding the disposable ones
-          const skip = first !== null && !isNoPts(pt) && pt * tb - first < nextT - 1e-6 && !p.flags.KEY ? 'nonref' : 'default';
-          if (dec.skip_frame !== skip) dec.skip_frame = skip;
-          let frames: Frame[] = [];
-          try {
-            frames = (await dec.decode(p)).frames;
-          } catch {
-            continue; // joining mid-stream: packets before the first keyframe fail
-          }
-          for (const f of frames) {
-            if (!(f.width > 0) || !f.format) continue;
-            const ft = frameTime(f);
-            if (ft === null) continue;
-            const st = ft * tb;
-            if (first === null) first = st;
-            const rel = st - first;
-            if (rel + 1e-6 < nextT) continue;
-            nextT = Math.floor(rel * fps + 1e-6) / fps + 1 / fps;
-            const pic = await conv.convert(f);
-            this.stats.failures = 0;
-            this.push({ index: this.seq, t: anchor + rel, width: pic.width, height: pic.height, rgb: pic.rgb, wallTime: Date.now(), streamTime: st, connection });
-          }
+          // the addon reads on to the first frame at or after the next sampling time; a read
+          // that waits longer than `timeout` fails with ERR_VIDEO_TIMEOUT (a stall)
+          const src = opened.src;
+          const f = await withAbort(signal, (t) => src.liveNext(video.index, minTicks, spec, this.opts.threads ?? 0, t));
+          if (!f) throw new VidlmError('ERR_VIDEO_DECODE', `${opened.display} ended`, { source: opened.display, reason: 'eof' });
+          const st = f.t * tb;
+          if (first === null) first = st;
+          const rel = st - first;
+          const nextT = Math.floor(rel * fps + 1e-6) / fps + 1 / fps;
+          minTicks = Math.ceil((first + nextT - 1e-6) / tb - 1e-9);
+          this.stats.failures = 0;
+          this.push({ index: this.seq, t: anchor + rel, width: f.width, height: f.height, rgb: new Uint8Array(f.rgb.buffer, f.rgb.byteOffset, f.rgb.byteLength), wallTime: Date.now(), streamTime: st, connection });
         }
       } catch (e) {
         if (signal.aborted) break;
@@ -172,10 +149,8 @@ class Live implements LiveStream {
       } finally {
         this.stats.connected = false;
         if (opened) {
-          const o = opened;
-          const close = async (): Promise<void> => { o.demuxer.forceClose(); await o.cleanup(); };
-          // never free a context a read is still using: close it when the read returns
-          const c = (inflight ? inflight.then(close, close) : close()).catch(() => undefined);
+          // close() interrupts a read still in flight and frees FFmpeg's contexts after it
+          const c = opened.src.close().catch(() => undefined);
           this.pendingCleanups.add(c);
           void c.finally(() => this.pendingCleanups.delete(c));
         }
@@ -184,7 +159,7 @@ class Live implements LiveStream {
       this.stats.failures++;
       if (this.stats.failures > retries) {
         const why = lastError instanceof Error ? lastError.message : String(lastError);
-        throw new VidlmError('ERR_VIDEO_TIMEOUT', `${String(this.input)}: gave up after ${this.stats.failures} failed attempts (${why})`, { source: String(this.input), attempts: this.stats.failures }, { cause: lastError });
+        throw new VidlmError('ERR_VIDEO_TIMEOUT', `${describeInput(this.input)}: gave up after ${this.stats.failures} failed attempts (${why})`, { source: describeInput(this.input), attempts: this.stats.failures }, { cause: lastError });
       }
       connection++;
       await sleep(Math.min(maxBackoff, backoff * 2 ** (this.stats.failures - 1)) * 1000, signal);
@@ -218,10 +193,7 @@ class Live implements LiveStream {
             if (this.error) { const e = this.error; this.error = null; throw e; }
             return { done: true, value: undefined };
           }
-          await new Promise<void>((r) => {
-            this.waiters.push(r);
-            this.ac.signal.addEventListener('abort', () => r(), { once: true });
-          });
+          await new Promise<void>((r) => { this.waiters.push(r); });
         }
       },
       return: async (): Promise<IteratorResult<LiveFrame>> => {

@@ -1,27 +1,27 @@
 /**
- * Opening a source: file path, bytes (written to a private temporary file so FFmpeg can seek),
- * URL or capture device; protocol timeouts; FFmpeg errors mapped to stable VidlmError codes.
+ * Opening a source: file path, bytes (read by FFmpeg from memory), URL or capture device, with
+ * protocol timeouts and abort; failures come back from the addon as VidlmErrors with stable codes.
  */
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { VidlmError, abortError, type VidlmErrorCode } from '../errors.js';
-import { loadBeamcoder, type Beamcoder, type Demuxer } from './ffmpeg.js';
+import { VidlmError, abortError } from '../errors.js';
+import { native, withAbort, type NativeMediaInfo, type NativeMediaSource } from '../native.js';
 import type { OpenOptions, VideoInput } from './types.js';
 
 export interface OpenedInput {
-  bc: Beamcoder;
-  demuxer: Demuxer;
+  src: NativeMediaSource;
+  info: NativeMediaInfo;
   /** What was opened, for messages. */
   display: string;
   kind: 'file' | 'buffer' | 'url' | 'device';
-  /** Removes the temporary file of a buffer source. */
-  cleanup(): Promise<void>;
+  /** Bytes of the file (files and buffers), for plausibility checks; null when unknown. */
+  size: number | null;
 }
 
 const URL_RE = /^([a-z][a-z0-9+.-]*):\/\//i;
 const DEFAULT_TIMEOUT_S = 10;
+/** Largest picture decoded by default: 8192 x 8192 (a 30000 x 30000 header is refused up front). */
+export const DEFAULT_MAX_PIXELS = 8192 * 8192;
 
 export function describeInput(input: VideoInput): string {
   if (typeof input === 'string') return input;
@@ -40,8 +40,8 @@ export function isNetworkProtocol(p: string): boolean {
 }
 
 /**
- * AVDictionary options for a URL: every option must be consumed by FFmpeg (beamcoder reports
- * leftovers), so protocol-specific ones are set only where the protocol has them.
+ * AVDictionary options for a URL: every option must be consumed by FFmpeg (the addon reports
+ * leftovers as ERR_INVALID_ARG), so protocol-specific ones are set only where the protocol has them.
  */
 export function demuxerOptionsFor(url: string, timeoutS: number, live: boolean): Record<string, string> {
   const p = protocolOf(url);
@@ -59,66 +59,29 @@ export function demuxerOptionsFor(url: string, timeoutS: number, live: boolean):
   return o;
 }
 
-/** Maps a beamcoder/FFmpeg failure to a stable code. */
-export function mapFfmpegError(err: unknown, stage: 'open' | 'read' | 'seek' | 'decode' | 'filter', display: string): VidlmError {
-  if (err instanceof VidlmError) return err;
-  const raw = err instanceof Error ? err.message : String(err);
-  const msg = raw.replace(/^In file .*? on line \d+, found error: /, '');
-  const lower = msg.toLowerCase();
-  let code: VidlmErrorCode;
-  let reason: string;
-  if (/timed out|timeout|etimedout/.test(lower) || (/input\/output error/.test(lower) && isNetworkProtocol(protocolOf(display)))) {
-    code = 'ERR_VIDEO_TIMEOUT';
-    reason = 'timeout';
-  } else if (stage === 'open') {
-    code = 'ERR_VIDEO_OPEN';
-    reason = /no such file/.test(lower) ? 'not-found'
-      : /invalid data/.test(lower) ? 'not-media'
-      : /connection refused|unreachable|resolve|name or service/.test(lower) ? 'unreachable'
-      : /permission/.test(lower) ? 'permission'
-      : 'open-failed';
-  } else {
-    code = 'ERR_VIDEO_DECODE';
-    reason = stage;
-  }
-  const what = stage === 'open' ? 'cannot open' : `${stage} failed for`;
-  return new VidlmError(code, `${what} ${display}: ${msg}`, { source: display, stage, reason, ffmpeg: msg }, { cause: err });
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, signal: AbortSignal | undefined, onLate: (v: T) => void, timeoutError: () => Error): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    let settled = false;
-    const finish = (fn: () => void): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      fn();
-    };
-    const timer = setTimeout(() => finish(() => reject(timeoutError())), ms);
-    const onAbort = (): void => finish(() => reject(abortError(signal)));
-    signal?.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => { if (settled) onLate(v); else finish(() => resolve(v)); },
-      (e) => finish(() => reject(e)),
-    );
-  });
+export function checkOpenOptions(options: OpenOptions): void {
+  const t = options.timeout;
+  if (t !== undefined && !(typeof t === 'number' && t > 0 && Number.isFinite(t))) throw new VidlmError('ERR_INVALID_ARG', `timeout must be > 0 seconds, got ${String(t)}`);
+  const th = options.threads;
+  if (th !== undefined && !(Number.isInteger(th) && th >= 0 && th <= 64)) throw new VidlmError('ERR_INVALID_ARG', `threads must be an integer in [0, 64] (0 = FFmpeg's choice), got ${String(th)}`);
+  const mp = options.maxPixels;
+  if (mp !== undefined && !(Number.isInteger(mp) && mp > 0)) throw new VidlmError('ERR_INVALID_ARG', `maxPixels must be a positive integer, got ${String(mp)}`);
+  if (options.format !== undefined && (typeof options.format !== 'string' || !options.format)) throw new VidlmError('ERR_INVALID_ARG', `format must be an FFmpeg demuxer name, got ${String(options.format)}`);
+  if (options.ffmpegOptions !== undefined && (options.ffmpegOptions === null || typeof options.ffmpegOptions !== 'object')) throw new VidlmError('ERR_INVALID_ARG', 'ffmpegOptions must be an object of strings or numbers');
 }
 
 export async function openInput(input: VideoInput, options: OpenOptions = {}, live = false): Promise<OpenedInput> {
   if (options.signal?.aborted) throw abortError(options.signal);
+  checkOpenOptions(options);
   const display = describeInput(input);
   const timeoutS = options.timeout ?? DEFAULT_TIMEOUT_S;
-  if (!(timeoutS > 0)) throw new VidlmError('ERR_INVALID_ARG', `timeout must be > 0 seconds, got ${timeoutS}`);
-  let url: string;
+  let url: string | null = null;
   let kind: OpenedInput['kind'];
-  let tmp: string | undefined;
+  let size: number | null = null;
   if (input instanceof Uint8Array) {
     if (input.byteLength === 0) throw new VidlmError('ERR_VIDEO_OPEN', 'cannot open an empty buffer', { source: display, reason: 'empty' });
-    tmp = await mkdtemp(join(tmpdir(), 'vidlm-'));
-    url = join(tmp, 'input');
-    await writeFile(url, input);
     kind = 'buffer';
+    size = input.byteLength;
   } else {
     url = input instanceof URL ? input.href : input;
     if (typeof url !== 'string' || url.length === 0) throw new VidlmError('ERR_INVALID_ARG', 'a video source must be a path, a URL or a Uint8Array');
@@ -130,39 +93,30 @@ export async function openInput(input: VideoInput, options: OpenOptions = {}, li
       if (!st) throw new VidlmError('ERR_VIDEO_OPEN', `cannot open ${display}: no such file`, { source: display, stage: 'open', reason: 'not-found' });
       if (st.isDirectory()) throw new VidlmError('ERR_VIDEO_OPEN', `cannot open ${display}: is a directory`, { source: display, stage: 'open', reason: 'not-media' });
       if (st.size === 0) throw new VidlmError('ERR_VIDEO_OPEN', `cannot open ${display}: empty file`, { source: display, stage: 'open', reason: 'not-media' });
+      size = st.size;
     }
   }
-  const cleanup = async (): Promise<void> => {
-    if (tmp) { const d = tmp; tmp = undefined; await rm(d, { recursive: true, force: true }); }
-  };
+  const dict: Record<string, string> = url ? demuxerOptionsFor(url, timeoutS, live) : {};
+  for (const [k, v] of Object.entries(options.ffmpegOptions ?? {})) dict[k] = String(v);
+  const network = kind === 'device' || (kind === 'url' && isNetworkProtocol(protocolOf(url!)));
+  const src = new (native().MediaSource)();
   try {
-    const bc = await loadBeamcoder();
-    const dict: Record<string, string> = { ...demuxerOptionsFor(url, timeoutS, live) };
-    for (const [k, v] of Object.entries(options.ffmpegOptions ?? {})) dict[k] = String(v);
-    const create: { url: string; options?: Record<string, string>; iformat?: unknown } = { url };
-    if (Object.keys(dict).length) create.options = dict;
-    if (options.format) {
-      const all = bc.demuxers();
-      const key = Object.keys(all).find((k) => k.split(',').includes(options.format!));
-      if (!key) throw new VidlmError('ERR_VIDEO_OPEN', `unknown input format '${options.format}'`, { source: display, reason: 'format' });
-      create.iformat = all[key];
-    }
-    const opening = bc.demuxer(create as Parameters<Beamcoder['demuxer']>[0] & object);
-    const network = kind === 'url' && isNetworkProtocol(protocolOf(url));
-    // FFmpeg bounds the wait by the protocol timeouts; this guard also covers protocols without one.
-    const demuxer = await withTimeout(
-      opening,
-      (network || kind === 'device' ? timeoutS : Math.max(timeoutS, 60)) * 1000 + 2000,
-      options.signal,
-      (late) => late.forceClose(),
-      () => new VidlmError('ERR_VIDEO_TIMEOUT', `${display} did not open within ${timeoutS} s`, { source: display, stage: 'open', reason: 'timeout' }),
-    ).catch((e: unknown) => { throw mapFfmpegError(e, 'open', display); });
-    // FFmpeg holds the temporary file open; on POSIX it can go now, so nothing leaks even if the
-    // process dies before close().
-    if (kind === 'buffer' && process.platform !== 'win32') await cleanup();
-    return { bc, demuxer, display, kind, cleanup };
+    const info = await withAbort(options.signal, (token) => src.open(url ?? (input as Uint8Array), {
+      format: options.format,
+      options: Object.entries(dict),
+      timeoutMs: timeoutS * 1000,
+      network,
+      maxPixels: options.maxPixels ?? DEFAULT_MAX_PIXELS,
+      display,
+    }, token));
+    return { src, info, display, kind, size };
   } catch (e) {
-    await cleanup();
+    await src.close().catch(() => undefined);
+    if (e instanceof VidlmError) {
+      const details = { source: display, stage: 'open', ...(e.details ?? {}) };
+      if (e.code === 'ERR_ABORTED') throw abortError(options.signal);
+      throw new VidlmError(e.code, e.message, details, { cause: e.cause });
+    }
     throw e;
   }
 }

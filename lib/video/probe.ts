@@ -1,5 +1,5 @@
 /** Probe: what an opened source contains, from the demuxer's streams (no decoding). */
-import { isNoPts, type Beamcoder, type Demuxer, type Stream } from './ffmpeg.js';
+import type { NativeMediaInfo, NativeStreamInfo } from '../native.js';
 import { isNetworkProtocol, protocolOf } from './open.js';
 import type { AudioStreamInfo, VideoProbe, VideoStreamInfo } from './types.js';
 
@@ -17,11 +17,6 @@ export function displayMatrixRotation(m: number[]): number {
   const s1 = Math.hypot(conv(m[1]!), conv(m[4]!));
   if (s0 === 0 || s1 === 0) return NaN;
   return -(Math.atan2(conv(m[1]!) / s1, conv(m[0]!) / s0) * 180) / Math.PI;
-}
-
-export function readDisplayMatrix(buf: Buffer | undefined): number[] | null {
-  if (!buf || buf.length < 36) return null;
-  return Array.from({ length: 9 }, (_, i) => buf.readInt32LE(i * 4));
 }
 
 /**
@@ -48,70 +43,59 @@ export function rotationFilters(m: number[] | null): { filters: string[]; rotati
 
 export interface ProbeResult {
   probe: VideoProbe;
-  video: Stream | null;
-  audio: Stream | null;
-  /** Display-matrix filters to apply before scaling. */
-  rotateFilters: string[];
-  /** Container start time in stream ticks is derived from this (seconds). */
+  video: NativeStreamInfo | null;
+  audio: NativeStreamInfo | null;
+  /** The video stream's display matrix (null: none, or a still's own EXIF orientation). */
+  matrix: number[] | null;
+  /** The source's t = 0 in seconds of the stream clock (the first video frame). */
   origin: number;
 }
 
-function pickStream(streams: Stream[], type: string): Stream | null {
-  const cands = streams.filter((s) => s.codecpar.codec_type === type && !s.disposition?.ATTACHED_PIC);
-  return cands.find((s) => s.disposition?.DEFAULT) ?? cands[0] ?? null;
+function pickStream(streams: NativeStreamInfo[], type: string): NativeStreamInfo | null {
+  const cands = streams.filter((s) => s.type === type && !s.attachedPic);
+  return cands.find((s) => s.isDefault) ?? cands[0] ?? null;
 }
 
-export function buildProbe(bc: Beamcoder, dm: Demuxer, display: string, kind: string): ProbeResult {
-  const streams = dm.streams as Stream[];
-  const fmt = dm.iformat?.name ?? 'unknown';
-  const fmtStart = isNoPts(dm.start_time) ? 0 : dm.start_time / 1e6;
-  const fmtDuration = isNoPts(dm.duration) || dm.duration < 0 ? 0 : dm.duration / 1e6;
+export function buildProbe(info: NativeMediaInfo, display: string, kind: string): ProbeResult {
+  const streams = info.streams;
+  const fmt = info.format;
+  const fmtStart = info.startTime ?? 0;
+  const fmtDuration = info.duration !== null && info.duration > 0 ? info.duration : 0;
   const vs = pickStream(streams, 'video');
   const as = pickStream(streams, 'audio');
   // t = 0 is the first video frame (audio priming and leading audio get negative times)
   const originStream = vs ?? as;
-  const origin = originStream && originStream.start_time !== null && !isNoPts(originStream.start_time)
-    ? originStream.start_time * ratio(originStream.time_base)
-    : fmtStart;
+  const origin = originStream && originStream.startTime !== null ? originStream.startTime * ratio(originStream.timeBase) : fmtStart;
   const isImage = !!vs && IMAGE_FORMATS.test(fmt);
   const proto = protocolOf(display);
   const isLive = kind === 'device' || (kind === 'url' && isNetworkProtocol(proto) && (!/^https?$/.test(proto) || fmtDuration === 0));
-  const streamTimes = (s: Stream): { start: number; duration: number } => {
-    const tb = ratio(s.time_base);
-    const start = s.start_time !== null && !isNoPts(s.start_time) ? s.start_time * tb - origin : 0;
-    const duration = s.duration !== null && !isNoPts(s.duration) && s.duration > 0 ? s.duration * tb : Math.max(0, fmtDuration - start);
+  const streamTimes = (s: NativeStreamInfo): { start: number; duration: number } => {
+    const tb = ratio(s.timeBase);
+    const start = s.startTime !== null ? s.startTime * tb - origin : 0;
+    const duration = s.duration !== null && s.duration > 0 ? s.duration * tb : Math.max(0, fmtDuration - start);
     return { start, duration };
   };
   let video: VideoStreamInfo | null = null;
-  let rotateFilters: string[] = [];
+  let matrix: number[] | null = null;
   if (vs) {
-    const cp = vs.codecpar;
-    const sideData = vs.side_data as unknown as Record<string, Buffer | string> | null;
-    const dmx = readDisplayMatrix(sideData?.displaymatrix as Buffer | undefined);
-    const rot = rotationFilters(dmx);
-    rotateFilters = rot.filters;
-    const sarRaw = (vs.sample_aspect_ratio?.[0] ? vs.sample_aspect_ratio : cp.sample_aspect_ratio) ?? [1, 1];
-    const sar: [number, number] = sarRaw[0]! > 0 && sarRaw[1]! > 0 ? [sarRaw[0]!, sarRaw[1]!] : [1, 1];
-    const pix = cp.format || 'unknown';
-    let bitDepth = cp.bits_per_raw_sample > 0 ? cp.bits_per_raw_sample : 8;
-    try {
-      const d = bc.pix_fmts()[pix];
-      if (d?.comp?.[0]?.depth) bitDepth = d.comp[0].depth;
-    } catch { /* keep */ }
-    const avgFps = ratio(vs.avg_frame_rate);
-    const realFps = ratio(vs.r_frame_rate);
+    matrix = vs.displayMatrix ?? null;
+    const rot = rotationFilters(matrix);
+    const sarRaw = vs.sar ?? [1, 1];
+    const sar: [number, number] = sarRaw[0] > 0 && sarRaw[1] > 0 ? [sarRaw[0], sarRaw[1]] : [1, 1];
+    const avgFps = ratio(vs.avgFps);
+    const realFps = ratio(vs.rFps);
     const { start, duration } = streamTimes(vs);
-    const w = cp.width;
-    const h = cp.height;
+    const w = vs.width ?? 0;
+    const h = vs.height ?? 0;
     const swap = rot.rotation === 90 || rot.rotation === 270;
     const dw = Math.round(w * (sar[0] / sar[1]));
-    const nb = Number(vs.nb_frames) > 0 ? Number(vs.nb_frames) : null;
+    const nb = vs.nbFrames > 0 ? vs.nbFrames : null;
     video = {
       streamIndex: vs.index,
-      codec: cp.name,
-      ...(typeof cp.profile === 'string' && cp.profile ? { profile: cp.profile } : {}),
-      pixelFormat: pix,
-      bitDepth,
+      codec: vs.codec,
+      ...(vs.profile ? { profile: vs.profile } : {}),
+      pixelFormat: vs.pixFmt || 'unknown',
+      bitDepth: vs.bitDepth ?? 8,
       width: w,
       height: h,
       displayWidth: swap ? h : dw,
@@ -125,35 +109,34 @@ export function buildProbe(bc: Beamcoder, dm: Demuxer, display: string, kind: st
       vfr: !isImage && avgFps > 0 && realFps > 0 && Math.abs(avgFps - realFps) / realFps > 0.01,
       startTime: start,
       duration: isImage ? 0 : duration,
-      timeBase: [vs.time_base[0]!, vs.time_base[1]!],
+      timeBase: [vs.timeBase[0], vs.timeBase[1]],
     };
   }
   let audio: AudioStreamInfo | null = null;
   if (as) {
-    const cp = as.codecpar;
     const { start, duration } = streamTimes(as);
+    const channels = as.channels ?? 0;
     audio = {
       streamIndex: as.index,
-      codec: cp.name,
-      sampleRate: cp.sample_rate,
-      channels: cp.channels,
-      channelLayout: cp.channel_layout || (cp.channels === 1 ? 'mono' : cp.channels === 2 ? 'stereo' : `${cp.channels}c`),
-      sampleFormat: cp.format || 'unknown',
+      codec: as.codec,
+      sampleRate: as.sampleRate ?? 0,
+      channels,
+      channelLayout: as.channelLayout || (channels === 1 ? 'mono' : channels === 2 ? 'stereo' : `${channels}c`),
+      sampleFormat: as.sampleFormat || 'unknown',
       startTime: start,
       duration,
     };
   }
-  const bitRate = (dm as unknown as { bit_rate?: number }).bit_rate;
   const probe: VideoProbe = {
     source: display,
     format: fmt,
     duration: isImage ? 0 : Math.max(0, fmtDuration + fmtStart - origin),
     startTime: origin,
-    bitRate: bitRate && bitRate > 0 ? bitRate : null,
+    bitRate: info.bitRate > 0 ? info.bitRate : null,
     isImage,
     isLive,
     video,
     audio,
   };
-  return { probe, video: vs, audio: as, rotateFilters, origin };
+  return { probe, video: vs, audio: as, matrix, origin };
 }

@@ -14,6 +14,11 @@ export interface OpenOptions {
   allowAudioOnly?: boolean;
   /** Decoder threads (0 = FFmpeg's automatic choice, the default). */
   threads?: number;
+  /**
+   * Largest picture (width × height) to decode (default 8192 × 8192). A header declaring more is
+   * refused with ERR_VIDEO_TOO_LARGE before anything is allocated for it.
+   */
+  maxPixels?: number;
   signal?: AbortSignal;
 }
 

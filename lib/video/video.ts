@@ -1,10 +1,9 @@
 /** openVideo(): an opened source with probe, sampling plans, audio and deterministic close. */
 import { availableParallelism } from 'node:os';
-import { VidlmError, abortError } from '../errors.js';
+import { VidlmError, abortError, isVidlmError } from '../errors.js';
+import { withAbort, type NativeConvertSpec, type NativeMediaSource, type NativeStreamInfo, type NativeWalkStats } from '../native.js';
 import { extractAudio } from './audio.js';
-import { FrameConverter, parseSize } from './convert.js';
-import { VideoWalker, newWalkStats, scanPacketTimes, type WalkStats } from './decode.js';
-import type { Beamcoder, Demuxer, Frame, Stream } from './ffmpeg.js';
+import { convertSpec } from './convert.js';
 import { openInput, type OpenedInput } from './open.js';
 import { cfrTimeline, indexAtOrAfter, listTimeline, resolvePlan, type Timeline } from './plans.js';
 import { buildProbe } from './probe.js';
@@ -17,6 +16,14 @@ const SEEK_GAP_S = 10;
 const RUN_S = 60;
 const RUN_MAX = 64;
 const RUN_MIN_S = 20;
+
+/** Work done by sample()/frames(): seeks, packets read and decoded, frames decoded (those freed
+ *  before a target included), native walk calls, and walks that used two decoding lanes. */
+export interface WalkStats extends NativeWalkStats { calls: number; twoLaneWalks: number }
+
+export function newWalkStats(): WalkStats {
+  return { seeks: 0, packetsRead: 0, packetsDecoded: 0, framesDecoded: 0, decodeErrors: 0, calls: 0, twoLaneWalks: 0 };
+}
 
 /** Frames decoded by two lanes, handed out by index. */
 interface LaneWalk {
@@ -31,41 +38,45 @@ interface FetchContext {
   tps: number;
   tol: number;
   warnings: string[];
-  size: [number, number] | null;
+  spec: NativeConvertSpec;
   options: SampleOptions;
+  /** Sources this walk has used: the first call on each starts a fresh walk. */
+  started: Set<NativeMediaSource>;
+}
+
+/** A native call's error with the source named; ERR_ABORTED carries the signal's reason. */
+function videoError(e: unknown, source: string, signal?: AbortSignal): unknown {
+  if (!isVidlmError(e)) return e;
+  if (e.code === 'ERR_ABORTED') return abortError(signal);
+  return new VidlmError(e.code, e.message, { source, ...(e.details ?? {}) }, { cause: e.cause });
 }
 
 export class VideoSource {
   private closed = false;
   private lock: Promise<void> = Promise.resolve();
   private tl: Timeline | null = null;
-  /** The walker of a frames() generator that is suspended at a yield (no FFmpeg call of its own in flight). */
-  private suspended: { settle(): Promise<void> } | null = null;
-  /** Work done by sample()/frames() so far: seeks, packets read and decoded, frames decoded,
-   *  asynchronous read/decode calls, and how many walks used two decoding lanes. */
-  readonly stats: WalkStats & { twoLaneWalks: number } = { ...newWalkStats(), twoLaneWalks: 0 };
+  /** Work done by sample()/frames() so far. */
+  readonly stats: WalkStats = newWalkStats();
+  /** The warning of the last sample() or frames() walk that finished (a clamped plan), if any. */
+  lastWarning: string | undefined;
 
   /** @internal use openVideo() */
   constructor(
-    private readonly bc: Beamcoder,
-    private readonly dm: Demuxer,
+    private readonly src: NativeMediaSource,
     /** What the source contains. */
     readonly probe: VideoProbe,
-    private readonly vstream: Stream | null,
-    private readonly astream: Stream | null,
-    private readonly rotate: string[],
+    private readonly vstream: NativeStreamInfo | null,
+    private readonly astream: NativeStreamInfo | null,
+    private readonly matrix: number[] | null,
     private readonly origin: number,
     private readonly opts: OpenOptions,
-    private readonly cleanup: () => Promise<void>,
     /** Opens the same file again (local files only), for a second decoding lane. */
     private readonly reopen: (() => Promise<OpenedInput>) | null = null,
-    /** A file or a Buffer (written to a file): reads never wait on a network, so they can be batched. */
-    private readonly local = false,
   ) {}
 
   get isClosed(): boolean { return this.closed; }
 
-  /** Runs fn with exclusive use of the demuxer (beamcoder calls on one context must not overlap). */
+  /** Runs fn with exclusive use of the demuxer (calls on one FFmpeg context must not overlap). */
   private async exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const prev = this.lock;
     let release!: () => void;
@@ -79,7 +90,7 @@ export class VideoSource {
     }
   }
 
-  private videoStream(): Stream {
+  private videoStream(): NativeStreamInfo {
     if (this.closed) throw new VidlmError('ERR_DISPOSED', `${this.probe.source} is closed`);
     if (!this.vstream || !this.probe.video) throw new VidlmError('ERR_VIDEO_NO_STREAM', `${this.probe.source} has no video stream`, { source: this.probe.source });
     if (this.probe.isLive) throw new VidlmError('ERR_UNSUPPORTED', `${this.probe.source} is a live source: use live() to sample it`, { source: this.probe.source });
@@ -92,18 +103,18 @@ export class VideoSource {
     const stream = this.videoStream();
     const v = this.probe.video!;
     if (this.probe.isImage) return (this.tl = listTimeline([0], 0));
-    if (v.frameCount !== null && !v.vfr && v.avgFps > 0) return (this.tl = cfrTimeline(v.frameCount, v.avgFps, v.startTime, stream.time_base[0]! / stream.time_base[1]!));
+    const tb = stream.timeBase[0] / stream.timeBase[1];
+    if (v.frameCount !== null && !v.vfr && v.avgFps > 0) return (this.tl = cfrTimeline(v.frameCount, v.avgFps, v.startTime, tb));
     // variable frame rate or unknown count: read every packet's timestamp (no decoding)
-    const tb = stream.time_base[0]! / stream.time_base[1]!;
-    const { pts, end } = await this.exclusive(() => scanPacketTimes(this.dm, stream, this.probe.source, signal));
+    const { pts, end } = await this.exclusive(() => withAbort(signal, (t) => this.src.scan(stream.index, t)).catch((e: unknown) => { throw videoError(e, this.probe.source, signal); }));
     if (pts.length === 0) throw new VidlmError('ERR_VIDEO_EMPTY', `${this.probe.source} has a video stream without frames`, { source: this.probe.source });
-    const times = pts.map((p) => p * tb - this.origin);
+    const times = Array.from(pts, (p) => p * tb - this.origin);
     this.tl = listTimeline(times, end * tb - this.origin);
     v.frameCount = pts.length;
     if (pts.length > 2) {
-      const d = pts.slice(1).map((p, i) => p - pts[i]!);
-      const min = Math.min(...d);
-      const max = Math.max(...d);
+      let min = Infinity;
+      let max = -Infinity;
+      for (let i = 1; i < pts.length; i++) { const d = pts[i]! - pts[i - 1]!; if (d < min) min = d; if (d > max) max = d; }
       v.vfr = max - min > Math.max(2, 0.02 * max);
     }
     return this.tl;
@@ -137,51 +148,46 @@ export class VideoSource {
     const signal = options.signal;
     if (signal?.aborted) throw abortError(signal);
     const stream = this.videoStream();
-    const size = parseSize(options.size);
+    if (options.strategy !== undefined && !['auto', 'seek', 'sequential'].includes(options.strategy)) {
+      throw new VidlmError('ERR_INVALID_ARG', `strategy must be auto, seek or sequential, got '${String(options.strategy)}'`);
+    }
+    const spec = convertSpec(options, this.matrix);
     const tl = await this.timeline(signal);
     const v = this.probe.video!;
     const resolved = resolvePlan(plan, tl, v.avgFps);
-    const tps = stream.time_base[1]! / stream.time_base[0]!;
+    const tps = stream.timeBase[1] / stream.timeBase[0];
     const tol = tl.exact ? 1e-6 : tl.frameDuration / 2;
     // distinct frames to fetch, ascending
     const wanted = [...new Set(resolved.frames.map((f) => f.index))].sort((a, b) => a - b);
     const warnings: string[] = resolved.warning ? [resolved.warning] : [];
-    const ctx: FetchContext = { tl, tps, tol, warnings, size, options };
+    const ctx: FetchContext = { tl, tps, tol, warnings, spec, options, started: new Set() };
     const order = resolved.frames;
     const sortedPlan = order.every((f, k) => k === 0 || f.index >= order[k - 1]!.index);
     const prev = this.lock;
     let release!: () => void;
     this.lock = new Promise<void>((r) => { release = r; });
     await prev;
-    let walkerRef: VideoWalker | undefined;
     let lanes: LaneWalk | undefined;
     try {
       if (this.closed) throw new VidlmError('ERR_DISPOSED', `${this.probe.source} is closed`);
-      // the demuxer skips the other streams' packets while video is sampled
-      for (const st of this.dm.streams as Stream[]) if (st.index !== stream.index) st.discard = 'all';
       // frames come out in index order; the plan's order may repeat or (times plans) go backwards
       let next: (idx: number) => Promise<VideoFrame>;
       const byIndex = new Map<number, VideoFrame>();
       const units = this.laneUnits(wanted, tl, options);
       if (units) {
-        const two = await this.twoLanes(stream, units, ctx);
-        lanes = two;
-        next = two.get;
+        lanes = await this.twoLanes(stream, units, ctx);
+        next = lanes.get;
       } else {
-        const walker = new VideoWalker(this.bc, this.dm, stream, { threads: this.opts.threads, strategy: options.strategy, display: this.probe.source, signal, stats: this.stats, batch: this.local });
-        walkerRef = walker;
-        const conv = this.converter(stream, ctx);
         let k = 0;
         next = async (idx) => {
           // one lane fetches in ascending order: fetch up to idx, keeping what a later entry reuses
           while (!byIndex.has(idx) && k < wanted.length) {
             const w = wanted[k++]!;
-            byIndex.set(w, await this.fetchFrame(walker, conv, w, ctx));
+            byIndex.set(w, await this.fetchFrame(this.src, stream, w, ctx, this.opts.threads ?? 0, signal));
           }
           return byIndex.get(idx)!;
         };
       }
-      const parked = (): { settle(): Promise<void> } => lanes ?? walkerRef!;
       let lastIdx = -1;
       for (const f of order) {
         if (signal?.aborted) throw abortError(signal);
@@ -192,36 +198,33 @@ export class VideoSource {
           if (lastIdx >= 0) lanes?.forget(lastIdx);
         }
         lastIdx = f.index;
-        this.suspended = parked();
         yield vf;
-        this.suspended = null;
         if (this.closed) throw new VidlmError('ERR_DISPOSED', `${this.probe.source} was closed during iteration`);
       }
     } finally {
-      this.suspended = null;
       await lanes?.settle();
-      await walkerRef?.settle();
-      if (!this.closed) for (const st of this.dm.streams as Stream[]) st.discard = 'default';
       release();
     }
     const meta: { warning?: string; targets: number[] } = { targets: resolved.frames.map((f) => f.t) };
     if (warnings.length) meta.warning = warnings.join('; ');
+    this.lastWarning = meta.warning;
     return meta;
   }
 
-  private converter(stream: Stream, ctx: FetchContext): FrameConverter {
-    const o = ctx.options;
-    return new FrameConverter(this.bc, { rotate: this.rotate, size: ctx.size, fit: o.fit, padColor: o.padColor, scaler: o.scaler, timeBase: [stream.time_base[0]!, stream.time_base[1]!] });
-  }
-
-  /** Decodes and converts frame `idx` (at or after its time) with `walker`. */
-  private async fetchFrame(walker: VideoWalker, conv: FrameConverter, idx: number, ctx: FetchContext): Promise<VideoFrame> {
+  /** Decodes and converts frame `idx` (at or after its time) on `src`. */
+  private async fetchFrame(src: NativeMediaSource, stream: NativeStreamInfo, idx: number, ctx: FetchContext, threads: number, signal?: AbortSignal): Promise<VideoFrame> {
     const { tl, tps, tol, warnings } = ctx;
     const v = this.probe.video!;
     const minT = tl.time(idx) - tol;
     const target = Math.floor((minT + this.origin) * tps + 1e-6);
-    const hit = await walker.frameAt(target);
-    if (!hit) throw new VidlmError('ERR_VIDEO_DECODE', `${this.probe.source}: no frame could be decoded`, { source: this.probe.source, stage: 'decode', reason: 'no-frames', ...walker.stats });
+    this.stats.calls++;
+    const fresh = !ctx.started.has(src);
+    ctx.started.add(src);
+    const r = await withAbort(signal, (t) => src.walk(stream.index, [target], ctx.spec, { threads, strategy: ctx.options.strategy ?? 'auto', fresh }, t))
+      .catch((e: unknown) => { throw videoError(e, this.probe.source, signal); });
+    for (const k of ['seeks', 'packetsRead', 'packetsDecoded', 'framesDecoded', 'decodeErrors'] as const) this.stats[k] += r.stats[k];
+    const hit = r.frames[0];
+    if (!hit) throw new VidlmError('ERR_VIDEO_DECODE', `${this.probe.source}: no frame could be decoded`, { source: this.probe.source, stage: 'decode', reason: 'no-frames', ...r.stats });
     const t = hit.t / tps - this.origin;
     if (hit.clamped) {
       // the timeline promised this frame but the file ended first
@@ -230,9 +233,9 @@ export class VideoSource {
       }
       warnings.push(`frame ${idx} is missing at the end of the file; returning the last frame`);
     }
-    const pic = await conv.convert(hit.f as Frame);
     const index = tl.exact ? Math.min(tl.n - 1, indexAtOrAfter(tl, t, 1e-6)) : Math.max(0, Math.round((t - v.startTime) * v.avgFps));
-    return { index: this.probe.isImage ? 0 : index, t: this.probe.isImage ? 0 : t, width: pic.width, height: pic.height, rgb: pic.rgb };
+    const rgb = new Uint8Array(hit.rgb.buffer, hit.rgb.byteOffset, hit.rgb.byteLength);
+    return { index: this.probe.isImage ? 0 : index, t: this.probe.isImage ? 0 : t, width: hit.width, height: hit.height, rgb };
   }
 
   /**
@@ -265,16 +268,13 @@ export class VideoSource {
     return units;
   }
 
-  private async twoLanes(stream: Stream, units: number[][], ctx: FetchContext): Promise<LaneWalk> {
+  private async twoLanes(stream: NativeStreamInfo, units: number[][], ctx: FetchContext): Promise<LaneWalk> {
     const signal = ctx.options.signal;
     const ac = new AbortController();
     const onAbort = (): void => ac.abort(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
     const second = await this.reopen!();
     this.stats.twoLaneWalks++;
-    const dm2 = second.demuxer;
-    const stream2 = (dm2.streams as Stream[])[stream.index]!;
-    for (const st of dm2.streams as Stream[]) if (st.index !== stream.index) st.discard = 'all';
     const results = new Map<number, { unit: number; promise: Promise<VideoFrame>; resolve(v: VideoFrame): void; reject(e: unknown): void }>();
     units.forEach((unit, u) => {
       for (const idx of unit) {
@@ -302,27 +302,23 @@ export class VideoSource {
     // the cores are shared by the two lanes (FFmpeg's automatic count would give each lane
     // cores + 1 frame threads: 6 threads on 2 cores)
     const laneThreads = this.opts.threads ?? Math.max(1, Math.floor(availableParallelism() / 2));
-    const run = async (dm: Demuxer, st: Stream): Promise<void> => {
-      const walker = new VideoWalker(this.bc, dm, st, { threads: laneThreads, display: this.probe.source, signal: ac.signal, stats: this.stats, batch: this.local });
-      const conv = this.converter(st, ctx);
+    const run = async (src: NativeMediaSource): Promise<void> => {
       try {
         while (next < units.length) {
           const gate = waitForConsumer(next);
           if (gate) { await gate; continue; }
           if (ac.signal.aborted) throw abortError(ac.signal);
           const unit = units[next++]!;
-          for (const idx of unit) results.get(idx)!.resolve(await this.fetchFrame(walker, conv, idx, ctx));
+          for (const idx of unit) results.get(idx)?.resolve(await this.fetchFrame(src, stream, idx, ctx, laneThreads, ac.signal));
         }
       } catch (e) {
         // settled promises ignore this; every frame still pending fails with the lane's error
         const err = ac.signal.aborted && signal?.aborted ? abortError(signal) : e;
         for (const r of results.values()) r.reject(err);
         ac.abort();
-      } finally {
-        await walker.settle();
       }
     };
-    const running = Promise.all([run(this.dm, stream), run(dm2, stream2)]);
+    const running = Promise.all([run(this.src), run(second.src)]);
     let settled = false;
     return {
       get: (idx) => {
@@ -340,8 +336,7 @@ export class VideoSource {
         ac.abort();
         await running.catch(() => undefined);
         signal?.removeEventListener('abort', onAbort);
-        dm2.forceClose();
-        await second.cleanup();
+        await second.src.close().catch(() => undefined);
       },
     };
   }
@@ -352,35 +347,15 @@ export class VideoSource {
     if (!this.astream || !this.probe.audio) throw new VidlmError('ERR_VIDEO_NO_STREAM', `${this.probe.source} has no audio stream`, { source: this.probe.source });
     if (this.probe.isLive) throw new VidlmError('ERR_UNSUPPORTED', `${this.probe.source} is a live source`, { source: this.probe.source });
     const astream = this.astream;
-    return this.exclusive(() => extractAudio(this.bc, this.dm, astream, this.probe, this.origin, options));
+    return this.exclusive(() => extractAudio(this.src, astream, this.probe, this.origin, options).catch((e: unknown) => { throw videoError(e, this.probe.source, options.signal); }));
   }
 
-  /** Frees the FFmpeg contexts now (decoders and graphs go with the garbage collector). */
+  /** Frees FFmpeg's contexts: at once when idle, else as soon as the running call returns
+   *  (which close() interrupts). A frames() loop parked at a yield ends with ERR_DISPOSED. */
   async close(): Promise<void> {
     if (this.closed) return;
-    const paused = this.suspended;
-    if (paused) {
-      // a frames() loop is parked at a yield and holds the lock: nothing but its read-ahead is
-      // running, so wait for that and close now (the loop ends with ERR_DISPOSED if resumed)
-      this.closed = true;
-      await paused.settle();
-      this.dm.forceClose();
-      await this.cleanup();
-      return;
-    }
-    // wait for running calls: closing under an in-flight read would free memory FFmpeg uses
-    const prev = this.lock;
-    let release!: () => void;
-    this.lock = new Promise<void>((r) => { release = r; });
-    await prev.catch(() => undefined);
-    try {
-      if (this.closed) return;
-      this.closed = true;
-      this.dm.forceClose();
-      await this.cleanup();
-    } finally {
-      release();
-    }
+    this.closed = true;
+    await this.src.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> { await this.close(); }
@@ -391,36 +366,33 @@ export async function openVideo(input: VideoInput, options: OpenOptions = {}): P
   const opened = await openInput(input, options);
   let ok = false;
   try {
-    const { probe, video, audio, rotateFilters, origin } = buildProbe(opened.bc, opened.demuxer, opened.display, opened.kind);
+    const { probe, video, audio, matrix, origin } = buildProbe(opened.info, opened.display, opened.kind);
     if (!video && !(options.allowAudioOnly && audio)) {
       throw new VidlmError('ERR_VIDEO_NO_STREAM', `${opened.display} has no video stream${audio ? ' (it has audio: pass allowAudioOnly to open it)' : ''}`, { source: opened.display, hasAudio: !!audio });
     }
-    if (video && probe.video && !probe.isImage && !probe.isLive && probe.duration === 0 && (probe.video.frameCount ?? 0) === 0 && probe.video.duration === 0) {
+    const pv = probe.video;
+    if (video && pv && !probe.isImage && !probe.isLive && probe.duration === 0 && (pv.frameCount ?? 0) === 0 && pv.duration === 0) {
       // no duration and no frame count: is there any packet at all?
-      const first = await opened.demuxer.read().catch(() => null);
-      let found = false;
-      for (let p = first, k = 0; p && k < 1000; p = await opened.demuxer.read().catch(() => null), k++) {
-        if (p.stream_index === video.index) { found = true; break; }
-      }
+      const found = await withAbort(options.signal, (t) => opened.src.hasPacket(video.index, t)).catch(() => false);
       if (!found) throw new VidlmError('ERR_VIDEO_EMPTY', `${opened.display} has a video stream with no frames (zero duration)`, { source: opened.display });
-      await opened.demuxer.seek({ stream_index: video.index, timestamp: 0, backward: true }).catch(() => undefined);
     }
-    if (video && probe.video && probe.video.frameCount === 0) {
+    if (video && pv && pv.frameCount === 0) {
       throw new VidlmError('ERR_VIDEO_EMPTY', `${opened.display} has a video stream with no frames`, { source: opened.display });
     }
-    if (video && probe.video && !probe.isLive && (probe.video.width <= 0 || probe.video.height <= 0)) {
-      throw new VidlmError('ERR_VIDEO_DECODE', `${opened.display}: the video stream has no picture size (unsupported or corrupt)`, { source: opened.display, codec: probe.video.codec });
+    if (video && pv && !probe.isLive && (pv.width <= 0 || pv.height <= 0)) {
+      throw new VidlmError('ERR_VIDEO_DECODE', `${opened.display}: the video stream has no picture size (unsupported or corrupt)`, { source: opened.display, codec: pv.codec });
+    }
+    if (pv && pv.frameCount !== null && opened.size !== null && pv.frameCount > opened.size) {
+      // a frame takes at least a byte: the header lies (a damaged or hostile file)
+      throw new VidlmError('ERR_VIDEO_DECODE', `${opened.display} declares ${pv.frameCount} frames in ${opened.size} bytes (corrupt header)`, { source: opened.display, reason: 'implausible-header', frameCount: pv.frameCount, bytes: opened.size });
     }
     const path = typeof input === 'string' && opened.kind === 'file' ? input : null;
     const reopen = path ? () => openInput(path, { ...options, signal: undefined }) : null;
-    const src = new VideoSource(opened.bc, opened.demuxer, probe, video, audio, rotateFilters, origin, options, opened.cleanup, reopen, opened.kind === 'file' || opened.kind === 'buffer');
+    const src = new VideoSource(opened.src, probe, video, audio, matrix, origin, options, reopen);
     ok = true;
     return src;
   } finally {
-    if (!ok) {
-      opened.demuxer.forceClose();
-      await opened.cleanup();
-    }
+    if (!ok) await opened.src.close().catch(() => undefined);
   }
 }
 

@@ -1,4 +1,5 @@
-/** Every failure of issue 3 with real bad media: a stable code, no crash. */
+/** Every failure with real bad media and bad sources: a stable code, no crash. */
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Socket } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import t from 'tap';
@@ -11,7 +12,7 @@ t.test('missing file, directory, not media', async (tt) => {
   await tt.rejects(openVideo(await media.notMedia()), { code: 'ERR_VIDEO_OPEN', details: { reason: 'not-media' } });
   await tt.rejects(openVideo(new Uint8Array(0)), { code: 'ERR_VIDEO_OPEN' });
   await tt.rejects(openVideo(Buffer.from('not a video at all, just some text'.repeat(100))), { code: 'ERR_VIDEO_OPEN' });
-  // the bug scripts/patch-beamcoder.mjs fixes crashed ~1 in 3 failed opens; open many
+  // failed opens free everything and never crash; open many
   for (let i = 0; i < 40; i++) await tt.rejects(probeVideo(await media.notMedia()), { code: 'ERR_VIDEO_OPEN' });
 });
 
@@ -119,4 +120,40 @@ t.test('close() inside a frames() loop does not deadlock', async (tt) => {
   for await (const f of w.frames({ uniform: 4 }, { size: 32 })) { if (f.index > 0) break; }
   tt.equal((await w.sample({ times: [1] }, { size: 32 }))[0]!.index, 30, 'breaking out releases the source');
   await w.close();
+});
+
+t.test('http errors, redirect loops, https and unused FFmpeg options are coded', async (tt) => {
+  // every request is redirected to itself: FFmpeg gives up after its redirect limit
+  const server = createHttpServer((req, res) => {
+    if (req.url === '/gone.mp4') { res.writeHead(404); res.end(); return; }
+    res.writeHead(302, { location: req.url ?? '/' });
+    res.end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  tt.teardown(() => { server.close(); });
+  const t0 = Date.now();
+  const loop = await openVideo(`http://127.0.0.1:${port}/loop.mp4`, { timeout: 5 }).catch((e: unknown) => e);
+  tt.match(loop, { code: 'ERR_VIDEO_OPEN' }, 'a redirect loop is an open failure, not a timeout');
+  tt.ok(Date.now() - t0 < 4000, 'and it is reported at once');
+  await tt.rejects(openVideo(`http://127.0.0.1:${port}/gone.mp4`, { timeout: 5 }), { code: 'ERR_VIDEO_OPEN', details: { reason: 'http-error' } });
+  await tt.rejects(openVideo('https://127.0.0.1:9/clip.mp4', { timeout: 1 }), { code: 'ERR_VIDEO_OPEN', details: { reason: 'protocol' } });
+  await tt.rejects(openVideo(await media.h264(), { ffmpegOptions: { no_such_option: 1 } }), { code: 'ERR_INVALID_ARG', details: { reason: 'option' } });
+  for (const bad of [{ threads: -1 }, { threads: 1.5 }, { timeout: 0 }, { maxPixels: 0 }, { format: '' }]) {
+    await tt.rejects(openVideo(await media.h264(), bad as never), { code: 'ERR_INVALID_ARG' }, JSON.stringify(bad));
+  }
+});
+
+t.test('an abort or close() interrupts a blocked network read at once', async (tt) => {
+  // a server that accepts and never answers
+  const sockets = new Set<Socket>();
+  const server = createServer((s) => { sockets.add(s); s.on('error', () => undefined); });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  tt.teardown(() => { for (const s of sockets) s.destroy(); server.close(); });
+  const ac = new AbortController();
+  const t0 = Date.now();
+  setTimeout(() => ac.abort(), 200);
+  await tt.rejects(openVideo(`http://127.0.0.1:${port}/clip.mp4`, { timeout: 30, signal: ac.signal }), { code: 'ERR_ABORTED' });
+  tt.ok(Date.now() - t0 < 3000, `aborted after ${Date.now() - t0} ms, not after the 30 s timeout`);
 });

@@ -105,3 +105,38 @@ t.test('a source that never comes: gives up after the retries with ERR_VIDEO_TIM
   await tt.rejects((async () => { for await (const _ of stream) { /* nothing arrives */ } })(), { code: 'ERR_VIDEO_TIMEOUT' });
   await stream.close();
 });
+
+t.test('live() checks its input at once', async (tt) => {
+  for (const bad of [undefined, null, '', 42, {}]) {
+    tt.throws(() => live(bad as never), { code: 'ERR_INVALID_ARG' }, `live(${JSON.stringify(bad)}) throws instead of retrying forever`);
+  }
+  tt.throws(() => live('udp://127.0.0.1:9', { fps: 0 }), { code: 'ERR_INVALID_ARG' });
+  tt.throws(() => live('udp://127.0.0.1:9', { retries: -1 }), { code: 'ERR_INVALID_ARG' });
+  tt.throws(() => live('udp://127.0.0.1:9', { threads: -1 }), { code: 'ERR_INVALID_ARG' });
+});
+
+t.test('abort listeners stay flat over 5,000 live frames', { timeout: 300_000 }, async (tt) => {
+  const { getEventListeners } = await import('node:events');
+  const { media } = await import('../fixtures/media.js');
+  const warnings: string[] = [];
+  const onWarning = (w: Error): void => { warnings.push(w.name); };
+  process.on('warning', onWarning);
+  tt.teardown(() => { process.off('warning', onWarning); });
+  const ac = new AbortController();
+  // a file read as a live source: as fast as it decodes, reopened at its end
+  const stream = live(await media.long(), { fps: 1000, size: [16, 16], backoff: 0, signal: ac.signal });
+  let n = 0;
+  let at100 = -1;
+  let at5000 = -1;
+  for await (const f of stream) {
+    void f;
+    n++;
+    if (n === 100) at100 = getEventListeners(ac.signal, 'abort').length;
+    if (n === 5000) { at5000 = getEventListeners(ac.signal, 'abort').length; break; }
+  }
+  tt.equal(n, 5000);
+  tt.ok(stream.stats.reconnects >= 1, `the file was reopened ${stream.stats.reconnects} times`);
+  // one for the stream's life, plus one while a native read is in flight
+  tt.ok(at100 >= 1 && at5000 <= 2 && at5000 <= at100 + 1, `the caller's signal holds ${at5000} listener(s) after 5,000 frames (${at100} after 100)`);
+  tt.same(warnings.filter((w) => w === 'MaxListenersExceededWarning'), [], 'no MaxListenersExceededWarning');
+});

@@ -2,7 +2,7 @@
 import t from 'tap';
 import {
   cfrTimeline, ffmpegFpsIndices, fpsTimes, linspace, listTimeline, litaIndices, resolvePlan,
-  roundHalfAway, roundHalfEven, stepIndices, uniformIndices, buildFilterPlan, parseSize, cutWindows, windowStarts,
+  roundHalfAway, roundHalfEven, stepIndices, uniformIndices, convertSpec, parseSize, cutWindows, windowStarts,
   rotationFilters,
 } from '../../lib/video/index.js';
 
@@ -111,19 +111,17 @@ t.test('resolvePlan: segments, clamping and warnings', async (tt) => {
   tt.throws(() => resolvePlan({ uniform: 2 }, cfrTimeline(0, 30)), { code: 'ERR_VIDEO_EMPTY' });
 });
 
-t.test('filter graphs for sizes, fits and rotation', async (tt) => {
-  const base = { width: 1280, height: 720, sar: [1, 1] as [number, number], rotate: [], size: [336, 336] as [number, number] };
-  tt.same(buildFilterPlan({ ...base, fit: 'stretch' }), { spec: 'scale=336:336:flags=bicubic,format=rgb24,setsar=1', width: 336, height: 336 });
-  tt.equal(buildFilterPlan({ ...base, fit: 'pad' }).spec, 'scale=336:189:flags=bicubic,format=rgb24,pad=336:336:0:73:color=0x000000,setsar=1');
-  tt.equal(buildFilterPlan({ ...base, fit: 'crop' }).spec, 'scale=597:336:flags=bicubic,format=rgb24,crop=336:336:130:0,setsar=1');
-  tt.equal(buildFilterPlan({ ...base, size: null }).spec, 'format=rgb24,setsar=1');
-  tt.same(buildFilterPlan({ ...base, size: null, sar: [4, 3] }), { spec: 'scale=1707:720:flags=bicubic,format=rgb24,setsar=1', width: 1707, height: 720 });
-  tt.same(buildFilterPlan({ ...base, size: null, rotate: ['transpose=cclock'] }), { spec: 'transpose=cclock,format=rgb24,setsar=1', width: 720, height: 1280 });
+t.test('conversion specs, sizes and rotation', async (tt) => {
+  // the geometry itself (pad, crop, aspect, rotation) is checked on pixels in accuracy.test.ts and stills.test.ts
+  tt.same(convertSpec({ size: '336x336', fit: 'pad', padColor: [1, 2, 3] }, null), { fit: 'pad', scaler: 'bicubic', padColor: [1, 2, 3], width: 336, height: 336 });
+  tt.same(convertSpec({}, [1, 2, 3, 4, 5, 6, 7, 8, 9]), { fit: 'stretch', scaler: 'bicubic', padColor: [0, 0, 0], matrix: [1, 2, 3, 4, 5, 6, 7, 8, 9] });
+  for (const bad of [{ fit: 'zoom' }, { scaler: 'magic' }, { padColor: [0, 0] }, { padColor: [0, 0, 256] }, { padColor: 'white' }, { size: 'big' }]) {
+    tt.throws(() => convertSpec(bad as never, null), { code: 'ERR_INVALID_ARG' }, JSON.stringify(bad));
+  }
   tt.same(parseSize('224x224'), [224, 224]);
   tt.same(parseSize(384), [384, 384]);
   tt.equal(parseSize(undefined), null);
   tt.throws(() => parseSize('big'), { code: 'ERR_INVALID_ARG' });
-  tt.throws(() => buildFilterPlan({ ...base, fit: 'zoom' as never }), { code: 'ERR_INVALID_ARG' });
   // display matrices: rotate=90 tag → ffprobe rotation 90 → ffmpeg transpose=cclock
   tt.same(rotationFilters([0, -65536, 0, 65536, 0, 0, 0, 0, 1 << 30]), { filters: ['transpose=cclock'], rotation: 90, flipped: false });
   tt.same(rotationFilters([0, 65536, 0, -65536, 0, 0, 0, 0, 1 << 30]), { filters: ['transpose=clock'], rotation: 270, flipped: false });
@@ -138,26 +136,4 @@ t.test('audio windows', async (tt) => {
   tt.same([...w[0]!.samples], [0, 1, 2, 3, 4]);
   tt.equal(w[0]!.samples.buffer, pcm.buffer, 'inside the clip: a view, no copy');
   tt.same([...w[2]!.samples], [18, 19, 0, 0, 0], 'past the end: zero-padded');
-});
-
-t.test('decoder threading options reach FFmpeg', async (tt) => {
-  const { loadBeamcoder } = await import('../../lib/video/ffmpeg.js');
-  const { createDecoder } = await import('../../lib/video/decode.js');
-  const { media } = await import('../fixtures/media.js');
-  const bc = await loadBeamcoder();
-  const dm = await bc.demuxer(await media.h264());
-  tt.teardown(() => dm.forceClose());
-  for (const [threads, frame] of [[2, true], [1, false]] as const) {
-    await dm.seek({ stream_index: 0, timestamp: 0, backward: true });
-    const dec = createDecoder(bc, dm, 0, threads);
-    tt.equal(dec.thread_count, threads);
-    tt.same(dec.thread_type, { FRAME: true, SLICE: true });
-    for (let i = 0; i < 8; i++) { const p = await dm.read(); if (p && p.stream_index === 0) await dec.decode(p); }
-    // after avcodec_open2: the threading libavcodec actually uses
-    tt.equal((dec as unknown as { active_thread_type: { FRAME: boolean } }).active_thread_type.FRAME, frame, `thread_count ${threads}: frame threading ${frame ? 'on' : 'off'}`);
-  }
-  const auto = createDecoder(bc, dm, 0, 0);
-  await dm.seek({ stream_index: 0, timestamp: 0, backward: true });
-  for (let i = 0; i < 8; i++) { const p = await dm.read(); if (p && p.stream_index === 0) await auto.decode(p); }
-  tt.ok(auto.thread_count >= 2, `automatic: ${auto.thread_count} threads`);
 });

@@ -1,0 +1,52 @@
+// Decoded frame -> tightly packed RGB24 at the requested size and fit, upright as the display
+// matrix says (the ffmpeg program's autorotate), pixel aspect applied, alpha composited on white.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ffmpeg_api.h"
+
+namespace vidlm {
+
+enum class Fit { Stretch, Pad, Crop };
+
+struct ConvertSpec {
+  int width = 0, height = 0;  // 0 x 0: the display size
+  Fit fit = Fit::Stretch;
+  uint8_t pad[3] = {0, 0, 0};
+  int swsFlags = SWS_BICUBIC;
+  bool hasMatrix = false;     // the stream's display matrix; else the frame's (EXIF orientation)
+  int32_t matrix[9] = {0};
+};
+
+struct Picture {
+  int width = 0, height = 0;
+  std::vector<uint8_t> rgb;
+};
+
+// How a display matrix turns the stored picture upright: a transpose and row/column reversal
+// (fftools' autorotate filters: transpose=clock / cclock / *_flip, hflip, vflip).
+struct Orientation {
+  bool transpose = false, flipRows = false, flipCols = false;
+  bool identity() const { return !transpose && !flipRows && !flipCols; }
+};
+Orientation OrientationOf(const int32_t m[9]);
+
+// Parses a swscale algorithm name ("bicubic", "lanczos"...); -1 when unknown.
+int SwsFlagsByName(const std::string & name);
+
+class FrameConverter {
+ public:
+  ~FrameConverter();
+  // false with `error` set when the frame cannot be converted.
+  bool Convert(const AVFrame * frame, const ConvertSpec & spec, Picture & out, std::string & error);
+
+ private:
+  SwsContext * sws_ = nullptr;
+  AVFrame * rotated_ = nullptr;
+  AVFrame * staged_ = nullptr;
+  std::vector<uint8_t> scratch_;
+};
+
+}  // namespace vidlm
