@@ -1,6 +1,7 @@
 #include "media_source.h"
 
 #include <cmath>
+#include <fstream>
 #include <thread>
 
 #include "../errors.h"
@@ -28,7 +29,7 @@ class VideoWorker : public PromiseWorker {
       return;
     }
     std::lock_guard<std::mutex> lock(state_->mutex);
-    if (NeedsDemuxer() && (!state_->demuxer || state_->closed)) {
+    if (NeedsDemuxer() && (!state_->open() || state_->closed)) {
       verr_ = {"ERR_DISPOSED", "closed", "the source is closed", ""};
     } else {
       if (state_->demuxer) state_->demuxer->Begin(abort_);
@@ -132,14 +133,38 @@ class OpenWorker : public VideoWorker {
  protected:
   bool NeedsDemuxer() const override { return false; }
   void Run() override {
-    if (state_->demuxer) { verr_ = {"ERR_INVALID_ARG", "reopen", "the source is already open", ""}; return; }
+    if (state_->open()) { verr_ = {"ERR_INVALID_ARG", "reopen", "the source is already open", ""}; return; }
     state_->maxPixels = params_.maxPixels;
+    if (SniffAnimatedWebp()) {
+      // FFmpeg 7.1 cannot decode these: native/video/webp_anim.h
+      if (params_.bytes.empty() && !ReadAll(params_.url, params_.bytes)) {
+        verr_ = {"ERR_VIDEO_OPEN", "open-failed", "cannot read " + params_.display, ""};
+        return;
+      }
+      state_->anim = WebpAnimation::Parse(std::move(params_.bytes), params_.display, params_.maxPixels, verr_);
+      return;
+    }
     state_->demuxer = Demuxer::Open(std::move(params_), abort_, &state_->closed, verr_);
   }
-  Napi::Value Result(Napi::Env env) override { return InfoToJs(env, state_->demuxer->info()); }
+  Napi::Value Result(Napi::Env env) override { return InfoToJs(env, state_->anim ? state_->anim->Info() : state_->demuxer->info()); }
   void Settled() override {}
 
  private:
+  bool SniffAnimatedWebp() const {
+    if (!params_.bytes.empty()) return WebpAnimation::Sniff(params_.bytes.data(), params_.bytes.size());
+    if (params_.url.find("://") != std::string::npos || !params_.format.empty()) return false;
+    uint8_t head[32] = {0};
+    std::ifstream in(params_.url, std::ios::binary);
+    in.read(reinterpret_cast<char *>(head), sizeof head);
+    return in.gcount() > 0 && WebpAnimation::Sniff(head, static_cast<size_t>(in.gcount()));
+  }
+  static bool ReadAll(const std::string & path, std::vector<uint8_t> & out) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return false;
+    out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    return true;
+  }
+
   OpenParams params_;
 };
 
@@ -202,6 +227,7 @@ class WalkWorker : public VideoWorker {
 
  protected:
   void Run() override {
+    if (state_->anim) { RunAnimation(); return; }
     state_->demuxer->Only(stream_);
     Walker & w = WalkerFor(*state_, stream_, threads_);
     if (fresh_) w.Restart();
@@ -221,6 +247,18 @@ class WalkWorker : public VideoWorker {
       frames_.push_back(std::move(out));
     }
     stats_ = Delta(w.stats(), before);
+  }
+  void RunAnimation() {
+    for (int64_t target : targets_) {
+      if (abort_ && IsAborted(abort_)) { verr_ = {"ERR_ABORTED", "aborted", "aborted", ""}; return; }
+      FrameOut out;
+      const AVFrame * frame = nullptr;
+      if (!state_->anim->FrameAt(target, out.t, out.clamped, frame, verr_)) return;
+      std::string why;
+      if (!state_->converter.Convert(frame, spec_, out.pic, why)) { verr_ = {"ERR_VIDEO_DECODE", "convert", why, ""}; return; }
+      stats_.framesDecoded++;
+      frames_.push_back(std::move(out));
+    }
   }
   Napi::Value Result(Napi::Env env) override {
     Napi::Object r = Napi::Object::New(env);
@@ -249,6 +287,7 @@ class LiveWorker : public VideoWorker {
 
  protected:
   void Run() override {
+    if (!state_->demuxer) { verr_ = {"ERR_UNSUPPORTED", "not-live", "an animated WebP is not a live source", ""}; return; }
     state_->demuxer->Only(stream_);
     Walker & w = WalkerFor(*state_, stream_, threads_);
     Walker::Hit hit;
@@ -278,6 +317,11 @@ class ScanWorker : public VideoWorker {
 
  protected:
   void Run() override {
+    if (state_->anim) {
+      for (int64_t t : state_->anim->times()) pts_.push_back(static_cast<double>(t));
+      end_ = *state_->anim->Info().streams[0].duration;
+      return;
+    }
     const FFmpeg & f = ff();
     Demuxer & dm = *state_->demuxer;
     dm.Only(stream_);
@@ -326,6 +370,7 @@ class HasPacketWorker : public VideoWorker {
 
  protected:
   void Run() override {
+    if (state_->anim) { found_ = true; return; }
     const FFmpeg & f = ff();
     Demuxer & dm = *state_->demuxer;
     AVPacket * p = f.av_packet_alloc();
@@ -352,6 +397,7 @@ class AudioWorker : public VideoWorker {
 
  protected:
   void Run() override {
+    if (!state_->demuxer) { verr_ = {"ERR_VIDEO_NO_STREAM", "no-audio", "an animated WebP has no audio", ""}; return; }
     // the video walkers' read positions move: they start over on their next call
     state_->walkers.clear();
     ExtractAudio(*state_->demuxer, req_, pcm_, verr_);
@@ -381,7 +427,8 @@ class CloseWorker : public VideoWorker {
 int StreamArg(const Napi::CallbackInfo & info, const SourceState & st) {
   if (!info[0].IsNumber()) Throw(info.Env(), "ERR_INVALID_ARG", "stream index expected");
   const int s = info[0].As<Napi::Number>().Int32Value();
-  if (!st.demuxer || s < 0 || s >= static_cast<int>(st.demuxer->ctx()->nb_streams)) Throw(info.Env(), "ERR_INVALID_ARG", "no such stream");
+  const int n = st.anim ? 1 : st.demuxer ? static_cast<int>(st.demuxer->ctx()->nb_streams) : 0;
+  if (s < 0 || s >= n) Throw(info.Env(), "ERR_INVALID_ARG", "no such stream");
   return s;
 }
 

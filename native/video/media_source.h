@@ -12,6 +12,7 @@
 #include "convert.h"
 #include "demuxer.h"
 #include "walker.h"
+#include "webp_anim.h"
 
 namespace vidlm {
 
@@ -19,12 +20,15 @@ struct SourceState {
   std::mutex mutex;              // held by the running call
   std::atomic<bool> closed{false};
   std::unique_ptr<Demuxer> demuxer;
+  std::unique_ptr<WebpAnimation> anim;  // an animated WebP instead of a demuxer
   std::map<int, std::unique_ptr<Walker>> walkers;
   FrameConverter converter;
   int64_t maxPixels = 0;
+  bool open() const { return demuxer || anim; }
   void Reset() {
     walkers.clear();
     demuxer.reset();
+    anim.reset();
   }
   ~SourceState() { Reset(); }
 };

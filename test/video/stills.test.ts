@@ -160,3 +160,30 @@ t.test('animated GIF: every frame', async (tt) => {
   }
   tt.not(meanAbsDiff(frames[0]!, frames[9]!), 0, 'the frames differ');
 });
+
+t.test('animated WebP: every frame, composited as the container says', async (tt) => {
+  // frames made by the ffmpeg program, packed losslessly by libwebp's img2webp (which stores
+  // sub-rectangles and blending where frames repeat): the canvas must equal each source frame
+  const src = join(dir, 'webp-frames');
+  mkdirSync(src, { recursive: true });
+  const pngs = Array.from({ length: 6 }, (_, i) => join(src, `f${i}.png`));
+  if (!existsSync(pngs[5]!)) execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', '-y', '-f', 'lavfi', '-i', 'testsrc2=s=96x64:r=5:d=1.2', '-start_number', '0', join(src, 'f%d.png')]);
+  const path = join(dir, 'anim.webp');
+  if (!existsSync(path)) execFileSync('img2webp', ['-lossless', '-loop', '0', '-d', '200', ...pngs, '-o', path]);
+  const bytes = readFileSync(path);
+  tt.ok(bytes.includes(Buffer.from('ANMF')), 'an ANMF (animation frame) file');
+  const v = await openVideo(path);
+  tt.equal(v.probe.video!.frameCount, 6);
+  tt.equal(v.probe.video!.avgFps, 5);
+  tt.equal(v.probe.duration, 1.2);
+  const frames = await v.sample({ all: true });
+  await v.close();
+  tt.same(frames.map((f) => f.t), [0, 0.2, 0.4, 0.6, 0.8, 1]);
+  frames.forEach((f, k) => tt.equal(maxDiff(f, ffmpegDecode(pngs[k]!)), 0, `frame ${k} = the PNG it was made from, as ffmpeg decodes it`));
+  tt.not(meanAbsDiff(frames[0]!, frames[5]!), 0, 'the frames differ');
+  // from a Buffer too, scaled
+  const b = await openVideo(bytes);
+  const [mid] = await b.sample({ times: [0.5] }, { size: [48, 32] });
+  await b.close();
+  tt.same([mid!.width, mid!.height, mid!.t], [48, 32, 0.6], 'the first frame at or after 0.5 s');
+});
