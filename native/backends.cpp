@@ -58,7 +58,7 @@ static void * Sym(Handle h, const char * name) { return dlsym(h, name); }
 static void Close(Handle h) { dlclose(h); }
 #endif
 
-static std::string ModulePath() {
+std::string ModulePath() {
 #ifdef _WIN32
   HMODULE self = nullptr;
   GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,

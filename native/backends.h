@@ -14,6 +14,8 @@ Napi::Value LoadBackend(const Napi::CallbackInfo & info);
 // The CPU plug-in's tag ("haswell", "zen4"...), or VIDLM_CPU_BUILTIN when the CPU backend is
 // compiled in, or "" when a plug-in build has not loaded one yet.
 std::string CpuVariant();
+// The file vidlm.node was loaded from (its folder holds the plug-ins and FFmpeg's libraries).
+std::string ModulePath();
 // File paths of the plug-ins loaded so far.
 std::vector<std::string> LoadedBackendPaths();
 }  // namespace vidlm

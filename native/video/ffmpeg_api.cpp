@@ -1,5 +1,7 @@
 #include "ffmpeg_api.h"
 
+#include "../backends.h"
+
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
@@ -31,18 +33,8 @@ static std::string LibFile(const std::string & lib, int major) {
 }
 
 static std::string AddonDir() {
-#ifdef _WIN32
-  HMODULE self = nullptr;
-  GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
-                     reinterpret_cast<LPCWSTR>(&AddonDir), &self);
-  wchar_t buf[32768];
-  DWORD n = GetModuleFileNameW(self, buf, 32768);
-  return fs::path(std::wstring(buf, n)).parent_path().u8string();
-#else
-  Dl_info info{};
-  if (dladdr(reinterpret_cast<void *>(&AddonDir), &info) && info.dli_fname) return fs::path(info.dli_fname).parent_path().string();
-  return ".";
-#endif
+  const fs::path p = fs::u8path(ModulePath());
+  return p.has_parent_path() ? p.parent_path().u8string() : std::string(".");
 }
 
 std::string FFmpegDir() {

@@ -6,6 +6,15 @@ import t from 'tap';
 import { openVideo, probeVideo } from '../../lib/video/index.js';
 import { media } from '../fixtures/media.js';
 
+/** A TCP server on loopback that accepts connections and never answers; closed at teardown. */
+async function silentServer(tt: Tap.Test): Promise<number> {
+  const sockets = new Set<Socket>();
+  const server = createServer((s) => { sockets.add(s); s.on('error', () => undefined); });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  tt.teardown(() => { for (const s of sockets) s.destroy(); server.close(); });
+  return (server.address() as { port: number }).port;
+}
+
 t.test('missing file, directory, not media', async (tt) => {
   await tt.rejects(openVideo('/nonexistent/clip.mp4'), { code: 'ERR_VIDEO_OPEN', details: { reason: 'not-found' } });
   await tt.rejects(openVideo('/tmp'), { code: 'ERR_VIDEO_OPEN' });
@@ -81,11 +90,7 @@ t.test('bad arguments', async (tt) => {
 
 t.test('unreachable URLs fail fast with a short timeout', async (tt) => {
   // a server that accepts and never answers: the request stalls
-  const sockets = new Set<Socket>();
-  const server = createServer((s) => { sockets.add(s); s.on('error', () => undefined); });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  tt.teardown(() => { for (const s of sockets) s.destroy(); server.close(); });
+  const port = await silentServer(tt);
   await tt.rejects(openVideo(`http://127.0.0.1:${port}/clip.mp4`, { timeout: 0.5 }), { code: 'ERR_VIDEO_TIMEOUT' });
   // nobody sends to this UDP port
   await tt.rejects(openVideo(`udp://127.0.0.1:${port + 1}`, { timeout: 0.5 }), { code: 'ERR_VIDEO_TIMEOUT' });
@@ -145,12 +150,8 @@ t.test('http errors, redirect loops, https and unused FFmpeg options are coded',
 });
 
 t.test('an abort or close() interrupts a blocked network read at once', async (tt) => {
-  // a server that accepts and never answers
-  const sockets = new Set<Socket>();
-  const server = createServer((s) => { sockets.add(s); s.on('error', () => undefined); });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  tt.teardown(() => { for (const s of sockets) s.destroy(); server.close(); });
+  // a server that accepts and never answers: the request stalls
+  const port = await silentServer(tt);
   const ac = new AbortController();
   const t0 = Date.now();
   setTimeout(() => ac.abort(), 200);
