@@ -1,20 +1,18 @@
 #include "errors.h"
 
-namespace vidlm {
+#include "addon_data.h"
 
-static Napi::FunctionReference & ErrorClass() {
-  static Napi::FunctionReference ref;
-  return ref;
-}
+namespace vidlm {
 
 void SetErrorClass(const Napi::CallbackInfo & info) {
   if (!info[0].IsFunction()) Throw(info.Env(), "ERR_INVALID_ARG", "setErrorClass expects a constructor");
-  ErrorClass() = Napi::Persistent(info[0].As<Napi::Function>());
+  Data(info.Env()).errorClass = Napi::Persistent(info[0].As<Napi::Function>());
 }
 
 Napi::Error MakeError(Napi::Env env, const std::string & code, const std::string & message) {
-  if (!ErrorClass().IsEmpty()) {
-    Napi::Value err = ErrorClass().New({Napi::String::New(env, code), Napi::String::New(env, message)});
+  Napi::FunctionReference & cls = Data(env).errorClass;
+  if (!cls.IsEmpty()) {
+    Napi::Value err = cls.New({Napi::String::New(env, code), Napi::String::New(env, message)});
     return Napi::Error(env, err);
   }
   Napi::Error err = Napi::Error::New(env, message);

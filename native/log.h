@@ -7,6 +7,8 @@
 namespace vidlm {
 
 void InstallLogHandler();
+// VIDLM_LOG: 0 (default) silent, 1 warnings and errors, 2 everything.
+int LogVerbosity();
 
 // Collects the log lines of the current thread for as long as it lives.
 class LogCapture {

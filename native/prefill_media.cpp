@@ -26,13 +26,14 @@ struct Frame { uint32_t width, height; std::vector<unsigned char> rgb; };
 
 class PrefillMediaWorker : public PromiseWorker {
  public:
-  PrefillMediaWorker(Napi::Env env, std::shared_ptr<ContextState> s, std::string text, std::vector<Frame> frames, int seq,
-                     bool mergeable, AbortFlag abort, const Napi::Value & onProgress)
-      : PromiseWorker(env, "vidlm.prefillMedia", "ERR_DECODE"), s_(std::move(s)), guard_(s_),
+  PrefillMediaWorker(Napi::Env env, std::shared_ptr<ContextState> s, BusyGuard busy, BusyGuard encoder, std::string text,
+                     std::vector<Frame> frames, int seq, bool mergeable, AbortFlag abort, const Napi::Value & onProgress)
+      : PromiseWorker(env, "vidlm.prefillMedia", "ERR_DECODE", abort), s_(std::move(s)), guard_(std::move(busy)),
+        encoder_(std::move(encoder)),
         text_(std::move(text)), frames_(std::move(frames)), seq_(seq), mergeable_(mergeable), abort_(std::move(abort)),
         progress_(env, onProgress, "vidlm.prefillMedia.progress") {}
 
-  void Execute() override {
+  void Run() override {
     LogCapture log;
     const auto t0 = std::chrono::steady_clock::now();
     mtmd_context * mctx = s_->model->mtmd;
@@ -99,14 +100,14 @@ class PrefillMediaWorker : public PromiseWorker {
     o.Set("mediaTokens", mediaTokens_);  // embeddings the media became (M-RoPE: more than their positions)
     return o;
   }
-  void Settled() override {
-    progress_.release();
-  }
+  void Settled() override { progress_.release(); }
+  void Abandon() override { progress_.abandon(); }
 
  private:
   int mediaTokens_ = 0;
   std::shared_ptr<ContextState> s_;
   BusyGuard guard_;
+  BusyGuard encoder_;  // the model's mtmd_context
   std::string text_;
   std::vector<Frame> frames_;
   int seq_;
@@ -119,9 +120,8 @@ class PrefillMediaWorker : public PromiseWorker {
 
 }  // namespace
 
-Napi::Value StartPrefillMedia(const Napi::CallbackInfo & info, std::shared_ptr<ContextState> s) {
+Napi::Value StartPrefillMedia(const Napi::CallbackInfo & info, std::shared_ptr<ContextState> s, BusyGuard busy) {
   Napi::Env env = info.Env();
-  BusyGuard release(s);
   if (!s->model->mtmd) Throw(env, "ERR_UNSUPPORTED", "the model was loaded without an mmproj");
   if (!info[0].IsString()) Throw(env, "ERR_INVALID_ARG", "text must be a string");
   if (!info[1].IsArray()) Throw(env, "ERR_INVALID_ARG", "frames must be an array");
@@ -129,6 +129,7 @@ Napi::Value StartPrefillMedia(const Napi::CallbackInfo & info, std::shared_ptr<C
   Napi::Array arr = info[1].As<Napi::Array>();
   std::vector<Frame> frames(arr.Length());
   for (uint32_t i = 0; i < arr.Length(); i++) {
+    if (!arr.Get(i).IsObject()) Throw(env, "ERR_INVALID_ARG", "frame " + std::to_string(i) + " is not an object");
     Napi::Object f = arr.Get(i).As<Napi::Object>();
     const int64_t w = f.Get("width").ToNumber().Int64Value(), h = f.Get("height").ToNumber().Int64Value();
     Napi::Value rgb = f.Get("rgb");
@@ -139,10 +140,9 @@ Napi::Value StartPrefillMedia(const Napi::CallbackInfo & info, std::shared_ptr<C
     Napi::Uint8Array bytes = rgb.As<Napi::Uint8Array>();
     frames[i] = {static_cast<uint32_t>(w), static_cast<uint32_t>(h), std::vector<unsigned char>(bytes.Data(), bytes.Data() + bytes.ByteLength())};
   }
-  auto * w = new PrefillMediaWorker(env, s, info[0].As<Napi::String>(), std::move(frames), seq, info[3].ToBoolean(), AbortToken::From(info[4]), info[5]);
-  Napi::Promise p = w->Start();
-  release.dismiss();
-  return p;
+  BusyGuard encoder = BusyGuard::Claim(env, s->model, s->model->encoderBusy, "the model's encoder");
+  return (new PrefillMediaWorker(env, s, std::move(busy), std::move(encoder), info[0].As<Napi::String>(), std::move(frames), seq,
+                                 info[3].ToBoolean(), AbortToken::From(env, info[4]), info[5]))->Start();
 }
 
 }  // namespace vidlm
