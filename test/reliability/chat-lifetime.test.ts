@@ -1,0 +1,62 @@
+// Issue 11, items 9 and 11: a chat frees the context it created when it and its forks are
+// disposed (memory stays flat over 200 chats), and a rejected turn changes neither the
+// history nor the KV cache.
+import t from 'tap';
+import { chat, VidlmError } from '../../lib/index.js';
+import { media } from '../fixtures/media.js';
+import { frame, tinyModel } from '../inference/helpers.js';
+
+const model = await tinyModel({ threads: 1 });
+t.teardown(() => model.dispose());
+const still = await media.image('png');
+
+t.test('dispose() frees the context chat() and model.chat() created, with the last fork', async (t) => {
+  const c = await chat(still, { model, contextSize: 512 });
+  const f = await c.fork();
+  await c.dispose();
+  t.equal(c.context.disposed, false, 'a fork still uses it');
+  await f.dispose();
+  t.equal(c.context.disposed, true, 'gone with the last of the chat and its forks');
+  const [g] = await model.encode([frame(1)]);
+  const m = await model.chat([{ embeddings: g!.data, count: g!.nx * g!.ny }]);
+  await m.dispose();
+  t.equal(m.context.disposed, true);
+  const own = await model.createContext({ contextSize: 256 });
+  const given = await model.chat([{ embeddings: g!.data, count: g!.nx * g!.ny }], { context: own });
+  await given.dispose();
+  t.equal(own.disposed, false, 'a context the caller gave stays theirs');
+  own.dispose();
+});
+
+t.test('RSS stays flat over 200 chats with a large context', async (t) => {
+  // A context of 32768 cells holds ~16 MiB of KV cache for this model: 150 leaked chats would
+  // add over 2 GiB, while the allocator's noise stays within tens of MiB.
+  const once = async () => { const c = await chat(still, { model, contextSize: 32768 }); await c.ask('Hi?', { maxTokens: 1 }).turn; await c.dispose(); };
+  for (let i = 0; i < 50; i++) await once();
+  const before = process.memoryUsage().rss;
+  for (let i = 0; i < 150; i++) await once();
+  const grown = (process.memoryUsage().rss - before) / 2 ** 20;
+  t.ok(grown < 200, `RSS grew ${grown.toFixed(1)} MiB over the last 150 of 200 chats`);
+});
+
+t.test('a turn rejected with ERR_CONTEXT_FULL leaves history and cache as they were', async (t) => {
+  const c = await chat(still, { model, contextSize: 256 });
+  await c.ask('What is it?', { maxTokens: 2, temperature: 0 }).turn;
+  const history = c.history.map((m) => ({ ...m }));
+  const nPast = c.context.nPast(c.sequence);
+  const err = await c.ask('why '.repeat(400), { maxTokens: 2 }).turn.catch((e: unknown) => e);
+  t.ok(err instanceof VidlmError && err.code === 'ERR_CONTEXT_FULL', 'ERR_CONTEXT_FULL');
+  t.match((err as VidlmError).details, { needed: Number, free: Number, contextSize: 256 }, 'with the numbers');
+  t.same(c.history, history, 'history unchanged');
+  t.equal(c.context.nPast(c.sequence), nPast, 'cache unchanged');
+  const aborted = new AbortController();
+  const gen = c.ask('And then?', { maxTokens: 50, signal: aborted.signal });
+  aborted.abort();
+  await t.rejects(gen.turn, { code: 'ERR_ABORTED' });
+  t.same(c.history, history, 'an aborted turn leaves history unchanged too');
+  t.equal(c.context.nPast(c.sequence), nPast);
+  const next = await c.ask('And then?', { maxTokens: 2, temperature: 0 }).turn;
+  t.equal(c.history.length, history.length + 2, 'the next turn goes on from there');
+  t.ok(next.tokens.generated > 0);
+  await c.dispose();
+});
