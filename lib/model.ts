@@ -190,7 +190,7 @@ export class Model {
     if (!['f16', 'q8_0', 'f32'].includes(kvType)) throw invalid('kvType', "'f16', 'q8_0' or 'f32'", kvType);
     const native = await this.handle.createContext({ contextSize, batchSize, sequences, ...(threads === undefined ? {} : { threads }), kvType, flashAttention: fa === 'auto' ? -1 : fa ? 1 : 0 });
     return new Context(native, {
-      addBos: this.native.addBos, bosToken: this.native.bosToken, nEmbd: this.native.nEmbdInp, nVocab: this.native.nVocab,
+      addBos: this.native.addBos, bosToken: this.native.bosToken, nEmbd: this.native.nEmbdInp,
       nonCausalImageAttention: this.native.nonCausalImageAttention, model: this.handle, encoder: this.#encoder,
     });
   }

@@ -50,7 +50,6 @@ export interface ModelFacts {
   addBos: boolean;
   bosToken: number;
   nEmbd: number;
-  nVocab: number;
   nonCausalImageAttention: boolean;
   /** The model's native handle (grammar checks). */
   model: NativeModel;
@@ -96,11 +95,9 @@ export class Context {
     return this.#n.tokenize(text, optionalBool('addSpecial', opts.addSpecial, false), optionalBool('parseSpecial', opts.parseSpecial, true));
   }
 
-  /** Text of token ids; each must be in the vocabulary (0 to nVocab - 1). */
+  /** Text of token ids; each must be in the vocabulary, 0 to nVocab - 1 (checked by the addon). */
   detokenize(tokens: Int32Array, special = true): string {
     if (!(tokens instanceof Int32Array)) throw invalid('tokens', 'an Int32Array', tokens);
-    const bad = tokens.findIndex((id) => id < 0 || id >= this.#facts.nVocab);
-    if (bad >= 0) throw new VidlmError('ERR_INVALID_ARG', `token ${bad} is ${tokens[bad]}, outside the vocabulary (0 to ${this.#facts.nVocab - 1})`, { option: 'tokens', index: bad });
     return this.#n.detokenize(tokens, optionalBool('special', special, true));
   }
 
