@@ -3,7 +3,7 @@
  * returns a promise that rejects, cancels that work: the call rejects with ERR_CALLBACK, whose
  * `cause` is what the callback threw. A call waits for the promises its callbacks returned
  * before it settles, and calls no callback after it has settled (a progress report still queued
- * from a worker thread by then is dropped). Native code only ever calls the wrappers made here,
+ * from a worker thread by then is dropped: calls report their own end, fraction 1). Native code only ever calls the wrappers made here,
  * which never throw, so no exception crosses a thread-safe function and no rejection goes
  * unhandled.
  */

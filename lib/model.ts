@@ -258,7 +258,12 @@ export async function loadModel(options: LoadModelOptions): Promise<Model> {
     });
   }
   const guard = new CallbackGuard(signal);
-  return guard.run(() => load(modelPath, mmprojPath, threads, mmprojGpu, gpu, gpuLayers, cacheOptions, guard.signal, guard.wrap('onProgress', onProgress)));
+  const progress = guard.wrap('onProgress', onProgress);
+  return guard.run(async () => {
+    const model = await load(modelPath, mmprojPath, threads, mmprojGpu, gpu, gpuLayers, cacheOptions, guard.signal, progress);
+    progress?.(1); // the native side's last report may come after its promise: this one does not
+    return model;
+  });
 }
 
 /** `cache` of loadModel: false, or { maxBytes?, dir? }. */

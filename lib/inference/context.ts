@@ -148,7 +148,11 @@ export class Context {
     const onProgress = guard.wrap('onProgress', optionalFunction<(f: number) => void>('onProgress', opts.onProgress));
     const addBos = opts.addBos === undefined ? undefined : optionalBool('addBos', opts.addBos, true);
     const mergeText = optionalBool('mergeText', opts.mergeText, true);
-    return this.#queue.run(() => guard.run(() => this.#prefillNow(plan, seq, guard.signal, onProgress, addBos, mergeText)));
+    return this.#queue.run(() => guard.run(async () => {
+      const r = await this.#prefillNow(plan, seq, guard.signal, onProgress, addBos, mergeText);
+      onProgress?.(1); // the native side's last report may come after its promise: this one does not
+      return r;
+    }));
   }
 
   async #prefillNow(plan: ContextPlan, seq: number, signal: AbortSignal | undefined, onProgress: ((f: number) => void) | undefined,
@@ -179,7 +183,9 @@ export class Context {
     const mergeable = optionalBool('mergeable', opts.mergeable, false);
     return this.#queue.run(() => this.#facts.encoder.run(() => guard.run(async () => {
       throwIfAborted(guard.signal);
-      return withAbort(guard.signal, (token) => this.#n.prefillMedia(text, frames as EncodableFrame[], seq, mergeable, token, onProgress));
+      const r = await withAbort(guard.signal, (token) => this.#n.prefillMedia(text, frames as EncodableFrame[], seq, mergeable, token, onProgress));
+      onProgress?.(1);
+      return r;
     })));
   }
 
