@@ -62,7 +62,7 @@ export function checkQuery(o: VideoQueryOptions, defaults: { sequences: number }
   if (o.segment !== undefined) {
     const s = o.segment as unknown;
     if (!Array.isArray(s) || s.length !== 2 || !s.every((x) => typeof x === 'number' && Number.isFinite(x)) || s[0] < 0 || !(s[0] < s[1])) {
-      throw invalid('segment', '[start, end] seconds with 0 <= start < end', JSON.stringify(s));
+      throw new VidlmError('ERR_INVALID_ARG', `segment must be [start, end] seconds with 0 <= start < end (got ${JSON.stringify(s)})`, { option: 'segment' });
     }
   }
   if (o.strategy !== undefined && typeof o.strategy !== 'string') throw invalid('strategy', "'auto' or a strategy name", o.strategy);
