@@ -102,6 +102,7 @@ export class Model {
   #mmprojId: string;
   /** libmtmd's encoder (mtmd_context) runs one call at a time: encode() and prefillMedia() queue here. */
   #encoder = new SerialQueue();
+  #disposed = false;
 
   /** @internal use loadModel() */
   constructor(handle: NativeModel, info: ModelInfo, paths: { model: string; mmproj?: string }, cache: EmbeddingCache | null, mmprojId: string,
@@ -195,14 +196,19 @@ export class Model {
     });
   }
 
-  get disposed(): boolean { return this.handle.disposed; }
+  get disposed(): boolean { return this.#disposed; }
 
   #live(): void {
-    if (this.handle.disposed) throw new VidlmError('ERR_DISPOSED', 'the model was disposed');
+    if (this.#disposed) throw new VidlmError('ERR_DISPOSED', 'the model was disposed');
   }
 
-  /** Frees the model now; calls still running keep their own reference and finish first. */
-  dispose(): void { this.handle.dispose(); }
+  /** Frees the model: calls made before keep their own reference and finish first; later calls get ERR_DISPOSED. */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    // encodes already queued were asked for before dispose(): the native model goes after them
+    void this.#encoder.run(async () => this.handle.dispose());
+  }
 
   [Symbol.dispose](): void { this.dispose(); }
 }

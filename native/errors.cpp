@@ -20,6 +20,14 @@ Napi::Error MakeError(Napi::Env env, const std::string & code, const std::string
   return err;
 }
 
+Napi::Error MakeError(Napi::Env env, const Failure & f) {
+  Napi::FunctionReference & cls = Data(env).errorClass;
+  if (f.details.empty() || cls.IsEmpty()) return MakeError(env, f.code, f.message);
+  Napi::Object details = Napi::Object::New(env);
+  for (const auto & [key, value] : f.details) details.Set(key, value);
+  return Napi::Error(env, cls.New({Napi::String::New(env, f.code), Napi::String::New(env, f.message), details}));
+}
+
 void Throw(Napi::Env env, const std::string & code, const std::string & message) {
   throw MakeError(env, code, message);
 }

@@ -2,6 +2,7 @@
 // media path. libmtmd tokenizes the text with its media markers and the frames, encodes the
 // media in batches and decodes them with the model's positions (M-RoPE for Qwen2-VL and kin,
 // frame pairs merged where the model merges them). This is the path of llama-mtmd-cli.
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -49,15 +50,23 @@ class PrefillMediaWorker : public PromiseWorker {
     mtmd_input_text text{text_.c_str(), text_.size(), s_->nPast[seq_] == 0, true};
     if (mtmd_tokenize(mctx, chunks.get(), &text, ptrs.data(), ptrs.size()) != 0) return Fail("ERR_TOKENIZE", "libmtmd could not tokenize the prompt with its media", &log);
     const size_t n = mtmd_input_chunks_size(chunks.get());
-    size_t total = 0;
+    // Each embedding takes a KV cell; with M-RoPE an image takes fewer positions than cells.
+    size_t positions = 0, cells = 0;
     for (size_t i = 0; i < n; i++) {
       const mtmd_input_chunk * c = mtmd_input_chunks_get(chunks.get(), i);
-      total += mtmd_input_chunk_get_n_pos(c);
+      positions += mtmd_input_chunk_get_n_pos(c);
+      cells += mtmd_input_chunk_get_n_tokens(c);
       if (mtmd_input_chunk_get_type(c) != MTMD_INPUT_CHUNK_TYPE_TEXT) mediaTokens_ += static_cast<int>(mtmd_input_chunk_get_n_tokens(c));
     }
+    const size_t total = std::max(positions, cells);
     if (s_->nPast[seq_] + static_cast<long long>(total) > s_->nCtx) {
-      return Fail("ERR_CONTEXT_FULL", "the prompt needs " + std::to_string(total) + " positions but only " +
-                                                std::to_string(s_->nCtx - s_->nPast[seq_]) + " are free", &log);
+      Fail("ERR_CONTEXT_FULL", "the prompt needs " + std::to_string(total) + " cells but only " +
+                                   std::to_string(s_->nCtx - s_->nPast[seq_]) + " are free", &log);
+      Detail("needed", static_cast<double>(total));
+      Detail("free", s_->nCtx - s_->nPast[seq_]);
+      Detail("contextSize", s_->nCtx);
+      Detail("sequence", seq_);
+      return;
     }
     std::unique_ptr<mtmd_batch, BatchDeleter> mbatch;
     const int startPast = s_->nPast[seq_];

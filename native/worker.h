@@ -50,6 +50,8 @@ class PromiseWorker : public Napi::AsyncWorker {
     const std::string why = log ? log->lastError() : std::string();
     failure_ = {code, why.empty() ? std::move(message) : message + ": " + why};
   }
+  // Numbers for the error's `details` (after Fail).
+  void Detail(std::string key, double value) { failure_.details.emplace_back(std::move(key), value); }
   bool Failed() const { return failure_.failed(); }
   const AbortFlag & abortFlag() const { return abort_; }
 
@@ -71,7 +73,7 @@ class PromiseWorker : public Napi::AsyncWorker {
     Settled();
     Napi::Env env = Env();
     try {
-      if (failure_.failed()) deferred_.Reject(MakeError(env, failure_.code, failure_.message).Value());
+      if (failure_.failed()) deferred_.Reject(MakeError(env, failure_).Value());
       else deferred_.Resolve(Result(env));
     } catch (const Napi::Error & e) {
       // JavaScript cannot run (the environment started closing after the check above), or

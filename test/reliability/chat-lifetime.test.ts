@@ -1,9 +1,10 @@
-// Issue 11, items 9 and 11: a chat frees the context it created when it and its forks are
-// disposed (memory stays flat over 200 chats), and a rejected turn changes neither the
-// history nor the KV cache.
+// Issue 11, items 9, 11 and 16: a chat frees the context it created when it and its forks are
+// disposed (memory stays flat over 200 chats), a rejected turn changes neither the history nor
+// the KV cache, and ERR_CONTEXT_FULL says by how much.
 import t from 'tap';
-import { chat, VidlmError } from '../../lib/index.js';
+import { chat, loadModel, VidlmError } from '../../lib/index.js';
 import { media } from '../fixtures/media.js';
+import { tinyModels } from '../fixtures/tiny-models.js';
 import { frame, tinyModel } from '../inference/helpers.js';
 
 const model = await tinyModel({ threads: 1 });
@@ -59,4 +60,18 @@ t.test('a turn rejected with ERR_CONTEXT_FULL leaves history and cache as they w
   t.equal(c.history.length, history.length + 2, 'the next turn goes on from there');
   t.ok(next.tokens.generated > 0);
   await c.dispose();
+});
+
+t.test('ERR_CONTEXT_FULL from the model\'s own media path has the numbers too', async (t) => {
+  const m = await tinyModels();
+  const qwen = await loadModel({ model: m.qwen2vlModel, mmproj: m.qwen2vlMmproj, threads: 1 });
+  t.teardown(() => qwen.dispose());
+  const ctx = await qwen.createContext({ contextSize: 32 }); // llama.cpp makes it 256
+  // 8 frames: 273 KV cells (16 embeddings each) but fewer than 256 positions (M-RoPE)
+  const frames = Array.from({ length: 8 }, (_, k) => frame(k));
+  const text = `<|im_start|>user\n${qwen.mediaMarker.repeat(frames.length)}\nWhat happens?<|im_end|>\n<|im_start|>assistant\n`;
+  const err = await ctx.prefillMedia(text, frames).catch((e: unknown) => e);
+  t.ok(err instanceof VidlmError && err.code === 'ERR_CONTEXT_FULL', String(err));
+  t.match((err as VidlmError).details, { needed: Number, free: ctx.contextSize, contextSize: ctx.contextSize, sequence: 0 });
+  ctx.dispose();
 });
