@@ -24,6 +24,7 @@ export type VidlmErrorCode =
   | 'ERR_TOKENIZE'
   | 'ERR_TEMPLATE'
   | 'ERR_GRAMMAR'
+  | 'ERR_CALLBACK'
   | 'ERR_UNSUPPORTED';
 
 export class VidlmError extends Error {

@@ -14,6 +14,9 @@ import { VidlmError, throwIfAborted } from './errors.js';
 import { validateGguf, type GgufSummary } from './gguf/index.js';
 import { native, withAbort, type NativeDevice, type NativeModel, type NativeModelInfo } from './native.js';
 import { invalid, optionalBool, optionalFunction, optionalInt, optionalSignal, requireString } from './options.js';
+import { CallbackGuard } from './callbacks.js';
+import { ensureDir } from './inference/cache-dir.js';
+import { SerialQueue } from './serial.js';
 
 export interface LoadModelOptions {
   /** Path of the LLM GGUF file. */
@@ -97,6 +100,9 @@ export class Model {
   /** @internal */
   readonly native: NativeModelInfo;
   #mmprojId: string;
+  /** libmtmd's encoder (mtmd_context) runs one call at a time: encode() and prefillMedia() queue here. */
+  #encoder = new SerialQueue();
+  #disposed = false;
 
   /** @internal use loadModel() */
   constructor(handle: NativeModel, info: ModelInfo, paths: { model: string; mmproj?: string }, cache: EmbeddingCache | null, mmprojId: string,
@@ -126,10 +132,15 @@ export class Model {
   encodeWithStats(frames: readonly EncodableFrame[], opts: EncodeOptions = {}): Promise<{ grids: FrameGrid[]; stats: EncodeStats }> {
     this.#live();
     if (!Array.isArray(frames)) throw invalid('frames', 'an array of frames', frames);
-    optionalInt('batchSize', opts.batchSize, 1, 4096, 16);
-    optionalSignal('signal', opts.signal);
+    if (opts === null || typeof opts !== 'object') throw invalid('options', 'an object', opts);
+    const checked: EncodeOptions = {
+      batchSize: optionalInt('batchSize', opts.batchSize, 1, 4096, 16),
+      signal: optionalSignal('signal', opts.signal),
+      onProgress: optionalFunction<(f: number) => void>('onProgress', opts.onProgress),
+      source: opts.source === undefined ? undefined : requireString('source', opts.source),
+    };
     if (!this.info.vision) throw new VidlmError('ERR_UNSUPPORTED', 'this model has no vision encoder: load it with an mmproj');
-    return encodeFrames({ handle: this.handle, id: this.#mmprojId, imageSize: this.info.imageSize, patchSize: this.info.patchSize }, frames, this.cache, opts);
+    return encodeFrames({ handle: this.handle, queue: this.#encoder, id: this.#mmprojId, imageSize: this.info.imageSize, patchSize: this.info.patchSize }, frames, this.cache, checked);
   }
 
   /** Formats chat messages with the model's own template (llama.cpp's jinja engine). */
@@ -156,8 +167,15 @@ export class Model {
    */
   async chat(video: SequencePlan, opts: ChatOptions = {}): Promise<Chat> {
     this.#live();
-    const context = opts.context ?? await this.createContext({ sequences: 4, ...opts.contextOptions });
-    return (await Chat.start(this, context, video, opts)).chat;
+    if (opts.context) return (await Chat.start(this, opts.context, video, opts)).chat;
+    // the chat owns the context it creates: disposing the chat (and its forks) frees it
+    const context = await this.createContext({ sequences: 4, ...opts.contextOptions });
+    try {
+      return (await Chat.start(this, context, video, opts, { ownsContext: true })).chat;
+    } catch (e) {
+      context.dispose();
+      throw e;
+    }
   }
 
   async createContext(opts: CreateContextOptions = {}): Promise<Context> {
@@ -172,17 +190,25 @@ export class Model {
     const kvType = opts.kvType ?? 'f16';
     if (!['f16', 'q8_0', 'f32'].includes(kvType)) throw invalid('kvType', "'f16', 'q8_0' or 'f32'", kvType);
     const native = await this.handle.createContext({ contextSize, batchSize, sequences, ...(threads === undefined ? {} : { threads }), kvType, flashAttention: fa === 'auto' ? -1 : fa ? 1 : 0 });
-    return new Context(native, { addBos: this.native.addBos, bosToken: this.native.bosToken, nEmbd: this.native.nEmbdInp, nonCausalImageAttention: this.native.nonCausalImageAttention });
+    return new Context(native, {
+      addBos: this.native.addBos, bosToken: this.native.bosToken, nEmbd: this.native.nEmbdInp,
+      nonCausalImageAttention: this.native.nonCausalImageAttention, model: this.handle, encoder: this.#encoder,
+    });
   }
 
-  get disposed(): boolean { return this.handle.disposed; }
+  get disposed(): boolean { return this.#disposed; }
 
   #live(): void {
-    if (this.handle.disposed) throw new VidlmError('ERR_DISPOSED', 'the model was disposed');
+    if (this.#disposed) throw new VidlmError('ERR_DISPOSED', 'the model was disposed');
   }
 
-  /** Frees the model now; calls still running keep their own reference and finish first. */
-  dispose(): void { this.handle.dispose(); }
+  /** Frees the model: calls made before keep their own reference and finish first; later calls get ERR_DISPOSED. */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    // encodes already queued were asked for before dispose(): the native model goes after them
+    void this.#encoder.run(async () => this.handle.dispose());
+  }
 
   [Symbol.dispose](): void { this.dispose(); }
 }
@@ -228,9 +254,38 @@ export async function loadModel(options: LoadModelOptions): Promise<Model> {
   const mmprojGpu = optionalBool('mmprojGpu', options.mmprojGpu, true);
   const onProgress = optionalFunction<(f: number) => void>('onProgress', options.onProgress);
   const signal = optionalSignal('signal', options.signal);
+  const cacheOptions = checkCacheOptions(options.cache);
   const gpu = firstGpu();
   const gpuLayers = resolveGpuLayers(options.gpuLayers, gpu);
   throwIfAborted(signal);
+  if (cacheOptions?.dir !== undefined) {
+    await ensureDir(cacheOptions.dir).catch((e: Error) => {
+      throw new VidlmError('ERR_INVALID_ARG', `cache.dir ${cacheOptions.dir} cannot be used: ${e.message}`, { option: 'cache.dir' }, { cause: e });
+    });
+  }
+  const guard = new CallbackGuard(signal);
+  const progress = guard.wrap('onProgress', onProgress);
+  return guard.run(async () => {
+    const model = await load(modelPath, mmprojPath, threads, mmprojGpu, gpu, gpuLayers, cacheOptions, guard.signal, progress);
+    progress?.(1); // the native side's last report may come after its promise: this one does not
+    return model;
+  });
+}
+
+/** `cache` of loadModel: false, or { maxBytes?, dir? }. */
+function checkCacheOptions(v: unknown): EmbeddingCacheOptions | null {
+  if (v === false) return null;
+  if (v === undefined) return {};
+  if (v === null || typeof v !== 'object') throw invalid('cache', 'false or { maxBytes?, dir? }', v);
+  const o = v as EmbeddingCacheOptions;
+  return {
+    maxBytes: o.maxBytes === undefined ? undefined : optionalInt('cache.maxBytes', o.maxBytes, 0, Number.MAX_SAFE_INTEGER, 0),
+    dir: o.dir === undefined ? undefined : requireString('cache.dir', o.dir),
+  };
+}
+
+async function load(modelPath: string, mmprojPath: string | undefined, threads: number, mmprojGpu: boolean, gpu: NativeDevice | undefined,
+  gpuLayers: number, cacheOptions: EmbeddingCacheOptions | null, signal: AbortSignal, onProgress: ((f: number) => void) | undefined): Promise<Model> {
 
   const llm = await validateGguf(modelPath);
   const arch = kvString(llm, 'general.architecture');
@@ -281,7 +336,7 @@ export async function loadModel(options: LoadModelOptions): Promise<Model> {
     nonCausalImageAttention: n.nonCausalImageAttention,
     audioSampleRate: n.audio ? n.audioSampleRate : null,
   };
-  const cache = options.cache === false ? null : new EmbeddingCache(options.cache ?? {});
+  const cache = cacheOptions ? new EmbeddingCache(cacheOptions) : null;
   let mmprojId = '';
   if (mmprojPath) {
     const st = await stat(mmprojPath);

@@ -131,6 +131,10 @@ export interface NativeModel {
   applyTemplate(messages: { role: string; content: string }[], opts?: { addAssistant?: boolean; useJinja?: boolean; template?: string }): string;
   formatTurn(history: { role: string; content: string }[], message: [{ role: string; content: string }], opts?: { addAssistant?: boolean; useJinja?: boolean; template?: string }): string;
   createContext(opts: NativeContextOptions): Promise<NativeContext>;
+  /** Throws ERR_GRAMMAR unless llama.cpp accepts the GBNF (size and nesting bounded first). */
+  checkGrammar(gbnf: string): void;
+  /** A JSON schema's GBNF, through llama.cpp's converter (ERR_GRAMMAR on failure). */
+  schemaToGrammar(json: string): string;
 }
 
 export interface NativeLoadOptions {
@@ -251,10 +255,8 @@ export function native(): NativeAddon {
   const raw = loaded.versions.bind(loaded);
   loaded.versions = () => ({ ...raw(), loader: selection });
   addon = loaded;
-  // Native errors are created as VidlmError instances, so `instanceof` and `code` work alike.
-  addon.setErrorClass(class extends VidlmError {
-    constructor(code: string, message: string) { super(code as VidlmError['code'], message); }
-  });
+  // Native errors are created as VidlmError instances (its constructor takes code, message first).
+  addon.setErrorClass(VidlmError as unknown as new (code: string, message: string) => Error);
   return addon;
 }
 

@@ -1,17 +1,16 @@
 #include "abort_token.h"
 
+#include "addon_data.h"
 #include "errors.h"
 
 namespace vidlm {
-
-static Napi::FunctionReference * g_ctor = nullptr;
 
 Napi::Function AbortToken::Define(Napi::Env env) {
   Napi::Function fn = DefineClass(env, "AbortToken", {
     InstanceMethod("abort", &AbortToken::Abort),
     InstanceAccessor("aborted", &AbortToken::Aborted, nullptr),
   });
-  g_ctor = new Napi::FunctionReference(Napi::Persistent(fn));
+  Data(env).abortTokenClass = Napi::Persistent(fn);
   return fn;
 }
 
@@ -27,8 +26,9 @@ Napi::Value AbortToken::Aborted(const Napi::CallbackInfo & info) {
   return Napi::Boolean::New(info.Env(), flag_->load());
 }
 
-AbortFlag AbortToken::From(const Napi::Value & value) {
-  if (value.IsObject() && g_ctor && value.As<Napi::Object>().InstanceOf(g_ctor->Value())) {
+AbortFlag AbortToken::From(Napi::Env env, const Napi::Value & value) {
+  Napi::FunctionReference & cls = Data(env).abortTokenClass;
+  if (value.IsObject() && !cls.IsEmpty() && value.As<Napi::Object>().InstanceOf(cls.Value())) {
     return Napi::ObjectWrap<AbortToken>::Unwrap(value.As<Napi::Object>())->flag();
   }
   return std::make_shared<std::atomic<bool>>(false);

@@ -6,9 +6,9 @@
 #include <atomic>
 #include <memory>
 
-namespace vidlm {
+#include "work_registry.h"
 
-using AbortFlag = std::shared_ptr<std::atomic<bool>>;
+namespace vidlm {
 
 class AbortToken : public Napi::ObjectWrap<AbortToken> {
  public:
@@ -17,7 +17,7 @@ class AbortToken : public Napi::ObjectWrap<AbortToken> {
   const AbortFlag & flag() const { return flag_; }
 
   // The flag of an optional AbortToken argument; a fresh, never-set flag when absent.
-  static AbortFlag From(const Napi::Value & value);
+  static AbortFlag From(Napi::Env env, const Napi::Value & value);
 
  private:
   Napi::Value Abort(const Napi::CallbackInfo & info);

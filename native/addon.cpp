@@ -1,8 +1,13 @@
 // Module entry: registers the addon's functions and classes. The surface is kept small on
 // purpose (like mtmd's C API); lib/native.ts gives it types and turns options into checked values.
+// Init runs once per JavaScript environment (main thread, each worker_thread); everything it
+// creates lives in that environment's AddonData.
 #include <napi.h>
 
+#include <mutex>
+
 #include "abort_token.h"
+#include "addon_data.h"
 #include "backends.h"
 #include "context.h"
 #include "errors.h"
@@ -15,12 +20,16 @@
 namespace vidlm {
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  static bool initialized = false;
-  if (!initialized) {  // process-wide; safe to share between worker threads' instances
+  static std::once_flag backend;  // process-wide, whichever environment loads the addon first
+  std::call_once(backend, [] {
     InstallLogHandler();
     llama_backend_init();
-    initialized = true;
-  }
+  });
+  auto * data = new AddonData();
+  env.SetInstanceData(data);  // deleted with the environment
+  // Teardown: abort this environment's running calls and wait for them (native/work_registry.h).
+  env.AddCleanupHook([work = data->work] { work->closeAndWait(); });
+
   exports.Set("versions", Napi::Function::New(env, Versions, "versions"));
   exports.Set("backendInfo", Napi::Function::New(env, BackendInfo, "backendInfo"));
   exports.Set("loadBackend", Napi::Function::New(env, LoadBackend, "loadBackend"));

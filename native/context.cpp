@@ -10,18 +10,8 @@
 
 namespace vidlm {
 
-static Napi::FunctionReference * g_context_ctor = nullptr;
-
 ContextState::~ContextState() {
   if (ctx) llama_free(ctx);
-}
-
-std::shared_ptr<ContextState> BusyGuard::Claim(Napi::Env env, const std::shared_ptr<ContextState> & s) {
-  bool expected = false;
-  if (!s->busy.compare_exchange_strong(expected, true)) {
-    Throw(env, "ERR_INVALID_ARG", "the context is busy with another call; await it first");
-  }
-  return s;
 }
 
 Napi::Function Context::Define(Napi::Env env) {
@@ -37,7 +27,7 @@ Napi::Function Context::Define(Napi::Env env) {
     InstanceMethod("size", &Context::Size),
     InstanceMethod("dispose", &Context::Dispose),
   });
-  g_context_ctor = new Napi::FunctionReference(Napi::Persistent(fn));
+  Data(env).contextClass = Napi::Persistent(fn);
   return fn;
 }
 
@@ -47,7 +37,7 @@ Context::Context(const Napi::CallbackInfo & info) : Napi::ObjectWrap<Context>(in
 }
 
 Napi::Object Context::NewInstance(Napi::Env env, std::shared_ptr<ContextState> state) {
-  return g_context_ctor->New({Napi::External<std::shared_ptr<ContextState>>::New(env, &state)});
+  return Data(env).contextClass.New({Napi::External<std::shared_ptr<ContextState>>::New(env, &state)});
 }
 
 std::shared_ptr<ContextState> Context::acquire(Napi::Env env) {
@@ -84,22 +74,35 @@ Napi::Value Context::Tokenize(const Napi::CallbackInfo & info) {
 Napi::Value Context::Detokenize(const Napi::CallbackInfo & info) {
   Napi::Env env = info.Env();
   auto s = acquire(env);
-  if (!info[0].IsTypedArray()) Throw(env, "ERR_INVALID_ARG", "tokens must be an Int32Array");
+  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+    Throw(env, "ERR_INVALID_ARG", "tokens must be an Int32Array");
+  }
   Napi::Int32Array a = info[0].As<Napi::Int32Array>();
   std::vector<llama_token> tokens(a.Data(), a.Data() + a.ElementLength());
+  // llama.cpp indexes its vocabulary with the id unchecked (std::out_of_range ends the process)
+  const int nVocab = llama_vocab_n_tokens(llama_model_get_vocab(s->model->model));
+  for (size_t i = 0; i < tokens.size(); i++) {
+    if (tokens[i] < 0 || tokens[i] >= nVocab) {
+      Throw(env, "ERR_INVALID_ARG", "token " + std::to_string(i) + " is " + std::to_string(tokens[i]) +
+                                        ", outside the vocabulary (0 to " + std::to_string(nVocab - 1) + ")");
+    }
+  }
   return Napi::String::New(env, common_detokenize(s->ctx, tokens, info[1].ToBoolean()));
 }
 
 Napi::Value Context::Prefill(const Napi::CallbackInfo & info) {
-  return StartPrefill(info, BusyGuard::Claim(info.Env(), acquire(info.Env())));
+  auto s = acquire(info.Env());
+  return StartPrefill(info, s, BusyGuard::Claim(info.Env(), s, s->busy, "the context"));
 }
 
 Napi::Value Context::PrefillMedia(const Napi::CallbackInfo & info) {
-  return StartPrefillMedia(info, BusyGuard::Claim(info.Env(), acquire(info.Env())));
+  auto s = acquire(info.Env());
+  return StartPrefillMedia(info, s, BusyGuard::Claim(info.Env(), s, s->busy, "the context"));
 }
 
 Napi::Value Context::Generate(const Napi::CallbackInfo & info) {
-  return StartGenerate(info, BusyGuard::Claim(info.Env(), acquire(info.Env())));
+  auto s = acquire(info.Env());
+  return StartGenerate(info, s, BusyGuard::Claim(info.Env(), s, s->busy, "the context"));
 }
 
 Napi::Value Context::NPast(const Napi::CallbackInfo & info) {
@@ -162,7 +165,7 @@ class CreateContextWorker : public PromiseWorker {
   CreateContextWorker(Napi::Env env, std::shared_ptr<ModelState> model, ContextOptions opts)
       : PromiseWorker(env, "vidlm.createContext", "ERR_MODEL_LOAD"), model_(std::move(model)), opts_(std::move(opts)) {}
 
-  void Execute() override {
+  void Run() override {
     LogCapture log;
     llama_context_params cp = llama_context_default_params();
     cp.n_ctx = opts_.contextSize;

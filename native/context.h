@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "busy.h"
 #include "model.h"
 
 namespace vidlm {
@@ -17,22 +18,8 @@ struct ContextState {
   int nCtx = 0, nBatch = 0, nSeqMax = 1;
   std::vector<llama_pos> nPast;  // next position of each sequence
   int logitsSeq = -1;            // the sequence whose last token's logits are current, or -1
-  std::atomic<bool> busy{false};
+  std::atomic<bool> busy{false};  // BusyGuard: one call at a time
   ~ContextState();
-};
-
-// Marks a context busy for the lifetime of a worker; a second concurrent call is a bug in lib/.
-class BusyGuard {
- public:
-  explicit BusyGuard(std::shared_ptr<ContextState> s) : s_(std::move(s)) {}
-  BusyGuard(const BusyGuard &) = delete;
-  BusyGuard & operator=(const BusyGuard &) = delete;
-  ~BusyGuard() { if (s_) s_->busy = false; }
-  void dismiss() { s_.reset(); }  // another guard has taken over
-  static std::shared_ptr<ContextState> Claim(Napi::Env env, const std::shared_ptr<ContextState> & s);
-
- private:
-  std::shared_ptr<ContextState> s_;
 };
 
 class Context : public Napi::ObjectWrap<Context> {
@@ -71,9 +58,10 @@ inline Napi::Object PrefillSummary(Napi::Env env, int evaluated, int nPast, doub
 
 // model.createContext({ contextSize, batchSize, threads, flashAttention, kvType, sequences }) -> Promise<Context>
 Napi::Value CreateContext(const Napi::CallbackInfo & info, std::shared_ptr<ModelState> model);
-// Workers, defined in prefill.cpp and generate.cpp.
-Napi::Value StartPrefill(const Napi::CallbackInfo & info, std::shared_ptr<ContextState> state);
-Napi::Value StartPrefillMedia(const Napi::CallbackInfo & info, std::shared_ptr<ContextState> state);
-Napi::Value StartGenerate(const Napi::CallbackInfo & info, std::shared_ptr<ContextState> state);
+// Workers, defined in prefill.cpp, prefill_media.cpp and generate.cpp; `busy` is the claim on
+// the context, which the worker holds until it is done.
+Napi::Value StartPrefill(const Napi::CallbackInfo & info, std::shared_ptr<ContextState> state, BusyGuard busy);
+Napi::Value StartPrefillMedia(const Napi::CallbackInfo & info, std::shared_ptr<ContextState> state, BusyGuard busy);
+Napi::Value StartGenerate(const Napi::CallbackInfo & info, std::shared_ptr<ContextState> state, BusyGuard busy);
 
 }  // namespace vidlm

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "abort_token.h"
+#include "busy.h"
 #include "encode.h"
 #include "errors.h"
 #include "log.h"
@@ -39,10 +40,10 @@ struct FrameOut {
 
 class EncodeWorker : public PromiseWorker {
  public:
-  EncodeWorker(Napi::Env env, std::shared_ptr<ModelState> state, std::vector<FrameIn> frames, int batchSize,
+  EncodeWorker(Napi::Env env, std::shared_ptr<ModelState> state, BusyGuard encoder, std::vector<FrameIn> frames, int batchSize,
                AbortFlag abort, const Napi::Value & onProgress)
-      : PromiseWorker(env, "vidlm.encode", "ERR_ENCODE"),
-        state_(std::move(state)), frames_(std::move(frames)), batchSize_(batchSize),
+      : PromiseWorker(env, "vidlm.encode", "ERR_ENCODE", abort),
+        state_(std::move(state)), encoder_(std::move(encoder)), frames_(std::move(frames)), batchSize_(batchSize),
         abort_(std::move(abort)), progress_(env, onProgress, "vidlm.encode.progress") {
     const int expected = state_->info.imageTokens;
     out_.resize(frames_.size());
@@ -57,7 +58,7 @@ class EncodeWorker : public PromiseWorker {
     }
   }
 
-  void Execute() override {
+  void Run() override {
     LogCapture log;
     const auto t0 = std::chrono::steady_clock::now();
     mtmd_context * mctx = state_->mtmd;
@@ -122,6 +123,7 @@ class EncodeWorker : public PromiseWorker {
   }
 
   void Settled() override { progress_.release(); }
+  void Abandon() override { progress_.abandon(); }
 
   Napi::Value Result(Napi::Env env) override {
     const int dim = state_->info.nEmbdInp;
@@ -157,6 +159,7 @@ class EncodeWorker : public PromiseWorker {
 
  private:
   std::shared_ptr<ModelState> state_;
+  BusyGuard encoder_;  // the model's mtmd_context
   std::vector<FrameIn> frames_;
   int batchSize_;
   AbortFlag abort_;
@@ -194,7 +197,8 @@ Napi::Value Encode(const Napi::CallbackInfo & info, std::shared_ptr<ModelState> 
     frames[i].bitmap.reset(mtmd_bitmap_init(static_cast<uint32_t>(w), static_cast<uint32_t>(h), bytes.Data()));
   }
   const int batchSize = info[1].IsNumber() ? std::max(1, info[1].As<Napi::Number>().Int32Value()) : 16;
-  return (new EncodeWorker(env, std::move(state), std::move(frames), batchSize, AbortToken::From(info[2]), info[3]))->Start();
+  BusyGuard encoder = BusyGuard::Claim(env, state, state->encoderBusy, "the model's encoder");
+  return (new EncodeWorker(env, state, std::move(encoder), std::move(frames), batchSize, AbortToken::From(env, info[2]), info[3]))->Start();
 }
 
 }  // namespace vidlm

@@ -10,7 +10,7 @@
 #include "common.h"
 #include "context.h"
 #include "errors.h"
-#include "json-schema-to-grammar.h"
+#include "grammar_bounds.h"
 #include "log.h"
 #include "options.h"
 #include "sampling.h"
@@ -47,18 +47,23 @@ struct SamplerDeleter { void operator()(common_sampler * s) const { common_sampl
 
 class GenerateWorker : public PromiseWorker {
  public:
-  GenerateWorker(Napi::Env env, std::shared_ptr<ContextState> s, GenParams p, int seq, const Napi::Function & onPiece, AbortFlag abort)
-      : PromiseWorker(env, "vidlm.generate", "ERR_DECODE"), s_(std::move(s)), guard_(s_),
+  GenerateWorker(Napi::Env env, std::shared_ptr<ContextState> s, BusyGuard busy, GenParams p, int seq, const Napi::Function & onPiece, AbortFlag abort)
+      : PromiseWorker(env, "vidlm.generate", "ERR_DECODE", abort), s_(std::move(s)), guard_(std::move(busy)),
         p_(std::move(p)), seq_(seq), abort_(std::move(abort)) {
     tsfn_ = Napi::ThreadSafeFunction::New(env, onPiece, "vidlm.generate.piece", 0, 1);
   }
 
-  void Execute() override {
+  void Run() override {
     LogCapture log;
     using clock = std::chrono::steady_clock;
     const auto t0 = clock::now();
     const llama_vocab * vocab = llama_model_get_vocab(s_->model->model);
-    std::unique_ptr<common_sampler, SamplerDeleter> smpl(common_sampler_init(s_->model->model, p_.sampling));
+    std::unique_ptr<common_sampler, SamplerDeleter> smpl;
+    try {
+      smpl.reset(common_sampler_init(s_->model->model, p_.sampling));
+    } catch (const std::exception & e) {
+      return Fail("ERR_GRAMMAR", std::string("the sampler could not be built: ") + e.what(), &log);
+    }
     if (!smpl) return Fail("ERR_GRAMMAR", "the sampler could not be built (invalid grammar?)", &log);
     size_t maxStop = 0;
     for (const auto & st : p_.stop) maxStop = std::max(maxStop, st.size());
@@ -110,6 +115,7 @@ class GenerateWorker : public PromiseWorker {
   }
 
   void Settled() override { tsfn_.Release(); }
+  void Abandon() override { tsfn_ = Napi::ThreadSafeFunction(); }  // Node frees it at teardown
 
   Napi::Value Result(Napi::Env env) override {
     Napi::Object o = Napi::Object::New(env);
@@ -124,7 +130,9 @@ class GenerateWorker : public PromiseWorker {
 
  private:
   void emit(std::string piece) {
-    tsfn_.BlockingCall([piece = std::move(piece)](Napi::Env env, Napi::Function fn) { fn.Call({Napi::String::New(env, piece)}); });
+    tsfn_.BlockingCall([piece = std::move(piece)](Napi::Env env, Napi::Function fn) {
+      if (env != nullptr) CallQuietly(env, fn, Napi::String::New(env, piece));
+    });
   }
   std::shared_ptr<ContextState> s_;
   BusyGuard guard_;
@@ -142,9 +150,8 @@ class GenerateWorker : public PromiseWorker {
 
 // generate({ maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN, seed, stop, grammar, jsonSchema, ignoreEos },
 //          seq, onPiece, abortToken?)
-Napi::Value StartGenerate(const Napi::CallbackInfo & info, std::shared_ptr<ContextState> s) {
+Napi::Value StartGenerate(const Napi::CallbackInfo & info, std::shared_ptr<ContextState> s, BusyGuard busy) {
   Napi::Env env = info.Env();
-  BusyGuard release(s);
   Napi::Object o = info[0].IsObject() ? info[0].As<Napi::Object>() : Napi::Object::New(env);
   const int seq = SeqArg(env, info[1], *s);
   if (!info[2].IsFunction()) Throw(env, "ERR_INVALID_ARG", "onPiece must be a function");
@@ -164,20 +171,18 @@ Napi::Value StartGenerate(const Napi::CallbackInfo & info, std::shared_ptr<Conte
     Napi::Array a = o.Get("stop").As<Napi::Array>();
     for (uint32_t k = 0; k < a.Length(); k++) p.stop.push_back(a.Get(k).ToString());
   }
-  try {
-    if (o.Get("grammar").IsString()) {
-      sp.grammar = common_grammar(COMMON_GRAMMAR_TYPE_USER, o.Get("grammar").As<Napi::String>().Utf8Value());
-    } else if (o.Get("jsonSchema").IsString()) {
-      auto schema = common_json::parse(o.Get("jsonSchema").As<Napi::String>().Utf8Value());
-      sp.grammar = common_grammar(COMMON_GRAMMAR_TYPE_OUTPUT_FORMAT, json_schema_to_grammar(schema));
-    }
-  } catch (const std::exception & e) {
-    Throw(env, "ERR_GRAMMAR", std::string("invalid JSON schema: ") + e.what());
+  const llama_vocab * vocab = llama_model_get_vocab(s->model->model);
+  if (o.Get("grammar").IsString() && o.Get("jsonSchema").IsString()) Throw(env, "ERR_INVALID_ARG", "give grammar or jsonSchema, not both");
+  if (o.Get("grammar").IsString()) {
+    std::string gbnf = o.Get("grammar").As<Napi::String>().Utf8Value();
+    CheckGrammar(env, vocab, gbnf);
+    sp.grammar = common_grammar(COMMON_GRAMMAR_TYPE_USER, std::move(gbnf));
+  } else if (o.Get("jsonSchema").IsString()) {
+    std::string gbnf = SchemaToGrammar(env, o.Get("jsonSchema").As<Napi::String>().Utf8Value());
+    CheckGrammar(env, vocab, gbnf);
+    sp.grammar = common_grammar(COMMON_GRAMMAR_TYPE_OUTPUT_FORMAT, std::move(gbnf));
   }
-  auto * w = new GenerateWorker(env, s, std::move(p), seq, info[2].As<Napi::Function>(), AbortToken::From(info[3]));
-  Napi::Promise pr = w->Start();
-  release.dismiss();
-  return pr;
+  return (new GenerateWorker(env, s, std::move(busy), std::move(p), seq, info[2].As<Napi::Function>(), AbortToken::From(env, info[3])))->Start();
 }
 
 }  // namespace vidlm

@@ -80,12 +80,12 @@ static std::string MetaString(const llama_model * model, const char * key) {
 class LoadModelWorker : public PromiseWorker {
  public:
   LoadModelWorker(Napi::Env env, LoadOptions opts, AbortFlag abort, const Napi::Value & onProgress)
-      : PromiseWorker(env, "vidlm.loadModel", "ERR_MODEL_LOAD"),
+      : PromiseWorker(env, "vidlm.loadModel", "ERR_MODEL_LOAD", abort),
         opts_(std::move(opts)),
         abort_(std::move(abort)),
         progress_(env, onProgress, "vidlm.loadModel.progress") {}
 
-  void Execute() override {
+  void Run() override {
     LogCapture log;
     auto state = std::make_shared<ModelState>();
     state->threads = opts_.threads;
@@ -152,6 +152,7 @@ class LoadModelWorker : public PromiseWorker {
 
   Napi::Value Result(Napi::Env env) override { return Model::NewInstance(env, std::move(state_)); }
   void Settled() override { progress_.release(); }
+  void Abandon() override { progress_.abandon(); }
 
  private:
   LoadOptions opts_;
@@ -174,7 +175,7 @@ Napi::Value LoadModel(const Napi::CallbackInfo & info) {
   ReadOption(o, "threads", opts.threads);
   ReadOption(o, "gpuLayers", opts.gpuLayers);
   ReadOption(o, "mmprojGpu", opts.mmprojGpu);
-  return (new LoadModelWorker(env, std::move(opts), AbortToken::From(info[1]), info[2]))->Start();
+  return (new LoadModelWorker(env, std::move(opts), AbortToken::From(env, info[1]), info[2]))->Start();
 }
 
 }  // namespace vidlm

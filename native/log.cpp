@@ -5,6 +5,7 @@
 
 #include "ggml.h"
 #include "llama.h"
+#include <log.h>  // common/log.h: angle brackets, since "log.h" is this file's own header
 #include "mtmd-helper.h"
 #include "mtmd.h"
 
@@ -12,7 +13,7 @@ namespace vidlm {
 
 static thread_local LogCapture * tl_capture = nullptr;
 
-static int LogVerbosity() {
+int LogVerbosity() {
   static const int level = [] {
     const char * v = std::getenv("VIDLM_LOG");
     return v ? std::atoi(v) : 0;
@@ -31,6 +32,9 @@ static void OnLog(ggml_log_level level, const char * text, void *) {
 void InstallLogHandler() {
   llama_log_set(OnLog, nullptr);
   mtmd_helper_log_set(OnLog, nullptr);  // libmtmd and its helper (which logs on stderr by itself)
+  // common/ (chat templates, sampling) logs through its own logger, straight to the terminal
+  const int v = LogVerbosity();
+  common_log_set_verbosity_thold(v >= 2 ? LOG_LEVEL_DEBUG : v == 1 ? LOG_LEVEL_WARN : LOG_LEVEL_OUTPUT);
 }
 
 void AppendCapturedLog(int level, const char * text) {

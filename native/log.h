@@ -9,6 +9,8 @@ namespace vidlm {
 void InstallLogHandler();
 // Adds a line to the current thread's LogCapture, if any (FFmpeg's log goes through this too).
 void AppendCapturedLog(int level, const char * text);
+// VIDLM_LOG: 0 (default) silent, 1 warnings and errors, 2 everything.
+int LogVerbosity();
 
 // Collects the log lines of the current thread for as long as it lives.
 class LogCapture {

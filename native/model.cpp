@@ -1,13 +1,13 @@
 #include "model.h"
 
+#include "addon_data.h"
 #include "context.h"
 #include "encode.h"
 #include "errors.h"
+#include "grammar_bounds.h"
 #include "template.h"
 
 namespace vidlm {
-
-static Napi::FunctionReference * g_model_ctor = nullptr;
 
 ModelState::~ModelState() {
   if (mtmd) mtmd_free(mtmd);
@@ -23,8 +23,10 @@ Napi::Function Model::Define(Napi::Env env) {
     InstanceMethod("applyTemplate", &Model::ApplyTemplate),
     InstanceMethod("formatTurn", &Model::FormatTurn),
     InstanceMethod("createContext", &Model::CreateContext),
+    InstanceMethod("checkGrammar", &Model::CheckGrammar),
+    InstanceMethod("schemaToGrammar", &Model::SchemaToGrammar),
   });
-  g_model_ctor = new Napi::FunctionReference(Napi::Persistent(fn));
+  Data(env).modelClass = Napi::Persistent(fn);
   return fn;
 }
 
@@ -38,7 +40,7 @@ Model::Model(const Napi::CallbackInfo & info) : Napi::ObjectWrap<Model>(info) {
 
 Napi::Object Model::NewInstance(Napi::Env env, std::shared_ptr<ModelState> state) {
   std::shared_ptr<ModelState> holder = std::move(state);
-  return g_model_ctor->New({Napi::External<std::shared_ptr<ModelState>>::New(env, &holder)});
+  return Data(env).modelClass.New({Napi::External<std::shared_ptr<ModelState>>::New(env, &holder)});
 }
 
 std::shared_ptr<ModelState> Model::acquire(Napi::Env env) {
@@ -69,6 +71,25 @@ Napi::Value Model::FormatTurn(const Napi::CallbackInfo & info) {
 
 Napi::Value Model::CreateContext(const Napi::CallbackInfo & info) {
   return vidlm::CreateContext(info, acquire(info.Env()));
+}
+
+// checkGrammar(gbnf): throws ERR_GRAMMAR unless llama.cpp would accept it (bounded first).
+Napi::Value Model::CheckGrammar(const Napi::CallbackInfo & info) {
+  Napi::Env env = info.Env();
+  auto s = acquire(env);
+  if (!info[0].IsString()) Throw(env, "ERR_INVALID_ARG", "grammar must be a string");
+  vidlm::CheckGrammar(env, llama_model_get_vocab(s->model), info[0].As<Napi::String>().Utf8Value());
+  return env.Undefined();
+}
+
+// schemaToGrammar(jsonText) -> GBNF, checked like a grammar.
+Napi::Value Model::SchemaToGrammar(const Napi::CallbackInfo & info) {
+  Napi::Env env = info.Env();
+  auto s = acquire(env);
+  if (!info[0].IsString()) Throw(env, "ERR_INVALID_ARG", "jsonSchema must be JSON text");
+  std::string gbnf = vidlm::SchemaToGrammar(env, info[0].As<Napi::String>().Utf8Value());
+  vidlm::CheckGrammar(env, llama_model_get_vocab(s->model), gbnf);
+  return Napi::String::New(env, gbnf);
 }
 
 static Napi::Int32Array Tokens(Napi::Env env, const std::vector<int32_t> & v) {

@@ -4,6 +4,7 @@
 #pragma once
 #include <napi.h>
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -35,6 +36,7 @@ struct ModelInfo {
 struct ModelState {
   llama_model * model = nullptr;
   mtmd_context * mtmd = nullptr;
+  std::atomic<bool> encoderBusy{false};  // BusyGuard: libmtmd encodes one call at a time
   ModelInfo info;
   int threads = 4;
   // text tokens can be evaluated as their token_embd rows (native/token_rows.h)
@@ -62,6 +64,8 @@ class Model : public Napi::ObjectWrap<Model> {
   Napi::Value ApplyTemplate(const Napi::CallbackInfo & info);
   Napi::Value FormatTurn(const Napi::CallbackInfo & info);
   Napi::Value CreateContext(const Napi::CallbackInfo & info);
+  Napi::Value CheckGrammar(const Napi::CallbackInfo & info);
+  Napi::Value SchemaToGrammar(const Napi::CallbackInfo & info);
 
   // Workers hold their own shared_ptr, so the last of (this object, running calls) frees it.
   std::shared_ptr<ModelState> state_;

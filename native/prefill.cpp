@@ -23,6 +23,10 @@ namespace vidlm {
 
 namespace {
 
+bool IsTypedArrayOf(const Napi::Value & v, napi_typedarray_type type) {
+  return v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == type;
+}
+
 struct Item {
   std::vector<llama_token> tokens;     // text item
   const float * embd = nullptr;        // embedding item: rows of n_embd floats, owned by JS
@@ -32,13 +36,13 @@ struct Item {
 
 class PrefillWorker : public PromiseWorker {
  public:
-  PrefillWorker(Napi::Env env, std::shared_ptr<ContextState> s, std::vector<Item> items, std::vector<Napi::ObjectReference> keep,
+  PrefillWorker(Napi::Env env, std::shared_ptr<ContextState> s, BusyGuard busy, std::vector<Item> items, std::vector<Napi::ObjectReference> keep,
                 int seq, AbortFlag abort, const Napi::Value & onProgress, bool mergeText)
-      : PromiseWorker(env, "vidlm.prefill", "ERR_DECODE"), s_(std::move(s)),
-        guard_(s_), items_(std::move(items)), keep_(std::move(keep)), seq_(seq), abort_(std::move(abort)),
+      : PromiseWorker(env, "vidlm.prefill", "ERR_DECODE", abort), s_(std::move(s)),
+        guard_(std::move(busy)), items_(std::move(items)), keep_(std::move(keep)), seq_(seq), abort_(std::move(abort)),
         progress_(env, onProgress, "vidlm.prefill.progress"), mergeText_(mergeText) {}
 
-  void Execute() override {
+  void Run() override {
     LogCapture log;
     const auto t0 = std::chrono::steady_clock::now();
     total_ = 0;
@@ -70,6 +74,7 @@ class PrefillWorker : public PromiseWorker {
     progress_.release();
     for (auto & r : keep_) r.Reset();
   }
+  void Abandon() override { progress_.abandon(); }
 
  private:
   // One llama_decode of m rows at the sequence's end; `last` asks for the logits of the final row.
@@ -177,9 +182,8 @@ class PrefillWorker : public PromiseWorker {
 
 }  // namespace
 
-Napi::Value StartPrefill(const Napi::CallbackInfo & info, std::shared_ptr<ContextState> s) {
+Napi::Value StartPrefill(const Napi::CallbackInfo & info, std::shared_ptr<ContextState> s, BusyGuard busy) {
   Napi::Env env = info.Env();
-  BusyGuard release(s);  // until the worker owns it
   if (!info[0].IsArray()) Throw(env, "ERR_INVALID_ARG", "items must be an array");
   const int seq = SeqArg(env, info[1], *s);
   const int dim = llama_model_n_embd_inp(s->model->model);
@@ -189,9 +193,10 @@ Napi::Value StartPrefill(const Napi::CallbackInfo & info, std::shared_ptr<Contex
   std::vector<Napi::ObjectReference> keep;
   long long total = 0;
   for (uint32_t i = 0; i < arr.Length(); i++) {
+    if (!arr.Get(i).IsObject()) Throw(env, "ERR_INVALID_ARG", "item " + std::to_string(i) + " is not an object");
     Napi::Object o = arr.Get(i).As<Napi::Object>();
     Item it;
-    if (o.Get("tokens").IsTypedArray()) {
+    if (IsTypedArrayOf(o.Get("tokens"), napi_int32_array)) {
       Napi::Int32Array t = o.Get("tokens").As<Napi::Int32Array>();
       it.tokens.assign(t.Data(), t.Data() + t.ElementLength());
       for (llama_token tok : it.tokens) {
@@ -199,7 +204,7 @@ Napi::Value StartPrefill(const Napi::CallbackInfo & info, std::shared_ptr<Contex
       }
       total += it.tokens.size();
       if (it.tokens.empty()) continue;
-    } else if (o.Get("embeddings").IsTypedArray()) {
+    } else if (IsTypedArrayOf(o.Get("embeddings"), napi_float32_array)) {
       Napi::Float32Array e = o.Get("embeddings").As<Napi::Float32Array>();
       it.count = o.Get("count").ToNumber().Int32Value();
       if (it.count <= 0 || e.ElementLength() != static_cast<size_t>(it.count) * dim) {
@@ -220,10 +225,7 @@ Napi::Value StartPrefill(const Napi::CallbackInfo & info, std::shared_ptr<Contex
   }
   if (items.empty()) Throw(env, "ERR_INVALID_ARG", "the plan is empty");
   const bool mergeText = info.Length() < 5 || info[4].IsUndefined() || info[4].ToBoolean();
-  auto * w = new PrefillWorker(env, s, std::move(items), std::move(keep), seq, AbortToken::From(info[2]), info[3], mergeText);
-  Napi::Promise p = w->Start();
-  release.dismiss();  // the worker's guard clears busy now
-  return p;
+  return (new PrefillWorker(env, s, std::move(busy), std::move(items), std::move(keep), seq, AbortToken::From(env, info[2]), info[3], mergeText))->Start();
 }
 
 }  // namespace vidlm

@@ -2,6 +2,7 @@
 // media path. libmtmd tokenizes the text with its media markers and the frames, encodes the
 // media in batches and decodes them with the model's positions (M-RoPE for Qwen2-VL and kin,
 // frame pairs merged where the model merges them). This is the path of llama-mtmd-cli.
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -26,13 +27,14 @@ struct Frame { uint32_t width, height; std::vector<unsigned char> rgb; };
 
 class PrefillMediaWorker : public PromiseWorker {
  public:
-  PrefillMediaWorker(Napi::Env env, std::shared_ptr<ContextState> s, std::string text, std::vector<Frame> frames, int seq,
-                     bool mergeable, AbortFlag abort, const Napi::Value & onProgress)
-      : PromiseWorker(env, "vidlm.prefillMedia", "ERR_DECODE"), s_(std::move(s)), guard_(s_),
+  PrefillMediaWorker(Napi::Env env, std::shared_ptr<ContextState> s, BusyGuard busy, BusyGuard encoder, std::string text,
+                     std::vector<Frame> frames, int seq, bool mergeable, AbortFlag abort, const Napi::Value & onProgress)
+      : PromiseWorker(env, "vidlm.prefillMedia", "ERR_DECODE", abort), s_(std::move(s)), guard_(std::move(busy)),
+        encoder_(std::move(encoder)),
         text_(std::move(text)), frames_(std::move(frames)), seq_(seq), mergeable_(mergeable), abort_(std::move(abort)),
         progress_(env, onProgress, "vidlm.prefillMedia.progress") {}
 
-  void Execute() override {
+  void Run() override {
     LogCapture log;
     const auto t0 = std::chrono::steady_clock::now();
     mtmd_context * mctx = s_->model->mtmd;
@@ -48,15 +50,23 @@ class PrefillMediaWorker : public PromiseWorker {
     mtmd_input_text text{text_.c_str(), text_.size(), s_->nPast[seq_] == 0, true};
     if (mtmd_tokenize(mctx, chunks.get(), &text, ptrs.data(), ptrs.size()) != 0) return Fail("ERR_TOKENIZE", "libmtmd could not tokenize the prompt with its media", &log);
     const size_t n = mtmd_input_chunks_size(chunks.get());
-    size_t total = 0;
+    // Each embedding takes a KV cell; with M-RoPE an image takes fewer positions than cells.
+    size_t positions = 0, cells = 0;
     for (size_t i = 0; i < n; i++) {
       const mtmd_input_chunk * c = mtmd_input_chunks_get(chunks.get(), i);
-      total += mtmd_input_chunk_get_n_pos(c);
+      positions += mtmd_input_chunk_get_n_pos(c);
+      cells += mtmd_input_chunk_get_n_tokens(c);
       if (mtmd_input_chunk_get_type(c) != MTMD_INPUT_CHUNK_TYPE_TEXT) mediaTokens_ += static_cast<int>(mtmd_input_chunk_get_n_tokens(c));
     }
+    const size_t total = std::max(positions, cells);
     if (s_->nPast[seq_] + static_cast<long long>(total) > s_->nCtx) {
-      return Fail("ERR_CONTEXT_FULL", "the prompt needs " + std::to_string(total) + " positions but only " +
-                                                std::to_string(s_->nCtx - s_->nPast[seq_]) + " are free", &log);
+      Fail("ERR_CONTEXT_FULL", "the prompt needs " + std::to_string(total) + " cells but only " +
+                                   std::to_string(s_->nCtx - s_->nPast[seq_]) + " are free", &log);
+      Detail("needed", static_cast<double>(total));
+      Detail("free", s_->nCtx - s_->nPast[seq_]);
+      Detail("contextSize", s_->nCtx);
+      Detail("sequence", seq_);
+      return;
     }
     std::unique_ptr<mtmd_batch, BatchDeleter> mbatch;
     const int startPast = s_->nPast[seq_];
@@ -99,14 +109,14 @@ class PrefillMediaWorker : public PromiseWorker {
     o.Set("mediaTokens", mediaTokens_);  // embeddings the media became (M-RoPE: more than their positions)
     return o;
   }
-  void Settled() override {
-    progress_.release();
-  }
+  void Settled() override { progress_.release(); }
+  void Abandon() override { progress_.abandon(); }
 
  private:
   int mediaTokens_ = 0;
   std::shared_ptr<ContextState> s_;
   BusyGuard guard_;
+  BusyGuard encoder_;  // the model's mtmd_context
   std::string text_;
   std::vector<Frame> frames_;
   int seq_;
@@ -119,9 +129,8 @@ class PrefillMediaWorker : public PromiseWorker {
 
 }  // namespace
 
-Napi::Value StartPrefillMedia(const Napi::CallbackInfo & info, std::shared_ptr<ContextState> s) {
+Napi::Value StartPrefillMedia(const Napi::CallbackInfo & info, std::shared_ptr<ContextState> s, BusyGuard busy) {
   Napi::Env env = info.Env();
-  BusyGuard release(s);
   if (!s->model->mtmd) Throw(env, "ERR_UNSUPPORTED", "the model was loaded without an mmproj");
   if (!info[0].IsString()) Throw(env, "ERR_INVALID_ARG", "text must be a string");
   if (!info[1].IsArray()) Throw(env, "ERR_INVALID_ARG", "frames must be an array");
@@ -129,6 +138,7 @@ Napi::Value StartPrefillMedia(const Napi::CallbackInfo & info, std::shared_ptr<C
   Napi::Array arr = info[1].As<Napi::Array>();
   std::vector<Frame> frames(arr.Length());
   for (uint32_t i = 0; i < arr.Length(); i++) {
+    if (!arr.Get(i).IsObject()) Throw(env, "ERR_INVALID_ARG", "frame " + std::to_string(i) + " is not an object");
     Napi::Object f = arr.Get(i).As<Napi::Object>();
     const int64_t w = f.Get("width").ToNumber().Int64Value(), h = f.Get("height").ToNumber().Int64Value();
     Napi::Value rgb = f.Get("rgb");
@@ -139,10 +149,9 @@ Napi::Value StartPrefillMedia(const Napi::CallbackInfo & info, std::shared_ptr<C
     Napi::Uint8Array bytes = rgb.As<Napi::Uint8Array>();
     frames[i] = {static_cast<uint32_t>(w), static_cast<uint32_t>(h), std::vector<unsigned char>(bytes.Data(), bytes.Data() + bytes.ByteLength())};
   }
-  auto * w = new PrefillMediaWorker(env, s, info[0].As<Napi::String>(), std::move(frames), seq, info[3].ToBoolean(), AbortToken::From(info[4]), info[5]);
-  Napi::Promise p = w->Start();
-  release.dismiss();
-  return p;
+  BusyGuard encoder = BusyGuard::Claim(env, s->model, s->model->encoderBusy, "the model's encoder");
+  return (new PrefillMediaWorker(env, s, std::move(busy), std::move(encoder), info[0].As<Napi::String>(), std::move(frames), seq,
+                                 info[3].ToBoolean(), AbortToken::From(env, info[4]), info[5]))->Start();
 }
 
 }  // namespace vidlm

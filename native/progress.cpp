@@ -1,5 +1,7 @@
 #include "progress.h"
 
+#include "worker.h"
+
 namespace vidlm {
 
 Progress::Progress(Napi::Env env, const Napi::Value & callback, const char * name) {
@@ -18,13 +20,15 @@ void Progress::release() {
   }
 }
 
+void Progress::abandon() { active_ = false; }
+
 void Progress::report(float fraction) {
   if (!active_) return;
   const int pct = static_cast<int>(fraction * 100.0f);
   int prev = last_.load();
   if (pct <= prev || !last_.compare_exchange_strong(prev, pct)) return;
   tsfn_.NonBlockingCall([fraction](Napi::Env env, Napi::Function fn) {
-    fn.Call({Napi::Number::New(env, fraction)});
+    if (env != nullptr) CallQuietly(env, fn, Napi::Number::New(env, fraction));
   });
 }
 

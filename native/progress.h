@@ -13,6 +13,7 @@ class Progress {
   ~Progress();
   void report(float fraction);  // any thread
   void release();               // JS thread, once the work is done
+  void abandon();               // environment teardown: Node frees the function itself
 
  private:
   Napi::ThreadSafeFunction tsfn_;

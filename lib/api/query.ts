@@ -9,15 +9,16 @@ import type { SequencePlan, StrategyName } from '../assembly/types.js';
 import { VidlmError, throwIfAborted } from '../errors.js';
 import { Chat, type TurnResult } from '../inference/chat.js';
 import type { GenerateOptions } from '../inference/context.js';
-import type { Model } from '../model.js';
-import { invalid, optionalInt, optionalNumber, optionalSignal } from '../options.js';
+import type { Model, ModelInfo } from '../model.js';
+import { invalid, optionalBool } from '../options.js';
 import { composeUserTurn } from '../prompt/compose.js';
 import { litaLocalizeQuestion } from '../prompt/lita.js';
 import type { TimeEncodingOptions, TimeTokenMode } from '../time/encode.js';
 import { parseTimes } from '../time/parse.js';
 import { openVideo } from '../video/video.js';
-import type { FitMode, VideoFrame, VideoInput } from '../video/types.js';
+import type { FitMode, VideoFrame, VideoInput, VideoProbe } from '../video/types.js';
 import { chooseStrategy, defaultFrames, samplingPlan, visualTokens, type StrategyChoice } from './choose.js';
+import { checkQuery, checkQuestion, checkVideoInput, type CheckedQuery } from './options.js';
 import { stageReporter, type ProgressListener } from './progress.js';
 
 export interface VideoQueryOptions extends Omit<GenerateOptions, 'sequence' | 'signal'> {
@@ -42,6 +43,8 @@ export interface VideoQueryOptions extends Omit<GenerateOptions, 'sequence' | 's
   contextSize?: number;
   /** Frames per encoder batch. */
   encodeBatchSize?: number;
+  /** chat(): KV sequences of its context, the chat and its forks at once (default 4; ask uses 1). */
+  sequences?: number;
   /** How frames are fitted to the encoder's square input. Default 'pad'. */
   fit?: FitMode;
   signal?: AbortSignal;
@@ -97,23 +100,35 @@ async function sourceIdentity(input: VideoInput): Promise<string | undefined> {
   }
 }
 
-function checkOptions(o: VideoQueryOptions): void {
-  if (!o || typeof o !== 'object') throw invalid('options', 'an object with a model', o);
-  if (!o.model || typeof o.model.encode !== 'function') throw invalid('model', 'a Model from loadModel()', o.model);
-  if (!o.model.info.vision) throw new VidlmError('ERR_UNSUPPORTED', 'the model has no vision encoder: load it with its mmproj');
-  optionalInt('frames', o.frames, 1, 10_000, 1);
-  if (o.fps !== undefined) optionalNumber('fps', o.fps, 0.001, 240, 1);
-  optionalSignal('signal', o.signal);
-  if (o.segment !== undefined && (!Array.isArray(o.segment) || o.segment.length !== 2 || !(o.segment[0] < o.segment[1]))) {
-    throw invalid('segment', '[start, end] with start < end', o.segment);
+/** The most frames whose visual tokens fit in `budget` (Infinity for native: libmtmd counts them itself). */
+function framesThatFit(strategy: StrategyName, info: ModelInfo, budget: number): number {
+  if (strategy === 'native') return Infinity;
+  let lo = 0, hi = 10_000;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (visualTokens(strategy, mid, info) <= budget) lo = mid; else hi = mid - 1;
   }
+  return lo;
 }
 
-async function prepare(input: VideoInput, o: VideoQueryOptions, userTurnOf: UserTurnOf): Promise<Prepared> {
-  checkOptions(o);
-  const { model, signal } = o;
+/** Fewest frames an fps plan gives on this video: known before decoding when the duration is. */
+function fpsFramesAtLeast(fps: number, probe: VideoProbe, segment?: [number, number]): number {
+  const start = segment?.[0] ?? 0;
+  const end = Math.min(segment?.[1] ?? probe.duration, probe.duration);
+  const rate = Math.min(fps, probe.video?.avgFps || fps); // a frame is never returned twice
+  return Math.max(1, Math.floor((end - start) * rate) - 1);
+}
+
+function contextFull(strategy: StrategyName, frames: number, info: ModelInfo, contextSize: number, reserve: number): VidlmError {
+  const planned = visualTokens(strategy, frames, info);
+  return new VidlmError('ERR_CONTEXT_FULL', `${strategy} with ${frames} frames needs ${planned} visual tokens; the context holds ${contextSize} (keep ${reserve} for the text): use fewer frames, a pooling strategy or a larger contextSize`,
+    { strategy, frames, visualTokens: planned, contextSize });
+}
+
+async function prepare(input: VideoInput, q: CheckedQuery, userTurnOf: UserTurnOf): Promise<Prepared> {
+  const { model, contextSize } = q;
+  const signal = q.guard.signal;
   const info = model.info;
-  const contextSize = optionalInt('contextSize', o.contextSize, 64, 1 << 24, Math.min(4096, info.nCtxTrain || 4096));
   throwIfAborted(signal);
 
   const t0 = performance.now();
@@ -125,94 +140,107 @@ async function prepare(input: VideoInput, o: VideoQueryOptions, userTurnOf: User
   try {
     const isImage = source.probe.isImage;
     duration = source.probe.duration;
+    if (!isImage && q.segment && duration > 0 && q.segment[0] >= duration) {
+      throw new VidlmError('ERR_INVALID_ARG', `segment [${q.segment.join(', ')}] starts at or after the end of the video (${duration} s)`,
+        { option: 'segment', segment: q.segment, duration });
+    }
     const reserve = reserveFor(contextSize);
-    strategy = chooseStrategy(o.strategy ?? 'auto', info, contextSize - reserve, isImage ? 1 : o.frames);
+    strategy = chooseStrategy(q.strategy, info, contextSize - reserve, isImage ? 1 : q.frames);
     const native = strategy === 'native';
-    if (native && ((o.timeTokens ?? 'none') !== 'none' || o.preamble)) {
+    if (native && (q.timeTokens !== 'none' || q.preamble)) {
       throw new VidlmError('ERR_UNSUPPORTED', 'the native strategy gives the frames to the model as its own media: time tokens and the time preamble need a pooling strategy');
     }
-    const count = isImage ? 1 : o.frames ?? defaultFrames(strategy);
-    // native: libmtmd's preprocessing decides the grid, and prefillMedia checks the context itself
-    const planned = native ? 0 : visualTokens(strategy, count, info);
-    if (planned + reserve > contextSize && o.fps === undefined) {
-      throw new VidlmError('ERR_CONTEXT_FULL', `${strategy} with ${count} frames needs ${planned} visual tokens; the context holds ${contextSize} (keep ${reserve} for the text): use fewer frames, a pooling strategy or a larger contextSize`,
-        { strategy, frames: count, visualTokens: planned, contextSize });
-    }
-    const plan = isImage ? { uniform: 1 } : samplingPlan(strategy, count, o.fps, o.segment);
+    const fps = isImage ? undefined : q.fps;
+    const count = isImage ? 1 : q.frames ?? defaultFrames(strategy);
+    // the budget is checked before decoding: by count, or by the least an fps plan gives
+    const maxFrames = framesThatFit(strategy, info, contextSize - reserve);
+    const expected = fps === undefined ? count : duration > 0 ? fpsFramesAtLeast(fps, source.probe, q.segment) : 0;
+    if (expected > maxFrames) throw contextFull(strategy, expected, info, contextSize, reserve);
+    const plan = isImage ? { uniform: 1 } : samplingPlan(strategy, count, fps, q.segment);
     // Images reach libmtmd at their own size (its preprocessing, as llama-mtmd-cli); video frames at the encoder's.
     const size = isImage || !info.imageSize ? undefined : ([info.imageSize, info.imageSize] as [number, number]);
-    const report = stageReporter(o.onProgress, 'decode');
+    const report = stageReporter(q.onProgress, 'decode');
     frames = [];
-    for await (const f of source.frames(plan, { size, fit: o.fit ?? 'pad', signal })) {
+    for await (const f of source.frames(plan, { size, fit: q.fit, signal })) {
       frames.push(f);
+      // an fps plan on a video of unknown length stops as soon as it cannot fit
+      if (frames.length > maxFrames) throw contextFull(strategy, frames.length, info, contextSize, reserve);
       report?.(Math.min(1, frames.length / count));
     }
-    if (frames.length < count && !isImage) warning = `the video has ${frames.length} of the ${count} frames asked for`;
+    if (frames.length < count && !isImage && fps === undefined) warning = `the video has ${frames.length} of the ${count} frames asked for`;
   } finally {
     await source.close();
   }
   const decodeMs = performance.now() - t0;
   if (frames.length === 0) throw new VidlmError('ERR_VIDEO_EMPTY', 'no frames could be sampled from the video');
 
-  if (strategy === 'native') {
-    // the model's own media path: libmtmd encodes inside the prefill (M-RoPE, frame pairs merged)
-    const ctx = await model.createContext({ contextSize });
-    const started = await Chat.startMedia(model, ctx, frames, { system: o.system, signal, onProgress: stageReporter(o.onProgress, 'prefill') });
-    return { chat: started.chat, prefixTokens: started.evaluated, prefixMs: started.ms, strategy, visual: started.mediaTokens, frames, duration, decodeMs, encodeMs: 0, warning };
+  // the chat owns its context: disposing the chat frees it
+  const ctx = await model.createContext({ contextSize, sequences: q.sequences });
+  try {
+    if (strategy === 'native') {
+      // the model's own media path: libmtmd encodes inside the prefill (M-RoPE, frame pairs merged)
+      const started = await Chat.startMedia(model, ctx, frames, { system: q.system, signal, onProgress: stageReporter(q.onProgress, 'prefill') }, { ownsContext: true });
+      return { chat: started.chat, prefixTokens: started.evaluated, prefixMs: started.ms, strategy, visual: started.mediaTokens, frames, duration, decodeMs, encodeMs: 0, warning };
+    }
+    const { grids, stats } = await model.encodeWithStats(frames, {
+      source: await sourceIdentity(input), batchSize: q.encodeBatchSize, signal, onProgress: stageReporter(q.onProgress, 'encode'),
+    });
+    const hasToken = (tok: string) => ctx.tokenize(tok).length === 1;
+    const video = assemble(strategy, grids, {
+      timeTokens: q.timeTokens, duration: duration > 0 ? duration : undefined, timeFormat: q.timeFormat, litaSpelling: q.litaSpelling, hasToken,
+    } as never);
+    const visual = video.reduce((n, it) => n + ('count' in it ? it.count : 0), 0);
+    const started = await Chat.start(model, ctx, video, {
+      system: q.system, signal, onProgress: stageReporter(q.onProgress, 'prefill'),
+      userTurn: userTurnOf(video, duration, frames.map((f) => f.t), strategy),
+    }, { ownsContext: true });
+    return { chat: started.chat, prefixTokens: started.evaluated, prefixMs: started.ms, strategy, visual, frames, duration, decodeMs, encodeMs: stats.ms, warning };
+  } catch (e) {
+    ctx.dispose();
+    throw e;
   }
-
-  const { grids, stats } = await model.encodeWithStats(frames, {
-    source: await sourceIdentity(input), batchSize: o.encodeBatchSize, signal, onProgress: stageReporter(o.onProgress, 'encode'),
-  });
-  const ctx = await model.createContext({ contextSize });
-  const hasToken = (tok: string) => ctx.tokenize(tok).length === 1;
-  const video = assemble(strategy, grids, {
-    timeTokens: o.timeTokens, duration: duration > 0 ? duration : undefined, timeFormat: o.timeFormat, litaSpelling: o.litaSpelling, hasToken,
-  } as never);
-  const visual = video.reduce((n, it) => n + ('count' in it ? it.count : 0), 0);
-  const started = await Chat.start(model, ctx, video, {
-    system: o.system, signal, onProgress: stageReporter(o.onProgress, 'prefill'),
-    userTurn: userTurnOf(video, duration, frames.map((f) => f.t), strategy),
-  });
-  return { chat: started.chat, prefixTokens: started.evaluated, prefixMs: started.ms, strategy, visual, frames, duration, decodeMs, encodeMs: stats.ms, warning };
 }
 
 /** The user turn of each method: the video then the question; Video-ChatGPT puts the question first. */
-function userTurnFor(o: VideoQueryOptions): UserTurnOf {
+function userTurnFor(preamble: boolean): UserTurnOf {
   return (video, duration, times, strategy) => (q) =>
-    composeUserTurn(video, q, { preamble: o.preamble ? { duration, times } : null, questionFirst: strategy === 'vcgpt' });
+    composeUserTurn(video, q, { preamble: preamble ? { duration, times } : null, questionFirst: strategy === 'vcgpt' });
 }
 
 async function run(input: VideoInput, question: string, o: VideoQueryOptions): Promise<AskResult> {
-  if (typeof question !== 'string' || question.trim() === '') throw invalid('question', 'a non-empty string', question);
-  const p = await prepare(input, o, userTurnFor(o));
-  try {
-    const gen = p.chat.ask(question, { ...o, signal: o.signal });
-    const report = stageReporter(o.onProgress, 'generate');
-    const maxTokens = o.maxTokens ?? 256;
-    let n = 0;
-    for await (const piece of gen) {
-      o.onToken?.(piece);
-      report?.(Math.min(1, ++n / maxTokens));
+  checkVideoInput(input);
+  checkQuestion('question', question);
+  const q = checkQuery(o, { sequences: 1 });
+  return q.guard.run(async () => {
+    const p = await prepare(input, q, userTurnFor(q.preamble));
+    try {
+      const gen = p.chat.ask(question, { ...q.generate, signal: q.guard.signal });
+      const report = stageReporter(q.onProgress, 'generate');
+      const maxTokens = q.generate.maxTokens ?? 256;
+      let n = 0;
+      for await (const piece of gen) {
+        q.onToken?.(piece);
+        report?.(Math.min(1, ++n / maxTokens));
+      }
+      const turn = await gen.turn;
+      report?.(1);
+      return {
+        text: turn.text,
+        strategy: p.strategy,
+        stopReason: turn.stopReason,
+        tokens: { prompt: p.prefixTokens + turn.evaluated, visual: p.visual, generated: turn.tokens.generated },
+        timings: {
+          decodeMs: p.decodeMs, encodeMs: p.encodeMs, prefillMs: p.prefixMs + turn.prefillMs,
+          firstTokenMs: turn.timings.firstTokenMs, generateMs: turn.timings.generateMs,
+        },
+        frames: p.frames.map((f) => ({ index: f.index, t: f.t })),
+        duration: p.duration,
+        ...(p.warning ? { warning: p.warning } : {}),
+      };
+    } finally {
+      await p.chat.dispose();
     }
-    const turn = await gen.turn;
-    report?.(1);
-    return {
-      text: turn.text,
-      strategy: p.strategy,
-      stopReason: turn.stopReason,
-      tokens: { prompt: p.prefixTokens + turn.evaluated, visual: p.visual, generated: turn.tokens.generated },
-      timings: {
-        decodeMs: p.decodeMs, encodeMs: p.encodeMs, prefillMs: p.prefixMs + turn.prefillMs,
-        firstTokenMs: turn.timings.firstTokenMs, generateMs: turn.timings.generateMs,
-      },
-      frames: p.frames.map((f) => ({ index: f.index, t: f.t })),
-      duration: p.duration,
-      ...(p.warning ? { warning: p.warning } : {}),
-    };
-  } finally {
-    p.chat.context.dispose();
-  }
+  });
 }
 
 /** Answers a question about a video (or image) file, Buffer or URL. */
@@ -221,8 +249,9 @@ export function ask(video: VideoInput, question: string, options: VideoQueryOpti
 }
 
 /** A detailed description of the video. */
-export function describe(video: VideoInput, options: VideoQueryOptions & { prompt?: string }): Promise<AskResult> {
-  return run(video, options.prompt ?? 'Describe this video in detail.', options);
+export async function describe(video: VideoInput, options: VideoQueryOptions & { prompt?: string }): Promise<AskResult> {
+  const prompt = options?.prompt === undefined ? 'Describe this video in detail.' : checkQuestion('prompt', options.prompt);
+  return run(video, prompt, options);
 }
 
 /** GBNF of a start-end answer: LITA's `<t12> <t35>` (released spelling) or `12.5s - 20s`. */
@@ -241,14 +270,24 @@ export function spanGrammar(mode: TimeTokenMode, spelling: TimeEncodingOptions['
  * (default true) a grammar holds the answer to the start-end format, so it always parses.
  */
 export async function localize(video: VideoInput, query: string, options: VideoQueryOptions & { constrain?: boolean }): Promise<LocalizeResult> {
+  checkQuestion('event', query);
+  if (!options || typeof options !== 'object') throw invalid('options', 'an object with a model', options);
+  const constrain = optionalBool('constrain', options.constrain, true);
   const timeTokens = options.timeTokens ?? 'lita';
-  const grammar = options.grammar ?? (options.constrain === false ? undefined : spanGrammar(timeTokens, options.litaSpelling));
-  const r = await run(video, litaLocalizeQuestion(query), { strategy: 'slowfast', ...options, timeTokens, grammar });
+  const ownFormat = options.grammar !== undefined || options.jsonSchema !== undefined;
+  const grammar = ownFormat || !constrain ? options.grammar : spanGrammar(timeTokens, options.litaSpelling);
+  const r = await run(video, litaLocalizeQuestion(query), { ...options, strategy: options.strategy ?? 'slowfast', timeTokens, grammar });
   const spans = parseTimes(r.text, { duration: r.duration > 0 ? r.duration : undefined, mode: timeTokens === 'lita' ? 'lita' : 'text' });
   return { ...r, start: spans[0]?.start ?? null, end: spans[0]?.end ?? null };
 }
 
-/** A multi-turn chat about a video: the video is evaluated once, each question only adds its own tokens. */
+/**
+ * A multi-turn chat about a video: the video is evaluated once, each question only adds its own
+ * tokens. Its context has `sequences` KV sequences (default 4: the chat and three forks at once)
+ * and goes when the chat and its forks are disposed.
+ */
 export async function chat(video: VideoInput, options: VideoQueryOptions): Promise<Chat> {
-  return (await prepare(video, options, userTurnFor(options))).chat;
+  checkVideoInput(video);
+  const q = checkQuery(options, { sequences: 4 });
+  return q.guard.run(() => prepare(video, q, userTurnFor(q.preamble))).then((p) => p.chat);
 }

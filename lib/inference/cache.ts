@@ -4,9 +4,10 @@
  * bounded in bytes, and optionally on disk (one file per frame under `dir`).
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FrameGrid } from '../assembly/types.js';
+import { ensureDir } from './cache-dir.js';
 
 export interface EmbeddingCacheOptions {
   /** Memory budget in bytes (default 256 MiB). 0 keeps nothing in memory. */
@@ -97,7 +98,7 @@ export class EmbeddingCache {
   }
 
   async #write(key: string, g: FrameGrid): Promise<void> {
-    await mkdir(this.dir!, { recursive: true });
+    await ensureDir(this.dir!);
     const head = Buffer.alloc(32);
     head.writeUInt32LE(MAGIC, 0);
     head.writeUInt32LE(g.nx, 4);

@@ -1,13 +1,19 @@
 /**
  * Context: a KV cache over a model, evaluating sequence plans and generating answers. Calls run
- * one at a time in the order they are made (a context is one llama_context).
+ * one at a time in the order they are made (a context is one llama_context); a chat turn's
+ * prefill and generation run as one unit (turn()), so turns on other sequences cannot interleave.
  */
 import type { SequencePlan } from '../assembly/types.js';
+import { CallbackGuard } from '../callbacks.js';
 import { VidlmError, abortError, throwIfAborted } from '../errors.js';
-import { withAbort, type NativeContext, type NativePlanItem } from '../native.js';
-import { invalid, optionalInt, optionalNumber, optionalSignal } from '../options.js';
+import { withAbort, type NativeContext, type NativeGenerateParams, type NativeModel, type NativePlanItem } from '../native.js';
+import { invalid, optionalBool, optionalFunction, optionalInt, optionalSignal } from '../options.js';
+import { SerialQueue } from '../serial.js';
 import type { EncodableFrame } from './encode.js';
+import { generateParams, resolveGrammar, type GenerateOptions } from './generate-options.js';
 import { Generation, type GenerateResult } from './generation.js';
+
+export type { GenerateOptions } from './generate-options.js';
 
 /** A plan item of raw token ids (e.g. the tokens a model puts around an image). */
 export interface TokensItem { tokens: Int32Array }
@@ -40,26 +46,19 @@ export interface PrefillResult {
   mediaTokens?: number;
 }
 
-export interface GenerateOptions {
-  maxTokens?: number;
-  temperature?: number;
-  topK?: number;
-  topP?: number;
-  minP?: number;
-  repeatPenalty?: number;
-  repeatLastN?: number;
-  seed?: number;
-  /** Strings that end the answer (not included in it). */
-  stop?: string[];
-  /** GBNF grammar the answer must follow. */
-  grammar?: string;
-  /** JSON schema (object or JSON text) the answer must follow. */
-  jsonSchema?: object | string;
-  sequence?: number;
-  signal?: AbortSignal;
+export interface ModelFacts {
+  addBos: boolean;
+  bosToken: number;
+  nEmbd: number;
+  nonCausalImageAttention: boolean;
+  /** The model's native handle (grammar checks). */
+  model: NativeModel;
+  /** The model's encoder queue: libmtmd encodes one call at a time (prefillMedia uses it). */
+  encoder: SerialQueue;
 }
 
-export interface ModelFacts { addBos: boolean; bosToken: number; nEmbd: number; nonCausalImageAttention: boolean }
+/** What one chat turn gives back: its prefill and its generation. */
+export interface TurnOutcome { prefill: PrefillResult; generation: GenerateResult }
 
 export class Context {
   readonly contextSize: number;
@@ -69,7 +68,7 @@ export class Context {
   readonly threads: number;
   #native: NativeContext | null;
   #facts: ModelFacts;
-  #queue: Promise<unknown> = Promise.resolve();
+  #queue = new SerialQueue();
 
   /** @internal use model.createContext() */
   constructor(native: NativeContext, facts: ModelFacts) {
@@ -82,25 +81,25 @@ export class Context {
     this.threads = s.threads;
   }
 
+  get disposed(): boolean { return this.#native === null; }
+
   get #n(): NativeContext {
     if (!this.#native) throw new VidlmError('ERR_DISPOSED', 'the context was disposed');
     return this.#native;
-  }
-
-  #serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(fn, fn);
-    this.#queue = run.catch(() => {});
-    return run;
   }
 
   #seq(v: unknown): number { return optionalInt('sequence', v, 0, this.sequences - 1, 0); }
 
   tokenize(text: string, opts: { addSpecial?: boolean; parseSpecial?: boolean } = {}): Int32Array {
     if (typeof text !== 'string') throw invalid('text', 'a string', text);
-    return this.#n.tokenize(text, opts.addSpecial ?? false, opts.parseSpecial ?? true);
+    return this.#n.tokenize(text, optionalBool('addSpecial', opts.addSpecial, false), optionalBool('parseSpecial', opts.parseSpecial, true));
   }
 
-  detokenize(tokens: Int32Array, special = true): string { return this.#n.detokenize(tokens, special); }
+  /** Text of token ids; each must be in the vocabulary, 0 to nVocab - 1 (checked by the addon). */
+  detokenize(tokens: Int32Array, special = true): string {
+    if (!(tokens instanceof Int32Array)) throw invalid('tokens', 'an Int32Array', tokens);
+    return this.#n.detokenize(tokens, optionalBool('special', special, true));
+  }
 
   /** The plan as the native side evaluates it: text tokenized, token runs merged, BOS first. */
   toItems(plan: ContextPlan, addBos: boolean): NativePlanItem[] {
@@ -117,6 +116,7 @@ export class Context {
       } else items.push({ tokens: t });
     };
     plan.forEach((item, i) => {
+      if (item === null || typeof item !== 'object') throw new VidlmError('ERR_INVALID_ARG', `plan item ${i} must be { text }, { tokens } or { embeddings, count }`);
       if ('tokens' in item && item.tokens instanceof Int32Array) pushTokens(item.tokens);
       else if ('text' in item && typeof item.text === 'string') pushTokens(this.#n.tokenize(item.text, false, true));
       else if ('embeddings' in item && item.embeddings instanceof Float32Array) {
@@ -144,11 +144,28 @@ export class Context {
   prefill(plan: ContextPlan, opts: PrefillOptions = {}): Promise<PrefillResult> {
     const seq = this.#seq(opts.sequence);
     const signal = optionalSignal('signal', opts.signal);
-    return this.#serial(async () => {
-      throwIfAborted(signal);
-      const items = this.toItems(plan, opts.addBos ?? this.#n.nPast(seq) === 0);
-      return withAbort(signal, (token) => this.#n.prefill(items, seq, token, opts.onProgress, opts.mergeText ?? true));
-    });
+    const guard = new CallbackGuard(signal);
+    const onProgress = guard.wrap('onProgress', optionalFunction<(f: number) => void>('onProgress', opts.onProgress));
+    const addBos = opts.addBos === undefined ? undefined : optionalBool('addBos', opts.addBos, true);
+    const mergeText = optionalBool('mergeText', opts.mergeText, true);
+    return this.#queue.run(() => guard.run(async () => {
+      const r = await this.#prefillNow(plan, seq, guard.signal, onProgress, addBos, mergeText);
+      onProgress?.(1); // the native side's last report may come after its promise: this one does not
+      return r;
+    }));
+  }
+
+  async #prefillNow(plan: ContextPlan, seq: number, signal: AbortSignal | undefined, onProgress: ((f: number) => void) | undefined,
+    addBos: boolean | undefined, mergeText: boolean): Promise<PrefillResult> {
+    throwIfAborted(signal);
+    const nPast = this.#n.nPast(seq);
+    const items = this.toItems(plan, addBos ?? nPast === 0);
+    const needed = items.reduce((n, it) => n + ('tokens' in it ? it.tokens.length : it.count), 0);
+    if (nPast + needed > this.contextSize) {
+      throw new VidlmError('ERR_CONTEXT_FULL', `the plan needs ${needed} tokens but only ${this.contextSize - nPast} of ${this.contextSize} are free`,
+        { needed, free: this.contextSize - nPast, contextSize: this.contextSize, sequence: seq });
+    }
+    return withAbort(signal, (token) => this.#n.prefill(items, seq, token, onProgress, mergeText));
   }
 
   /**
@@ -161,57 +178,77 @@ export class Context {
     if (!Array.isArray(frames)) throw invalid('frames', 'an array of frames', frames);
     const seq = this.#seq(opts.sequence);
     const signal = optionalSignal('signal', opts.signal);
-    return this.#serial(async () => {
-      throwIfAborted(signal);
-      return withAbort(signal, (token) => this.#n.prefillMedia(text, frames as EncodableFrame[], seq, opts.mergeable ?? false, token, opts.onProgress));
-    });
+    const guard = new CallbackGuard(signal);
+    const onProgress = guard.wrap('onProgress', optionalFunction<(f: number) => void>('onProgress', opts.onProgress));
+    const mergeable = optionalBool('mergeable', opts.mergeable, false);
+    return this.#queue.run(() => this.#facts.encoder.run(() => guard.run(async () => {
+      throwIfAborted(guard.signal);
+      const r = await withAbort(guard.signal, (token) => this.#n.prefillMedia(text, frames as EncodableFrame[], seq, mergeable, token, onProgress));
+      onProgress?.(1);
+      return r;
+    })));
+  }
+
+  /** Checked native parameters of generation options, grammar parsed: ERR_INVALID_ARG / ERR_GRAMMAR now, not later. */
+  generateParams(opts: GenerateOptions): NativeGenerateParams {
+    return resolveGrammar(this.#facts.model, generateParams(opts));
   }
 
   generate(opts: GenerateOptions = {}): Generation {
-    const seq = this.#seq(opts.sequence);
-    const signal = optionalSignal('signal', opts.signal);
-    const params = {
-      maxTokens: optionalInt('maxTokens', opts.maxTokens, 1, 1 << 20, 256),
-      temperature: opts.temperature === undefined ? undefined : optionalNumber('temperature', opts.temperature, 0, 100, 0),
-      topK: opts.topK === undefined ? undefined : optionalInt('topK', opts.topK, 0, 1 << 20, 0),
-      topP: opts.topP === undefined ? undefined : optionalNumber('topP', opts.topP, 0, 1, 1),
-      minP: opts.minP === undefined ? undefined : optionalNumber('minP', opts.minP, 0, 1, 0),
-      repeatPenalty: opts.repeatPenalty === undefined ? undefined : optionalNumber('repeatPenalty', opts.repeatPenalty, 0, 10, 1),
-      repeatLastN: opts.repeatLastN === undefined ? undefined : optionalInt('repeatLastN', opts.repeatLastN, -1, 1 << 20, 64),
-      seed: opts.seed === undefined ? undefined : optionalInt('seed', opts.seed, 0, 0xffffffff, 0),
-      stop: opts.stop,
-      grammar: opts.grammar,
-      jsonSchema: opts.jsonSchema === undefined ? undefined : typeof opts.jsonSchema === 'string' ? opts.jsonSchema : JSON.stringify(opts.jsonSchema),
+    const seq = this.#seq(opts?.sequence);
+    const signal = optionalSignal('signal', opts?.signal);
+    const params = this.generateParams(opts);
+    return new Generation((onPiece) => this.#queue.run(() => this.#generateNow(params, seq, signal, onPiece)));
+  }
+
+  async #generateNow(params: NativeGenerateParams, seq: number, signal: AbortSignal | undefined, onPiece: (piece: string) => void): Promise<GenerateResult> {
+    throwIfAborted(signal);
+    const r = await withAbort(signal, (token) => this.#n.generate(params, seq, onPiece, token));
+    if (r.stopReason === 'aborted') {
+      const err = abortError(signal);
+      Object.assign(err, { details: { text: r.text, generated: r.generated } });
+      throw err;
+    }
+    return {
+      text: r.text,
+      stopReason: r.stopReason,
+      tokens: { generated: r.generated },
+      timings: { firstTokenMs: r.firstTokenMs, generateMs: r.generateMs, tokensPerSecond: r.generated > 0 ? (r.generated * 1000) / r.generateMs : 0 },
     };
-    if (params.stop !== undefined && (!Array.isArray(params.stop) || params.stop.some((s) => typeof s !== 'string'))) throw invalid('stop', 'an array of strings', params.stop);
-    return new Generation((onPiece) => this.#serial(async () => {
-      throwIfAborted(signal);
-      const r = await withAbort(signal, (token) => this.#n.generate(params, seq, onPiece, token));
-      if (r.stopReason === 'aborted') {
-        const err = abortError(signal);
-        Object.assign(err, { details: { text: r.text, generated: r.generated } });
-        throw err;
+  }
+
+  /**
+   * @internal A chat turn: prefill `plan`, then generate with `params` (from generateParams), as one
+   * unit of this context's queue. A turn that fails leaves its sequence as it was before.
+   */
+  turn(plan: ContextPlan, sequence: number, params: NativeGenerateParams, signal: AbortSignal | undefined, onPiece: (piece: string) => void): Promise<TurnOutcome> {
+    const seq = this.#seq(sequence);
+    return this.#queue.run(async () => {
+      const before = this.#n.nPast(seq);
+      try {
+        const prefill = await this.#prefillNow(plan, seq, signal, undefined, before === 0, true);
+        const generation = await this.#generateNow(params, seq, signal, onPiece);
+        return { prefill, generation };
+      } catch (e) {
+        if (this.#native && this.#native.nPast(seq) > before) this.#native.kvTruncate(seq, before);
+        throw e;
       }
-      const result: GenerateResult = {
-        text: r.text,
-        stopReason: r.stopReason,
-        tokens: { generated: r.generated },
-        timings: { firstTokenMs: r.firstTokenMs, generateMs: r.generateMs, tokensPerSecond: r.generated > 0 ? (r.generated * 1000) / r.generateMs : 0 },
-      };
-      return result;
-    }));
+    });
   }
 
   nPast(sequence = 0): number { return this.#n.nPast(this.#seq(sequence)); }
 
   /** Makes `to` a copy of `from`'s cache: a fork shares the evaluated prefix without recomputing it. */
   copySequence(from: number, to: number): Promise<void> {
-    return this.#serial(async () => this.#n.kvCopy(this.#seq(from), this.#seq(to)));
+    const src = this.#seq(from), dst = this.#seq(to);
+    return this.#queue.run(async () => this.#n.kvCopy(src, dst));
   }
 
   /** Forgets everything of a sequence from position `pos` on. */
   truncate(sequence: number, pos: number): Promise<void> {
-    return this.#serial(async () => this.#n.kvTruncate(this.#seq(sequence), pos));
+    const seq = this.#seq(sequence);
+    if (typeof pos !== 'number' || !Number.isInteger(pos) || pos < 0) throw invalid('pos', 'a non-negative integer', pos);
+    return this.#queue.run(async () => this.#n.kvTruncate(seq, pos));
   }
 
   dispose(): void {

@@ -6,6 +6,8 @@ import { createHash } from 'node:crypto';
 import type { FrameGrid } from '../assembly/types.js';
 import { VidlmError, throwIfAborted } from '../errors.js';
 import { withAbort, type NativeModel } from '../native.js';
+import { CallbackGuard } from '../callbacks.js';
+import type { SerialQueue } from '../serial.js';
 import { EmbeddingCache } from './cache.js';
 import { visualGrid } from './grid.js';
 
@@ -31,6 +33,8 @@ export interface EncodeStats { encoded: number; cached: number; batches: number;
 
 export interface EncoderIdentity {
   handle: NativeModel;
+  /** The model's encoder queue: libmtmd encodes one call at a time. */
+  queue: SerialQueue;
   /** mmproj identity for cache keys: path, size and mtime. */
   id: string;
   imageSize: number | null;
@@ -43,15 +47,22 @@ function pixelKey(f: EncodableFrame): string {
 
 export async function encodeFrames(enc: EncoderIdentity, frames: readonly EncodableFrame[], cache: EmbeddingCache | null,
   opts: EncodeOptions = {}): Promise<{ grids: FrameGrid[]; stats: EncodeStats }> {
+  const guard = new CallbackGuard(opts.signal);
+  const report = guard.wrap('onProgress', opts.onProgress);
+  return guard.run(() => encode(enc, frames, cache, opts.batchSize ?? 16, opts.source, guard.signal, report));
+}
+
+async function encode(enc: EncoderIdentity, frames: readonly EncodableFrame[], cache: EmbeddingCache | null, batchSize: number,
+  source: string | undefined, signal: AbortSignal, report: ((f: number) => void) | undefined): Promise<{ grids: FrameGrid[]; stats: EncodeStats }> {
   const started = performance.now();
-  throwIfAborted(opts.signal);
+  throwIfAborted(signal);
   frames.forEach((f, i) => {
     if (!f || !(f.rgb instanceof Uint8Array) || !Number.isFinite(f.t)) {
       throw new VidlmError('ERR_INVALID_ARG', `frame ${i} must be { t, width, height, rgb: Uint8Array }`);
     }
   });
   const grids: (FrameGrid | undefined)[] = new Array(frames.length);
-  const keys = frames.map((f) => EmbeddingCache.key({ mmproj: enc.id, source: opts.source ?? pixelKey(f), t: opts.source ? f.t : 0, width: f.width, height: f.height }));
+  const keys = frames.map((f) => EmbeddingCache.key({ mmproj: enc.id, source: source ?? pixelKey(f), t: source ? f.t : 0, width: f.width, height: f.height }));
   const todo: number[] = [];
   for (let i = 0; i < frames.length; i++) {
     const hit = cache ? await cache.get(keys[i]!) : undefined;
@@ -61,9 +72,11 @@ export async function encodeFrames(enc: EncoderIdentity, frames: readonly Encoda
   let batches = 0;
   if (todo.length > 0) {
     const base = frames.length - todo.length;
-    const onProgress = opts.onProgress ? (f: number) => opts.onProgress!((base + f * todo.length) / frames.length) : undefined;
-    const out = await withAbort(opts.signal, (token) =>
-      enc.handle.encode(todo.map((i) => frames[i]!), opts.batchSize ?? 16, token, onProgress));
+    const onProgress = report ? (f: number) => report((base + f * todo.length) / frames.length) : undefined;
+    const out = await enc.queue.run(() => {
+      throwIfAborted(signal);
+      return withAbort(signal, (token) => enc.handle.encode(todo.map((i) => frames[i]!), batchSize, token, onProgress));
+    });
     batches = out.batches;
     for (let k = 0; k < todo.length; k++) {
       const i = todo[k]!;
@@ -74,7 +87,7 @@ export async function encodeFrames(enc: EncoderIdentity, frames: readonly Encoda
       if (cache) await cache.set(keys[i]!, grid);
     }
   }
-  opts.onProgress?.(1);
+  report?.(1);
   return {
     grids: grids as FrameGrid[],
     stats: { encoded: todo.length, cached: frames.length - todo.length, batches, ms: performance.now() - started },

@@ -18,9 +18,9 @@ namespace {
 class VideoWorker : public PromiseWorker {
  protected:
   VideoWorker(Napi::Env env, const char * name, std::shared_ptr<SourceState> state, AbortFlag abort)
-      : PromiseWorker(env, name, "ERR_VIDEO_DECODE"), state_(std::move(state)), abort_(std::move(abort)) {}
+      : PromiseWorker(env, name, "ERR_VIDEO_DECODE", abort), state_(std::move(state)), abort_(abortFlag()) {}
 
-  void Execute() final {
+  void Run() final {
     try {
       (void)ff();
     } catch (const std::exception & e) {
@@ -33,17 +33,18 @@ class VideoWorker : public PromiseWorker {
       verr_ = {"ERR_DISPOSED", "closed", "the source is closed", ""};
     } else {
       if (state_->demuxer) state_->demuxer->Begin(abort_);
-      Run();
+      Work();
     }
     if (verr_.failed()) Fail(verr_.code.c_str(), verr_.message);
   }
 
   virtual bool NeedsDemuxer() const { return true; }
-  virtual void Run() = 0;
+  virtual void Work() = 0;
 
   void Decorate(Napi::Env env, Napi::Object err) override {
     if (!verr_.failed()) return;
-    Napi::Object d = Napi::Object::New(env);
+    const Napi::Value had = err.Get("details");
+    Napi::Object d = had.IsObject() ? had.As<Napi::Object>() : Napi::Object::New(env);
     d.Set("reason", verr_.reason);
     if (!verr_.ffmpeg.empty()) d.Set("ffmpeg", verr_.ffmpeg);
     err.Set("details", d);
@@ -132,7 +133,7 @@ class OpenWorker : public VideoWorker {
 
  protected:
   bool NeedsDemuxer() const override { return false; }
-  void Run() override {
+  void Work() override {
     if (state_->open()) { verr_ = {"ERR_INVALID_ARG", "reopen", "the source is already open", ""}; return; }
     state_->maxPixels = params_.maxPixels;
     if (SniffAnimatedWebp()) {
@@ -226,7 +227,7 @@ class WalkWorker : public VideoWorker {
       : VideoWorker(env, "vidlm.video.walk", std::move(s), std::move(a)), stream_(stream), targets_(std::move(targets)), spec_(spec), threads_(threads), strategy_(strategy), fresh_(fresh) {}
 
  protected:
-  void Run() override {
+  void Work() override {
     if (state_->anim) { RunAnimation(); return; }
     state_->demuxer->Only(stream_);
     Walker & w = WalkerFor(*state_, stream_, threads_);
@@ -286,7 +287,7 @@ class LiveWorker : public VideoWorker {
       : VideoWorker(env, "vidlm.video.live", std::move(s), std::move(a)), stream_(stream), minT_(minT), spec_(spec), threads_(threads) {}
 
  protected:
-  void Run() override {
+  void Work() override {
     if (!state_->demuxer) { verr_ = {"ERR_UNSUPPORTED", "not-live", "an animated WebP is not a live source", ""}; return; }
     state_->demuxer->Only(stream_);
     Walker & w = WalkerFor(*state_, stream_, threads_);
@@ -316,7 +317,7 @@ class ScanWorker : public VideoWorker {
       : VideoWorker(env, "vidlm.video.scan", std::move(s), std::move(a)), stream_(stream) {}
 
  protected:
-  void Run() override {
+  void Work() override {
     if (state_->anim) {
       for (int64_t t : state_->anim->times()) pts_.push_back(static_cast<double>(t));
       end_ = *state_->anim->Info().streams[0].duration;
@@ -369,7 +370,7 @@ class HasPacketWorker : public VideoWorker {
       : VideoWorker(env, "vidlm.video.hasPacket", std::move(s), std::move(a)), stream_(stream) {}
 
  protected:
-  void Run() override {
+  void Work() override {
     if (state_->anim) { found_ = true; return; }
     const FFmpeg & f = ff();
     Demuxer & dm = *state_->demuxer;
@@ -396,7 +397,7 @@ class AudioWorker : public VideoWorker {
       : VideoWorker(env, "vidlm.video.audio", std::move(s), std::move(a)), req_(req) {}
 
  protected:
-  void Run() override {
+  void Work() override {
     if (!state_->demuxer) { verr_ = {"ERR_VIDEO_NO_STREAM", "no-audio", "an animated WebP has no audio", ""}; return; }
     // the video walkers' read positions move: they start over on their next call
     state_->walkers.clear();
@@ -420,7 +421,7 @@ class CloseWorker : public VideoWorker {
 
  protected:
   bool NeedsDemuxer() const override { return false; }
-  void Run() override { state_->Reset(); }  // under the mutex: after the call that ran
+  void Work() override { state_->Reset(); }  // under the mutex: after the call that ran
   Napi::Value Result(Napi::Env env) override { return env.Undefined(); }
 };
 
@@ -492,7 +493,7 @@ Napi::Value MediaSource::Open(const Napi::CallbackInfo & info) {
       }
     }
   }
-  return StartWorker<OpenWorker>(env, state_, std::move(p), AbortToken::From(info[2]));
+  return StartWorker<OpenWorker>(env, state_, std::move(p), AbortToken::From(env, info[2]));
 }
 
 // walk(stream, targets: number[] (ticks, ascending), spec, { threads, strategy, fresh }, token)
@@ -513,7 +514,7 @@ Napi::Value MediaSource::Walk(const Napi::CallbackInfo & info) {
   ReadOption(info[3].As<Napi::Object>(), "strategy", strategy);
   ReadOption(info[3].As<Napi::Object>(), "fresh", fresh);
   const WalkStrategy s = strategy == "seek" ? WalkStrategy::Seek : strategy == "sequential" ? WalkStrategy::Sequential : WalkStrategy::Auto;
-  return StartWorker<WalkWorker>(env, state_, AbortToken::From(info[4]), stream, std::move(targets), ReadSpec(info[2].As<Napi::Object>()), threads, s, fresh);
+  return StartWorker<WalkWorker>(env, state_, AbortToken::From(env, info[4]), stream, std::move(targets), ReadSpec(info[2].As<Napi::Object>()), threads, s, fresh);
 }
 
 // liveNext(stream, minT: number | null (ticks), spec, threads, token)
@@ -524,17 +525,17 @@ Napi::Value MediaSource::LiveNext(const Napi::CallbackInfo & info) {
   if (info[1].IsNumber()) minT = static_cast<int64_t>(std::floor(info[1].As<Napi::Number>().DoubleValue()));
   if (!info[2].IsObject()) Throw(env, "ERR_INVALID_ARG", "liveNext(stream, minT, spec, threads)");
   const int threads = info[3].IsNumber() ? info[3].As<Napi::Number>().Int32Value() : 0;
-  return StartWorker<LiveWorker>(env, state_, AbortToken::From(info[4]), stream, minT, ReadSpec(info[2].As<Napi::Object>()), threads);
+  return StartWorker<LiveWorker>(env, state_, AbortToken::From(env, info[4]), stream, minT, ReadSpec(info[2].As<Napi::Object>()), threads);
 }
 
 Napi::Value MediaSource::Scan(const Napi::CallbackInfo & info) {
   const int stream = StreamArg(info, *state_);
-  return StartWorker<ScanWorker>(info.Env(), state_, AbortToken::From(info[1]), stream);
+  return StartWorker<ScanWorker>(info.Env(), state_, AbortToken::From(info.Env(), info[1]), stream);
 }
 
 Napi::Value MediaSource::HasPacket(const Napi::CallbackInfo & info) {
   const int stream = StreamArg(info, *state_);
-  return StartWorker<HasPacketWorker>(info.Env(), state_, AbortToken::From(info[1]), stream);
+  return StartWorker<HasPacketWorker>(info.Env(), state_, AbortToken::From(info.Env(), info[1]), stream);
 }
 
 // audio(stream, { start, end, origin, rate, channels }, token)
@@ -550,7 +551,7 @@ Napi::Value MediaSource::Audio(const Napi::CallbackInfo & info) {
   ReadOption(o, "channels", r.channels);
   if (r.rate < 1000 || r.rate > 384000 || (r.channels != 1 && r.channels != 2) || !(r.end >= r.start) || (r.end - r.start) * r.rate > 1e10)
     Throw(info.Env(), "ERR_INVALID_ARG", "audio: bad rate, channels or segment");
-  return StartWorker<AudioWorker>(info.Env(), state_, AbortToken::From(info[2]), r);
+  return StartWorker<AudioWorker>(info.Env(), state_, AbortToken::From(info.Env(), info[2]), r);
 }
 
 // Makes the running call (and every later one) return at once; close() then frees.
@@ -573,7 +574,7 @@ class PngWorker : public PromiseWorker {
       : PromiseWorker(env, "vidlm.video.png", "ERR_VIDEO_DECODE"), w_(w), h_(h), rgb_(std::move(rgb)) {}
 
  protected:
-  void Execute() override {
+  void Run() override {
     std::string why;
     try {
       if (!EncodePng(w_, h_, rgb_.data(), png_, why)) Fail("ERR_VIDEO_DECODE", why);

@@ -1,0 +1,95 @@
+/**
+ * The options of ask, describe, localize and chat, every one checked before any work starts:
+ * types and ranges (ERR_INVALID_ARG naming the option), the grammar or JSON schema (ERR_GRAMMAR),
+ * callbacks wrapped so that a throwing one cancels the call with ERR_CALLBACK.
+ */
+import { CallbackGuard } from '../callbacks.js';
+import { VidlmError } from '../errors.js';
+import { generateParams, resolveGrammar } from '../inference/generate-options.js';
+import type { Model } from '../model.js';
+import type { NativeGenerateParams } from '../native.js';
+import { invalid, optionalBool, optionalFunction, optionalInt, optionalNumber, optionalSignal } from '../options.js';
+import { resolveTimeEncoding, type TimeEncodingOptions, type TimeTokenMode } from '../time/encode.js';
+import type { FitMode, VideoInput } from '../video/types.js';
+import type { StrategyChoice } from './choose.js';
+import type { ProgressListener } from './progress.js';
+import type { VideoQueryOptions } from './query.js';
+
+export interface CheckedQuery {
+  model: Model;
+  strategy: StrategyChoice;
+  frames?: number;
+  fps?: number;
+  segment?: [number, number];
+  timeTokens: TimeTokenMode;
+  timeFormat?: TimeEncodingOptions['timeFormat'];
+  litaSpelling?: TimeEncodingOptions['litaSpelling'];
+  preamble: boolean;
+  system?: string;
+  contextSize: number;
+  sequences: number;
+  encodeBatchSize?: number;
+  fit: FitMode;
+  /** Generation parameters, grammar parsed by llama.cpp already. */
+  generate: NativeGenerateParams;
+  /** The caller's signal, also aborted when a callback fails; run the work in guard.run(). */
+  guard: CallbackGuard;
+  onProgress?: ProgressListener;
+  onToken?: (piece: string) => void;
+}
+
+const FITS: readonly FitMode[] = ['stretch', 'pad', 'crop'];
+
+/** A video argument: a path, a URL, or the bytes of a file. */
+export function checkVideoInput(v: unknown): VideoInput {
+  if ((typeof v === 'string' && v.length > 0) || v instanceof URL || v instanceof Uint8Array) return v;
+  throw invalid('video', 'a path, a URL or a Buffer/Uint8Array', v);
+}
+
+export function checkQuestion(name: string, v: unknown): string {
+  if (typeof v !== 'string' || v.trim() === '') throw invalid(name, 'a non-empty string', v);
+  return v;
+}
+
+/** `sequences`: KV sequences of a chat's context (the chat and its forks). */
+export function checkQuery(o: VideoQueryOptions, defaults: { sequences: number }): CheckedQuery {
+  if (!o || typeof o !== 'object') throw invalid('options', 'an object with a model', o);
+  if (!o.model || typeof o.model.encode !== 'function') throw invalid('model', 'a Model from loadModel()', o.model);
+  if (o.model.disposed) throw new VidlmError('ERR_DISPOSED', 'the model was disposed');
+  const info = o.model.info;
+  if (!info.vision) throw new VidlmError('ERR_UNSUPPORTED', 'the model has no vision encoder: load it with its mmproj');
+  if (o.frames !== undefined && o.fps !== undefined) throw new VidlmError('ERR_INVALID_ARG', 'give frames or fps, not both', { option: 'frames' });
+  if (o.segment !== undefined) {
+    const s = o.segment as unknown;
+    if (!Array.isArray(s) || s.length !== 2 || !s.every((x) => typeof x === 'number' && Number.isFinite(x)) || s[0] < 0 || !(s[0] < s[1])) {
+      throw new VidlmError('ERR_INVALID_ARG', `segment must be [start, end] seconds with 0 <= start < end (got ${JSON.stringify(s)})`, { option: 'segment' });
+    }
+  }
+  if (o.strategy !== undefined && typeof o.strategy !== 'string') throw invalid('strategy', "'auto' or a strategy name", o.strategy);
+  const fit = o.fit ?? 'pad';
+  if (!FITS.includes(fit)) throw invalid('fit', FITS.map((f) => `'${f}'`).join(', '), fit);
+  if (o.system !== undefined && typeof o.system !== 'string') throw invalid('system', 'a string', o.system);
+  // the time options alone (a placeholder duration: the video's is known later)
+  const time = resolveTimeEncoding({ timeTokens: o.timeTokens, timeFormat: o.timeFormat, litaSpelling: o.litaSpelling, duration: 1 });
+  const guard = new CallbackGuard(optionalSignal('signal', o.signal));
+  return {
+    model: o.model,
+    strategy: o.strategy ?? 'auto',
+    frames: o.frames === undefined ? undefined : optionalInt('frames', o.frames, 1, 10_000, 1),
+    fps: o.fps === undefined ? undefined : optionalNumber('fps', o.fps, 0.001, 240, 1),
+    segment: o.segment,
+    timeTokens: time.mode,
+    timeFormat: o.timeFormat,
+    litaSpelling: o.litaSpelling,
+    preamble: optionalBool('preamble', o.preamble, false),
+    system: o.system,
+    contextSize: optionalInt('contextSize', o.contextSize, 64, 1 << 24, Math.min(4096, info.nCtxTrain || 4096)),
+    sequences: optionalInt('sequences', o.sequences, 1, 64, defaults.sequences),
+    encodeBatchSize: o.encodeBatchSize === undefined ? undefined : optionalInt('encodeBatchSize', o.encodeBatchSize, 1, 4096, 16),
+    fit,
+    generate: resolveGrammar(o.model.handle, generateParams(o)),
+    guard,
+    onProgress: guard.wrap('onProgress', optionalFunction<ProgressListener>('onProgress', o.onProgress)),
+    onToken: guard.wrap('onToken', optionalFunction<(piece: string) => void>('onToken', o.onToken)),
+  };
+}
