@@ -14,14 +14,16 @@ type Stage = 'decode' | 'encode' | 'prefill' | 'generate';
 function abortAt(stage: Stage) {
   const ac = new AbortController();
   const stages: string[] = [];
+  const last: Partial<Record<Stage, number>> = {}; // the last fraction each stage reported
   const opts: Partial<VideoQueryOptions> = {
     signal: ac.signal,
     onProgress: (e) => {
       if (stages[stages.length - 1] !== e.stage) stages.push(e.stage);
+      last[e.stage] = e.fraction;
       if (e.stage === stage) ac.abort();
     },
   };
-  return { opts, stages };
+  return { opts, stages, last };
 }
 
 // 32 frames, encoded one per graph (LLaVA): the encode stage has 31 frames left when its first
@@ -29,10 +31,11 @@ function abortAt(stage: Stage) {
 const base = { model, strategy: 'pllava', frames: 32, maxTokens: 24, temperature: 0, contextSize: 2048 } as const;
 
 t.test('chat(): aborting while it encodes the video rejects with ERR_ABORTED', async (t) => {
-  const { opts, stages } = abortAt('encode');
+  const { opts, stages, last } = abortAt('encode');
   const err = await chat(clip, { ...base, ...opts }).catch((e) => e);
   t.equal(err?.code, 'ERR_ABORTED');
-  t.same(stages, ['decode', 'encode'], 'it stopped in the encode stage: no prefill started');
+  t.same(stages, ['decode', 'encode'], 'no prefill started');
+  t.ok(last.encode! < 1, `the encoder stopped at ${last.encode} of its frames`);
 });
 
 t.test('chat(): a question aborted while it generates rejects with ERR_ABORTED; the chat goes on', async (t) => {
