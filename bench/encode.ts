@@ -1,75 +1,88 @@
 /**
- * Encode benchmark (issue 4): frames per second of `model.encode` against llama.cpp's own
- * `llama-mtmd-cli` (built from the same vendored tree) on the same images, same model, same run.
+ * Encode benchmark: vidlm against llama.cpp's own llama-mtmd-cli (built from the same vendored
+ * tree, build/bin/llama-mtmd-cli) on the same N images with the same model pair, both timed as
+ * whole processes doing the same work: load the pair, decode the N PNG files, encode them,
+ * evaluate the prompt holding them, generate one token. The two take turns, REPEAT times.
  *
- * The model is a random-weight LLaVA-style pair sized so that the vision encoder dominates:
- * CLIP ViT 224 px / patch 14 (16 × 16 = 256 tokens), width 256, 6 blocks. llama-mtmd-cli is
- * given all images in one prompt; its own log gives the time of each encoder batch
- * ("mtmd batch encoding done in N ms"), summed. vidlm encodes the same decoded images.
+ * Two encoder sizes (a small CLIP and a SigLIP-384-sized tower) and two families: llava (the
+ * mlp projector; libmtmd encodes one frame per graph) and internvl (libmtmd batches several
+ * frames per graph; llama-mtmd-cli does not, because the <img> </img> text around each image
+ * splits its batches).
  *
- * Run: npm run bench -- encode [--frames 32] [--repeat 3] [--threads N]
+ * In-process figures are printed beside, labelled with their scopes, without a ratio: vidlm's
+ * encode stats (preprocessing + encoder graphs) and the sum of llama-mtmd-cli's "mtmd batch
+ * encoding done" lines (encoder graphs only).
+ *
+ * Run: npm run build:ts && npm run bench -- encode [--frames 8] [--repeat 3] [--threads N] [--only clip224,siglip384] [--families llava,internvl]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadModel } from '../lib/index.js';
-import { tinyModels } from '../lib/fixtures/tiny-models.js';
-import { TINY_LLAVA } from '../lib/fixtures/tiny-params.js';
+import { benchPair, ENCODERS, type EncoderSize, type Family } from './models.js';
 
-const { values } = parseArgs({ options: { frames: { type: 'string' }, repeat: { type: 'string' }, threads: { type: 'string' } } });
-const N = Number(values.frames ?? 32);
+const { values } = parseArgs({ options: { frames: { type: 'string' }, repeat: { type: 'string' }, threads: { type: 'string' }, only: { type: 'string' }, families: { type: 'string' } } });
+const N = Number(values.frames ?? 8);
 const REPEAT = Number(values.repeat ?? 3);
 const THREADS = Number(values.threads ?? availableParallelism());
+const SIZES = (values.only?.split(',') ?? Object.keys(ENCODERS)) as EncoderSize[];
+const FAMILIES = (values.families?.split(',') ?? ['llava', 'internvl']) as Family[];
 const root = process.cwd();
-
-const BENCH = { ...TINY_LLAVA, nEmbd: 256, nHead: 4, nHeadKv: 4, nFf: 512, projectionDim: 256, mismatchProjectionDim: 128,
-  imageSize: 224, patchSize: 14, visionWidth: 256, visionLayers: 6, visionHeads: 4, visionFf: 1024, contextLength: 16384 };
-const models = await tinyModels({ cacheDir: join(root, '.cache', 'models-bench'), params: BENCH });
-
-// N different 224×224 pictures from a moving test pattern
-const dir = join(root, '.cache', 'media', 'bench-encode');
-mkdirSync(dir, { recursive: true });
-const images = Array.from({ length: N }, (_, i) => join(dir, `frame-${String(i).padStart(3, '0')}.png`));
-if (!images.every(existsSync)) {
-  execFileSync('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=224x224:rate=${N}:duration=1`,
-    '-frames:v', String(N), '-start_number', '0', join(dir, 'frame-%03d.png')]);
-}
-const rgbOf = (png: string) => new Uint8Array(execFileSync('ffmpeg', ['-loglevel', 'error', '-i', png, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-']));
-const frames = images.map((f, i) => ({ t: i, width: 224, height: 224, rgb: rgbOf(f) }));
-
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-// vidlm and llama-mtmd-cli take turns, so a change in machine load hits both alike.
-const model = await loadModel({ model: models.model, mmproj: models.mmproj, threads: THREADS, cache: false });
-await model.encode(frames.slice(0, 1)); // warm-up: first graph allocation
 const cli = join(root, 'build', 'bin', 'llama-mtmd-cli');
 if (!existsSync(cli)) execFileSync(process.execPath, [join(root, 'scripts', 'build-native.mjs'), '--target', 'llama-mtmd-cli'], { stdio: 'inherit' });
-const ours: number[] = [];
-const theirs: number[] = [];
-const walls: number[] = [];
-let batches = 0;
-for (let r = 0; r < REPEAT; r++) {
-  const { stats } = await model.encodeWithStats(frames, { batchSize: 16 });
-  ours.push(stats.ms);
-  batches = stats.batches;
 
-  const t0 = performance.now();
-  const p = spawnSync(cli, ['-m', models.model, '--mmproj', models.mmproj, ...images.flatMap((f) => ['--image', f]), '-p', 'Describe.',
-    '-n', '1', '--temp', '0', '-c', String(N * 256 + 512), '-t', String(THREADS)], { encoding: 'utf8' });
-  walls.push(performance.now() - t0);
-  if (p.status !== 0) throw new Error(`llama-mtmd-cli failed: ${p.stderr.slice(-2000)}`);
-  const ms = [...p.stderr.matchAll(/mtmd batch encoding done in (\d+) ms/g)].map((m) => Number(m[1]));
-  if (ms.length === 0) throw new Error('no encode timings in llama-mtmd-cli\'s log');
-  theirs.push(ms.reduce((a, b) => a + b, 0));
+/** N different pictures of a moving test pattern at the encoder's size. */
+function images(side: number): string[] {
+  const dir = join(root, '.cache', 'media', `bench-encode-${side}`);
+  mkdirSync(dir, { recursive: true });
+  const files = Array.from({ length: N }, (_, i) => join(dir, `frame-${String(i).padStart(3, '0')}.png`));
+  if (!files.every(existsSync)) {
+    execFileSync('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=${side}x${side}:rate=${N}:duration=1`,
+      '-frames:v', String(N), '-start_number', '0', join(dir, 'frame-%03d.png')]);
+  }
+  return files;
 }
-model.dispose();
 
-const fps = (ms: number) => (N * 1000) / ms;
-const [a, b] = [median(ours), median(theirs)];
-console.log(`encode benchmark: ${N} images 224×224 → 256 tokens each, CLIP width 256 × 6 blocks, ${THREADS} threads, median of ${REPEAT}`);
-console.log(`  vidlm model.encode    ${a.toFixed(0).padStart(6)} ms  ${fps(a).toFixed(1).padStart(6)} frames/s  (${batches} encoder graphs)`);
-console.log(`  llama-mtmd-cli encode ${b.toFixed(0).padStart(6)} ms  ${fps(b).toFixed(1).padStart(6)} frames/s  (sum of its "mtmd batch encoding" lines)`);
-console.log(`  ratio vidlm / llama-mtmd-cli: ${(fps(a) / fps(b)).toFixed(2)}× frames per second`);
-console.log(`  (llama-mtmd-cli whole process, load + ${N} images + 1 token: ${median(walls).toFixed(0)} ms)`);
+function timed(cmd: string, args: string[]): { ms: number; stdout: string; stderr: string } {
+  const t0 = performance.now();
+  const p = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const ms = performance.now() - t0;
+  if (p.status !== 0) throw new Error(`${cmd} failed (${p.status}): ${p.stderr.slice(-2000)}`);
+  return { ms, stdout: p.stdout, stderr: p.stderr };
+}
+
+const rows: string[] = [];
+console.log(`encode benchmark: ${N} images per process, ${THREADS} threads, median of ${REPEAT} turns each`);
+for (const size of SIZES) {
+  for (const family of FAMILIES) {
+    const pair = await benchPair(root, size, family);
+    const files = images(pair.imageSize);
+    const ctxSize = String(N * pair.tokensPerImage + 512);
+    const ours: number[] = [], theirs: number[] = [], oursEnc: number[] = [], theirsEnc: number[] = [];
+    let graphs = 0, theirGraphs = 0, promptOurs = 0;
+    for (let r = 0; r < REPEAT; r++) {
+      const a = timed(process.execPath, [join(root, 'bench', 'encode-worker.mjs'), pair.model, pair.mmproj, String(THREADS), ...files]);
+      const w = JSON.parse(a.stdout.trim().split('\n').pop()!) as { encodeMs: number; graphs: number; tokens: number; prompt: number };
+      if (w.tokens !== N * pair.tokensPerImage) throw new Error(`vidlm made ${w.tokens} tokens, expected ${N} × ${pair.tokensPerImage}`);
+      ours.push(a.ms); oursEnc.push(w.encodeMs); graphs = w.graphs; promptOurs = w.prompt;
+      const b = timed(cli, ['-m', pair.model, '--mmproj', pair.mmproj, ...files.flatMap((f) => ['--image', f]), '-p', 'Describe.',
+        '-n', '1', '--temp', '0', '-c', ctxSize, '-t', String(THREADS)]);
+      const enc = [...b.stderr.matchAll(/mtmd batch encoding done in (\d+) ms/g)].map((m) => Number(m[1]));
+      if (enc.length === 0) throw new Error("no encode timings in llama-mtmd-cli's log");
+      theirs.push(b.ms); theirsEnc.push(enc.reduce((x, y) => x + y, 0)); theirGraphs = enc.length;
+    }
+    const [a, b] = [median(ours), median(theirs)];
+    console.log(`\n${pair.label}: ${pair.tokensPerImage} tokens per image`);
+    console.log(`  whole process  vidlm ${a.toFixed(0).padStart(6)} ms   llama-mtmd-cli ${b.toFixed(0).padStart(6)} ms   ratio ${(b / a).toFixed(2)}× (llama-mtmd-cli time / vidlm time)`);
+    console.log(`  in-process     vidlm encode() ${median(oursEnc).toFixed(0)} ms in ${graphs} graphs (preprocessing + encoder)`);
+    console.log(`                 llama-mtmd-cli ${median(theirsEnc).toFixed(0)} ms in ${theirGraphs} graphs (encoder only: its "mtmd batch encoding done" lines)`);
+    console.log(`  vidlm prompt: ${promptOurs} positions`);
+    rows.push(`| ${pair.label} | ${pair.tokensPerImage} | ${(a / 1000).toFixed(2)} s (${graphs} graphs) | ${(b / 1000).toFixed(2)} s (${theirGraphs} graphs) | ${(b / a).toFixed(2)}× |`);
+  }
+}
+console.log(`\n| encoder (${N} images, ${THREADS} threads) | tokens/image | vidlm process | llama-mtmd-cli process | ratio |`);
+console.log('| --- | --- | --- | --- | --- |');
+for (const r of rows) console.log(r);

@@ -20,7 +20,10 @@ t.test('the video is evaluated once; each question evaluates only its own tokens
   const delta = model.formatTurn(historyBefore, { role: 'user', content: 'And then?' });
   t.equal(t2.evaluated, chat.context.tokenize(delta).length, 'a follow-up evaluates only its formatted turn');
   t.ok(t2.evaluated < 30, `${t2.evaluated} tokens, not the video again`);
-  t.equal(t2.nPast, t1.nPast + t2.evaluated + t2.tokens.generated - (t2.stopReason === 'eos' ? 0 : 1) + (t2.stopReason === 'eos' ? 0 : 1));
+  // every generated token is evaluated (an end-of-sequence token is neither counted nor evaluated)
+  t.equal(t2.stopReason, 'maxTokens');
+  t.equal(t2.nPast, t1.nPast + t2.evaluated + t2.tokens.generated, 'positions: the first turn, the question, the answer');
+  t.equal(chat.context.nPast(0), t2.nPast);
   t.same(chat.history.map((m) => m.role), ['system', 'user', 'assistant', 'user', 'assistant']);
   t.equal(chat.history[1]!.content, `${model.mediaMarker}\nWhat happens?`);
 });

@@ -123,22 +123,62 @@ t.test('bad arguments', async (t) => {
   await t.rejects(async () => empty.generate({}), { code: 'ERR_INVALID_ARG' }, 'nothing to continue from');
 });
 
-t.test('two models and two contexts run at the same time', async (t) => {
+/**
+ * Samples the contexts' positions from a synchronous loop on the JS thread (no await: callbacks
+ * and promise jobs cannot run) until every context reached its `end`, or nothing moved for
+ * `stallMs` (a guard against hanging on an early end-of-sequence, not a threshold of the test).
+ * nPast is written by the native worker threads as they go.
+ */
+function sampleWhileBlocked(ctxs: Context[], ends: number[], stallMs = 3000): number[][] {
+  const samples: number[][] = [];
+  let moved = Date.now();
+  for (;;) {
+    const s = ctxs.map((c) => c.nPast());
+    if (samples.length === 0 || s.some((v, i) => v !== samples[samples.length - 1]![i])) { samples.push(s); moved = Date.now(); }
+    if (s.every((v, i) => v >= ends[i]!) || Date.now() - moved > stallMs) return samples;
+  }
+}
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+t.test('two models generate at the same time: both advance within one blocked stretch of the JS thread', async (t) => {
   const other = await tinyModel();
   t.teardown(() => other.dispose());
-  const [c1, c2] = await Promise.all([model.createContext({ contextSize: 512 }), other.createContext({ contextSize: 512 })]);
+  const [c1, c2] = await Promise.all([model.createContext({ contextSize: 1024 }), other.createContext({ contextSize: 1024 })]);
   await Promise.all([c1.prefill(plan), c2.prefill(plan)]);
-  const [r1, r2] = await Promise.all([c1.generate({ maxTokens: 8, temperature: 0 }), c2.generate({ maxTokens: 8, temperature: 0 })]);
+  const start = [c1.nPast(), c2.nPast()];
+  const n = 200;
+  const g1 = c1.generate({ maxTokens: n, temperature: 0 });
+  const g2 = c2.generate({ maxTokens: n, temperature: 0 });
+  await nextTurn(); // both native calls are queued to their worker threads
+  const samples = sampleWhileBlocked([c1, c2], [start[0]! + n, start[1]! + n]);
+  const [r1, r2] = await Promise.all([g1, g2]);
+  // Overlap: one sample where both are strictly inside their generation. Run one after the
+  // other, one of them would always be at its start or its end.
+  const inside = (s: number[], i: number) => s[i]! > start[i]! && s[i]! < start[i]! + n;
+  const both = samples.filter((s) => inside(s, 0) && inside(s, 1));
+  t.ok(both.length > 0, `${both.length} of ${samples.length} samples with both models mid-generation`);
+  t.equal(r1.tokens.generated, n);
   t.equal(r1.text, r2.text, 'the same weights answer the same');
 });
 
-t.test('the event loop keeps ticking during prefill and generation', async (t) => {
-  let ticks = 0;
-  const timer = setInterval(() => { ticks++; }, 1);
-  const ctx = await fresh();
-  await ctx.generate({ maxTokens: 40, temperature: 0 });
-  clearInterval(timer);
-  t.ok(ticks > 5, `${ticks} ticks`);
+t.test('prefill and generation advance while the JS thread is blocked (they run off it)', async (t) => {
+  const ctx = await model.createContext({ contextSize: 1024, batchSize: 64 });
+  const grids = await model.encode(Array.from({ length: 8 }, (_, k) => frame(k)));
+  const big = [{ text: before }, ...grids.map((g) => ({ embeddings: g.data, count: 64 })), { text: after }];
+  const total = ctx.countTokens(big);
+  const p = ctx.prefill(big);
+  await nextTurn();
+  const seen = sampleWhileBlocked([ctx], [total]).map((s) => s[0]!);
+  await p;
+  t.ok(seen.some((v) => v > 0 && v < total), `positions seen from the blocked JS thread: ${seen.join(', ')}`);
+  t.equal(seen[seen.length - 1], total, 'the whole prefill finished while the JS thread was blocked');
+  const g = ctx.generate({ maxTokens: 64, temperature: 0 });
+  await nextTurn();
+  const gen = sampleWhileBlocked([ctx], [total + 64]).map((s) => s[0]!);
+  await g;
+  t.ok(gen.some((v) => v > total && v < total + 64), `${gen.length} distinct positions during generation`);
+  t.equal(gen[gen.length - 1], total + 64, 'all 64 tokens were generated while the JS thread was blocked');
 });
 
 t.test('the native media path (libmtmd tokenizer + decoder) gives the answer of the embedding path', async (t) => {

@@ -49,7 +49,12 @@ t.test('prefillMedia: positions advance by the merged grid side, frame pairs mer
   const again = await model.createContext({ contextSize: 1024 });
   await again.prefillMedia(text, frames, { mergeable: true });
   t.equal(await answer(again), first, 'deterministic');
-  t.not(await answer(b), undefined);
+  const unmerged = await answer(b);
+  t.ok(unmerged.length > 0, `generates after 4 unmerged images (${JSON.stringify(unmerged)})`);
+  const b2 = await model.createContext({ contextSize: 1024 });
+  await b2.prefillMedia(text, frames, { mergeable: false });
+  t.equal(await answer(b2), unmerged, 'deterministic');
+  t.not(unmerged, first, '4 single images are not the 2 merged pairs: another answer');
 });
 
 t.test('ask() and chat() take an M-RoPE model through the native strategy', async (t) => {

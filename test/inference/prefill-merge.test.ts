@@ -2,6 +2,8 @@
 // them (prefill's mergeText, the default): the same answer as item-by-item evaluation, with one
 // decode per batch instead of one per item.
 import t from 'tap';
+import { loadModel, type Model } from '../../lib/index.js';
+import { tinyModels } from '../fixtures/tiny-models.js';
 import { frame, tinyModel } from './helpers.js';
 
 const model = await tinyModel();
@@ -14,8 +16,8 @@ const plan = [
   { text: '\nWhen does the picture change?\nASSISTANT:' },
 ];
 
-async function answer(opts: { mergeText: boolean; batchSize?: number }) {
-  const ctx = await model.createContext({ contextSize: 1536, ...(opts.batchSize ? { batchSize: opts.batchSize } : {}) });
+async function answer(opts: { mergeText: boolean; batchSize?: number }, m: Model = model) {
+  const ctx = await m.createContext({ contextSize: 1536, ...(opts.batchSize ? { batchSize: opts.batchSize } : {}) });
   const r = await ctx.prefill(plan, { mergeText: opts.mergeText });
   const g = ctx.generate({ maxTokens: 24, temperature: 0 });
   for await (const _ of g) { /* drain */ }
@@ -52,3 +54,21 @@ t.test('a plan of text only goes as tokens', async (t) => {
   t.equal(r.decodes, 1);
   t.equal(r.evaluated, ctx.countTokens(text));
 });
+
+// The other graphs whose token step is a plain token_embd lookup (native/token_rows.cpp), each a
+// tiny LLM with that architecture's own tensors; the frames are the LLaVA encoder's 64-wide tokens.
+for (const arch of ['qwen2', 'qwen3', 'mistral3'] as const) {
+  t.test(`${arch}: merged prefill in one decode, the answer of item-by-item prefill`, async (t) => {
+    const paths = await tinyModels();
+    const llm = await loadModel({ model: paths[`${arch}Model`], threads: 2 });
+    t.teardown(() => llm.dispose());
+    t.equal(llm.info.architecture, arch);
+    const items = await answer({ mergeText: false }, llm);
+    const merged = await answer({ mergeText: true }, llm);
+    t.equal(items.r.decodes, 25, 'item by item: one decode per item');
+    t.equal(merged.r.decodes, 1, 'merged: text rows went with the frames');
+    t.equal(merged.r.nPast, items.r.nPast);
+    t.ok(merged.text.length > 0);
+    t.equal(merged.text, items.text, `same greedy answer (${JSON.stringify(merged.text)})`);
+  });
+}

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
@@ -146,12 +147,30 @@ t.test('a build with compiled-in backends loads nothing and checks VIDLM_BACKEND
   t.match(s.warnings[0], /no cuda backend/);
 });
 
+/** loader.requested as a fresh process with VIDLM_BACKEND=value reports it (compiled dist/). */
+function requestedWith(value: string | undefined): string {
+  const env = { ...process.env };
+  if (value === undefined) delete env.VIDLM_BACKEND;
+  else env.VIDLM_BACKEND = value;
+  const index = new URL('../../dist/index.js', import.meta.url).href;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(index)}); console.log(m.versions().loader.requested);`], { encoding: 'utf8', env });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return r.stdout.trim();
+}
+
+t.test('VIDLM_BACKEND reaches the loader: cpu, cuda, nothing and nonsense', async (t) => {
+  t.equal(requestedWith('cpu'), 'cpu');
+  t.equal(requestedWith(' CUDA '), 'cuda');
+  t.equal(requestedWith(undefined), 'auto');
+  t.equal(requestedWith('bogus'), 'auto', 'an unknown value means auto (with a warning)');
+});
+
 t.test('versions() of the loaded addon names the CPU variant and the loader choice', async (t) => {
   const v = versions();
   t.type(v.cpuVariant, 'string');
   t.ok(v.cpuVariant.length > 0, `cpuVariant: ${v.cpuVariant}`);
   t.ok(Array.isArray(v.backendLibraries));
-  t.equal(v.loader.requested, process.env.VIDLM_BACKEND ? v.loader.requested : 'auto');
+  t.equal(v.loader.requested, requestedWith(process.env.VIDLM_BACKEND), 'this process\'s choice');
   if (v.loader.dynamic) {
     t.ok(v.backendLibraries.some((p) => p.includes('ggml-cpu')), 'a CPU plug-in was loaded');
   } else {

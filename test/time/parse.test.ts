@@ -79,7 +79,6 @@ const cases: Array<[string, ParseTimesOptions, Want[]]> = [
 ];
 
 t.test(`parseTimes on ${cases.length} answers`, async (t) => {
-  t.ok(cases.length >= 40);
   for (const [text, opts, want] of cases) {
     const got = parseTimes(text, opts);
     t.equal(got.length, want.length, `${JSON.stringify(text)}: ${got.length} spans`);
