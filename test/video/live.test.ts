@@ -140,3 +140,21 @@ t.test('abort listeners stay flat over 5,000 live frames', { timeout: 300_000 },
   tt.ok(at100 >= 1 && at5000 <= 2 && at5000 <= at100 + 1, `the caller's signal holds ${at5000} listener(s) after 5,000 frames (${at100} after 100)`);
   tt.same(warnings.filter((w) => w === 'MaxListenersExceededWarning'), [], 'no MaxListenersExceededWarning');
 });
+
+t.test('a slow consumer skips frames that left the window, and stats.dropped counts them', { timeout: 120_000 }, async (tt) => {
+  const { media } = await import('../fixtures/media.js');
+  // a file read as a live source decodes far faster than this consumer takes frames
+  const stream = live(await media.long(), { fps: 1000, window: 0.5, size: [16, 16], backoff: 0 });
+  const seen: number[] = [];
+  for await (const f of stream) {
+    seen.push(f.index);
+    if (seen.length === 20) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  tt.same(seen, [...seen].sort((a, b) => a - b), 'frames come in order');
+  const skipped = seen[seen.length - 1]! + 1 - seen.length;
+  tt.ok(stream.stats.dropped > 0, `${stream.stats.dropped} frames dropped`);
+  tt.equal(stream.stats.dropped, skipped, 'dropped = the frames the consumer never saw (gaps in the indices)');
+  const w = stream.window();
+  tt.ok(w.length > 0 && w[w.length - 1]!.t - w[0]!.t <= 0.5 + 1e-6, 'the window holds at most 0.5 s of frames');
+});
