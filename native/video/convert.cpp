@@ -39,6 +39,8 @@ int SwsFlagsByName(const std::string & n) {
 }
 
 FrameConverter::~FrameConverter() {
+  // nothing was allocated unless FFmpeg loaded (and ff() throws when it did not)
+  if (!sws_ && !rotated_ && !staged_) return;
   if (sws_) ff().sws_freeContext(sws_);
   ff().av_frame_free(&rotated_);
   ff().av_frame_free(&staged_);

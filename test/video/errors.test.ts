@@ -158,3 +158,17 @@ t.test('an abort or close() interrupts a blocked network read at once', async (t
   await tt.rejects(openVideo(`http://127.0.0.1:${port}/clip.mp4`, { timeout: 30, signal: ac.signal }), { code: 'ERR_ABORTED' });
   tt.ok(Date.now() - t0 < 3000, `aborted after ${Date.now() - t0} ms, not after the 30 s timeout`);
 });
+
+t.test('FFmpeg libraries missing: video calls fail with ERR_NATIVE_LOAD, the process lives on', async (tt) => {
+  const { spawnSync } = await import('node:child_process');
+  const lib = new URL('../../dist/video/index.js', import.meta.url).href;
+  const script = `const v = await import(${JSON.stringify(lib)});
+    const codes = [];
+    for (let i = 0; i < 2; i++) await v.openVideo(${JSON.stringify(await media.h264())}).then(() => codes.push('opened'), (e) => codes.push(e.code + ': ' + e.message));
+    console.log(JSON.stringify(codes));`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, VIDLM_FFMPEG_DIR: '/nonexistent-vidlm-ffmpeg' } });
+  tt.equal(r.status, 0, r.stderr);
+  const codes = JSON.parse(r.stdout) as string[];
+  tt.equal(codes.length, 2);
+  for (const c of codes) tt.match(c, /^ERR_NATIVE_LOAD: FFmpeg libraries: .*libavutil-vidlm/, 'names the library it could not load');
+});
