@@ -7,8 +7,8 @@
  *   (a)    the ffmpeg program decoding the whole clip through an fps filter and scale to rawvideo
  *          (what llama.cpp's video helper does);
  *   (b)    the ffmpeg program once per frame with an input -ss seek (one process per target);
- *   (c)    one ffmpeg process seeking to every target: one `-ss t -i clip` input per target,
- *          each trimmed to its first frame, scaled and concatenated.
+ *   (c)    one ffmpeg process seeking to every target: one `-ss t -i clip` input per target and
+ *          one output per input (its first frame, scaled, raw RGB24 to a file).
  * Wall time is spawn to exit; peak memory is each process's max RSS (GNU time's %M). vidlm's
  * in-process time (open → close, no node start-up) is printed beside it, labelled, never in a ratio.
  * The 16 frames are compared byte for byte with (b)'s.
@@ -17,8 +17,8 @@
  * target of plans over 100 frames and scales its time up, reported as such)
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -87,11 +87,18 @@ async function ffmpegPerFrame(clip: string, times: number[], every: number): Pro
 }
 
 async function ffmpegOneSeekingProcess(clip: string, times: number[]): Promise<Measure> {
-  const inputs = times.flatMap((t) => ['-ss', t.toFixed(6), '-i', clip]);
-  const graph = times.map((_, i) => `[${i}:v]trim=end_frame=1,scale=${SIZE}:${SIZE}[v${i}]`).join(';') +
-    `;${times.map((_, i) => `[v${i}]`).join('')}concat=n=${times.length}:v=1:a=0[out]`;
-  const r = await timed('ffmpeg', [...ffArgs, ...inputs, '-filter_complex', graph, '-map', '[out]', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1']);
-  return { wallMs: r.ms, peakMB: r.peakMB, frames: r.out.length / FRAME_BYTES };
+  // one output per input, each its target's first frame (a concat filter graph over trimmed
+  // inputs returned only some of the frames); the outputs go to files, read back after
+  const dir = mkdtempSync(join(tmpdir(), 'vidlm-bench-c-'));
+  try {
+    const inputs = times.flatMap((t) => ['-ss', t.toFixed(6), '-i', clip]);
+    const outputs = times.flatMap((_, i) => ['-map', `${i}:v`, '-frames:v', '1', '-vf', `scale=${SIZE}:${SIZE}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', join(dir, `f${i}.rgb`)]);
+    const r = await timed('ffmpeg', [...ffArgs, ...inputs, ...outputs]);
+    const frames = times.filter((_, i) => existsSync(join(dir, `f${i}.rgb`)) && statSync(join(dir, `f${i}.rgb`)).size === FRAME_BYTES).length;
+    return { wallMs: r.ms, peakMB: r.peakMB, frames };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** vidlm in-process: open → last frame → close inside this node process (no start-up), for reference. */
