@@ -46,7 +46,8 @@ t.test('control: contexts still referenced keep their memory through the same co
   const held = rss() - base;
   await settle(20);
   const left = rss() - base;
-  t.ok(left > held * 0.9, `${left.toFixed(0)} of ${held.toFixed(0)} MiB still held`);
+  // RSS moves by tens of MiB between collections; a freed context would leave ~0
+  t.ok(left > held * 0.5, `${left.toFixed(0)} of ${held.toFixed(0)} MiB still held`);
   for (const c of kept) c.dispose();
   await settle();
   t.ok(rss() - base < held / 4, 'dispose() frees them at once');
