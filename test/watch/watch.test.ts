@@ -11,7 +11,7 @@ import { media } from '../fixtures/media.js';
 import { tinyModel } from '../inference/helpers.js';
 import { colourClip, expectedTimes, isRed, sleep } from './helpers.js';
 
-const model = await tinyModel({ cache: false });
+const model = await tinyModel({ cache: false, threads: 1 });
 t.teardown(() => model.dispose());
 // red during [6, 10) and [16, 20) of a 24 s clip at 10 fps
 const RED: [number, number][] = [[6, 10], [16, 20]];
