@@ -97,7 +97,7 @@ export interface WatchEvent extends WindowTimes {
 
 export interface WatchReconnect {
   type: 'reconnect';
-  /** Connection number (1 after the first reconnect). */
+  /** live()'s connection number: it counts attempts, so one outage may move it by more than 1. */
   connection: number;
   /** Watch time of the first frame after the reconnect, and the gap before it (seconds). */
   at: number;

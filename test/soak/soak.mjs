@@ -3,6 +3,11 @@
 // or .ci/run: npm run test:soak [-- --asks N] [-- --llm-only]. Prints the figures and exits 1
 // when over. --llm-only skips video decoding (frames given as pixels: encode, chat, generate),
 // to tell the decoder's memory from the model's.
+// --watch: the watch soak of issue 13 instead (test/soak/watch-soak.mjs)
+if (process.argv.includes('--watch')) {
+  await import('./watch-soak.mjs');
+  process.exit(process.exitCode ?? 0);
+}
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';

@@ -101,12 +101,12 @@ t.test('udp: a stalled sender gives a reconnect item and the watch goes on', { t
   }
   const r = items.find((i): i is WatchReconnect => i.type === 'reconnect')!;
   t.ok(r, 'a reconnect item');
-  t.equal(r.connection, 1);
+  t.ok(r.connection >= 1, `connection ${r.connection} (live() numbers its attempts: one may fail while the sender is frozen)`);
   t.ok(r.gap > 1, `a gap of ${r.gap.toFixed(2)} s on the watch timeline`);
-  t.ok(r.reason && /timed out|timeout|stall|ended/i.test(r.reason), `reason: ${r.reason}`);
+  t.ok(r.reason && /timed out|timeout|did not open|ended/i.test(r.reason), `reason: ${r.reason}`);
   const after = items.slice(items.indexOf(r) + 1).filter(isWindow);
   t.ok(after.length >= 3 && after[0]!.windowEnd > r.at - 1, 'windows go on after it');
-  t.equal(w.stats.reconnects, 1);
+  t.equal(w.stats.reconnects, 1, 'one reconnect item for one outage');
 });
 
 t.test('http: the server goes away and comes back; the watch reports the reconnect and goes on; stop() ends it', { timeout: 120_000 }, async (t) => {
