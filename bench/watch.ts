@@ -36,6 +36,7 @@ if (!existsSync(clip)) {
 
 interface Row { model: string; method: string; windows: number; encodedPerWindow: number; wallS: number; rtf: number }
 const rows: Row[] = [];
+const report = (r: Row) => console.log(`  ${r.model}, ${r.method}: ${r.windows} windows, ${r.encodedPerWindow.toFixed(1)} frames encoded per window, ${r.wallS.toFixed(1)} s`);
 const ends = Array.from({ length: Math.floor(SECONDS / EVERY) }, (_, k) => (k + 1) * EVERY);
 
 async function runWatch(label: string, model: Model, contextSize: number, strategy: 'pllava'): Promise<void> {
@@ -48,6 +49,7 @@ async function runWatch(label: string, model: Model, contextSize: number, strate
   }
   const wallS = (performance.now() - t0) / 1000;
   rows.push({ model: label, method: 'watch', windows, encodedPerWindow: encoded / windows, wallS, rtf: SECONDS / wallS });
+  report(rows[rows.length - 1]!);
 }
 
 async function runNaive(label: string, model: Model, method: string, contextSize: number, strategy: 'pllava'): Promise<void> {
@@ -61,6 +63,7 @@ async function runNaive(label: string, model: Model, method: string, contextSize
   }
   const wallS = (performance.now() - t0) / 1000;
   rows.push({ model: label, method, windows: ends.length, encodedPerWindow: encoded / ends.length, wallS, rtf: SECONDS / wallS });
+  report(rows[rows.length - 1]!);
 }
 
 const tiny = await tinyModels();
