@@ -186,3 +186,22 @@ t.test('bad options: a clear error with a stable code before anything is opened'
   t.throws(() => w[Symbol.asyncIterator](), { code: 'ERR_INVALID_ARG' }, 'a watch is iterated once');
   await w.stop();
 });
+
+t.test('live frames bypass the embedding cache: encode(…, { cache: false }) encodes and keeps nothing', async (t) => {
+  const cached = await tinyModel({ threads: 1 });
+  t.teardown(() => cached.dispose());
+  const { frame } = await import('../inference/helpers.js');
+  const frames = [frame(1), frame(2)];
+  const a = await cached.encodeWithStats(frames, { cache: false });
+  const b = await cached.encodeWithStats(frames, { cache: false });
+  t.same([a.stats.encoded, b.stats.encoded], [2, 2], 'encoded both times');
+  t.equal(cached.cache!.size, 0, 'nothing kept');
+  t.same(b.grids.map((g) => Array.from(g.data.slice(0, 8))), a.grids.map((g) => Array.from(g.data.slice(0, 8))), 'the same tokens');
+  const c = await cached.encodeWithStats(frames);
+  const d = await cached.encodeWithStats(frames);
+  t.same([c.stats.encoded, d.stats.encoded], [2, 0], 'the default still caches');
+  cached.cache!.clear();
+  for await (const _ of watch(clip, { model: cached, every: 4, window: 8, realtime: false, maxTokens: 1 })) { /* all windows */ }
+  t.equal(cached.cache!.size, 0, 'a watch leaves the model\'s cache empty');
+  t.throws(() => cached.encodeWithStats(frames, { cache: 'no' as never }), { code: 'ERR_INVALID_ARG' });
+});
