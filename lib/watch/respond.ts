@@ -8,6 +8,7 @@ import type { Context } from '../inference/context.js';
 import type { Chat } from '../inference/chat.js';
 import type { GenerateOptions } from '../inference/generate-options.js';
 import type { Model } from '../model.js';
+import { composeUserTurn } from '../prompt/compose.js';
 import type { WatchFrame } from './source.js';
 
 export interface WindowQuestion {
@@ -38,7 +39,7 @@ export interface WindowSession {
   close(): Promise<void>;
 }
 
-/** Tokens visual marker checks use: does the model's vocabulary hold `tok` as one token? */
+/** For LITA time tokens: does the model's vocabulary hold `tok` as one token (then it is sent as that token)? */
 export function hasTokenOf(ctx: Context): (tok: string) => boolean {
   return (tok) => ctx.tokenize(tok).length === 1;
 }
@@ -48,16 +49,22 @@ export class ModelResponder implements Responder {
   #model: Model;
   #system?: string;
   #base: GenerateOptions;
+  #questionFirst: boolean;
 
-  constructor(model: Model, context: Context, base: GenerateOptions, system?: string) {
+  /** `questionFirst`: Video-ChatGPT's layout (the question before the video), as ask() does for vcgpt. */
+  constructor(model: Model, context: Context, base: GenerateOptions, system: string | undefined, questionFirst: boolean) {
     this.#model = model;
     this.context = context;
     this.#base = base;
     this.#system = system;
+    this.#questionFirst = questionFirst;
   }
 
   async open(video: SequencePlan, _q: unknown, signal: AbortSignal): Promise<WindowSession> {
-    const chat: Chat = await this.#model.chat(video, { context: this.context, system: this.#system, signal });
+    const chat: Chat = await this.#model.chat(video, {
+      context: this.context, system: this.#system, signal,
+      userTurn: (q) => composeUserTurn(video, q, { questionFirst: this.#questionFirst }),
+    });
     return {
       ask: async (_kind, question, params, s, onPiece) => {
         const gen = chat.ask(question, { ...this.#base, ...params, signal: s });

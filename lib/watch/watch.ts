@@ -40,8 +40,7 @@ export interface WatchHooks { answer?: AnswerFn }
 
 export class Watch implements AsyncIterable<WatchItem> {
   readonly stats: WatchStats = { windows: 0, skipped: 0, encoded: 0, held: 0, reconnects: 0, streamTime: 0, lagMs: 0, tokensPerSecond: 0 };
-  /** The context the watch answers on (null before it starts, or with an `answer` hook). */
-  context: Context | null = null;
+  #context: Context | null = null;
   #source: VideoInput;
   #c: CheckedWatch;
   #hooks: WatchHooks;
@@ -63,6 +62,9 @@ export class Watch implements AsyncIterable<WatchItem> {
     }
     this.#ac.signal.addEventListener('abort', () => this.#wake(), { once: true });
   }
+
+  /** The one context the watch answers on (null before it starts, or with an `answer` hook); disposed when the watch ends. */
+  get context(): Context | null { return this.#context; }
 
   /**
    * Ends the watch cleanly: an answer in progress is cancelled, the iteration ends (done) and
@@ -113,10 +115,10 @@ export class Watch implements AsyncIterable<WatchItem> {
       if (this.#hooks.answer) responder = new FunctionResponder(this.#hooks.answer);
       else {
         // the one context of the whole watch: each window rewinds it
-        this.context = await c.model.createContext({ contextSize: c.contextSize, sequences: 1 });
-        responder = new ModelResponder(c.model, this.context, c.generate, c.system);
+        this.#context = await c.model.createContext({ contextSize: c.contextSize, sequences: 1 });
+        responder = new ModelResponder(c.model, this.#context, c.generate, c.system, c.strategy === 'vcgpt');
       }
-      const hasToken = this.context ? hasTokenOf(this.context) : () => false;
+      const hasToken = this.#context ? hasTokenOf(this.#context) : () => false;
       feed = await openFeed(this.#source, {
         fps: c.fps, size: [c.imageSize, c.imageSize], fit: c.fit, keep: c.window + c.every, realtime: c.realtime, live: c.live,
         timeout: c.timeout, retries: c.retries, backoff: c.backoff, maxBackoff: c.maxBackoff, format: c.format, ffmpegOptions: c.ffmpegOptions, signal,

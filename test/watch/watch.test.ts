@@ -205,3 +205,14 @@ t.test('live frames bypass the embedding cache: encode(…, { cache: false }) en
   t.equal(cached.cache!.size, 0, 'a watch leaves the model\'s cache empty');
   t.throws(() => cached.encodeWithStats(frames, { cache: 'no' as never }), { code: 'ERR_INVALID_ARG' });
 });
+
+t.test('every pooling strategy, with text time stamps, answers its windows on the one context', async (t) => {
+  for (const strategy of ['concat', 'pllava', 'slowfast', 'bilinear', 'vcgpt'] as const) {
+    const s = spy(model);
+    const wins = windowsOf(await collect(watch(clip, { model, strategy, timeTokens: 'text', every: 8, window: 8, fps: 1, realtime: false, maxTokens: 2, temperature: 0 })));
+    s.restore();
+    t.same(wins.map((x) => x.windowEnd), [8, 16, 24], strategy);
+    t.ok(wins.every((x) => x.tokens.prompt > 0 && x.tokens.generated > 0), `${strategy}: prefilled and answered`);
+    t.equal(s.contexts.length, 1);
+  }
+});
