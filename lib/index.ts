@@ -23,3 +23,5 @@ export { assemble, countTokens, strategies, strategyNames, defaults as strategyD
 export type { FrameGrid, SequencePlan, PlanItem, StrategyName } from './assembly/types.js';
 export { parseTimes } from './time/parse.js';
 export type { TimeTokenMode, TimeEncodingOptions } from './time/encode.js';
+export { watch, Watch } from './watch/watch.js';
+export type { WatchOptions, WatchItem, WatchWindow, WatchEvent, WatchReconnect, WatchStats, WindowTimes } from './watch/types.js';

@@ -139,8 +139,9 @@ export class Model {
       onProgress: optionalFunction<(f: number) => void>('onProgress', opts.onProgress),
       source: opts.source === undefined ? undefined : requireString('source', opts.source),
     };
+    const cache = optionalBool('cache', opts.cache, true) ? this.cache : null;
     if (!this.info.vision) throw new VidlmError('ERR_UNSUPPORTED', 'this model has no vision encoder: load it with an mmproj');
-    return encodeFrames({ handle: this.handle, queue: this.#encoder, id: this.#mmprojId, imageSize: this.info.imageSize, patchSize: this.info.patchSize }, frames, this.cache, checked);
+    return encodeFrames({ handle: this.handle, queue: this.#encoder, id: this.#mmprojId, imageSize: this.info.imageSize, patchSize: this.info.patchSize }, frames, cache, checked);
   }
 
   /** Formats chat messages with the model's own template (llama.cpp's jinja engine). */

@@ -27,6 +27,8 @@ export interface EncodeOptions {
   onProgress?: (fraction: number) => void;
   /** Identity of the frames' source (e.g. path + size + mtime); without it frames are keyed by their pixels. */
   source?: string;
+  /** Look up and keep the frames in the model's embedding cache (default true). false: frames seen once (a live stream). */
+  cache?: boolean;
 }
 
 export interface EncodeStats { encoded: number; cached: number; batches: number; ms: number }
