@@ -47,6 +47,17 @@ abstract class Counting implements BatchReporter {
 
   note(_message: string): void {}
 
+  private lastNote = '';
+  private lastNoteAt = 0;
+
+  /** False for a note said less than 10 s ago (a Redis outage repeats its error every retry). */
+  protected fresh(message: string): boolean {
+    if (message === this.lastNote && performance.now() - this.lastNoteAt < 10_000) return false;
+    this.lastNote = message;
+    this.lastNoteAt = performance.now();
+    return true;
+  }
+
   protected rate(): number {
     const min = (performance.now() - this.t0) / 60_000;
     return min > 0 ? this.done / min : 0;
@@ -77,7 +88,7 @@ export class JsonReporter extends Counting {
   }
 
   override note(message: string): void {
-    this.emit({ event: 'note', message });
+    if (this.fresh(message)) this.emit({ event: 'note', message });
   }
 
   override end(): BatchSummary {
@@ -114,7 +125,7 @@ export class BarReporter extends Counting {
   }
 
   override note(message: string): void {
-    this.bar.update({ note: ` | ${message}` });
+    if (this.fresh(message)) this.bar.update({ note: ` | ${message}` });
   }
 
   override end(): BatchSummary {

@@ -13,6 +13,8 @@ import { runJob } from '../run-job.js';
 import { jobFailure } from './failures.js';
 import { idOfJobId } from './ids.js';
 
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
 export interface WorkerOptions {
   connection: Redis;
   name: string;
@@ -91,7 +93,14 @@ export function startWorker(o: WorkerOptions): BatchWorker {
     const retry = err.name !== 'UnrecoverableError' && job.attemptsMade < (job.opts.attempts ?? 1);
     emit({ event: 'failed', id: idOfJobId(job.id!), reason: err.message, retry });
   });
-  worker.on('error', (e) => emit({ event: 'error', message: e.message }));
+  let lastError = '', lastErrorAt = 0;
+  worker.on('error', (e) => {
+    // a Redis outage repeats the same error every retry: say it every 10 s
+    if (e.message === lastError && Date.now() - lastErrorAt < 10_000) return;
+    lastError = e.message;
+    lastErrorAt = Date.now();
+    emit({ event: 'error', message: e.message });
+  });
 
   return {
     worker,
@@ -100,11 +109,11 @@ export function startWorker(o: WorkerOptions): BatchWorker {
         releasing = true;
         for (const ac of running.values()) ac.abort(new Error('the worker is stopping'));
       }, timeoutMs);
-      try {
-        await worker.close();
-      } finally {
-        clearTimeout(timer);
-      }
+      // close() waits on Redis; with Redis away it would wait for ever: the jobs' locks then
+      // lapse and other workers take them back (stalled-job check)
+      const gaveUp = await Promise.race([worker.close().then(() => false), sleep(timeoutMs + 5000).then(() => true)]);
+      clearTimeout(timer);
+      if (gaveUp) await Promise.race([worker.close(true), sleep(2000)]);
     },
   };
 }
