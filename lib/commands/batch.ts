@@ -11,7 +11,7 @@ import { parseJobs, type JobEntry } from '../batch/jobs.js';
 import { Journal } from '../batch/journal.js';
 import { runLocalBatch } from '../batch/local.js';
 import { collect } from '../batch/queue/collect.js';
-import { connect, DEFAULT_QUEUE_NAME, ready } from '../batch/queue/connection.js';
+import { checkQueueUrl, connect, DEFAULT_QUEUE_NAME, ready } from '../batch/queue/connection.js';
 import { enqueue } from '../batch/queue/producer.js';
 import { queueStatus } from '../batch/queue/status.js';
 import { BarReporter, JsonReporter, QuietReporter, type BatchReporter, type BatchSummary } from '../batch/reporter.js';
@@ -98,6 +98,7 @@ export async function run(args: string[]): Promise<number> {
   if (positionals.length !== 1) return usageError(positionals.length ? `one jobs file, got ${positionals.length}` : 'which jobs file?');
   if (!v.out && !(v.queue && v.detach)) return usageError('--out is required (the results file, also the journal of a rerun)');
   if (!v.queue && (!v.model || !v.mmproj)) return usageError('--model and --mmproj are required (or --queue to hand the jobs to workers)');
+  if (v.queue) checkQueueUrl(v.queue);
   const parallel = num('parallel', v.parallel, { int: true, min: 1 }) ?? 1;
   const entries = parseJobs(await readJobs(positionals[0]!), jobDefaults(v));
 
