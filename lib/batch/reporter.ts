@@ -2,7 +2,7 @@
  * What a batch shows while it runs: a progress bar (cli-progress) with ETA, jobs per minute and
  * failures on a terminal, JSON Lines events with --json, or one summary line otherwise.
  */
-import { SingleBar } from 'cli-progress';
+import { Presets, SingleBar } from 'cli-progress';
 import type { Stage } from '../index.js';
 import type { ResultLine } from './result.js';
 
@@ -111,7 +111,7 @@ export class BarReporter extends Counting {
       hideCursor: true,
       etaBuffer: 20,
       fps: 5,
-    });
+    }, Presets.shades_classic);
   }
 
   override start(total: number, skipped: number): void {
