@@ -25,16 +25,17 @@ export interface LocalBatchOptions {
 export async function runLocalBatch(o: LocalBatchOptions): Promise<BatchSummary & { interrupted: boolean }> {
   const { journal, reporter, signal } = o;
   const pending = o.entries.filter((e) => !journal.has(e.key));
+  const runnable = pending.filter((e) => e.spec);
+  // loaded before the clock starts: the rate and ETA are of jobs, not of the model load
+  const model = runnable.length === 0 ? undefined : typeof o.model === 'function' ? await o.model() : o.model;
   reporter.start(o.entries.length, o.entries.length - pending.length);
-  const runnable: JobEntry[] = [];
   for (const e of pending) {
-    if (e.spec) { runnable.push(e); continue; }
+    if (e.spec) continue;
     const line = entryErrorLine(e);
     await journal.append(line);
     reporter.result(line);
   }
-  if (runnable.length === 0 || signal?.aborted) return { ...reporter.end(), interrupted: signal?.aborted ?? false };
-  const model = typeof o.model === 'function' ? await o.model() : o.model;
+  if (!model || signal?.aborted) return { ...reporter.end(), interrupted: signal?.aborted ?? false };
   let next = 0;
   const lane = async () => {
     while (!signal?.aborted && next < runnable.length) {

@@ -154,6 +154,8 @@ async function queued(entries: JobEntry[], journal: Journal | undefined, v: Reco
   try {
     const specs = entries.flatMap((e) => (e.spec && !journal?.has(e.key) ? [e.spec] : []));
     const bad = entries.filter((e) => !e.spec && !journal?.has(e.key));
+    // the clock starts before the jobs go in: workers may finish some before collecting starts
+    reporter?.start(entries.length, entries.length - specs.length - bad.length);
     const { added, existing } = await enqueue(queue, specs, enqueueOptions);
     if (v.json) process.stdout.write(`${JSON.stringify({ event: 'enqueued', added, existing, invalid: bad.length })}\n`);
     else process.stderr.write(`vidlm batch: enqueued ${added} new jobs on ${name} (${existing} already queued, ${bad.length} invalid lines)\n`);
@@ -168,7 +170,6 @@ async function queued(entries: JobEntry[], journal: Journal | undefined, v: Reco
     events = new QueueEvents(name, { connection });
     events.on('error', (e) => reporter!.note(`Redis: ${e.message}`));
     await events.waitUntilReady();
-    reporter!.start(entries.length, entries.length - specs.length - bad.length);
     for (const e of bad) {
       const line = entryErrorLine(e);
       await journal!.append(line);
