@@ -111,8 +111,8 @@ export class Cli {
 }
 
 /** Runs the CLI to the end. */
-export function cliSync(args: string[], timeout = 300_000): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [cliPath, ...args], { cwd: root, encoding: 'utf8', timeout, maxBuffer: 1 << 26 });
+export function cliSync(args: string[], timeout = 300_000, env: NodeJS.ProcessEnv = {}): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [cliPath, ...args], { cwd: root, encoding: 'utf8', timeout, maxBuffer: 1 << 26, env: { ...process.env, ...env } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -5,7 +5,9 @@
  * scores the results file as it is.
  */
 import t from 'tap';
+import { spawnSync } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:https';
 import { join } from 'node:path';
 import { media } from '../fixtures/media.js';
 import { tinyModels } from '../fixtures/tiny-models.js';
@@ -145,4 +147,34 @@ t.test('usage errors exit 2; a missing jobs file is ERR_FILE_NOT_FOUND', async (
   const unreachable = cliSync(['batch', '--queue', 'redis://127.0.0.1:1', '--status', '--connect-timeout', '1']);
   t.equal(unreachable.status, 1);
   t.match(unreachable.stderr, /ERR_QUEUE_CONNECT: cannot reach Redis at redis:\/\/127\.0\.0\.1:1/);
+});
+
+t.test('https videos (signed s3-style URLs) are downloaded by Node first: FFmpeg here has no TLS', async (t) => {
+  const dir = t.testdir();
+  const key = join(dir, 'key.pem'), cert = join(dir, 'cert.pem');
+  const ssl = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { encoding: 'utf8' });
+  t.equal(ssl.status, 0, ssl.stderr);
+  const body = readFileSync(clip);
+  const seen: string[] = [];
+  const server = createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (req, res) => {
+    seen.push(req.url!);
+    if (req.url!.startsWith('/clip.mp4?')) { res.writeHead(200, { 'content-type': 'video/mp4' }); res.end(body); } else { res.writeHead(403); res.end('denied'); }
+  });
+  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+  t.teardown(() => server.close());
+  const base = `https://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const jobs = writeJobs(dir, 'jobs.jsonl', [
+    { id: 'signed', video: `${base}/clip.mp4?X-Amz-Signature=s3cr3t`, task: 'ask', question: 'what?' },
+    { id: 'expired', video: `${base}/other.mp4?X-Amz-Signature=s3cr3t`, task: 'ask', question: 'what?' },
+  ]);
+  const out = join(dir, 'results.jsonl');
+  // the spawned CLI runs its own event loop: the server here answers while it waits
+  const c = new Cli(['batch', jobs, ...modelArgs, '--out', out, ...quick], { NODE_EXTRA_CA_CERTS: cert });
+  t.equal(await c.exited, 0, c.stderr);
+  const by = new Map(readResults(out).map((l) => [l.id, l]));
+  t.ok(!by.get('signed').error && by.get('signed').tokens.visual === 64, JSON.stringify(by.get('signed')));
+  t.equal(by.get('expired').error.code, 'ERR_VIDEO_OPEN');
+  t.match(by.get('expired').error.message, /HTTP 403/);
+  t.notMatch(by.get('expired').error.message, /s3cr3t/, 'the signature is not written to the results');
+  t.same(seen.sort(), ['/clip.mp4?X-Amz-Signature=s3cr3t', '/other.mp4?X-Amz-Signature=s3cr3t']);
 });
