@@ -2,17 +2,18 @@
  * The results file is the batch's journal: each result is appended as one whole line in a
  * single write and flushed to disk (fdatasync) before the next, so a run killed at any moment
  * leaves whole lines only, plus at most a torn last line, which reopening cuts off. A rerun
- * reads the keys already there and skips those jobs.
+ * reads the keys already there and skips those jobs. One run writes a results file at a time.
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { VidlmError } from '../errors.js';
+import { lockJournal } from './journal-lock.js';
 import { keyOf, type ResultLine } from './result.js';
 
 export class Journal {
   private tail: Promise<void> = Promise.resolve();
   private closed = false;
 
-  private constructor(private readonly fh: FileHandle, readonly done: Set<string>, readonly path: string) {}
+  private constructor(private readonly fh: FileHandle, readonly done: Set<string>, readonly path: string, private readonly unlock: () => Promise<void>) {}
 
   /** Opens (or creates) the results file, repairs a torn last line and reads which keys are done. */
   static async open(path: string): Promise<Journal> {
@@ -21,6 +22,13 @@ export class Journal {
       fh = await open(path, 'a+');
     } catch (e) {
       throw new VidlmError('ERR_INVALID_ARG', `cannot open the results file ${path}: ${(e as Error).message}`, { path }, { cause: e });
+    }
+    let unlock: () => Promise<void>;
+    try {
+      unlock = await lockJournal(path);
+    } catch (e) {
+      await fh.close();
+      throw e;
     }
     try {
       const text = (await fh.readFile()).toString('utf8');
@@ -33,9 +41,10 @@ export class Journal {
         try { key = keyOf(JSON.parse(raw)); } catch { /* not ours: left as it is */ }
         if (key !== null) done.add(key);
       }
-      return new Journal(fh, done, path);
+      return new Journal(fh, done, path, unlock);
     } catch (e) {
       await fh.close();
+      await unlock();
       throw e;
     }
   }
@@ -66,5 +75,6 @@ export class Journal {
     this.closed = true;
     await this.tail.catch(() => {});
     await this.fh.close();
+    await this.unlock();
   }
 }

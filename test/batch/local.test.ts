@@ -99,6 +99,9 @@ t.test('killed half-way (SIGKILL), interrupted (SIGINT), rerun: every id exactly
 
   const first = new Cli(args);
   await first.waitFor((e) => e.event === 'result' && (e.done as number) >= 3);
+  const rival = cliSync(args);
+  t.equal(rival.status, 1, 'a second run on the same results file at once is refused');
+  t.match(rival.stderr, /ERR_INVALID_ARG: .*results\.jsonl is being written by another vidlm batch \(pid \d+\)/);
   first.kill('SIGKILL');
   await first.exited;
   t.ok(mostInFlight(first.events) >= 2, '--parallel 2 had two jobs in flight');

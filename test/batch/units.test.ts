@@ -61,6 +61,15 @@ t.test('journal: whole lines, each key once, a torn last line cut off, keys read
   const again = await Journal.open(path);
   t.equal(again.done.size, 52);
   await again.close();
+  // one writer at a time; a lock left by a killed run is taken over
+  const held = await Journal.open(path);
+  await t.rejects(Journal.open(path), { code: 'ERR_INVALID_ARG', message: /being written by another vidlm batch \(pid \d+\)/ });
+  await held.close();
+  writeFileSync(`${path}.lock`, '999999999');
+  const takeover = await Journal.open(path);
+  t.equal(readFileSync(`${path}.lock`, 'utf8'), String(process.pid));
+  await takeover.close();
+  t.throws(() => readFileSync(`${path}.lock`), { code: 'ENOENT' }, 'closing removes the lock');
   writeFileSync(join(dir, 'd'), '');
   await t.rejects(Journal.open(join(dir, 'd', 'x.jsonl')), { code: 'ERR_INVALID_ARG' });
 });
