@@ -7,6 +7,7 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:https';
 import { join } from 'node:path';
 import { media } from '../fixtures/media.js';
@@ -99,9 +100,6 @@ t.test('killed half-way (SIGKILL), interrupted (SIGINT), rerun: every id exactly
 
   const first = new Cli(args);
   await first.waitFor((e) => e.event === 'result' && (e.done as number) >= 3);
-  const rival = cliSync(args);
-  t.equal(rival.status, 1, 'a second run on the same results file at once is refused');
-  t.match(rival.stderr, /ERR_INVALID_ARG: .*results\.jsonl is being written by another vidlm batch \(pid \d+\)/);
   first.kill('SIGKILL');
   await first.exited;
   t.ok(mostInFlight(first.events) >= 2, '--parallel 2 had two jobs in flight');
@@ -132,6 +130,26 @@ t.test('killed half-way (SIGKILL), interrupted (SIGINT), rerun: every id exactly
   t.equal(fourth.status, 0, fourth.stderr);
   t.match(JSON.parse(fourth.stdout.trim().split('\n').at(-1)!), { event: 'end', total: count, skipped: count, done: 0 });
   t.equal(readFileSync(out, 'utf8'), before);
+});
+
+t.test('two runs on one results file at once: the second is refused while the first goes on', async (t) => {
+  const dir = t.testdir();
+  // the first run's job waits on a server that never answers, so the first run is surely still running
+  const server = createHttpServer(() => {});
+  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+  t.teardown(() => { server.closeAllConnections(); server.close(); });
+  const video = `http://127.0.0.1:${(server.address() as { port: number }).port}/never.mp4`;
+  const jobs = writeJobs(dir, 'jobs.jsonl', [{ id: 'waits', video, task: 'ask', question: 'q' }]);
+  const out = join(dir, 'results.jsonl');
+  const args = ['batch', jobs, ...modelArgs, '--out', out, '--json'];
+  const first = new Cli(args);
+  await first.waitFor((e) => e.event === 'start');
+  const rival = new Cli(args);
+  t.equal(await rival.exited, 1);
+  t.match(rival.stderr, new RegExp(`ERR_INVALID_ARG: .*results\\.jsonl is being written by another vidlm batch \\(pid ${first.proc.pid}\\)`));
+  t.equal(first.proc.exitCode, null, 'the first run goes on');
+  first.kill('SIGKILL');
+  await first.exited;
 });
 
 t.test('usage errors exit 2; a missing jobs file is ERR_FILE_NOT_FOUND', async (t) => {

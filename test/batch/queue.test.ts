@@ -25,7 +25,7 @@ async function withQueue<T>(name: string, f: (q: Queue) => Promise<T>): Promise<
 }
 
 const worker = (name: string, extra: string[] = []) =>
-  new Cli(['worker', '--queue', redis.url, '--name', name, ...modelArgs, '--json', '--lock-ms', '2000', '--stalled-ms', '1000', ...extra]);
+  new Cli(['worker', '--queue', redis.url, '--name', name, ...modelArgs, '--json', '--lock-ms', '4000', '--stalled-ms', '1000', ...extra]);
 
 t.test('50 jobs, 3 workers, one SIGKILLed mid-job: every result once; bad lines get coded errors and are not retried', async (t) => {
   const dir = t.testdir();
@@ -76,7 +76,7 @@ t.test('50 jobs, 3 workers, one SIGKILLed mid-job: every result once; bad lines 
   const byId = new Map(lines.map((l) => [l.id ?? `line:${l.line}`, l]));
   for (const g of good) {
     const r = byId.get(String(g.id));
-    t.ok(r && !r.error && typeof r.text === 'string' && r.tokens.generated >= 1, `job ${g.id} has a result`);
+    t.ok(r && !r.error && typeof r.text === 'string' && r.tokens.generated >= 1, `job ${g.id} has a result: ${JSON.stringify(r)}`);
   }
   t.equal(byId.get('line:51')?.error?.code, 'ERR_INVALID_ARG', 'invalid JSON');
   t.equal(byId.get('unknown-task')?.error?.code, 'ERR_INVALID_ARG', 'unknown task');
