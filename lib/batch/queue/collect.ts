@@ -40,17 +40,23 @@ export async function collect(o: CollectOptions): Promise<{ interrupted: boolean
   const settle = async (jobId: string): Promise<void> => {
     const spec = pending.get(jobId);
     if (!spec) return;
-    const job = await queue.getJob(jobId);
-    if (!job) {
+    // the state first: a job read before it finished would lack its return value
+    const state = await queue.getJobState(jobId);
+    if (state === 'unknown') {
       await enqueue(queue, [spec], o.enqueueOptions);
       reporter.note(`re-enqueued ${spec.id}: it was no longer in Redis`);
       return;
     }
-    const state = await job.getState();
+    if (state !== 'completed' && state !== 'failed') return;
+    const job = await queue.getJob(jobId);
+    if (!job) return; // removed meanwhile: the next sweep re-enqueues it
     let line: ResultLine;
-    if (state === 'completed') line = { ...(job.returnvalue as ResultLine), id: spec.id };
-    else if (state === 'failed') line = failedLine(spec.id, job.failedReason);
-    else return;
+    if (state === 'completed') {
+      if (job.returnvalue === null || typeof job.returnvalue !== 'object') return;
+      line = { ...(job.returnvalue as ResultLine), id: spec.id };
+    } else {
+      line = failedLine(spec.id, job.failedReason);
+    }
     if (!pending.delete(jobId)) return; // the event and the sweep both saw it
     await journal.append(line);
     reporter.result(line, job.finishedOn && job.processedOn ? job.finishedOn - job.processedOn : undefined);
