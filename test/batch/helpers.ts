@@ -14,7 +14,7 @@ import { createInterface } from 'node:readline';
 export const root = resolve(import.meta.dirname, '..', '..');
 export const cliPath = join(root, 'dist', 'cli.js');
 
-const freePort = () => new Promise<number>((res, rej) => {
+export const freePort = () => new Promise<number>((res, rej) => {
   const s = createServer();
   s.listen(0, '127.0.0.1', () => { const { port } = s.address() as { port: number }; s.close(() => res(port)); });
   s.on('error', rej);

@@ -69,6 +69,8 @@ t.test('50 jobs, 3 workers, one SIGKILLed mid-job: every result once; bad lines 
   t.notOk(victim.events.some((e) => e.event === 'completed'), 'killed before it finished the job');
 
   t.equal(await collector.exited, 0, collector.stderr);
+  const stages = new Set(collector.events.filter((e) => e.event === 'stage').map((e) => e.stage));
+  t.same([...stages].sort(), ['decode', 'encode', 'generate', 'prefill'], 'workers report each stage through the job progress');
   const lines = readResults(out);
   const counts = idCounts(lines);
   t.equal(lines.length, 54, 'one line per line of the jobs file');
