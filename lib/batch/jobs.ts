@@ -2,6 +2,7 @@
  * The lines of a jobs.jsonl file: `{ id, video, task: 'ask'|'describe'|'localize', question?, options? }`.
  * Each line is checked on its own, so one bad line becomes one error result and the batch goes on.
  */
+import { isAbsolute, resolve } from 'node:path';
 import { VidlmError } from '../errors.js';
 import type { VideoQueryOptions } from '../api/query.js';
 
@@ -67,8 +68,20 @@ export function checkJob(v: unknown, defaults: JobOptions = {}): JobSpec {
   return { id, video: o.video, task, ...(o.question === undefined ? {} : { question: o.question as string }), options: { ...defaults, ...(options as JobOptions) } };
 }
 
-/** Every non-blank line of a jobs file, in order. Duplicate ids: the first runs, later ones are errors. */
-export function parseJobs(text: string, defaults: JobOptions = {}): JobEntry[] {
+/**
+ * A relative video path is taken from the jobs file's folder (as FFmpeg's concat lists do), and
+ * made absolute so that a worker elsewhere reads the same path on its mount; URLs stay as they are.
+ */
+export function resolveVideo(video: string, base: string | undefined): string {
+  if (base === undefined || isAbsolute(video) || /^[a-z][a-z0-9+.-]*:/i.test(video)) return video;
+  return resolve(base, video);
+}
+
+/**
+ * Every non-blank line of a jobs file, in order. Duplicate ids: the first runs, later ones are
+ * errors. `base`: the jobs file's folder, for relative video paths.
+ */
+export function parseJobs(text: string, defaults: JobOptions = {}, base?: string): JobEntry[] {
   const out: JobEntry[] = [];
   const seen = new Set<string>();
   text.split(/\r?\n/).forEach((raw, i) => {
@@ -89,7 +102,8 @@ export function parseJobs(text: string, defaults: JobOptions = {}): JobEntry[] {
     if (id !== null) seen.add(id);
     const key = id ?? `line:${line}`;
     try {
-      out.push({ line, key, id, spec: checkJob(value, defaults) });
+      const spec = checkJob(value, defaults);
+      out.push({ line, key, id, spec: { ...spec, video: resolveVideo(spec.video, base) } });
     } catch (e) {
       const err = e as VidlmError;
       out.push({ line, key, id, error: new VidlmError(err.code, `line ${line}: ${err.message}`, { line, ...err.details }) });

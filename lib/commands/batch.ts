@@ -4,6 +4,7 @@
  * collects their results (or returns at once with --detach); `--queue URL --status` prints counts.
  */
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Queue, QueueEvents } from 'bullmq';
 import { jobDefaultFlags, jobDefaults, num, onStopSignal } from '../batch/cli-options.js';
@@ -100,7 +101,7 @@ export async function run(args: string[]): Promise<number> {
   if (!v.queue && (!v.model || !v.mmproj)) return usageError('--model and --mmproj are required (or --queue to hand the jobs to workers)');
   if (v.queue) checkQueueUrl(v.queue);
   const parallel = num('parallel', v.parallel, { int: true, min: 1 }) ?? 1;
-  const entries = parseJobs(await readJobs(positionals[0]!), jobDefaults(v));
+  const entries = parseJobs(await readJobs(positionals[0]!), jobDefaults(v), dirname(resolve(positionals[0]!)));
 
   const journal = v.out ? await Journal.open(v.out) : undefined;
   const ac = new AbortController();

@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UnrecoverableError } from 'bullmq';
 import { VidlmError } from '../../lib/errors.js';
-import { checkJob, parseJobs } from '../../lib/batch/jobs.js';
+import { checkJob, parseJobs, resolveVideo } from '../../lib/batch/jobs.js';
 import { Journal } from '../../lib/batch/journal.js';
 import { failedLine, isRetryable, jobFailure } from '../../lib/batch/queue/failures.js';
 import { idOfJobId, jobIdOf } from '../../lib/batch/queue/ids.js';
@@ -35,6 +35,13 @@ t.test('job lines: each checked on its own, defaults under the line\'s options',
   t.match(e[7]!.error!.message, /unknown field "extra"/);
   t.throws(() => checkJob({ id: 'x', video: 'v', task: 'ask', question: 'q', options: { model: {} } }), { code: 'ERR_INVALID_ARG', message: /unknown option "model"/ });
   t.throws(() => checkJob({ id: 'x', video: '', task: 'ask', question: 'q' }), { code: 'ERR_INVALID_ARG' });
+  // relative paths from the jobs file's folder; absolute paths and URLs as they are
+  const rel = parseJobs(JSON.stringify({ id: 'r', video: 'clips/a.mp4', task: 'describe' }), {}, '/data/lib');
+  t.equal(rel[0]!.spec!.video, '/data/lib/clips/a.mp4');
+  t.equal(resolveVideo('/mnt/v.mp4', '/data'), '/mnt/v.mp4');
+  t.equal(resolveVideo('https://h/v.mp4?sig=1', '/data'), 'https://h/v.mp4?sig=1');
+  t.equal(resolveVideo('http://h/v.mp4', '/data'), 'http://h/v.mp4');
+  t.equal(resolveVideo('v.mp4', undefined), 'v.mp4');
 });
 
 t.test('journal: whole lines, each key once, a torn last line cut off, keys read back', async (t) => {
