@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { num, onStopSignal } from '../batch/cli-options.js';
-import { connect, DEFAULT_QUEUE_NAME, ready, shownUrl } from '../batch/queue/connection.js';
+import { checkQueueUrl, connect, DEFAULT_QUEUE_NAME, ready, shownUrl } from '../batch/queue/connection.js';
 import { startWorker, type WorkerEvent } from '../batch/queue/worker.js';
 import { loadModel } from '../model.js';
 
@@ -52,6 +52,7 @@ export async function run(args: string[]): Promise<number> {
     process.stderr.write(`vidlm worker: --queue, --model and --mmproj are required\n\n${USAGE}`);
     return 2;
   }
+  checkQueueUrl(v.queue);
   const concurrency = num('concurrency', v.concurrency, { int: true, min: 1 }) ?? 1;
   const lockMs = num('lock-ms', v['lock-ms'], { int: true, min: 100 });
   const stalledMs = num('stalled-ms', v['stalled-ms'], { int: true, min: 100 });
@@ -63,19 +64,20 @@ export async function run(args: string[]): Promise<number> {
     process.stderr.write(`vidlm worker: ${event} ${Object.entries(rest).map(([k, x]) => `${k}=${typeof x === 'string' ? x : JSON.stringify(x)}`).join(' ')}\n`);
   };
 
-  const connection = connect(v.queue);
-  await ready(connection, v.queue, (num('connect-timeout', v['connect-timeout'], { min: 0 }) ?? 15) * 1000);
   const model = await loadModel({ model: v.model, mmproj: v.mmproj, threads: num('threads', v.threads, { int: true, min: 1 }) });
-  const w = startWorker({ connection, name, model, concurrency, lockMs, stalledMs, onEvent: say });
-  let stopped!: () => void;
-  const stopping = new Promise<void>((resolve) => { stopped = resolve; });
-  const offSignals = onStopSignal((signal) => {
-    say({ event: 'stopping', signal, timeoutS: stopTimeoutS });
-    w.stop(stopTimeoutS * 1000).finally(stopped);
-  });
-  await w.worker.waitUntilReady();
-  say({ event: 'ready', queue: shownUrl(v.queue), name, concurrency, pid: process.pid });
+  const connection = connect(v.queue);
+  let offSignals = () => {};
   try {
+    await ready(connection, v.queue, (num('connect-timeout', v['connect-timeout'], { min: 0 }) ?? 15) * 1000);
+    const w = startWorker({ connection, name, model, concurrency, lockMs, stalledMs, onEvent: say });
+    let stopped!: () => void;
+    const stopping = new Promise<void>((resolve) => { stopped = resolve; });
+    offSignals = onStopSignal((signal) => {
+      say({ event: 'stopping', signal, timeoutS: stopTimeoutS });
+      w.stop(stopTimeoutS * 1000).finally(stopped);
+    });
+    await w.worker.waitUntilReady();
+    say({ event: 'ready', queue: shownUrl(v.queue), name, concurrency, pid: process.pid });
     await stopping;
     say({ event: 'stopped' });
     return 0;

@@ -165,6 +165,13 @@ t.test('usage errors exit 2; a missing jobs file is ERR_FILE_NOT_FOUND', async (
   t.match(url.stderr, /ERR_INVALID_ARG: --queue must be a redis/);
   const parallel = cliSync(['batch', 'j.jsonl', ...modelArgs, '--out', 'r.jsonl', '--parallel', '0']);
   t.match(parallel.stderr, /ERR_INVALID_ARG: --parallel must be an integer >= 1/);
+  // a worker that cannot start ends (no connection left open keeps it alive)
+  const badModel = cliSync(['worker', '--queue', 'redis://127.0.0.1:1', '--model', models.notGguf, '--mmproj', models.mmproj], 60_000);
+  t.equal(badModel.status, 1);
+  t.match(badModel.stderr, /ERR_NOT_GGUF/);
+  const noRedis = cliSync(['worker', '--queue', 'redis://127.0.0.1:1', ...modelArgs, '--connect-timeout', '1'], 60_000);
+  t.equal(noRedis.status, 1);
+  t.match(noRedis.stderr, /ERR_QUEUE_CONNECT/);
   const unreachable = cliSync(['batch', '--queue', 'redis://127.0.0.1:1', '--status', '--connect-timeout', '1']);
   t.equal(unreachable.status, 1);
   t.match(unreachable.stderr, /ERR_QUEUE_CONNECT: cannot reach Redis at redis:\/\/127\.0\.0\.1:1/);
