@@ -7,6 +7,8 @@
  *   local --parallel 2   one process, two contexts on one model
  *   queue, 1 worker      `vidlm batch --queue` + one `vidlm worker` on a local redis-server
  *   queue, 2 workers     + two workers (processes), each with its own copy of the model
+ * The status quo, a loop that runs `vidlm ask` once per clip, is timed by the wall clock against
+ * the whole `vidlm batch --parallel 1` command (process start and model load included in both).
  * It also counts the Redis commands the queue runs per job (INFO stats) and the worker's start
  * time (process start to ready: model load included).
  *
@@ -18,7 +20,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { tinyModels } from '../lib/fixtures/tiny-models.js';
-import { Cli, RedisServer, writeJobs } from '../test/batch/helpers.js';
+import { Cli, RedisServer, cliSync, writeJobs } from '../test/batch/helpers.js';
 
 const { values } = parseArgs({ options: { clips: { type: 'string' }, frames: { type: 'string' }, 'max-tokens': { type: 'string' }, threads: { type: 'string' } } });
 const CLIPS = Number(values.clips ?? 40);
@@ -40,15 +42,16 @@ rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
 const jobs = writeJobs(work, 'jobs.jsonl', clips.map((video, i) => ({ id: `c${i}`, video, task: 'ask', question: 'What happens in this clip?' })));
 
-interface Run { name: string; ms: number; failed: number }
+interface Run { name: string; ms: number; failed: number; wallMs?: number }
 const runs: Run[] = [];
 
 async function batch(name: string, args: string[]): Promise<Run> {
   const out = join(work, `${name.replace(/\W+/g, '-')}.jsonl`);
+  const t0 = performance.now();
   const c = new Cli(['batch', jobs, '--out', out, '--json', ...jobOpts, ...args]);
   const end = await c.waitFor((e) => e.event === 'end', 1_800_000);
   await c.exited;
-  const r = { name, ms: end.elapsedMs as number, failed: end.failed as number };
+  const r = { name, ms: end.elapsedMs as number, failed: end.failed as number, wallMs: performance.now() - t0 };
   runs.push(r);
   console.error(`${name}: ${(CLIPS / (r.ms / 60_000)).toFixed(1)} jobs/min (${r.failed} failed)`);
   return r;
@@ -56,6 +59,16 @@ async function batch(name: string, args: string[]): Promise<Run> {
 
 await batch('local --parallel 1', [...modelArgs, '--parallel', '1']);
 await batch('local --parallel 2', [...modelArgs, '--parallel', '2']);
+
+// what callers do today: a loop that runs `vidlm ask` once per clip (a process and a model load each)
+const loopT0 = performance.now();
+let loopFailed = 0;
+for (const video of clips) {
+  const r = cliSync(['ask', video, 'What happens in this clip?', ...modelArgs, ...jobOpts, '--json'], 120_000);
+  if (r.status !== 0) loopFailed++;
+}
+const loopMs = performance.now() - loopT0;
+console.error(`loop of vidlm ask: ${(CLIPS / (loopMs / 60_000)).toFixed(1)} jobs/min, wall clock (${loopFailed} failed)`);
 
 const redis = await RedisServer.start();
 const client = new Redis(redis.url);
@@ -85,5 +98,10 @@ const rate = (r: Run) => CLIPS / (r.ms / 60_000);
 console.log(`\nbatch of ${CLIPS} one-second clips, tiny model, ask with ${jobOpts.join(' ')}, ${threads.join(' ')} per process`);
 console.log(`| run | jobs/min | vs local --parallel 1 |\n| --- | --- | --- |`);
 for (const r of runs) console.log(`| ${r.name} | ${rate(r).toFixed(1)} | ${(rate(r) / rate(ref)).toFixed(2)}× |${r.failed ? ` ${r.failed} failed` : ''}`);
+const local1 = runs[0]!;
+console.log(`\nwhole commands, wall clock (process start, model load, all jobs):`);
+console.log(`| run | jobs/min | vs the loop |\n| --- | --- | --- |`);
+console.log(`| loop of \`vidlm ask\` (${CLIPS} processes) | ${(CLIPS / (loopMs / 60_000)).toFixed(1)} | 1.00× |${loopFailed ? ` ${loopFailed} failed` : ''}`);
+console.log(`| \`vidlm batch --parallel 1\` | ${(CLIPS / (local1.wallMs! / 60_000)).toFixed(1)} | ${(loopMs / local1.wallMs!).toFixed(2)}× |`);
 console.log(`\nRedis commands per job (queue, 1 worker: enqueue, take, progress, complete, collect): ${perJob.toFixed(1)}`);
 console.log(`worker start to ready (process start + model load): ${startMs.map((x) => `${x.toFixed(0)} ms`).join(', ')} (for 1 and 2 workers started at once)`);
