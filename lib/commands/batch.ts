@@ -159,7 +159,11 @@ async function queued(entries: JobEntry[], journal: Journal | undefined, v: Reco
     reporter?.start(entries.length, entries.length - specs.length - bad.length);
     const { added, existing } = await enqueue(queue, specs, enqueueOptions);
     if (v.json) process.stdout.write(`${JSON.stringify({ event: 'enqueued', added, existing, invalid: bad.length })}\n`);
-    else process.stderr.write(`vidlm batch: enqueued ${added} new jobs on ${name} (${existing} already queued, ${bad.length} invalid lines)\n`);
+    else {
+      const said = `enqueued ${added} new jobs on ${name} (${existing} already queued, ${bad.length} invalid lines)`;
+      if (reporter instanceof BarReporter) reporter.note(said); // a line under a live bar would tear it
+      else process.stderr.write(`vidlm batch: ${said}\n`);
+    }
     if (v.detach) {
       for (const e of bad) {
         if (journal) await journal.append(entryErrorLine(e));
