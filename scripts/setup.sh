@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian/Ubuntu machine for vidlm development: system packages (compilers,
 # CMake, Ninja, ccache, nasm and zlib for the pinned FFmpeg build, the ffmpeg program for test
-# media and benchmark references only; redis-server and tmux for the batch tests), npm dependencies, the vendored llama.cpp and FFmpeg
-# sources, the pinned FFmpeg build (cached per machine), the native addon and the TypeScript build.
+# media and benchmark references only; redis-server, tmux and openssl for the batch tests), npm
+# dependencies, the vendored llama.cpp and FFmpeg sources, the pinned FFmpeg build (cached per machine), the native addon and the TypeScript build.
 # Safe to run again: each step is skipped or incremental when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
