@@ -16,6 +16,8 @@ const commands: Record<string, Command> = {
   info: { summary: 'probe a video, image or stream: duration, fps, size, codec, audio', load: () => import('./commands/info.js') },
   frames: { summary: 'sample frames with a plan and write them as PNG files', load: () => import('./commands/frames.js') },
   watch: { summary: 'answer every few seconds about a live stream or a file (--when: events)', load: () => import('./commands/watch.js') },
+  batch: { summary: 'run a jobs.jsonl file here, or queue it for workers on Redis (--queue)', load: () => import('./commands/batch.js') },
+  worker: { summary: 'run queued batch jobs from Redis (BullMQ) on this machine', load: () => import('./commands/worker.js') },
   eval: { summary: 'score saved answers: eval localize|qa --pred P.jsonl --gt G.json', load: () => import('./commands/eval.js') },
 };
 

@@ -25,7 +25,8 @@ export type VidlmErrorCode =
   | 'ERR_TEMPLATE'
   | 'ERR_GRAMMAR'
   | 'ERR_CALLBACK'
-  | 'ERR_UNSUPPORTED';
+  | 'ERR_UNSUPPORTED'
+  | 'ERR_QUEUE_CONNECT';
 
 export class VidlmError extends Error {
   readonly code: VidlmErrorCode;
