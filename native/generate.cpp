@@ -155,7 +155,7 @@ Napi::Value StartGenerate(const Napi::CallbackInfo & info, std::shared_ptr<Conte
   Napi::Object o = info[0].IsObject() ? info[0].As<Napi::Object>() : Napi::Object::New(env);
   const int seq = SeqArg(env, info[1], *s);
   if (!info[2].IsFunction()) Throw(env, "ERR_INVALID_ARG", "onPiece must be a function");
-  if (s->nPast[seq] == 0 || s->logitsSeq != seq) Throw(env, "ERR_INVALID_ARG", "prefill a prompt on this sequence before generating");
+  if (s->nPast[seq] == 0 || s->logitsSeq != seq) Throw(env, "ERR_INVALID_STATE", "prefill a prompt on this sequence before generating");
   GenParams p;
   auto & sp = p.sampling;
   ReadOption(o, "temperature", sp.temp);
