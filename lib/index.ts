@@ -12,8 +12,8 @@ export type { EncodableFrame, EncodeOptions, EncodeStats } from './inference/enc
 export type { CreateContextOptions, ChatMessage, ChatOptions } from './model.js';
 export { Chat, type ChatStartOptions, type TurnResult } from './inference/chat.js';
 export { ask, describe, localize, chat, type VideoQueryOptions, type AskResult, type LocalizeResult } from './api/query.js';
-export type { ProgressEvent, ProgressListener, Stage } from './api/progress.js';
-export type { StrategyChoice } from './api/choose.js';
+export type { ProgressEvent, ProgressListener, Stage } from './pipeline/progress.js';
+export type { StrategyChoice } from './pipeline/strategy.js';
 export { openVideo, probeVideo, VideoSource, live, encodePng } from './video/index.js';
 export type {
   VideoInput, VideoProbe, VideoFrame, SamplePlan, SampleOptions, SampledFrames, FitMode, FrameOptions, OpenOptions,

@@ -39,7 +39,10 @@ export interface EmbeddingItem {
 export type PlanItem = TextItem | EmbeddingItem;
 export type SequencePlan = PlanItem[];
 
-export type StrategyName = 'concat' | 'slowfast' | 'pllava' | 'bilinear' | 'vcgpt' | 'native';
+/** The pooling methods of the papers: pure functions of the grids (lib/assembly). */
+export type PooledStrategyName = 'concat' | 'slowfast' | 'pllava' | 'bilinear' | 'vcgpt';
+/** Every `strategy` a query takes: a pooled method, or `native` (libmtmd's own media path, lib/pipeline/mtmd.ts). */
+export type StrategyName = PooledStrategyName | 'native';
 
 export function isEmbeddingItem(item: PlanItem): item is EmbeddingItem {
   return (item as EmbeddingItem).embeddings !== undefined;

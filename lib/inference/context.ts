@@ -101,7 +101,7 @@ export class Context {
     return this.#n.detokenize(tokens, optionalBool('special', special, true));
   }
 
-  /** The plan as the native side evaluates it: text tokenized, token runs merged, BOS first. */
+  /** @internal The plan as the native side evaluates it: text tokenized, token runs merged, BOS first. */
   toItems(plan: ContextPlan, addBos: boolean): NativePlanItem[] {
     if (!Array.isArray(plan)) throw invalid('plan', 'an array of plan items', plan);
     const items: NativePlanItem[] = [];
@@ -189,7 +189,7 @@ export class Context {
     })));
   }
 
-  /** Checked native parameters of generation options, grammar parsed: ERR_INVALID_ARG / ERR_GRAMMAR now, not later. */
+  /** @internal Checked native parameters of generation options, grammar parsed: ERR_INVALID_ARG / ERR_GRAMMAR now, not later. */
   generateParams(opts: GenerateOptions): NativeGenerateParams {
     return resolveGrammar(this.#facts.model, generateParams(opts));
   }

@@ -27,6 +27,11 @@ export interface EncodeOptions {
   onProgress?: (fraction: number) => void;
   /** Identity of the frames' source (e.g. path + size + mtime); without it frames are keyed by their pixels. */
   source?: string;
+  /**
+   * With `source`: how its frames were made (size, fit, pad colour, scaler; see frameVariant in
+   * lib/pipeline/sample.ts). Part of the cache key, so the same frame padded or cropped is not confused.
+   */
+  variant?: string;
 }
 
 export interface EncodeStats { encoded: number; cached: number; batches: number; ms: number }
@@ -49,11 +54,12 @@ export async function encodeFrames(enc: EncoderIdentity, frames: readonly Encoda
   opts: EncodeOptions = {}): Promise<{ grids: FrameGrid[]; stats: EncodeStats }> {
   const guard = new CallbackGuard(opts.signal);
   const report = guard.wrap('onProgress', opts.onProgress);
-  return guard.run(() => encode(enc, frames, cache, opts.batchSize ?? 16, opts.source, guard.signal, report));
+  const source = opts.source === undefined ? undefined : { id: opts.source, variant: opts.variant ?? '' };
+  return guard.run(() => encode(enc, frames, cache, opts.batchSize ?? 16, source, guard.signal, report));
 }
 
 async function encode(enc: EncoderIdentity, frames: readonly EncodableFrame[], cache: EmbeddingCache | null, batchSize: number,
-  source: string | undefined, signal: AbortSignal, report: ((f: number) => void) | undefined): Promise<{ grids: FrameGrid[]; stats: EncodeStats }> {
+  source: { id: string; variant: string } | undefined, signal: AbortSignal, report: ((f: number) => void) | undefined): Promise<{ grids: FrameGrid[]; stats: EncodeStats }> {
   const started = performance.now();
   throwIfAborted(signal);
   frames.forEach((f, i) => {
@@ -62,7 +68,9 @@ async function encode(enc: EncoderIdentity, frames: readonly EncodableFrame[], c
     }
   });
   const grids: (FrameGrid | undefined)[] = new Array(frames.length);
-  const keys = frames.map((f) => EmbeddingCache.key({ mmproj: enc.id, source: source ?? pixelKey(f), t: source ? f.t : 0, width: f.width, height: f.height }));
+  const keys = frames.map((f) => EmbeddingCache.key({
+    mmproj: enc.id, source: source?.id ?? pixelKey(f), variant: source?.variant ?? '', t: source ? f.t : 0, width: f.width, height: f.height,
+  }));
   const todo: number[] = [];
   for (let i = 0; i < frames.length; i++) {
     const hit = cache ? await cache.get(keys[i]!) : undefined;
