@@ -11,7 +11,6 @@ import type { ModelInfo } from './model-info.js';
 import { EmbeddingCache, type EmbeddingCacheOptions } from './inference/cache.js';
 import { Context } from './inference/context.js';
 import { encodeFrames, type EncodableFrame, type EncodeOptions, type EncodeStats } from './inference/encode.js';
-import { visualGrid } from './inference/grid.js';
 import { VidlmError, throwIfAborted } from './errors.js';
 import { validateGguf, type GgufSummary } from './gguf/index.js';
 import { native, withAbort, type NativeDevice, type NativeModel, type NativeModelInfo } from './native.js';
@@ -117,7 +116,7 @@ export class Model {
       variant: opts.variant === undefined ? undefined : requireString('variant', opts.variant),
     };
     if (!this.info.vision) throw new VidlmError('ERR_UNSUPPORTED', 'this model has no vision encoder: load it with an mmproj');
-    return encodeFrames({ handle: this.handle, queue: this.#encoder, id: this.#mmprojId, imageSize: this.info.imageSize, patchSize: this.info.patchSize }, frames, this.cache, checked);
+    return encodeFrames({ handle: this.handle, queue: this.#encoder, id: this.#mmprojId }, frames, this.cache, checked);
   }
 
   /** Formats chat messages with the model's own template (llama.cpp's jinja engine). */
@@ -172,10 +171,7 @@ export class Model {
         if (e instanceof VidlmError && e.code === 'ERR_CONTEXT_CREATE') Object.assign(e, { details: { ...e.details, contextSize, batchSize, sequences, kvType } });
         throw e;
       });
-    return new Context(native, {
-      addBos: this.native.addBos, bosToken: this.native.bosToken, nEmbd: this.native.nEmbdInp,
-      nonCausalImageAttention: this.native.nonCausalImageAttention, model: this.handle, encoder: this.#encoder,
-    });
+    return new Context(native, { info: this.native, model: this.handle, encoder: this.#encoder });
   }
 
   get disposed(): boolean { return this.#disposed; }
@@ -311,7 +307,7 @@ async function load(modelPath: string, mmprojPath: string | undefined, threads: 
     projectorType: proj ? kvString(proj, 'clip.projector_type') ?? kvString(proj, 'clip.vision.projector_type') ?? kvString(proj, 'clip.audio.projector_type') : null,
     imageSize,
     patchSize,
-    imageGrid: vision ? visualGrid(n.imageTokens, n.imageNx, n.imageNy, imageSize, patchSize) : null,
+    imageGrid: vision ? { nx: n.imageNx, ny: n.imageNy } : null,
     tokensPerImage: vision ? n.imageTokens : null,
     projectionDim: proj ? projectorOutputDim(proj) ?? n.nEmbdInp : null,
     mrope: n.mrope,

@@ -155,7 +155,7 @@ Napi::Value Context::Dispose(const Napi::CallbackInfo & info) {
 namespace {
 
 struct ContextOptions {
-  int contextSize = 4096, batchSize = 2048, ubatchSize = 512, threads = 4, sequences = 1;
+  int contextSize = 4096, batchSize = 2048, threads = 4, sequences = 1;
   int flashAttention = -1;  // -1 auto, 0 off, 1 on
   std::string kvType = "f16";
 };
@@ -170,7 +170,7 @@ class CreateContextWorker : public PromiseWorker {
     llama_context_params cp = llama_context_default_params();
     cp.n_ctx = opts_.contextSize;
     cp.n_batch = opts_.batchSize;
-    cp.n_ubatch = std::min(opts_.ubatchSize, opts_.batchSize);
+    cp.n_ubatch = std::min(512, opts_.batchSize);  // llama.cpp's default physical batch
     cp.n_seq_max = opts_.sequences;
     cp.n_threads = cp.n_threads_batch = opts_.threads;
     cp.flash_attn_type = opts_.flashAttention < 0 ? LLAMA_FLASH_ATTN_TYPE_AUTO
@@ -209,7 +209,6 @@ Napi::Value CreateContext(const Napi::CallbackInfo & info, std::shared_ptr<Model
   opts.threads = model->threads;
   ReadOption(o, "contextSize", opts.contextSize);
   ReadOption(o, "batchSize", opts.batchSize);
-  ReadOption(o, "ubatchSize", opts.ubatchSize);
   ReadOption(o, "threads", opts.threads);
   ReadOption(o, "sequences", opts.sequences);
   ReadOption(o, "flashAttention", opts.flashAttention);

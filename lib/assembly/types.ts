@@ -27,13 +27,11 @@ export interface TextItem {
 
 /**
  * `count` embeddings of the model's width, back to back. Strategies may hand out views of their
- * input grids (no copy). `positions` is reserved for the inference layer (M-RoPE); strategies
- * never set it.
+ * input grids (no copy). M-RoPE positions are libmtmd's (the native strategy), never a plan's.
  */
 export interface EmbeddingItem {
   embeddings: Float32Array;
   count: number;
-  positions?: Int32Array;
 }
 
 export type PlanItem = TextItem | EmbeddingItem;

@@ -9,7 +9,6 @@ import { withAbort, type NativeModel } from '../native.js';
 import { CallbackGuard } from '../callbacks.js';
 import type { SerialQueue } from '../serial.js';
 import { EmbeddingCache } from './cache.js';
-import { visualGrid } from './grid.js';
 
 /** A decoded frame: RGB24, row-major, `width * height * 3` bytes, taken at `t` seconds. */
 export interface EncodableFrame {
@@ -42,8 +41,6 @@ export interface EncoderIdentity {
   queue: SerialQueue;
   /** mmproj identity for cache keys: path, size and mtime. */
   id: string;
-  imageSize: number | null;
-  patchSize: number | null;
 }
 
 function pixelKey(f: EncodableFrame): string {
@@ -89,8 +86,7 @@ async function encode(enc: EncoderIdentity, frames: readonly EncodableFrame[], c
     for (let k = 0; k < todo.length; k++) {
       const i = todo[k]!;
       const e = out.frames[k]!;
-      const shape = visualGrid(e.nx * e.ny, e.nx, e.ny, enc.imageSize, enc.patchSize);
-      const grid: FrameGrid = { t: frames[i]!.t, nx: shape.nx, ny: shape.ny, dim: e.dim, data: e.data };
+      const grid: FrameGrid = { t: frames[i]!.t, nx: e.nx, ny: e.ny, dim: e.dim, data: e.data }; // the native side gives the grid's shape
       grids[i] = grid;
       if (cache) await cache.set(keys[i]!, grid);
     }
