@@ -20,6 +20,6 @@ export type {
   AudioClip, AudioOptions, LiveFrame, LiveOptions,
 } from './video/types.js';
 export { assemble, countTokens, strategies, strategyNames, defaults as strategyDefaults } from './assembly/index.js';
-export type { FrameGrid, SequencePlan, PlanItem, StrategyName } from './assembly/types.js';
+export type { FrameGrid, GridShape, SequencePlan, PlanItem, TextItem, EmbeddingItem, StrategyName, PooledStrategyName } from './assembly/types.js';
 export { parseTimes } from './time/parse.js';
 export type { TimeTokenMode, TimeEncodingOptions } from './time/encode.js';
