@@ -20,6 +20,8 @@ export type VidlmErrorCode =
   | 'ERR_VIDEO_TOO_LARGE'
   | 'ERR_ENCODE'
   | 'ERR_CONTEXT_FULL'
+  | 'ERR_CONTEXT_CREATE'
+  | 'ERR_INVALID_STATE'
   | 'ERR_DECODE'
   | 'ERR_TOKENIZE'
   | 'ERR_TEMPLATE'

@@ -11,9 +11,9 @@ import type { NativeGenerateParams } from '../native.js';
 import { invalid, optionalBool, optionalFunction, optionalInt, optionalNumber, optionalSignal } from '../options.js';
 import { resolveTimeEncoding, type TimeEncodingOptions, type TimeTokenMode } from '../time/encode.js';
 import type { FitMode, VideoInput } from '../video/types.js';
-import type { StrategyChoice } from './choose.js';
-import type { ProgressListener } from './progress.js';
-import type { VideoQueryOptions } from './query.js';
+import type { ProgressListener } from '../pipeline/progress.js';
+import type { StrategyChoice } from '../pipeline/strategy.js';
+import type { VideoQueryOptions } from './types.js';
 
 export interface CheckedQuery {
   model: Model;
