@@ -15,6 +15,7 @@ const commands: Record<string, Command> = {
   localize: { summary: 'find when an event happens in a video (start and end seconds)', load: () => import('./commands/localize.js') },
   info: { summary: 'probe a video, image or stream: duration, fps, size, codec, audio', load: () => import('./commands/info.js') },
   frames: { summary: 'sample frames with a plan and write them as PNG files', load: () => import('./commands/frames.js') },
+  serve: { summary: 'OpenAI-compatible HTTP server for video questions (/v1/chat/completions)', load: () => import('./commands/serve.js') },
   eval: { summary: 'score saved answers: eval localize|qa --pred P.jsonl --gt G.json', load: () => import('./commands/eval.js') },
 };
 

@@ -23,3 +23,4 @@ export { assemble, countTokens, strategies, strategyNames, defaults as strategyD
 export type { FrameGrid, SequencePlan, PlanItem, StrategyName } from './assembly/types.js';
 export { parseTimes } from './time/parse.js';
 export type { TimeTokenMode, TimeEncodingOptions } from './time/encode.js';
+export { createServer, type VidlmServer, type ServerOptions } from './server/index.js';
