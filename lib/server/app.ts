@@ -73,6 +73,13 @@ export async function createServer(options: ServerOptions): Promise<VidlmServer>
     forceCloseConnections: true,
   });
   await app.register(FastifySSEPlugin, { retryDelay: false });
+  // HTTP requests open, body still arriving included: shutdown waits for them
+  let open = 0;
+  app.addHook('onRequest', (req, _reply, done) => {
+    open++;
+    _reply.raw.once('close', () => { open--; });
+    done();
+  });
 
   const count = (status: number, code?: string | null) => {
     metrics.requests.inc({ status: String(status) });
@@ -188,7 +195,7 @@ export async function createServer(options: ServerOptions): Promise<VidlmServer>
       pool.close();
       const grace = c.graceMs ?? 10_000;
       const deadline = Date.now() + grace;
-      while (inflight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      while ((open > 0 || inflight.size > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       for (const ctl of inflight) ctl.abort(new Error('the server is shutting down'));
       while (inflight.size > 0) await new Promise((r) => setTimeout(r, 20));
       await app.close();

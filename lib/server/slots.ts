@@ -34,7 +34,8 @@ export class SlotPool {
   }
 
   get queued(): number { return this.#waiters.length; }
-  get busy(): number { return this.slots.filter((s) => s.busy).length; }
+  /** Requests holding a permit: preparing their media or using a slot. */
+  get busy(): number { return this.slots.length - this.#free; }
 
   /** Waits for a permit, first come first served; 503 with Retry-After when the queue is full. */
   acquire(signal: AbortSignal): Promise<void> {
