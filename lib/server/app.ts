@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import bearerAuth from '@fastify/bearer-auth';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { FastifySSEPlugin } from 'fastify-sse-v2';
-import { loadModel, type Model } from '../index.js';
+import { loadModel, VidlmError, type Model } from '../index.js';
 import { runCompletion, type CompletionResult, type ServerState } from './completion.js';
 import { HttpError, toOpenAIError } from './errors.js';
 import { remoteAgent } from './media.js';
@@ -121,13 +121,20 @@ export async function createServer(options: ServerOptions): Promise<VidlmServer>
     inflight.add(controller);
     // a client that goes away before the answer is complete aborts its own work
     reply.raw.on('close', () => { if (!reply.raw.writableFinished) controller.abort(new Error('the client disconnected')); });
-    const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(o.requestTimeoutMs)]);
+    const timeout = AbortSignal.timeout(o.requestTimeoutMs);
+    const signal = AbortSignal.any([controller.signal, timeout]);
+    // why a request stopped, whichever stage noticed: its time ran out, or its client left
+    const cause = (e: unknown): unknown => {
+      if (timeout.aborted) return new HttpError(408, 'request_timeout', `the request took longer than ${o.requestTimeoutMs / 1000} s (--timeout)`);
+      if (controller.signal.aborted && !(e instanceof HttpError) && !(e instanceof VidlmError)) return new VidlmError('ERR_ABORTED', `aborted: ${String((controller.signal.reason as Error)?.message)}`);
+      return e;
+    };
     const id = `chatcmpl-${randomUUID()}`;
     const base = { id, created: Math.floor(Date.now() / 1000), model: modelId };
 
     if (!parsed.stream) {
       try {
-        const r = await runCompletion(state, parsed, signal, () => {});
+        const r = await runCompletion(state, parsed, signal, () => {}).catch((e: unknown) => { throw cause(e); });
         count(200);
         return {
           ...base, object: 'chat.completion', system_fingerprint: null,
@@ -149,7 +156,7 @@ export async function createServer(options: ServerOptions): Promise<VidlmServer>
     let started!: () => void;
     const firstPiece = new Promise<void>((res) => { started = res; });
     let settled = false, streaming = false;
-    const done = runCompletion(state, parsed, signal, (p) => { pieces.push(p); started(); wake?.(); });
+    const done = runCompletion(state, parsed, signal, (p) => { pieces.push(p); started(); wake?.(); }).catch((e: unknown) => { throw cause(e); });
     // counted and forgotten when the work ends, whether or not the client still reads the stream
     // (an error before the stream started is the error handler's to count)
     done.then(() => count(200), (e: unknown) => { if (streaming) count(toOpenAIError(e).status, toOpenAIError(e).body.error.code); })

@@ -123,3 +123,11 @@ t.test('remote media: loopback refused unless allowed, size limit, then fetched'
   t.equal(ok.status, 200, JSON.stringify(ok.json));
   t.equal(ok.json.vidlm.media[0].duration, 4);
 });
+
+t.test('a request past --timeout gets 408 request_timeout and frees its slot', async (t) => {
+  const { server: s2, url: u2 } = await startServer({ mediaPath: md.dir, requestTimeout: 0.05 });
+  t.teardown(() => s2.close());
+  isOpenAIError(t, await post(u2, { messages: [videoTurn('clip.mp4')], max_tokens: 1500 }), 408, 'request_timeout');
+  const h = await (await fetch(`${u2}/health`)).json() as { slots: { busy: number } };
+  t.equal(h.slots.busy, 0);
+});

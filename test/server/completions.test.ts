@@ -2,6 +2,7 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { mediaDir, post, sseData, startServer, videoTurn } from './helpers.js';
+import { tinyModels } from '../fixtures/tiny-models.js';
 
 const md = await mediaDir();
 t.teardown(md.cleanup);
@@ -165,4 +166,19 @@ t.test('GET /v1/models and /health', async (t) => {
   const h = await fetch(`${url}/health`);
   t.equal(h.status, 200);
   t.same(await h.json(), { status: 'ok', slots: { total: 2, busy: 0 }, queue: 0 });
+});
+
+t.test('an M-RoPE model (Qwen2-VL) answers through its native media path', async (t) => {
+  const m = await tinyModels();
+  const q = await startServer({ model: { model: m.qwen2vlModel, mmproj: m.qwen2vlMmproj, threads: 1 }, mediaPath: md.dir });
+  t.teardown(() => q.server.close());
+  const r = await post(q.url, { messages: [videoTurn('clip.mp4')], vidlm: { frames: 4 }, ...greedy });
+  t.equal(r.status, 200, JSON.stringify(r.json));
+  t.equal(r.json.vidlm.media[0].strategy, 'native');
+  t.equal(r.json.vidlm.media[0].frames.length, 4);
+  t.equal(r.json.usage.completion_tokens, 6);
+  t.ok(r.json.usage.prompt_tokens > 0);
+  const pooled = await post(q.url, { messages: [videoTurn('clip.mp4')], vidlm: { strategy: 'pllava' }, ...greedy });
+  t.equal(pooled.status, 400);
+  t.equal(pooled.json.error.code, 'unsupported_value', 'pooling does not fit M-RoPE positions');
 });
