@@ -42,6 +42,14 @@ const usageOf = (r: CompletionResult) => ({
 
 const vidlmOf = (r: CompletionResult) => ({ media: r.media, timings: r.timings, slot: r.slot });
 
+/** Encodes in progress per model: servers sharing a model share them, as they share its cache. */
+const encodes = new WeakMap<Model, Map<string, Promise<unknown>>>();
+function encodesOf(model: Model): Map<string, Promise<unknown>> {
+  let m = encodes.get(model);
+  if (!m) encodes.set(model, (m = new Map()));
+  return m;
+}
+
 export async function createServer(options: ServerOptions): Promise<VidlmServer> {
   const o = checkServerOptions(options);
   const ownsModel = !(options.model as Model).info;
@@ -60,7 +68,7 @@ export async function createServer(options: ServerOptions): Promise<VidlmServer>
   const metrics = createMetrics();
   const pool = new SlotPool(contexts, o.queue, () => { metrics.queueDepth.set(pool.queued); metrics.slotsBusy.set(pool.busy); });
   const agent = remoteAgent(o.allowPrivateAddresses);
-  const state: ServerState = { model, pool, tokenizer, contextSize: contexts[0]!.contextSize, options: o, agent, metrics };
+  const state: ServerState = { model, pool, tokenizer, contextSize: contexts[0]!.contextSize, options: o, agent, metrics, encoding: encodesOf(model) };
   /** Requests running or queued: each one's controller, so shutdown can abort them. */
   const inflight = new Set<AbortController>();
   let closing = false;
@@ -196,21 +204,24 @@ export async function createServer(options: ServerOptions): Promise<VidlmServer>
       (server as { url: string | null }).url = address;
       return address;
     },
-    async close(c = {}) {
-      if (closing) return;
-      closing = true;
-      pool.close();
-      const grace = c.graceMs ?? 10_000;
-      const deadline = Date.now() + grace;
-      while ((open > 0 || inflight.size > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      for (const ctl of inflight) ctl.abort(new Error('the server is shutting down'));
-      while (inflight.size > 0) await new Promise((r) => setTimeout(r, 20));
-      await app.close();
-      await agent.close();
-      for (const s of pool.slots) s.context.dispose();
-      tokenizer.dispose();
-      if (ownsModel) model.dispose();
+    close(c = {}) {
+      closed ??= shutdown(c.graceMs ?? 10_000);
+      return closed;
     },
   };
+  let closed: Promise<void> | undefined;
+  async function shutdown(grace: number): Promise<void> {
+    closing = true;
+    pool.close();
+    const deadline = Date.now() + grace;
+    while ((open > 0 || inflight.size > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const ctl of inflight) ctl.abort(new Error('the server is shutting down'));
+    while (inflight.size > 0) await new Promise((r) => setTimeout(r, 20));
+    await app.close();
+    await agent.close();
+    for (const s of pool.slots) s.context.dispose();
+    tokenizer.dispose();
+    if (ownsModel) model.dispose();
+  }
   return server;
 }

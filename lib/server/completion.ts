@@ -25,6 +25,8 @@ export interface ServerState {
   options: CheckedServerOptions;
   agent: Agent;
   metrics: Metrics;
+  /** Frame encodes in progress, so requests asking for the same frames at once encode them once. */
+  encoding: Map<string, Promise<unknown>>;
 }
 
 export interface CompletionResult {
@@ -57,7 +59,7 @@ export async function runCompletion(s: ServerState, req: ParsedRequest, signal: 
     for (const p of mediaParts) {
       if (p.kind !== 'media') continue;
       const m = await prepareMedia(p.url, p.param, strategy, req.video, {
-        model: s.model, options: { ...s.options, maxFrames: s.options.maxFrames - framesSoFar }, agent: s.agent, metrics: s.metrics, signal, budget, hasToken,
+        model: s.model, options: { ...s.options, maxFrames: s.options.maxFrames - framesSoFar }, agent: s.agent, metrics: s.metrics, signal, budget, hasToken, encoding: s.encoding,
       });
       framesSoFar += m.frames.length;
       media.push(m);

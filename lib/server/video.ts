@@ -36,6 +36,8 @@ export interface MediaContext {
   /** Tokens of the slot left for this media part's visual tokens. */
   budget: number;
   hasToken: (tok: string) => boolean;
+  /** Encodes running now, by source and frames (shared by the server's requests). */
+  encoding: Map<string, Promise<unknown>>;
 }
 
 export async function prepareMedia(url: string, param: string, strategy: StrategyName, v: VideoOptions, c: MediaContext): Promise<PreparedMedia> {
@@ -81,7 +83,17 @@ export async function prepareMedia(url: string, param: string, strategy: Strateg
   if (strategy === 'native') {
     return { strategy, isImage, duration, frames, plan: null, key, visual: visualTokens('native', frames.length, info), encoded: frames.length, cached: 0 };
   }
-  const { grids, stats } = await model.encodeWithStats(frames, { source: media.identity, signal });
+  // the same frames asked for at once by several requests are encoded by the first; the others
+  // wait for it and then read the cache
+  const encodeKey = `${media.identity}|${frames.map((f) => `${f.t}:${f.width}x${f.height}`).join(',')}`;
+  const running = c.encoding.get(encodeKey);
+  if (running) await Promise.race([running.catch(() => {}), new Promise((_, reject) => { signal.throwIfAborted(); signal.addEventListener('abort', () => reject(signal.reason), { once: true }); })]);
+  const encoding = model.encodeWithStats(frames, { source: media.identity, signal });
+  if (!running) {
+    c.encoding.set(encodeKey, encoding);
+    void encoding.catch(() => {}).finally(() => c.encoding.delete(encodeKey));
+  }
+  const { grids, stats } = await encoding;
   c.metrics.stage.observe({ stage: 'encode' }, stats.ms / 1000);
   c.metrics.cacheHits.inc(stats.cached);
   c.metrics.cacheMisses.inc(stats.encoded);

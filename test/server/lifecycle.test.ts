@@ -60,6 +60,23 @@ t.test('close() with no grace: the running stream is aborted, the queued request
   t.ok(server.model.disposed);
 });
 
+t.test('two servers on one loaded model answer at once; close() twice at once closes once', async (t) => {
+  const m = await tinyModels();
+  const { loadModel, createServer } = await import('../../lib/index.js');
+  const model = await loadModel({ model: m.model, mmproj: m.mmproj!, threads: 1 });
+  t.teardown(() => model.dispose());
+  const [a, b] = await Promise.all([createServer({ model, mediaPath: md.dir }), createServer({ model, mediaPath: md.dir, parallel: 2 })]);
+  const [ua, ub] = await Promise.all([a.listen({ port: 0 }), b.listen({ port: 0 })]);
+  const rs = await Promise.all([ua, ub, ub].map((u, i) => post(u, { messages: [videoTurn('clip.mp4', `q${i}`)], max_tokens: 3 })));
+  t.same(rs.map((r) => r.status), [200, 200, 200]);
+  t.same(rs.map((r) => r.json.usage.completion_tokens), [3, 3, 3]);
+  t.equal(rs.reduce((n, r) => n + r.json.vidlm.media[0].encoded, 0), 8, 'the shared embedding cache: one of them encoded the 8 frames, the others reused them');
+  const c1 = b.close(), c2 = b.close();
+  t.equal(c1, c2, 'the same shutdown');
+  await Promise.all([c1, c2, a.close()]);
+  t.notOk(model.disposed);
+});
+
 t.test('a model passed in is not freed by close()', async (t) => {
   const m = await tinyModels();
   const { loadModel, createServer } = await import('../../lib/index.js');
