@@ -40,7 +40,7 @@ const usageOf = (r: CompletionResult) => ({
   prompt_tokens_details: { cached_tokens: r.usage.cached },
 });
 
-const vidlmOf = (r: CompletionResult) => ({ media: r.media, timings: r.timings, slot: r.slot });
+const vidlmOf = (r: CompletionResult) => ({ media: r.media, timings: r.timings, slot: r.slot, kv_tokens: r.kvTokens });
 
 /** Encodes in progress per model: servers sharing a model share them, as they share its cache. */
 const encodes = new WeakMap<Model, Map<string, Promise<unknown>>>();

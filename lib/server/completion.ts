@@ -36,6 +36,8 @@ export interface CompletionResult {
   media: { strategy: string; frames: { index: number; t: number }[]; duration: number; visual_tokens: number; encoded: number; cached: number }[];
   timings: { queue_ms: number; prepare_ms: number; prefill_ms: number; first_token_ms: number; generate_ms: number };
   slot: number;
+  /** Positions the slot's KV held after the prefill (equals the prompt on the text path). */
+  kvTokens: number;
 }
 
 const finishReason = (r: GenerateResult['stopReason']): 'stop' | 'length' => (r === 'eos' || r === 'stop' ? 'stop' : 'length');
@@ -88,6 +90,8 @@ export async function runCompletion(s: ServerState, req: ParsedRequest, signal: 
       prefillMs = r.ms;
       slot.held = keysOnly(entries);
     }
+    // what the slot's KV holds now: the whole prompt, and nothing of earlier requests past it
+    const kvTokens = slot.context.nPast(0);
     s.metrics.stage.observe({ stage: 'prefill' }, prefillMs / 1000);
     const gen = slot.context.generate({ ...req.generate, signal });
     for await (const piece of gen) onPiece(piece);
@@ -104,6 +108,7 @@ export async function runCompletion(s: ServerState, req: ParsedRequest, signal: 
       media: media.map((m) => ({ strategy: m.strategy, frames: m.frames.map((f) => ({ index: f.index, t: f.t })), duration: m.duration, visual_tokens: m.visual, encoded: m.encoded, cached: m.cached })),
       timings: { queue_ms: tQueue - t0, prepare_ms: tPrepared - tQueue, prefill_ms: prefillMs, first_token_ms: g.timings.firstTokenMs, generate_ms: g.timings.generateMs },
       slot: slot.id,
+      kvTokens,
     };
   } catch (e) {
     // what the KV holds after a failure is not known: the slot starts over

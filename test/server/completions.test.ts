@@ -73,6 +73,11 @@ t.test('a follow-up turn encodes nothing and evaluates only what follows the sha
   t.equal(follow.json.vidlm.media[0].cached, 8);
   t.ok(u.prompt_tokens_details.cached_tokens >= first.json.usage.prompt_tokens - 1, `cached ${u.prompt_tokens_details.cached_tokens} of the first turn's ${first.json.usage.prompt_tokens}`);
   t.ok(u.prompt_tokens - u.prompt_tokens_details.cached_tokens < 40, 'only the answer and the new question are evaluated');
+  t.equal(first.json.vidlm.kv_tokens, first.json.usage.prompt_tokens, 'the slot holds the prompt');
+  t.equal(follow.json.vidlm.kv_tokens, u.prompt_tokens, 'the slot holds the new prompt: the first turn\'s answer tokens were dropped, nothing doubled');
+  const same = await post(url, { messages: history, ...greedy });
+  t.equal(same.json.usage.prompt_tokens_details.cached_tokens, u.prompt_tokens - 1, 'the same prompt again: all but its last token reused');
+  t.equal(same.json.vidlm.kv_tokens, u.prompt_tokens);
   // the same conversation on a fresh server evaluates everything: the answer must not change
   const fresh = await startServer({ mediaPath: md.dir });
   t.teardown(() => fresh.server.close());
