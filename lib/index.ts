@@ -25,3 +25,4 @@ export { parseTimes } from './time/parse.js';
 export type { TimeTokenMode, TimeEncodingOptions } from './time/encode.js';
 export { watch, Watch } from './watch/watch.js';
 export type { WatchOptions, WatchItem, WatchWindow, WatchEvent, WatchReconnect, WatchStats, WindowTimes } from './watch/types.js';
+export { createServer, type VidlmServer, type ServerOptions } from './server/index.js';

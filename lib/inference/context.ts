@@ -128,6 +128,25 @@ export class Context {
     return items;
   }
 
+  /**
+   * @internal The plan as the native side takes it, with BOS first when `addBos` and the model has
+   * one: what a prefill at position 0 evaluates. The server matches KV prefixes on it, then
+   * prefills the rest with `addBos: false`.
+   */
+  toItems(plan: ContextPlan, addBos: boolean): NativePlanItem[] {
+    const items = this.#toItems(plan);
+    const { addBos: modelBos, bosToken } = this.#facts.info;
+    if (!addBos || !modelBos || bosToken < 0) return items;
+    const first = items[0];
+    if (first && 'tokens' in first) {
+      const t = new Int32Array(first.tokens.length + 1);
+      t[0] = bosToken;
+      t.set(first.tokens, 1);
+      items[0] = { tokens: t };
+    } else items.unshift({ tokens: Int32Array.of(bosToken) });
+    return items;
+  }
+
   /** Token count of a plan, known before any work (text is tokenized, nothing is evaluated). */
   countTokens(plan: ContextPlan, opts: { addBos?: boolean } = {}): number {
     const { addBos, bosToken } = this.#facts.info; // the native side puts BOS first when the model has one
