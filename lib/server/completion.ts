@@ -5,7 +5,10 @@
  * shutdown) aborts whichever stage is running and gives the slot back.
  */
 import type { Agent } from 'undici';
-import { VidlmError, type Context, type GenerateResult, type Model } from '../index.js';
+import { VidlmError } from '../errors.js';
+import type { Context } from '../inference/context.js';
+import type { GenerateResult } from '../inference/generation.js';
+import type { Model } from '../model.js';
 import { badRequest, HttpError } from './errors.js';
 import type { Metrics } from './metrics.js';
 import type { CheckedServerOptions } from './options.js';

@@ -3,7 +3,7 @@
  * each vidlm code maps to. `code` is OpenAI's where one exists (context_length_exceeded,
  * invalid_api_key) and otherwise names the vidlm cause, so clients can branch on it.
  */
-import { VidlmError, type VidlmErrorCode } from '../index.js';
+import { VidlmError, type VidlmErrorCode } from '../errors.js';
 
 export interface OpenAIErrorBody {
   error: { message: string; type: string; code: string | null; param: string | null; vidlm_code?: string };

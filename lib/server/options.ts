@@ -1,5 +1,6 @@
 /** createServer()'s options, checked once at start (ERR_INVALID_ARG naming the option). */
-import { VidlmError, type Model } from '../index.js';
+import { VidlmError } from '../errors.js';
+import type { Model } from '../model.js';
 
 export interface ServerOptions {
   /** A loaded model with its mmproj; or paths to load (the server then owns and frees it). */

@@ -5,7 +5,9 @@
  * Chat.start lays out one video. Pooled strategies give prefix entries (prefix.ts); the native
  * path gives template text with one marker per frame for libmtmd.
  */
-import type { Context, Model, VideoFrame } from '../index.js';
+import type { Context } from '../inference/context.js';
+import type { Model } from '../model.js';
+import type { VideoFrame } from '../video/types.js';
 import { videoTimeInstruction } from '../prompt/preamble.js';
 import { badRequest, HttpError } from './errors.js';
 import type { Entry } from './prefix.js';

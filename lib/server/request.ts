@@ -3,7 +3,9 @@
  * and media parts, the video options (vLLM's media kwargs, then the `vidlm` object, which wins),
  * and generation options. Everything unsupported is refused here with a 400 naming its param.
  */
-import type { GenerateOptions, StrategyName, TimeTokenMode } from '../index.js';
+import type { GenerateOptions } from '../inference/context.js';
+import type { StrategyName } from '../assembly/types.js';
+import type { TimeTokenMode } from '../time/encode.js';
 import { badRequest } from './errors.js';
 
 export type Part = { kind: 'text'; text: string } | { kind: 'media'; url: string; param: string };

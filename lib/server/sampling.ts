@@ -3,7 +3,10 @@
  * API (countTokens, strategyDefaults): 'auto' is the least pooled method whose default frame
  * count fits the slot, as ask() chooses; M-RoPE models take the native path.
  */
-import { countTokens, strategyDefaults, type ModelInfo, type SamplePlan, type StrategyName } from '../index.js';
+import { countTokens, defaults as strategyDefaults } from '../assembly/index.js';
+import type { ModelInfo } from '../model.js';
+import type { SamplePlan } from '../video/types.js';
+import type { StrategyName } from '../assembly/types.js';
 import { HttpError } from './errors.js';
 
 export function defaultFrames(strategy: StrategyName): number {

@@ -3,7 +3,7 @@
  * bounded FIFO queue in front of them. A request that gets a permit takes the idle slot whose KV
  * shares the longest prefix with its prompt (encode once, ask many across requests).
  */
-import type { Context } from '../index.js';
+import type { Context } from '../inference/context.js';
 import { HttpError } from './errors.js';
 import { sharedEntries, type Entry } from './prefix.js';
 

@@ -5,7 +5,12 @@
  */
 import { createHash } from 'node:crypto';
 import type { Agent } from 'undici';
-import { assemble, openVideo, VidlmError, type Model, type SequencePlan, type StrategyName, type VideoFrame } from '../index.js';
+import { assemble } from '../assembly/index.js';
+import { openVideo } from '../video/index.js';
+import { VidlmError } from '../errors.js';
+import type { Model } from '../model.js';
+import type { SequencePlan, StrategyName } from '../assembly/types.js';
+import type { VideoFrame } from '../video/types.js';
 import { HttpError } from './errors.js';
 import { resolveMedia } from './media.js';
 import type { CheckedServerOptions } from './options.js';
