@@ -14,12 +14,25 @@ export class Generation implements AsyncIterable<string>, PromiseLike<GenerateRe
   #pieces: string[] = [];
   #wake: (() => void) | null = null;
   #done = false;
+  #streamed = '';
+  #settled = false;
 
   /** @internal */
   constructor(start: (onPiece: (piece: string) => void) => Promise<GenerateResult>) {
     this.result = start((piece) => {
+      if (this.#settled) return; // already taken from the result's text (below)
+      this.#streamed += piece;
       this.#pieces.push(piece);
       this.#wake?.();
+    }).then((r) => {
+      // The native side's last pieces can reach JS after its promise has resolved (they travel on
+      // another libuv handle, with no order between the two): take what is missing from the full
+      // text, and drop those pieces when they come.
+      if (r.text.startsWith(this.#streamed)) {
+        if (r.text.length > this.#streamed.length) this.#pieces.push(r.text.slice(this.#streamed.length));
+        this.#settled = true;
+      }
+      return r;
     }).finally(() => {
       this.#done = true;
       this.#wake?.();
