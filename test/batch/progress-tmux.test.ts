@@ -18,8 +18,10 @@ t.teardown(() => { tmux('kill-server'); });
 
 t.test('the bar shows done/total, ETA, jobs per minute and failures, and ends at the total', async (t) => {
   const dir = t.testdir();
+  // enough jobs that a capture every 50 ms sees the bar part-way on an idle machine too (7 jobs
+  // took 0.2 s there: ~2,000 jobs/min on the tiny model)
   const jobs = writeJobs(dir, 'jobs.jsonl', [
-    ...Array.from({ length: 6 }, (_, i) => ({ id: `p${i}`, video: clip, task: 'ask', question: `q${i}` })),
+    ...Array.from({ length: 39 }, (_, i) => ({ id: `p${i}`, video: clip, task: 'ask', question: `q${i}` })),
     { id: 'gone', video: join(dir, 'gone.mp4'), task: 'ask', question: 'q' },
   ]);
   const out = join(dir, 'results.jsonl');
@@ -28,21 +30,21 @@ t.test('the bar shows done/total, ETA, jobs per minute and failures, and ends at
   const started = tmux('new-session', '-d', '-x', '160', '-y', '12', '-s', 'batch', '-c', root, `${cmd}; echo "exit=$?"; sleep 600`);
   t.equal(started.status, 0, started.stderr);
 
-  const bar = /batch [\u2588\u2591]{24} (\d+)\/7 \| ETA (\S+) \| ([\d.]+) jobs\/min \| (\d+) failed/;
+  const bar = /batch [\u2588\u2591]{24} (\d+)\/40 \| ETA (\S+) \| ([\d.]+) jobs\/min \| (\d+) failed/;
   const seen: RegExpExecArray[] = [];
   let screen = '';
-  for (let i = 0; i < 1500 && !/exit=\d+/.test(screen); i++) {
+  for (let i = 0; i < 6000 && !/exit=\d+/.test(screen); i++) {
     screen = tmux('capture-pane', '-p', '-t', 'batch').stdout;
     const m = bar.exec(screen);
     if (m && seen.at(-1)?.[0] !== m[0]) seen.push(m);
-    await sleep(200);
+    await sleep(50);
   }
   t.match(screen, /exit=0/, screen);
-  t.ok(seen.some((m) => Number(m[1]) > 0 && Number(m[1]) < 7), `a bar part-way through: ${seen.map((m) => m[0]).join(' / ')}`);
+  t.ok(seen.some((m) => Number(m[1]) > 0 && Number(m[1]) < 40), `a bar part-way through: ${seen.map((m) => m[0]).join(' / ')}`);
   const last = seen.at(-1)!;
-  t.equal(last[1], '7', 'the bar ends at the total');
+  t.equal(last[1], '40', 'the bar ends at the total');
   t.equal(last[4], '1', 'the failure is counted');
   t.ok(Number(last[3]) > 0, 'jobs per minute');
-  t.match(screen, /vidlm batch: 7 done \(1 failed\), 0 already done, 7 in all/);
-  t.equal(readResults(out).length, 7);
+  t.match(screen, /vidlm batch: 40 done \(1 failed\), 0 already done, 40 in all/);
+  t.equal(readResults(out).length, 40);
 });
