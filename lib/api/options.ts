@@ -30,6 +30,7 @@ export interface CheckedQuery {
   sequences: number;
   encodeBatchSize?: number;
   fit: FitMode;
+  subtitles?: VideoQueryOptions['subtitles'];
   /** Generation parameters, grammar parsed by llama.cpp already. */
   generate: NativeGenerateParams;
   /** The caller's signal, also aborted when a callback fails; run the work in guard.run(). */
@@ -87,6 +88,7 @@ export function checkQuery(o: VideoQueryOptions, defaults: { sequences: number }
     sequences: optionalInt('sequences', o.sequences, 1, 64, defaults.sequences),
     encodeBatchSize: o.encodeBatchSize === undefined ? undefined : optionalInt('encodeBatchSize', o.encodeBatchSize, 1, 4096, 16),
     fit,
+    subtitles: o.subtitles,
     generate: resolveGrammar(o.model.handle, generateParams(o)),
     guard,
     onProgress: guard.wrap('onProgress', optionalFunction<ProgressListener>('onProgress', o.onProgress)),

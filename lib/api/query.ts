@@ -16,10 +16,12 @@ import { litaLocalizeQuestion } from '../prompt/lita.js';
 import type { TimeEncodingOptions, TimeTokenMode } from '../time/encode.js';
 import { parseTimes } from '../time/parse.js';
 import { openVideo } from '../video/video.js';
-import type { FitMode, VideoFrame, VideoInput, VideoProbe } from '../video/types.js';
+import type { FitMode, SubtitleCue, VideoFrame, VideoInput, VideoProbe } from '../video/types.js';
 import { chooseStrategy, defaultFrames, samplingPlan, visualTokens, type StrategyChoice } from './choose.js';
 import { checkQuery, checkQuestion, checkVideoInput, type CheckedQuery } from './options.js';
 import { stageReporter, type ProgressListener } from './progress.js';
+import { checkSubtitleSpec, loadSubtitles, type SubtitleSpec } from '../subtitles/load.js';
+import { interleaveMarkers, subtitleTranscript, withTranscript } from '../subtitles/prompt.js';
 
 export interface VideoQueryOptions extends Omit<GenerateOptions, 'sequence' | 'signal'> {
   /** The loaded model (with its mmproj). */
@@ -47,6 +49,9 @@ export interface VideoQueryOptions extends Omit<GenerateOptions, 'sequence' | 's
   sequences?: number;
   /** How frames are fitted to the encoder's square input. Default 'pad'. */
   fit?: FitMode;
+  /** Subtitle cues in the prompt at their times: true (the default track), a language tag, a
+   *  stream index or a .srt/.vtt/.ass file. A missing or broken track is a warning. */
+  subtitles?: SubtitleSpec;
   signal?: AbortSignal;
   onProgress?: ProgressListener;
   /** Called with each piece of the answer as it is generated. */
@@ -131,10 +136,12 @@ async function prepare(input: VideoInput, q: CheckedQuery, userTurnOf: UserTurnO
   const info = model.info;
   throwIfAborted(signal);
 
+  checkSubtitleSpec(q.subtitles);
   const t0 = performance.now();
   const source = await openVideo(input, { signal });
   let frames: VideoFrame[];
   let warning: string | undefined;
+  let cues: SubtitleCue[] = [];
   let duration: number;
   let strategy: StrategyName;
   try {
@@ -168,6 +175,9 @@ async function prepare(input: VideoInput, q: CheckedQuery, userTurnOf: UserTurnO
       report?.(Math.min(1, frames.length / count));
     }
     if (frames.length < count && !isImage && fps === undefined) warning = `the video has ${frames.length} of the ${count} frames asked for`;
+    const subs = await loadSubtitles(source, q.subtitles, signal);
+    cues = subs.track?.cues ?? [];
+    if (subs.warnings.length > 0) warning = [warning, ...subs.warnings].filter(Boolean).join('; ');
   } finally {
     await source.close();
   }
@@ -179,7 +189,8 @@ async function prepare(input: VideoInput, q: CheckedQuery, userTurnOf: UserTurnO
   try {
     if (strategy === 'native') {
       // the model's own media path: libmtmd encodes inside the prefill (M-RoPE, frame pairs merged)
-      const started = await Chat.startMedia(model, ctx, frames, { system: q.system, signal, onProgress: stageReporter(q.onProgress, 'prefill') }, { ownsContext: true });
+      const mediaContent = cues.length > 0 ? (marker: string) => interleaveMarkers(marker, frames.map((f) => f.t), cues, q.segment) : undefined;
+      const started = await Chat.startMedia(model, ctx, frames, { system: q.system, signal, onProgress: stageReporter(q.onProgress, 'prefill'), mediaContent }, { ownsContext: true });
       return { chat: started.chat, prefixTokens: started.evaluated, prefixMs: started.ms, strategy, visual: started.mediaTokens, frames, duration, decodeMs, encodeMs: 0, warning };
     }
     const { grids, stats } = await model.encodeWithStats(frames, {
@@ -192,7 +203,7 @@ async function prepare(input: VideoInput, q: CheckedQuery, userTurnOf: UserTurnO
     const visual = video.reduce((n, it) => n + ('count' in it ? it.count : 0), 0);
     const started = await Chat.start(model, ctx, video, {
       system: q.system, signal, onProgress: stageReporter(q.onProgress, 'prefill'),
-      userTurn: userTurnOf(video, duration, frames.map((f) => f.t), strategy),
+      userTurn: withTranscript(userTurnOf, subtitleTranscript(frames.map((f) => f.t), cues, q.segment))(video, duration, frames.map((f) => f.t), strategy),
     }, { ownsContext: true });
     return { chat: started.chat, prefixTokens: started.evaluated, prefixMs: started.ms, strategy, visual, frames, duration, decodeMs, encodeMs: stats.ms, warning };
   } catch (e) {

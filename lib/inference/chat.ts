@@ -142,12 +142,12 @@ export class Chat {
    * is one media marker per frame, a newline, then the question. The prefix up to the last
    * marker is evaluated now; the question waits for ask().
    */
-  static async startMedia(model: ChatModel, context: Context, frames: readonly EncodableFrame[], opts: Omit<ChatStartOptions, 'userTurn'> & { mergeable?: boolean } = {},
+  static async startMedia(model: ChatModel, context: Context, frames: readonly EncodableFrame[], opts: Omit<ChatStartOptions, 'userTurn'> & { mergeable?: boolean; mediaContent?: (marker: string) => string } = {},
     own: { ownsContext?: boolean } = {}): Promise<{ chat: Chat; evaluated: number; ms: number; mediaTokens: number }> {
     if (context.nPast(0) !== 0) throw new VidlmError('ERR_INVALID_ARG', 'a chat needs a fresh context');
     if (frames.length === 0) throw new VidlmError('ERR_INVALID_ARG', 'a media chat needs at least one frame');
     const marker = model.mediaMarker;
-    const messages: ChatMessage[] = [...(opts.system ? [{ role: 'system', content: opts.system }] : []), { role: 'user', content: `${marker.repeat(frames.length)}\n${QUESTION}` }];
+    const messages: ChatMessage[] = [...(opts.system ? [{ role: 'system', content: opts.system }] : []), { role: 'user', content: `${opts.mediaContent?.(marker) ?? marker.repeat(frames.length)}\n${QUESTION}` }];
     const rendered = model.applyTemplate(messages, { addAssistant: true });
     const cut = rendered.lastIndexOf(marker) + marker.length;
     const rest = rendered.slice(cut);
