@@ -31,6 +31,8 @@ export interface CheckedQuery {
   encodeBatchSize?: number;
   fit: FitMode;
   subtitles?: VideoQueryOptions['subtitles'];
+  audio?: VideoQueryOptions['audio'];
+  audioWindow?: VideoQueryOptions['audioWindow'];
   /** Generation parameters, grammar parsed by llama.cpp already. */
   generate: NativeGenerateParams;
   /** The caller's signal, also aborted when a callback fails; run the work in guard.run(). */
@@ -89,6 +91,8 @@ export function checkQuery(o: VideoQueryOptions, defaults: { sequences: number }
     encodeBatchSize: o.encodeBatchSize === undefined ? undefined : optionalInt('encodeBatchSize', o.encodeBatchSize, 1, 4096, 16),
     fit,
     subtitles: o.subtitles,
+    audio: o.audio,
+    audioWindow: o.audioWindow,
     generate: resolveGrammar(o.model.handle, generateParams(o)),
     guard,
     onProgress: guard.wrap('onProgress', optionalFunction<ProgressListener>('onProgress', o.onProgress)),

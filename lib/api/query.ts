@@ -22,6 +22,7 @@ import { checkQuery, checkQuestion, checkVideoInput, type CheckedQuery } from '.
 import { stageReporter, type ProgressListener } from './progress.js';
 import { checkSubtitleSpec, loadSubtitles, type SubtitleSpec } from '../subtitles/load.js';
 import { interleaveMarkers, subtitleTranscript, withTranscript } from '../subtitles/prompt.js';
+import { checkAudioOption, orderedMedia, readAudioMedia, stepContent, type AudioMedia, type AudioOption } from '../audio/media.js';
 
 export interface VideoQueryOptions extends Omit<GenerateOptions, 'sequence' | 'signal'> {
   /** The loaded model (with its mmproj). */
@@ -52,6 +53,11 @@ export interface VideoQueryOptions extends Omit<GenerateOptions, 'sequence' | 's
   /** Subtitle cues in the prompt at their times: true (the default track), a language tag, a
    *  stream index or a .srt/.vtt/.ass file. A missing or broken track is a warning. */
   subtitles?: SubtitleSpec;
+  /** The sound track into the model (needs model.info.audio): true / 'interleave' puts each
+   *  window's audio after its frames, 'prefix' all the audio before the frames. */
+  audio?: AudioOption;
+  /** Seconds of audio per interleaved chunk (default 2, Qwen2.5-Omni's). */
+  audioWindow?: number;
   signal?: AbortSignal;
   onProgress?: ProgressListener;
   /** Called with each piece of the answer as it is generated. */
@@ -137,8 +143,10 @@ async function prepare(input: VideoInput, q: CheckedQuery, userTurnOf: UserTurnO
   throwIfAborted(signal);
 
   checkSubtitleSpec(q.subtitles);
+  let audioOpt = checkAudioOption(q.audio, q.audioWindow, info);
+  let audio: AudioMedia | null = null;
   const t0 = performance.now();
-  const source = await openVideo(input, { signal });
+  const source = await openVideo(input, { signal, allowAudioOnly: info.audio });
   let frames: VideoFrame[];
   let warning: string | undefined;
   let cues: SubtitleCue[] = [];
@@ -152,7 +160,11 @@ async function prepare(input: VideoInput, q: CheckedQuery, userTurnOf: UserTurnO
         { option: 'segment', segment: q.segment, duration });
     }
     const reserve = reserveFor(contextSize);
-    strategy = chooseStrategy(q.strategy, info, contextSize - reserve, isImage ? 1 : q.frames);
+    // an audio file (no picture) with an audio model: the sound alone, through libmtmd
+    const audioOnly = !source.probe.video;
+    if (audioOnly) audioOpt ??= checkAudioOption('prefix', q.audioWindow, info);
+    strategy = audioOnly ? 'native' : chooseStrategy(q.strategy, info, contextSize - reserve, isImage ? 1 : q.frames);
+    if (audioOpt && strategy !== 'native') throw new VidlmError('ERR_UNSUPPORTED', "the option 'audio' goes through the model's own media path: use strategy 'native'", { option: 'audio', strategy });
     const native = strategy === 'native';
     if (native && (q.timeTokens !== 'none' || q.preamble)) {
       throw new VidlmError('ERR_UNSUPPORTED', 'the native strategy gives the frames to the model as its own media: time tokens and the time preamble need a pooling strategy');
@@ -163,18 +175,23 @@ async function prepare(input: VideoInput, q: CheckedQuery, userTurnOf: UserTurnO
     const maxFrames = framesThatFit(strategy, info, contextSize - reserve);
     const expected = fps === undefined ? count : duration > 0 ? fpsFramesAtLeast(fps, source.probe, q.segment) : 0;
     if (expected > maxFrames) throw contextFull(strategy, expected, info, contextSize, reserve);
-    const plan = isImage ? { uniform: 1 } : samplingPlan(strategy, count, fps, q.segment);
+    const plan = isImage || audioOnly ? { uniform: 1 } : samplingPlan(strategy, count, fps, q.segment);
     // Images reach libmtmd at their own size (its preprocessing, as llama-mtmd-cli); video frames at the encoder's.
     const size = isImage || !info.imageSize ? undefined : ([info.imageSize, info.imageSize] as [number, number]);
     const report = stageReporter(q.onProgress, 'decode');
     frames = [];
-    for await (const f of source.frames(plan, { size, fit: q.fit, signal })) {
+    if (!audioOnly) for await (const f of source.frames(plan, { size, fit: q.fit, signal })) {
       frames.push(f);
       // an fps plan on a video of unknown length stops as soon as it cannot fit
       if (frames.length > maxFrames) throw contextFull(strategy, frames.length, info, contextSize, reserve);
       report?.(Math.min(1, frames.length / count));
     }
-    if (frames.length < count && !isImage && fps === undefined) warning = `the video has ${frames.length} of the ${count} frames asked for`;
+    if (frames.length < count && !isImage && !audioOnly && fps === undefined) warning = `the video has ${frames.length} of the ${count} frames asked for`;
+    if (audioOpt) {
+      const span: [number, number] = [q.segment?.[0] ?? 0, Math.min(q.segment?.[1] ?? Infinity, Math.max(duration, source.probe.audio ? source.probe.audio.startTime + source.probe.audio.duration : 0))];
+      audio = await readAudioMedia(source, audioOpt, frames.map((f) => f.t), span, info.audioSampleRate ?? 16000, signal);
+      if (audio.warnings.length > 0) warning = [warning, ...audio.warnings].filter(Boolean).join('; ');
+    }
     const subs = await loadSubtitles(source, q.subtitles, signal);
     cues = subs.track?.cues ?? [];
     if (subs.warnings.length > 0) warning = [warning, ...subs.warnings].filter(Boolean).join('; ');
@@ -182,15 +199,18 @@ async function prepare(input: VideoInput, q: CheckedQuery, userTurnOf: UserTurnO
     await source.close();
   }
   const decodeMs = performance.now() - t0;
-  if (frames.length === 0) throw new VidlmError('ERR_VIDEO_EMPTY', 'no frames could be sampled from the video');
+  if (frames.length === 0 && !audio?.chunks.length) throw new VidlmError('ERR_VIDEO_EMPTY', 'no frames could be sampled from the video');
 
   // the chat owns its context: disposing the chat frees it
   const ctx = await model.createContext({ contextSize, sequences: q.sequences });
   try {
     if (strategy === 'native') {
       // the model's own media path: libmtmd encodes inside the prefill (M-RoPE, frame pairs merged)
-      const mediaContent = cues.length > 0 ? (marker: string) => interleaveMarkers(marker, frames.map((f) => f.t), cues, q.segment) : undefined;
-      const started = await Chat.startMedia(model, ctx, frames, { system: q.system, signal, onProgress: stageReporter(q.onProgress, 'prefill'), mediaContent }, { ownsContext: true });
+      const times = frames.map((f) => f.t);
+      const media = audio ? orderedMedia(audio.steps, frames, audio.chunks) : frames;
+      const mediaContent = audio ? (marker: string) => stepContent(marker, audio!.steps, times, cues, q.segment)
+        : cues.length > 0 ? (marker: string) => interleaveMarkers(marker, times, cues, q.segment) : undefined;
+      const started = await Chat.startMedia(model, ctx, media, { system: q.system, signal, onProgress: stageReporter(q.onProgress, 'prefill'), mediaContent }, { ownsContext: true });
       return { chat: started.chat, prefixTokens: started.evaluated, prefixMs: started.ms, strategy, visual: started.mediaTokens, frames, duration, decodeMs, encodeMs: 0, warning };
     }
     const { grids, stats } = await model.encodeWithStats(frames, {

@@ -11,6 +11,7 @@ import { invalid, optionalSignal } from '../options.js';
 import { SerialQueue } from '../serial.js';
 import type { Context, ContextPlan, GenerateOptions, TokensItem } from './context.js';
 import type { EncodableFrame } from './encode.js';
+import type { MediaAudio } from '../audio/media.js';
 import { Generation, type GenerateResult } from './generation.js';
 
 /** What the chat needs of its model (kept narrow so tests can see what is used). */
@@ -142,7 +143,7 @@ export class Chat {
    * is one media marker per frame, a newline, then the question. The prefix up to the last
    * marker is evaluated now; the question waits for ask().
    */
-  static async startMedia(model: ChatModel, context: Context, frames: readonly EncodableFrame[], opts: Omit<ChatStartOptions, 'userTurn'> & { mergeable?: boolean; mediaContent?: (marker: string) => string } = {},
+  static async startMedia(model: ChatModel, context: Context, frames: readonly (EncodableFrame | MediaAudio)[], opts: Omit<ChatStartOptions, 'userTurn'> & { mergeable?: boolean; mediaContent?: (marker: string) => string } = {},
     own: { ownsContext?: boolean } = {}): Promise<{ chat: Chat; evaluated: number; ms: number; mediaTokens: number }> {
     if (context.nPast(0) !== 0) throw new VidlmError('ERR_INVALID_ARG', 'a chat needs a fresh context');
     if (frames.length === 0) throw new VidlmError('ERR_INVALID_ARG', 'a media chat needs at least one frame');
