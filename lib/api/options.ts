@@ -60,7 +60,7 @@ export function checkQuery(o: VideoQueryOptions, defaults: { sequences: number }
   if (!o.model || typeof o.model.encode !== 'function') throw invalid('model', 'a Model from loadModel()', o.model);
   if (o.model.disposed) throw new VidlmError('ERR_DISPOSED', 'the model was disposed');
   const info = o.model.info;
-  if (!info.vision) throw new VidlmError('ERR_UNSUPPORTED', 'the model has no vision encoder: load it with its mmproj');
+  if (!info.vision && !info.audio) throw new VidlmError('ERR_UNSUPPORTED', 'the model has no vision or audio encoder: load it with its mmproj');
   if (o.frames !== undefined && o.fps !== undefined) throw new VidlmError('ERR_INVALID_ARG', 'give frames or fps, not both', { option: 'frames' });
   if (o.segment !== undefined) {
     const s = o.segment as unknown;

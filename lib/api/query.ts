@@ -161,8 +161,9 @@ async function prepare(input: VideoInput, q: CheckedQuery, userTurnOf: UserTurnO
     }
     const reserve = reserveFor(contextSize);
     // an audio file (no picture) with an audio model: the sound alone, through libmtmd
-    const audioOnly = !source.probe.video;
+    const audioOnly = !source.probe.video || !info.vision;
     if (audioOnly) audioOpt ??= checkAudioOption('prefix', q.audioWindow, info);
+    if (source.probe.video && !info.vision) warning = 'the model has no vision encoder: only the sound was used';
     strategy = audioOnly ? 'native' : chooseStrategy(q.strategy, info, contextSize - reserve, isImage ? 1 : q.frames);
     if (audioOpt && strategy !== 'native') throw new VidlmError('ERR_UNSUPPORTED', "the option 'audio' goes through the model's own media path: use strategy 'native'", { option: 'audio', strategy });
     const native = strategy === 'native';
