@@ -6,7 +6,7 @@
 import { VidlmError } from '../errors.js';
 import type { SubtitleCue } from '../video/types.js';
 import type { VideoSource } from '../video/video.js';
-import { placeCues, renderCue } from '../subtitles/cues.js';
+import { groupCues, placeCues, renderCue } from '../subtitles/cues.js';
 import { DEFAULT_AUDIO_WINDOW, mediaOrder, type AudioMode, type MediaStep } from './plan.js';
 
 export type AudioOption = boolean | AudioMode;
@@ -60,8 +60,10 @@ export function orderedMedia<F>(steps: MediaStep[], frames: readonly F[], chunks
 }
 
 /** The user content: one marker per step, with subtitle cues after the marker of their frame. */
-export function stepContent(marker: string, steps: MediaStep[], frameTimes: number[], cues: SubtitleCue[], segment?: [number, number]): string {
-  const { before, after } = placeCues(cues, frameTimes, segment?.[0], segment?.[1]);
+export function stepContent(marker: string, steps: MediaStep[], frameTimes: number[], cues: SubtitleCue[], segment?: [number, number], group = 1): string {
+  const placed = placeCues(cues, frameTimes, segment?.[0], segment?.[1]);
+  const before = placed.before;
+  const after = groupCues(placed.after, group);
   let s = before.map((c) => `${renderCue(c)}\n`).join('');
   for (const st of steps) {
     s += marker;

@@ -29,3 +29,20 @@ export function placeCues(cues: SubtitleCue[], frameTimes: number[], from = -Inf
   }
   return { before, after };
 }
+
+/**
+ * Moves each frame's cues to the last frame of its group of `group` (Qwen2-VL's libmtmd merges
+ * consecutive frames in pairs, and text between two markers would break the pair, doubling its
+ * tokens): the cues of frame k go after frame min(n - 1, ceil((k + 1) / group) * group - 1).
+ */
+export function groupCues<T>(after: T[][], group: number): T[][] {
+  if (group <= 1) return after;
+  const out: T[][] = after.map(() => []);
+  after.forEach((list, k) => out[Math.min(after.length - 1, Math.ceil((k + 1) / group) * group - 1)]!.push(...list));
+  return out;
+}
+
+/** Frames per temporal merge group of a projector (libmtmd's clip_model_n_temporal_merge): 2 for the Qwen-VL family. */
+export function temporalMerge(projectorType: string | null): number {
+  return projectorType !== null && /^qwen(2vl|2\.5vl|3vl)_merger$|^qwen2\.5o$|^qwen3vl/.test(projectorType) ? 2 : 1;
+}

@@ -43,6 +43,7 @@ t.test('native media path (Qwen2-VL): cue lines between the markers', async (tt)
   tt.teardown(() => qwen.dispose());
   const o = { model: qwen, strategy: 'native' as const, frames: 4, ...gen };
   const [plain, withSubs] = await Promise.all([ask(clip, 'What is said?', o), ask(clip, 'What is said?', { ...o, subtitles: 'eng' })]);
+  // 4 frames merged in 2 pairs either way: the cues sit after each pair, never inside one
   tt.equal(withSubs.tokens.visual, plain.tokens.visual);
   tt.ok(withSubs.tokens.prompt > plain.tokens.prompt + SUBS.length * 4, `${plain.tokens.prompt} → ${withSubs.tokens.prompt} tokens`);
 });

@@ -1,6 +1,6 @@
 /** Where cues go among frames and how they read: checked against hand-placed expectations. */
 import t from 'tap';
-import { interleaveMarkers, placeCues, renderCue, subtitleTranscript, withTranscript } from '../../lib/subtitles/index.js';
+import { interleaveMarkers, placeCues, renderCue, subtitleTranscript, temporalMerge, withTranscript } from '../../lib/subtitles/index.js';
 import { normalizeSubtitleArgs, subtitleOption } from '../../lib/subtitles/cli.js';
 import { loadSubtitles } from '../../lib/subtitles/load.js';
 import { openVideo } from '../../lib/video/index.js';
@@ -51,6 +51,13 @@ t.test('interleaveMarkers / subtitleTranscript: each cue after its frame, by han
   tt.equal(interleaveMarkers('<M>', [0, 1, 2, 3], cues), '<M>\n[0.5s] "one"\n<M>\n[1.5s] "two / lines"\n<M><M>\n[3.3s] "three"\n');
   // the first frame is at 1 s: the 0.5 s cue comes before every marker
   tt.equal(interleaveMarkers('<M>', [1, 2], cues, [1, 2.5]), '[0.5s] "one"\n<M>\n[1.5s] "two / lines"\n<M>');
+  // Qwen2-VL merges frame pairs: cues wait for the end of their pair (frames 1 and 3)
+  tt.equal(interleaveMarkers('<M>', [0, 1, 2, 3], cues, undefined, 2), '<M><M>\n[0.5s] "one"\n[1.5s] "two / lines"\n<M><M>\n[3.3s] "three"\n');
+  tt.equal(interleaveMarkers('<M>', [0, 1, 2], [cues[2]!], undefined, 2), '<M><M><M>\n[3.3s] "three"\n', 'an odd last frame takes its own');
+  tt.equal(temporalMerge('qwen2vl_merger'), 2);
+  tt.equal(temporalMerge('qwen2.5vl_merger'), 2);
+  tt.equal(temporalMerge('mlp'), 1);
+  tt.equal(temporalMerge(null), 1);
   tt.equal(subtitleTranscript([0, 2], cues), 'Subtitles:\n[0.5s] "one"\n[1.5s] "two / lines"\n[3.3s] "three"\n');
   tt.equal(subtitleTranscript([0, 1], cues, [0, 1]), 'Subtitles:\n[0.5s] "one"\n');
   tt.equal(subtitleTranscript([0], []), '');
