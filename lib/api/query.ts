@@ -22,6 +22,7 @@ import { checkQuery, checkQuestion, checkVideoInput, type CheckedQuery } from '.
 import { stageReporter, type ProgressListener } from './progress.js';
 import { checkSubtitleSpec, loadSubtitles, type SubtitleSpec } from '../subtitles/load.js';
 import { interleaveMarkers, subtitleTranscript, withTranscript } from '../subtitles/prompt.js';
+import { temporalMerge } from '../subtitles/cues.js';
 import { checkAudioOption, orderedMedia, readAudioMedia, stepContent, type AudioMedia, type AudioOption } from '../audio/media.js';
 
 export interface VideoQueryOptions extends Omit<GenerateOptions, 'sequence' | 'signal'> {
@@ -209,8 +210,9 @@ async function prepare(input: VideoInput, q: CheckedQuery, userTurnOf: UserTurnO
       // the model's own media path: libmtmd encodes inside the prefill (M-RoPE, frame pairs merged)
       const times = frames.map((f) => f.t);
       const media = audio ? orderedMedia(audio.steps, frames, audio.chunks) : frames;
-      const mediaContent = audio ? (marker: string) => stepContent(marker, audio!.steps, times, cues, q.segment)
-        : cues.length > 0 ? (marker: string) => interleaveMarkers(marker, times, cues, q.segment) : undefined;
+      const group = temporalMerge(info.projectorType);
+      const mediaContent = audio ? (marker: string) => stepContent(marker, audio!.steps, times, cues, q.segment, group)
+        : cues.length > 0 ? (marker: string) => interleaveMarkers(marker, times, cues, q.segment, group) : undefined;
       const started = await Chat.startMedia(model, ctx, media, { system: q.system, signal, onProgress: stageReporter(q.onProgress, 'prefill'), mediaContent }, { ownsContext: true });
       return { chat: started.chat, prefixTokens: started.evaluated, prefixMs: started.ms, strategy, visual: started.mediaTokens, frames, duration, decodeMs, encodeMs: 0, warning };
     }
