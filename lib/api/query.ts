@@ -24,6 +24,7 @@ import { checkSubtitleSpec, loadSubtitles, type SubtitleSpec } from '../subtitle
 import { interleaveMarkers, subtitleTranscript, withTranscript } from '../subtitles/prompt.js';
 import { temporalMerge } from '../subtitles/cues.js';
 import { checkAudioOption, orderedMedia, readAudioMedia, stepContent, type AudioMedia, type AudioOption } from '../audio/media.js';
+import { audioBudgetError, audioSpan } from '../audio/check.js';
 
 export interface VideoQueryOptions extends Omit<GenerateOptions, 'sequence' | 'signal'> {
   /** The loaded model (with its mmproj). */
@@ -177,6 +178,10 @@ async function prepare(input: VideoInput, q: CheckedQuery, userTurnOf: UserTurnO
     const maxFrames = framesThatFit(strategy, info, contextSize - reserve);
     const expected = fps === undefined ? count : duration > 0 ? fpsFramesAtLeast(fps, source.probe, q.segment) : 0;
     if (expected > maxFrames) throw contextFull(strategy, expected, info, contextSize, reserve);
+    if (audioOpt) {
+      const e = audioBudgetError(audioOpt, source.probe, info, audioOnly ? 0 : expected, contextSize - reserve, q.segment);
+      if (e) throw e;
+    }
     const plan = isImage || audioOnly ? { uniform: 1 } : samplingPlan(strategy, count, fps, q.segment);
     // Images reach libmtmd at their own size (its preprocessing, as llama-mtmd-cli); video frames at the encoder's.
     const size = isImage || !info.imageSize ? undefined : ([info.imageSize, info.imageSize] as [number, number]);
@@ -190,8 +195,7 @@ async function prepare(input: VideoInput, q: CheckedQuery, userTurnOf: UserTurnO
     }
     if (frames.length < count && !isImage && !audioOnly && fps === undefined) warning = `the video has ${frames.length} of the ${count} frames asked for`;
     if (audioOpt) {
-      const span: [number, number] = [q.segment?.[0] ?? 0, Math.min(q.segment?.[1] ?? Infinity, Math.max(duration, source.probe.audio ? source.probe.audio.startTime + source.probe.audio.duration : 0))];
-      audio = await readAudioMedia(source, audioOpt, frames.map((f) => f.t), span, info.audioSampleRate ?? 16000, signal);
+      audio = await readAudioMedia(source, audioOpt, frames.map((f) => f.t), audioSpan(source.probe, q.segment), info.audioSampleRate ?? 16000, signal);
       if (audio.warnings.length > 0) warning = [warning, ...audio.warnings].filter(Boolean).join('; ');
     }
     const subs = await loadSubtitles(source, q.subtitles, signal);

@@ -1,7 +1,7 @@
 /** Sound into the model: audio files through libmtmd's audio path on the tiny Qwen2-Audio pair. */
 import t from 'tap';
 import { ask, loadModel } from '../../lib/index.js';
-import { readAudioMedia } from '../../lib/audio/index.js';
+import { audioClipTokens, readAudioMedia } from '../../lib/audio/index.js';
 import { openVideo } from '../../lib/video/index.js';
 import { media } from '../fixtures/media.js';
 import { tinyModels } from '../fixtures/tiny-models.js';
@@ -18,7 +18,9 @@ t.test('an audio file: answered from its sound', async (tt) => {
   const wav = await media.toneBurstWav();
   const r = await ask(wav, 'What do you hear?', { model, ...gen });
   tt.equal(r.strategy, 'native');
-  tt.ok(r.tokens.visual > 0, `${r.tokens.visual} audio embeddings`);
+  // libmtmd pads to whole 30 s Whisper chunks: 3000 mel frames / 2 (conv) / 2 (pool)
+  tt.equal(r.tokens.visual, 750, 'one 30 s chunk for 4 s of sound');
+  tt.equal(audioClipTokens('qwen2a', 4), r.tokens.visual, 'the budget estimate is what libmtmd made');
   tt.equal(r.tokens.generated, 3);
   tt.same(r.frames, []);
   // the same file as m4a (AAC) and as the sound of an mp4: the encoder sees the same length
@@ -56,4 +58,14 @@ t.test('interleaved chunks carry the right samples (tone burst at 2.0-2.5 s)', a
   // only the third second holds the burst: half a second of a 0.5 sine, rms 0.5/√2·√0.5 ≈ 0.25
   tt.ok(rms[2]! > 0.2 && rms[2]! < 0.3, `chunk 2 rms ${rms[2]}`);
   for (const k of [0, 1, 3]) tt.ok(rms[k]! < 0.02, `chunk ${k} is silent (rms ${rms[k]})`);
+});
+
+t.test('audio over the budget: ERR_CONTEXT_FULL before decoding, with what was asked', async (tt) => {
+  // 4 s in 1 s windows: 4 chunks of 750 tokens do not fit 2048 - 256
+  const e = await ask(await media.toneBurstWav(), 'Q?', { model, audio: 'interleave', audioWindow: 1, ...gen }).catch((x: unknown) => x);
+  tt.match(e, { code: 'ERR_CONTEXT_FULL', details: { option: 'audio', audioChunks: 4, audioTokens: 3000, audioSeconds: 4 } });
+  tt.match((e as Error).message, /4\.0 s of audio in 4 chunk/);
+  // the same sound in 2 s windows: 1500 tokens fit
+  const r = await ask(await media.toneBurstWav(), 'Q?', { model, audio: 'interleave', audioWindow: 2, ...gen });
+  tt.equal(r.tokens.visual, 1500);
 });

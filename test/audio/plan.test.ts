@@ -1,6 +1,6 @@
 /** The order of frames and audio chunks, checked against orders written out by hand. */
 import t from 'tap';
-import { checkAudioOption, mediaOrder, orderedMedia, stepContent } from '../../lib/audio/index.js';
+import { audioClipTokens, checkAudioOption, mediaOrder, orderedMedia, stepContent } from '../../lib/audio/index.js';
 
 const show = (steps: ReturnType<typeof mediaOrder>) => steps.map((s) => (s.kind === 'frame' ? `F${s.t}` : `A${s.start}-${s.end}`)).join(' ');
 
@@ -42,4 +42,13 @@ t.test('the option: values, and a model without an audio encoder', async (tt) =>
   tt.throws(() => checkAudioOption(true, undefined, { audio: false }), { code: 'ERR_UNSUPPORTED', message: /'audio'/, details: { option: 'audio' } });
   tt.throws(() => checkAudioOption('loud', undefined, { audio: true }), { code: 'ERR_INVALID_ARG' });
   tt.throws(() => checkAudioOption(true, -1, { audio: true }), { code: 'ERR_INVALID_ARG', details: { option: 'audioWindow' } });
+});
+
+t.test('audio token estimate of the Whisper family (libmtmd pads to 30 s chunks)', async (tt) => {
+  tt.equal(audioClipTokens('qwen2a', 0.5), 750);
+  tt.equal(audioClipTokens('qwen2.5o', 29.9), 750);
+  tt.equal(audioClipTokens('qwen2a', 30), 1500);
+  tt.equal(audioClipTokens('qwen2a', 61), 2250);
+  tt.equal(audioClipTokens('ultravox', 10), null);
+  tt.equal(audioClipTokens(null, 10), null);
 });
