@@ -1,11 +1,14 @@
 /** ask() with subtitles on the tiny models: the cues enter the prompt, broken or missing tracks only warn. */
 import t from 'tap';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { ask, loadModel } from '../../lib/index.js';
 import { subtitleTranscript } from '../../lib/subtitles/index.js';
 import { media, SUBS } from '../fixtures/media.js';
 import { tinyModels } from '../fixtures/tiny-models.js';
 import { tinyModel } from '../inference/helpers.js';
 
+const run = promisify(execFile);
 const gen = { maxTokens: 2, temperature: 0, contextSize: 2048 };
 const model = await tinyModel();
 t.teardown(() => model.dispose());
@@ -26,6 +29,13 @@ t.test('pooled (concat): the transcript tokens are added to the prompt', async (
   // an external file with the same cues gives the same prompt
   const ext = await ask(await media.h264(), 'What is said?', { model, strategy: 'concat', subtitles: await media.srt(), ...gen });
   tt.equal(ext.tokens.prompt, withSubs.tokens.prompt);
+  // the CLI: --subtitles with a language, then a bare --subtitles before the positionals
+  const m = await tinyModels();
+  const cli = new URL('../../dist/cli.js', import.meta.url).pathname;
+  for (const args of [[clip, 'What is said?', '--subtitles', 'eng'], ['--subtitles', clip, 'What is said?']]) {
+    const { stdout } = await run(process.execPath, [cli, 'ask', ...args, '--model', m.model, '--mmproj', m.mmproj, '--strategy', 'concat', '--max-tokens', '2', '--temp', '0', '--ctx-size', '2048', '--json']);
+    tt.equal(JSON.parse(stdout).tokens.prompt, withSubs.tokens.prompt, args.join(' '));
+  }
 });
 
 t.test('a missing track, a broken one: warnings, answers', async (tt) => {

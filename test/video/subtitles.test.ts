@@ -85,3 +85,13 @@ t.test('no subtitle track', async (tt) => {
   tt.same(v.probe.subtitles, []);
   await tt.rejects(v.subtitles(), { code: 'ERR_VIDEO_NO_STREAM' });
 });
+
+t.test('vidlm info lists the subtitle tracks', async (tt) => {
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const cli = new URL('../../dist/cli.js', import.meta.url).pathname;
+  const { stdout } = await promisify(execFile)(process.execPath, [cli, 'info', await media.subripMkv()]);
+  tt.match(stdout, /subtitles {3}#2 subrip, eng \(default\)\n {2}subtitles {3}#3 subrip, fre\n/);
+  const json = JSON.parse((await promisify(execFile)(process.execPath, [cli, 'info', await media.movText(), '--json'])).stdout);
+  tt.same(json.subtitles, [{ streamIndex: 2, codec: 'mov_text', language: 'eng', title: null, isDefault: true }]);
+});
