@@ -25,7 +25,10 @@ t.test('an audio file: answered from its sound', async (tt) => {
   tt.same(r.frames, []);
   // the same file as m4a (AAC) and as the sound of an mp4: the encoder sees the same length
   const m4a = await ask(await media.audioOnly(), 'What do you hear?', { model, ...gen });
-  tt.ok(m4a.tokens.visual > 0);
+  tt.equal(m4a.tokens.visual, 750);
+  const mp4 = await ask(await media.toneBurst(), 'What do you hear?', { model, ...gen });
+  tt.equal(mp4.tokens.visual, 750);
+  tt.match(mp4.warning, /no vision encoder: only the sound/);
   // two questions at once on one model
   const [a, b] = await Promise.all([ask(wav, 'What do you hear?', { model, ...gen }), ask(wav, 'What do you hear?', { model, ...gen })]);
   tt.equal(a.text, r.text, 'deterministic at temperature 0');
@@ -68,4 +71,15 @@ t.test('audio over the budget: ERR_CONTEXT_FULL before decoding, with what was a
   // the same sound in 2 s windows: 1500 tokens fit
   const r = await ask(await media.toneBurstWav(), 'Q?', { model, audio: 'interleave', audioWindow: 2, ...gen });
   tt.equal(r.tokens.visual, 1500);
+});
+
+t.test('abort in the middle of the audio prefill, then the model answers again', async (tt) => {
+  const wav = await media.toneBurstWav();
+  const ac = new AbortController();
+  const stages: string[] = [];
+  const e = await ask(wav, 'Q?', { model, ...gen, signal: ac.signal, onProgress: ({ stage }) => { stages.push(stage); if (stage === 'prefill') ac.abort(); } }).catch((x: unknown) => x);
+  tt.match(e, { code: 'ERR_ABORTED' });
+  tt.ok(stages.includes('prefill'), 'aborted once the prefill had started');
+  const r = await ask(wav, 'Q?', { model, ...gen });
+  tt.equal(r.tokens.visual, 750);
 });
