@@ -15,6 +15,10 @@ const commands: Record<string, Command> = {
   localize: { summary: 'find when an event happens in a video (start and end seconds)', load: () => import('./commands/localize.js') },
   info: { summary: 'probe a video, image or stream: duration, fps, size, codec, audio', load: () => import('./commands/info.js') },
   frames: { summary: 'sample frames with a plan and write them as PNG files', load: () => import('./commands/frames.js') },
+  watch: { summary: 'answer every few seconds about a live stream or a file (--when: events)', load: () => import('./commands/watch.js') },
+  batch: { summary: 'run a jobs.jsonl file here, or queue it for workers on Redis (--queue)', load: () => import('./commands/batch.js') },
+  worker: { summary: 'run queued batch jobs from Redis (BullMQ) on this machine', load: () => import('./commands/worker.js') },
+  serve: { summary: 'OpenAI-compatible HTTP server for video questions (/v1/chat/completions)', load: () => import('./commands/serve.js') },
   eval: { summary: 'score saved answers: eval localize|qa --pred P.jsonl --gt G.json', load: () => import('./commands/eval.js') },
 };
 

@@ -20,12 +20,15 @@ export type VidlmErrorCode =
   | 'ERR_VIDEO_TOO_LARGE'
   | 'ERR_ENCODE'
   | 'ERR_CONTEXT_FULL'
+  | 'ERR_CONTEXT_CREATE'
+  | 'ERR_INVALID_STATE'
   | 'ERR_DECODE'
   | 'ERR_TOKENIZE'
   | 'ERR_TEMPLATE'
   | 'ERR_GRAMMAR'
   | 'ERR_CALLBACK'
-  | 'ERR_UNSUPPORTED';
+  | 'ERR_UNSUPPORTED'
+  | 'ERR_QUEUE_CONNECT';
 
 export class VidlmError extends Error {
   readonly code: VidlmErrorCode;

@@ -12,14 +12,17 @@ export type { EncodableFrame, EncodeOptions, EncodeStats } from './inference/enc
 export type { CreateContextOptions, ChatMessage, ChatOptions } from './model.js';
 export { Chat, type ChatStartOptions, type TurnResult } from './inference/chat.js';
 export { ask, describe, localize, chat, type VideoQueryOptions, type AskResult, type LocalizeResult } from './api/query.js';
-export type { ProgressEvent, ProgressListener, Stage } from './api/progress.js';
-export type { StrategyChoice } from './api/choose.js';
+export type { ProgressEvent, ProgressListener, Stage } from './pipeline/progress.js';
+export type { StrategyChoice } from './pipeline/strategy.js';
 export { openVideo, probeVideo, VideoSource, live, encodePng } from './video/index.js';
 export type {
   VideoInput, VideoProbe, VideoFrame, SamplePlan, SampleOptions, SampledFrames, FitMode, FrameOptions, OpenOptions,
   AudioClip, AudioOptions, LiveFrame, LiveOptions,
 } from './video/types.js';
 export { assemble, countTokens, strategies, strategyNames, defaults as strategyDefaults } from './assembly/index.js';
-export type { FrameGrid, SequencePlan, PlanItem, StrategyName } from './assembly/types.js';
+export type { FrameGrid, GridShape, SequencePlan, PlanItem, TextItem, EmbeddingItem, StrategyName, PooledStrategyName } from './assembly/types.js';
 export { parseTimes } from './time/parse.js';
 export type { TimeTokenMode, TimeEncodingOptions } from './time/encode.js';
+export { watch, Watch } from './watch/watch.js';
+export type { WatchOptions, WatchItem, WatchWindow, WatchEvent, WatchReconnect, WatchStats, WindowTimes } from './watch/types.js';
+export { createServer, type VidlmServer, type ServerOptions } from './server/index.js';

@@ -5,11 +5,12 @@
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import type { FrameGrid, SequencePlan } from './assembly/types.js';
-import { Chat, type ChatStartOptions } from './inference/chat.js';
+import { CHAT_SEQUENCES, Chat, type ChatStartOptions } from './inference/chat.js';
+import type { ChatMessage } from './pipeline/render.js';
+import type { ModelInfo } from './model-info.js';
 import { EmbeddingCache, type EmbeddingCacheOptions } from './inference/cache.js';
 import { Context } from './inference/context.js';
 import { encodeFrames, type EncodableFrame, type EncodeOptions, type EncodeStats } from './inference/encode.js';
-import { visualGrid } from './inference/grid.js';
 import { VidlmError, throwIfAborted } from './errors.js';
 import { validateGguf, type GgufSummary } from './gguf/index.js';
 import { native, withAbort, type NativeDevice, type NativeModel, type NativeModelInfo } from './native.js';
@@ -17,6 +18,9 @@ import { invalid, optionalBool, optionalFunction, optionalInt, optionalSignal, r
 import { CallbackGuard } from './callbacks.js';
 import { ensureDir } from './inference/cache-dir.js';
 import { SerialQueue } from './serial.js';
+
+export type { ChatMessage } from './pipeline/render.js';
+export type { ModelInfo } from './model-info.js';
 
 export interface LoadModelOptions {
   /** Path of the LLM GGUF file. */
@@ -51,40 +55,11 @@ export interface CreateContextOptions {
   sequences?: number;
 }
 
-export interface ChatMessage { role: 'system' | 'user' | 'assistant' | string; content: string }
-
 export interface ChatOptions extends ChatStartOptions {
-  /** Context to use (must be fresh); by default one is created with `contextOptions`. */
+  /** Context to use (must be fresh; the caller keeps it and disposes it); by default one is created with `contextOptions` and owned by the chat. */
   context?: Context;
+  /** Options of the context the chat creates; `sequences` defaults to 4 (the chat and three forks). */
   contextOptions?: CreateContextOptions;
-}
-
-export interface ModelInfo {
-  architecture: string;
-  description: string;
-  nEmbd: number;
-  nLayer: number;
-  nHead: number;
-  nCtxTrain: number;
-  nVocab: number;
-  nParams: number;
-  hasChatTemplate: boolean;
-  vision: boolean;
-  audio: boolean;
-  /** Projector type of the mmproj (`mlp`, `idefics3`, `qwen2vl_merger`, …); null without an mmproj. */
-  projectorType: string | null;
-  /** Encoder input side in pixels; null without a vision encoder. */
-  imageSize: number | null;
-  patchSize: number | null;
-  /** Visual-token grid of one image at the encoder's size. */
-  imageGrid: { nx: number; ny: number } | null;
-  tokensPerImage: number | null;
-  /** Width of the projected visual tokens; equals nEmbd for a matching pair. */
-  projectionDim: number | null;
-  /** M-RoPE models (Qwen2-VL family) need libmtmd's own positions: the `native` strategy. */
-  mrope: boolean;
-  nonCausalImageAttention: boolean;
-  audioSampleRate: number | null;
 }
 
 export class Model {
@@ -138,9 +113,11 @@ export class Model {
       signal: optionalSignal('signal', opts.signal),
       onProgress: optionalFunction<(f: number) => void>('onProgress', opts.onProgress),
       source: opts.source === undefined ? undefined : requireString('source', opts.source),
+      variant: opts.variant === undefined ? undefined : requireString('variant', opts.variant),
     };
+    const cache = optionalBool('cache', opts.cache, true) ? this.cache : null;
     if (!this.info.vision) throw new VidlmError('ERR_UNSUPPORTED', 'this model has no vision encoder: load it with an mmproj');
-    return encodeFrames({ handle: this.handle, queue: this.#encoder, id: this.#mmprojId, imageSize: this.info.imageSize, patchSize: this.info.patchSize }, frames, this.cache, checked);
+    return encodeFrames({ handle: this.handle, queue: this.#encoder, id: this.#mmprojId }, frames, cache, checked);
   }
 
   /** Formats chat messages with the model's own template (llama.cpp's jinja engine). */
@@ -169,7 +146,7 @@ export class Model {
     this.#live();
     if (opts.context) return (await Chat.start(this, opts.context, video, opts)).chat;
     // the chat owns the context it creates: disposing the chat (and its forks) frees it
-    const context = await this.createContext({ sequences: 4, ...opts.contextOptions });
+    const context = await this.createContext({ sequences: CHAT_SEQUENCES, ...opts.contextOptions });
     try {
       return (await Chat.start(this, context, video, opts, { ownsContext: true })).chat;
     } catch (e) {
@@ -189,11 +166,13 @@ export class Model {
     if (fa !== 'auto' && typeof fa !== 'boolean') throw invalid('flashAttention', "true, false or 'auto'", fa);
     const kvType = opts.kvType ?? 'f16';
     if (!['f16', 'q8_0', 'f32'].includes(kvType)) throw invalid('kvType', "'f16', 'q8_0' or 'f32'", kvType);
-    const native = await this.handle.createContext({ contextSize, batchSize, sequences, ...(threads === undefined ? {} : { threads }), kvType, flashAttention: fa === 'auto' ? -1 : fa ? 1 : 0 });
-    return new Context(native, {
-      addBos: this.native.addBos, bosToken: this.native.bosToken, nEmbd: this.native.nEmbdInp,
-      nonCausalImageAttention: this.native.nonCausalImageAttention, model: this.handle, encoder: this.#encoder,
-    });
+    const native = await this.handle.createContext({ contextSize, batchSize, sequences, ...(threads === undefined ? {} : { threads }), kvType, flashAttention: fa === 'auto' ? -1 : fa ? 1 : 0 })
+      .catch((e: unknown) => {
+        // the native message says what llama.cpp refused; the numbers go in details for programs
+        if (e instanceof VidlmError && e.code === 'ERR_CONTEXT_CREATE') Object.assign(e, { details: { ...e.details, contextSize, batchSize, sequences, kvType } });
+        throw e;
+      });
+    return new Context(native, { info: this.native, model: this.handle, encoder: this.#encoder });
   }
 
   get disposed(): boolean { return this.#disposed; }
@@ -329,7 +308,7 @@ async function load(modelPath: string, mmprojPath: string | undefined, threads: 
     projectorType: proj ? kvString(proj, 'clip.projector_type') ?? kvString(proj, 'clip.vision.projector_type') ?? kvString(proj, 'clip.audio.projector_type') : null,
     imageSize,
     patchSize,
-    imageGrid: vision ? visualGrid(n.imageTokens, n.imageNx, n.imageNy, imageSize, patchSize) : null,
+    imageGrid: vision ? { nx: n.imageNx, ny: n.imageNy } : null,
     tokensPerImage: vision ? n.imageTokens : null,
     projectionDim: proj ? projectorOutputDim(proj) ?? n.nEmbdInp : null,
     mrope: n.mrope,

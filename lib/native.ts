@@ -46,7 +46,6 @@ export interface NativeModelInfo {
   nCtxTrain: number;
   nVocab: number;
   nParams: number;
-  sizeBytes: number;
   hasChatTemplate: boolean;
   chatTemplate: string | null;
   vision: boolean;
@@ -54,6 +53,7 @@ export interface NativeModelInfo {
   audioSampleRate: number;
   mrope: boolean;
   nonCausalImageAttention: boolean;
+  /** The visual-token grid of one image: libmtmd's, or the square patch grid of a LLaVA projector's row of tokens. */
   imageNx: number;
   imageNy: number;
   imageTokens: number;
@@ -72,14 +72,14 @@ export interface NativeFrameInput { width: number; height: number; rgb: Uint8Arr
 export interface NativeContextOptions {
   contextSize?: number;
   batchSize?: number;
-  ubatchSize?: number;
   threads?: number;
   sequences?: number;
   flashAttention?: -1 | 0 | 1;
   kvType?: 'f16' | 'q8_0' | 'f32';
 }
 
-export type NativePlanItem = { tokens: Int32Array } | { embeddings: Float32Array; count: number; nonCausal?: boolean };
+/** The native side adds the model's BOS and picks the attention of embedding blocks (non-causal where libmtmd's images need it). */
+export type NativePlanItem = { tokens: Int32Array } | { embeddings: Float32Array; count: number };
 
 export interface NativeGenerateParams {
   maxTokens?: number;
@@ -93,7 +93,6 @@ export interface NativeGenerateParams {
   stop?: string[];
   grammar?: string;
   jsonSchema?: string;
-  ignoreEos?: boolean;
 }
 
 export interface NativeGenerateResult {
@@ -110,7 +109,7 @@ export interface NativeContext {
   detokenize(tokens: Int32Array, special: boolean): string;
   /** frames: pictures, or `{ audio }` mono PCM at the encoder's rate (libmtmd's audio path). */
   prefillMedia(text: string, frames: (NativeFrameInput | { audio: Float32Array })[], seq: number, mergeable: boolean, abort?: NativeAbortToken, onProgress?: (f: number) => void): Promise<{ evaluated: number; nPast: number; ms: number; mediaTokens: number }>;
-  prefill(items: NativePlanItem[], seq: number, abort?: NativeAbortToken, onProgress?: (f: number) => void, mergeText?: boolean): Promise<{ evaluated: number; nPast: number; ms: number; decodes: number }>;
+  prefill(items: NativePlanItem[], seq: number, abort?: NativeAbortToken, onProgress?: (f: number) => void, mergeText?: boolean, addBos?: boolean): Promise<{ evaluated: number; nPast: number; ms: number; decodes: number }>;
   generate(params: NativeGenerateParams, seq: number, onPiece: (piece: string) => void, abort?: NativeAbortToken): Promise<NativeGenerateResult>;
   nPast(seq: number): number;
   kvCopy(src: number, dst: number): void;
@@ -129,8 +128,8 @@ export interface NativeModel {
   dispose(): void;
   readonly disposed: boolean;
   encode(frames: NativeFrameInput[], batchSize: number, abort?: NativeAbortToken, onProgress?: (f: number) => void): Promise<{ frames: NativeEncodedFrame[]; batches: number; ms: number }>;
-  applyTemplate(messages: { role: string; content: string }[], opts?: { addAssistant?: boolean; useJinja?: boolean; template?: string }): string;
-  formatTurn(history: { role: string; content: string }[], message: [{ role: string; content: string }], opts?: { addAssistant?: boolean; useJinja?: boolean; template?: string }): string;
+  applyTemplate(messages: { role: string; content: string }[], opts?: { addAssistant?: boolean; template?: string }): string;
+  formatTurn(history: { role: string; content: string }[], message: [{ role: string; content: string }], opts?: { addAssistant?: boolean; template?: string }): string;
   createContext(opts: NativeContextOptions): Promise<NativeContext>;
   /** Throws ERR_GRAMMAR unless llama.cpp accepts the GBNF (size and nesting bounded first). */
   checkGrammar(gbnf: string): void;

@@ -21,7 +21,7 @@ class BusyGuard {
   static BusyGuard Claim(Napi::Env env, std::shared_ptr<void> owner, std::atomic<bool> & flag, const char * what) {
     bool expected = false;
     if (!flag.compare_exchange_strong(expected, true)) {
-      Throw(env, "ERR_INVALID_ARG", std::string(what) + " is busy with another call; await it first");
+      Throw(env, "ERR_INVALID_STATE", std::string(what) + " is busy with another call; await it first");
     }
     BusyGuard g;
     g.owner_ = std::move(owner);

@@ -114,7 +114,7 @@ Napi::Value Context::NPast(const Napi::CallbackInfo & info) {
 Napi::Value Context::KvCopy(const Napi::CallbackInfo & info) {
   Napi::Env env = info.Env();
   auto s = acquire(env);
-  if (s->busy) Throw(env, "ERR_INVALID_ARG", "the context is busy with another call; await it first");
+  if (s->busy) Throw(env, "ERR_INVALID_STATE", "the context is busy with another call; await it first");
   const int src = SeqArg(env, info[0], *s), dst = SeqArg(env, info[1], *s);
   llama_memory_t mem = llama_get_memory(s->ctx);
   llama_memory_seq_rm(mem, dst, -1, -1);
@@ -127,7 +127,7 @@ Napi::Value Context::KvCopy(const Napi::CallbackInfo & info) {
 Napi::Value Context::KvTruncate(const Napi::CallbackInfo & info) {
   Napi::Env env = info.Env();
   auto s = acquire(env);
-  if (s->busy) Throw(env, "ERR_INVALID_ARG", "the context is busy with another call; await it first");
+  if (s->busy) Throw(env, "ERR_INVALID_STATE", "the context is busy with another call; await it first");
   const int seq = SeqArg(env, info[0], *s);
   const int pos = info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 0;
   if (pos < 0 || pos > s->nPast[seq]) Throw(env, "ERR_INVALID_ARG", "position out of range");
@@ -155,7 +155,7 @@ Napi::Value Context::Dispose(const Napi::CallbackInfo & info) {
 namespace {
 
 struct ContextOptions {
-  int contextSize = 4096, batchSize = 2048, ubatchSize = 512, threads = 4, sequences = 1;
+  int contextSize = 4096, batchSize = 2048, threads = 4, sequences = 1;
   int flashAttention = -1;  // -1 auto, 0 off, 1 on
   std::string kvType = "f16";
 };
@@ -163,14 +163,14 @@ struct ContextOptions {
 class CreateContextWorker : public PromiseWorker {
  public:
   CreateContextWorker(Napi::Env env, std::shared_ptr<ModelState> model, ContextOptions opts)
-      : PromiseWorker(env, "vidlm.createContext", "ERR_MODEL_LOAD"), model_(std::move(model)), opts_(std::move(opts)) {}
+      : PromiseWorker(env, "vidlm.createContext", "ERR_CONTEXT_CREATE"), model_(std::move(model)), opts_(std::move(opts)) {}
 
   void Run() override {
     LogCapture log;
     llama_context_params cp = llama_context_default_params();
     cp.n_ctx = opts_.contextSize;
     cp.n_batch = opts_.batchSize;
-    cp.n_ubatch = std::min(opts_.ubatchSize, opts_.batchSize);
+    cp.n_ubatch = std::min(512, opts_.batchSize);  // llama.cpp's default physical batch
     cp.n_seq_max = opts_.sequences;
     cp.n_threads = cp.n_threads_batch = opts_.threads;
     cp.flash_attn_type = opts_.flashAttention < 0 ? LLAMA_FLASH_ATTN_TYPE_AUTO
@@ -181,7 +181,10 @@ class CreateContextWorker : public PromiseWorker {
     auto s = std::make_shared<ContextState>();
     s->model = model_;
     s->ctx = llama_init_from_model(model_->model, cp);
-    if (!s->ctx) return Fail("ERR_MODEL_LOAD", "llama.cpp could not create a context", &log);
+    if (!s->ctx) {
+      return Fail("ERR_CONTEXT_CREATE", "llama.cpp could not create a context of " + std::to_string(opts_.contextSize) + " tokens, " +
+                  std::to_string(opts_.sequences) + " sequences, batch " + std::to_string(opts_.batchSize) + " (" + opts_.kvType + " KV cache)", &log);
+    }
     s->nCtx = static_cast<int>(llama_n_ctx(s->ctx));
     s->nBatch = static_cast<int>(llama_n_batch(s->ctx));
     s->nSeqMax = static_cast<int>(llama_n_seq_max(s->ctx));
@@ -206,7 +209,6 @@ Napi::Value CreateContext(const Napi::CallbackInfo & info, std::shared_ptr<Model
   opts.threads = model->threads;
   ReadOption(o, "contextSize", opts.contextSize);
   ReadOption(o, "batchSize", opts.batchSize);
-  ReadOption(o, "ubatchSize", opts.ubatchSize);
   ReadOption(o, "threads", opts.threads);
   ReadOption(o, "sequences", opts.sequences);
   ReadOption(o, "flashAttention", opts.flashAttention);

@@ -8,6 +8,7 @@
 #include "busy.h"
 #include "encode.h"
 #include "errors.h"
+#include "grid.h"
 #include "log.h"
 #include "progress.h"
 #include "worker.h"
@@ -110,7 +111,9 @@ class EncodeWorker : public PromiseWorker {
         f.nx = static_cast<int>(mtmd_image_tokens_get_nx(it));
         f.ny = static_cast<int>(mtmd_image_tokens_get_ny(it));
 #pragma GCC diagnostic pop
-        if (f.nx * f.ny != f.nTokens) { f.nx = f.nTokens; f.ny = 1; }  // grid unknown: report a row
+        const Grid g = VisualGrid(f.nTokens, f.nx, f.ny);  // a row of n from LLaVA projectors: the square grid
+        f.nx = g.nx;
+        f.ny = g.ny;
         const size_t n = static_cast<size_t>(f.nTokens) * dim;
         if (f.js && n == f.jsLength) std::memcpy(f.js, embd, n * sizeof(float));
         else { f.js = nullptr; f.data.assign(embd, embd + n); }

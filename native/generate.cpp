@@ -40,7 +40,6 @@ struct GenParams {
   common_params_sampling sampling;
   int maxTokens = 256;
   std::vector<std::string> stop;
-  bool ignoreEos = false;
 };
 
 struct SamplerDeleter { void operator()(common_sampler * s) const { common_sampler_free(s); } };
@@ -75,7 +74,7 @@ class GenerateWorker : public PromiseWorker {
       const llama_token tok = common_sampler_sample(smpl.get(), s_->ctx, -1);
       if (i == 0) firstMs_ = std::chrono::duration<double, std::milli>(clock::now() - t0).count();
       common_sampler_accept(smpl.get(), tok, true);
-      if (!p_.ignoreEos && llama_vocab_is_eog(vocab, tok)) { stopReason_ = "eos"; break; }
+      if (llama_vocab_is_eog(vocab, tok)) { stopReason_ = "eos"; break; }
       generated_++;
       const std::string piece = common_token_to_piece(s_->ctx, tok);
       text_ += piece;
@@ -148,14 +147,14 @@ class GenerateWorker : public PromiseWorker {
 
 }  // namespace
 
-// generate({ maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN, seed, stop, grammar, jsonSchema, ignoreEos },
+// generate({ maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN, seed, stop, grammar, jsonSchema },
 //          seq, onPiece, abortToken?)
 Napi::Value StartGenerate(const Napi::CallbackInfo & info, std::shared_ptr<ContextState> s, BusyGuard busy) {
   Napi::Env env = info.Env();
   Napi::Object o = info[0].IsObject() ? info[0].As<Napi::Object>() : Napi::Object::New(env);
   const int seq = SeqArg(env, info[1], *s);
   if (!info[2].IsFunction()) Throw(env, "ERR_INVALID_ARG", "onPiece must be a function");
-  if (s->nPast[seq] == 0 || s->logitsSeq != seq) Throw(env, "ERR_INVALID_ARG", "prefill a prompt on this sequence before generating");
+  if (s->nPast[seq] == 0 || s->logitsSeq != seq) Throw(env, "ERR_INVALID_STATE", "prefill a prompt on this sequence before generating");
   GenParams p;
   auto & sp = p.sampling;
   ReadOption(o, "temperature", sp.temp);
@@ -166,7 +165,6 @@ Napi::Value StartGenerate(const Napi::CallbackInfo & info, std::shared_ptr<Conte
   ReadOption(o, "repeatLastN", sp.penalty_last_n);
   ReadOption(o, "seed", sp.seed);
   ReadOption(o, "maxTokens", p.maxTokens);
-  p.ignoreEos = o.Get("ignoreEos").ToBoolean();
   if (o.Get("stop").IsArray()) {
     Napi::Array a = o.Get("stop").As<Napi::Array>();
     for (uint32_t k = 0; k < a.Length(); k++) p.stop.push_back(a.Get(k).ToString());

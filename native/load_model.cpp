@@ -7,6 +7,7 @@
 #include "errors.h"
 #include "log.h"
 #include "model.h"
+#include "grid.h"
 #include "token_rows.h"
 #include "options.h"
 #include "progress.h"
@@ -64,6 +65,9 @@ static void ProbeImageShape(ModelState & s) {
       s.info.imageNy = static_cast<int>(mtmd_image_tokens_get_ny(it));
 #pragma GCC diagnostic pop
       s.info.imageTokens = static_cast<int>(mtmd_image_tokens_get_n_tokens(it));
+      const Grid g = VisualGrid(s.info.imageTokens, s.info.imageNx, s.info.imageNy);
+      s.info.imageNx = g.nx;
+      s.info.imageNy = g.ny;
       s.info.nonCausalImageAttention = mtmd_decode_use_non_causal(s.mtmd, chunk);
     }
   }
@@ -116,11 +120,10 @@ class LoadModelWorker : public PromiseWorker {
     m.addBos = llama_vocab_get_add_bos(vocab);
     m.bosToken = llama_vocab_bos(vocab);
     m.nParams = static_cast<double>(llama_model_n_params(state->model));
-    m.sizeBytes = static_cast<double>(llama_model_size(state->model));
     const char * tmpl = llama_model_chat_template(state->model, nullptr);
     m.hasChatTemplate = tmpl != nullptr;
     if (tmpl) m.chatTemplate = tmpl;
-    state->textAsEmbeddings = TokenRowsExact(*state);
+    state->tokenRows = TokenRows::Open(opts_.model, m.architecture, m.nEmbd);
 
     if (hasMmproj) {
       mtmd_context_params cp = mtmd_context_params_default();

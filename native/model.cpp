@@ -111,7 +111,6 @@ Napi::Value Model::Info(const Napi::CallbackInfo & info) {
   o.Set("nCtxTrain", m.nCtxTrain);
   o.Set("nVocab", m.nVocab);
   o.Set("nParams", m.nParams);
-  o.Set("sizeBytes", m.sizeBytes);
   o.Set("hasChatTemplate", m.hasChatTemplate);
   o.Set("chatTemplate", m.hasChatTemplate ? Napi::String::New(env, m.chatTemplate) : env.Null());
   o.Set("vision", m.vision);

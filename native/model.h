@@ -13,6 +13,7 @@
 #include "chat.h"
 #include "llama.h"
 #include "mtmd.h"
+#include "token_rows.h"
 
 namespace vidlm {
 
@@ -20,7 +21,7 @@ struct ModelInfo {
   std::string architecture;
   std::string description;
   int nEmbd = 0, nEmbdInp = 0, nLayer = 0, nHead = 0, nCtxTrain = 0, nVocab = 0;
-  double nParams = 0, sizeBytes = 0;
+  double nParams = 0;
   std::string chatTemplate;
   bool hasChatTemplate = false;
   bool vision = false, audio = false, mrope = false, nonCausalImageAttention = false;
@@ -39,8 +40,8 @@ struct ModelState {
   std::atomic<bool> encoderBusy{false};  // BusyGuard: libmtmd encodes one call at a time
   ModelInfo info;
   int threads = 4;
-  // text tokens can be evaluated as their token_embd rows (native/token_rows.h)
-  bool textAsEmbeddings = false;
+  // text tokens can be evaluated as their token_embd rows (native/token_rows.h); null: they cannot
+  std::unique_ptr<TokenRows> tokenRows;
   std::mutex templatesMutex;  // parsed chat templates, made on first use
   common_chat_templates_ptr templates;
   std::string templatesOverride;

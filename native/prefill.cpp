@@ -1,6 +1,9 @@
-// context.prefill(items, seq, abortToken?, onProgress?, mergeText?): evaluates a sequence plan
+// context.prefill(items, seq, abortToken?, onProgress?, mergeText?, addBos?): evaluates a sequence plan
 // (text tokens and embedding blocks, in order) at 1-D positions after the sequence's current end.
-// The token count is checked against the context before anything is evaluated.
+// What llama.cpp knows is decided here, not by the caller: the model's BOS goes first when it wants
+// one and the caller starts a sequence (addBos), and embedding blocks get the non-causal attention
+// libmtmd uses for the model's images. The token count is checked against the context before
+// anything is evaluated (ERR_CONTEXT_FULL with the numbers).
 //
 // A plan with embedding blocks normally goes as one stream of embedding rows, text tokens
 // included (their token_embd rows, native/token_rows.h): a LITA plan alternates 100 time tokens
@@ -58,7 +61,7 @@ class PrefillWorker : public PromiseWorker {
     seqp_.resize(s_->nBatch);
     for (int i = 0; i < s_->nBatch; i++) seqp_[i] = &seqv_[i];
     logits_.assign(s_->nBatch, 0);
-    const bool ok = mergeText_ && anyEmbd && !anyNonCausal && s_->model->textAsEmbeddings ? Merged(log) : ItemByItem(log);
+    const bool ok = mergeText_ && anyEmbd && !anyNonCausal && s_->model->tokenRows ? Merged(log) : ItemByItem(log);
     if (!ok) return;
     evaluated_ = done_;
     s_->logitsSeq = seq_;
@@ -125,7 +128,10 @@ class PrefillWorker : public PromiseWorker {
         for (int i = 0; i < take; i++) {
           float * dst = rows.data() + static_cast<size_t>(m + i) * dim;
           if (it.embd) std::copy_n(it.embd + static_cast<size_t>(off + i) * dim, dim, dst);
-          else TokenRow(s_->model->model, it.tokens[off + i], dim, dst, scratch);
+          else if (!s_->model->tokenRows->Row(it.tokens[off + i], dim, dst, scratch)) {
+            Fail("ERR_DECODE", "could not read token " + std::to_string(it.tokens[off + i]) + "'s embedding row from the model file");
+            return false;
+          }
         }
         m += take;
         off += take;
@@ -211,7 +217,7 @@ Napi::Value StartPrefill(const Napi::CallbackInfo & info, std::shared_ptr<Contex
         Throw(env, "ERR_INVALID_ARG", "item " + std::to_string(i) + " must hold count x n_embd (" + std::to_string(dim) + ") floats");
       }
       it.embd = e.Data();
-      it.nonCausal = o.Get("nonCausal").ToBoolean();
+      it.nonCausal = s->model->info.nonCausalImageAttention;
       keep.push_back(Napi::Persistent(e.As<Napi::Object>()));
       total += it.count;
     } else {
@@ -219,9 +225,18 @@ Napi::Value StartPrefill(const Napi::CallbackInfo & info, std::shared_ptr<Contex
     }
     items.push_back(std::move(it));
   }
+  const ModelInfo & m = s->model->info;
+  const bool addBos = info.Length() > 5 && info[5].ToBoolean() && m.addBos && m.bosToken >= 0;
+  if (addBos) {
+    if (!items.empty() && !items.front().embd) items.front().tokens.insert(items.front().tokens.begin(), m.bosToken);
+    else { Item bos; bos.tokens.push_back(m.bosToken); items.insert(items.begin(), std::move(bos)); }
+    total++;
+  }
   if (s->nPast[seq] + total > s->nCtx) {
-    Throw(env, "ERR_CONTEXT_FULL", "the plan needs " + std::to_string(total) + " tokens but only " +
-                                       std::to_string(s->nCtx - s->nPast[seq]) + " of " + std::to_string(s->nCtx) + " are free");
+    const long long free = s->nCtx - s->nPast[seq];
+    throw MakeError(env, Failure{"ERR_CONTEXT_FULL", "the plan needs " + std::to_string(total) + " tokens but only " + std::to_string(free) + " of " +
+                                                         std::to_string(s->nCtx) + " are free",
+                                 {{"needed", static_cast<double>(total)}, {"free", static_cast<double>(free)}, {"contextSize", static_cast<double>(s->nCtx)}, {"sequence", static_cast<double>(seq)}}});
   }
   if (items.empty()) Throw(env, "ERR_INVALID_ARG", "the plan is empty");
   const bool mergeText = info.Length() < 5 || info[4].IsUndefined() || info[4].ToBoolean();

@@ -34,7 +34,7 @@ static common_chat_templates * Templates(ModelState & state, const std::string &
   return state.templates.get();
 }
 
-// model.formatTurn(history, message, { addAssistant, useJinja, template }): only the text that
+// model.formatTurn(history, message, { addAssistant, template }): only the text that
 // `message` adds after `history` (what a follow-up turn evaluates), as llama-mtmd-cli does.
 Napi::Value FormatTurn(const Napi::CallbackInfo & info, ModelState & state) {
   Napi::Env env = info.Env();
@@ -43,11 +43,10 @@ Napi::Value FormatTurn(const Napi::CallbackInfo & info, ModelState & state) {
   if (one.size() != 1) Throw(env, "ERR_INVALID_ARG", "message must be an array of exactly one message");
   Napi::Object opts = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(env);
   const bool addAssistant = !opts.Get("addAssistant").IsBoolean() || opts.Get("addAssistant").As<Napi::Boolean>().Value();
-  const bool useJinja = !opts.Get("useJinja").IsBoolean() || opts.Get("useJinja").As<Napi::Boolean>().Value();
   const std::string override_ = opts.Get("template").IsString() ? opts.Get("template").As<Napi::String>().Utf8Value() : "";
   try {
     std::lock_guard<std::mutex> lock(state.templatesMutex);
-    return Napi::String::New(env, common_chat_format_single(Templates(state, override_), history, one[0], addAssistant, useJinja));
+    return Napi::String::New(env, common_chat_format_single(Templates(state, override_), history, one[0], addAssistant, /*use_jinja =*/true));
   } catch (const std::exception & e) {
     Throw(env, "ERR_TEMPLATE", std::string("the chat template failed: ") + e.what());
   }
@@ -57,11 +56,10 @@ Napi::Value ApplyTemplate(const Napi::CallbackInfo & info, ModelState & state) {
   Napi::Env env = info.Env();
   Napi::Object opts = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
   const bool addAssistant = !opts.Get("addAssistant").IsBoolean() || opts.Get("addAssistant").As<Napi::Boolean>().Value();
-  const bool useJinja = !opts.Get("useJinja").IsBoolean() || opts.Get("useJinja").As<Napi::Boolean>().Value();
   const std::string override_ = opts.Get("template").IsString() ? opts.Get("template").As<Napi::String>().Utf8Value() : "";
 
   common_chat_templates_inputs inputs;
-  inputs.use_jinja = useJinja;
+  inputs.use_jinja = true;  // llama.cpp's jinja engine, as llama-server
   inputs.add_generation_prompt = addAssistant;
   inputs.messages = Messages(env, info[0]);
   try {

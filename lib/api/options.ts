@@ -3,6 +3,7 @@
  * types and ranges (ERR_INVALID_ARG naming the option), the grammar or JSON schema (ERR_GRAMMAR),
  * callbacks wrapped so that a throwing one cancels the call with ERR_CALLBACK.
  */
+import { checkAudioOption } from '../audio/media.js';
 import { CallbackGuard } from '../callbacks.js';
 import { VidlmError } from '../errors.js';
 import { generateParams, resolveGrammar } from '../inference/generate-options.js';
@@ -11,9 +12,10 @@ import type { NativeGenerateParams } from '../native.js';
 import { invalid, optionalBool, optionalFunction, optionalInt, optionalNumber, optionalSignal } from '../options.js';
 import { resolveTimeEncoding, type TimeEncodingOptions, type TimeTokenMode } from '../time/encode.js';
 import type { FitMode, VideoInput } from '../video/types.js';
-import type { StrategyChoice } from './choose.js';
-import type { ProgressListener } from './progress.js';
-import type { VideoQueryOptions } from './query.js';
+import type { ProgressListener } from '../pipeline/progress.js';
+import type { StrategyChoice } from '../pipeline/strategy.js';
+import { checkSubtitleSpec } from '../subtitles/load.js';
+import type { VideoQueryOptions } from './types.js';
 
 export interface CheckedQuery {
   model: Model;
@@ -72,6 +74,9 @@ export function checkQuery(o: VideoQueryOptions, defaults: { sequences: number }
   const fit = o.fit ?? 'pad';
   if (!FITS.includes(fit)) throw invalid('fit', FITS.map((f) => `'${f}'`).join(', '), fit);
   if (o.system !== undefined && typeof o.system !== 'string') throw invalid('system', 'a string', o.system);
+  // checked again by the plan (which also knows the file); here so that bad values fail before any work
+  checkSubtitleSpec(o.subtitles);
+  checkAudioOption(o.audio, o.audioWindow, info);
   // the time options alone (a placeholder duration: the video's is known later)
   const time = resolveTimeEncoding({ timeTokens: o.timeTokens, timeFormat: o.timeFormat, litaSpelling: o.litaSpelling, duration: 1 });
   const guard = new CallbackGuard(optionalSignal('signal', o.signal));

@@ -6,11 +6,10 @@ import { VidlmError } from '../errors.js';
 import type { TimeEncodingOptions } from '../time/encode.js';
 import { bilinear, bilinearDefaults, type BilinearCountOptions, type BilinearOptions } from './bilinear.js';
 import { concat, concatDefaults, type ConcatOptions } from './concat.js';
-import { native, nativeDefaults } from './native.js';
 import { pllava, pllavaDefaults, type PllavaOptions } from './pllava.js';
 import { slowfast, slowfastDefaults, type SlowFastOptions } from './slowfast.js';
 import type { Strategy } from './strategy.js';
-import type { FrameGrid, GridShape, SequencePlan, StrategyName } from './types.js';
+import type { FrameGrid, GridShape, PooledStrategyName, SequencePlan } from './types.js';
 import { vcgpt, vcgptDefaults, type VcgptOptions } from './vcgpt.js';
 
 export interface StrategyOptionsMap {
@@ -19,47 +18,50 @@ export interface StrategyOptionsMap {
   pllava: PllavaOptions;
   bilinear: BilinearOptions;
   vcgpt: VcgptOptions;
-  native: Record<string, never>;
 }
 
 export interface StrategyCountOptionsMap extends Omit<StrategyOptionsMap, 'bilinear'> {
   bilinear: BilinearCountOptions;
 }
 
-export type AssembleOptions<N extends StrategyName = StrategyName> = StrategyOptionsMap[N] & TimeEncodingOptions;
+export type AssembleOptions<N extends PooledStrategyName = PooledStrategyName> = StrategyOptionsMap[N] & TimeEncodingOptions;
 
-export const strategies: { readonly [N in StrategyName]: Strategy<StrategyOptionsMap[N], StrategyCountOptionsMap[N]> } = {
-  concat, slowfast, pllava, bilinear, vcgpt, native,
+/** The pooled methods. `native` is not one: libmtmd assembles its own media (lib/pipeline/mtmd.ts). */
+export const strategies: { readonly [N in PooledStrategyName]: Strategy<StrategyOptionsMap[N], StrategyCountOptionsMap[N]> } = {
+  concat, slowfast, pllava, bilinear, vcgpt,
 };
 
-export const strategyNames = Object.keys(strategies) as StrategyName[];
+export const strategyNames = Object.keys(strategies) as PooledStrategyName[];
 
 /** Each strategy's paper defaults, e.g. `defaults.slowfast.frames === 100`. */
 export const defaults = {
   concat: concatDefaults, slowfast: slowfastDefaults, pllava: pllavaDefaults,
-  bilinear: bilinearDefaults, vcgpt: vcgptDefaults, native: nativeDefaults,
+  bilinear: bilinearDefaults, vcgpt: vcgptDefaults,
 } as const;
 
 function lookup(name: string): Strategy<object, object> {
+  if (name === 'native') {
+    throw new VidlmError('ERR_UNSUPPORTED', "native: libmtmd assembles the model's own media inside the prefill (ask/chat with strategy 'native'); there are no grids to assemble");
+  }
   if (!Object.hasOwn(strategies, name)) {
     throw new VidlmError('ERR_INVALID_ARG', `unknown strategy ${JSON.stringify(name)}; one of ${strategyNames.join(', ')}`);
   }
-  return strategies[name as StrategyName] as Strategy<object, object>;
+  return strategies[name as PooledStrategyName] as Strategy<object, object>;
 }
 
-/** Builds the sequence plan of `grids` with strategy `name` (throws ERR_UNSUPPORTED for `native`). */
-export function assemble<N extends StrategyName>(name: N, grids: readonly FrameGrid[], opts?: AssembleOptions<N>): SequencePlan {
+/** Builds the sequence plan of `grids` with pooled strategy `name`. */
+export function assemble<N extends PooledStrategyName>(name: N, grids: readonly FrameGrid[], opts?: AssembleOptions<N>): SequencePlan {
   return lookup(name).assemble(grids, opts);
 }
 
 /** Visual tokens strategy `name` will produce for `frames` grids of nx × ny, before any encoding. */
-export function countTokens<N extends StrategyName>(name: N, shape: GridShape, opts?: StrategyCountOptionsMap[N]): number {
+export function countTokens<N extends PooledStrategyName>(name: N, shape: GridShape, opts?: StrategyCountOptionsMap[N]): number {
   return lookup(name).countTokens(shape, opts);
 }
 
 export { planTokenCount, buildPlan, type Segment } from './plan.js';
 export { isEmbeddingItem } from './types.js';
-export type { FrameGrid, GridShape, PlanItem, SequencePlan, StrategyName, TextItem, EmbeddingItem } from './types.js';
+export type { FrameGrid, GridShape, PlanItem, PooledStrategyName, SequencePlan, StrategyName, TextItem, EmbeddingItem } from './types.js';
 export type { Strategy } from './strategy.js';
 export { assembleConcat, countConcat, concatDefaults, type ConcatOptions } from './concat.js';
 export { assembleSlowFast, countSlowFast, slowfastDefaults, slowFrameIndices, type SlowFastOptions } from './slowfast.js';
@@ -69,4 +71,3 @@ export {
   type BilinearOptions, type BilinearCountOptions, type NewlinePosition, type SpatialPool,
 } from './bilinear.js';
 export { assembleVcgpt, countVcgpt, vcgptDefaults, type VcgptOptions } from './vcgpt.js';
-export { nativeDefaults } from './native.js';

@@ -1,13 +1,13 @@
 /** What every strategy module provides, so the registry can treat them alike. */
 import type { TimeEncodingOptions } from '../time/encode.js';
-import type { FrameGrid, GridShape, SequencePlan, StrategyName } from './types.js';
+import type { FrameGrid, GridShape, PooledStrategyName, SequencePlan } from './types.js';
 
 export interface Strategy<O extends object = object, C extends object = O> {
-  name: StrategyName;
+  name: PooledStrategyName;
   /** The method it reproduces. */
   source: string;
-  /** The paper's defaults: `frames` the sampler should take (or `fps` for fps sampling). */
-  defaults: { readonly frames?: number; readonly fps?: number };
+  /** The paper's defaults: `frames` the sampler should take. */
+  defaults: { readonly frames: number };
   assemble(grids: readonly FrameGrid[], opts?: O & TimeEncodingOptions): SequencePlan;
   /** Visual tokens the plan will hold, from the shape alone (no encoding needed). */
   countTokens(shape: GridShape, opts?: C): number;

@@ -27,19 +27,20 @@ export interface TextItem {
 
 /**
  * `count` embeddings of the model's width, back to back. Strategies may hand out views of their
- * input grids (no copy). `positions` is reserved for the inference layer (M-RoPE); strategies
- * never set it.
+ * input grids (no copy). M-RoPE positions are libmtmd's (the native strategy), never a plan's.
  */
 export interface EmbeddingItem {
   embeddings: Float32Array;
   count: number;
-  positions?: Int32Array;
 }
 
 export type PlanItem = TextItem | EmbeddingItem;
 export type SequencePlan = PlanItem[];
 
-export type StrategyName = 'concat' | 'slowfast' | 'pllava' | 'bilinear' | 'vcgpt' | 'native';
+/** The pooling methods of the papers: pure functions of the grids (lib/assembly). */
+export type PooledStrategyName = 'concat' | 'slowfast' | 'pllava' | 'bilinear' | 'vcgpt';
+/** Every `strategy` a query takes: a pooled method, or `native` (libmtmd's own media path, lib/pipeline/mtmd.ts). */
+export type StrategyName = PooledStrategyName | 'native';
 
 export function isEmbeddingItem(item: PlanItem): item is EmbeddingItem {
   return (item as EmbeddingItem).embeddings !== undefined;

@@ -6,13 +6,13 @@
 import { VidlmError } from '../errors.js';
 import type { SubtitleCue } from '../video/types.js';
 import type { VideoSource } from '../video/video.js';
+import type { MediaAudio } from '../inference/encode.js';
 import { groupCues, placeCues, renderCue } from '../subtitles/cues.js';
 import { DEFAULT_AUDIO_WINDOW, mediaOrder, type AudioMode, type MediaStep } from './plan.js';
 
 export type AudioOption = boolean | AudioMode;
 
-/** One audio chunk for Context.prefillMedia: mono PCM at the encoder's sample rate. */
-export interface MediaAudio { audio: Float32Array }
+export type { MediaAudio } from '../inference/encode.js';
 
 export interface CheckedAudio { mode: AudioMode; window: number }
 

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { ask, localize, type AskResult, type VideoQueryOptions } from '../api/query.js';
-import type { StrategyChoice } from '../api/choose.js';
+import type { StrategyChoice } from '../pipeline/strategy.js';
 import { VidlmError } from '../errors.js';
 import { loadModel } from '../model.js';
 import type { TimeTokenMode } from '../time/encode.js';

@@ -80,6 +80,14 @@ function segmentOf(where: string, v: Obj): Segment | undefined {
   return [Math.min(start, end), Math.max(start, end)];
 }
 
+/** A `vidlm batch` result line read as a prediction: `text` is the answer, a null start/end none. */
+function batchLine(v: Obj): Obj {
+  const out = { ...v };
+  if (out.answer === undefined && typeof out.text === 'string') out.answer = out.text;
+  if (out.start === null && out.end === null) { delete out.start; delete out.end; }
+  return out;
+}
+
 function unique<T extends { id: string }>(items: T[], path: string): T[] {
   const seen = new Set<string>();
   for (const it of items) {
@@ -121,7 +129,9 @@ export async function readLocalizeFiles(predPath: string, truthPath: string, mod
   }), truthPath);
 
   const preds = new Map<string, Segment | null>();
-  for (const { line, value } of await readJsonl(predPath)) {
+  for (const { line, value: raw } of await readJsonl(predPath)) {
+    if (raw.error !== undefined) continue; // a failed job of `vidlm batch`: missing, IoU 0
+    const value = batchLine(raw);
     const where = `${predPath}:${line}`;
     const id = idOf(where, value);
     if (preds.has(id)) throw bad(where, `duplicate id ${JSON.stringify(id)}`);
@@ -171,7 +181,9 @@ export async function readQaFiles(predPath: string, truthPath: string): Promise<
   }), truthPath);
 
   const answers = new Map<string, string>();
-  for (const { line, value } of await readJsonl(predPath)) {
+  for (const { line, value: raw } of await readJsonl(predPath)) {
+    if (raw.error !== undefined) continue; // a failed job of `vidlm batch`: missing, wrong
+    const value = batchLine(raw);
     const where = `${predPath}:${line}`;
     const id = idOf(where, value);
     if (answers.has(id)) throw bad(where, `duplicate id ${JSON.stringify(id)}`);

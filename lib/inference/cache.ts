@@ -1,6 +1,6 @@
 /**
  * Cache of encoded frames, so a second question about the same video encodes nothing again.
- * Keyed by (mmproj identity, source identity, frame time, frame size); in memory as an LRU
+ * Keyed by (mmproj identity, source identity, how frames were made from it, frame time, frame size); in memory as an LRU
  * bounded in bytes, and optionally on disk (one file per frame under `dir`).
  */
 import { createHash } from 'node:crypto';
@@ -16,7 +16,15 @@ export interface EmbeddingCacheOptions {
   dir?: string;
 }
 
-export interface FrameKey { mmproj: string; source: string; t: number; width: number; height: number }
+export interface FrameKey {
+  mmproj: string;
+  source: string;
+  /** Every sampling option that changes the pixels (fit, pad colour, scaler...): '' when the source is the pixels themselves. */
+  variant: string;
+  t: number;
+  width: number;
+  height: number;
+}
 
 const MAGIC = 0x564c4d45; // 'VLME'
 
@@ -34,7 +42,7 @@ export class EmbeddingCache {
   }
 
   static key(k: FrameKey): string {
-    return createHash('sha256').update(JSON.stringify([k.mmproj, k.source, k.t, k.width, k.height])).digest('hex').slice(0, 32);
+    return createHash('sha256').update(JSON.stringify([k.mmproj, k.source, k.variant, k.t, k.width, k.height])).digest('hex').slice(0, 32);
   }
 
   get bytes(): number { return this.#bytes; }

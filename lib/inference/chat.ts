@@ -3,25 +3,17 @@
  * evaluated once when the chat starts; each question evaluates only its own tokens; fork()
  * asks from the same point on another KV sequence without evaluating anything again.
  */
-import type { PlanItem, SequencePlan } from '../assembly/types.js';
-import { isEmbeddingItem } from '../assembly/types.js';
+import type { SequencePlan } from '../assembly/types.js';
 import { VidlmError } from '../errors.js';
-import type { ChatMessage } from '../model.js';
 import { invalid, optionalSignal } from '../options.js';
+import { QUESTION, render, type ChatMessage, type ChatTemplate, type RenderedPrompt } from '../pipeline/render.js';
 import { SerialQueue } from '../serial.js';
-import type { Context, ContextPlan, GenerateOptions, TokensItem } from './context.js';
-import type { EncodableFrame } from './encode.js';
-import type { MediaAudio } from '../audio/media.js';
+import type { Context, ContextPlan, GenerateOptions } from './context.js';
+import type { MediaInput } from './encode.js';
 import { Generation, type GenerateResult } from './generation.js';
 
-/** What the chat needs of its model (kept narrow so tests can see what is used). */
-export interface ChatModel {
-  readonly mediaMarker: string;
-  applyTemplate(messages: ChatMessage[], opts?: { addAssistant?: boolean }): string;
-  formatTurn(history: ChatMessage[], message: ChatMessage): string;
-  /** Tokens the model puts around each media block (empty for LLaVA). */
-  readonly imageWrap: { before: Int32Array; after: Int32Array };
-}
+/** KV sequences of a context a chat creates: the chat and three forks at once. */
+export const CHAT_SEQUENCES = 4;
 
 export interface ChatStartOptions {
   system?: string;
@@ -42,8 +34,6 @@ export interface TurnResult extends GenerateResult {
   prefillMs: number;
 }
 
-const QUESTION = '\u0000vidlm-question\u0000';
-
 /**
  * Shared by a chat and its forks: the context, its free KV sequences, and how many of the chats
  * are still open. A context the chat created is disposed with the last of them.
@@ -61,8 +51,8 @@ class Family {
   take(): number {
     const s = this.#free.shift();
     if (s === undefined) {
-      throw new VidlmError('ERR_CONTEXT_FULL', `no free KV sequence for another fork (the context has ${this.context.sequences}): dispose a fork or create the context with more \`sequences\``,
-        { sequences: this.context.sequences });
+      throw new VidlmError('ERR_CONTEXT_CREATE', `no free KV sequence for another fork (the context has ${this.context.sequences}, all in use): dispose a fork or create the context with more \`sequences\``,
+        { sequences: this.context.sequences, inUse: this.#open });
     }
     this.#open++;
     return s;
@@ -77,14 +67,14 @@ class Family {
 export class Chat {
   readonly context: Context;
   readonly sequence: number;
-  #model: ChatModel;
+  #model: ChatTemplate;
   #history: ChatMessage[];
   #pending: ContextPlan | null; // first turn: template text after the video, with QUESTION inside
   #family: Family;
   #turns = new SerialQueue(); // this chat's turns, forks and disposal, in call order
   #closing = false;
 
-  private constructor(model: ChatModel, family: Family, sequence: number, history: ChatMessage[], pending: ContextPlan | null) {
+  private constructor(model: ChatTemplate, family: Family, sequence: number, history: ChatMessage[], pending: ContextPlan | null) {
     this.#model = model;
     this.context = family.context;
     this.sequence = sequence;
@@ -96,66 +86,50 @@ export class Chat {
   /** The conversation so far; the video appears as the model's media marker. */
   get history(): readonly ChatMessage[] { return this.#history; }
 
-  /** `ownsContext`: the chat disposes the context when it and its forks are disposed. */
-  static async start(model: ChatModel, context: Context, video: SequencePlan, opts: ChatStartOptions = {}, own: { ownsContext?: boolean } = {}): Promise<{ chat: Chat; evaluated: number; ms: number }> {
-    if (context.nPast(0) !== 0) throw new VidlmError('ERR_INVALID_ARG', 'a chat needs a fresh context');
-    const turn = (opts.userTurn ?? ((q: string) => [...video, { text: `\n${q}` }]))(QUESTION);
-    const marker = model.mediaMarker;
-    // The user message as text, one marker per run of embeddings, for the chat template.
-    const blocks: PlanItem[][] = [];
-    let content = '';
-    for (const item of turn) {
-      if (isEmbeddingItem(item)) {
-        if (!content.endsWith(marker) || blocks.length === 0) { content += marker; blocks.push([]); }
-        blocks[blocks.length - 1]!.push(item);
-      } else content += item.text;
-    }
-    const messages: ChatMessage[] = [...(opts.system ? [{ role: 'system', content: opts.system }] : []), { role: 'user', content }];
-    const rendered = model.applyTemplate(messages, { addAssistant: true });
-    const pieces = rendered.split(marker);
-    if (pieces.length !== blocks.length + 1) throw new VidlmError('ERR_TEMPLATE', 'the chat template changed the media markers');
-    const plan: (PlanItem | TokensItem)[] = [];
-    pieces.forEach((text, i) => {
-      if (text) plan.push({ text });
-      const block = blocks[i];
-      if (block) { plan.push({ tokens: model.imageWrap.before }, ...block, { tokens: model.imageWrap.after }); }
-    });
-    // Everything up to the end of the last video block is the prefix; the rest waits for the question.
-    // (each block is followed by its wrap-after tokens item, hence + 2)
-    const lastEmbedding = plan.reduce((at, p, i) => ('embeddings' in p ? i : at), -2);
-    const cut = lastEmbedding + 2;
-    let prefix = plan.slice(0, cut);
-    let rest = plan.slice(cut);
-    if (prefix.some((p) => 'text' in p && p.text.includes(QUESTION))) { rest = plan; prefix = []; } // question before the video
-    const history: ChatMessage[] = messages.map((m) => ({ ...m, content: m.content }));
-    let evaluated = 0, ms = 0;
-    if (prefix.length > 0) {
-      const r = await context.prefill(prefix, { sequence: 0, signal: opts.signal, onProgress: opts.onProgress });
-      evaluated = r.evaluated;
-      ms = r.ms;
-    }
-    return { chat: new Chat(model, new Family(context, own.ownsContext ?? false), 0, history, rest), evaluated, ms };
+  /**
+   * Starts a chat about a video plan (from a pooled strategy): the template is applied
+   * (lib/pipeline/render.ts) and the prefix up to the end of the video evaluated now.
+   * `ownsContext`: the chat disposes the context when it and its forks are disposed.
+   */
+  static async start(model: ChatTemplate, context: Context, video: SequencePlan, opts: ChatStartOptions = {}, own: { ownsContext?: boolean } = {}): Promise<{ chat: Chat; evaluated: number; ms: number }> {
+    Chat.#checkFresh(context);
+    const userTurn = opts.userTurn ?? ((q: string) => [...video, { text: `\n${q}` }]);
+    const rendered = render(model, { kind: 'items', items: video, visual: 0, userTurn }, { system: opts.system });
+    return Chat.begin(model, context, rendered, opts, own);
   }
 
   /**
    * A chat whose video goes through the model's own media path (Context.prefillMedia: libmtmd's
    * tokenizer, encoder and positions, M-RoPE and temporal frame merging included): the user turn
-   * is one media marker per frame, a newline, then the question. The prefix up to the last
+   * is one media marker per frame (or audio clip), a newline, then the question. The prefix up to the last
    * marker is evaluated now; the question waits for ask().
    */
-  static async startMedia(model: ChatModel, context: Context, frames: readonly (EncodableFrame | MediaAudio)[], opts: Omit<ChatStartOptions, 'userTurn'> & { mergeable?: boolean; mediaContent?: (marker: string) => string } = {},
+  static async startMedia(model: ChatTemplate, context: Context, frames: readonly MediaInput[], opts: Omit<ChatStartOptions, 'userTurn'> & { mergeable?: boolean } = {},
     own: { ownsContext?: boolean } = {}): Promise<{ chat: Chat; evaluated: number; ms: number; mediaTokens: number }> {
-    if (context.nPast(0) !== 0) throw new VidlmError('ERR_INVALID_ARG', 'a chat needs a fresh context');
-    if (frames.length === 0) throw new VidlmError('ERR_INVALID_ARG', 'a media chat needs at least one frame');
-    const marker = model.mediaMarker;
-    const messages: ChatMessage[] = [...(opts.system ? [{ role: 'system', content: opts.system }] : []), { role: 'user', content: `${opts.mediaContent?.(marker) ?? marker.repeat(frames.length)}\n${QUESTION}` }];
-    const rendered = model.applyTemplate(messages, { addAssistant: true });
-    const cut = rendered.lastIndexOf(marker) + marker.length;
-    const rest = rendered.slice(cut);
-    if (rendered.split(marker).length !== frames.length + 1 || !rest.includes(QUESTION)) throw new VidlmError('ERR_TEMPLATE', 'the chat template changed the media markers');
-    const r = await context.prefillMedia(rendered.slice(0, cut), frames, { sequence: 0, mergeable: opts.mergeable ?? true, signal: opts.signal, onProgress: opts.onProgress });
-    const chat = new Chat(model, new Family(context, own.ownsContext ?? false), 0, messages, [{ text: rest }]);
-    return { chat, evaluated: r.evaluated, ms: r.ms, mediaTokens: r.mediaTokens ?? 0 };
+    Chat.#checkFresh(context);
+    return Chat.begin(model, context, render(model, { kind: 'media', frames }, { system: opts.system }), opts, own);
+  }
+
+  /** @internal Evaluates a rendered prompt's prefix (lib/pipeline/render.ts) on sequence 0 of a fresh context and starts the chat on it. */
+  static async begin(model: ChatTemplate, context: Context, rendered: RenderedPrompt, opts: { signal?: AbortSignal; onProgress?: (f: number) => void; mergeable?: boolean } = {},
+    own: { ownsContext?: boolean } = {}): Promise<{ chat: Chat; evaluated: number; ms: number; mediaTokens: number }> {
+    Chat.#checkFresh(context);
+    const { prefix } = rendered;
+    let evaluated = 0, ms = 0, mediaTokens = 0;
+    if (prefix.kind === 'media') {
+      const r = await context.prefillMedia(prefix.text, prefix.frames, { sequence: 0, mergeable: opts.mergeable ?? true, signal: opts.signal, onProgress: opts.onProgress });
+      ({ evaluated, ms } = r);
+      mediaTokens = r.mediaTokens ?? 0;
+    } else if (prefix.plan.length > 0) {
+      ({ evaluated, ms } = await context.prefill(prefix.plan, { sequence: 0, signal: opts.signal, onProgress: opts.onProgress }));
+    }
+    const chat = new Chat(model, new Family(context, own.ownsContext ?? false), 0, rendered.history, rendered.rest);
+    return { chat, evaluated, ms, mediaTokens };
+  }
+
+  static #checkFresh(context: Context): void {
+    const used = context.nPast(0);
+    if (used !== 0) throw new VidlmError('ERR_INVALID_STATE', `a chat needs a fresh context (sequence 0 already holds ${used} tokens)`, { nPast: used });
   }
 
   /**

@@ -6,11 +6,10 @@
 import type { SequencePlan } from '../assembly/types.js';
 import { CallbackGuard } from '../callbacks.js';
 import { VidlmError, abortError, throwIfAborted } from '../errors.js';
-import { withAbort, type NativeContext, type NativeGenerateParams, type NativeModel, type NativePlanItem } from '../native.js';
+import { withAbort, type NativeContext, type NativeGenerateParams, type NativeModel, type NativeModelInfo, type NativePlanItem } from '../native.js';
 import { invalid, optionalBool, optionalFunction, optionalInt, optionalSignal } from '../options.js';
 import { SerialQueue } from '../serial.js';
-import type { EncodableFrame } from './encode.js';
-import type { MediaAudio } from '../audio/media.js';
+import type { MediaInput } from './encode.js';
 import { generateParams, resolveGrammar, type GenerateOptions } from './generate-options.js';
 import { Generation, type GenerateResult } from './generation.js';
 
@@ -47,11 +46,9 @@ export interface PrefillResult {
   mediaTokens?: number;
 }
 
+/** What a context needs of its model: the native side's facts (one shape, NativeModelInfo) and its handles. */
 export interface ModelFacts {
-  addBos: boolean;
-  bosToken: number;
-  nEmbd: number;
-  nonCausalImageAttention: boolean;
+  info: NativeModelInfo;
   /** The model's native handle (grammar checks). */
   model: NativeModel;
   /** The model's encoder queue: libmtmd encodes one call at a time (prefillMedia uses it). */
@@ -102,8 +99,8 @@ export class Context {
     return this.#n.detokenize(tokens, optionalBool('special', special, true));
   }
 
-  /** The plan as the native side evaluates it: text tokenized, token runs merged, BOS first. */
-  toItems(plan: ContextPlan, addBos: boolean): NativePlanItem[] {
+  /** The plan as the native side takes it: text tokenized, token runs merged (the native side adds BOS and picks the attention). */
+  #toItems(plan: ContextPlan): NativePlanItem[] {
     if (!Array.isArray(plan)) throw invalid('plan', 'an array of plan items', plan);
     const items: NativePlanItem[] = [];
     const pushTokens = (t: Int32Array) => {
@@ -121,24 +118,40 @@ export class Context {
       if ('tokens' in item && item.tokens instanceof Int32Array) pushTokens(item.tokens);
       else if ('text' in item && typeof item.text === 'string') pushTokens(this.#n.tokenize(item.text, false, true));
       else if ('embeddings' in item && item.embeddings instanceof Float32Array) {
-        if (!Number.isInteger(item.count) || item.count <= 0 || item.embeddings.length !== item.count * this.#facts.nEmbd) {
-          throw new VidlmError('ERR_INVALID_ARG', `plan item ${i}: embeddings must hold count × ${this.#facts.nEmbd} floats`);
+        const dim = this.#facts.info.nEmbdInp;
+        if (!Number.isInteger(item.count) || item.count <= 0 || item.embeddings.length !== item.count * dim) {
+          throw new VidlmError('ERR_INVALID_ARG', `plan item ${i}: embeddings must hold count × ${dim} floats`);
         }
-        items.push({ embeddings: item.embeddings, count: item.count, nonCausal: this.#facts.nonCausalImageAttention });
+        items.push({ embeddings: item.embeddings, count: item.count });
       } else throw new VidlmError('ERR_INVALID_ARG', `plan item ${i} must be { text }, { tokens } or { embeddings, count }`);
     });
-    if (addBos && this.#facts.addBos && this.#facts.bosToken >= 0) {
-      const bos = Int32Array.of(this.#facts.bosToken);
-      const first = items[0];
-      if (first && 'tokens' in first) { const t = new Int32Array(first.tokens.length + 1); t[0] = bos[0]!; t.set(first.tokens, 1); items[0] = { tokens: t }; }
-      else items.unshift({ tokens: bos });
-    }
+    return items;
+  }
+
+  /**
+   * @internal The plan as the native side takes it, with BOS first when `addBos` and the model has
+   * one: what a prefill at position 0 evaluates. The server matches KV prefixes on it, then
+   * prefills the rest with `addBos: false`.
+   */
+  toItems(plan: ContextPlan, addBos: boolean): NativePlanItem[] {
+    const items = this.#toItems(plan);
+    const { addBos: modelBos, bosToken } = this.#facts.info;
+    if (!addBos || !modelBos || bosToken < 0) return items;
+    const first = items[0];
+    if (first && 'tokens' in first) {
+      const t = new Int32Array(first.tokens.length + 1);
+      t[0] = bosToken;
+      t.set(first.tokens, 1);
+      items[0] = { tokens: t };
+    } else items.unshift({ tokens: Int32Array.of(bosToken) });
     return items;
   }
 
   /** Token count of a plan, known before any work (text is tokenized, nothing is evaluated). */
   countTokens(plan: ContextPlan, opts: { addBos?: boolean } = {}): number {
-    return this.toItems(plan, opts.addBos ?? true).reduce((n, it) => n + ('tokens' in it ? it.tokens.length : it.count), 0);
+    const { addBos, bosToken } = this.#facts.info; // the native side puts BOS first when the model has one
+    const bos = (opts.addBos ?? true) && addBos && bosToken >= 0 ? 1 : 0;
+    return this.#toItems(plan).reduce((n, it) => n + ('tokens' in it ? it.tokens.length : it.count), bos);
   }
 
   /** Evaluates a plan after the sequence's current end. ERR_CONTEXT_FULL before any work if it does not fit. */
@@ -159,14 +172,9 @@ export class Context {
   async #prefillNow(plan: ContextPlan, seq: number, signal: AbortSignal | undefined, onProgress: ((f: number) => void) | undefined,
     addBos: boolean | undefined, mergeText: boolean): Promise<PrefillResult> {
     throwIfAborted(signal);
-    const nPast = this.#n.nPast(seq);
-    const items = this.toItems(plan, addBos ?? nPast === 0);
-    const needed = items.reduce((n, it) => n + ('tokens' in it ? it.tokens.length : it.count), 0);
-    if (nPast + needed > this.contextSize) {
-      throw new VidlmError('ERR_CONTEXT_FULL', `the plan needs ${needed} tokens but only ${this.contextSize - nPast} of ${this.contextSize} are free`,
-        { needed, free: this.contextSize - nPast, contextSize: this.contextSize, sequence: seq });
-    }
-    return withAbort(signal, (token) => this.#n.prefill(items, seq, token, onProgress, mergeText));
+    const items = this.#toItems(plan);
+    // the native side checks the fit (ERR_CONTEXT_FULL with the numbers) before any work
+    return withAbort(signal, (token) => this.#n.prefill(items, seq, token, onProgress, mergeText, addBos ?? this.#n.nPast(seq) === 0));
   }
 
   /**
@@ -174,7 +182,7 @@ export class Context {
    * (model.mediaMarker), encodes the frames and evaluates them with the model's positions
    * (M-RoPE included). `mergeable` lets models that merge frame pairs (Qwen2-VL) do so.
    */
-  prefillMedia(text: string, frames: readonly (EncodableFrame | MediaAudio)[], opts: PrefillOptions & { mergeable?: boolean } = {}): Promise<PrefillResult> {
+  prefillMedia(text: string, frames: readonly MediaInput[], opts: PrefillOptions & { mergeable?: boolean } = {}): Promise<PrefillResult> {
     if (typeof text !== 'string') throw invalid('text', 'a string', text);
     if (!Array.isArray(frames)) throw invalid('frames', 'an array of frames', frames);
     const seq = this.#seq(opts.sequence);
@@ -184,13 +192,13 @@ export class Context {
     const mergeable = optionalBool('mergeable', opts.mergeable, false);
     return this.#queue.run(() => this.#facts.encoder.run(() => guard.run(async () => {
       throwIfAborted(guard.signal);
-      const r = await withAbort(guard.signal, (token) => this.#n.prefillMedia(text, frames as (EncodableFrame | MediaAudio)[], seq, mergeable, token, onProgress));
+      const r = await withAbort(guard.signal, (token) => this.#n.prefillMedia(text, frames as MediaInput[], seq, mergeable, token, onProgress));
       onProgress?.(1);
       return r;
     })));
   }
 
-  /** Checked native parameters of generation options, grammar parsed: ERR_INVALID_ARG / ERR_GRAMMAR now, not later. */
+  /** @internal Checked native parameters of generation options, grammar parsed: ERR_INVALID_ARG / ERR_GRAMMAR now, not later. */
   generateParams(opts: GenerateOptions): NativeGenerateParams {
     return resolveGrammar(this.#facts.model, generateParams(opts));
   }

@@ -9,7 +9,6 @@ import { withAbort, type NativeModel } from '../native.js';
 import { CallbackGuard } from '../callbacks.js';
 import type { SerialQueue } from '../serial.js';
 import { EmbeddingCache } from './cache.js';
-import { visualGrid } from './grid.js';
 
 /** A decoded frame: RGB24, row-major, `width * height * 3` bytes, taken at `t` seconds. */
 export interface EncodableFrame {
@@ -19,6 +18,12 @@ export interface EncodableFrame {
   rgb: Uint8Array;
 }
 
+/** One audio clip for libmtmd's audio encoder: mono PCM at the encoder's sample rate. */
+export interface MediaAudio { audio: Float32Array }
+
+/** What libmtmd's media path takes, one marker each: a picture or an audio clip. */
+export type MediaInput = EncodableFrame | MediaAudio;
+
 export interface EncodeOptions {
   /** Frames per encoder graph (libmtmd may take fewer). Default 16. */
   batchSize?: number;
@@ -27,6 +32,13 @@ export interface EncodeOptions {
   onProgress?: (fraction: number) => void;
   /** Identity of the frames' source (e.g. path + size + mtime); without it frames are keyed by their pixels. */
   source?: string;
+  /** Look up and keep the frames in the model's embedding cache (default true). false: frames seen once (a live stream). */
+  cache?: boolean;
+  /**
+   * With `source`: how its frames were made (size, fit, pad colour, scaler; see frameVariant in
+   * lib/pipeline/sample.ts). Part of the cache key, so the same frame padded or cropped is not confused.
+   */
+  variant?: string;
 }
 
 export interface EncodeStats { encoded: number; cached: number; batches: number; ms: number }
@@ -37,8 +49,6 @@ export interface EncoderIdentity {
   queue: SerialQueue;
   /** mmproj identity for cache keys: path, size and mtime. */
   id: string;
-  imageSize: number | null;
-  patchSize: number | null;
 }
 
 function pixelKey(f: EncodableFrame): string {
@@ -49,11 +59,12 @@ export async function encodeFrames(enc: EncoderIdentity, frames: readonly Encoda
   opts: EncodeOptions = {}): Promise<{ grids: FrameGrid[]; stats: EncodeStats }> {
   const guard = new CallbackGuard(opts.signal);
   const report = guard.wrap('onProgress', opts.onProgress);
-  return guard.run(() => encode(enc, frames, cache, opts.batchSize ?? 16, opts.source, guard.signal, report));
+  const source = opts.source === undefined ? undefined : { id: opts.source, variant: opts.variant ?? '' };
+  return guard.run(() => encode(enc, frames, cache, opts.batchSize ?? 16, source, guard.signal, report));
 }
 
 async function encode(enc: EncoderIdentity, frames: readonly EncodableFrame[], cache: EmbeddingCache | null, batchSize: number,
-  source: string | undefined, signal: AbortSignal, report: ((f: number) => void) | undefined): Promise<{ grids: FrameGrid[]; stats: EncodeStats }> {
+  source: { id: string; variant: string } | undefined, signal: AbortSignal, report: ((f: number) => void) | undefined): Promise<{ grids: FrameGrid[]; stats: EncodeStats }> {
   const started = performance.now();
   throwIfAborted(signal);
   frames.forEach((f, i) => {
@@ -62,7 +73,9 @@ async function encode(enc: EncoderIdentity, frames: readonly EncodableFrame[], c
     }
   });
   const grids: (FrameGrid | undefined)[] = new Array(frames.length);
-  const keys = frames.map((f) => EmbeddingCache.key({ mmproj: enc.id, source: source ?? pixelKey(f), t: source ? f.t : 0, width: f.width, height: f.height }));
+  const keys = frames.map((f) => EmbeddingCache.key({
+    mmproj: enc.id, source: source?.id ?? pixelKey(f), variant: source?.variant ?? '', t: source ? f.t : 0, width: f.width, height: f.height,
+  }));
   const todo: number[] = [];
   for (let i = 0; i < frames.length; i++) {
     const hit = cache ? await cache.get(keys[i]!) : undefined;
@@ -81,8 +94,7 @@ async function encode(enc: EncoderIdentity, frames: readonly EncodableFrame[], c
     for (let k = 0; k < todo.length; k++) {
       const i = todo[k]!;
       const e = out.frames[k]!;
-      const shape = visualGrid(e.nx * e.ny, e.nx, e.ny, enc.imageSize, enc.patchSize);
-      const grid: FrameGrid = { t: frames[i]!.t, nx: shape.nx, ny: shape.ny, dim: e.dim, data: e.data };
+      const grid: FrameGrid = { t: frames[i]!.t, nx: e.nx, ny: e.ny, dim: e.dim, data: e.data }; // the native side gives the grid's shape
       grids[i] = grid;
       if (cache) await cache.set(keys[i]!, grid);
     }

@@ -143,7 +143,7 @@ function pairRange(text: string, a: Atom, b: Atom): { from: number; to: number }
   const timed = (x: Atom) => x.kind === 'token' || x.kind === 'angle';
   const bare = (a.kind === 'bare' ? 1 : 0) + (b.kind === 'bare' ? 1 : 0);
   if (bare === 1 && (timed(a) || timed(b))) return null;
-  if (bracketed) return { from: bracketOpen!.index, to: b.end + bracketClose![0].length };
+  if (bracketed) return { from: bracketOpen.index, to: b.end + bracketClose[0].length };
 
   const linked = DASH.test(gap) || WORD.test(gap) || (word === 'between' && AND.test(gap));
   if (bare === 2) {

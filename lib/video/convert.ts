@@ -39,7 +39,7 @@ export function convertSpec(o: FrameOptions, matrix: number[] | null): NativeCon
   if (!Array.isArray(pad) || pad.length !== 3 || !pad.every((c) => Number.isInteger(c) && c >= 0 && c <= 255)) {
     throw new VidlmError('ERR_INVALID_ARG', `padColor must be [r, g, b] with integers 0..255, got ${JSON.stringify(pad)}`);
   }
-  const spec: NativeConvertSpec = { fit, scaler, padColor: [pad[0]!, pad[1]!, pad[2]!] };
+  const spec: NativeConvertSpec = { fit, scaler, padColor: [pad[0], pad[1], pad[2]] };
   if (size) [spec.width, spec.height] = size;
   if (matrix) spec.matrix = matrix;
   return spec;

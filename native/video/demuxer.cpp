@@ -45,7 +45,7 @@ int64_t Demuxer::SeekBytes(void * self, int64_t offset, int whence) {
   return to;
 }
 
-static std::string Reason(int ret, const std::string & url) {
+static std::string Reason(int ret) {
   if (ret == AVERROR(ENOENT)) return "not-found";
   if (ret == AVERROR(EACCES) || ret == AVERROR(EPERM)) return "permission";
   if (ret == AVERROR_INVALIDDATA || ret == AVERROR_DECODER_NOT_FOUND || ret == AVERROR_DEMUXER_NOT_FOUND) return "not-media";
@@ -53,7 +53,6 @@ static std::string Reason(int ret, const std::string & url) {
   if (ret == AVERROR_HTTP_NOT_FOUND || ret == AVERROR_HTTP_FORBIDDEN || ret == AVERROR_HTTP_BAD_REQUEST ||
       ret == AVERROR_HTTP_OTHER_4XX || ret == AVERROR_HTTP_SERVER_ERROR || ret == AVERROR_HTTP_UNAUTHORIZED) return "http-error";
   if (ret == AVERROR_PROTOCOL_NOT_FOUND) return "protocol";
-  (void)url;
   return "open-failed";
 }
 
@@ -107,7 +106,7 @@ std::unique_ptr<Demuxer> Demuxer::Open(OpenParams params, const AbortFlag & abor
     err = d->ReadError(ret, "open");
     if (err.code == "ERR_VIDEO_DECODE") {
       err.code = "ERR_VIDEO_OPEN";
-      err.reason = Reason(ret, p.url);
+      err.reason = Reason(ret);
       err.message = "cannot open " + p.display + ": " + err.ffmpeg;
     } else if (err.code == "ERR_VIDEO_TIMEOUT") {
       err.message = p.display + " did not open within " + std::to_string(p.timeoutUs / 1000000.0).substr(0, 4) + " s (" + err.ffmpeg + ")";

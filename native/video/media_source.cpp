@@ -19,7 +19,7 @@ namespace {
 class VideoWorker : public PromiseWorker {
  protected:
   VideoWorker(Napi::Env env, const char * name, std::shared_ptr<SourceState> state, AbortFlag abort)
-      : PromiseWorker(env, name, "ERR_VIDEO_DECODE", abort), state_(std::move(state)), abort_(abortFlag()) {}
+      : PromiseWorker(env, name, "ERR_VIDEO_DECODE", abort), state_(std::move(state)) {}
 
   void Run() final {
     try {
@@ -33,7 +33,7 @@ class VideoWorker : public PromiseWorker {
     if (NeedsDemuxer() && (!state_->open() || state_->closed)) {
       verr_ = {"ERR_DISPOSED", "closed", "the source is closed", ""};
     } else {
-      if (state_->demuxer) state_->demuxer->Begin(abort_);
+      if (state_->demuxer) state_->demuxer->Begin(abortFlag());
       Work();
     }
     if (verr_.failed()) Fail(verr_.code.c_str(), verr_.message);
@@ -52,7 +52,6 @@ class VideoWorker : public PromiseWorker {
   }
 
   std::shared_ptr<SourceState> state_;
-  AbortFlag abort_;
   VideoError verr_;
 };
 
@@ -148,7 +147,7 @@ class OpenWorker : public VideoWorker {
       state_->anim = WebpAnimation::Parse(std::move(params_.bytes), params_.display, params_.maxPixels, verr_);
       return;
     }
-    state_->demuxer = Demuxer::Open(std::move(params_), abort_, &state_->closed, verr_);
+    state_->demuxer = Demuxer::Open(std::move(params_), abortFlag(), &state_->closed, verr_);
   }
   Napi::Value Result(Napi::Env env) override { return InfoToJs(env, state_->anim ? state_->anim->Info() : state_->demuxer->info()); }
   void Settled() override {}
@@ -254,7 +253,7 @@ class WalkWorker : public VideoWorker {
   }
   void RunAnimation() {
     for (int64_t target : targets_) {
-      if (abort_ && IsAborted(abort_)) { verr_ = {"ERR_ABORTED", "aborted", "aborted", ""}; return; }
+      if (abortFlag() && IsAborted(abortFlag())) { verr_ = {"ERR_ABORTED", "aborted", "aborted", ""}; return; }
       FrameOut out;
       const AVFrame * frame = nullptr;
       if (!state_->anim->FrameAt(target, out.t, out.clamped, frame, verr_)) return;

@@ -64,7 +64,7 @@ std::unique_ptr<WebpAnimation> WebpAnimation::Parse(std::vector<uint8_t> b, cons
       }
       s.insert(s.end(), body.begin(), body.end());
       const uint32_t riff = static_cast<uint32_t>(s.size() - 8);
-      std::memcpy(&s[4], &riff, 4);  // little-endian hosts (x86-64, arm64)
+      for (int k = 0; k < 4; k++) s[4 + k] = static_cast<uint8_t>(riff >> (8 * k));  // RIFF sizes are little-endian
       a->starts_.push_back(t);
       t += f.duration;
       a->frames_.push_back(std::move(f));

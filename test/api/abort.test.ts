@@ -40,7 +40,7 @@ t.test('chat(): aborting while it encodes the video rejects with ERR_ABORTED', a
 
 t.test('chat(): a question aborted while it generates rejects with ERR_ABORTED; the chat goes on', async (t) => {
   const c = await chat(clip, { ...base });
-  t.teardown(() => c.context.dispose());
+  t.teardown(() => c.dispose());
   const ac = new AbortController();
   let pieces = 0;
   const gen = c.ask('What happens?', { maxTokens: 200, temperature: 0, signal: ac.signal });

@@ -114,7 +114,8 @@ t.test('chat(): the video once, then only each question', async (t) => {
   const second = await c.ask('And then?', gen).turn;
   t.ok(first.evaluated < 30 && second.evaluated < 30, `${first.evaluated} and ${second.evaluated} tokens per question`);
   t.ok(c.context.nPast(0) > 256, 'the 256 visual tokens are in the cache');
-  c.context.dispose();
+  await c.dispose();
+  t.equal(c.context.disposed, true, 'the chat owns the context it made: disposing the chat frees it');
 });
 
 t.test('vidlm ask --json: the documented keys', async (t) => {

@@ -1,12 +1,13 @@
 import t from 'tap';
 import {
   assemble, countTokens, defaults, planTokenCount, strategies, strategyNames,
-  type FrameGrid, type StrategyName,
+  type FrameGrid, type PooledStrategyName, type StrategyName,
 } from '../../lib/assembly/index.js';
+import { chooseStrategy, defaultFrames, queryStrategies } from '../../lib/pipeline/strategy.js';
 import { rng } from './helpers.js';
 
 // The token-count formulas of the reference's cheat sheet (section 10), written out here.
-const formulas: Record<Exclude<StrategyName, 'native'>, (T: number, nx: number, ny: number) => number> = {
+const formulas: Record<PooledStrategyName, (T: number, nx: number, ny: number) => number> = {
   concat: (T, nx, ny) => T * nx * ny,
   slowfast: (T, nx, ny) => T + 4 * Math.floor(nx / 2) * Math.floor(ny / 2),
   pllava: (T, nx, ny) => T * Math.floor(nx / 2) * Math.floor(ny / 2),
@@ -16,11 +17,18 @@ const formulas: Record<Exclude<StrategyName, 'native'>, (T: number, nx: number, 
 
 const shapes: Array<[number, number]> = [[8, 8], [16, 16], [24, 24], [27, 27], [8, 6], [27, 13], [6, 8]];
 
-t.test('registry lists every strategy', async (t) => {
-  t.same([...strategyNames].sort(), ['bilinear', 'concat', 'native', 'pllava', 'slowfast', 'vcgpt']);
+t.test('registry lists every pooled strategy; native is a query strategy, not an assembler', async (t) => {
+  t.same([...strategyNames].sort(), ['bilinear', 'concat', 'pllava', 'slowfast', 'vcgpt']);
   for (const name of strategyNames) t.equal(strategies[name].name, name);
   t.equal(defaults.concat.frames, 8);
-  t.equal(defaults.native.fps, 4);
+  t.notOk('native' in strategies, 'no registry entry that throws on every call');
+  t.notOk('native' in defaults);
+  t.same([...queryStrategies].sort(), ['bilinear', 'concat', 'native', 'pllava', 'slowfast', 'vcgpt'], 'the strategy option still takes native');
+  t.equal(defaultFrames('native'), 16, 'one default frame count for the model\'s own path');
+  for (const name of strategyNames) t.equal(defaultFrames(name), defaults[name].frames, `${name}: the paper's frames`);
+  const info = { imageGrid: { nx: 4, ny: 4 }, tokensPerImage: 16, mrope: false, architecture: 'llama' } as never;
+  t.equal(chooseStrategy('native', info, 100), 'native');
+  t.throws(() => chooseStrategy('bogus' as never, info, 100), { code: 'ERR_INVALID_ARG' });
 });
 
 t.test('countTokens matches the formulas and the assembled plans', async (t) => {
@@ -49,8 +57,9 @@ t.test('countTokens matches the formulas and the assembled plans', async (t) => 
 
 t.test('native and unknown strategies', async (t) => {
   const g: FrameGrid = { t: 0, nx: 2, ny: 2, dim: 1, data: new Float32Array(4) };
-  t.throws(() => assemble('native', [g]), { code: 'ERR_UNSUPPORTED' });
-  t.throws(() => countTokens('native', { frames: 1, nx: 2, ny: 2 }), { code: 'ERR_UNSUPPORTED' });
+  // untyped callers (JavaScript) get a clear answer, not "unknown strategy"
+  t.throws(() => assemble('native' as never, [g]), { code: 'ERR_UNSUPPORTED' });
+  t.throws(() => countTokens('native' as never, { frames: 1, nx: 2, ny: 2 }), { code: 'ERR_UNSUPPORTED' });
   t.throws(() => assemble('bogus' as StrategyName, [g]), { code: 'ERR_INVALID_ARG' });
   t.throws(() => assemble('toString' as StrategyName, [g]), { code: 'ERR_INVALID_ARG' });
 });

@@ -48,8 +48,15 @@ t.test('fork asks from the same point without evaluating the video again', async
   const c = await fork.ask('Why?', { maxTokens: 4, temperature: 0 }).turn;
   t.ok(c.evaluated < 20);
   const g2 = await chat.fork();
-  await t.rejects(chat.fork(), { code: 'ERR_CONTEXT_FULL' }, 'no third fork on three sequences');
+  await t.rejects(chat.fork(), { code: 'ERR_CONTEXT_CREATE', details: { sequences: 3, inUse: 3 } }, 'no third fork on three sequences');
   await g2.dispose();
   const g3 = await chat.fork();
   t.ok(g3.sequence > 0, 'a disposed fork gives its sequence back');
+});
+
+t.test('misuse of state is ERR_INVALID_STATE, not an argument error', async (t) => {
+  const ctx = await model.createContext({ contextSize: 1024 });
+  t.teardown(() => ctx.dispose());
+  await ctx.prefill([{ text: 'Hello' }]);
+  await t.rejects(model.chat(video, { context: ctx }), { code: 'ERR_INVALID_STATE', details: { nPast: ctx.nPast(0) } }, 'a chat on a used context');
 });

@@ -82,3 +82,15 @@ t.test('ERR_NATIVE_LOAD: the package without its addon, and with one that is not
   });
   t.same(real, { ok: true }, 'control: the same copy with the real addon loads');
 });
+
+t.test('ERR_CONTEXT_CREATE: a context llama.cpp refuses (a quantized V cache without flash attention), with the numbers and its reason', async (t) => {
+  const ok = await model.createContext({ contextSize: 256, sequences: 2, kvType: 'f16', flashAttention: false });
+  t.equal(ok.sequences, 2, 'control: the same context with an f16 cache is created');
+  ok.dispose();
+  const err = await model.createContext({ contextSize: 256, sequences: 2, kvType: 'q8_0', flashAttention: false }).catch((e: unknown) => e);
+  t.match(err, { code: 'ERR_CONTEXT_CREATE', details: { contextSize: 256, sequences: 2, kvType: 'q8_0' } });
+  t.match((err as Error).message, /256 tokens, 2 sequences.*flash_attn/, 'the numbers, then llama.cpp\'s own reason');
+  const after = await model.createContext({ contextSize: 256 });
+  t.equal(after.contextSize, 256, 'the model is still usable');
+  after.dispose();
+});

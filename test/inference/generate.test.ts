@@ -106,7 +106,7 @@ t.test('abort during generation: ERR_ABORTED, and the context stays usable', asy
   t.equal(err?.code, 'ERR_ABORTED');
   t.ok(ctx.nPast() < start + 200, 'stopped early');
   await ctx.truncate(0, start);
-  await t.rejects(ctx.generate({ maxTokens: 1 }).result, { code: 'ERR_INVALID_ARG' }, 'no logits after a truncation: prefill first');
+  await t.rejects(ctx.generate({ maxTokens: 1 }).result, { code: 'ERR_INVALID_STATE' }, 'no logits after a truncation: prefill first');
   await ctx.truncate(0, 0);
   await ctx.prefill(plan);
   const again = await ctx.generate({ maxTokens: 12, temperature: 0 });
@@ -120,7 +120,7 @@ t.test('bad arguments', async (t) => {
   t.throws(() => ctx.generate({ temperature: -1 }), { code: 'ERR_INVALID_ARG' });
   await t.rejects(ctx.prefill([{ embeddings: new Float32Array(10), count: 1 }]), { code: 'ERR_INVALID_ARG' });
   const empty = await model.createContext({ contextSize: 64 });
-  await t.rejects(async () => empty.generate({}), { code: 'ERR_INVALID_ARG' }, 'nothing to continue from');
+  await t.rejects(async () => empty.generate({}), { code: 'ERR_INVALID_STATE' }, 'nothing to continue from');
 });
 
 /**

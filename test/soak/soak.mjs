@@ -9,6 +9,11 @@
 // (at 1-3 scavenges per 100 asks): +8 to +13 MiB of RSS that any Node process allocating that slowly
 // gains once, whatever it does, and that plateaus (3,000 asks: flat after ask 1,800). The figure
 // printed below gives the V8 heap apart, so a growth of vidlm's own memory still shows.
+// --watch: the watch soak of issue 13 instead (test/soak/watch-soak.mjs)
+if (process.argv.includes('--watch')) {
+  await import('./watch-soak.mjs');
+  process.exit(process.exitCode ?? 0);
+}
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,18 +1,28 @@
 /**
- * Defaults per model and method: which strategy fits the context, how many frames each method
- * samples and with which index rule (shared/reference/video-llm-methods.md).
+ * Which token path a question takes and its numbers: the strategy that fits the context, how
+ * many frames each method samples and with which index rule (shared/reference/video-llm-methods.md),
+ * and how many visual tokens that makes before any work.
  */
 import { countTokens, defaults, strategyNames } from '../assembly/index.js';
 import type { StrategyName } from '../assembly/types.js';
 import { VidlmError } from '../errors.js';
-import type { ModelInfo } from '../model.js';
+import type { ModelInfo } from '../model-info.js';
 import type { SamplePlan } from '../video/types.js';
 
 export type StrategyChoice = StrategyName | 'auto';
 
-/** Frames each method samples by default (its paper's number). */
+/** Every name the `strategy` option takes besides 'auto'. */
+export const queryStrategies: readonly StrategyName[] = [...strategyNames, 'native'];
+
+/**
+ * libmtmd's own media path: frames it encodes and places itself (M-RoPE, temporal merges).
+ * 16 frames by default: Qwen2-VL merges frame pairs, so 8 temporal steps.
+ */
+export const mtmdDefaults = { frames: 16 } as const;
+
+/** Frames each method samples by default (its paper's number; 16 for the model's own path). */
 export function defaultFrames(strategy: StrategyName): number {
-  return strategy === 'native' ? 16 : defaults[strategy].frames;
+  return strategy === 'native' ? mtmdDefaults.frames : defaults[strategy].frames;
 }
 
 /** The sampling plan of a method: its own index rule over the video. */
@@ -40,8 +50,8 @@ export function visualTokens(strategy: StrategyName, frames: number, info: Model
  * frame count fits in `budget` tokens (concat, then PLLaVA's 2×2 pooling, then LITA's SlowFast).
  */
 export function chooseStrategy(choice: StrategyChoice, info: ModelInfo, budget: number, frames?: number): StrategyName {
-  if (choice !== 'auto' && !strategyNames.includes(choice)) {
-    throw new VidlmError('ERR_INVALID_ARG', `strategy must be 'auto' or one of ${strategyNames.join(', ')} (got ${JSON.stringify(choice)})`);
+  if (choice !== 'auto' && !queryStrategies.includes(choice)) {
+    throw new VidlmError('ERR_INVALID_ARG', `strategy must be 'auto' or one of ${queryStrategies.join(', ')} (got ${JSON.stringify(choice)})`);
   }
   if (choice !== 'auto') {
     if (info.mrope && choice !== 'native') {

@@ -1,0 +1,70 @@
+/** The options and results of ask, describe, localize and chat (checked in options.ts). */
+import type { StrategyName } from '../assembly/types.js';
+import type { AudioOption } from '../audio/media.js';
+import type { TurnResult } from '../inference/chat.js';
+import type { GenerateOptions } from '../inference/context.js';
+import type { Model } from '../model.js';
+import type { ProgressListener } from '../pipeline/progress.js';
+import type { StrategyChoice } from '../pipeline/strategy.js';
+import type { SubtitleSpec } from '../subtitles/load.js';
+import type { TimeEncodingOptions, TimeTokenMode } from '../time/encode.js';
+import type { FitMode } from '../video/types.js';
+
+export interface VideoQueryOptions extends Omit<GenerateOptions, 'sequence' | 'signal'> {
+  /** The loaded model (with its mmproj). */
+  model: Model;
+  /** Token assembly method; 'auto' (default) picks one that fits the context. */
+  strategy?: StrategyChoice;
+  /** Frames to sample; default: the method's own number (LITA 100, PLLaVA 16, Video-LLaVA 8…). */
+  frames?: number;
+  /** Sample at this rate instead of a frame count. */
+  fps?: number;
+  /** Only this part of the video, [start, end] in seconds. */
+  segment?: [number, number];
+  /** How the model is told when each frame was taken. Default 'none'. */
+  timeTokens?: TimeTokenMode;
+  timeFormat?: TimeEncodingOptions['timeFormat'];
+  litaSpelling?: TimeEncodingOptions['litaSpelling'];
+  /** State duration and frame times in the prompt (LLaVA-Video's time instruction). */
+  preamble?: boolean;
+  system?: string;
+  /** KV cache size; default 4096 or the model's trained length if smaller. */
+  contextSize?: number;
+  /** Frames per encoder batch. */
+  encodeBatchSize?: number;
+  /** chat(): KV sequences of its context, the chat and its forks at once (default 4; ask uses 1). */
+  sequences?: number;
+  /** How frames are fitted to the encoder's square input. Default 'pad'. */
+  fit?: FitMode;
+  /** Subtitle cues in the prompt at their times: true (the default track), a language tag, a
+   *  stream index or a .srt/.vtt/.ass file. A missing or broken track is a warning. */
+  subtitles?: SubtitleSpec;
+  /** The sound track into the model (needs model.info.audio): true / 'interleave' puts each
+   *  window's audio after its frames, 'prefix' all the audio before the frames. */
+  audio?: AudioOption;
+  /** Seconds of audio per interleaved chunk (default 2, Qwen2.5-Omni's). */
+  audioWindow?: number;
+  signal?: AbortSignal;
+  onProgress?: ProgressListener;
+  /** Called with each piece of the answer as it is generated. */
+  onToken?: (piece: string) => void;
+}
+
+export interface AskResult {
+  text: string;
+  strategy: StrategyName;
+  stopReason: TurnResult['stopReason'];
+  tokens: { prompt: number; visual: number; generated: number };
+  timings: { decodeMs: number; encodeMs: number; prefillMs: number; firstTokenMs: number; generateMs: number };
+  frames: { index: number; t: number }[];
+  duration: number;
+  /** Set when sampling was clamped (more frames asked than the video has), a subtitle or audio
+   *  track was missing or broken, or a video's picture was skipped by an audio-only model. */
+  warning?: string;
+}
+
+export interface LocalizeResult extends AskResult {
+  /** The first time span in the answer, in seconds; null when the answer names none. */
+  start: number | null;
+  end: number | null;
+}

@@ -1,0 +1,52 @@
+/** Flags shared by `vidlm batch` and `vidlm worker`, and the job defaults some of them set. */
+import { VidlmError } from '../errors.js';
+import type { JobOptions } from './jobs.js';
+
+export function num(name: string, v: string | undefined, opts: { int?: boolean; min?: number } = {}): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || (opts.int && !Number.isInteger(n)) || (opts.min !== undefined && n < opts.min)) {
+    throw new VidlmError('ERR_INVALID_ARG', `--${name} must be ${opts.int ? 'an integer' : 'a number'}${opts.min !== undefined ? ` >= ${opts.min}` : ''} (got ${JSON.stringify(v)})`, { option: name });
+  }
+  return n;
+}
+
+/** Flags that become every job's options (a job's own `options` win). */
+export const jobDefaultFlags = {
+  strategy: { type: 'string', short: 's' },
+  frames: { type: 'string', short: 'f' },
+  fps: { type: 'string' },
+  'time-tokens': { type: 'string' },
+  'max-tokens': { type: 'string', short: 'n' },
+  temp: { type: 'string' },
+  seed: { type: 'string' },
+  'ctx-size': { type: 'string', short: 'c' },
+} as const;
+
+export function jobDefaults(v: Partial<Record<keyof typeof jobDefaultFlags, string>>): JobOptions {
+  const d: Record<string, unknown> = {
+    strategy: v.strategy,
+    frames: num('frames', v.frames),
+    fps: num('fps', v.fps),
+    timeTokens: v['time-tokens'],
+    maxTokens: num('max-tokens', v['max-tokens']),
+    temperature: num('temp', v.temp),
+    seed: num('seed', v.seed),
+    contextSize: num('ctx-size', v['ctx-size']),
+  };
+  for (const k of Object.keys(d)) if (d[k] === undefined) delete d[k];
+  return d as JobOptions;
+}
+
+/** Runs `onStop` on the first SIGINT/SIGTERM; a second one ends the process at once. */
+export function onStopSignal(onStop: (signal: string) => void): () => void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    onStop(signal);
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => { process.off('SIGINT', handler); process.off('SIGTERM', handler); };
+}

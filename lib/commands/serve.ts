@@ -1,0 +1,77 @@
+/**
+ * `vidlm serve --model M --mmproj P [...]`: the OpenAI-compatible server until SIGINT/SIGTERM,
+ * which shut it down gracefully (in-flight requests finish or are aborted, the model is freed).
+ */
+import { parseArgs } from 'node:util';
+import { VidlmError } from '../errors.js';
+import { createServer } from '../server/index.js';
+
+const options = {
+  model: { type: 'string', short: 'm' },
+  mmproj: { type: 'string' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  parallel: { type: 'string' },
+  queue: { type: 'string' },
+  'ctx-size': { type: 'string', short: 'c' },
+  'api-key': { type: 'string' },
+  'media-path': { type: 'string' },
+  'allow-remote': { type: 'boolean' },
+  'allow-private': { type: 'boolean' },
+  'max-media-mb': { type: 'string' },
+  'max-duration': { type: 'string' },
+  'max-frames': { type: 'string' },
+  timeout: { type: 'string' },
+  threads: { type: 'string', short: 't' },
+  alias: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const USAGE = `usage: vidlm serve --model M.gguf --mmproj P.gguf
+  [--host 127.0.0.1] [--port 8080] [--parallel N] [--queue N] [--ctx-size N]
+  [--api-key K (or VIDLM_API_KEY)] [--media-path DIR] [--allow-remote [--allow-private]]
+  [--max-media-mb N] [--max-duration S] [--max-frames N] [--timeout S] [--threads N] [--alias NAME]
+`;
+
+function num(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new VidlmError('ERR_INVALID_ARG', `--${name} must be a number (got ${JSON.stringify(v)})`);
+  return n;
+}
+
+export async function run(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: options as never, allowPositionals: false }) as { values: Record<string, string | boolean | undefined> };
+  const v = values as Record<keyof typeof options, string | undefined> & { 'allow-remote'?: boolean; 'allow-private'?: boolean; help?: boolean };
+  if (v.help) { process.stdout.write(USAGE); return 0; }
+  if (!v.model || !v.mmproj) {
+    process.stderr.write(`vidlm: ERR_INVALID_ARG: serve needs --model and --mmproj\n${USAGE}`);
+    return 2;
+  }
+  const server = await createServer({
+    model: { model: v.model, mmproj: v.mmproj, threads: num('threads', v.threads) },
+    modelId: v.alias,
+    parallel: num('parallel', v.parallel),
+    queue: num('queue', v.queue),
+    contextSize: num('ctx-size', v['ctx-size']),
+    apiKey: v['api-key'] ?? (process.env.VIDLM_API_KEY || undefined),
+    mediaPath: v['media-path'],
+    allowRemote: v['allow-remote'],
+    allowPrivateAddresses: v['allow-private'],
+    maxMediaMb: num('max-media-mb', v['max-media-mb']),
+    maxDuration: num('max-duration', v['max-duration']),
+    maxFrames: num('max-frames', v['max-frames']),
+    requestTimeout: num('timeout', v.timeout),
+  });
+  const url = await server.listen({ host: v.host, port: num('port', v.port) });
+  process.stderr.write(`vidlm serve: ${server.modelId} at ${url}/v1 (${num('parallel', v.parallel) ?? 1} slot(s))\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (sig: string) => {
+      process.stderr.write(`vidlm serve: ${sig}, shutting down\n`);
+      server.close().then(resolve, (e: unknown) => { process.stderr.write(`vidlm serve: ${String(e)}\n`); resolve(); });
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  return 0;
+}

@@ -1,0 +1,28 @@
+/** What a loaded model is, as its public `info`: read from the native side and the GGUF headers at load. */
+export interface ModelInfo {
+  architecture: string;
+  description: string;
+  nEmbd: number;
+  nLayer: number;
+  nHead: number;
+  nCtxTrain: number;
+  nVocab: number;
+  nParams: number;
+  hasChatTemplate: boolean;
+  vision: boolean;
+  audio: boolean;
+  /** Projector type of the mmproj (`mlp`, `idefics3`, `qwen2vl_merger`, …); null without an mmproj. */
+  projectorType: string | null;
+  /** Encoder input side in pixels; null without a vision encoder. */
+  imageSize: number | null;
+  patchSize: number | null;
+  /** Visual-token grid of one image at the encoder's size. */
+  imageGrid: { nx: number; ny: number } | null;
+  tokensPerImage: number | null;
+  /** Width of the projected visual tokens; equals nEmbd for a matching pair. */
+  projectionDim: number | null;
+  /** M-RoPE models (Qwen2-VL family) need libmtmd's own positions: the `native` strategy. */
+  mrope: boolean;
+  nonCausalImageAttention: boolean;
+  audioSampleRate: number | null;
+}

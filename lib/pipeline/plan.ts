@@ -1,0 +1,138 @@
+/**
+ * Stage 0, plan: from the video's probe and the query, which strategy, which frames, at which
+ * size, and whether they can fit. The context budget is checked here, before any decoding, for
+ * every plan: a frame count, or the least an `fps` plan gives on a video of known length.
+ */
+import type { StrategyName } from '../assembly/types.js';
+import { audioBudgetError } from '../audio/check.js';
+import { checkAudioOption, type AudioOption, type CheckedAudio } from '../audio/media.js';
+import { VidlmError } from '../errors.js';
+import type { ModelInfo } from '../model-info.js';
+import type { TimeTokenMode } from '../time/encode.js';
+import type { FitMode, FrameOptions, SamplePlan, VideoProbe } from '../video/types.js';
+import { temporalMerge } from '../subtitles/cues.js';
+import { checkSubtitleSpec, type SubtitleSpec } from '../subtitles/load.js';
+import { chooseStrategy, defaultFrames, samplingPlan, visualTokens, type StrategyChoice } from './strategy.js';
+
+/** What the pipeline needs of a checked query (lib/api/options.ts checks the user's options). */
+export interface PlanQuery {
+  strategy: StrategyChoice;
+  frames?: number;
+  fps?: number;
+  segment?: [number, number];
+  timeTokens: TimeTokenMode;
+  preamble: boolean;
+  contextSize: number;
+  fit: FitMode;
+  /** Subtitle cues into the prompt (lib/subtitles): a track, a language, a stream or a file. */
+  subtitles?: SubtitleSpec;
+  /** The sound track into the model through libmtmd (lib/audio), and its window in seconds. */
+  audio?: AudioOption;
+  audioWindow?: number;
+}
+
+export interface VideoPlan {
+  strategy: StrategyName;
+  /** 'pooled': vidlm encodes the frames and a paper's method pools them; 'mtmd': libmtmd encodes and places them inside the prefill. */
+  path: 'pooled' | 'mtmd';
+  /** The frames to decode. */
+  sample: SamplePlan;
+  /** How they are scaled: the encoder's square input for video, the image's own size for a still. */
+  frame: FrameOptions;
+  /** Frames asked for (count plans; an fps plan's expected count), for progress and the clamp warning. */
+  count: number;
+  /** Set for count plans: fewer frames than `count` means the video had fewer. */
+  byCount: boolean;
+  /** The most frames whose tokens fit; decoding stops with ERR_CONTEXT_FULL past it. */
+  maxFrames: number;
+  /** Tokens kept free for the question, the template and the answer. */
+  reserve: number;
+  /** The part of the video asked about, for the audio span and the subtitle cues. */
+  segment?: [number, number];
+  /** No pictures (an audio file, or a model without a vision encoder): only the sound is read. */
+  audioOnly?: boolean;
+  /** The sound track to read and how it is laid among the frames (mtmd path only). */
+  audio?: CheckedAudio;
+  /** The subtitle track to read. */
+  subtitles?: SubtitleSpec;
+  /** Frames libmtmd merges into one temporal step (2 for the Qwen-VL family): cues go after a group, never inside it. */
+  temporalMerge?: number;
+  /** Known before decoding (a video's picture skipped on an audio-only model). */
+  warning?: string;
+}
+
+/** Tokens kept free for the question, the template and the answer. */
+export const reserveFor = (contextSize: number): number => Math.min(256, Math.floor(contextSize / 4));
+
+/** The most frames whose visual tokens fit in `budget` (Infinity for the mtmd path: libmtmd counts them in the prefill). */
+export function framesThatFit(strategy: StrategyName, info: ModelInfo, budget: number): number {
+  if (strategy === 'native') return Infinity;
+  let lo = 0, hi = 10_000;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (visualTokens(strategy, mid, info) <= budget) lo = mid; else hi = mid - 1;
+  }
+  return lo;
+}
+
+/** Fewest frames an fps plan gives on this video: known before decoding when the duration is. */
+export function fpsFramesAtLeast(fps: number, probe: VideoProbe, segment?: [number, number]): number {
+  const start = segment?.[0] ?? 0;
+  const end = Math.min(segment?.[1] ?? probe.duration, probe.duration);
+  const rate = Math.min(fps, probe.video?.avgFps || fps); // a frame is never returned twice
+  return Math.max(1, Math.floor((end - start) * rate) - 1);
+}
+
+export function contextFull(strategy: StrategyName, frames: number, info: ModelInfo, contextSize: number, reserve: number): VidlmError {
+  const planned = visualTokens(strategy, frames, info);
+  return new VidlmError('ERR_CONTEXT_FULL', `${strategy} with ${frames} frames needs ${planned} visual tokens; the context holds ${contextSize} (keep ${reserve} for the text): use fewer frames, a pooling strategy or a larger contextSize`,
+    { strategy, frames, visualTokens: planned, contextSize });
+}
+
+/** The plan of one query on one video; throws before any decoding when it cannot work. */
+export function planVideo(probe: VideoProbe, info: ModelInfo, q: PlanQuery): VideoPlan {
+  const { isImage, duration } = probe;
+  if (!isImage && q.segment && duration > 0 && q.segment[0] >= duration) {
+    throw new VidlmError('ERR_INVALID_ARG', `segment [${q.segment.join(', ')}] starts at or after the end of the video (${duration} s)`,
+      { option: 'segment', segment: q.segment, duration });
+  }
+  checkSubtitleSpec(q.subtitles);
+  let audio = checkAudioOption(q.audio, q.audioWindow, info);
+  const reserve = reserveFor(q.contextSize);
+  const budget = q.contextSize - reserve;
+  // an audio model given an audio file (no picture), or a model without a vision encoder: the sound alone, through libmtmd
+  const audioOnly = info.audio && (!probe.video || !info.vision);
+  if (audioOnly) audio ??= checkAudioOption('prefix', q.audioWindow, info);
+  const strategy = audioOnly ? 'native' : chooseStrategy(q.strategy, info, budget, isImage ? 1 : q.frames);
+  if (audio && strategy !== 'native') throw new VidlmError('ERR_UNSUPPORTED', "the option 'audio' goes through the model's own media path: use strategy 'native'", { option: 'audio', strategy });
+  if (strategy === 'native' && (q.timeTokens !== 'none' || q.preamble)) {
+    throw new VidlmError('ERR_UNSUPPORTED', 'the native strategy gives the frames to the model as its own media: time tokens and the time preamble need a pooling strategy');
+  }
+  const fps = isImage ? undefined : q.fps;
+  const maxFrames = framesThatFit(strategy, info, budget);
+  const count = audioOnly ? 0 : isImage ? 1 : fps === undefined ? q.frames ?? defaultFrames(strategy) : duration > 0 ? fpsFramesAtLeast(fps, probe, q.segment) : 0;
+  if (count > maxFrames) throw contextFull(strategy, count, info, q.contextSize, reserve);
+  if (audio) {
+    const e = audioBudgetError(audio, probe, info, count, budget, q.segment);
+    if (e) throw e;
+  }
+  // Images reach libmtmd at their own size (its preprocessing, as llama-mtmd-cli); video frames at the encoder's.
+  const side = info.imageSize;
+  const size: [number, number] | undefined = isImage || !side ? undefined : [side, side];
+  return {
+    strategy,
+    path: strategy === 'native' ? 'mtmd' : 'pooled',
+    sample: isImage || audioOnly ? { uniform: 1 } : samplingPlan(strategy, count, fps, q.segment),
+    frame: { ...(size ? { size } : {}), fit: q.fit },
+    count,
+    byCount: !isImage && !audioOnly && fps === undefined,
+    maxFrames,
+    reserve,
+    ...(q.segment ? { segment: q.segment } : {}),
+    ...(audioOnly ? { audioOnly } : {}),
+    ...(audio ? { audio } : {}),
+    ...(q.subtitles !== undefined && q.subtitles !== false ? { subtitles: q.subtitles } : {}),
+    ...(strategy === 'native' ? { temporalMerge: temporalMerge(info.projectorType) } : {}),
+    ...(audioOnly && probe.video ? { warning: 'the model has no vision encoder: only the sound was used' } : {}),
+  };
+}

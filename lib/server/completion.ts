@@ -1,0 +1,128 @@
+/**
+ * One chat completion from a parsed request: wait for a slot permit, prepare the media, build
+ * the prompt, evaluate only what the chosen slot's KV does not hold yet, and generate. The caller
+ * gets the answer's pieces as they come and a summary; its signal (client gone, timeout,
+ * shutdown) aborts whichever stage is running and gives the slot back.
+ */
+import type { Agent } from 'undici';
+import { VidlmError } from '../errors.js';
+import type { Context } from '../inference/context.js';
+import type { GenerateResult } from '../inference/generation.js';
+import type { Model } from '../model.js';
+import { badRequest, HttpError } from './errors.js';
+import type { Metrics } from './metrics.js';
+import type { CheckedServerOptions } from './options.js';
+import { keysOnly, planFrom, positions } from './prefix.js';
+import { nativePrompt, promptEntries } from './prompt.js';
+import type { ParsedRequest } from './request.js';
+import { chooseStrategy } from './sampling.js';
+import type { Slot, SlotPool } from './slots.js';
+import { prepareMedia, type PreparedMedia } from './video.js';
+
+export interface ServerState {
+  model: Model;
+  pool: SlotPool;
+  /** A small context used only to tokenize (slots are busy with their own work). */
+  tokenizer: Context;
+  contextSize: number;
+  options: CheckedServerOptions;
+  agent: Agent;
+  metrics: Metrics;
+  /** Frame encodes in progress, so requests asking for the same frames at once encode them once. */
+  encoding: Map<string, Promise<unknown>>;
+}
+
+export interface CompletionResult {
+  text: string;
+  finishReason: 'stop' | 'length';
+  usage: { prompt: number; cached: number; completion: number };
+  media: { strategy: string; frames: { index: number; t: number }[]; duration: number; visual_tokens: number; encoded: number; cached: number }[];
+  timings: { queue_ms: number; prepare_ms: number; prefill_ms: number; first_token_ms: number; generate_ms: number };
+  slot: number;
+  /** Positions the slot's KV held after the prefill (equals the prompt on the text path). */
+  kvTokens: number;
+}
+
+const finishReason = (r: GenerateResult['stopReason']): 'stop' | 'length' => (r === 'eos' || r === 'stop' ? 'stop' : 'length');
+
+export async function runCompletion(s: ServerState, req: ParsedRequest, signal: AbortSignal, onPiece: (piece: string) => void): Promise<CompletionResult> {
+  // generation options and the grammar are checked before any wait or work
+  s.tokenizer.generateParams(req.generate);
+  const mediaParts = req.messages.flatMap((m) => m.parts.filter((p) => p.kind === 'media'));
+  if (mediaParts.length > 0 && !s.model.info.vision) throw badRequest('unsupported_value', 'the model has no vision encoder (no mmproj)', 'messages');
+  const t0 = performance.now();
+  await s.pool.acquire(signal);
+  const tQueue = performance.now();
+  let slot: Slot | null = null;
+  try {
+    const reserve = Math.min(256, Math.floor(s.contextSize / 4));
+    const budget = Math.floor((s.contextSize - reserve) / Math.max(1, mediaParts.length));
+    const strategy = mediaParts.length > 0 ? chooseStrategy(req.video.strategy, s.model.info, budget, req.video.frames) : 'concat';
+    const hasToken = (tok: string) => s.tokenizer.tokenize(tok).length === 1;
+    const media: PreparedMedia[] = [];
+    let framesSoFar = 0;
+    for (const p of mediaParts) {
+      if (p.kind !== 'media') continue;
+      const m = await prepareMedia(p.url, p.param, strategy, req.video, {
+        model: s.model, options: { ...s.options, maxFrames: s.options.maxFrames - framesSoFar }, agent: s.agent, metrics: s.metrics, signal, budget, hasToken, encoding: s.encoding,
+      });
+      framesSoFar += m.frames.length;
+      media.push(m);
+    }
+    const tPrepared = performance.now();
+    let prompt: number, cached: number, prefillMs: number;
+    if (strategy === 'native' && media.length > 0) {
+      const { text, frames } = nativePrompt(s.model, req.messages, media);
+      slot = s.pool.take(null).slot;
+      slot.held = [];
+      await slot.context.truncate(0, 0);
+      const r = await slot.context.prefillMedia(text, frames, { signal, mergeable: true });
+      prompt = r.evaluated; cached = 0; prefillMs = r.ms;
+    } else {
+      const entries = promptEntries(s.model, s.tokenizer, req.messages, media, req.video.preamble);
+      prompt = positions(entries);
+      if (prompt >= s.contextSize) {
+        throw new HttpError(400, 'context_length_exceeded', `the prompt is ${prompt} tokens; a slot holds ${s.contextSize}`, { param: 'messages' });
+      }
+      const taken = s.pool.take(entries);
+      slot = taken.slot;
+      cached = positions(entries, taken.shared);
+      slot.held = [];
+      await slot.context.truncate(0, cached);
+      const r = await slot.context.prefill(planFrom(entries, taken.shared), { addBos: false, signal });
+      prefillMs = r.ms;
+      slot.held = keysOnly(entries);
+    }
+    // what the slot's KV holds now: the whole prompt, and nothing of earlier requests past it
+    const kvTokens = slot.context.nPast(0);
+    s.metrics.stage.observe({ stage: 'prefill' }, prefillMs / 1000);
+    const gen = slot.context.generate({ ...req.generate, signal });
+    for await (const piece of gen) onPiece(piece);
+    const g = await gen;
+    s.metrics.stage.observe({ stage: 'generate' }, g.timings.generateMs / 1000);
+    if (g.tokens.generated > 0) s.metrics.tokensPerSecond.observe(g.timings.tokensPerSecond);
+    s.metrics.promptTokens.inc(prompt);
+    s.metrics.cachedTokens.inc(cached);
+    s.metrics.completionTokens.inc(g.tokens.generated);
+    return {
+      text: g.text,
+      finishReason: finishReason(g.stopReason),
+      usage: { prompt, cached, completion: g.tokens.generated },
+      media: media.map((m) => ({ strategy: m.strategy, frames: m.frames.map((f) => ({ index: f.index, t: f.t })), duration: m.duration, visual_tokens: m.visual, encoded: m.encoded, cached: m.cached })),
+      timings: { queue_ms: tQueue - t0, prepare_ms: tPrepared - tQueue, prefill_ms: prefillMs, first_token_ms: g.timings.firstTokenMs, generate_ms: g.timings.generateMs },
+      slot: slot.id,
+      kvTokens,
+    };
+  } catch (e) {
+    // what the KV holds after a failure is not known: the slot starts over
+    if (slot) {
+      slot.held = [];
+      if (!slot.context.disposed) await slot.context.truncate(0, 0).catch(() => {});
+    }
+    if (e instanceof VidlmError || e instanceof HttpError) throw e;
+    if (signal.aborted) throw new VidlmError('ERR_ABORTED', `aborted: ${String((signal.reason as Error)?.message ?? signal.reason)}`, undefined, { cause: e });
+    throw e;
+  } finally {
+    s.pool.release(slot);
+  }
+}

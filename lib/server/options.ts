@@ -1,0 +1,98 @@
+/** createServer()'s options, checked once at start (ERR_INVALID_ARG naming the option). */
+import { VidlmError } from '../errors.js';
+import type { Model } from '../model.js';
+
+export interface ServerOptions {
+  /** A loaded model with its mmproj; or paths to load (the server then owns and frees it). */
+  model: Model | { model: string; mmproj: string; threads?: number };
+  /** Name /v1/models lists and responses carry. Default: the model file's base name. */
+  modelId?: string;
+  host?: string;
+  port?: number;
+  /** Requests that run at once, each in its own KV slot (default 1). */
+  parallel?: number;
+  /** Requests that wait for a slot, first in first out; past it the server answers 503 (default 16). */
+  queue?: number;
+  /** KV tokens per slot (default 4096, or the model's trained length if smaller). */
+  contextSize?: number;
+  /** Required `Authorization: Bearer` key; default none (process.env.VIDLM_API_KEY in the CLI). */
+  apiKey?: string;
+  /** Folder `file://` URLs and paths are served from; without it they are refused. */
+  mediaPath?: string;
+  /** Fetch http(s) media. Default false. */
+  allowRemote?: boolean;
+  /** Remote hosts on loopback / private / link-local addresses are refused unless this is set (tests). */
+  allowPrivateAddresses?: boolean;
+  /** Largest media file (data URL, download) in MB (default 64). */
+  maxMediaMb?: number;
+  /** Longest video in seconds (default 3600). */
+  maxDuration?: number;
+  /** Most frames one request may sample, all its videos together (default 512). */
+  maxFrames?: number;
+  /** Largest request body in MB (default: maxMediaMb × 1.4 + 1, room for a base64 data URL). */
+  bodyLimitMb?: number;
+  /** Seconds a request may take, queue wait included (default 600). */
+  requestTimeout?: number;
+  /** Seconds a remote download may take (default 30). */
+  remoteTimeout?: number;
+  /** Fastify logger: false (default) or true / pino options. */
+  logger?: boolean | object;
+}
+
+export interface CheckedServerOptions {
+  parallel: number;
+  queue: number;
+  contextSize?: number;
+  apiKey?: string;
+  mediaPath?: string;
+  allowRemote: boolean;
+  allowPrivateAddresses: boolean;
+  maxMediaBytes: number;
+  maxDuration: number;
+  maxFrames: number;
+  bodyLimit: number;
+  requestTimeoutMs: number;
+  remoteTimeoutMs: number;
+}
+
+function int(name: string, v: unknown, min: number, max: number, def: number): number {
+  if (v === undefined) return def;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new VidlmError('ERR_INVALID_ARG', `${name} must be an integer from ${min} to ${max} (got ${JSON.stringify(v)})`, { option: name });
+  }
+  return v;
+}
+
+function num(name: string, v: unknown, min: number, max: number, def: number): number {
+  if (v === undefined) return def;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
+    throw new VidlmError('ERR_INVALID_ARG', `${name} must be a number from ${min} to ${max} (got ${JSON.stringify(v)})`, { option: name });
+  }
+  return v;
+}
+
+function str(name: string, v: unknown): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || v.length === 0) throw new VidlmError('ERR_INVALID_ARG', `${name} must be a non-empty string`, { option: name });
+  return v;
+}
+
+export function checkServerOptions(o: ServerOptions): CheckedServerOptions {
+  if (!o || typeof o !== 'object') throw new VidlmError('ERR_INVALID_ARG', 'createServer needs an options object with a model', { option: 'options' });
+  const maxMediaMb = num('maxMediaMb', o.maxMediaMb, 0.001, 1 << 16, 64);
+  return {
+    parallel: int('parallel', o.parallel, 1, 64, 1),
+    queue: int('queue', o.queue, 0, 1 << 16, 16),
+    contextSize: o.contextSize === undefined ? undefined : int('contextSize', o.contextSize, 64, 1 << 24, 4096),
+    apiKey: str('apiKey', o.apiKey),
+    mediaPath: str('mediaPath', o.mediaPath),
+    allowRemote: o.allowRemote === true,
+    allowPrivateAddresses: o.allowPrivateAddresses === true,
+    maxMediaBytes: Math.floor(maxMediaMb * 1024 * 1024),
+    maxDuration: num('maxDuration', o.maxDuration, 0.001, 1e7, 3600),
+    maxFrames: int('maxFrames', o.maxFrames, 1, 100_000, 512),
+    bodyLimit: Math.floor(num('bodyLimitMb', o.bodyLimitMb, 0.001, 1 << 16, maxMediaMb * 1.4 + 1) * 1024 * 1024),
+    requestTimeoutMs: num('requestTimeout', o.requestTimeout, 0.001, 1e7, 600) * 1000,
+    remoteTimeoutMs: num('remoteTimeout', o.remoteTimeout, 0.001, 1e6, 30) * 1000,
+  };
+}

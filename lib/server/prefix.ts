@@ -1,0 +1,53 @@
+/**
+ * Prefix reuse across requests: a prompt as a list of entries, one per text token and one per
+ * block of embeddings (a block is kept or re-evaluated whole, since some models attend within an
+ * image both ways). A slot remembers the entries its KV holds; a request evaluates only what
+ * follows the longest prefix it shares with them.
+ */
+
+/** A text token id, or a block of `count` embeddings named by `key` (what they were made from). */
+export type Entry = number | { key: string; count: number; embeddings?: Float32Array };
+
+export const weight = (e: Entry) => (typeof e === 'number' ? 1 : e.count);
+
+/**
+ * How many leading entries of `next` the KV of `held` can keep: equal entries, and never all of
+ * `next` (the last position must be evaluated again to have logits to sample from).
+ */
+export function sharedEntries(held: readonly Entry[], next: readonly Entry[]): number {
+  let i = 0;
+  const n = Math.min(held.length, next.length);
+  while (i < n) {
+    const a = held[i]!, b = next[i]!;
+    if (typeof a === 'number' || typeof b === 'number' ? a !== b : a.key !== b.key || a.count !== b.count) break;
+    i++;
+  }
+  return Math.min(i, next.length - 1);
+}
+
+export const positions = (entries: readonly Entry[], upTo = entries.length) => {
+  let p = 0;
+  for (let i = 0; i < upTo; i++) p += weight(entries[i]!);
+  return p;
+};
+
+/** The plan of `entries` from index `from` on: runs of tokens and the embedding blocks. */
+export function planFrom(entries: readonly Entry[], from: number): ({ tokens: Int32Array } | { embeddings: Float32Array; count: number })[] {
+  const plan: ({ tokens: Int32Array } | { embeddings: Float32Array; count: number })[] = [];
+  let run: number[] = [];
+  const flush = () => { if (run.length) plan.push({ tokens: Int32Array.from(run) }); run = []; };
+  for (let i = from; i < entries.length; i++) {
+    const e = entries[i]!;
+    if (typeof e === 'number') run.push(e);
+    else {
+      flush();
+      if (!e.embeddings) throw new Error(`entry ${i} has no embeddings to evaluate`);
+      plan.push({ embeddings: e.embeddings, count: e.count });
+    }
+  }
+  flush();
+  return plan;
+}
+
+/** What a slot remembers: the entries without their embeddings (only keys are compared). */
+export const keysOnly = (entries: readonly Entry[]): Entry[] => entries.map((e) => (typeof e === 'number' ? e : { key: e.key, count: e.count }));

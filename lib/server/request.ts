@@ -1,0 +1,125 @@
+/**
+ * An OpenAI chat request (already schema-checked) as what the pipeline needs: messages as text
+ * and media parts, the video options (vLLM's media kwargs, then the `vidlm` object, which wins),
+ * and generation options. Everything unsupported is refused here with a 400 naming its param.
+ */
+import type { GenerateOptions } from '../inference/context.js';
+import type { StrategyName } from '../assembly/types.js';
+import type { TimeTokenMode } from '../time/encode.js';
+import { badRequest } from './errors.js';
+
+export type Part = { kind: 'text'; text: string } | { kind: 'media'; url: string; param: string };
+export interface Message { role: 'system' | 'user' | 'assistant'; parts: Part[] }
+
+export interface VideoOptions {
+  strategy: StrategyName | 'auto';
+  frames?: number;
+  fps?: number;
+  segment?: [number, number];
+  timeTokens: TimeTokenMode;
+  preamble: boolean;
+}
+
+export interface ParsedRequest {
+  messages: Message[];
+  video: VideoOptions;
+  generate: Omit<GenerateOptions, 'signal' | 'sequence'>;
+  stream: boolean;
+  includeUsage: boolean;
+}
+
+type UrlField = string | { url: string };
+interface RawPart { type: string; text?: string; image_url?: UrlField; video_url?: UrlField; input_video?: { data?: string; url?: string; format?: string } }
+interface RawMessage { role: string; content?: string | null | RawPart[] }
+export interface ChatBody {
+  model?: string;
+  messages: RawMessage[];
+  stream?: boolean;
+  stream_options?: { include_usage?: boolean } | null;
+  temperature?: number | null;
+  top_p?: number | null;
+  max_tokens?: number | null;
+  max_completion_tokens?: number | null;
+  stop?: string | string[] | null;
+  seed?: number | null;
+  n?: number | null;
+  logprobs?: boolean | null;
+  top_logprobs?: number | null;
+  tools?: unknown[] | null;
+  tool_choice?: unknown;
+  response_format?: { type: 'text' | 'json_object' | 'json_schema'; json_schema?: { schema?: object } };
+  media_io_kwargs?: { video?: { num_frames?: number; fps?: number } };
+  mm_processor_kwargs?: { fps?: number };
+  vidlm?: Partial<VideoOptions>;
+}
+
+const urlOf = (v: UrlField | undefined) => (typeof v === 'string' ? v : v?.url);
+
+function part(p: RawPart, param: string): Part {
+  switch (p.type) {
+    case 'text':
+      if (typeof p.text !== 'string') throw badRequest('invalid_value', 'a text part needs a string `text`', `${param}.text`);
+      return { kind: 'text', text: p.text };
+    case 'image_url':
+    case 'video_url': {
+      const url = urlOf(p[p.type]);
+      if (typeof url !== 'string' || url.length === 0) throw badRequest('invalid_value', `a ${p.type} part needs ${p.type}.url`, `${param}.${p.type}`);
+      return { kind: 'media', url, param: `${param}.${p.type}` };
+    }
+    case 'input_video': {
+      // llama-server's part: { data: base64 (or a data URL), format? } or { url }
+      const v = p.input_video;
+      if (v?.url) return { kind: 'media', url: v.url, param: `${param}.input_video.url` };
+      if (typeof v?.data === 'string' && v.data.length > 0) {
+        const url = v.data.startsWith('data:') ? v.data : `data:video/${v.format ?? 'mp4'};base64,${v.data}`;
+        return { kind: 'media', url, param: `${param}.input_video.data` };
+      }
+      throw badRequest('invalid_value', 'an input_video part needs input_video.data (base64) or input_video.url', `${param}.input_video`);
+    }
+    default:
+      throw badRequest('invalid_content_part', `unsupported content part type ${JSON.stringify(p.type)}: use text, image_url, video_url or input_video`, `${param}.type`);
+  }
+}
+
+function message(m: RawMessage, i: number): Message {
+  const param = `messages[${i}]`;
+  if (m.role === 'tool') throw badRequest('unsupported_parameter', 'tool messages are not supported (no tool calling)', `${param}.role`);
+  const role = m.role === 'developer' ? 'system' : (m.role as Message['role']);
+  const content = m.content ?? '';
+  const parts = typeof content === 'string' ? [{ kind: 'text' as const, text: content }] : content.map((p, k) => part(p, `${param}.content[${k}]`));
+  if (role !== 'user' && parts.some((p) => p.kind === 'media')) throw badRequest('invalid_value', `media parts belong in user messages (not ${m.role})`, `${param}.content`);
+  return { role, parts };
+}
+
+export function parseRequest(b: ChatBody): ParsedRequest {
+  if ((b.n ?? 1) > 1) throw badRequest('unsupported_parameter', 'n > 1 is not supported: send one request per choice', 'n');
+  if (b.tools && b.tools.length > 0) throw badRequest('unsupported_parameter', 'tools are not supported', 'tools');
+  if (b.tool_choice !== undefined && b.tool_choice !== null && b.tool_choice !== 'none') throw badRequest('unsupported_parameter', 'tool_choice is not supported', 'tool_choice');
+  if (b.logprobs) throw badRequest('unsupported_parameter', 'logprobs are not supported', 'logprobs');
+  if (b.top_logprobs) throw badRequest('unsupported_parameter', 'top_logprobs are not supported', 'top_logprobs');
+  const messages = b.messages.map(message);
+  if (messages[messages.length - 1]!.role === 'assistant') throw badRequest('invalid_value', 'the last message must not be the assistant\'s (continuing an answer is not supported)', `messages[${messages.length - 1}].role`);
+
+  const v = b.vidlm ?? {};
+  const frames = v.frames ?? b.media_io_kwargs?.video?.num_frames;
+  const fps = v.fps ?? (v.frames === undefined ? b.media_io_kwargs?.video?.fps ?? b.mm_processor_kwargs?.fps : undefined);
+  if (frames !== undefined && fps !== undefined) throw badRequest('invalid_value', 'give a frame count or an fps, not both', 'vidlm.frames');
+  const segment = v.segment as [number, number] | undefined;
+  if (segment && !(segment[0] < segment[1])) throw badRequest('invalid_value', `segment must be [start, end] with start < end (got ${JSON.stringify(segment)})`, 'vidlm.segment');
+  const video: VideoOptions = { strategy: v.strategy ?? 'auto', frames, fps, segment, timeTokens: v.timeTokens ?? 'none', preamble: v.preamble ?? false };
+
+  const generate: ParsedRequest['generate'] = {
+    maxTokens: b.max_completion_tokens ?? b.max_tokens ?? undefined,
+    temperature: b.temperature ?? undefined,
+    topP: b.top_p ?? undefined,
+    seed: b.seed ?? undefined,
+    stop: b.stop == null ? undefined : typeof b.stop === 'string' ? [b.stop] : b.stop,
+  };
+  const rf = b.response_format;
+  if (rf?.type === 'json_object') generate.jsonSchema = { type: 'object' };
+  else if (rf?.type === 'json_schema') {
+    if (!rf.json_schema?.schema) throw badRequest('invalid_value', 'response_format json_schema needs json_schema.schema', 'response_format.json_schema.schema');
+    generate.jsonSchema = rf.json_schema.schema;
+  }
+  return { messages, video, generate, stream: b.stream === true, includeUsage: b.stream_options?.include_usage === true };
+}

@@ -1,0 +1,88 @@
+/**
+ * JSON schema of POST /v1/chat/completions, checked by Fastify (ajv) before the handler runs:
+ * types and ranges of the OpenAI fields, plus vLLM's media kwargs and the `vidlm` object.
+ * Content parts are checked by type in request.ts, so an unknown type names its own part.
+ */
+const url = { anyOf: [{ type: 'string' }, { type: 'object', required: ['url'], properties: { url: { type: 'string' } } }] };
+
+export const chatCompletionBody = {
+  type: 'object',
+  required: ['messages'],
+  properties: {
+    model: { type: 'string' },
+    messages: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 1024,
+      items: {
+        type: 'object',
+        required: ['role'],
+        properties: {
+          role: { type: 'string', enum: ['system', 'developer', 'user', 'assistant', 'tool'] },
+          content: {
+            anyOf: [
+              { type: 'string' },
+              { type: 'null' },
+              {
+                type: 'array',
+                maxItems: 256,
+                items: {
+                  type: 'object',
+                  required: ['type'],
+                  properties: {
+                    type: { type: 'string' },
+                    text: { type: 'string' },
+                    image_url: url,
+                    video_url: url,
+                    input_video: { type: 'object', properties: { data: { type: 'string' }, url: { type: 'string' }, format: { type: 'string' } } },
+                  },
+                },
+              },
+            ],
+          },
+          name: { type: 'string' },
+        },
+      },
+    },
+    stream: { type: 'boolean' },
+    stream_options: { anyOf: [{ type: 'null' }, { type: 'object', properties: { include_usage: { type: 'boolean' } } }] },
+    temperature: { anyOf: [{ type: 'null' }, { type: 'number', minimum: 0, maximum: 2 }] },
+    top_p: { anyOf: [{ type: 'null' }, { type: 'number', minimum: 0, maximum: 1 }] },
+    max_tokens: { anyOf: [{ type: 'null' }, { type: 'integer', minimum: 1, maximum: 1048576 }] },
+    max_completion_tokens: { anyOf: [{ type: 'null' }, { type: 'integer', minimum: 1, maximum: 1048576 }] },
+    stop: { anyOf: [{ type: 'null' }, { type: 'string' }, { type: 'array', maxItems: 16, items: { type: 'string' } }] },
+    seed: { anyOf: [{ type: 'null' }, { type: 'integer', minimum: 0, maximum: 4294967295 }] },
+    n: { anyOf: [{ type: 'null' }, { type: 'integer', minimum: 1, maximum: 128 }] },
+    logprobs: { anyOf: [{ type: 'null' }, { type: 'boolean' }] },
+    top_logprobs: { anyOf: [{ type: 'null' }, { type: 'integer' }] },
+    tools: { anyOf: [{ type: 'null' }, { type: 'array' }] },
+    tool_choice: {},
+    response_format: {
+      type: 'object',
+      required: ['type'],
+      properties: {
+        type: { type: 'string', enum: ['text', 'json_object', 'json_schema'] },
+        json_schema: { type: 'object', properties: { name: { type: 'string' }, schema: { type: 'object' }, strict: { anyOf: [{ type: 'boolean' }, { type: 'null' }] } } },
+      },
+    },
+    media_io_kwargs: {
+      type: 'object',
+      properties: {
+        video: { type: 'object', properties: { num_frames: { type: 'integer', minimum: 1, maximum: 100000 }, fps: { type: 'number', exclusiveMinimum: 0, maximum: 240 } } },
+      },
+    },
+    mm_processor_kwargs: { type: 'object', properties: { fps: { type: 'number', exclusiveMinimum: 0, maximum: 240 } } },
+    vidlm: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        strategy: { type: 'string', enum: ['auto', 'concat', 'slowfast', 'pllava', 'bilinear', 'vcgpt', 'native'] },
+        frames: { type: 'integer', minimum: 1, maximum: 100000 },
+        fps: { type: 'number', exclusiveMinimum: 0, maximum: 240 },
+        segment: { type: 'array', minItems: 2, maxItems: 2, items: { type: 'number', minimum: 0 } },
+        timeTokens: { type: 'string', enum: ['none', 'text', 'lita'] },
+        preamble: { type: 'boolean' },
+      },
+    },
+  },
+} as const;

@@ -1,0 +1,130 @@
+/**
+ * watch() options, every one checked before anything is opened: ERR_INVALID_ARG naming the
+ * option, ERR_UNSUPPORTED for models the watch cannot serve, ERR_CONTEXT_FULL when a window's
+ * frames cannot fit the context with the chosen strategy.
+ */
+import { countTokens } from '../assembly/index.js';
+import type { StrategyName } from '../assembly/types.js';
+import { VidlmError } from '../errors.js';
+import { generateParams } from '../inference/generate-options.js';
+import type { GenerateOptions } from '../inference/generate-options.js';
+import type { Model } from '../model.js';
+import { invalid, optionalBool, optionalFunction, optionalInt, optionalNumber, optionalSignal } from '../options.js';
+import { resolveTimeEncoding, type TimeTokenMode } from '../time/encode.js';
+import type { FitMode, VideoInput } from '../video/types.js';
+import { isLiveInput } from './source.js';
+import type { WatchOptions } from './types.js';
+
+export const DEFAULT_PROMPT = 'Describe what changed.';
+
+export interface CheckedWatch {
+  model: Model;
+  every: number;
+  window: number;
+  fps: number;
+  /** Most frames a window can hold. */
+  maxFrames: number;
+  prompt: string;
+  when?: string;
+  localize: boolean;
+  cooldown: number;
+  strategy: Exclude<StrategyName, 'native'>;
+  timeTokens: TimeTokenMode;
+  system?: string;
+  realtime: boolean;
+  live: boolean;
+  contextSize: number;
+  fit: FitMode;
+  imageSize: number;
+  /** Generation options of every answer (grammars are added per question). */
+  generate: GenerateOptions;
+  signal?: AbortSignal;
+  onToken?: (piece: string) => void;
+  timeout?: number;
+  retries?: number;
+  backoff?: number;
+  maxBackoff?: number;
+  format?: string;
+  ffmpegOptions?: Record<string, string | number>;
+}
+
+/** Tokens kept free for the template, the question and the answer. */
+export const reserveFor = (contextSize: number): number => Math.min(256, Math.floor(contextSize / 4));
+
+const POOLED: readonly Exclude<StrategyName, 'native'>[] = ['concat', 'slowfast', 'pllava', 'bilinear', 'vcgpt'];
+
+export function checkSource(v: unknown): VideoInput {
+  if ((typeof v === 'string' && v.length > 0) || v instanceof URL || v instanceof Uint8Array) return v;
+  throw invalid('source', 'a path, a URL or a Buffer/Uint8Array', v);
+}
+
+function optionalText(name: string, v: unknown): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || v.trim() === '') throw invalid(name, 'a non-empty string', v);
+  return v;
+}
+
+export function checkWatch(source: VideoInput, o: WatchOptions): CheckedWatch {
+  if (!o || typeof o !== 'object') throw invalid('options', 'an object with a model', o);
+  if (!o.model || typeof o.model.encode !== 'function') throw invalid('model', 'a Model from loadModel()', o.model);
+  if (o.model.disposed) throw new VidlmError('ERR_DISPOSED', 'the model was disposed');
+  const info = o.model.info;
+  if (!info.vision || !info.imageGrid || !info.imageSize) throw new VidlmError('ERR_UNSUPPORTED', 'the model has no vision encoder: load it with its mmproj');
+  if (info.mrope) {
+    throw new VidlmError('ERR_UNSUPPORTED', `${info.architecture} uses M-RoPE positions (the native strategy), which encodes inside the prefill: watch() shares encodes between windows and needs a pooling model`);
+  }
+  const every = optionalNumber('every', o.every, 0.05, 86_400, 10);
+  const window = optionalNumber('window', o.window, every, 86_400, Math.max(30, every));
+  if (o.frames !== undefined && o.fps !== undefined) throw new VidlmError('ERR_INVALID_ARG', 'give frames or fps, not both', { option: 'frames' });
+  const fps = o.frames !== undefined ? optionalInt('frames', o.frames, 1, 10_000, 1) / window : optionalNumber('fps', o.fps, 0.001, 60, 1);
+  const maxFrames = Math.ceil(window * fps - 1e-9) + 1;
+  const when = optionalText('when', o.when);
+  const prompt = optionalText('prompt', o.prompt);
+  if (when !== undefined && prompt !== undefined) throw new VidlmError('ERR_INVALID_ARG', 'give prompt or when, not both', { option: 'when' });
+  const localize = optionalBool('localize', o.localize, false);
+  if (localize && when === undefined) throw new VidlmError('ERR_INVALID_ARG', 'localize needs `when` (the event to find)', { option: 'localize' });
+  const time = resolveTimeEncoding({ timeTokens: o.timeTokens ?? (localize ? 'lita' : 'none'), duration: 1 });
+  if (localize && time.mode !== 'lita') throw new VidlmError('ERR_INVALID_ARG', "localize reads LITA time tokens: leave timeTokens out or set it to 'lita'", { option: 'timeTokens' });
+  if ((o as { grammar?: unknown }).grammar !== undefined || (o as { jsonSchema?: unknown }).jsonSchema !== undefined) {
+    throw new VidlmError('ERR_INVALID_ARG', 'watch() sets its own grammar for `when`; grammar and jsonSchema are not options of watch()', { option: 'grammar' });
+  }
+  const contextSize = optionalInt('contextSize', o.contextSize, 64, 1 << 24, Math.min(4096, info.nCtxTrain || 4096));
+  const budget = contextSize - reserveFor(contextSize);
+  const shape = { frames: maxFrames, nx: info.imageGrid.nx, ny: info.imageGrid.ny };
+  const choice = o.strategy ?? 'auto';
+  let strategy: Exclude<StrategyName, 'native'>;
+  if (choice === 'auto') {
+    // localize needs time tokens in front of the frames: LITA's SlowFast is its method
+    const order: Exclude<StrategyName, 'native'>[] = localize ? ['slowfast'] : ['concat', 'pllava', 'slowfast'];
+    strategy = order.find((s) => countTokens(s, shape) <= budget) ?? order[order.length - 1]!;
+  } else if (POOLED.includes(choice)) strategy = choice;
+  else throw invalid('strategy', `'auto' or one of ${POOLED.join(', ')} (watch() does not take 'native')`, choice);
+  const needed = countTokens(strategy, shape);
+  if (needed > budget) {
+    throw new VidlmError('ERR_CONTEXT_FULL', `a window of ${maxFrames} frames needs ${needed} visual tokens with ${strategy}; the context holds ${contextSize} (keep ${reserveFor(contextSize)} for the text): use fewer frames, a pooling strategy or a larger contextSize`,
+      { strategy, frames: maxFrames, visualTokens: needed, contextSize });
+  }
+  const fit = o.fit ?? 'pad';
+  if (!['stretch', 'pad', 'crop'].includes(fit)) throw invalid('fit', "'stretch', 'pad' or 'crop'", fit);
+  if (o.system !== undefined && typeof o.system !== 'string') throw invalid('system', 'a string', o.system);
+  const generate = generateParams({ ...o, grammar: undefined, jsonSchema: undefined } as GenerateOptions);
+  const live = o.live === undefined ? isLiveInput(source) : optionalBool('live', o.live, false);
+  for (const k of ['timeout', 'retries', 'backoff', 'maxBackoff'] as const) {
+    const v = o[k];
+    if (v !== undefined && !(typeof v === 'number' && v >= 0 && !Number.isNaN(v))) throw invalid(k, 'a number >= 0', v);
+  }
+  return {
+    model: o.model, every, window, fps, maxFrames,
+    prompt: prompt ?? DEFAULT_PROMPT, when, localize,
+    cooldown: optionalInt('cooldown', o.cooldown, 1, 1_000_000, 1),
+    strategy, timeTokens: time.mode, system: o.system,
+    realtime: optionalBool('realtime', o.realtime, true), live,
+    contextSize, fit, imageSize: info.imageSize,
+    generate: { maxTokens: generate.maxTokens, temperature: generate.temperature, topK: generate.topK, topP: generate.topP, minP: generate.minP,
+      repeatPenalty: generate.repeatPenalty, repeatLastN: generate.repeatLastN, seed: generate.seed, stop: generate.stop },
+    signal: optionalSignal('signal', o.signal),
+    onToken: optionalFunction<(piece: string) => void>('onToken', o.onToken),
+    timeout: o.timeout, retries: o.retries, backoff: o.backoff, maxBackoff: o.maxBackoff,
+    format: o.format, ffmpegOptions: o.ffmpegOptions,
+  };
+}

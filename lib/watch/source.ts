@@ -1,0 +1,132 @@
+/**
+ * What watch() reads: frames on one timeline (seconds from the first frame), from a file
+ * (openVideo, at its own pace or as fast as it is read) or a live stream (live(), whose retry
+ * logic reconnects; a new connection becomes a `reconnect` item instead of an error).
+ */
+import { VidlmError, throwIfAborted } from '../errors.js';
+import { live, type LiveStream } from '../video/live.js';
+import { openVideo } from '../video/video.js';
+import type { FitMode, LiveFrame, OpenOptions, VideoInput } from '../video/types.js';
+
+export interface WatchFrame {
+  /** Seconds on the watch timeline: 0 at the first frame, monotonic across reconnects. */
+  t: number;
+  /** The source's own timestamp (seconds). */
+  streamTime: number;
+  /** Date.now() when the frame was decoded (for a paced file: when it was due). */
+  wallTime: number;
+  width: number;
+  height: number;
+  rgb: Uint8Array;
+}
+
+export type FeedItem =
+  | { kind: 'frame'; frame: WatchFrame }
+  | { kind: 'reconnect'; connection: number; reason?: string };
+
+export interface Feed {
+  /** The next item; null at the end of a file (a live source ends only when closed). */
+  next(): Promise<FeedItem | null>;
+  close(): Promise<void>;
+  readonly isLive: boolean;
+}
+
+export interface FeedOptions {
+  fps: number;
+  size: [number, number];
+  fit: FitMode;
+  /** Seconds of frames live() keeps for a consumer that falls behind. */
+  keep: number;
+  realtime: boolean;
+  live: boolean;
+  timeout?: number;
+  retries?: number;
+  backoff?: number;
+  maxBackoff?: number;
+  format?: OpenOptions['format'];
+  ffmpegOptions?: OpenOptions['ffmpegOptions'];
+  signal: AbortSignal;
+}
+
+/** Network URLs are live sources; paths, file: URLs and bytes are files. */
+export function isLiveInput(input: VideoInput): boolean {
+  const s = input instanceof URL ? input.href : typeof input === 'string' ? input : null;
+  if (s === null) return false;
+  const m = /^([a-z][a-z0-9+.-]*):/i.exec(s);
+  return m !== null && m[1]!.length > 1 && m[1]!.toLowerCase() !== 'file';
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (ms <= 0 || signal.aborted) return resolve();
+    const done = (): void => { clearTimeout(t); signal.removeEventListener('abort', done); resolve(); };
+    const t = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+export async function openFeed(input: VideoInput, o: FeedOptions): Promise<Feed> {
+  return o.live ? liveFeed(input, o) : fileFeed(input, o);
+}
+
+async function fileFeed(input: VideoInput, o: FeedOptions): Promise<Feed> {
+  const source = await openVideo(input, { signal: o.signal, format: o.format, ffmpegOptions: o.ffmpegOptions });
+  if (source.probe.isImage) {
+    await source.close();
+    throw new VidlmError('ERR_INVALID_ARG', 'watch() needs a video or a stream, not a still image', { option: 'source' });
+  }
+  const it = source.frames({ fps: o.fps }, { size: o.size, fit: o.fit, signal: o.signal })[Symbol.asyncIterator]();
+  let origin: number | null = null;
+  let started = 0;
+  return {
+    isLive: false,
+    async next() {
+      throwIfAborted(o.signal);
+      const r = await it.next();
+      if (r.done) return null;
+      const f = r.value;
+      if (origin === null) { origin = f.t; started = Date.now(); }
+      const t = f.t - origin;
+      // real time: a frame is released when the stream would show it
+      if (o.realtime) await sleep(started + t * 1000 - Date.now(), o.signal);
+      throwIfAborted(o.signal);
+      return { kind: 'frame', frame: { t, streamTime: f.t, wallTime: Date.now(), width: f.width, height: f.height, rgb: f.rgb } };
+    },
+    async close() {
+      await it.return?.(undefined).catch(() => undefined);
+      await source.close();
+    },
+  };
+}
+
+async function liveFeed(input: VideoInput, o: FeedOptions): Promise<Feed> {
+  const stream: LiveStream = live(input, {
+    fps: o.fps, window: o.keep, size: o.size, fit: o.fit, signal: o.signal,
+    timeout: o.timeout, retries: o.retries, backoff: o.backoff, maxBackoff: o.maxBackoff, format: o.format, ffmpegOptions: o.ffmpegOptions,
+  });
+  const it = stream[Symbol.asyncIterator]();
+  let origin: number | null = null;
+  let connection = 0;
+  let held: LiveFrame | null = null; // the frame that came after a reconnect item
+  const toItem = (f: LiveFrame): FeedItem => {
+    if (origin === null) origin = f.t;
+    return { kind: 'frame', frame: { t: f.t - origin, streamTime: f.streamTime, wallTime: f.wallTime, width: f.width, height: f.height, rgb: f.rgb } };
+  };
+  return {
+    isLive: true,
+    async next() {
+      if (held) { const f = held; held = null; return toItem(f); }
+      const r = await it.next();
+      if (r.done) { throwIfAborted(o.signal); return null; }
+      const f = r.value;
+      if (f.connection !== connection && origin !== null) {
+        connection = f.connection;
+        held = f;
+        return { kind: 'reconnect', connection, reason: stream.stats.lastError };
+      }
+      connection = f.connection;
+      return toItem(f);
+    },
+    close: () => stream.close(),
+  };
+}

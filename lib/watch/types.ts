@@ -1,0 +1,122 @@
+/** Public value types of watch(): its options and what its iterator yields. */
+import type { StrategyName } from '../assembly/types.js';
+import type { GenerateOptions } from '../inference/generate-options.js';
+import type { Model } from '../model.js';
+import type { TimeTokenMode } from '../time/encode.js';
+import type { FitMode, OpenOptions, VideoInput } from '../video/types.js';
+
+export interface WatchOptions extends Omit<GenerateOptions, 'sequence' | 'signal' | 'grammar' | 'jsonSchema'> {
+  /** The loaded model with its mmproj (a pooling model: M-RoPE models are not supported). */
+  model: Model;
+  /** Seconds of stream between answers (default 10). */
+  every?: number;
+  /** Seconds of video each answer looks at, ending at the answer's time (default 30, at least `every`). */
+  window?: number;
+  /** What to ask of each window (default 'Describe what changed.'); not with `when`. */
+  prompt?: string;
+  /** An event to watch for: each window gets a yes/no question; an `event` item comes when the answer turns to yes. */
+  when?: string;
+  /** With `when`: also ask for the event's span inside the window with LITA time tokens (default false). */
+  localize?: boolean;
+  /** With `when`: 'no' windows needed after a yes before another event can fire (default 1). */
+  cooldown?: number;
+  /** Token assembly method; 'auto' (default) takes the least pooled one whose window fits the context. */
+  strategy?: Exclude<StrategyName, 'native'> | 'auto';
+  /** Frames sampled per window (spread evenly: fps = frames / window). */
+  frames?: number;
+  /** Frames per second sampled from the stream (default 1); give frames or fps, not both. */
+  fps?: number;
+  /** How each frame's time (seconds from the window's start) is told to the model. Default 'none'; `localize` uses 'lita'. */
+  timeTokens?: TimeTokenMode;
+  system?: string;
+  /** A file: play at its own pace (default true) or as fast as it is answered (false, for recordings). Ignored for streams. */
+  realtime?: boolean;
+  /** Treat the source as a live stream (live(): reconnects) or a file (openVideo). Default: URLs other than file: are live. */
+  live?: boolean;
+  /** Live sources: seconds a read may stall before reconnecting (default 5), and the retry settings of live(). */
+  timeout?: number;
+  retries?: number;
+  backoff?: number;
+  maxBackoff?: number;
+  /** FFmpeg input options for the source (format, ffmpegOptions…). */
+  format?: OpenOptions['format'];
+  ffmpegOptions?: OpenOptions['ffmpegOptions'];
+  /** KV cache size of the one context the watch uses (default 4096, or the model's trained length if smaller). */
+  contextSize?: number;
+  fit?: FitMode;
+  signal?: AbortSignal;
+  /** Called with each piece of an answer as it is generated. */
+  onToken?: (piece: string) => void;
+}
+
+/** Times of a window: seconds on the watch's timeline (0 = first frame), the source's own clock, and wall clock. */
+export interface WindowTimes {
+  /** Watch timeline, seconds from the first frame; monotonic across reconnects. */
+  windowStart: number;
+  windowEnd: number;
+  /** The source's own timestamps of the window's first and last frame (they reset on a reconnect). */
+  streamStart: number | null;
+  streamEnd: number | null;
+  /** Date.now() when the window's first and last frame were decoded. */
+  wallStart: number | null;
+  wallEnd: number | null;
+}
+
+export interface WatchWindow extends WindowTimes {
+  type: 'window';
+  /** 0, 1, 2… counting answered windows. */
+  index: number;
+  text: string;
+  /** With `when`: the parsed answer. */
+  answer?: 'yes' | 'no';
+  /** Frames the window holds, and how many of them were encoded for it (the others were encoded for an earlier window). */
+  frames: number;
+  encoded: number;
+  /** The frames' times on the watch timeline. */
+  frameTimes: number[];
+  /** From the window's end being available to its answer being done. */
+  latencyMs: number;
+  /** How far behind the stream the answer is: wall time from the window's last frame being decoded to the answer. */
+  lagMs: number;
+  /** Windows skipped so far (answering fell behind, or no frames came during them). */
+  skipped: number;
+  tokens: { prompt: number; generated: number };
+  tokensPerSecond: number;
+}
+
+export interface WatchEvent extends WindowTimes {
+  type: 'event';
+  /** The event's span in seconds on the watch timeline: the window's, or the localized one inside it. */
+  start: number;
+  end: number;
+  /** The window (index) whose yes started the event. */
+  window: number;
+  /** Set when `localize` found a span in the window. */
+  localized: boolean;
+}
+
+export interface WatchReconnect {
+  type: 'reconnect';
+  /** live()'s connection number: it counts attempts, so one outage may move it by more than 1. */
+  connection: number;
+  /** Watch time of the first frame after the reconnect, and the gap before it (seconds). */
+  at: number;
+  gap: number;
+  /** Why the previous connection ended, as live() recorded it. */
+  reason?: string;
+}
+
+export type WatchItem = WatchWindow | WatchEvent | WatchReconnect;
+
+export interface WatchStats {
+  windows: number;
+  skipped: number;
+  /** Frames encoded in all, and frames the rolling buffer holds now. */
+  encoded: number;
+  held: number;
+  reconnects: number;
+  /** Latest frame's time on the watch timeline. */
+  streamTime: number;
+  lagMs: number;
+  tokensPerSecond: number;
+}

@@ -1,0 +1,270 @@
+/**
+ * watch(): answers about a video or live stream, window after window, for as long as it runs.
+ *
+ * A pump reads frames into a rolling buffer that holds only what the next window can use. A
+ * window is answered once a frame at or after its end has arrived: its frames that no earlier
+ * window encoded are encoded (each frame once, kept with its frame in the buffer), the window's
+ * grids are assembled and asked on the watch's one context, which is rewound after each answer.
+ * When answering falls behind a live source, the windows it passed are skipped, not queued. A
+ * file read with `realtime: false` is read only as fast as it is answered, so nothing is skipped.
+ */
+import { assemble } from '../assembly/index.js';
+import type { FrameGrid } from '../assembly/types.js';
+import { VidlmError, abortError, isVidlmError } from '../errors.js';
+import type { Context } from '../inference/context.js';
+import { litaLocalizeQuestion } from '../prompt/lita.js';
+import { parseTimes } from '../time/parse.js';
+import type { VideoInput } from '../video/types.js';
+import { Debounce } from './debounce.js';
+import { checkSource, checkWatch, type CheckedWatch } from './options.js';
+import { FunctionResponder, ModelResponder, hasTokenOf, type AnswerFn, type Responder } from './respond.js';
+import { Schedule } from './schedule.js';
+import { openFeed, type Feed, type FeedItem, type WatchFrame } from './source.js';
+import type { WatchEvent, WatchItem, WatchOptions, WatchReconnect, WatchStats, WatchWindow } from './types.js';
+
+/** A yes/no answer, nothing else. */
+export const YES_NO_GRAMMAR = 'root ::= "yes" | "no"';
+/** Two LITA time tokens (released spelling): the event's start and end inside the window. */
+export const LITA_SPAN_GRAMMAR = 'root ::= tok " " tok\ntok ::= "<t" ([0-9] | [1-9] [0-9]) ">"';
+
+export function yesNoQuestion(event: string): string {
+  return `Does this happen in the video: "${event.trim()}"? Answer yes or no.`;
+}
+
+interface Entry { frame: WatchFrame; grid?: FrameGrid }
+
+const EPS = 1e-6;
+
+/** Hooks for tests and rule-based checks: `answer` replaces the model's generation (frames are still encoded). */
+export interface WatchHooks { answer?: AnswerFn }
+
+export class Watch implements AsyncIterable<WatchItem> {
+  readonly stats: WatchStats = { windows: 0, skipped: 0, encoded: 0, held: 0, reconnects: 0, streamTime: 0, lagMs: 0, tokensPerSecond: 0 };
+  #context: Context | null = null;
+  #source: VideoInput;
+  #c: CheckedWatch;
+  #hooks: WatchHooks;
+  #ac = new AbortController();
+  #stopped = false;
+  #started = false;
+  #gen: AsyncGenerator<WatchItem, void, undefined> | null = null;
+  #wakers: (() => void)[] = [];
+
+  /** @internal use watch() */
+  constructor(source: VideoInput, c: CheckedWatch, hooks: WatchHooks) {
+    this.#source = source;
+    this.#c = c;
+    this.#hooks = hooks;
+    const user = c.signal;
+    if (user) {
+      if (user.aborted) this.#ac.abort(user.reason);
+      else user.addEventListener('abort', () => this.#ac.abort(user.reason), { once: true });
+    }
+    this.#ac.signal.addEventListener('abort', () => this.#wake(), { once: true });
+  }
+
+  /** The one context the watch answers on (null before it starts, or with an `answer` hook); disposed when the watch ends. */
+  get context(): Context | null { return this.#context; }
+
+  /**
+   * Ends the watch cleanly: an answer in progress is cancelled, the iteration ends (done) and
+   * the source and the context are freed. Resolves when they are.
+   */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (!this.#ac.signal.aborted) this.#ac.abort(new VidlmError('ERR_ABORTED', 'the watch was stopped'));
+    // runs the generator's cleanup now if it waits at a yield, or after its current step
+    await this.#gen?.return(undefined).catch(() => undefined);
+  }
+
+  #wake(): void {
+    const w = this.#wakers;
+    this.#wakers = [];
+    for (const f of w) f();
+  }
+
+  #sleep(): Promise<void> {
+    return new Promise((r) => { this.#wakers.push(r); });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<WatchItem> {
+    if (this.#started) throw new VidlmError('ERR_INVALID_ARG', 'a watch can be iterated once');
+    this.#started = true;
+    this.#gen = this.#run();
+    return this.#gen;
+  }
+
+  async *#run(): AsyncGenerator<WatchItem, void, undefined> {
+    const c = this.#c;
+    const signal = this.#ac.signal;
+    const schedule = new Schedule(c.every, c.window);
+    const debounce = new Debounce(c.cooldown);
+    const buffer: Entry[] = [];
+    const notices: WatchReconnect[] = [];
+    let latest = -Infinity;
+    let lastWall = 0;
+    let ended = false;
+    let pumpError: unknown = null;
+    let feed: Feed | null = null;
+    let responder: Responder | null = null;
+    let pump: Promise<void> = Promise.resolve();
+    let index = 0;
+    let reconnect: { connection: number; reason?: string; before: number } | null = null;
+    try {
+      if (signal.aborted) throw abortError(c.signal);
+      if (this.#hooks.answer) responder = new FunctionResponder(this.#hooks.answer);
+      else {
+        // the one context of the whole watch: each window rewinds it
+        this.#context = await c.model.createContext({ contextSize: c.contextSize, sequences: 1 });
+        responder = new ModelResponder(c.model, this.#context, c.generate, c.system, c.strategy === 'vcgpt');
+      }
+      const hasToken = this.#context ? hasTokenOf(this.#context) : () => false;
+      feed = await openFeed(this.#source, {
+        fps: c.fps, size: [c.imageSize, c.imageSize], fit: c.fit, keep: c.window + c.every, realtime: c.realtime, live: c.live,
+        timeout: c.timeout, retries: c.retries, backoff: c.backoff, maxBackoff: c.maxBackoff, format: c.format, ffmpegOptions: c.ffmpegOptions, signal,
+      });
+      const pull = !feed.isLive && !c.realtime;
+      const f = feed;
+      pump = (async () => {
+        try {
+          while (!signal.aborted) {
+            // a recording read for analysis goes no further than the next window needs
+            while (pull && latest >= schedule.nextEnd - EPS && !signal.aborted) await this.#sleep();
+            if (signal.aborted) break;
+            const item: FeedItem | null = await f.next();
+            if (!item) { ended = true; break; }
+            if (item.kind === 'reconnect') {
+              this.stats.reconnects++;
+              reconnect = { connection: item.connection, reason: item.reason, before: latest };
+            } else {
+              const fr = item.frame;
+              if (reconnect) {
+                notices.push({ type: 'reconnect', connection: reconnect.connection, at: fr.t, gap: fr.t - reconnect.before, ...(reconnect.reason ? { reason: reconnect.reason } : {}) });
+                reconnect = null;
+              }
+              buffer.push({ frame: fr });
+              latest = fr.t;
+              lastWall = fr.wallTime;
+              this.stats.streamTime = fr.t;
+              // frames older than any window still to be answered can go
+              const keepFrom = Math.max(schedule.start(schedule.nextEnd), latest - c.every - c.window) - EPS;
+              let drop = 0;
+              while (drop < buffer.length && buffer[drop]!.frame.t < keepFrom) drop++;
+              if (drop > 0) buffer.splice(0, drop);
+              this.stats.held = buffer.length;
+            }
+            this.#wake();
+          }
+        } catch (e) {
+          if (!signal.aborted) pumpError = e;
+        } finally {
+          ended = true;
+          this.#wake();
+        }
+      })();
+
+      for (;;) {
+        while (notices.length > 0) yield notices.shift()!;
+        if (signal.aborted) break;
+        if (pumpError) throw pumpError;
+        let due = schedule.due(latest);
+        // the end of a file: its last frames make one more window
+        if (!due && ended && buffer.some((e) => e.frame.t >= schedule.nextEnd - c.every - EPS)) due = schedule.due(schedule.nextEnd);
+        if (!due) {
+          if (ended) break;
+          await this.#sleep();
+          continue;
+        }
+        this.stats.skipped += due.skipped;
+        const end = due.end;
+        const start = schedule.start(end);
+        const entries = buffer.filter((e) => e.frame.t >= start - EPS && e.frame.t < end - EPS);
+        this.#wake(); // the schedule moved: a paused pump may read on
+        if (entries.length === 0) { this.stats.skipped++; continue; }
+        const readyWall = buffer.find((e) => e.frame.t >= end - EPS)?.frame.wallTime ?? lastWall;
+        const began = Date.now();
+
+        // encode what no earlier window did
+        const todo = entries.filter((e) => !e.grid);
+        if (todo.length > 0) {
+          const { grids } = await c.model.encodeWithStats(todo.map((e) => e.frame), { cache: false, signal });
+          todo.forEach((e, i) => { e.grid = grids[i]!; });
+          this.stats.encoded += todo.length;
+        }
+        const grids = entries.map((e) => ({ ...e.grid!, t: e.frame.t - start }));
+        const video = assemble(c.strategy, grids, { timeTokens: c.timeTokens, duration: end - start, hasToken } as never);
+        const frames = entries.map((e) => e.frame);
+        const session = await responder.open(video, { frames, windowStart: start, windowEnd: end }, signal);
+        let text: string, prompt = 0, generated = 0, tps = 0;
+        let event: WatchEvent | null = null;
+        let answer: 'yes' | 'no' | undefined;
+        const times = {
+          windowStart: start, windowEnd: end,
+          streamStart: frames[0]!.streamTime, streamEnd: frames[frames.length - 1]!.streamTime,
+          wallStart: frames[0]!.wallTime, wallEnd: frames[frames.length - 1]!.wallTime,
+        };
+        try {
+          const question = c.when ? yesNoQuestion(c.when) : c.prompt;
+          const r = await session.ask('answer', question, c.when ? { grammar: YES_NO_GRAMMAR, maxTokens: 2 } : {}, signal, c.onToken);
+          ({ text, prompt, generated } = r);
+          tps = r.tokensPerSecond;
+          if (c.when) {
+            answer = /^\s*yes/i.test(text) ? 'yes' : 'no';
+            if (debounce.push(answer === 'yes')) {
+              event = { type: 'event', ...times, start, end, window: index, localized: false };
+              if (c.localize) {
+                const span = await session.ask('localize', litaLocalizeQuestion(c.when), { grammar: LITA_SPAN_GRAMMAR, maxTokens: 12 }, signal);
+                const s = parseTimes(span.text, { duration: end - start, mode: 'lita' })[0];
+                if (s) {
+                  const a = Math.min(start + s.start, end), b = Math.min(start + s.end, end);
+                  event = { ...event, start: Math.min(a, b), end: Math.max(a, b), localized: true };
+                }
+              }
+            }
+          }
+        } finally {
+          await session.close();
+        }
+        const done = Date.now();
+        const window: WatchWindow = {
+          type: 'window', index: index++, ...times, text, ...(answer ? { answer } : {}),
+          frames: entries.length, encoded: todo.length, frameTimes: frames.map((fr) => fr.t),
+          latencyMs: done - began, lagMs: Math.max(0, done - readyWall), skipped: this.stats.skipped,
+          tokens: { prompt, generated }, tokensPerSecond: tps,
+        };
+        this.stats.windows++;
+        this.stats.lagMs = window.lagMs;
+        this.stats.tokensPerSecond = tps;
+        yield window;
+        if (event) yield event;
+      }
+      if (signal.aborted && !this.#stopped) throw abortError(c.signal);
+    } catch (e) {
+      if (this.#stopped && isVidlmError(e, 'ERR_ABORTED')) return;
+      if (signal.aborted && !this.#stopped && !isVidlmError(e, 'ERR_ABORTED')) throw abortError(c.signal);
+      throw e;
+    } finally {
+      if (!signal.aborted) this.#ac.abort(new VidlmError('ERR_ABORTED', 'the watch ended'));
+      this.#wake();
+      await feed?.close().catch(() => undefined);
+      await pump;
+      buffer.length = 0;
+      await responder?.dispose();
+    }
+  }
+}
+
+/**
+ * Answers `prompt` (or watches for `when`) every `every` seconds about the last `window` seconds
+ * of a video file or live stream. Iterate the result; see docs/watch.md.
+ */
+export function watch(source: VideoInput, options: WatchOptions): Watch {
+  return watchWith(source, options, {});
+}
+
+/** @internal watch() with hooks (tests): `answer` replaces the model's generation. */
+export function watchWith(source: VideoInput, options: WatchOptions, hooks: WatchHooks): Watch {
+  checkSource(source);
+  const c = checkWatch(source, options);
+  return new Watch(source, c, hooks);
+}
