@@ -10,6 +10,7 @@ import type { MediaAudio } from '../inference/encode.js';
 import { groupCues, placeCues, renderCue } from '../subtitles/cues.js';
 import { DEFAULT_AUDIO_WINDOW, mediaOrder, type AudioMode, type MediaStep } from './plan.js';
 
+/** The `audio` option: true (= 'interleave'), a mode, or false / undefined for no sound. */
 export type AudioOption = boolean | AudioMode;
 
 export type { MediaAudio } from '../inference/encode.js';

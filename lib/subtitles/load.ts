@@ -7,6 +7,7 @@ import type { VideoSource } from '../video/video.js';
 import type { SubtitleTrack } from '../video/types.js';
 import { isSubtitleFile, readSubtitleFile } from './external.js';
 
+/** The `subtitles` option: true (the default track), a language tag, a stream index or a .srt/.vtt/.ass path. */
 export type SubtitleSpec = boolean | string | number;
 
 export interface LoadedSubtitles {
