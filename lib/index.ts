@@ -8,7 +8,7 @@ export { loadModel, Model, type LoadModelOptions, type ModelInfo } from './model
 export { Context, type ContextPlan, type TokensItem, type PrefillOptions, type PrefillResult, type GenerateOptions } from './inference/context.js';
 export { Generation, type GenerateResult } from './inference/generation.js';
 export { EmbeddingCache, type EmbeddingCacheOptions } from './inference/cache.js';
-export type { EncodableFrame, EncodeOptions, EncodeStats } from './inference/encode.js';
+export type { EncodableFrame, EncodeOptions, EncodeStats, MediaAudio, MediaInput } from './inference/encode.js';
 export type { CreateContextOptions, ChatMessage, ChatOptions } from './model.js';
 export { Chat, type ChatStartOptions, type TurnResult } from './inference/chat.js';
 export { ask, describe, localize, chat, type VideoQueryOptions, type AskResult, type LocalizeResult } from './api/query.js';
@@ -17,8 +17,11 @@ export type { StrategyChoice } from './pipeline/strategy.js';
 export { openVideo, probeVideo, VideoSource, live, encodePng } from './video/index.js';
 export type {
   VideoInput, VideoProbe, VideoFrame, SamplePlan, SampleOptions, SampledFrames, FitMode, FrameOptions, OpenOptions,
-  AudioClip, AudioOptions, LiveFrame, LiveOptions,
+  AudioClip, AudioOptions, LiveFrame, LiveOptions, SubtitleStreamInfo, SubtitleCue, SubtitleTrack, SubtitleOptions,
 } from './video/types.js';
+export type { SubtitleSpec } from './subtitles/load.js';
+export type { AudioOption } from './audio/media.js';
+export type { AudioMode } from './audio/plan.js';
 export { assemble, countTokens, strategies, strategyNames, defaults as strategyDefaults } from './assembly/index.js';
 export type { FrameGrid, GridShape, SequencePlan, PlanItem, TextItem, EmbeddingItem, StrategyName, PooledStrategyName } from './assembly/types.js';
 export { parseTimes } from './time/parse.js';

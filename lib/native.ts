@@ -107,7 +107,8 @@ export interface NativeGenerateResult {
 export interface NativeContext {
   tokenize(text: string, addSpecial: boolean, parseSpecial: boolean): Int32Array;
   detokenize(tokens: Int32Array, special: boolean): string;
-  prefillMedia(text: string, frames: NativeFrameInput[], seq: number, mergeable: boolean, abort?: NativeAbortToken, onProgress?: (f: number) => void): Promise<{ evaluated: number; nPast: number; ms: number; mediaTokens: number }>;
+  /** frames: pictures, or `{ audio }` mono PCM at the encoder's rate (libmtmd's audio path). */
+  prefillMedia(text: string, frames: (NativeFrameInput | { audio: Float32Array })[], seq: number, mergeable: boolean, abort?: NativeAbortToken, onProgress?: (f: number) => void): Promise<{ evaluated: number; nPast: number; ms: number; mediaTokens: number }>;
   prefill(items: NativePlanItem[], seq: number, abort?: NativeAbortToken, onProgress?: (f: number) => void, mergeText?: boolean, addBos?: boolean): Promise<{ evaluated: number; nPast: number; ms: number; decodes: number }>;
   generate(params: NativeGenerateParams, seq: number, onPiece: (piece: string) => void, abort?: NativeAbortToken): Promise<NativeGenerateResult>;
   nPast(seq: number): number;
@@ -146,7 +147,10 @@ export interface NativeLoadOptions {
 
 export interface NativeStreamInfo {
   index: number;
-  type: 'video' | 'audio' | 'other';
+  type: 'video' | 'audio' | 'subtitle' | 'other';
+  /** The container's language and title tags, when set. */
+  language?: string;
+  title?: string;
   codec: string;
   profile?: string;
   timeBase: [number, number];
@@ -204,6 +208,9 @@ export interface NativeMediaSource {
   scan(stream: number, abort?: NativeAbortToken): Promise<{ pts: Float64Array; end: number }>;
   hasPacket(stream: number, abort?: NativeAbortToken): Promise<boolean>;
   audio(stream: number, options: { start: number; end: number; origin: number; rate: number; channels: number }, abort?: NativeAbortToken): Promise<Float32Array>;
+  /** A text subtitle stream's cues (seconds relative to `origin`; end null: until the next cue)
+   *  and the count of packets the decoder rejected. */
+  subtitles(stream: number, origin: number, abort?: NativeAbortToken): Promise<{ cues: { start: number; end: number | null; text: string }[]; errors: number }>;
   /** The running call and every later one return at once. */
   interrupt(): void;
   /** Frees FFmpeg's contexts once the running call (if any) returned. */

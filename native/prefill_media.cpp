@@ -23,7 +23,8 @@ struct ChunksDeleter { void operator()(mtmd_input_chunks * c) const { mtmd_input
 struct BatchDeleter { void operator()(mtmd_batch * b) const { mtmd_batch_free(b); } };
 struct BitmapDeleter { void operator()(mtmd_bitmap * b) const { mtmd_bitmap_free(b); } };
 
-struct Frame { uint32_t width, height; std::vector<unsigned char> rgb; };
+// A picture (width × height RGB) or, with width 0, an audio clip (mono PCM at the encoder's rate).
+struct Frame { uint32_t width, height; std::vector<unsigned char> rgb; std::vector<float> pcm; };
 
 class PrefillMediaWorker : public PromiseWorker {
  public:
@@ -41,6 +42,13 @@ class PrefillMediaWorker : public PromiseWorker {
     std::vector<std::unique_ptr<mtmd_bitmap, BitmapDeleter>> bitmaps;
     std::vector<const mtmd_bitmap *> ptrs;
     for (Frame & f : frames_) {
+      if (f.width == 0) {
+        // libmtmd's own audio path: its mel spectrogram, encoder, markers and positions
+        bitmaps.emplace_back(mtmd_bitmap_init_from_audio(f.pcm.size(), f.pcm.data()));
+        ptrs.push_back(bitmaps.back().get());
+        f.pcm = {};
+        continue;
+      }
       bitmaps.emplace_back(mtmd_bitmap_init(f.width, f.height, f.rgb.data()));
       if (mergeable_) mtmd_bitmap_set_mergeable(bitmaps.back().get(), true);
       ptrs.push_back(bitmaps.back().get());
@@ -140,6 +148,15 @@ Napi::Value StartPrefillMedia(const Napi::CallbackInfo & info, std::shared_ptr<C
   for (uint32_t i = 0; i < arr.Length(); i++) {
     if (!arr.Get(i).IsObject()) Throw(env, "ERR_INVALID_ARG", "frame " + std::to_string(i) + " is not an object");
     Napi::Object f = arr.Get(i).As<Napi::Object>();
+    if (f.Has("audio")) {
+      Napi::Value pcm = f.Get("audio");
+      if (!pcm.IsTypedArray() || pcm.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array || pcm.As<Napi::Float32Array>().ElementLength() == 0)
+        Throw(env, "ERR_INVALID_ARG", "media " + std::to_string(i) + ": audio must be a non-empty Float32Array (mono PCM at the encoder's rate)");
+      if (!mtmd_support_audio(s->model->mtmd)) Throw(env, "ERR_UNSUPPORTED", "the model's mmproj has no audio encoder");
+      Napi::Float32Array a = pcm.As<Napi::Float32Array>();
+      frames[i] = {0, 0, {}, std::vector<float>(a.Data(), a.Data() + a.ElementLength())};
+      continue;
+    }
     const int64_t w = f.Get("width").ToNumber().Int64Value(), h = f.Get("height").ToNumber().Int64Value();
     Napi::Value rgb = f.Get("rgb");
     if (w <= 0 || h <= 0 || w > 16384 || h > 16384 || !rgb.IsTypedArray() ||

@@ -2,7 +2,9 @@
 // Reference equivalence: `vidlm ask --strategy concat --temp 0` must print exactly what
 // llama.cpp's own llama-mtmd-cli prints for the same model, image and prompt. llama-mtmd-cli is
 // built from the same vendored tree and build folder (cached by ccache). Any difference in
-// prompt formatting, image preprocessing or embedding injection shows up here.
+// prompt formatting, image preprocessing or embedding injection shows up here. The audio case:
+// `vidlm ask <wav>` (FFmpeg decode + swresample to the encoder's rate, libmtmd's audio path) against
+// `llama-mtmd-cli --audio <wav>` (miniaudio) on the tiny Qwen2-Audio pair.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -19,24 +21,28 @@ mkdirSync(media, { recursive: true });
 const cases = [
   { image: join(media, 'reference-testsrc.png'), lavfi: 'testsrc=size=112x112:rate=1', question: 'What is in the image?' },
   { image: join(media, 'reference-mandelbrot.png'), lavfi: 'mandelbrot=size=160x120:rate=1', question: 'Describe the picture in detail.' },
+  // 4 s of silence with a 1 kHz burst at 2.0-2.5 s, 16 kHz mono s16 (test/fixtures/media.ts toneBurstWav)
+  { audio: join(media, 'toneburst.wav'), lavfi: "aevalsrc='if(between(t,2,2.5),0.5*sin(2*PI*1000*t),0)':s=16000:d=4", question: 'What do you hear?' },
 ];
 const threads = '2';
 let failed = 0;
 for (const c of cases) {
-  if (!existsSync(c.image)) execFileSync('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', c.lavfi, '-frames:v', '1', c.image]);
+  const file = c.image ?? c.audio;
+  if (!existsSync(file)) execFileSync('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', c.lavfi, ...(c.image ? ['-frames:v', '1'] : ['-c:a', 'pcm_s16le']), file]);
+  const [model, mmproj] = c.image ? [m.model, m.mmproj] : [m.qwen2Model, m.qwen2AudioMmproj];
   // llama-mtmd-cli: the marker, a newline, the question (vidlm's user turn is the same)
-  const ref = spawnSync(cliBin, ['-m', m.model, '--mmproj', m.mmproj, '--image', c.image, '-p', `<__media__>\n${c.question}`,
+  const ref = spawnSync(cliBin, ['-m', model, '--mmproj', mmproj, c.image ? '--image' : '--audio', file, '-p', `<__media__>\n${c.question}`,
     '--temp', '0', '-n', '24', '-c', '2048', '-t', threads], { encoding: 'utf8' });
   if (ref.status !== 0) { console.error(ref.stderr); throw new Error(`llama-mtmd-cli exited with ${ref.status}`); }
   // it prints "\n" before the answer and newlines after it
   const expected = ref.stdout.replace(/^\n/, '').replace(/\n+$/, '');
-  const ours = spawnSync(process.execPath, [join(root, 'dist', 'cli.js'), 'ask', c.image, c.question, '--model', m.model, '--mmproj', m.mmproj,
-    '--strategy', 'concat', '--temp', '0', '--max-tokens', '24', '--ctx-size', '2048', '--threads', threads, '--json'], { encoding: 'utf8' });
+  const ours = spawnSync(process.execPath, [join(root, 'dist', 'cli.js'), 'ask', file, c.question, '--model', model, '--mmproj', mmproj,
+    ...(c.image ? ['--strategy', 'concat'] : []), '--temp', '0', '--max-tokens', '24', '--ctx-size', '2048', '--threads', threads, '--json'], { encoding: 'utf8' });
   if (ours.status !== 0) { console.error(ours.stderr); throw new Error(`vidlm ask exited with ${ours.status}`); }
   const got = JSON.parse(ours.stdout).text;
   const same = got === expected;
   if (!same) failed++;
-  console.log(`${same ? 'ok    ' : 'DIFFER'} ${c.image.split('/').pop()}\n  llama-mtmd-cli: ${JSON.stringify(expected)}\n  vidlm ask:      ${JSON.stringify(got)}`);
+  console.log(`${same ? 'ok    ' : 'DIFFER'} ${file.split('/').pop()}\n  llama-mtmd-cli: ${JSON.stringify(expected)}\n  vidlm ask:      ${JSON.stringify(got)}`);
 }
 console.log(`\n${cases.length - failed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

@@ -3,6 +3,7 @@
  * types and ranges (ERR_INVALID_ARG naming the option), the grammar or JSON schema (ERR_GRAMMAR),
  * callbacks wrapped so that a throwing one cancels the call with ERR_CALLBACK.
  */
+import { checkAudioOption } from '../audio/media.js';
 import { CallbackGuard } from '../callbacks.js';
 import { VidlmError } from '../errors.js';
 import { generateParams, resolveGrammar } from '../inference/generate-options.js';
@@ -13,6 +14,7 @@ import { resolveTimeEncoding, type TimeEncodingOptions, type TimeTokenMode } fro
 import type { FitMode, VideoInput } from '../video/types.js';
 import type { ProgressListener } from '../pipeline/progress.js';
 import type { StrategyChoice } from '../pipeline/strategy.js';
+import { checkSubtitleSpec } from '../subtitles/load.js';
 import type { VideoQueryOptions } from './types.js';
 
 export interface CheckedQuery {
@@ -30,6 +32,9 @@ export interface CheckedQuery {
   sequences: number;
   encodeBatchSize?: number;
   fit: FitMode;
+  subtitles?: VideoQueryOptions['subtitles'];
+  audio?: VideoQueryOptions['audio'];
+  audioWindow?: VideoQueryOptions['audioWindow'];
   /** Generation parameters, grammar parsed by llama.cpp already. */
   generate: NativeGenerateParams;
   /** The caller's signal, also aborted when a callback fails; run the work in guard.run(). */
@@ -57,7 +62,7 @@ export function checkQuery(o: VideoQueryOptions, defaults: { sequences: number }
   if (!o.model || typeof o.model.encode !== 'function') throw invalid('model', 'a Model from loadModel()', o.model);
   if (o.model.disposed) throw new VidlmError('ERR_DISPOSED', 'the model was disposed');
   const info = o.model.info;
-  if (!info.vision) throw new VidlmError('ERR_UNSUPPORTED', 'the model has no vision encoder: load it with its mmproj');
+  if (!info.vision && !info.audio) throw new VidlmError('ERR_UNSUPPORTED', 'the model has no vision or audio encoder: load it with its mmproj');
   if (o.frames !== undefined && o.fps !== undefined) throw new VidlmError('ERR_INVALID_ARG', 'give frames or fps, not both', { option: 'frames' });
   if (o.segment !== undefined) {
     const s = o.segment as unknown;
@@ -69,6 +74,9 @@ export function checkQuery(o: VideoQueryOptions, defaults: { sequences: number }
   const fit = o.fit ?? 'pad';
   if (!FITS.includes(fit)) throw invalid('fit', FITS.map((f) => `'${f}'`).join(', '), fit);
   if (o.system !== undefined && typeof o.system !== 'string') throw invalid('system', 'a string', o.system);
+  // checked again by the plan (which also knows the file); here so that bad values fail before any work
+  checkSubtitleSpec(o.subtitles);
+  checkAudioOption(o.audio, o.audioWindow, info);
   // the time options alone (a placeholder duration: the video's is known later)
   const time = resolveTimeEncoding({ timeTokens: o.timeTokens, timeFormat: o.timeFormat, litaSpelling: o.litaSpelling, duration: 1 });
   const guard = new CallbackGuard(optionalSignal('signal', o.signal));
@@ -87,6 +95,9 @@ export function checkQuery(o: VideoQueryOptions, defaults: { sequences: number }
     sequences: optionalInt('sequences', o.sequences, 1, 64, defaults.sequences),
     encodeBatchSize: o.encodeBatchSize === undefined ? undefined : optionalInt('encodeBatchSize', o.encodeBatchSize, 1, 4096, 16),
     fit,
+    subtitles: o.subtitles,
+    audio: o.audio,
+    audioWindow: o.audioWindow,
     generate: resolveGrammar(o.model.handle, generateParams(o)),
     guard,
     onProgress: guard.wrap('onProgress', optionalFunction<ProgressListener>('onProgress', o.onProgress)),

@@ -1,10 +1,12 @@
 /** The options and results of ask, describe, localize and chat (checked in options.ts). */
 import type { StrategyName } from '../assembly/types.js';
+import type { AudioOption } from '../audio/media.js';
 import type { TurnResult } from '../inference/chat.js';
 import type { GenerateOptions } from '../inference/context.js';
 import type { Model } from '../model.js';
 import type { ProgressListener } from '../pipeline/progress.js';
 import type { StrategyChoice } from '../pipeline/strategy.js';
+import type { SubtitleSpec } from '../subtitles/load.js';
 import type { TimeEncodingOptions, TimeTokenMode } from '../time/encode.js';
 import type { FitMode } from '../video/types.js';
 
@@ -34,6 +36,14 @@ export interface VideoQueryOptions extends Omit<GenerateOptions, 'sequence' | 's
   sequences?: number;
   /** How frames are fitted to the encoder's square input. Default 'pad'. */
   fit?: FitMode;
+  /** Subtitle cues in the prompt at their times: true (the default track), a language tag, a
+   *  stream index or a .srt/.vtt/.ass file. A missing or broken track is a warning. */
+  subtitles?: SubtitleSpec;
+  /** The sound track into the model (needs model.info.audio): true / 'interleave' puts each
+   *  window's audio after its frames, 'prefix' all the audio before the frames. */
+  audio?: AudioOption;
+  /** Seconds of audio per interleaved chunk (default 2, Qwen2.5-Omni's). */
+  audioWindow?: number;
   signal?: AbortSignal;
   onProgress?: ProgressListener;
   /** Called with each piece of the answer as it is generated. */
@@ -48,7 +58,8 @@ export interface AskResult {
   timings: { decodeMs: number; encodeMs: number; prefillMs: number; firstTokenMs: number; generateMs: number };
   frames: { index: number; t: number }[];
   duration: number;
-  /** Set when sampling was clamped (more frames asked than the video has). */
+  /** Set when sampling was clamped (more frames asked than the video has), a subtitle or audio
+   *  track was missing or broken, or a video's picture was skipped by an audio-only model. */
   warning?: string;
 }
 

@@ -8,6 +8,9 @@ import type { StrategyChoice } from '../pipeline/strategy.js';
 import { VidlmError } from '../errors.js';
 import { loadModel } from '../model.js';
 import type { TimeTokenMode } from '../time/encode.js';
+import { SUBTITLE_VALUE, subtitleOption } from '../subtitles/cli.js';
+import { optionalValues } from './optional-value.js';
+import type { AudioOption } from '../audio/media.js';
 
 const options = {
   model: { type: 'string', short: 'm' },
@@ -18,6 +21,9 @@ const options = {
   'time-tokens': { type: 'string' },
   preamble: { type: 'boolean' },
   system: { type: 'string' },
+  subtitles: { type: 'string' },
+  audio: { type: 'string' },
+  'audio-window': { type: 'string' },
   'max-tokens': { type: 'string', short: 'n' },
   temp: { type: 'string' },
   seed: { type: 'string' },
@@ -31,7 +37,8 @@ function usage(cmd: string): string {
   const what = cmd === 'localize' ? '<video> <event>' : '<image-or-video> <question>';
   return `usage: vidlm ${cmd} ${what} --model M.gguf --mmproj P.gguf
   [--strategy auto|concat|slowfast|pllava|bilinear|vcgpt|native] [--frames N | --fps F]
-  [--time-tokens none|text|lita] [--preamble] [--system TEXT]
+  [--time-tokens none|text|lita] [--preamble] [--system TEXT] [--subtitles [LANG|FILE.srt]]
+  [--audio [interleave|prefix]] [--audio-window S]
   [--max-tokens N] [--temp T] [--seed S] [--threads N] [--ctx-size N] [--json]\n`;
 }
 
@@ -43,7 +50,7 @@ function num(name: string, v: string | undefined): number | undefined {
 }
 
 export async function runQuery(cmd: 'ask' | 'localize', args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args: optionalValues(args, { subtitles: SUBTITLE_VALUE, audio: /^(interleave|prefix)$/ }), options, allowPositionals: true });
   if (values.help) { process.stdout.write(usage(cmd)); return 0; }
   if (positionals.length !== 2 || !values.model || !values.mmproj) {
     process.stderr.write(`vidlm: ERR_INVALID_ARG: ${cmd} needs a file, a ${cmd === 'ask' ? 'question' : 'query'}, --model and --mmproj\n${usage(cmd)}`);
@@ -61,6 +68,9 @@ export async function runQuery(cmd: 'ask' | 'localize', args: string[]): Promise
       timeTokens: values['time-tokens'] as TimeTokenMode | undefined,
       preamble: values.preamble,
       system: values.system,
+      subtitles: subtitleOption(values.subtitles),
+      audio: values.audio === undefined ? undefined : values.audio === 'true' ? true : values.audio as AudioOption,
+      audioWindow: num('audio-window', values['audio-window']),
       maxTokens: num('max-tokens', values['max-tokens']),
       temperature: num('temp', values.temp),
       seed: num('seed', values.seed),

@@ -6,7 +6,7 @@ import type { VideoProbe } from '../video/types.js';
 const USAGE = `usage: vidlm info <media> [--json] [--timeout SECONDS]
 
 Prints duration, frame rates, frame count, size, rotation, pixel aspect, codec, bit depth,
-variable frame rate and the audio stream of a file, URL or image.
+variable frame rate, the audio stream and the subtitle tracks (codec, language) of a file, URL or image.
 `;
 
 function fmt(p: VideoProbe): string {
@@ -22,6 +22,10 @@ function fmt(p: VideoProbe): string {
   } else lines.push('  video       none');
   const a = p.audio;
   lines.push(a ? `  audio       ${a.codec}, ${a.sampleRate} Hz, ${a.channels} channel(s) (${a.channelLayout})` : '  audio       none');
+  if (p.subtitles.length === 0) lines.push('  subtitles   none');
+  for (const s of p.subtitles) {
+    lines.push(`  subtitles   #${s.streamIndex} ${s.codec}, ${s.language ?? 'no language'}${s.title ? ` "${s.title}"` : ''}${s.isDefault ? ' (default)' : ''}`);
+  }
   return lines.join('\n') + '\n';
 }
 

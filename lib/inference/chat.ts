@@ -9,7 +9,7 @@ import { invalid, optionalSignal } from '../options.js';
 import { QUESTION, render, type ChatMessage, type ChatTemplate, type RenderedPrompt } from '../pipeline/render.js';
 import { SerialQueue } from '../serial.js';
 import type { Context, ContextPlan, GenerateOptions } from './context.js';
-import type { EncodableFrame } from './encode.js';
+import type { MediaInput } from './encode.js';
 import { Generation, type GenerateResult } from './generation.js';
 
 /** KV sequences of a context a chat creates: the chat and three forks at once. */
@@ -101,10 +101,10 @@ export class Chat {
   /**
    * A chat whose video goes through the model's own media path (Context.prefillMedia: libmtmd's
    * tokenizer, encoder and positions, M-RoPE and temporal frame merging included): the user turn
-   * is one media marker per frame, a newline, then the question. The prefix up to the last
+   * is one media marker per frame (or audio clip), a newline, then the question. The prefix up to the last
    * marker is evaluated now; the question waits for ask().
    */
-  static async startMedia(model: ChatTemplate, context: Context, frames: readonly EncodableFrame[], opts: Omit<ChatStartOptions, 'userTurn'> & { mergeable?: boolean } = {},
+  static async startMedia(model: ChatTemplate, context: Context, frames: readonly MediaInput[], opts: Omit<ChatStartOptions, 'userTurn'> & { mergeable?: boolean } = {},
     own: { ownsContext?: boolean } = {}): Promise<{ chat: Chat; evaluated: number; ms: number; mediaTokens: number }> {
     Chat.#checkFresh(context);
     return Chat.begin(model, context, render(model, { kind: 'media', frames }, { system: opts.system }), opts, own);

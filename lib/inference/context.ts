@@ -9,7 +9,7 @@ import { VidlmError, abortError, throwIfAborted } from '../errors.js';
 import { withAbort, type NativeContext, type NativeGenerateParams, type NativeModel, type NativeModelInfo, type NativePlanItem } from '../native.js';
 import { invalid, optionalBool, optionalFunction, optionalInt, optionalSignal } from '../options.js';
 import { SerialQueue } from '../serial.js';
-import type { EncodableFrame } from './encode.js';
+import type { MediaInput } from './encode.js';
 import { generateParams, resolveGrammar, type GenerateOptions } from './generate-options.js';
 import { Generation, type GenerateResult } from './generation.js';
 
@@ -182,7 +182,7 @@ export class Context {
    * (model.mediaMarker), encodes the frames and evaluates them with the model's positions
    * (M-RoPE included). `mergeable` lets models that merge frame pairs (Qwen2-VL) do so.
    */
-  prefillMedia(text: string, frames: readonly EncodableFrame[], opts: PrefillOptions & { mergeable?: boolean } = {}): Promise<PrefillResult> {
+  prefillMedia(text: string, frames: readonly MediaInput[], opts: PrefillOptions & { mergeable?: boolean } = {}): Promise<PrefillResult> {
     if (typeof text !== 'string') throw invalid('text', 'a string', text);
     if (!Array.isArray(frames)) throw invalid('frames', 'an array of frames', frames);
     const seq = this.#seq(opts.sequence);
@@ -192,7 +192,7 @@ export class Context {
     const mergeable = optionalBool('mergeable', opts.mergeable, false);
     return this.#queue.run(() => this.#facts.encoder.run(() => guard.run(async () => {
       throwIfAborted(guard.signal);
-      const r = await withAbort(guard.signal, (token) => this.#n.prefillMedia(text, frames as EncodableFrame[], seq, mergeable, token, onProgress));
+      const r = await withAbort(guard.signal, (token) => this.#n.prefillMedia(text, frames as MediaInput[], seq, mergeable, token, onProgress));
       onProgress?.(1);
       return r;
     })));

@@ -18,6 +18,12 @@ export interface EncodableFrame {
   rgb: Uint8Array;
 }
 
+/** One audio clip for libmtmd's audio encoder: mono PCM at the encoder's sample rate. */
+export interface MediaAudio { audio: Float32Array }
+
+/** What libmtmd's media path takes, one marker each: a picture or an audio clip. */
+export type MediaInput = EncodableFrame | MediaAudio;
+
 export interface EncodeOptions {
   /** Frames per encoder graph (libmtmd may take fewer). Default 16. */
   batchSize?: number;

@@ -3,12 +3,17 @@
  * - pooled: a paper's method (lib/assembly) turns the grids into text and embedding items, time
  *   tokens included, and places the question the way the method was trained (Video-ChatGPT first).
  * - mtmd: the frames stay media, one marker each; libmtmd places them.
+ * With the sampled video's timeline: subtitle cues after the marker of their frame (mtmd) or as a
+ * timed transcript before the question (pooled), and audio chunks among the frames (mtmd).
  */
 import { assemble as assemblePooled } from '../assembly/index.js';
 import type { PooledStrategyName, SequencePlan } from '../assembly/types.js';
-import type { EncodableFrame } from '../inference/encode.js';
+import { orderedMedia, stepContent, type AudioMedia } from '../audio/media.js';
+import type { MediaInput } from '../inference/encode.js';
 import { composeUserTurn } from '../prompt/compose.js';
+import { interleaveMarkers, subtitleTranscript } from '../subtitles/prompt.js';
 import type { TimeEncodingOptions, TimeTokenMode } from '../time/encode.js';
+import type { SubtitleCue } from '../video/types.js';
 import type { Encoded } from './encode.js';
 import type { VideoPlan } from './plan.js';
 
@@ -21,7 +26,19 @@ export type Assembled =
     /** The whole user turn with `question` in the method's place. */
     userTurn: (question: string) => SequencePlan;
   }
-  | { kind: 'media'; frames: readonly EncodableFrame[] };
+  | {
+    kind: 'media';
+    /** Frames and audio clips in the order they are evaluated, one media marker each. */
+    frames: readonly MediaInput[];
+    /** The user content around the markers (subtitle cues); default: the markers alone. */
+    content?: (marker: string) => string;
+  };
+
+/** What the sample stage read besides the frames (SampledVideo's audio and cues). */
+export interface SampledExtras {
+  cues?: readonly SubtitleCue[];
+  audio?: AudioMedia;
+}
 
 export interface AssembleQuery {
   timeTokens: TimeTokenMode;
@@ -32,16 +49,31 @@ export interface AssembleQuery {
 }
 
 export function assemble(encoded: Encoded, plan: VideoPlan, duration: number, q: AssembleQuery,
-  hasToken: (token: string) => boolean): Assembled {
-  if (encoded.kind === 'media') return { kind: 'media', frames: encoded.frames };
+  hasToken: (token: string) => boolean, timeline: SampledExtras = {}): Assembled {
+  const cues = [...(timeline.cues ?? [])];
+  if (encoded.kind === 'media') {
+    const times = encoded.frames.map((f) => f.t);
+    const group = plan.temporalMerge ?? 1;
+    const audio = timeline.audio;
+    if (audio) {
+      return {
+        kind: 'media', frames: orderedMedia(audio.steps, encoded.frames, audio.chunks),
+        content: (marker) => stepContent(marker, audio.steps, times, cues, plan.segment, group),
+      };
+    }
+    if (cues.length === 0) return { kind: 'media', frames: encoded.frames };
+    return { kind: 'media', frames: encoded.frames, content: (marker) => interleaveMarkers(marker, times, cues, plan.segment, group) };
+  }
   const items = assemblePooled(plan.strategy as PooledStrategyName, encoded.grids, {
     timeTokens: q.timeTokens, duration: duration > 0 ? duration : undefined, timeFormat: q.timeFormat, litaSpelling: q.litaSpelling, hasToken,
   });
   const visual = items.reduce((n, it) => n + ('count' in it ? it.count : 0), 0);
   const times = encoded.grids.map((g) => g.t);
   const preamble = q.preamble ? { duration, times } : null;
+  // the pooled tokens are no longer one block per frame: the cues go as a timed transcript before the question
+  const transcript = subtitleTranscript(times, cues, plan.segment);
   return {
     kind: 'items', items, visual,
-    userTurn: (question) => composeUserTurn(items, question, { preamble, questionFirst: plan.strategy === 'vcgpt' }),
+    userTurn: (question) => composeUserTurn(items, `${transcript}${question}`, { preamble, questionFirst: plan.strategy === 'vcgpt' }),
   };
 }

@@ -4,14 +4,15 @@
  *
  *   open      VideoInput             → VideoSource (probe: duration, streams)      lib/video
  *   plan      probe + query          → VideoPlan   (strategy, frames, size; budget checked)  plan.ts
- *   sample    VideoPlan              → SampledVideo (RGB frames with times)        sample.ts
+ *   sample    VideoPlan              → SampledVideo (RGB frames with times; audio, cues)  sample.ts
  *   encode    SampledVideo           → Encoded     (grids | media)                 encode.ts
  *   assemble  Encoded                → Assembled   (items + user turn | media)     assemble.ts
  *   render    Assembled + template   → RenderedPrompt (prefix, rest, history)      render.ts
  *   start     RenderedPrompt         → Chat        (prefix evaluated once)         lib/inference/chat.ts
  *
  * The pooled path (the papers' methods) and the mtmd path (libmtmd's own media: M-RoPE and the
- * models it owns) differ only in encode and assemble. ask, describe, localize and chat
+ * models it owns) differ only in encode and assemble. Subtitles (lib/subtitles) and audio
+ * (lib/audio, mtmd path only) are read by sample and placed by assemble. ask, describe, localize and chat
  * (lib/api/query.ts) call prepare() and then ask the chat.
  */
 import { stat } from 'node:fs/promises';
@@ -69,7 +70,8 @@ export async function prepare(input: VideoInput, q: PipelineQuery): Promise<Prep
   throwIfAborted(signal);
 
   const t0 = performance.now();
-  const source = await openVideo(input, { signal });
+  // an audio model also opens files without a picture (the sound alone)
+  const source = await openVideo(input, { signal, allowAudioOnly: model.info.audio });
   let plan, video;
   try {
     plan = planVideo(source.probe, model.info, q);
@@ -86,7 +88,7 @@ export async function prepare(input: VideoInput, q: PipelineQuery): Promise<Prep
   // the chat owns its context: disposing the chat (and its forks) frees it
   const context = await model.createContext({ contextSize: q.contextSize, sequences: q.sequences });
   try {
-    const assembled = assemble(encoded, plan, video.duration, q, (tok) => context.tokenize(tok).length === 1);
+    const assembled = assemble(encoded, plan, video.duration, q, (tok) => context.tokenize(tok).length === 1, video);
     const rendered = render(model, assembled, { system: q.system });
     const started = await Chat.begin(model, context, rendered, { signal, onProgress: stageReporter(q.onProgress, 'prefill') }, { ownsContext: true });
     return {
@@ -105,6 +107,6 @@ export async function prepare(input: VideoInput, q: PipelineQuery): Promise<Prep
 export { planVideo, type PlanQuery, type VideoPlan } from './plan.js';
 export { sample, frameVariant, type SampledVideo } from './sample.js';
 export { encode, type Encoded, type FrameEncoder } from './encode.js';
-export { assemble, type Assembled, type AssembleQuery } from './assemble.js';
+export { assemble, type Assembled, type AssembleQuery, type SampledExtras } from './assemble.js';
 export { render, QUESTION, type ChatMessage, type ChatTemplate, type RenderedPrompt } from './render.js';
 export { chooseStrategy, defaultFrames, samplingPlan, visualTokens, mtmdDefaults, type StrategyChoice } from './strategy.js';

@@ -4,10 +4,14 @@
  * every plan: a frame count, or the least an `fps` plan gives on a video of known length.
  */
 import type { StrategyName } from '../assembly/types.js';
+import { audioBudgetError } from '../audio/check.js';
+import { checkAudioOption, type AudioOption, type CheckedAudio } from '../audio/media.js';
 import { VidlmError } from '../errors.js';
 import type { ModelInfo } from '../model-info.js';
 import type { TimeTokenMode } from '../time/encode.js';
 import type { FitMode, FrameOptions, SamplePlan, VideoProbe } from '../video/types.js';
+import { temporalMerge } from '../subtitles/cues.js';
+import { checkSubtitleSpec, type SubtitleSpec } from '../subtitles/load.js';
 import { chooseStrategy, defaultFrames, samplingPlan, visualTokens, type StrategyChoice } from './strategy.js';
 
 /** What the pipeline needs of a checked query (lib/api/options.ts checks the user's options). */
@@ -20,6 +24,11 @@ export interface PlanQuery {
   preamble: boolean;
   contextSize: number;
   fit: FitMode;
+  /** Subtitle cues into the prompt (lib/subtitles): a track, a language, a stream or a file. */
+  subtitles?: SubtitleSpec;
+  /** The sound track into the model through libmtmd (lib/audio), and its window in seconds. */
+  audio?: AudioOption;
+  audioWindow?: number;
 }
 
 export interface VideoPlan {
@@ -38,6 +47,18 @@ export interface VideoPlan {
   maxFrames: number;
   /** Tokens kept free for the question, the template and the answer. */
   reserve: number;
+  /** The part of the video asked about, for the audio span and the subtitle cues. */
+  segment?: [number, number];
+  /** No pictures (an audio file, or a model without a vision encoder): only the sound is read. */
+  audioOnly?: boolean;
+  /** The sound track to read and how it is laid among the frames (mtmd path only). */
+  audio?: CheckedAudio;
+  /** The subtitle track to read. */
+  subtitles?: SubtitleSpec;
+  /** Frames libmtmd merges into one temporal step (2 for the Qwen-VL family): cues go after a group, never inside it. */
+  temporalMerge?: number;
+  /** Known before decoding (a video's picture skipped on an audio-only model). */
+  warning?: string;
 }
 
 /** Tokens kept free for the question, the template and the answer. */
@@ -75,27 +96,43 @@ export function planVideo(probe: VideoProbe, info: ModelInfo, q: PlanQuery): Vid
     throw new VidlmError('ERR_INVALID_ARG', `segment [${q.segment.join(', ')}] starts at or after the end of the video (${duration} s)`,
       { option: 'segment', segment: q.segment, duration });
   }
+  checkSubtitleSpec(q.subtitles);
+  let audio = checkAudioOption(q.audio, q.audioWindow, info);
   const reserve = reserveFor(q.contextSize);
   const budget = q.contextSize - reserve;
-  const strategy = chooseStrategy(q.strategy, info, budget, isImage ? 1 : q.frames);
+  // an audio model given an audio file (no picture), or a model without a vision encoder: the sound alone, through libmtmd
+  const audioOnly = info.audio && (!probe.video || !info.vision);
+  if (audioOnly) audio ??= checkAudioOption('prefix', q.audioWindow, info);
+  const strategy = audioOnly ? 'native' : chooseStrategy(q.strategy, info, budget, isImage ? 1 : q.frames);
+  if (audio && strategy !== 'native') throw new VidlmError('ERR_UNSUPPORTED', "the option 'audio' goes through the model's own media path: use strategy 'native'", { option: 'audio', strategy });
   if (strategy === 'native' && (q.timeTokens !== 'none' || q.preamble)) {
     throw new VidlmError('ERR_UNSUPPORTED', 'the native strategy gives the frames to the model as its own media: time tokens and the time preamble need a pooling strategy');
   }
   const fps = isImage ? undefined : q.fps;
   const maxFrames = framesThatFit(strategy, info, budget);
-  const count = isImage ? 1 : fps === undefined ? q.frames ?? defaultFrames(strategy) : duration > 0 ? fpsFramesAtLeast(fps, probe, q.segment) : 0;
+  const count = audioOnly ? 0 : isImage ? 1 : fps === undefined ? q.frames ?? defaultFrames(strategy) : duration > 0 ? fpsFramesAtLeast(fps, probe, q.segment) : 0;
   if (count > maxFrames) throw contextFull(strategy, count, info, q.contextSize, reserve);
+  if (audio) {
+    const e = audioBudgetError(audio, probe, info, count, budget, q.segment);
+    if (e) throw e;
+  }
   // Images reach libmtmd at their own size (its preprocessing, as llama-mtmd-cli); video frames at the encoder's.
   const side = info.imageSize;
   const size: [number, number] | undefined = isImage || !side ? undefined : [side, side];
   return {
     strategy,
     path: strategy === 'native' ? 'mtmd' : 'pooled',
-    sample: isImage ? { uniform: 1 } : samplingPlan(strategy, count, fps, q.segment),
+    sample: isImage || audioOnly ? { uniform: 1 } : samplingPlan(strategy, count, fps, q.segment),
     frame: { ...(size ? { size } : {}), fit: q.fit },
     count,
-    byCount: !isImage && fps === undefined,
+    byCount: !isImage && !audioOnly && fps === undefined,
     maxFrames,
     reserve,
+    ...(q.segment ? { segment: q.segment } : {}),
+    ...(audioOnly ? { audioOnly } : {}),
+    ...(audio ? { audio } : {}),
+    ...(q.subtitles !== undefined && q.subtitles !== false ? { subtitles: q.subtitles } : {}),
+    ...(strategy === 'native' ? { temporalMerge: temporalMerge(info.projectorType) } : {}),
+    ...(audioOnly && probe.video ? { warning: 'the model has no vision encoder: only the sound was used' } : {}),
   };
 }

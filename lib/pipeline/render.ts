@@ -7,7 +7,7 @@ import type { PlanItem, SequencePlan } from '../assembly/types.js';
 import { isEmbeddingItem } from '../assembly/types.js';
 import { VidlmError } from '../errors.js';
 import type { ContextPlan, TokensItem } from '../inference/context.js';
-import type { EncodableFrame } from '../inference/encode.js';
+import type { MediaInput } from '../inference/encode.js';
 import type { Assembled } from './assemble.js';
 
 export interface ChatMessage { role: 'system' | 'user' | 'assistant' | string; content: string }
@@ -26,7 +26,7 @@ export const QUESTION = '\u0000vidlm-question\u0000';
 
 export interface RenderedPrompt {
   /** Evaluated when the chat starts: a context plan, or text with one media marker per frame for libmtmd. */
-  prefix: { kind: 'plan'; plan: ContextPlan } | { kind: 'media'; text: string; frames: readonly EncodableFrame[] };
+  prefix: { kind: 'plan'; plan: ContextPlan } | { kind: 'media'; text: string; frames: readonly MediaInput[] };
   /** Evaluated with the first question: the rest of the first turn, QUESTION inside. */
   rest: ContextPlan;
   /** The conversation as text, the video as media markers, QUESTION in the user message. */
@@ -66,11 +66,14 @@ function renderItems(template: ChatTemplate, turn: SequencePlan, system: string 
   return { prefix: { kind: 'plan', plan: prefix }, rest: plan.slice(cut), history };
 }
 
-/** Media: one marker per frame, a newline, then the question; the prefix ends after the last marker. */
-function renderMedia(template: ChatTemplate, frames: readonly EncodableFrame[], system: string | undefined): RenderedPrompt {
+/**
+ * Media: one marker per frame or audio clip (`content` places them among text such as subtitle
+ * cues), a newline, then the question; the prefix ends after the last marker.
+ */
+function renderMedia(template: ChatTemplate, frames: readonly MediaInput[], system: string | undefined, content?: (marker: string) => string): RenderedPrompt {
   if (frames.length === 0) throw new VidlmError('ERR_INVALID_ARG', 'a media chat needs at least one frame');
   const marker = template.mediaMarker;
-  const history = messagesOf(system, `${marker.repeat(frames.length)}\n${QUESTION}`);
+  const history = messagesOf(system, `${content?.(marker) ?? marker.repeat(frames.length)}\n${QUESTION}`);
   const rendered = template.applyTemplate(history, { addAssistant: true });
   const cut = rendered.lastIndexOf(marker) + marker.length;
   const rest = rendered.slice(cut);
@@ -80,6 +83,6 @@ function renderMedia(template: ChatTemplate, frames: readonly EncodableFrame[], 
 
 export function render(template: ChatTemplate, assembled: Assembled, opts: { system?: string } = {}): RenderedPrompt {
   return assembled.kind === 'media'
-    ? renderMedia(template, assembled.frames, opts.system)
+    ? renderMedia(template, assembled.frames, opts.system, assembled.content)
     : renderItems(template, assembled.userTurn(QUESTION), opts.system);
 }

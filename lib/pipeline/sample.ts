@@ -1,10 +1,14 @@
 /**
  * Stage 1, sample: the plan's frames decoded from the open video, RGB at the plan's size, each
  * with its time. Decoding stops as soon as more frames come than fit (an fps plan on a video of
- * unknown length).
+ * unknown length). When the plan asks for them, the sound track (at the encoder's rate, cut into
+ * the plan's chunks) and the subtitle cues are read from the same source.
  */
+import { audioSpan } from '../audio/check.js';
+import { readAudioMedia, type AudioMedia } from '../audio/media.js';
 import { VidlmError } from '../errors.js';
-import type { FrameOptions, VideoFrame } from '../video/types.js';
+import { loadSubtitles } from '../subtitles/load.js';
+import type { FrameOptions, SubtitleCue, VideoFrame } from '../video/types.js';
 import type { VideoSource } from '../video/video.js';
 import { contextFull, type VideoPlan } from './plan.js';
 import type { ModelInfo } from '../model-info.js';
@@ -18,7 +22,11 @@ export interface SampledVideo {
    * source's identity it keys the embedding cache, so a padded and a cropped frame never share one.
    */
   variant: string;
-  /** Set when the video had fewer frames than the plan asked for. */
+  /** The audio chunks and their order among the frames (plan.audio). */
+  audio?: AudioMedia;
+  /** Subtitle cues of the plan's track (none when it has none or could not be read: see warning). */
+  cues?: SubtitleCue[];
+  /** Set when the video had fewer frames than the plan asked for, and for a missing audio or subtitle track. */
   warning?: string;
 }
 
@@ -30,15 +38,32 @@ export function frameVariant(o: FrameOptions): string {
 export async function sample(source: VideoSource, plan: VideoPlan, info: ModelInfo, contextSize: number,
   opts: { signal?: AbortSignal; onProgress?: (fraction: number) => void }): Promise<SampledVideo> {
   const frames: VideoFrame[] = [];
-  for await (const f of source.frames(plan.sample, { ...plan.frame, signal: opts.signal })) {
-    frames.push(f);
-    if (frames.length > plan.maxFrames) throw contextFull(plan.strategy, frames.length, info, contextSize, plan.reserve);
-    opts.onProgress?.(plan.count > 0 ? Math.min(1, frames.length / plan.count) : 0);
+  if (!plan.audioOnly) {
+    for await (const f of source.frames(plan.sample, { ...plan.frame, signal: opts.signal })) {
+      frames.push(f);
+      if (frames.length > plan.maxFrames) throw contextFull(plan.strategy, frames.length, info, contextSize, plan.reserve);
+      opts.onProgress?.(plan.count > 0 ? Math.min(1, frames.length / plan.count) : 0);
+    }
   }
-  if (frames.length === 0) throw new VidlmError('ERR_VIDEO_EMPTY', 'no frames could be sampled from the video');
-  const warning = plan.byCount && frames.length < plan.count ? `the video has ${frames.length} of the ${plan.count} frames asked for` : undefined;
+  const warnings = [plan.warning];
+  if (plan.byCount && frames.length < plan.count) warnings.push(`the video has ${frames.length} of the ${plan.count} frames asked for`);
+  let audio: AudioMedia | undefined;
+  if (plan.audio) {
+    audio = await readAudioMedia(source, plan.audio, frames.map((f) => f.t), audioSpan(source.probe, plan.segment), info.audioSampleRate ?? 16000, opts.signal);
+    warnings.push(...audio.warnings);
+  }
+  if (frames.length === 0 && !audio?.chunks.length) throw new VidlmError('ERR_VIDEO_EMPTY', 'no frames could be sampled from the video');
+  let cues: SubtitleCue[] | undefined;
+  if (plan.subtitles !== undefined) {
+    const subs = await loadSubtitles(source, plan.subtitles, opts.signal);
+    cues = subs.track?.cues ?? [];
+    warnings.push(...subs.warnings);
+  }
+  const warning = warnings.filter(Boolean).join('; ');
   return {
     frames, duration: source.probe.duration, variant: frameVariant(plan.frame),
+    ...(audio ? { audio } : {}),
+    ...(cues ? { cues } : {}),
     ...(warning ? { warning } : {}),
   };
 }

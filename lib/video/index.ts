@@ -13,5 +13,6 @@ export {
 } from './plans.js';
 export { convertSpec, parseSize } from './convert.js';
 export { cutWindows, windowStarts } from './audio.js';
+export { pickSubtitleStream } from './subtitles.js';
 export { rotationFilters, displayMatrixRotation } from './probe.js';
 export type * from './types.js';

@@ -1,7 +1,7 @@
 /** Probe: what an opened source contains, from the demuxer's streams (no decoding). */
 import type { NativeMediaInfo, NativeStreamInfo } from '../native.js';
 import { isNetworkProtocol, protocolOf } from './open.js';
-import type { AudioStreamInfo, VideoProbe, VideoStreamInfo } from './types.js';
+import type { AudioStreamInfo, SubtitleStreamInfo, VideoProbe, VideoStreamInfo } from './types.js';
 
 const IMAGE_FORMATS = /^(image2|image2pipe|[a-z0-9]+_pipe)$/;
 
@@ -137,6 +137,9 @@ export function buildProbe(info: NativeMediaInfo, display: string, kind: string)
     isLive,
     video,
     audio,
+    subtitles: streams.filter((s) => s.type === 'subtitle').map((s): SubtitleStreamInfo => ({
+      streamIndex: s.index, codec: s.codec, language: s.language ?? null, title: s.title ?? null, isDefault: s.isDefault,
+    })),
   };
   return { probe, video: vs, audio: as, matrix, origin };
 }

@@ -65,6 +65,42 @@ export interface AudioStreamInfo {
   duration: number;
 }
 
+export interface SubtitleStreamInfo {
+  streamIndex: number;
+  /** FFmpeg's codec name: mov_text, subrip, webvtt, ass, text (image subtitles are listed but not read). */
+  codec: string;
+  /** The container's language tag (ISO 639-2 such as 'eng'), or null. */
+  language: string | null;
+  title: string | null;
+  isDefault: boolean;
+}
+
+/** One subtitle cue on the source's timeline (seconds relative to probe.startTime). */
+export interface SubtitleCue {
+  start: number;
+  /** null: shown until the next cue. */
+  end: number | null;
+  text: string;
+}
+
+export interface SubtitleTrack {
+  /** The stream read, or null for an external file. */
+  streamIndex: number | null;
+  /** What the cues came from: the source with '#stream' or the external file. */
+  source: string;
+  codec: string;
+  language: string | null;
+  cues: SubtitleCue[];
+  /** Packets the decoder rejected (their cues are missing). */
+  errors: number;
+}
+
+export interface SubtitleOptions {
+  /** A stream index, or a language tag (ISO 639-1 or -2, matched case-insensitively by prefix). Default: the default track, else the first. */
+  track?: number | string;
+  signal?: AbortSignal;
+}
+
 export interface VideoProbe {
   /** What was opened (path, URL or '<buffer N bytes>'). */
   source: string;
@@ -79,6 +115,8 @@ export interface VideoProbe {
   isLive: boolean;
   video: VideoStreamInfo | null;
   audio: AudioStreamInfo | null;
+  /** Subtitle tracks, in stream order. */
+  subtitles: SubtitleStreamInfo[];
 }
 
 export type FitMode = 'stretch' | 'pad' | 'crop';

@@ -7,7 +7,8 @@ import { convertSpec } from './convert.js';
 import { openInput, type OpenedInput } from './open.js';
 import { cfrTimeline, indexAtOrAfter, listTimeline, resolvePlan, type Timeline } from './plans.js';
 import { buildProbe } from './probe.js';
-import type { AudioClip, AudioOptions, OpenOptions, SampleOptions, SamplePlan, SampledFrames, VideoFrame, VideoInput, VideoProbe } from './types.js';
+import { pickSubtitleStream, readSubtitles } from './subtitles.js';
+import type { AudioClip, AudioOptions, OpenOptions, SampleOptions, SamplePlan, SampledFrames, SubtitleOptions, SubtitleTrack, VideoFrame, VideoInput, VideoProbe } from './types.js';
 
 /** Targets further apart than this (median) are each reached by their own seek. */
 const SEEK_GAP_S = 10;
@@ -348,6 +349,13 @@ export class VideoSource {
     if (this.probe.isLive) throw new VidlmError('ERR_UNSUPPORTED', `${this.probe.source} is a live source`, { source: this.probe.source });
     const astream = this.astream;
     return this.exclusive(() => extractAudio(this.src, astream, this.probe, this.origin, options).catch((e: unknown) => { throw videoError(e, this.probe.source, options.signal); }));
+  }
+
+  /** A text subtitle track's cues (FFmpeg's subtitle decoders), on the same timeline as frames. */
+  async subtitles(options: SubtitleOptions = {}): Promise<SubtitleTrack> {
+    if (this.closed) throw new VidlmError('ERR_DISPOSED', `${this.probe.source} is closed`);
+    const track = pickSubtitleStream(this.probe.subtitles, options.track, this.probe.source);
+    return this.exclusive(() => readSubtitles(this.src, track, this.origin, this.probe.source, options.signal).catch((e: unknown) => { throw videoError(e, this.probe.source, options.signal); }));
   }
 
   /** Frees FFmpeg's contexts: at once when idle, else as soon as the running call returns

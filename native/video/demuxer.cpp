@@ -155,7 +155,10 @@ void Demuxer::CollectInfo() {
     const AVCodecParameters * cp = st->codecpar;
     StreamInfo s;
     s.index = st->index;
-    s.type = cp->codec_type == AVMEDIA_TYPE_VIDEO ? "video" : cp->codec_type == AVMEDIA_TYPE_AUDIO ? "audio" : "other";
+    s.type = cp->codec_type == AVMEDIA_TYPE_VIDEO ? "video" : cp->codec_type == AVMEDIA_TYPE_AUDIO ? "audio"
+             : cp->codec_type == AVMEDIA_TYPE_SUBTITLE ? "subtitle" : "other";
+    if (const AVDictionaryEntry * e = f.av_dict_get(st->metadata, "language", nullptr, 0)) s.language = e->value;
+    if (const AVDictionaryEntry * e = f.av_dict_get(st->metadata, "title", nullptr, 0)) s.title = e->value;
     const AVCodecDescriptor * cd = f.avcodec_descriptor_get(cp->codec_id);
     s.codec = cd ? cd->name : "unknown";
     if (const char * prof = f.avcodec_profile_name(cp->codec_id, cp->profile)) s.profile = prof;

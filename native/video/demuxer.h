@@ -24,7 +24,8 @@ struct VideoError {
 
 struct StreamInfo {
   int index = 0;
-  std::string type;  // video | audio | other
+  std::string type;  // video | audio | subtitle | other
+  std::string language, title;  // the container's tags, when set
   std::string codec, profile, pixFmt, sampleFmt, channelLayout;
   int bitDepth = 0, width = 0, height = 0, sampleRate = 0, channels = 0;
   AVRational sar{0, 1}, avgFps{0, 1}, rFps{0, 1}, timeBase{0, 1};

@@ -39,6 +39,7 @@ namespace vidlm {
   X(avcodec, avcodec_send_frame) X(avcodec, avcodec_receive_packet) X(avcodec, avcodec_profile_name) \
   X(avcodec, avcodec_descriptor_get) X(avcodec, av_packet_alloc) X(avcodec, av_packet_free)      \
   X(avcodec, av_packet_unref) X(avcodec, av_packet_clone) X(avcodec, avcodec_version)            \
+  X(avcodec, avcodec_decode_subtitle2) X(avcodec, avsubtitle_free)            \
   X(avformat, avformat_alloc_context) X(avformat, avformat_open_input) X(avformat, avformat_close_input) \
   X(avformat, avformat_find_stream_info) X(avformat, av_read_frame) X(avformat, av_seek_frame)   \
   X(avformat, avformat_seek_file) X(avformat, av_find_input_format) X(avformat, avio_alloc_context) \

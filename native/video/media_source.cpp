@@ -9,6 +9,7 @@
 #include "../worker.h"
 #include "audio.h"
 #include "png.h"
+#include "subtitles.h"
 
 namespace vidlm {
 
@@ -73,6 +74,8 @@ Napi::Object StreamToJs(Napi::Env env, const StreamInfo & s) {
   o.Set("nbFrames", static_cast<double>(s.nbFrames));
   o.Set("isDefault", s.isDefault);
   o.Set("attachedPic", s.attachedPic);
+  if (!s.language.empty()) o.Set("language", s.language);
+  if (!s.title.empty()) o.Set("title", s.title);
   if (s.type == "video") {
     o.Set("width", s.width);
     o.Set("height", s.height);
@@ -413,6 +416,39 @@ class AudioWorker : public VideoWorker {
   std::vector<float> pcm_;
 };
 
+class SubtitlesWorker : public VideoWorker {
+ public:
+  SubtitlesWorker(Napi::Env env, std::shared_ptr<SourceState> s, AbortFlag a, int stream, double origin)
+      : VideoWorker(env, "vidlm.video.subtitles", std::move(s), std::move(a)), stream_(stream), origin_(origin) {}
+
+ protected:
+  void Work() override {
+    if (!state_->demuxer) { verr_ = {"ERR_VIDEO_NO_STREAM", "no-subtitles", "an animated WebP has no subtitles", ""}; return; }
+    state_->walkers.clear();  // the read position moves, as for audio()
+    ExtractSubtitles(*state_->demuxer, stream_, origin_, result_, verr_);
+  }
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Array cues = Napi::Array::New(env, result_.cues.size());
+    for (uint32_t i = 0; i < result_.cues.size(); i++) {
+      const SubtitleCue & c = result_.cues[i];
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("start", c.start);
+      o.Set("end", c.end < 0 ? env.Null() : Napi::Value(Napi::Number::New(env, c.end)));
+      o.Set("text", c.text);
+      cues.Set(i, o);
+    }
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("cues", cues);
+    o.Set("errors", result_.errors);
+    return o;
+  }
+
+ private:
+  int stream_;
+  double origin_;
+  SubtitleResult result_;
+};
+
 class CloseWorker : public VideoWorker {
  public:
   CloseWorker(Napi::Env env, std::shared_ptr<SourceState> s)
@@ -447,6 +483,7 @@ Napi::Function MediaSource::Define(Napi::Env env) {
     InstanceMethod("scan", &MediaSource::Scan),
     InstanceMethod("hasPacket", &MediaSource::HasPacket),
     InstanceMethod("audio", &MediaSource::Audio),
+    InstanceMethod("subtitles", &MediaSource::Subtitles),
     InstanceMethod("interrupt", &MediaSource::Interrupt),
     InstanceMethod("close", &MediaSource::Close),
   });
@@ -551,6 +588,13 @@ Napi::Value MediaSource::Audio(const Napi::CallbackInfo & info) {
   if (r.rate < 1000 || r.rate > 384000 || (r.channels != 1 && r.channels != 2) || !(r.end >= r.start) || (r.end - r.start) * r.rate > 1e10)
     Throw(info.Env(), "ERR_INVALID_ARG", "audio: bad rate, channels or segment");
   return StartWorker<AudioWorker>(info.Env(), state_, AbortToken::From(info.Env(), info[2]), r);
+}
+
+// subtitles(stream, origin, token) → { cues: [{ start, end, text }], errors }
+Napi::Value MediaSource::Subtitles(const Napi::CallbackInfo & info) {
+  const int stream = StreamArg(info, *state_);
+  const double origin = info[1].IsNumber() ? info[1].As<Napi::Number>().DoubleValue() : 0;
+  return StartWorker<SubtitlesWorker>(info.Env(), state_, AbortToken::From(info.Env(), info[2]), stream, origin);
 }
 
 // Makes the running call (and every later one) return at once; close() then frees.

@@ -46,6 +46,7 @@ class MediaSource : public Napi::ObjectWrap<MediaSource> {
   Napi::Value Scan(const Napi::CallbackInfo & info);
   Napi::Value HasPacket(const Napi::CallbackInfo & info);
   Napi::Value Audio(const Napi::CallbackInfo & info);
+  Napi::Value Subtitles(const Napi::CallbackInfo & info);
   Napi::Value Interrupt(const Napi::CallbackInfo & info);
   Napi::Value Close(const Napi::CallbackInfo & info);
 

@@ -1,0 +1,75 @@
+/**
+ * The `audio` option of the video questions: checks it against the model, reads the track at the
+ * encoder's rate (swresample, in the addon) and turns the plan of lib/audio/plan.ts into the
+ * media list and the user content libmtmd tokenizes (one marker per picture or audio chunk).
+ */
+import { VidlmError } from '../errors.js';
+import type { SubtitleCue } from '../video/types.js';
+import type { VideoSource } from '../video/video.js';
+import type { MediaAudio } from '../inference/encode.js';
+import { groupCues, placeCues, renderCue } from '../subtitles/cues.js';
+import { DEFAULT_AUDIO_WINDOW, mediaOrder, type AudioMode, type MediaStep } from './plan.js';
+
+/** The `audio` option: true (= 'interleave'), a mode, or false / undefined for no sound. */
+export type AudioOption = boolean | AudioMode;
+
+export type { MediaAudio } from '../inference/encode.js';
+
+export interface CheckedAudio { mode: AudioMode; window: number }
+
+/** null when audio is off; ERR_UNSUPPORTED naming the option when the model has no audio encoder. */
+export function checkAudioOption(audio: unknown, audioWindow: unknown, info: { audio: boolean }): CheckedAudio | null {
+  if (audioWindow !== undefined && !(typeof audioWindow === 'number' && audioWindow > 0 && audioWindow <= 3600)) {
+    throw new VidlmError('ERR_INVALID_ARG', `audioWindow must be seconds in (0, 3600], got ${String(audioWindow)}`, { option: 'audioWindow' });
+  }
+  if (audio === undefined || audio === false) return null;
+  if (audio !== true && audio !== 'interleave' && audio !== 'prefix') {
+    throw new VidlmError('ERR_INVALID_ARG', `audio must be true, 'interleave' or 'prefix', got ${JSON.stringify(audio)}`, { option: 'audio' });
+  }
+  if (!info.audio) throw new VidlmError('ERR_UNSUPPORTED', "the option 'audio' needs a model whose mmproj has an audio encoder (model.info.audio is false)", { option: 'audio' });
+  return { mode: audio === true ? 'interleave' : audio, window: (audioWindow as number | undefined) ?? DEFAULT_AUDIO_WINDOW };
+}
+
+export interface AudioMedia {
+  steps: MediaStep[];
+  /** The audio chunks in step order. */
+  chunks: MediaAudio[];
+  warnings: string[];
+}
+
+/** Reads the audio of `span` and orders it with the frames; a source without audio is a warning. */
+export async function readAudioMedia(source: VideoSource, a: CheckedAudio, frameTimes: number[], span: [number, number], rate: number, signal?: AbortSignal): Promise<AudioMedia> {
+  if (!source.probe.audio) {
+    return { steps: mediaOrder(frameTimes, [0, 0], a.mode), chunks: [], warnings: [`audio: ${source.probe.source} has no audio track; the frames alone were used`] };
+  }
+  const clip = await source.audio({ sampleRate: rate, channels: 1, segment: span, signal });
+  const steps = mediaOrder(frameTimes, span, a.mode, a.window);
+  const chunks: MediaAudio[] = [];
+  for (const s of steps) {
+    if (s.kind !== 'audio') continue;
+    const from = Math.round((s.start - clip.t) * rate);
+    const to = Math.min(clip.samples.length, Math.round((s.end - clip.t) * rate));
+    chunks.push({ audio: clip.samples.slice(from, to) });
+  }
+  return { steps, chunks, warnings: [] };
+}
+
+/** The media list in step order, frames taken from `frames` by index. */
+export function orderedMedia<F>(steps: MediaStep[], frames: readonly F[], chunks: readonly MediaAudio[]): (F | MediaAudio)[] {
+  let c = 0;
+  return steps.map((s) => (s.kind === 'frame' ? frames[s.index]! : chunks[c++]!));
+}
+
+/** The user content: one marker per step, with subtitle cues after the marker of their frame. */
+export function stepContent(marker: string, steps: MediaStep[], frameTimes: number[], cues: SubtitleCue[], segment?: [number, number], group = 1): string {
+  const placed = placeCues(cues, frameTimes, segment?.[0], segment?.[1]);
+  const before = placed.before;
+  const after = groupCues(placed.after, group);
+  let s = before.map((c) => `${renderCue(c)}\n`).join('');
+  for (const st of steps) {
+    s += marker;
+    const lines = st.kind === 'frame' ? after[st.index]! : [];
+    if (lines.length > 0) s += `\n${lines.map(renderCue).join('\n')}\n`;
+  }
+  return s;
+}
