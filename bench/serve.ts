@@ -18,7 +18,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freeTcpPort } from '../test/fixtures/ports.js';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { tinyModels } from '../lib/fixtures/tiny-models.js';
@@ -40,9 +40,6 @@ if (!existsSync(join(dir, CLIP))) {
 const m = await tinyModels();
 const llamaServer = referenceServer(root);
 
-const freePort = () => new Promise<number>((resolve) => {
-  const s = createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); });
-});
 const peakRss = (pid: number) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
 async function waitReady(url: string, child: ChildProcess): Promise<void> {
@@ -85,7 +82,7 @@ async function turn(url: string, messages: unknown[]): Promise<Turn> {
 }
 
 async function session(name: 'vidlm' | 'llama-server'): Promise<{ first: Turn; follow: Turn; rss: number }> {
-  const port = await freePort();
+  const port = await freeTcpPort();
   const url = `http://127.0.0.1:${port}`;
   const child = name === 'vidlm'
     ? spawn(process.execPath, [join(root, 'dist', 'cli.js'), 'serve', '--model', m.model, '--mmproj', m.mmproj!, '--port', String(port), '--media-path', dir, '--threads', '2', '--ctx-size', '2048'], { stdio: 'ignore' })

@@ -6,7 +6,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect as tcpConnect } from 'node:net';
+import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -14,11 +14,7 @@ import { createInterface } from 'node:readline';
 export const root = resolve(import.meta.dirname, '..', '..');
 export const cliPath = join(root, 'dist', 'cli.js');
 
-export const freePort = () => new Promise<number>((res, rej) => {
-  const s = createServer();
-  s.listen(0, '127.0.0.1', () => { const { port } = s.address() as { port: number }; s.close(() => res(port)); });
-  s.on('error', rej);
-});
+export { freeTcpPort as freePort } from '../fixtures/ports.js';
 
 /** Sends one inline command and resolves with the first reply line (null when nothing listens). */
 function redisCommand(port: number, cmd: string): Promise<string | null> {

@@ -3,21 +3,11 @@
  * sender, a server that goes away and comes back, AbortSignal. Every wait is bounded.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createSocket } from 'node:dgram';
-import { createServer } from 'node:net';
 import t from 'tap';
 import { live, type LiveFrame } from '../../lib/video/index.js';
 import { readCounter } from '../fixtures/media.js';
 import { counterSource } from '../fixtures/media.js';
-
-const freeUdpPort = (): Promise<number> => new Promise((resolve) => {
-  const s = createSocket('udp4');
-  s.bind(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-});
-const freeTcpPort = (): Promise<number> => new Promise((resolve) => {
-  const s = createServer();
-  s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); });
-});
+import { freeTcpPort, freeUdpPort } from '../fixtures/ports.js';
 
 /** ffmpeg sending the counter clip in real time (-re) as MPEG-TS to `out`. */
 function serve(out: string, extra: string[] = []): ChildProcess {

@@ -3,25 +3,15 @@
 // reconnect items while the watch goes on. Answers come from a stub (frames are still encoded
 // by the tiny model); every wait is bounded.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createSocket } from 'node:dgram';
-import { createServer } from 'node:net';
 import t from 'tap';
 import type { WatchEvent, WatchItem, WatchReconnect, WatchWindow } from '../../lib/index.js';
 import { watchWith } from '../../lib/watch/watch.js';
 import { tinyModel } from '../inference/helpers.js';
 import { colourSource, isRed } from './helpers.js';
+import { freeTcpPort, freeUdpPort } from '../fixtures/ports.js';
 
 const model = await tinyModel({ cache: false, threads: 1 });
 t.teardown(() => model.dispose());
-
-const freeUdpPort = (): Promise<number> => new Promise((resolve) => {
-  const s = createSocket('udp4');
-  s.bind(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-});
-const freeTcpPort = (): Promise<number> => new Promise((resolve) => {
-  const s = createServer();
-  s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); });
-});
 
 /** ffmpeg sending the colour clip in real time as MPEG-TS to `out`. */
 function serve(out: string, d: number, red: [number, number][], extra: string[] = []): ChildProcess {
