@@ -1,15 +1,6 @@
 /** Flags shared by `vidlm batch` and `vidlm worker`, and the job defaults some of them set. */
-import { VidlmError } from '../errors.js';
+import { num } from '../cli-flags.js';
 import type { JobOptions } from './jobs.js';
-
-export function num(name: string, v: string | undefined, opts: { int?: boolean; min?: number } = {}): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || (opts.int && !Number.isInteger(n)) || (opts.min !== undefined && n < opts.min)) {
-    throw new VidlmError('ERR_INVALID_ARG', `--${name} must be ${opts.int ? 'an integer' : 'a number'}${opts.min !== undefined ? ` >= ${opts.min}` : ''} (got ${JSON.stringify(v)})`, { option: name });
-  }
-  return n;
-}
 
 /** Flags that become every job's options (a job's own `options` win). */
 export const jobDefaultFlags = {

@@ -5,12 +5,12 @@
 import { parseArgs } from 'node:util';
 import { ask, localize, type AskResult, type VideoQueryOptions } from '../api/query.js';
 import type { StrategyChoice } from '../pipeline/strategy.js';
-import { VidlmError } from '../errors.js';
 import { loadModel } from '../model.js';
 import type { TimeTokenMode } from '../time/encode.js';
 import { SUBTITLE_VALUE, subtitleOption } from '../subtitles/cli.js';
 import { optionalValues } from './optional-value.js';
 import type { AudioOption } from '../audio/media.js';
+import { num } from '../cli-flags.js';
 
 const options = {
   model: { type: 'string', short: 'm' },
@@ -42,12 +42,6 @@ function usage(cmd: string): string {
   [--max-tokens N] [--temp T] [--seed S] [--threads N] [--ctx-size N] [--json]\n`;
 }
 
-function num(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new VidlmError('ERR_INVALID_ARG', `--${name} must be a number (got ${JSON.stringify(v)})`);
-  return n;
-}
 
 export async function runQuery(cmd: 'ask' | 'localize', args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: optionalValues(args, { subtitles: SUBTITLE_VALUE, audio: /^(interleave|prefix)$/ }), options, allowPositionals: true });

@@ -3,8 +3,8 @@
  * which shut it down gracefully (in-flight requests finish or are aborted, the model is freed).
  */
 import { parseArgs } from 'node:util';
-import { VidlmError } from '../errors.js';
 import { createServer } from '../server/index.js';
+import { num } from '../cli-flags.js';
 
 const options = {
   model: { type: 'string', short: 'm' },
@@ -33,12 +33,6 @@ const USAGE = `usage: vidlm serve --model M.gguf --mmproj P.gguf
   [--max-media-mb N] [--max-duration S] [--max-frames N] [--timeout S] [--threads N] [--alias NAME]
 `;
 
-function num(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new VidlmError('ERR_INVALID_ARG', `--${name} must be a number (got ${JSON.stringify(v)})`);
-  return n;
-}
 
 export async function run(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: options as never, allowPositionals: false }) as { values: Record<string, string | boolean | undefined> };

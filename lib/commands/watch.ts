@@ -4,12 +4,12 @@
  * live status line on a terminal, Ctrl-C stops cleanly. --plan prints the speed estimate.
  */
 import { parseArgs } from 'node:util';
-import { VidlmError } from '../errors.js';
 import { loadModel } from '../model.js';
 import type { TimeTokenMode } from '../time/encode.js';
 import { planWatch, type WindowCost } from '../watch/plan.js';
 import type { WatchItem, WatchOptions } from '../watch/types.js';
 import { watch } from '../watch/watch.js';
+import { num } from '../cli-flags.js';
 
 const options = {
   model: { type: 'string', short: 'm' },
@@ -44,12 +44,6 @@ const USAGE = `usage: vidlm watch <file-or-stream-url> --model M.gguf --mmproj P
   [--system TEXT] [--max-tokens N] [--temp T] [--seed S] [--threads N] [--ctx-size N] [--json] [--plan]
 `;
 
-function num(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n)) throw new VidlmError('ERR_INVALID_ARG', `--${name} must be a number (got ${JSON.stringify(v)})`);
-  return n;
-}
 
 const s1 = (x: number) => x.toFixed(1);
 

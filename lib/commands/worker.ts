@@ -4,7 +4,8 @@
  * finish, or go back to the queue after --stop-timeout seconds).
  */
 import { parseArgs } from 'node:util';
-import { num, onStopSignal } from '../batch/cli-options.js';
+import { onStopSignal } from '../batch/cli-options.js';
+import { num } from '../cli-flags.js';
 import { checkQueueUrl, connect, DEFAULT_QUEUE_NAME, ready, shownUrl } from '../batch/queue/connection.js';
 import { startWorker, type WorkerEvent } from '../batch/queue/worker.js';
 import { loadModel } from '../model.js';
