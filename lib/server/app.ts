@@ -174,19 +174,16 @@ export async function createServer(options: ServerOptions): Promise<VidlmServer>
     streaming = true;
     const includeUsage = parsed.includeUsage;
     async function* events() {
-      let sent = '';
       try {
         yield chunk({ role: 'assistant', content: '' }, null);
         for (;;) {
-          while (pieces.length > 0) { const p = pieces.shift()!; sent += p; yield chunk({ content: p }, null); }
+          while (pieces.length > 0) yield chunk({ content: pieces.shift()! }, null);
           if (settled) break;
           await new Promise<void>((res) => { wake = res; });
           wake = null;
         }
         const r = await done;
-        while (pieces.length > 0) { const p = pieces.shift()!; sent += p; yield chunk({ content: p }, null); }
-        // the native side's last pieces can come after its promise: the answer's text is whole
-        if (r.text.length > sent.length && r.text.startsWith(sent)) yield chunk({ content: r.text.slice(sent.length) }, null);
+        while (pieces.length > 0) yield chunk({ content: pieces.shift()! }, null);
         yield chunk({}, r.finishReason, { vidlm: vidlmOf(r) });
         if (includeUsage) yield { data: JSON.stringify({ ...base, object: 'chat.completion.chunk', system_fingerprint: null, choices: [], usage: usageOf(r) }) };
       } catch (e) {
