@@ -14,7 +14,9 @@ import { createInterface } from 'node:readline';
 export const root = resolve(import.meta.dirname, '..', '..');
 export const cliPath = join(root, 'dist', 'cli.js');
 
-export { freeTcpPort as freePort } from '../fixtures/ports.js';
+import { freeTcpPort as freePort } from '../fixtures/ports.js';
+
+export { freePort };
 
 /** Sends one inline command and resolves with the first reply line (null when nothing listens). */
 function redisCommand(port: number, cmd: string): Promise<string | null> {
