@@ -20,6 +20,7 @@ import type { StrategyName } from '../assembly/types.js';
 import { throwIfAborted } from '../errors.js';
 import { Chat } from '../inference/chat.js';
 import type { Model } from '../model.js';
+import type { MediaChunkReport } from '../native.js';
 import { openVideo } from '../video/video.js';
 import type { VideoFrame, VideoInput } from '../video/types.js';
 import { stageReporter, type ProgressListener } from './progress.js';
@@ -51,6 +52,8 @@ export interface Prepared {
   duration: number;
   decodeMs: number;
   encodeMs: number;
+  /** The mtmd path: what libmtmd evaluated, chunk by chunk (frames, audio clips, text between). */
+  chunks?: MediaChunkReport[];
   warning?: string;
 }
 
@@ -96,6 +99,7 @@ export async function prepare(input: VideoInput, q: PipelineQuery): Promise<Prep
       visual: assembled.kind === 'items' ? assembled.visual : started.mediaTokens,
       frames: video.frames, duration: video.duration, decodeMs,
       encodeMs: encoded.kind === 'grids' ? encoded.ms : 0,
+      ...(started.chunks ? { chunks: started.chunks } : {}),
       ...(video.warning ? { warning: video.warning } : {}),
     };
   } catch (e) {
