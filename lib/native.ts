@@ -146,6 +146,8 @@ export interface NativeModel {
   checkGrammar(gbnf: string): void;
   /** A JSON schema's GBNF, through llama.cpp's converter (ERR_GRAMMAR on failure). */
   schemaToGrammar(json: string): string;
+  /** Tokens of `text` (special tokens parsed, no BOS), without a context: budgets before any work. */
+  countTokens(text: string): number;
 }
 
 export interface NativeLoadOptions {
