@@ -10,6 +10,17 @@ import { fileURLToPath } from 'node:url';
 import { VidlmError } from './errors.js';
 import { resolveLayout, selectBackends, type LoadResult, type Selection } from './loader.js';
 
+/** One chunk libmtmd evaluated in a prefillMedia call, in order: text, an image (a frame or a merged frame pair) or an audio clip. */
+export interface MediaChunkReport {
+  type: 'text' | 'image' | 'audio';
+  /** Embeddings (KV cells) of the chunk. */
+  tokens: number;
+  /** Positions it takes (M-RoPE: an image takes fewer than its tokens). */
+  positions: number;
+  /** Its first position in the sequence. */
+  pos: number;
+}
+
 export interface NativeDevice {
   name: string;
   description: string;
@@ -108,7 +119,7 @@ export interface NativeContext {
   tokenize(text: string, addSpecial: boolean, parseSpecial: boolean): Int32Array;
   detokenize(tokens: Int32Array, special: boolean): string;
   /** frames: pictures, or `{ audio }` mono PCM at the encoder's rate (libmtmd's audio path). */
-  prefillMedia(text: string, frames: (NativeFrameInput | { audio: Float32Array })[], seq: number, mergeable: boolean, abort?: NativeAbortToken, onProgress?: (f: number) => void): Promise<{ evaluated: number; nPast: number; ms: number; mediaTokens: number }>;
+  prefillMedia(text: string, frames: (NativeFrameInput | { audio: Float32Array })[], seq: number, mergeable: boolean, abort?: NativeAbortToken, onProgress?: (f: number) => void): Promise<{ evaluated: number; nPast: number; ms: number; mediaTokens: number; chunks: MediaChunkReport[] }>;
   prefill(items: NativePlanItem[], seq: number, abort?: NativeAbortToken, onProgress?: (f: number) => void, mergeText?: boolean, addBos?: boolean): Promise<{ evaluated: number; nPast: number; ms: number; decodes: number }>;
   generate(params: NativeGenerateParams, seq: number, onPiece: (piece: string) => void, abort?: NativeAbortToken): Promise<NativeGenerateResult>;
   nPast(seq: number): number;
@@ -137,6 +148,8 @@ export interface NativeModel {
   checkGrammar(gbnf: string): void;
   /** A JSON schema's GBNF, through llama.cpp's converter (ERR_GRAMMAR on failure). */
   schemaToGrammar(json: string): string;
+  /** Tokens of `text` (special tokens parsed, no BOS), without a context: budgets before any work. */
+  countTokens(text: string): number;
 }
 
 export interface NativeLoadOptions {

@@ -26,6 +26,7 @@ Napi::Function Model::Define(Napi::Env env) {
     InstanceMethod("createContext", &Model::CreateContext),
     InstanceMethod("checkGrammar", &Model::CheckGrammar),
     InstanceMethod("schemaToGrammar", &Model::SchemaToGrammar),
+    InstanceMethod("countTokens", &Model::CountTokens),
   });
   Data(env).modelClass = Napi::Persistent(fn);
   return fn;
@@ -132,6 +133,16 @@ Napi::Value Model::Info(const Napi::CallbackInfo & info) {
   o.Set("imageBefore", Tokens(env, m.imageBefore));
   o.Set("imageAfter", Tokens(env, m.imageAfter));
   return o;
+}
+
+// countTokens(text) -> tokens of the text (special tokens parsed, no BOS): a budget needs no context
+Napi::Value Model::CountTokens(const Napi::CallbackInfo & info) {
+  Napi::Env env = info.Env();
+  auto s = acquire(env);
+  if (!info[0].IsString()) Throw(env, "ERR_INVALID_ARG", "text must be a string");
+  const std::string text = info[0].As<Napi::String>();
+  const int n = llama_tokenize(llama_model_get_vocab(s->model), text.data(), text.size(), nullptr, 0, false, true);
+  return Napi::Number::New(env, n < 0 ? -n : n);
 }
 
 }  // namespace vidlm

@@ -68,6 +68,7 @@ class Model : public Napi::ObjectWrap<Model> {
   Napi::Value CreateContext(const Napi::CallbackInfo & info);
   Napi::Value CheckGrammar(const Napi::CallbackInfo & info);
   Napi::Value SchemaToGrammar(const Napi::CallbackInfo & info);
+  Napi::Value CountTokens(const Napi::CallbackInfo & info);
 
   // Workers hold their own shared_ptr, so the last of (this object, running calls) frees it.
   std::shared_ptr<ModelState> state_;

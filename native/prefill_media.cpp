@@ -23,6 +23,9 @@ struct ChunksDeleter { void operator()(mtmd_input_chunks * c) const { mtmd_input
 struct BatchDeleter { void operator()(mtmd_batch * b) const { mtmd_batch_free(b); } };
 struct BitmapDeleter { void operator()(mtmd_bitmap * b) const { mtmd_bitmap_free(b); } };
 
+// One chunk libmtmd made: its kind, embeddings (KV cells), positions it takes, first position.
+struct ChunkReport { mtmd_input_chunk_type type; int tokens, positions; llama_pos pos; };
+
 // A picture (width × height RGB) or, with width 0, an audio clip (mono PCM at the encoder's rate).
 struct Frame { uint32_t width, height; std::vector<unsigned char> rgb; std::vector<float> pcm; };
 
@@ -62,9 +65,11 @@ class PrefillMediaWorker : public PromiseWorker {
     size_t positions = 0, cells = 0;
     for (size_t i = 0; i < n; i++) {
       const mtmd_input_chunk * c = mtmd_input_chunks_get(chunks.get(), i);
+      const auto type = mtmd_input_chunk_get_type(c);
+      report_.push_back({type, static_cast<int>(mtmd_input_chunk_get_n_tokens(c)), static_cast<int>(mtmd_input_chunk_get_n_pos(c)), 0});
       positions += mtmd_input_chunk_get_n_pos(c);
       cells += mtmd_input_chunk_get_n_tokens(c);
-      if (mtmd_input_chunk_get_type(c) != MTMD_INPUT_CHUNK_TYPE_TEXT) mediaTokens_ += static_cast<int>(mtmd_input_chunk_get_n_tokens(c));
+      if (type != MTMD_INPUT_CHUNK_TYPE_TEXT) mediaTokens_ += static_cast<int>(mtmd_input_chunk_get_n_tokens(c));
     }
     const size_t total = std::max(positions, cells);
     if (s_->nPast[seq_] + static_cast<long long>(total) > s_->nCtx) {
@@ -83,6 +88,7 @@ class PrefillMediaWorker : public PromiseWorker {
       if (IsAborted(abort_)) return Fail("ERR_ABORTED", "aborted: prefill was cancelled");
       const mtmd_input_chunk * chunk = mtmd_input_chunks_get(chunks.get(), i);
       llama_pos next = s_->nPast[seq_];
+      report_[i].pos = s_->nPast[seq_];
       int rc;
       if (mtmd_input_chunk_get_type(chunk) == MTMD_INPUT_CHUNK_TYPE_TEXT) {
         rc = mtmd_helper_eval_chunk_single(mctx, s_->ctx, chunk, s_->nPast[seq_], seq_, s_->nBatch, i == n - 1, &next);
@@ -115,6 +121,18 @@ class PrefillMediaWorker : public PromiseWorker {
   Napi::Value Result(Napi::Env env) override {
     Napi::Object o = PrefillSummary(env, evaluated_, s_->nPast[seq_], ms_);
     o.Set("mediaTokens", mediaTokens_);  // embeddings the media became (M-RoPE: more than their positions)
+    // what was evaluated, chunk by chunk, in order: the test of a media layout (frames and audio in time order)
+    Napi::Array chunks = Napi::Array::New(env, report_.size());
+    for (size_t i = 0; i < report_.size(); i++) {
+      const ChunkReport & r = report_[i];
+      Napi::Object c = Napi::Object::New(env);
+      c.Set("type", r.type == MTMD_INPUT_CHUNK_TYPE_TEXT ? "text" : r.type == MTMD_INPUT_CHUNK_TYPE_AUDIO ? "audio" : "image");
+      c.Set("tokens", r.tokens);
+      c.Set("positions", r.positions);
+      c.Set("pos", r.pos);
+      chunks.Set(static_cast<uint32_t>(i), c);
+    }
+    o.Set("chunks", chunks);
     return o;
   }
   void Settled() override { progress_.release(); }
@@ -122,6 +140,7 @@ class PrefillMediaWorker : public PromiseWorker {
 
  private:
   int mediaTokens_ = 0;
+  std::vector<ChunkReport> report_;
   std::shared_ptr<ContextState> s_;
   BusyGuard guard_;
   BusyGuard encoder_;  // the model's mtmd_context

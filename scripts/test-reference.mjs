@@ -4,7 +4,11 @@
 // built from the same vendored tree and build folder (cached by ccache). Any difference in
 // prompt formatting, image preprocessing or embedding injection shows up here. The audio case:
 // `vidlm ask <wav>` (FFmpeg decode + swresample to the encoder's rate, libmtmd's audio path) against
-// `llama-mtmd-cli --audio <wav>` (miniaudio) on the tiny Qwen2-Audio pair.
+// `llama-mtmd-cli --audio <wav>` (miniaudio) on the tiny Qwen2-Audio pair. Picture and sound on one
+// model (the tiny Qwen2.5-Omni mmproj): an mkv of the testsrc still (PNG, so the frame is the same
+// pixels) with the tone-burst wav, asked with one frame and `--audio prefix` (the sound, then the
+// frame) and `--audio interleave --audio-window 4` (one window: the frame, then its sound), against
+// llama-mtmd-cli given the wav and the png in the same order.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -23,10 +27,29 @@ const cases = [
   { image: join(media, 'reference-mandelbrot.png'), lavfi: 'mandelbrot=size=160x120:rate=1', question: 'Describe the picture in detail.' },
   // 4 s of silence with a 1 kHz burst at 2.0-2.5 s, 16 kHz mono s16 (test/fixtures/media.ts toneBurstWav)
   { audio: join(media, 'toneburst.wav'), lavfi: "aevalsrc='if(between(t,2,2.5),0.5*sin(2*PI*1000*t),0)':s=16000:d=4", question: 'What do you hear?' },
+  { av: 'prefix', question: 'What do you see and hear?' },
+  { av: 'interleave', question: 'What do you see and hear?' },
 ];
+const avVideo = join(media, 'reference-av.mkv');
 const threads = '2';
 let failed = 0;
 for (const c of cases) {
+  if (c.av) {
+    const [png, wav] = [cases[0].image, cases[2].audio];
+    if (!existsSync(avVideo)) execFileSync('ffmpeg', ['-loglevel', 'error', '-y', '-loop', '1', '-framerate', '1', '-t', '4', '-i', png, '-i', wav, '-map', '0:v', '-map', '1:a', '-c:v', 'png', '-c:a', 'copy', '-shortest', avVideo]);
+    const media = c.av === 'prefix' ? ['--audio', wav, '--image', png] : ['--image', png, '--audio', wav];
+    const ref = spawnSync(cliBin, ['-m', m.qwen2vlModel, '--mmproj', m.qwen25OmniMmproj, ...media, '-p', `<__media__><__media__>\n${c.question}`,
+      '--temp', '0', '-n', '24', '-c', '2048', '-t', threads], { encoding: 'utf8' });
+    if (ref.status !== 0) { console.error(ref.stderr); throw new Error(`llama-mtmd-cli exited with ${ref.status}`); }
+    const expected = ref.stdout.replace(/^\n/, '').replace(/\n+$/, '');
+    const ours = spawnSync(process.execPath, [join(root, 'dist', 'cli.js'), 'ask', avVideo, c.question, '--model', m.qwen2vlModel, '--mmproj', m.qwen25OmniMmproj,
+      '--frames', '1', '--audio', c.av, ...(c.av === 'interleave' ? ['--audio-window', '4'] : []), '--temp', '0', '--max-tokens', '24', '--ctx-size', '2048', '--threads', threads, '--json'], { encoding: 'utf8' });
+    if (ours.status !== 0) { console.error(ours.stderr); throw new Error(`vidlm ask exited with ${ours.status}`); }
+    const got = JSON.parse(ours.stdout).text;
+    if (got !== expected) failed++;
+    console.log(`${got === expected ? 'ok    ' : 'DIFFER'} reference-av.mkv, --audio ${c.av}\n  llama-mtmd-cli: ${JSON.stringify(expected)}\n  vidlm ask:      ${JSON.stringify(got)}`);
+    continue;
+  }
   const file = c.image ?? c.audio;
   if (!existsSync(file)) execFileSync('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', c.lavfi, ...(c.image ? ['-frames:v', '1'] : ['-c:a', 'pcm_s16le']), file]);
   const [model, mmproj] = c.image ? [m.model, m.mmproj] : [m.qwen2Model, m.qwen2AudioMmproj];

@@ -11,6 +11,7 @@ import { SerialQueue } from '../serial.js';
 import type { Context, ContextPlan, GenerateOptions } from './context.js';
 import type { MediaInput } from './encode.js';
 import { Generation, type GenerateResult } from './generation.js';
+import type { MediaChunkReport } from '../native.js';
 
 /** KV sequences of a context a chat creates: the chat and three forks at once. */
 export const CHAT_SEQUENCES = 4;
@@ -112,19 +113,21 @@ export class Chat {
 
   /** @internal Evaluates a rendered prompt's prefix (lib/pipeline/render.ts) on sequence 0 of a fresh context and starts the chat on it. */
   static async begin(model: ChatTemplate, context: Context, rendered: RenderedPrompt, opts: { signal?: AbortSignal; onProgress?: (f: number) => void; mergeable?: boolean } = {},
-    own: { ownsContext?: boolean } = {}): Promise<{ chat: Chat; evaluated: number; ms: number; mediaTokens: number }> {
+    own: { ownsContext?: boolean } = {}): Promise<{ chat: Chat; evaluated: number; ms: number; mediaTokens: number; chunks?: MediaChunkReport[] }> {
     Chat.#checkFresh(context);
     const { prefix } = rendered;
     let evaluated = 0, ms = 0, mediaTokens = 0;
+    let chunks: MediaChunkReport[] | undefined;
     if (prefix.kind === 'media') {
       const r = await context.prefillMedia(prefix.text, prefix.frames, { sequence: 0, mergeable: opts.mergeable ?? true, signal: opts.signal, onProgress: opts.onProgress });
       ({ evaluated, ms } = r);
       mediaTokens = r.mediaTokens ?? 0;
+      chunks = r.chunks;
     } else if (prefix.plan.length > 0) {
       ({ evaluated, ms } = await context.prefill(prefix.plan, { sequence: 0, signal: opts.signal, onProgress: opts.onProgress }));
     }
     const chat = new Chat(model, new Family(context, own.ownsContext ?? false), 0, rendered.history, rendered.rest);
-    return { chat, evaluated, ms, mediaTokens };
+    return { chat, evaluated, ms, mediaTokens, ...(chunks ? { chunks } : {}) };
   }
 
   static #checkFresh(context: Context): void {

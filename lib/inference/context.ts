@@ -6,7 +6,7 @@
 import type { SequencePlan } from '../assembly/types.js';
 import { CallbackGuard } from '../callbacks.js';
 import { VidlmError, abortError, throwIfAborted } from '../errors.js';
-import { withAbort, type NativeContext, type NativeGenerateParams, type NativeModel, type NativeModelInfo, type NativePlanItem } from '../native.js';
+import { withAbort, type MediaChunkReport, type NativeContext, type NativeGenerateParams, type NativeModel, type NativeModelInfo, type NativePlanItem } from '../native.js';
 import { invalid, optionalBool, optionalFunction, optionalInt, optionalSignal } from '../options.js';
 import { SerialQueue } from '../serial.js';
 import type { MediaInput } from './encode.js';
@@ -44,6 +44,8 @@ export interface PrefillResult {
   decodes?: number;
   /** Embeddings the media became (prefillMedia); with M-RoPE they take fewer positions. */
   mediaTokens?: number;
+  /** What prefillMedia evaluated, chunk by chunk, in order. */
+  chunks?: MediaChunkReport[];
 }
 
 /** What a context needs of its model: the native side's facts (one shape, NativeModelInfo) and its handles. */

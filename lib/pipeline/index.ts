@@ -20,11 +20,13 @@ import type { StrategyName } from '../assembly/types.js';
 import { throwIfAborted } from '../errors.js';
 import { Chat } from '../inference/chat.js';
 import type { Model } from '../model.js';
+import type { MediaChunkReport } from '../native.js';
 import { openVideo } from '../video/video.js';
 import type { VideoFrame, VideoInput } from '../video/types.js';
 import { stageReporter, type ProgressListener } from './progress.js';
 import { assemble, type AssembleQuery } from './assemble.js';
 import { encode } from './encode.js';
+import { checkMediaBudget } from './media-budget.js';
 import { planVideo, type PlanQuery } from './plan.js';
 import { render } from './render.js';
 import { sample } from './sample.js';
@@ -51,6 +53,8 @@ export interface Prepared {
   duration: number;
   decodeMs: number;
   encodeMs: number;
+  /** The mtmd path: what libmtmd evaluated, chunk by chunk (frames, audio clips, text between). */
+  chunks?: MediaChunkReport[];
   warning?: string;
 }
 
@@ -75,7 +79,9 @@ export async function prepare(input: VideoInput, q: PipelineQuery): Promise<Prep
   let plan, video;
   try {
     plan = planVideo(source.probe, model.info, q);
-    video = await sample(source, plan, model.info, q.contextSize, { signal, onProgress: stageReporter(q.onProgress, 'decode') });
+    // frames, audio and subtitle cues counted together before any picture is decoded
+    const { subtitles } = await checkMediaBudget(source, plan, model.info, (text) => model.handle.countTokens(text), q.contextSize, signal);
+    video = await sample(source, plan, model.info, q.contextSize, { signal, onProgress: stageReporter(q.onProgress, 'decode'), subtitles });
   } finally {
     await source.close();
   }
@@ -96,6 +102,7 @@ export async function prepare(input: VideoInput, q: PipelineQuery): Promise<Prep
       visual: assembled.kind === 'items' ? assembled.visual : started.mediaTokens,
       frames: video.frames, duration: video.duration, decodeMs,
       encodeMs: encoded.kind === 'grids' ? encoded.ms : 0,
+      ...(started.chunks ? { chunks: started.chunks } : {}),
       ...(video.warning ? { warning: video.warning } : {}),
     };
   } catch (e) {
@@ -105,6 +112,7 @@ export async function prepare(input: VideoInput, q: PipelineQuery): Promise<Prep
 }
 
 export { planVideo, type PlanQuery, type VideoPlan } from './plan.js';
+export { checkMediaBudget, imageChunkTokens, mediaBudget, mediaBudgetError, type MediaBudget } from './media-budget.js';
 export { sample, frameVariant, type SampledVideo } from './sample.js';
 export { encode, type Encoded, type FrameEncoder } from './encode.js';
 export { assemble, type Assembled, type AssembleQuery, type SampledExtras } from './assemble.js';

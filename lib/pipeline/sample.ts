@@ -7,7 +7,7 @@
 import { audioSpan } from '../audio/check.js';
 import { readAudioMedia, type AudioMedia } from '../audio/media.js';
 import { VidlmError } from '../errors.js';
-import { loadSubtitles } from '../subtitles/load.js';
+import { loadSubtitles, type LoadedSubtitles } from '../subtitles/load.js';
 import type { FrameOptions, SubtitleCue, VideoFrame } from '../video/types.js';
 import type { VideoSource } from '../video/video.js';
 import { contextFull, type VideoPlan } from './plan.js';
@@ -36,7 +36,7 @@ export function frameVariant(o: FrameOptions): string {
 }
 
 export async function sample(source: VideoSource, plan: VideoPlan, info: ModelInfo, contextSize: number,
-  opts: { signal?: AbortSignal; onProgress?: (fraction: number) => void }): Promise<SampledVideo> {
+  opts: { signal?: AbortSignal; onProgress?: (fraction: number) => void; subtitles?: LoadedSubtitles }): Promise<SampledVideo> {
   const frames: VideoFrame[] = [];
   if (!plan.audioOnly) {
     for await (const f of source.frames(plan.sample, { ...plan.frame, signal: opts.signal })) {
@@ -55,7 +55,7 @@ export async function sample(source: VideoSource, plan: VideoPlan, info: ModelIn
   if (frames.length === 0 && !audio?.chunks.length) throw new VidlmError('ERR_VIDEO_EMPTY', 'no frames could be sampled from the video');
   let cues: SubtitleCue[] | undefined;
   if (plan.subtitles !== undefined) {
-    const subs = await loadSubtitles(source, plan.subtitles, opts.signal);
+    const subs = opts.subtitles ?? await loadSubtitles(source, plan.subtitles, opts.signal); // read by the budget check
     cues = subs.track?.cues ?? [];
     warnings.push(...subs.warnings);
   }

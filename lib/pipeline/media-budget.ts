@@ -1,0 +1,189 @@
+/**
+ * The whole media budget of a question before any decoding: frames, audio chunks and subtitle
+ * cues, laid out as libmtmd will see them. The frames' times come from the video's timeline (the
+ * same plan resolution sample() runs, no decoding); the cues are read (cheap: no picture is
+ * decoded) and their prompt text tokenized; the audio chunks are counted per encoder family.
+ *
+ * Frames on the native path: one image chunk per frame, or per frame pair where libmtmd merges
+ * pairs (the Qwen-VL family, temporalMerge 2) — only two frames side by side with nothing between
+ * (an audio chunk or a cue line keeps them apart, as in mtmd_group_mergeable_bitmaps).
+ */
+import { mediaOrder, type MediaStep } from '../audio/plan.js';
+import { audioClipTokens } from '../audio/budget.js';
+import { audioSpan } from '../audio/check.js';
+import { stepContent } from '../audio/media.js';
+import { VidlmError } from '../errors.js';
+import type { ModelInfo } from '../model-info.js';
+import { interleaveMarkers, subtitleTranscript } from '../subtitles/prompt.js';
+import { loadSubtitles, type LoadedSubtitles } from '../subtitles/load.js';
+import { resolvePlan } from '../video/plans.js';
+import type { SubtitleCue, VideoProbe } from '../video/types.js';
+import type { VideoSource } from '../video/video.js';
+import type { VideoPlan } from './plan.js';
+import { visualTokens } from './strategy.js';
+
+/** The side of the picture the addon tokenizes at load to learn the grid (native/load_model.cpp ProbeImageShape). */
+const PROBE_SIDE = 448;
+
+/**
+ * libmtmd's dynamic-size preprocessor (mtmd_image_preprocessor_dyn_size) with
+ * set_limit_image_tokens(8, 4096): the Qwen2-VL, Qwen2.5-VL (and Qwen2.5-Omni's vision side) and
+ * Qwen3-VL towers. Every other family resizes to its encoder's size (or tiles it): its count is
+ * the one the addon measured at load.
+ */
+const DYN_SIZE = /^(qwen2vl_merger|qwen2\.5vl_merger|qwen2\.5o|qwen3vl_merger)$/;
+const DYN_MIN_TOKENS = 8;
+const DYN_MAX_TOKENS = 4096;
+
+const f32 = Math.fround;
+
+/** clip's calc_size_preserved_ratio ("smart_resize"), in float32 as libmtmd computes it. */
+export function smartResize(width: number, height: number, align: number, minPixels: number, maxPixels: number): [number, number] {
+  const round = (x: number): number => Math.round(f32(f32(x) / align)) * align;
+  const ceil = (x: number): number => Math.ceil(f32(f32(x) / align)) * align;
+  const floor = (x: number): number => Math.floor(f32(f32(x) / align)) * align;
+  let w = Math.max(align, round(width));
+  let h = Math.max(align, round(height));
+  if (maxPixels > 0 && w * h > maxPixels) {
+    const beta = f32(Math.sqrt(f32(f32(f32(height) * width) / maxPixels)));
+    h = Math.max(align, floor(f32(height / beta)));
+    w = Math.max(align, floor(f32(width / beta)));
+  } else if (minPixels > 0 && w * h < minPixels) {
+    const beta = f32(Math.sqrt(f32(f32(minPixels) / f32(f32(height) * width))));
+    h = ceil(f32(height * beta));
+    w = ceil(f32(width * beta));
+  }
+  return [w, h];
+}
+
+/** The spatial merge of a dynamic-size tower, from the grid the addon measured at load (2 for every Qwen-VL release). */
+function spatialMerge(info: ModelInfo): number {
+  const m = info.patchSize && info.imageGrid ? PROBE_SIDE / info.patchSize / info.imageGrid.nx : NaN;
+  return Number.isInteger(m) && m > 0 ? m : 2;
+}
+
+/**
+ * Tokens of one image chunk libmtmd makes of a `width` × `height` picture (a frame, or a merged
+ * frame pair: the pair shares one grid). Dynamic-size towers: the picture aligned to patch × merge
+ * within 8–4096 tokens, (w / (patch·merge)) · (h / (patch·merge)); others: the count at load.
+ */
+export function imageChunkTokens(info: ModelInfo, width: number, height: number): number {
+  if (info.projectorType !== null && DYN_SIZE.test(info.projectorType) && info.patchSize) {
+    const unit = info.patchSize * spatialMerge(info);
+    const [w, h] = smartResize(width, height, unit, DYN_MIN_TOKENS * unit * unit, DYN_MAX_TOKENS * unit * unit);
+    return (w / unit) * (h / unit);
+  }
+  if (info.tokensPerImage === null) throw new VidlmError('ERR_UNSUPPORTED', 'the model has no vision encoder');
+  return info.tokensPerImage;
+}
+
+/** The picture size libmtmd gets: the plan's frame size, else the video's displayed size (still images). */
+function frameSize(plan: VideoPlan, probe: VideoProbe): [number, number] {
+  const s = plan.frame.size;
+  if (Array.isArray(s)) return [s[0], s[1]];
+  if (typeof s === 'number') return [s, s];
+  return [probe.video?.displayWidth ?? 0, probe.video?.displayHeight ?? 0];
+}
+
+export interface MediaBudget {
+  frames: number;
+  /** Image chunks libmtmd makes of them (frame pairs merged where they can be). */
+  imageChunks: number;
+  frameTokens: number;
+  audioSeconds: number;
+  audioChunks: number;
+  /** null: the encoder family's count is not known here (libmtmd's count at prefill still stops an overflow). */
+  audioTokens: number | null;
+  cues: number;
+  /** Tokens of the cue lines (and the text around them) in the prompt. */
+  cueTokens: number;
+  /** frameTokens + audioTokens + cueTokens. */
+  total: number;
+}
+
+const MARK = '\u0000';
+
+/**
+ * Image chunks of a native layout: the user content with one MARK per step, each frame marker
+ * merging with the next when the model merges pairs, both are frames and nothing lies between.
+ */
+export function imageChunksOf(content: string, steps: readonly MediaStep[], merge: number): number {
+  const between = content.split(MARK).slice(1, -1); // text between marker k and k + 1
+  let chunks = 0;
+  for (let k = 0; k < steps.length; k++) {
+    if (steps[k]!.kind !== 'frame') continue;
+    chunks++;
+    if (merge > 1 && steps[k + 1]?.kind === 'frame' && between[k] === '') k++;
+  }
+  return chunks;
+}
+
+/**
+ * The media budget of a plan, given the frame times its sampling plan resolves to, the cues read
+ * (empty without subtitles) and a token counter for text.
+ */
+export function mediaBudget(plan: VideoPlan, probe: VideoProbe, info: ModelInfo, frameTimes: number[], cues: SubtitleCue[],
+  countText: (text: string) => number): MediaBudget {
+  const span = plan.audio && probe.audio ? audioSpan(probe, plan.segment) : null;
+  const steps = span ? mediaOrder(frameTimes, span, plan.audio!.mode, plan.audio!.window) : mediaOrder(frameTimes, [0, 0], 'prefix');
+  const audio = steps.filter((s): s is Extract<MediaStep, { kind: 'audio' }> => s.kind === 'audio');
+  let audioTokens: number | null = 0;
+  for (const s of audio) {
+    const k = audioClipTokens(info.projectorType, s.end - s.start);
+    audioTokens = k === null || audioTokens === null ? null : audioTokens + k;
+  }
+  const frames = frameTimes.length;
+  let imageChunks = frames, frameTokens = 0, cueText = '';
+  if (plan.path === 'mtmd') {
+    const merge = plan.temporalMerge ?? 1;
+    const content = span ? stepContent(MARK, steps, frameTimes, cues, plan.segment, merge) : interleaveMarkers(MARK, frameTimes, cues, plan.segment, merge);
+    imageChunks = imageChunksOf(content, steps, merge);
+    if (frames > 0) {
+      const [w, h] = frameSize(plan, probe);
+      frameTokens = imageChunks * imageChunkTokens(info, w, h);
+    }
+    cueText = cues.length > 0 ? content : '';
+  } else {
+    frameTokens = frames > 0 ? visualTokens(plan.strategy, frames, info) : 0;
+    cueText = subtitleTranscript(frameTimes, cues, plan.segment);
+  }
+  // libmtmd tokenizes the text between markers piece by piece
+  const cueTokens = cueText ? cueText.split(MARK).reduce((n, piece) => n + (piece ? countText(piece) : 0), 0) : 0;
+  const nCues = cues.filter((c) => !(plan.segment && ((c.end ?? c.start) < plan.segment[0] || c.start > plan.segment[1]))).length;
+  return {
+    frames, imageChunks, frameTokens,
+    audioSeconds: span ? span[1] - span[0] : 0, audioChunks: audio.length, audioTokens,
+    cues: nCues, cueTokens,
+    total: frameTokens + (audioTokens ?? 0) + cueTokens,
+  };
+}
+
+/** ERR_CONTEXT_FULL saying what the plan asked for, or null when it fits in `budget` tokens. */
+export function mediaBudgetError(b: MediaBudget, budget: number, contextSize: number, strategy: string): VidlmError | null {
+  if (b.total <= budget) return null;
+  const parts = [`${b.frames} frame(s) (${b.frameTokens} tokens${b.imageChunks !== b.frames ? ` in ${b.imageChunks} image chunk(s)` : ''})`];
+  if (b.audioChunks > 0) parts.push(`${b.audioSeconds.toFixed(1)} s of audio in ${b.audioChunks} chunk(s) (${b.audioTokens ?? 'uncounted'} tokens)`);
+  if (b.cues > 0) parts.push(`${b.cues} subtitle cue(s) (${b.cueTokens} tokens)`);
+  return new VidlmError('ERR_CONTEXT_FULL',
+    `${parts.join(' + ')} need ${b.total} tokens; the context holds ${contextSize} and keeps ${contextSize - budget} for the text, leaving ${budget} for media: use fewer frames, a segment, a longer audioWindow, audio: 'prefix' or a larger contextSize`,
+    { ...b, strategy, visualTokens: b.frameTokens, needed: b.total, budget, contextSize });
+}
+
+/**
+ * Before any decoding: the frame times of the plan on the video's timeline (no picture decoded),
+ * the subtitle cues read, and the whole media budget checked. Returns the cues read, for sample().
+ */
+export async function checkMediaBudget(source: VideoSource, plan: VideoPlan, info: ModelInfo, countText: (text: string) => number,
+  contextSize: number, signal?: AbortSignal): Promise<{ budget: MediaBudget; subtitles?: LoadedSubtitles }> {
+  const probe = source.probe;
+  let times: number[] = [];
+  if (!plan.audioOnly && probe.video) {
+    const tl = await source.timeline(signal);
+    times = resolvePlan(plan.sample, tl, probe.video.avgFps).frames.map((f) => f.t);
+  }
+  const subtitles = plan.subtitles !== undefined ? await loadSubtitles(source, plan.subtitles, signal) : undefined;
+  const budget = mediaBudget(plan, probe, info, times, [...(subtitles?.track?.cues ?? [])], countText);
+  const e = mediaBudgetError(budget, contextSize - plan.reserve, contextSize, plan.strategy);
+  if (e) throw e;
+  return { budget, ...(subtitles ? { subtitles } : {}) };
+}
