@@ -22,7 +22,10 @@ export interface TokensItem { tokens: Int32Array }
  * through libmtmd's own audio path, as prefillMedia does (its mel, encoder, markers such as
  * `<|audio_bos|>` … `<|audio_eos|>`, and positions), at its place between the other items.
  */
-export interface AudioItem { audio: Float32Array }
+export interface AudioItem {
+  /** Mono PCM samples in [-1, 1] at the encoder's rate. */
+  audio: Float32Array;
+}
 export type ContextPlan = ReadonlyArray<SequencePlan[number] | TokensItem | AudioItem>;
 
 const isAudioItem = (item: unknown): item is AudioItem => item !== null && typeof item === 'object' && (item as AudioItem).audio instanceof Float32Array;
