@@ -68,11 +68,20 @@ t.test('concat + interleave: frames and clips prefilled in time order, visual = 
   tt.ok(r.tokens.prompt - plain.tokens.prompt > 1500, `prompt ${plain.tokens.prompt} → ${r.tokens.prompt}`);
 });
 
-t.test('prefix: the whole sound before the first frame', async (tt) => {
+t.test('pllava without time tokens: interleave and prefix, the pooled frames untouched', async (tt) => {
+  prefilled.length = 0;
+  await ask(video, 'What happens?', { model, strategy: 'pllava', frames: 4, ...gen });
+  const plainPlan = prefilled[0]!;
   prefilled.length = 0;
   const r = await ask(video, 'What happens?', { model, strategy: 'pllava', frames: 4, audio: 'prefix', ...gen });
   // no time tokens: nothing between the pooled frames, so they are one block of 4 × 16 after the 4 s clip
   tt.same(kinds(prefilled[0]!).filter((k) => k !== 'T'), ['<|im_start|>user\n', 'Aburst:64000', 'E64']);
+  tt.same(floats(prefilled[0]!), floats(plainPlan), 'the pooled (2×2 averaged) frames are the same floats with the sound before them');
+  prefilled.length = 0;
+  await ask(video, 'What happens?', { model, strategy: 'pllava', frames: 4, audio: 'interleave', audioWindow: 2, ...gen });
+  // frames at 0, 1.3 | 2.63, 3.97: two frames, the first 2 s, two frames, the last 2 s
+  tt.same(kinds(prefilled[0]!).filter((k) => k !== 'T'), ['<|im_start|>user\n', 'E32', 'Aquiet:32000', 'E32', 'Aburst:32000']);
+  tt.same(floats(prefilled[0]!), floats(plainPlan), 'the same floats with the sound between them');
   tt.equal(r.tokens.visual, 4 * 16 + 750, 'pllava: 4 frames of 4×4 + one 30 s chunk');
 });
 
