@@ -104,6 +104,14 @@ t.test('localize a sound: the burst chunk carries the LITA token of its start', 
   tt.same(parseTimes('the alarm: <t50> <t62>', { duration: 4, mode: 'lita' }).map((s) => [s.start, s.end]), [[2.02, 2.51]]);
 });
 
+t.test('Video-ChatGPT (question first): the clip is evaluated with the first question and still counted', async (tt) => {
+  prefilled.length = 0;
+  const r = await ask(video, 'What happens?', { model, strategy: 'vcgpt', frames: 2, audio: 'prefix', ...gen });
+  tt.equal(prefilled.length, 0, 'nothing before the question');
+  // vcgpt: max(2, 100) temporal rows + 8·8 spatial = 164, plus one 750-token clip
+  tt.equal(r.tokens.visual, 164 + 750);
+});
+
 t.test('two questions with audio at once on one model give the same answer as one alone', async (tt) => {
   const q = { model, strategy: 'concat' as const, frames: 2, audio: 'prefix' as const, ...gen };
   const one = await ask(video, 'What do you hear?', q);
