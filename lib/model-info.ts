@@ -25,4 +25,6 @@ export interface ModelInfo {
   mrope: boolean;
   nonCausalImageAttention: boolean;
   audioSampleRate: number | null;
+  /** Projector type of the audio encoder (`qwen2a`, `qwen2.5o`, …; a mixed mmproj names one per tower); null without one. */
+  audioProjectorType: string | null;
 }

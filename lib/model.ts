@@ -325,6 +325,7 @@ async function load(modelPath: string, mmprojPath: string | undefined, threads: 
     mrope: n.mrope,
     nonCausalImageAttention: n.nonCausalImageAttention,
     audioSampleRate: n.audio ? n.audioSampleRate : null,
+    audioProjectorType: n.audio && proj ? kvString(proj, 'clip.audio.projector_type') ?? kvString(proj, 'clip.projector_type') : null,
   };
   const cache = cacheOptions ? new EmbeddingCache(cacheOptions) : null;
   let mmprojId = '';

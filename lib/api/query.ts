@@ -40,7 +40,7 @@ async function run(input: VideoInput, question: string, o: VideoQueryOptions): P
         text: turn.text,
         strategy: p.strategy,
         stopReason: turn.stopReason,
-        tokens: { prompt: p.prefixTokens + turn.evaluated, visual: p.visual, generated: turn.tokens.generated },
+        tokens: { prompt: p.prefixTokens + turn.evaluated, visual: p.visual + (turn.mediaTokens ?? 0), generated: turn.tokens.generated },
         timings: {
           decodeMs: p.decodeMs, encodeMs: p.encodeMs, prefillMs: p.prefixMs + turn.prefillMs,
           firstTokenMs: turn.timings.firstTokenMs, generateMs: turn.timings.generateMs,

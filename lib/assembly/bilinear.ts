@@ -5,10 +5,9 @@
  * `pool: 'average'` with `newlinePosition: 'grid'` gives LLaVA-Video instead (avg_pool2d(2),
  * 27 → 13, a newline after every row: 13 × 14 per frame).
  */
-import type { TimeEncodingOptions } from '../time/encode.js';
 import { avgPool2d } from './ops/avgpool.js';
 import { bilinearResize } from './ops/bilinear.js';
-import { buildPlan, type Segment } from './plan.js';
+import { buildPlan, type PlanOptions, type Segment } from './plan.js';
 import type { Strategy } from './strategy.js';
 import type { FrameGrid, GridShape, SequencePlan } from './types.js';
 import { checkGrids, checkShape, checkVector, invalid } from './validate.js';
@@ -57,7 +56,7 @@ export function countBilinear(shape: GridShape, opts: BilinearCountOptions = {})
   return T * ox * oy;
 }
 
-export function assembleBilinear(grids: readonly FrameGrid[], opts: BilinearOptions & TimeEncodingOptions = {}): SequencePlan {
+export function assembleBilinear(grids: readonly FrameGrid[], opts: BilinearOptions & PlanOptions = {}): SequencePlan {
   const frames = checkGrids('bilinear', grids);
   const { nx, ny, dim } = frames[0]!;
   const { pool, position, ox, oy } = resolve({ nx, ny }, opts);

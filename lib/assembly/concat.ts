@@ -2,8 +2,7 @@
  * Video-LLaVA: every token of every frame, frames in time order, each frame its own `<image>`
  * joined by " " (`' '.join(['<image>'] * 8)`), so a separator text sits between frames.
  */
-import type { TimeEncodingOptions } from '../time/encode.js';
-import { buildPlan, type Segment } from './plan.js';
+import { buildPlan, type PlanOptions, type Segment } from './plan.js';
 import type { Strategy } from './strategy.js';
 import type { FrameGrid, GridShape, SequencePlan } from './types.js';
 import { checkGrids, checkShape, invalid } from './validate.js';
@@ -28,7 +27,7 @@ export function countConcat(shape: GridShape, opts: ConcatOptions = {}): number 
   return shape.frames * shape.nx * shape.ny;
 }
 
-export function assembleConcat(grids: readonly FrameGrid[], opts: ConcatOptions & TimeEncodingOptions = {}): SequencePlan {
+export function assembleConcat(grids: readonly FrameGrid[], opts: ConcatOptions & PlanOptions = {}): SequencePlan {
   const frames = checkGrids('concat', grids);
   const sep = separatorOf(opts);
   const segments: Segment[] = [];

@@ -8,6 +8,7 @@ import { bilinear, bilinearDefaults, type BilinearCountOptions, type BilinearOpt
 import { concat, concatDefaults, type ConcatOptions } from './concat.js';
 import { pllava, pllavaDefaults, type PllavaOptions } from './pllava.js';
 import { slowfast, slowfastDefaults, type SlowFastOptions } from './slowfast.js';
+import type { SlottedPlan, TimeSlot } from './plan.js';
 import type { Strategy } from './strategy.js';
 import type { FrameGrid, GridShape, PooledStrategyName, SequencePlan } from './types.js';
 import { vcgpt, vcgptDefaults, type VcgptOptions } from './vcgpt.js';
@@ -54,12 +55,21 @@ export function assemble<N extends PooledStrategyName>(name: N, grids: readonly 
   return lookup(name).assemble(grids, opts);
 }
 
+/**
+ * The plan of `grids` with other media's places in it (lib/audio's chunks): `{ slot: k }` stands
+ * where `slots[k]` goes, after its time marker. The frame items are exactly those of assemble():
+ * pooling never sees the slots.
+ */
+export function assembleWithSlots<N extends PooledStrategyName>(name: N, grids: readonly FrameGrid[], slots: readonly TimeSlot[], opts?: AssembleOptions<N>): SlottedPlan {
+  return lookup(name).assemble(grids, { ...opts, slots }) as SlottedPlan;
+}
+
 /** Visual tokens strategy `name` will produce for `frames` grids of nx × ny, before any encoding. */
 export function countTokens<N extends PooledStrategyName>(name: N, shape: GridShape, opts?: StrategyCountOptionsMap[N]): number {
   return lookup(name).countTokens(shape, opts);
 }
 
-export { planTokenCount, buildPlan, type Segment } from './plan.js';
+export { planTokenCount, buildPlan, isSlotItem, type Segment, type PlanOptions, type SlotItem, type SlottedPlan, type TimeSlot } from './plan.js';
 export { isEmbeddingItem } from './types.js';
 export type { FrameGrid, GridShape, PlanItem, PooledStrategyName, SequencePlan, StrategyName, TextItem, EmbeddingItem } from './types.js';
 export type { Strategy } from './strategy.js';

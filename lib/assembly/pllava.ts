@@ -3,9 +3,8 @@
  * projected tokens, i.e. adaptive average pooling over space only, frame-major then row-major.
  * On other grids the target is ⌊nx/2⌋ × ⌊ny/2⌋ (PLLaVA's 24 → 12), unless given.
  */
-import type { TimeEncodingOptions } from '../time/encode.js';
 import { adaptiveAvgPool2d } from './ops/adaptive.js';
-import { buildPlan, type Segment } from './plan.js';
+import { buildPlan, type PlanOptions, type Segment } from './plan.js';
 import type { Strategy } from './strategy.js';
 import type { FrameGrid, GridShape, SequencePlan } from './types.js';
 import { checkGrids, checkInt, checkShape, invalid } from './validate.js';
@@ -35,7 +34,7 @@ export function countPllava(shape: GridShape, opts: PllavaOptions = {}): number 
   return shape.frames * t.nx * t.ny;
 }
 
-export function assemblePllava(grids: readonly FrameGrid[], opts: PllavaOptions & TimeEncodingOptions = {}): SequencePlan {
+export function assemblePllava(grids: readonly FrameGrid[], opts: PllavaOptions & PlanOptions = {}): SequencePlan {
   const frames = checkGrids('pllava', grids);
   const { nx, ny, dim } = frames[0]!;
   const target = pllavaTarget({ nx, ny }, opts);

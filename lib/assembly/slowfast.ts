@@ -3,11 +3,10 @@
  * [fast: one spatial mean per frame, all T frames ; slow: frames round(linspace(0, T-1, 4)),
  * each 2×2 avg_pool2d], slow frame-major then row-major. T=100, 16×16 → 100 + 4·64 = 356.
  */
-import type { TimeEncodingOptions } from '../time/encode.js';
 import { roundHalfEven } from '../time/round.js';
 import { avgPool2d } from './ops/avgpool.js';
 import { spatialMean } from './ops/mean.js';
-import { buildPlan, type Segment } from './plan.js';
+import { buildPlan, type PlanOptions, type Segment } from './plan.js';
 import type { Strategy } from './strategy.js';
 import type { FrameGrid, GridShape, SequencePlan } from './types.js';
 import { checkGrids, checkInt, checkShape, invalid } from './validate.js';
@@ -43,7 +42,7 @@ export function countSlowFast(shape: GridShape, opts: SlowFastOptions = {}): num
   return shape.frames + r.slowFrames * r.px * r.py;
 }
 
-export function assembleSlowFast(grids: readonly FrameGrid[], opts: SlowFastOptions & TimeEncodingOptions = {}): SequencePlan {
+export function assembleSlowFast(grids: readonly FrameGrid[], opts: SlowFastOptions & PlanOptions = {}): SequencePlan {
   const frames = checkGrids('slowfast', grids);
   const { nx, ny, dim } = frames[0]!;
   const { slowFrames, pool, px, py } = resolve({ nx, ny }, opts);

@@ -3,9 +3,8 @@
  * [temporal: mean over space per frame, zero-padded to 100 rows ; spatial: mean over time at
  * each of the nx·ny positions] → 100 + 256 = 356 for 16×16.
  */
-import type { TimeEncodingOptions } from '../time/encode.js';
 import { spatialMean, temporalMean } from './ops/mean.js';
-import { buildPlan, type Segment } from './plan.js';
+import { buildPlan, type PlanOptions, type Segment } from './plan.js';
 import type { Strategy } from './strategy.js';
 import type { FrameGrid, GridShape, SequencePlan } from './types.js';
 import { checkGrids, checkInt, checkShape, checkVector } from './validate.js';
@@ -32,7 +31,7 @@ export function countVcgpt(shape: GridShape, opts: VcgptOptions = {}): number {
   return Math.max(shape.frames, padOf(opts)) + shape.nx * shape.ny;
 }
 
-export function assembleVcgpt(grids: readonly FrameGrid[], opts: VcgptOptions & TimeEncodingOptions = {}): SequencePlan {
+export function assembleVcgpt(grids: readonly FrameGrid[], opts: VcgptOptions & PlanOptions = {}): SequencePlan {
   const frames = checkGrids('vcgpt', grids);
   const { nx, ny, dim } = frames[0]!;
   const padVector = opts.padVector === undefined ? null : checkVector('vcgpt', 'padVector', opts.padVector, dim);

@@ -12,11 +12,12 @@ export function audioSpan(probe: VideoProbe, segment?: [number, number]): [numbe
 }
 
 /** ERR_CONTEXT_FULL saying how much audio and how many frames were asked for, or null when it fits (or the encoder's count is unknown). */
-export function audioBudgetError(a: CheckedAudio, probe: VideoProbe, info: { projectorType: string | null }, frames: number, budget: number, segment?: [number, number]): VidlmError | null {
+export function audioBudgetError(a: CheckedAudio, probe: VideoProbe, info: { projectorType: string | null; audioProjectorType?: string | null }, frames: number, budget: number, segment?: [number, number]): VidlmError | null {
   if (!probe.audio) return null;
   const span = audioSpan(probe, segment);
   const steps = mediaOrder([], span, a.mode, a.window);
-  const tokens = audioPlanTokens(info.projectorType, steps);
+  // a mixed mmproj names its audio tower's projector apart from the vision one
+  const tokens = audioPlanTokens(info.audioProjectorType ?? info.projectorType, steps);
   if (tokens === null || tokens <= budget) return null;
   const seconds = span[1] - span[0];
   return new VidlmError('ERR_CONTEXT_FULL',

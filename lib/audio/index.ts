@@ -3,3 +3,4 @@ export { mediaOrder, DEFAULT_AUDIO_WINDOW, type AudioMode, type MediaStep } from
 export { checkAudioOption, readAudioMedia, orderedMedia, stepContent, type AudioOption, type MediaAudio } from './media.js';
 export { audioClipTokens, audioPlanTokens } from './budget.js';
 export { audioBudgetError, audioSpan } from './check.js';
+export { audioSlots } from './slots.js';

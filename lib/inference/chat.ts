@@ -33,6 +33,8 @@ export interface TurnResult extends GenerateResult {
   /** Position of the sequence after the turn. */
   nPast: number;
   prefillMs: number;
+  /** Embeddings libmtmd made of audio clips this turn evaluated (a pooled video after its question, Video-ChatGPT's layout). */
+  mediaTokens?: number;
 }
 
 /**
@@ -124,7 +126,9 @@ export class Chat {
       mediaTokens = r.mediaTokens ?? 0;
       chunks = r.chunks;
     } else if (prefix.plan.length > 0) {
-      ({ evaluated, ms } = await context.prefill(prefix.plan, { sequence: 0, signal: opts.signal, onProgress: opts.onProgress }));
+      const r = await context.prefill(prefix.plan, { sequence: 0, signal: opts.signal, onProgress: opts.onProgress });
+      ({ evaluated, ms } = r);
+      mediaTokens = r.mediaTokens ?? 0; // audio clips among pooled frames
     }
     const chat = new Chat(model, new Family(context, own.ownsContext ?? false), 0, rendered.history, rendered.rest);
     return { chat, evaluated, ms, mediaTokens, ...(chunks ? { chunks } : {}) };
@@ -156,7 +160,10 @@ export class Chat {
       const r = await this.context.turn(plan, this.sequence, params, signal, onPiece);
       this.#history = [...history, { role: 'assistant', content: r.generation.text }];
       this.#pending = null;
-      return { ...r.generation, evaluated: r.prefill.evaluated, nPast: this.context.nPast(this.sequence), prefillMs: r.prefill.ms };
+      return {
+        ...r.generation, evaluated: r.prefill.evaluated, nPast: this.context.nPast(this.sequence), prefillMs: r.prefill.ms,
+        ...(r.prefill.mediaTokens ? { mediaTokens: r.prefill.mediaTokens } : {}),
+      };
     }).then((result) => { resolveTurn(result); return result; }, (e: unknown) => { rejectTurn(e); throw e; }));
     return Object.assign(gen, { turn });
   }

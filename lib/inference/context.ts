@@ -17,7 +17,18 @@ export type { GenerateOptions } from './generate-options.js';
 
 /** A plan item of raw token ids (e.g. the tokens a model puts around an image). */
 export interface TokensItem { tokens: Int32Array }
-export type ContextPlan = ReadonlyArray<SequencePlan[number] | TokensItem>;
+/**
+ * An audio clip in a plan (mono PCM at `model.info.audioSampleRate`): prefill() evaluates it
+ * through libmtmd's own audio path, as prefillMedia does (its mel, encoder, markers such as
+ * `<|audio_bos|>` … `<|audio_eos|>`, and positions), at its place between the other items.
+ */
+export interface AudioItem {
+  /** Mono PCM samples in [-1, 1] at the encoder's rate. */
+  audio: Float32Array;
+}
+export type ContextPlan = ReadonlyArray<SequencePlan[number] | TokensItem | AudioItem>;
+
+const isAudioItem = (item: unknown): item is AudioItem => item !== null && typeof item === 'object' && (item as AudioItem).audio instanceof Float32Array;
 
 export interface PrefillOptions {
   /** KV sequence to append to (default 0); see `sequences` in createContext. */
@@ -117,6 +128,7 @@ export class Context {
     };
     plan.forEach((item, i) => {
       if (item === null || typeof item !== 'object') throw new VidlmError('ERR_INVALID_ARG', `plan item ${i} must be { text }, { tokens } or { embeddings, count }`);
+      if (isAudioItem(item)) throw new VidlmError('ERR_INVALID_ARG', `plan item ${i}: an audio clip has no token count before libmtmd encodes it; only prefill() takes one`);
       if ('tokens' in item && item.tokens instanceof Int32Array) pushTokens(item.tokens);
       else if ('text' in item && typeof item.text === 'string') pushTokens(this.#n.tokenize(item.text, false, true));
       else if ('embeddings' in item && item.embeddings instanceof Float32Array) {
@@ -174,9 +186,49 @@ export class Context {
   async #prefillNow(plan: ContextPlan, seq: number, signal: AbortSignal | undefined, onProgress: ((f: number) => void) | undefined,
     addBos: boolean | undefined, mergeText: boolean): Promise<PrefillResult> {
     throwIfAborted(signal);
+    if (Array.isArray(plan) && plan.some(isAudioItem)) return this.#prefillWithAudio(plan, seq, signal, onProgress, addBos, mergeText);
     const items = this.#toItems(plan);
     // the native side checks the fit (ERR_CONTEXT_FULL with the numbers) before any work
     return withAbort(signal, (token) => this.#n.prefill(items, seq, token, onProgress, mergeText, addBos ?? this.#n.nPast(seq) === 0));
+  }
+
+  /**
+   * A plan with audio clips: the runs between clips go through the native prefill, each clip
+   * through libmtmd's audio path (prefillMedia with one marker: libmtmd adds the family's audio
+   * markers and gives the embeddings their positions at the sequence's end), in plan order, as one
+   * unit of the queue. A failure (abort, context full) truncates the sequence back to where it was.
+   */
+  async #prefillWithAudio(plan: ContextPlan, seq: number, signal: AbortSignal | undefined, onProgress: ((f: number) => void) | undefined,
+    addBos: boolean | undefined, mergeText: boolean): Promise<PrefillResult> {
+    if (!this.#facts.info.audio) throw new VidlmError('ERR_UNSUPPORTED', "the plan holds audio but the model's mmproj has no audio encoder", { option: 'audio' });
+    const parts: Array<ContextPlan[number][] | AudioItem> = [];
+    for (const item of plan) {
+      if (isAudioItem(item)) { parts.push(item); continue; }
+      const last = parts[parts.length - 1];
+      if (Array.isArray(last)) last.push(item); else parts.push([item]);
+    }
+    const n = this.#n;
+    const before = n.nPast(seq);
+    const total: PrefillResult = { evaluated: 0, nPast: before, ms: 0, decodes: 0, mediaTokens: 0 };
+    try {
+      for (let i = 0; i < parts.length; i++) {
+        throwIfAborted(signal);
+        const part = parts[i]!;
+        const report = onProgress && ((f: number) => onProgress((i + f) / parts.length));
+        const r: PrefillResult = Array.isArray(part)
+          ? await withAbort(signal, (token) => n.prefill(this.#toItems(part), seq, token, report, mergeText, i === 0 && (addBos ?? before === 0)))
+          : await this.#facts.encoder.run(() => withAbort(signal, (token) => n.prefillMedia(this.#facts.info.mediaMarker, [{ audio: part.audio }], seq, false, token, report)));
+        total.evaluated += r.evaluated;
+        total.ms += r.ms;
+        total.decodes! += r.decodes ?? 0;
+        total.mediaTokens! += r.mediaTokens ?? 0;
+      }
+    } catch (e) {
+      if (this.#native && this.#native.nPast(seq) > before) this.#native.kvTruncate(seq, before);
+      throw e;
+    }
+    total.nPast = n.nPast(seq);
+    return total;
   }
 
   /**

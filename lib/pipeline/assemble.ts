@@ -4,11 +4,14 @@
  *   tokens included, and places the question the way the method was trained (Video-ChatGPT first).
  * - mtmd: the frames stay media, one marker each; libmtmd places them.
  * With the sampled video's timeline: subtitle cues after the marker of their frame (mtmd) or as a
- * timed transcript before the question (pooled), and audio chunks among the frames (mtmd).
+ * timed transcript before the question (pooled), and audio chunks among the frames in time order
+ * (mtmd: media of their own; pooled: audio items between the frame blocks, with time markers).
  */
-import { assemble as assemblePooled } from '../assembly/index.js';
-import type { PooledStrategyName, SequencePlan } from '../assembly/types.js';
+import { assemble as assemblePooled, assembleWithSlots, isSlotItem } from '../assembly/index.js';
+import type { PlanItem, PooledStrategyName } from '../assembly/types.js';
 import { orderedMedia, stepContent, type AudioMedia } from '../audio/media.js';
+import { audioSlots } from '../audio/slots.js';
+import type { AudioItem } from '../inference/context.js';
 import type { MediaInput } from '../inference/encode.js';
 import { composeUserTurn } from '../prompt/compose.js';
 import { interleaveMarkers, subtitleTranscript } from '../subtitles/prompt.js';
@@ -17,14 +20,17 @@ import type { SubtitleCue } from '../video/types.js';
 import type { Encoded } from './encode.js';
 import type { VideoPlan } from './plan.js';
 
+/** A pooled video: text and embedding items, and the audio clips libmtmd evaluates among them. */
+export type VideoItems = Array<PlanItem | AudioItem>;
+
 export type Assembled =
   | {
     kind: 'items';
-    /** The video's items; `visual` of their tokens are embeddings. */
-    items: SequencePlan;
+    /** The video's items; `visual` of their tokens are pooled frame embeddings (audio clips not counted: libmtmd encodes them in the prefill). */
+    items: VideoItems;
     visual: number;
     /** The whole user turn with `question` in the method's place. */
-    userTurn: (question: string) => SequencePlan;
+    userTurn: (question: string) => VideoItems;
   }
   | {
     kind: 'media';
@@ -64,9 +70,13 @@ export function assemble(encoded: Encoded, plan: VideoPlan, duration: number, q:
     if (cues.length === 0) return { kind: 'media', frames: encoded.frames };
     return { kind: 'media', frames: encoded.frames, content: (marker) => interleaveMarkers(marker, times, cues, plan.segment, group) };
   }
-  const items = assemblePooled(plan.strategy as PooledStrategyName, encoded.grids, {
-    timeTokens: q.timeTokens, duration: duration > 0 ? duration : undefined, timeFormat: q.timeFormat, litaSpelling: q.litaSpelling, hasToken,
-  });
+  const time = { timeTokens: q.timeTokens, duration: duration > 0 ? duration : undefined, timeFormat: q.timeFormat, litaSpelling: q.litaSpelling, hasToken };
+  const audio = timeline.audio;
+  // audio chunks take slots among the pooled frame blocks, each after its own time marker; the pooling never sees them
+  const items: VideoItems = audio?.chunks.length
+    ? assembleWithSlots(plan.strategy as PooledStrategyName, encoded.grids, audioSlots(audio.steps), time)
+      .map((it) => (isSlotItem(it) ? { audio: audio.chunks[it.slot]!.audio } : it))
+    : assemblePooled(plan.strategy as PooledStrategyName, encoded.grids, time);
   const visual = items.reduce((n, it) => n + ('count' in it ? it.count : 0), 0);
   const times = encoded.grids.map((g) => g.t);
   const preamble = q.preamble ? { duration, times } : null;

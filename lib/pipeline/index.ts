@@ -12,7 +12,7 @@
  *
  * The pooled path (the papers' methods) and the mtmd path (libmtmd's own media: M-RoPE and the
  * models it owns) differ only in encode and assemble. Subtitles (lib/subtitles) and audio
- * (lib/audio, mtmd path only) are read by sample and placed by assemble. ask, describe, localize and chat
+ * (lib/audio; on both paths libmtmd encodes the clips) are read by sample and placed by assemble. ask, describe, localize and chat
  * (lib/api/query.ts) call prepare() and then ask the chat.
  */
 import { stat } from 'node:fs/promises';
@@ -99,7 +99,8 @@ export async function prepare(input: VideoInput, q: PipelineQuery): Promise<Prep
     const started = await Chat.begin(model, context, rendered, { signal, onProgress: stageReporter(q.onProgress, 'prefill') }, { ownsContext: true });
     return {
       chat: started.chat, prefixTokens: started.evaluated, prefixMs: started.ms, strategy: plan.strategy,
-      visual: assembled.kind === 'items' ? assembled.visual : started.mediaTokens,
+      // pooled: the pooled frame tokens plus what libmtmd made of the audio clips among them
+      visual: assembled.kind === 'items' ? assembled.visual + started.mediaTokens : started.mediaTokens,
       frames: video.frames, duration: video.duration, decodeMs,
       encodeMs: encoded.kind === 'grids' ? encoded.ms : 0,
       ...(started.chunks ? { chunks: started.chunks } : {}),

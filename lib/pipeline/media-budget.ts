@@ -129,7 +129,7 @@ export function mediaBudget(plan: VideoPlan, probe: VideoProbe, info: ModelInfo,
   const audio = steps.filter((s): s is Extract<MediaStep, { kind: 'audio' }> => s.kind === 'audio');
   let audioTokens: number | null = 0;
   for (const s of audio) {
-    const k = audioClipTokens(info.projectorType, s.end - s.start);
+    const k = audioClipTokens(info.audioProjectorType ?? info.projectorType, s.end - s.start);
     audioTokens = k === null || audioTokens === null ? null : audioTokens + k;
   }
   const frames = frameTimes.length;

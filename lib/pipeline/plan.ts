@@ -51,7 +51,7 @@ export interface VideoPlan {
   segment?: [number, number];
   /** No pictures (an audio file, or a model without a vision encoder): only the sound is read. */
   audioOnly?: boolean;
-  /** The sound track to read and how it is laid among the frames (mtmd path only). */
+  /** The sound track to read and how it is laid among the frames (both paths: libmtmd encodes it). */
   audio?: CheckedAudio;
   /** The subtitle track to read. */
   subtitles?: SubtitleSpec;
@@ -104,7 +104,6 @@ export function planVideo(probe: VideoProbe, info: ModelInfo, q: PlanQuery): Vid
   const audioOnly = info.audio && (!probe.video || !info.vision);
   if (audioOnly) audio ??= checkAudioOption('prefix', q.audioWindow, info);
   const strategy = audioOnly ? 'native' : chooseStrategy(q.strategy, info, budget, isImage ? 1 : q.frames);
-  if (audio && strategy !== 'native') throw new VidlmError('ERR_UNSUPPORTED', "the option 'audio' goes through the model's own media path: use strategy 'native'", { option: 'audio', strategy });
   if (strategy === 'native' && (q.timeTokens !== 'none' || q.preamble)) {
     throw new VidlmError('ERR_UNSUPPORTED', 'the native strategy gives the frames to the model as its own media: time tokens and the time preamble need a pooling strategy');
   }
@@ -113,7 +112,9 @@ export function planVideo(probe: VideoProbe, info: ModelInfo, q: PlanQuery): Vid
   const count = audioOnly ? 0 : isImage ? 1 : fps === undefined ? q.frames ?? defaultFrames(strategy) : duration > 0 ? fpsFramesAtLeast(fps, probe, q.segment) : 0;
   if (count > maxFrames) throw contextFull(strategy, count, info, q.contextSize, reserve);
   if (audio) {
-    const e = audioBudgetError(audio, probe, info, count, budget, q.segment);
+    // pooled: the frames' tokens are known now, the audio gets what they leave
+    const mediaBudget = strategy === 'native' || audioOnly ? budget : budget - visualTokens(strategy, count, info);
+    const e = audioBudgetError(audio, probe, info, count, mediaBudget, q.segment);
     if (e) throw e;
   }
   // Images reach libmtmd at their own size (its preprocessing, as llama-mtmd-cli); video frames at the encoder's.

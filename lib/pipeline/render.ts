@@ -6,7 +6,7 @@
 import type { PlanItem, SequencePlan } from '../assembly/types.js';
 import { isEmbeddingItem } from '../assembly/types.js';
 import { VidlmError } from '../errors.js';
-import type { ContextPlan, TokensItem } from '../inference/context.js';
+import type { AudioItem, ContextPlan } from '../inference/context.js';
 import type { MediaInput } from '../inference/encode.js';
 import type { Assembled } from './assemble.js';
 
@@ -37,30 +37,38 @@ function messagesOf(system: string | undefined, content: string): ChatMessage[] 
   return [...(system ? [{ role: 'system', content: system }] : []), { role: 'user', content }];
 }
 
-/** Pooled items: one marker per run of embeddings, the template applied, the markers replaced by the items. */
-function renderItems(template: ChatTemplate, turn: SequencePlan, system: string | undefined): RenderedPrompt {
+/**
+ * Pooled items: one marker per run of embeddings (wrapped in the model's image tokens) and per
+ * audio clip (libmtmd wraps it in the family's audio markers when it is evaluated), the template
+ * applied, the markers replaced by the items.
+ */
+function renderItems(template: ChatTemplate, turn: ReadonlyArray<PlanItem | AudioItem>, system: string | undefined): RenderedPrompt {
   const marker = template.mediaMarker;
-  const blocks: PlanItem[][] = [];
+  const blocks: Array<PlanItem[] | AudioItem> = [];
   let content = '';
   for (const item of turn) {
-    if (isEmbeddingItem(item)) {
+    if ('audio' in item) {
+      content += marker;
+      blocks.push(item);
+    } else if (isEmbeddingItem(item)) {
       const open = blocks[blocks.length - 1];
-      if (open && content.endsWith(marker)) open.push(item);
+      if (Array.isArray(open) && content.endsWith(marker)) open.push(item);
       else { content += marker; blocks.push([item]); }
     } else content += item.text;
   }
   const history = messagesOf(system, content);
   const pieces = template.applyTemplate(history, { addAssistant: true }).split(marker);
   if (pieces.length !== blocks.length + 1) throw new VidlmError('ERR_TEMPLATE', 'the chat template changed the media markers');
-  const plan: (PlanItem | TokensItem)[] = [];
+  const plan: ContextPlan[number][] = [];
+  let cut = 0; // everything up to the end of the last video block is the prefix; the rest waits for the question
   pieces.forEach((text, i) => {
     if (text) plan.push({ text });
     const block = blocks[i];
-    if (block) plan.push({ tokens: template.imageWrap.before }, ...block, { tokens: template.imageWrap.after });
+    if (!block) return;
+    if (Array.isArray(block)) plan.push({ tokens: template.imageWrap.before }, ...block, { tokens: template.imageWrap.after });
+    else plan.push(block);
+    cut = plan.length;
   });
-  // Everything up to the end of the last video block is the prefix (each block is followed by its
-  // wrap-after tokens item, hence + 2); the rest waits for the question.
-  const cut = plan.reduce((at, p, i) => ('embeddings' in p ? i : at), -2) + 2;
   const prefix = plan.slice(0, cut);
   if (prefix.some((p) => 'text' in p && p.text.includes(QUESTION))) return { prefix: { kind: 'plan', plan: [] }, rest: plan, history }; // question before the video
   return { prefix: { kind: 'plan', plan: prefix }, rest: plan.slice(cut), history };

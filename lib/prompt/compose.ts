@@ -2,7 +2,7 @@
  * The user turn around a video plan, in the placement each method was trained with. The chat
  * template of the model wraps the result; that belongs to the inference layer.
  */
-import type { SequencePlan } from '../assembly/types.js';
+import type { PlanItem, TextItem } from '../assembly/types.js';
 import { VidlmError } from '../errors.js';
 import { videoTimeInstruction } from './preamble.js';
 
@@ -13,7 +13,7 @@ export interface UserTurnOptions {
   questionFirst?: boolean;
 }
 
-export function composeUserTurn(video: SequencePlan, question: string, opts: UserTurnOptions = {}): SequencePlan {
+export function composeUserTurn<I extends object = PlanItem>(video: readonly I[], question: string, opts: UserTurnOptions = {}): Array<I | TextItem> {
   if (typeof question !== 'string') throw new VidlmError('ERR_INVALID_ARG', 'question must be a string');
   const pre = opts.preamble ? `${videoTimeInstruction(opts.preamble.duration, opts.preamble.times)}\n` : '';
   if (opts.questionFirst) return [{ text: `${pre}${question}\n` }, ...video];

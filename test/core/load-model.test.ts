@@ -124,7 +124,7 @@ t.test('vidlm inspect --json prints info; a failure exits 1 with the code on std
   t.equal(info.patchSize, 14);
   t.equal(info.tokensPerImage, 64);
   t.same(info.imageGrid, { nx: 8, ny: 8 });
-  t.same(Object.keys(info).sort(), ['architecture', 'audio', 'audioSampleRate', 'description', 'hasChatTemplate', 'imageGrid', 'imageSize',
+  t.same(Object.keys(info).sort(), ['architecture', 'audio', 'audioProjectorType', 'audioSampleRate', 'description', 'hasChatTemplate', 'imageGrid', 'imageSize',
     'mrope', 'nCtxTrain', 'nEmbd', 'nHead', 'nLayer', 'nParams', 'nVocab', 'nonCausalImageAttention', 'patchSize', 'projectionDim',
     'projectorType', 'tokensPerImage', 'vision'].sort(), 'keys exactly as in info');
   const failed = await run(process.execPath, [cli, 'inspect', '--model', m.model, '--mmproj', m.mmprojMismatch, '--json'])

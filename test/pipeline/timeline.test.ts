@@ -28,8 +28,8 @@ const cues: SubtitleCue[] = [{ start: 0.5, end: 1, text: 'one' }, { start: 2.5, 
 t.test('plan: audio and subtitles asked for, checked before any decoding', async (t) => {
   t.throws(() => planVideo(probe(10), visionInfo, { ...query, audio: true }), { code: 'ERR_UNSUPPORTED', details: { option: 'audio' } },
     'no audio encoder');
-  t.throws(() => planVideo(probe(10), { ...(omniInfo as object), mrope: false } as never, { ...query, strategy: 'concat', audio: true }),
-    { code: 'ERR_UNSUPPORTED', details: { option: 'audio', strategy: 'concat' } }, 'audio needs the mtmd path');
+  // a pooled strategy takes audio too (test/audio/pooled-plan.test.ts): libmtmd encodes the clips among the pooled frames
+  t.equal(planVideo(probe(10), { ...(omniInfo as object), mrope: false } as never, { ...query, strategy: 'concat', audio: 'prefix' }).path, 'pooled');
   t.throws(() => planVideo(probe(10), visionInfo, { ...query, subtitles: -1 as never }), { code: 'ERR_INVALID_ARG' });
   const p = planVideo(probe(10), omniInfo, { ...query, audio: 'interleave', audioWindow: 5, subtitles: 'en', segment: [1, 9] });
   t.equal(p.path, 'mtmd');
