@@ -1,6 +1,6 @@
 /** Flags shared by `vidlm batch` and `vidlm worker`, and the job defaults some of them set. */
 import { resolve } from 'node:path';
-import type { AudioOption } from '../audio/media.js';
+import { AUDIO_VALUE, audioFlag } from '../audio/cli.js';
 import { num } from '../cli-flags.js';
 import { optionalValues } from '../commands/optional-value.js';
 import { isSubtitleFile } from '../subtitles/external.js';
@@ -24,13 +24,9 @@ export const jobDefaultFlags = {
 
 /** `--audio [interleave|prefix]` and `--subtitles [LANG|FILE]` take an optional value (see optional-value.ts). */
 export function normalizeJobFlags(args: string[]): string[] {
-  return optionalValues(args, { subtitles: SUBTITLE_VALUE, audio: /^(interleave|prefix)$/ });
+  return optionalValues(args, { subtitles: SUBTITLE_VALUE, audio: AUDIO_VALUE });
 }
 
-/** `--audio` as the option: a bare flag is true (interleave). */
-export function audioFlag(v: string | undefined): AudioOption | undefined {
-  return v === undefined ? undefined : v === 'true' ? true : v as AudioOption;
-}
 
 export function jobDefaults(v: Partial<Record<keyof typeof jobDefaultFlags, string>>): JobOptions {
   const d: Record<string, unknown> = {

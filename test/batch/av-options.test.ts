@@ -6,7 +6,8 @@
 import t from 'tap';
 import { copyFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { audioFlag, jobDefaults, normalizeJobFlags } from '../../lib/batch/cli-options.js';
+import { audioFlag } from '../../lib/audio/cli.js';
+import { jobDefaults, normalizeJobFlags } from '../../lib/batch/cli-options.js';
 import { parseJobs, resolveOptions } from '../../lib/batch/jobs.js';
 import { runJob } from '../../lib/batch/run-job.js';
 import { loadModel } from '../../lib/index.js';
