@@ -196,3 +196,21 @@ t.test('the LLaVA model (no audio encoder): sound refused, subtitles in the prom
     t.equal(b.json.usage.prompt_tokens, a.json.usage.prompt_tokens);
   });
 });
+
+t.test('an M-RoPE model (Qwen2-VL, native path): cues after their frame pair, the pairs kept whole', async (t) => {
+  const { server, url } = await startServer({ model: { model: m.qwen2vlModel, mmproj: m.qwen2vlMmproj, threads: 1 }, mediaPath: md.dir });
+  t.teardown(() => server.close());
+  const body = { messages: [videoTurn('movtext.mp4')], max_tokens: 2, temperature: 0 };
+  const plain = await post(url, { ...body, vidlm: { frames: 4 } });
+  const subs = await post(url, { ...body, vidlm: { frames: 4, subtitles: true } });
+  t.equal(subs.status, 200, JSON.stringify(subs.json));
+  t.equal(subs.json.vidlm.media[0].subtitle_cues, 3);
+  const model = await loadModel({ model: m.qwen2vlModel, mmproj: m.qwen2vlMmproj, threads: 1 });
+  const ctx = await model.createContext({ contextSize: 256 });
+  const cueTokens = ctx.tokenize('[0.5s] "The counter starts"\n[1.5s] "Second line / of a cue"\n[3.3s] "A bold end"').length;
+  ctx.dispose();
+  model.dispose();
+  // the cue lines and a newline or two around them; a frame pair split by text would add 16 more embeddings
+  const grew = subs.json.usage.prompt_tokens - plain.json.usage.prompt_tokens;
+  t.ok(grew >= cueTokens && grew <= cueTokens + 6, `prompt grew by ${grew}, the cue lines are ${cueTokens} tokens`);
+});
