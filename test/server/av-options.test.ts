@@ -104,6 +104,9 @@ t.test('the audio model', async (t) => {
     for await (const chunk of stream) { text += chunk.choices[0]?.delta.content ?? ''; if (chunk.usage) usage = chunk.usage; }
     t.equal(text, a.choices[0]!.message.content, 'the stream says the same');
     t.equal(usage!.prompt_tokens, a.usage!.prompt_tokens);
+    // the vidlm object as an extra body field: 2 s clips, one more than the default prefix
+    const two = await client.chat.completions.create({ model: server.modelId, messages, max_tokens: 1, temperature: 0, vidlm: { audio: 'interleave', audioWindow: 2 } } as never) as OpenAI.ChatCompletion;
+    t.ok(two.usage!.prompt_tokens > a.usage!.prompt_tokens + 750, `${a.usage!.prompt_tokens} → ${two.usage!.prompt_tokens}`);
   });
 
   t.test('a client that leaves mid-stream frees its slot', async (t) => {
