@@ -121,5 +121,6 @@ export async function prepareMedia(url: string, param: string, strategy: Strateg
   const planItems = assemble(strategy, grids, { timeTokens: v.timeTokens, duration: duration > 0 ? duration : undefined, hasToken: c.hasToken } as never);
   const visual = planItems.reduce((n, it) => n + ('count' in it ? it.count : 0), 0);
   frames = frames.map((f) => ({ ...f, rgb: new Uint8Array(0) })); // the pixels are not needed past encoding
-  return { strategy, isImage, duration, frames, plan: planItems, key, visual, encoded: stats.encoded, cached: stats.cached, extras };
+  // the pooled path keeps only the transcript of its extras: the frames' pixels can go
+  return { strategy, isImage, duration, frames, plan: planItems, key, visual, encoded: stats.encoded, cached: stats.cached, extras: { ...extras, items: [] } };
 }
