@@ -127,6 +127,17 @@ export class Model {
     return this.handle.applyTemplate(messages, { addAssistant: opts.addAssistant ?? true, template: opts.template });
   }
 
+  /**
+   * applyTemplate off the JavaScript thread (llama.cpp analyses the template on every call, about
+   * 2 ms): what a server renders per request.
+   * @internal
+   */
+  applyTemplateAsync(messages: ChatMessage[], opts: { addAssistant?: boolean; template?: string } = {}): Promise<string> {
+    this.#live();
+    if (!Array.isArray(messages)) throw invalid('messages', 'an array of { role, content }', messages);
+    return this.handle.applyTemplateAsync(messages, { addAssistant: opts.addAssistant ?? true, template: opts.template });
+  }
+
   /** The text one more message adds after `history`, as a follow-up turn evaluates it. */
   formatTurn(history: ChatMessage[], message: ChatMessage): string {
     this.#live();

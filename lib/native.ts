@@ -129,6 +129,8 @@ export interface NativeModel {
   readonly disposed: boolean;
   encode(frames: NativeFrameInput[], batchSize: number, abort?: NativeAbortToken, onProgress?: (f: number) => void): Promise<{ frames: NativeEncodedFrame[]; batches: number; ms: number }>;
   applyTemplate(messages: { role: string; content: string }[], opts?: { addAssistant?: boolean; template?: string }): string;
+  /** applyTemplate on a worker thread (llama.cpp analyses the template on each call: ~2 ms). */
+  applyTemplateAsync(messages: { role: string; content: string }[], opts?: { addAssistant?: boolean; template?: string }): Promise<string>;
   formatTurn(history: { role: string; content: string }[], message: [{ role: string; content: string }], opts?: { addAssistant?: boolean; template?: string }): string;
   createContext(opts: NativeContextOptions): Promise<NativeContext>;
   /** Throws ERR_GRAMMAR unless llama.cpp accepts the GBNF (size and nesting bounded first). */

@@ -21,6 +21,7 @@ Napi::Function Model::Define(Napi::Env env) {
     InstanceAccessor("disposed", &Model::Disposed, nullptr),
     InstanceMethod("encode", &Model::Encode),
     InstanceMethod("applyTemplate", &Model::ApplyTemplate),
+    InstanceMethod("applyTemplateAsync", &Model::ApplyTemplateAsync),
     InstanceMethod("formatTurn", &Model::FormatTurn),
     InstanceMethod("createContext", &Model::CreateContext),
     InstanceMethod("checkGrammar", &Model::CheckGrammar),
@@ -63,6 +64,10 @@ Napi::Value Model::Encode(const Napi::CallbackInfo & info) {
 
 Napi::Value Model::ApplyTemplate(const Napi::CallbackInfo & info) {
   return vidlm::ApplyTemplate(info, *acquire(info.Env()));
+}
+
+Napi::Value Model::ApplyTemplateAsync(const Napi::CallbackInfo & info) {
+  return vidlm::ApplyTemplateAsync(info, acquire(info.Env()));
 }
 
 Napi::Value Model::FormatTurn(const Napi::CallbackInfo & info) {

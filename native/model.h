@@ -63,6 +63,7 @@ class Model : public Napi::ObjectWrap<Model> {
   Napi::Value Disposed(const Napi::CallbackInfo & info);
   Napi::Value Encode(const Napi::CallbackInfo & info);
   Napi::Value ApplyTemplate(const Napi::CallbackInfo & info);
+  Napi::Value ApplyTemplateAsync(const Napi::CallbackInfo & info);
   Napi::Value FormatTurn(const Napi::CallbackInfo & info);
   Napi::Value CreateContext(const Napi::CallbackInfo & info);
   Napi::Value CheckGrammar(const Napi::CallbackInfo & info);

@@ -4,6 +4,7 @@
 
 #include "chat.h"
 #include "errors.h"
+#include "worker.h"
 
 namespace vidlm {
 
@@ -52,22 +53,65 @@ Napi::Value FormatTurn(const Napi::CallbackInfo & info, ModelState & state) {
   }
 }
 
-Napi::Value ApplyTemplate(const Napi::CallbackInfo & info, ModelState & state) {
+struct ApplyInputs {
+  common_chat_templates_inputs inputs;
+  std::string override_;
+};
+
+static ApplyInputs ReadApply(const Napi::CallbackInfo & info) {
   Napi::Env env = info.Env();
   Napi::Object opts = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
-  const bool addAssistant = !opts.Get("addAssistant").IsBoolean() || opts.Get("addAssistant").As<Napi::Boolean>().Value();
-  const std::string override_ = opts.Get("template").IsString() ? opts.Get("template").As<Napi::String>().Utf8Value() : "";
+  ApplyInputs a;
+  a.inputs.use_jinja = true;  // llama.cpp's jinja engine, as llama-server
+  a.inputs.add_generation_prompt = !opts.Get("addAssistant").IsBoolean() || opts.Get("addAssistant").As<Napi::Boolean>().Value();
+  a.inputs.messages = Messages(env, info[0]);
+  a.override_ = opts.Get("template").IsString() ? opts.Get("template").As<Napi::String>().Utf8Value() : "";
+  return a;
+}
 
-  common_chat_templates_inputs inputs;
-  inputs.use_jinja = true;  // llama.cpp's jinja engine, as llama-server
-  inputs.add_generation_prompt = addAssistant;
-  inputs.messages = Messages(env, info[0]);
+static std::string Apply(ModelState & state, const ApplyInputs & a) {
+  std::lock_guard<std::mutex> lock(state.templatesMutex);
+  return common_chat_templates_apply(Templates(state, a.override_), a.inputs).prompt;
+}
+
+Napi::Value ApplyTemplate(const Napi::CallbackInfo & info, ModelState & state) {
+  Napi::Env env = info.Env();
+  const ApplyInputs a = ReadApply(info);
   try {
-    std::lock_guard<std::mutex> lock(state.templatesMutex);
-    return Napi::String::New(env, common_chat_templates_apply(Templates(state, override_), inputs).prompt);
+    return Napi::String::New(env, Apply(state, a));
   } catch (const std::exception & e) {
     Throw(env, "ERR_TEMPLATE", std::string("the chat template failed: ") + e.what());
   }
+}
+
+namespace {
+// common_chat_templates_apply runs llama.cpp's template analysis on every call (about 2 ms on a
+// small template): a server renders each request's prompt here, off the JavaScript thread.
+class ApplyTemplateWorker : public PromiseWorker {
+ public:
+  ApplyTemplateWorker(Napi::Env env, std::shared_ptr<ModelState> state, ApplyInputs a)
+      : PromiseWorker(env, "vidlm.applyTemplate", "ERR_TEMPLATE"), state_(std::move(state)), a_(std::move(a)) {}
+
+ protected:
+  void Run() override {
+    try {
+      prompt_ = Apply(*state_, a_);
+    } catch (const std::exception & e) {
+      Fail("ERR_TEMPLATE", std::string("the chat template failed: ") + e.what());
+    }
+  }
+  Napi::Value Result(Napi::Env env) override { return Napi::String::New(env, prompt_); }
+
+ private:
+  std::shared_ptr<ModelState> state_;  // kept alive while the call runs (dispose() mid-call)
+  ApplyInputs a_;
+  std::string prompt_;
+};
+}  // namespace
+
+Napi::Value ApplyTemplateAsync(const Napi::CallbackInfo & info, std::shared_ptr<ModelState> state) {
+  ApplyInputs a = ReadApply(info);
+  return (new ApplyTemplateWorker(info.Env(), std::move(state), std::move(a)))->Start();
 }
 
 }  // namespace vidlm

@@ -6,6 +6,8 @@
 namespace vidlm {
 // model.applyTemplate(messages: {role, content}[], { addAssistant = true, template? } (jinja templates))
 Napi::Value ApplyTemplate(const Napi::CallbackInfo & info, ModelState & state);
+// model.applyTemplateAsync(messages, opts): the same prompt, rendered off the JavaScript thread
+Napi::Value ApplyTemplateAsync(const Napi::CallbackInfo & info, std::shared_ptr<ModelState> state);
 // model.formatTurn(history, [message], opts): the text one more message adds after history
 Napi::Value FormatTurn(const Napi::CallbackInfo & info, ModelState & state);
 }

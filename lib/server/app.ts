@@ -70,6 +70,8 @@ export async function createServer(options: ServerOptions): Promise<VidlmServer>
   const pool = new SlotPool(contexts, o.queue, () => { metrics.queueDepth.set(pool.queued); metrics.slotsBusy.set(pool.busy); });
   const agent = remoteAgent(o.allowPrivateAddresses);
   const state: ServerState = { model, pool, tokenizer, contextSize: contexts[0]!.contextSize, options: o, agent, metrics, encoding: encodesOf(model) };
+  /** Each admitted request's hooks for the work it starts (see the route's onRequest). */
+  const admissions = new WeakMap<FastifyRequest, { workStarted(): void; workSettled(): void }>();
   /** Requests running or queued: each one's controller, so shutdown can abort them. */
   const inflight = new Set<AbortController>();
   let closing = false;
@@ -120,7 +122,25 @@ export async function createServer(options: ServerOptions): Promise<VidlmServer>
       object: 'list',
       data: [{ id: modelId, object: 'model', created, owned_by: 'vidlm', meta: { architecture: model.info.architecture, vision: model.info.vision, n_ctx: state.contextSize, slots: o.parallel } }],
     }));
-    api.post('/v1/chat/completions', { schema: { body: chatCompletionBody } }, (req, reply) => completions(req as FastifyRequest<{ Body: ChatBody }>, reply));
+    api.post('/v1/chat/completions', {
+      schema: { body: chatCompletionBody },
+      // admitted on its headers, so a request past the queue is refused before its body is read
+      onRequest: (req, reply, done) => {
+        let leave: () => void;
+        try {
+          leave = pool.admit();
+        } catch (e) {
+          done(e as Error);
+          return;
+        }
+        // inside until both its response is over and its work has settled
+        const parts = { response: true, work: false };
+        const out = () => { if (!parts.response && !parts.work) leave(); };
+        admissions.set(req, { workStarted: () => { parts.work = true; }, workSettled: () => { parts.work = false; out(); } });
+        reply.raw.once('close', () => { parts.response = false; out(); });
+        done();
+      },
+    }, (req, reply) => completions(req as FastifyRequest<{ Body: ChatBody }>, reply));
   });
 
   async function completions(req: FastifyRequest<{ Body: ChatBody }>, reply: FastifyReply): Promise<unknown> {
@@ -128,6 +148,8 @@ export async function createServer(options: ServerOptions): Promise<VidlmServer>
     const parsed = parseRequest(req.body);
     const controller = new AbortController();
     inflight.add(controller);
+    const admission = admissions.get(req)!;
+    admission.workStarted();
     // a client that goes away before the answer is complete aborts its own work
     reply.raw.on('close', () => { if (!reply.raw.writableFinished) controller.abort(new Error('the client disconnected')); });
     const timeout = AbortSignal.timeout(o.requestTimeoutMs);
@@ -152,6 +174,7 @@ export async function createServer(options: ServerOptions): Promise<VidlmServer>
         };
       } finally {
         inflight.delete(controller);
+        admission.workSettled();
       }
     }
 
@@ -169,7 +192,7 @@ export async function createServer(options: ServerOptions): Promise<VidlmServer>
     // counted and forgotten when the work ends, whether or not the client still reads the stream
     // (an error before the stream started is the error handler's to count)
     done.then(() => count(200), (e: unknown) => { if (streaming) count(toOpenAIError(e).status, toOpenAIError(e).body.error.code); })
-      .finally(() => { settled = true; inflight.delete(controller); started(); wake?.(); });
+      .finally(() => { settled = true; inflight.delete(controller); admission.workSettled(); started(); wake?.(); });
     await Promise.race([firstPiece, done]); // an error before the first piece is a plain HTTP error
     streaming = true;
     const includeUsage = parsed.includeUsage;

@@ -86,14 +86,14 @@ export async function runCompletion(s: ServerState, req: ParsedRequest, signal: 
     const tPrepared = performance.now();
     let prompt: number, cached: number, prefillMs: number;
     if (strategy === 'native' && media.length > 0) {
-      const { text, frames } = nativePrompt(s.model, req.messages, media);
+      const { text, frames } = await nativePrompt(s.model, req.messages, media);
       slot = s.pool.take(null).slot;
       slot.held = [];
       await slot.context.truncate(0, 0);
       const r = await slot.context.prefillMedia(text, frames, { signal, mergeable: true });
       prompt = r.evaluated; cached = 0; prefillMs = r.ms;
     } else {
-      const entries = promptEntries(s.model, s.tokenizer, req.messages, media, req.video.preamble);
+      const entries = await promptEntries(s.model, s.tokenizer, req.messages, media, req.video.preamble);
       prompt = positions(entries);
       if (prompt >= s.contextSize) {
         throw new HttpError(400, 'context_length_exceeded', `the prompt is ${prompt} tokens; a slot holds ${s.contextSize}`, { param: 'messages' });

@@ -52,19 +52,20 @@ function contents(messages: Message[], media: PreparedMedia[], marker: string, p
   return { msgs, blocks };
 }
 
-function render(model: Model, msgs: Rendered[]): string {
+/** The model's chat template, rendered on a worker thread: the event loop stays free for other requests. */
+async function render(model: Model, msgs: Rendered[]): Promise<string> {
   try {
-    return model.applyTemplate(msgs, { addAssistant: true });
+    return await model.applyTemplateAsync(msgs, { addAssistant: true });
   } catch (e) {
     throw new HttpError(400, 'invalid_value', `the model's chat template refused the messages: ${(e as Error).message}`, { param: 'messages' });
   }
 }
 
 /** The prompt of a pooled request as prefix entries: BOS, text tokens and embedding blocks. */
-export function promptEntries(model: Model, tokenizer: Context, messages: Message[], media: PreparedMedia[], preamble: boolean): Entry[] {
+export async function promptEntries(model: Model, tokenizer: Context, messages: Message[], media: PreparedMedia[], preamble: boolean): Promise<Entry[]> {
   const marker = model.mediaMarker;
   const { msgs, blocks } = contents(messages, media, marker, preamble, false);
-  const pieces = render(model, msgs).split(marker);
+  const pieces = (await render(model, msgs)).split(marker);
   if (pieces.length !== blocks.length + 1) throw new HttpError(500, 'template_error', 'the chat template changed the media markers');
   const plan: ({ text: string } | { tokens: Int32Array } | Block)[] = [];
   const wrap = model.imageWrap;
@@ -84,7 +85,7 @@ export function promptEntries(model: Model, tokenizer: Context, messages: Messag
 }
 
 /** The prompt of a native request (M-RoPE, or sound): template text with one marker per frame or audio clip, and those in order. */
-export function nativePrompt(model: Model, messages: Message[], media: PreparedMedia[]): { text: string; frames: MediaInput[] } {
+export async function nativePrompt(model: Model, messages: Message[], media: PreparedMedia[]): Promise<{ text: string; frames: MediaInput[] }> {
   const { msgs } = contents(messages, media, model.mediaMarker, false, true);
-  return { text: render(model, msgs), frames: media.flatMap((m) => m.extras.items) };
+  return { text: await render(model, msgs), frames: media.flatMap((m) => m.extras.items) };
 }

@@ -2,6 +2,10 @@
  * The KV slots: `parallel` contexts, each holding the prompt of its last request, and the
  * bounded FIFO queue in front of them. A request that gets a permit takes the idle slot whose KV
  * shares the longest prefix with its prompt (encode once, ask many across requests).
+ *
+ * Admission comes first, as soon as a request's headers arrive: at most `parallel + queue`
+ * requests are inside at once, so one past that gets its 503 before its body is read, parsed
+ * and validated (a burst of requests costs the event loop little, and /health answers).
  */
 import type { Context } from '../inference/context.js';
 import { HttpError } from './errors.js';
@@ -22,6 +26,7 @@ export class SlotPool {
   readonly slots: Slot[];
   readonly queueMax: number;
   #free: number;
+  #admitted = 0;
   #waiters: Waiter[] = [];
   #closed = false;
   #onChange: () => void;
@@ -37,6 +42,29 @@ export class SlotPool {
   /** Requests holding a permit: preparing their media or using a slot. */
   get busy(): number { return this.slots.length - this.#free; }
 
+  /** Requests admitted and not yet finished: reading their body, queued or running. */
+  get admitted(): number { return this.#admitted; }
+
+  /**
+   * Lets a request in, or refuses it (503 with Retry-After) when `parallel + queue` are inside
+   * already. The returned function lets it out again; it may be called more than once.
+   */
+  admit(): () => void {
+    if (this.#closed) throw new HttpError(503, 'server_shutting_down', 'the server is shutting down');
+    if (this.#admitted >= this.slots.length + this.queueMax) throw this.#busyError();
+    this.#admitted++;
+    let out = false;
+    return () => {
+      if (out) return;
+      out = true;
+      this.#admitted--;
+    };
+  }
+
+  #busyError(): HttpError {
+    return new HttpError(503, 'server_busy', `all ${this.slots.length} slots are busy and ${this.queueMax} requests wait: try again shortly`, { headers: { 'retry-after': '1' } });
+  }
+
   /** Waits for a permit, first come first served; 503 with Retry-After when the queue is full. */
   acquire(signal: AbortSignal): Promise<void> {
     if (this.#closed) return Promise.reject(new HttpError(503, 'server_shutting_down', 'the server is shutting down'));
@@ -45,9 +73,7 @@ export class SlotPool {
       this.#free--;
       return Promise.resolve();
     }
-    if (this.#waiters.length >= this.queueMax) {
-      return Promise.reject(new HttpError(503, 'server_busy', `all ${this.slots.length} slots are busy and ${this.queueMax} requests wait: try again shortly`, { headers: { 'retry-after': '1' } }));
-    }
+    if (this.#waiters.length >= this.queueMax) return Promise.reject(this.#busyError());
     return new Promise<void>((resolve, reject) => {
       const w: Waiter = {
         resolve, reject, signal,

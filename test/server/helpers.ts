@@ -1,6 +1,7 @@
 // Shared by the server tests: a server on 127.0.0.1 over the tiny model, a media folder with the
 // generated clips, and small fetch helpers.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { copyFileSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +34,24 @@ export async function startServer(opts: Partial<ServerOptions> = {}): Promise<{ 
   const server = await createServer({ model: { model: m.model, mmproj: m.mmproj!, threads: 1 }, contextSize: 2048, ...opts });
   const url = await server.listen({ port: 0 });
   return { server, url };
+}
+
+/** `vidlm serve` in its own process, as deployed: its URL once it listens, and stop() (SIGTERM, then its exit). */
+export async function spawnServer(args: string[]): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
+  const m = await tinyModels();
+  const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+  const child = spawn(process.execPath, [cli, 'serve', '--model', m.model, '--mmproj', m.mmproj!, '--port', '0', '--threads', '1', '--ctx-size', '2048', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stderr!.on('data', (d) => {
+      stderr += d;
+      const m = /at (http:\/\/127\.0\.0\.1:\d+)\/v1/.exec(stderr);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', () => reject(new Error(`vidlm serve exited early: ${stderr}`)));
+  });
+  return { url, child, stop: async () => { child.kill('SIGTERM'); await exited; } };
 }
 
 export async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any; headers: Headers }> {

@@ -2,7 +2,9 @@
 // gets 503, none hangs), /health answering while slots generate, clients that leave mid-stream
 // freeing their slots, and RSS flat from 100 to 500 requests.
 import t from 'tap';
-import { mediaDir, post, sseData, startServer, videoTurn } from './helpers.js';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { mediaDir, post, spawnServer, sseData, startServer, videoTurn } from './helpers.js';
 
 const md = await mediaDir();
 t.teardown(md.cleanup);
@@ -27,22 +29,15 @@ async function idle(): Promise<void> {
 const metric = async (re: RegExp) => Number(re.exec(await (await fetch(`${url}/metrics`)).text())?.[1] ?? 0);
 
 t.test('64 concurrent streams at --parallel 2 --queue 16: each completes or gets 503; /health stays fast', async (t) => {
-  const lat: number[] = [];
-  const seen: { status: number; busy: number }[] = [];
-  let polling = true;
-  const poller = (async () => {
-    while (polling) {
-      const t0 = performance.now();
-      const r = await fetch(`${url}/health`);
-      const h = await r.json() as { slots: { busy: number } };
-      lat.push(performance.now() - t0);
-      seen.push({ status: r.status, busy: h.slots.busy });
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  })();
+  // As deployed: `vidlm serve` in its own process, a health checker in another, the clients here.
+  const srv = await spawnServer(['--parallel', '2', '--queue', '16', '--media-path', md.dir]);
+  t.teardown(srv.stop);
+  const probe = fork(fileURLToPath(new URL('./health-probe.mjs', import.meta.url)), [srv.url], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  await new Promise((r) => probe.once('message', r));
+  const probed = new Promise<{ ms: number; status: number; busy: number }[]>((r) => probe.once('message', r as never));
   const one = async (i: number) => {
     const ctl = AbortSignal.timeout(120_000); // a request that hangs fails the test
-    const r = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: json, signal: ctl, body: JSON.stringify({ messages: [videoTurn('clip.mp4', `Question ${i}`)], max_tokens: 16, stream: true }) });
+    const r = await fetch(`${srv.url}/v1/chat/completions`, { method: 'POST', headers: json, signal: ctl, body: JSON.stringify({ messages: [videoTurn('clip.mp4', `Question ${i}`)], max_tokens: 16, stream: true }) });
     if (r.status === 503) {
       const body = await r.json() as { error: { code: string } };
       return { kind: 'rejected' as const, retryAfter: r.headers.get('retry-after'), code: body.error.code };
@@ -51,8 +46,8 @@ t.test('64 concurrent streams at --parallel 2 --queue 16: each completes or gets
     return { kind: 'done' as const, status: r.status, last: events[events.length - 1], finish: JSON.parse(events[events.length - 2]!).choices[0]?.finish_reason };
   };
   const results = await Promise.all(Array.from({ length: 64 }, (_, i) => one(i)));
-  polling = false;
-  await poller;
+  probe.send('stop');
+  const seen = await probed;
   const done = results.filter((r) => r.kind === 'done');
   const rejected = results.filter((r) => r.kind === 'rejected');
   t.equal(done.length + rejected.length, 64, 'none lost');
@@ -60,18 +55,19 @@ t.test('64 concurrent streams at --parallel 2 --queue 16: each completes or gets
   t.ok(rejected.length > 0, `${rejected.length} got 503: the queue is bounded`);
   t.ok(done.every((r) => r.kind === 'done' && r.status === 200 && r.last === '[DONE]' && (r.finish === 'length' || r.finish === 'stop')), 'every admitted stream ends with a finish_reason and [DONE]');
   t.ok(rejected.every((r) => r.kind === 'rejected' && r.retryAfter === '1' && r.code === 'server_busy'), '503s carry Retry-After and server_busy');
-  lat.sort((a, b) => a - b);
-  const p99 = lat[Math.min(lat.length - 1, Math.floor(lat.length * 0.99))]!;
   t.ok(seen.every((h) => h.status === 200), 'every /health probe answered 200');
   const whileBusy = seen.filter((h) => h.busy === 2).length;
   t.ok(whileBusy >= 10, `${whileBusy} of ${seen.length} probes answered while both slots were busy`);
   // The issue's bound. Latency on a shared machine is the scheduler's as much as the server's
-  // (the team shows speed by benchmarks, not timed assertions): printed always, asserted
-  // with VIDLM_TIMING_ASSERTS=1 (and by `npm run bench -- serve`).
+  // (the team shows speed by benchmarks, not timed assertions): printed always, asserted with
+  // VIDLM_TIMING_ASSERTS=1; `npm run bench -- serve-load` measures it against llama-server's.
+  const lat = seen.map((h) => h.ms).sort((a, b) => a - b);
   const p50 = lat[Math.floor(lat.length / 2)]!;
+  const p99 = lat[Math.min(lat.length - 1, Math.floor(lat.length * 0.99))]!;
   t.comment(`/health latency under load: p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${lat[lat.length - 1]!.toFixed(1)} ms over ${lat.length} probes`);
   if (process.env.VIDLM_TIMING_ASSERTS === '1') t.ok(p99 < 50, `/health p99 ${p99.toFixed(1)} ms < 50 ms`);
-  await idle();
+  const metric = async (re: RegExp) => Number(re.exec(await (await fetch(`${srv.url}/metrics`)).text())?.[1] ?? 0);
+  for (let i = 0; i < 600 && ((await (await fetch(`${srv.url}/health`)).json() as { slots: { busy: number } }).slots.busy > 0); i++) await new Promise((r) => setTimeout(r, 50));
   t.equal(await metric(/^vidlm_errors_total\{code="server_busy"\} (\d+)/m), rejected.length, '503s counted by code');
 });
 

@@ -66,6 +66,21 @@ t.test('SlotPool: FIFO permits, a bounded queue, aborts leave the queue, the bes
   await t.rejects(two.acquire(never), { status: 503, code: 'server_shutting_down' });
 });
 
+t.test('SlotPool.admit: at most parallel + queue inside; leaving twice counts once', async (t) => {
+  const pool = new SlotPool(Array.from({ length: 2 }, () => ({}) as never), 1);
+  const leave = [pool.admit(), pool.admit(), pool.admit()];
+  t.equal(pool.admitted, 3);
+  t.throws(() => pool.admit(), { status: 503, code: 'server_busy', headers: { 'retry-after': '1' } }, 'the fourth waits for no one');
+  leave[0]!();
+  leave[0]!();
+  t.equal(pool.admitted, 2, 'a second call of the same leave() changes nothing');
+  const again = pool.admit();
+  t.equal(pool.admitted, 3, 'room for one more after one left');
+  again();
+  pool.close();
+  t.throws(() => pool.admit(), { status: 503, code: 'server_shutting_down' });
+});
+
 const base: ChatBody = { messages: [{ role: 'user', content: [{ type: 'video_url', video_url: { url: 'a.mp4' } }, { type: 'text', text: 'q' }] }] };
 
 t.test('parseRequest: video options from vLLM kwargs and the vidlm object, sampling fields', async (t) => {
