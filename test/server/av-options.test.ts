@@ -7,6 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModel } from '../../lib/index.js';
+import { openVideo } from '../../lib/video/index.js';
+import { readExtras } from '../../lib/server/extras.js';
 import { media } from '../fixtures/media.js';
 import { tinyModels } from '../fixtures/tiny-models.js';
 import { mediaDir, post, sseData, startServer, videoTurn } from './helpers.js';
@@ -25,6 +27,7 @@ copyFileSync(await media.srt(), join(md.dir, 'subs.srt'));
 writeFileSync(join(md.dir, '..', `outside-${process.pid}.srt`), readFileSync(await media.srt()));
 t.teardown(() => { try { execFileSync('rm', ['-f', join(md.dir, '..', `outside-${process.pid}.srt`)]); } catch { /* gone */ } });
 
+const rms = (a: Float32Array) => Math.sqrt(a.reduce((s, x) => s + x * x, 0) / Math.max(1, a.length));
 const audioTurn = (data: string, format: 'wav' | 'mp3' = 'wav', text = 'What do you hear?') =>
   ({ role: 'user', content: [{ type: 'input_audio', input_audio: { data, format } }, { type: 'text', text }] });
 
@@ -216,4 +219,30 @@ t.test('an M-RoPE model (Qwen2-VL, native path): cues after their frame pair, th
   // the cue lines and a newline or two around them; a frame pair split by text would add 16 more embeddings
   const grew = subs.json.usage.prompt_tokens - plain.json.usage.prompt_tokens;
   t.ok(grew >= cueTokens && grew <= cueTokens + 6, `prompt grew by ${grew}, the cue lines are ${cueTokens} tokens`);
+});
+
+t.test("a request's video with sound on a model that sees and hears: clips after the frames taken while they played, cues after their frame", async (t) => {
+  // no tiny fixture has both encoders: the layout is checked on what the server hands libmtmd
+  const llava = await loadModel({ model: m.model, mmproj: m.mmproj, threads: 1 });
+  t.teardown(() => llava.dispose());
+  const info = { ...llava.info, audio: true, audioSampleRate: 16000 };
+  const frame = (t: number) => ({ index: Math.round(t * 30), t, width: 1, height: 1, rgb: new Uint8Array(3) });
+  const frames = [0.5, 1.5, 2.5, 3.5].map(frame);
+  const v = { strategy: 'auto' as const, timeTokens: 'none' as const, preamble: false, audio: 'interleave' as const, audioWindow: 1 };
+  const burst = await openVideo(await media.toneBurst());
+  t.teardown(() => burst.close());
+  const x = await readExtras(burst, frames, { mode: 'interleave', window: 1 }, v, info, { subtitles: false, signal: new AbortController().signal });
+  const kinds = x.items.map((it) => ('audio' in it ? 'a' : `f${(it as { t: number }).t}`));
+  t.same(kinds, ['f0.5', 'a', 'f1.5', 'a', 'f2.5', 'a', 'f3.5', 'a'], 'by hand: each second of sound after the frame shown in it');
+  const loud = x.items.filter((it): it is { audio: Float32Array } => 'audio' in it).map((c) => rms(c.audio));
+  t.ok(loud[2]! > 0.2, `the 2–3 s clip holds the burst (rms ${loud[2]})`);
+  for (const k of [0, 1, 3]) t.ok(loud[k]! < 0.02, `clip ${k} is silent`);
+  t.equal(x.audioChunks, 4);
+  // with the subtitle track: each cue after the marker of the last frame shown at or before it
+  const subs = await openVideo(await media.movText());
+  t.teardown(() => subs.close());
+  const y = await readExtras(subs, frames, null, { ...v, audio: undefined, subtitles: true }, llava.info, { subtitles: true, signal: new AbortController().signal });
+  // frames at 0.5, 1.5, 2.5, 3.5 s; cues from 0.5, 1.5 and 3.25 s: after frames 0, 1 and 2
+  t.equal(y.content!('<M>'), '<M>\n[0.5s] "The counter starts"\n<M>\n[1.5s] "Second line / of a cue"\n<M>\n[3.3s] "A bold end"\n<M>');
+  t.equal(y.transcript, 'Subtitles:\n[0.5s] "The counter starts"\n[1.5s] "Second line / of a cue"\n[3.3s] "A bold end"\n');
 });
