@@ -13,6 +13,7 @@ const commands: Record<string, Command> = {
   inspect: { summary: 'load a model and its mmproj and print their shapes', load: () => import('./commands/inspect.js') },
   ask: { summary: 'ask a question about a video or image', load: () => import('./commands/ask.js') },
   localize: { summary: 'find when an event happens in a video (start and end seconds)', load: () => import('./commands/localize.js') },
+  describe: { summary: 'describe a video (or its sound, with --audio)', load: () => import('./commands/describe.js') },
   info: { summary: 'probe a video, image or stream: duration, fps, size, codec, audio', load: () => import('./commands/info.js') },
   frames: { summary: 'sample frames with a plan and write them as PNG files', load: () => import('./commands/frames.js') },
   watch: { summary: 'answer every few seconds about a live stream or a file (--when: events)', load: () => import('./commands/watch.js') },

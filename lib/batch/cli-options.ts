@@ -1,5 +1,10 @@
 /** Flags shared by `vidlm batch` and `vidlm worker`, and the job defaults some of them set. */
+import { resolve } from 'node:path';
+import { AUDIO_VALUE, audioFlag } from '../audio/cli.js';
 import { num } from '../cli-flags.js';
+import { optionalValues } from '../commands/optional-value.js';
+import { isSubtitleFile } from '../subtitles/external.js';
+import { SUBTITLE_VALUE, subtitleOption } from '../subtitles/cli.js';
 import type { JobOptions } from './jobs.js';
 
 /** Flags that become every job's options (a job's own `options` win). */
@@ -12,7 +17,16 @@ export const jobDefaultFlags = {
   temp: { type: 'string' },
   seed: { type: 'string' },
   'ctx-size': { type: 'string', short: 'c' },
+  audio: { type: 'string' },
+  'audio-window': { type: 'string' },
+  subtitles: { type: 'string' },
 } as const;
+
+/** `--audio [interleave|prefix]` and `--subtitles [LANG|FILE]` take an optional value (see optional-value.ts). */
+export function normalizeJobFlags(args: string[]): string[] {
+  return optionalValues(args, { subtitles: SUBTITLE_VALUE, audio: AUDIO_VALUE });
+}
+
 
 export function jobDefaults(v: Partial<Record<keyof typeof jobDefaultFlags, string>>): JobOptions {
   const d: Record<string, unknown> = {
@@ -24,9 +38,18 @@ export function jobDefaults(v: Partial<Record<keyof typeof jobDefaultFlags, stri
     temperature: num('temp', v.temp),
     seed: num('seed', v.seed),
     contextSize: num('ctx-size', v['ctx-size']),
+    audio: audioFlag(v.audio),
+    audioWindow: num('audio-window', v['audio-window']),
+    subtitles: subtitleFlag(v.subtitles),
   };
   for (const k of Object.keys(d)) if (d[k] === undefined) delete d[k];
   return d as JobOptions;
+}
+
+/** `--subtitles FILE` is a path from where the command runs (made absolute, so the jobs file's folder does not move it). */
+function subtitleFlag(v: string | undefined): JobOptions['subtitles'] {
+  const s = subtitleOption(v);
+  return typeof s === 'string' && isSubtitleFile(s) ? resolve(s) : s;
 }
 
 /** Runs `onStop` on the first SIGINT/SIGTERM; a second one ends the process at once. */

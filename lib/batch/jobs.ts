@@ -5,6 +5,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { VidlmError } from '../errors.js';
 import type { VideoQueryOptions } from '../api/query.js';
+import { isSubtitleFile } from '../subtitles/external.js';
 
 export type BatchTask = 'ask' | 'describe' | 'localize';
 export const TASKS: readonly BatchTask[] = ['ask', 'describe', 'localize'];
@@ -15,7 +16,7 @@ export type JobOptions = Omit<VideoQueryOptions, 'model' | 'signal' | 'onProgres
 const OPTION_KEYS = new Set([
   'strategy', 'frames', 'fps', 'segment', 'timeTokens', 'timeFormat', 'litaSpelling', 'preamble', 'system', 'contextSize',
   'encodeBatchSize', 'fit', 'maxTokens', 'temperature', 'topK', 'topP', 'minP', 'repeatPenalty', 'repeatLastN', 'seed',
-  'stop', 'grammar', 'jsonSchema', 'constrain',
+  'stop', 'grammar', 'jsonSchema', 'constrain', 'audio', 'audioWindow', 'subtitles',
 ]);
 
 export interface JobSpec {
@@ -77,9 +78,16 @@ export function resolveVideo(video: string, base: string | undefined): string {
   return resolve(base, video);
 }
 
+/** A subtitle file named by a job (`subtitles: 'subs/a.srt'`) is resolved like its video; languages and indexes stay as they are. */
+export function resolveOptions(options: JobOptions, base: string | undefined): JobOptions {
+  const s = options.subtitles;
+  if (typeof s !== 'string' || !isSubtitleFile(s)) return options;
+  return { ...options, subtitles: resolveVideo(s, base) };
+}
+
 /**
  * Every non-blank line of a jobs file, in order. Duplicate ids: the first runs, later ones are
- * errors. `base`: the jobs file's folder, for relative video paths.
+ * errors. `base`: the jobs file's folder, for relative video and subtitle file paths.
  */
 export function parseJobs(text: string, defaults: JobOptions = {}, base?: string): JobEntry[] {
   const out: JobEntry[] = [];
@@ -103,7 +111,7 @@ export function parseJobs(text: string, defaults: JobOptions = {}, base?: string
     const key = id ?? `line:${line}`;
     try {
       const spec = checkJob(value, defaults);
-      out.push({ line, key, id, spec: { ...spec, video: resolveVideo(spec.video, base) } });
+      out.push({ line, key, id, spec: { ...spec, video: resolveVideo(spec.video, base), options: resolveOptions(spec.options, base) } });
     } catch (e) {
       const err = e as VidlmError;
       out.push({ line, key, id, error: new VidlmError(err.code, `line ${line}: ${err.message}`, { line, ...err.details }) });

@@ -16,6 +16,8 @@ export interface ResultLine {
   end?: number | null;
   tokens?: AskResult['tokens'];
   timings?: AskResult['timings'];
+  /** What the job ran without (no audio track, a subtitle track that could not be read…), as ask() reports it. */
+  warning?: string;
   error?: { code: string; message: string };
 }
 

@@ -18,8 +18,8 @@ async function runOn(model: Model, job: JobSpec, o: RunJobOptions): Promise<Resu
   const opts = { ...job.options, model, signal: o.signal, onProgress: o.onProgress };
   if (job.task === 'localize') {
     const r = await localize(job.video, job.question!, opts);
-    return { id: job.id, text: r.text, start: r.start, end: r.end, tokens: r.tokens, timings: r.timings };
+    return { id: job.id, text: r.text, start: r.start, end: r.end, tokens: r.tokens, timings: r.timings, ...(r.warning ? { warning: r.warning } : {}) };
   }
   const r = job.task === 'ask' ? await ask(job.video, job.question!, opts) : await describe(job.video, { ...opts, prompt: job.question });
-  return { id: job.id, text: r.text, tokens: r.tokens, timings: r.timings };
+  return { id: job.id, text: r.text, tokens: r.tokens, timings: r.timings, ...(r.warning ? { warning: r.warning } : {}) };
 }

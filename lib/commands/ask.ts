@@ -1,15 +1,16 @@
 /**
- * `vidlm ask <image-or-video> <question> --model M --mmproj P [...]` and
- * `vidlm localize <video> <query> ...`: one question, answer streamed or as JSON.
+ * `vidlm ask <image-or-video> <question> --model M --mmproj P [...]`,
+ * `vidlm localize <video> <query> ...` and `vidlm describe <video> [--prompt TEXT] ...`: one
+ * question, answer streamed or as JSON.
  */
 import { parseArgs } from 'node:util';
-import { ask, localize, type AskResult, type VideoQueryOptions } from '../api/query.js';
+import { ask, describe, localize, type AskResult, type VideoQueryOptions } from '../api/query.js';
 import type { StrategyChoice } from '../pipeline/strategy.js';
 import { loadModel } from '../model.js';
 import type { TimeTokenMode } from '../time/encode.js';
 import { SUBTITLE_VALUE, subtitleOption } from '../subtitles/cli.js';
 import { optionalValues } from './optional-value.js';
-import type { AudioOption } from '../audio/media.js';
+import { AUDIO_VALUE, audioFlag } from '../audio/cli.js';
 import { num } from '../cli-flags.js';
 
 const options = {
@@ -21,6 +22,7 @@ const options = {
   'time-tokens': { type: 'string' },
   preamble: { type: 'boolean' },
   system: { type: 'string' },
+  prompt: { type: 'string', short: 'p' },
   subtitles: { type: 'string' },
   audio: { type: 'string' },
   'audio-window': { type: 'string' },
@@ -33,8 +35,10 @@ const options = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-function usage(cmd: string): string {
-  const what = cmd === 'localize' ? '<video> <event>' : '<image-or-video> <question>';
+type Command = 'ask' | 'localize' | 'describe';
+
+function usage(cmd: Command): string {
+  const what = cmd === 'localize' ? '<video> <event>' : cmd === 'describe' ? '<image-or-video> [--prompt TEXT]' : '<image-or-video> <question>';
   return `usage: vidlm ${cmd} ${what} --model M.gguf --mmproj P.gguf
   [--strategy auto|concat|slowfast|pllava|bilinear|vcgpt|native] [--frames N | --fps F]
   [--time-tokens none|text|lita] [--preamble] [--system TEXT] [--subtitles [LANG|FILE.srt]]
@@ -43,11 +47,13 @@ function usage(cmd: string): string {
 }
 
 
-export async function runQuery(cmd: 'ask' | 'localize', args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: optionalValues(args, { subtitles: SUBTITLE_VALUE, audio: /^(interleave|prefix)$/ }), options, allowPositionals: true });
+export async function runQuery(cmd: Command, args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: optionalValues(args, { subtitles: SUBTITLE_VALUE, audio: AUDIO_VALUE }), options, allowPositionals: true });
   if (values.help) { process.stdout.write(usage(cmd)); return 0; }
-  if (positionals.length !== 2 || !values.model || !values.mmproj) {
-    process.stderr.write(`vidlm: ERR_INVALID_ARG: ${cmd} needs a file, a ${cmd === 'ask' ? 'question' : 'query'}, --model and --mmproj\n${usage(cmd)}`);
+  const wanted = cmd === 'describe' ? 1 : 2;
+  if (positionals.length !== wanted || !values.model || !values.mmproj || (values.prompt !== undefined && cmd !== 'describe')) {
+    const what = cmd === 'describe' ? 'a file (and --prompt to replace the default instruction)' : `a file, a ${cmd === 'ask' ? 'question' : 'query'}`;
+    process.stderr.write(`vidlm: ERR_INVALID_ARG: ${cmd} needs ${what}, --model and --mmproj\n${usage(cmd)}`);
     return 2;
   }
   const [input, text] = positionals as [string, string];
@@ -63,7 +69,7 @@ export async function runQuery(cmd: 'ask' | 'localize', args: string[]): Promise
       preamble: values.preamble,
       system: values.system,
       subtitles: subtitleOption(values.subtitles),
-      audio: values.audio === undefined ? undefined : values.audio === 'true' ? true : values.audio as AudioOption,
+      audio: audioFlag(values.audio),
       audioWindow: num('audio-window', values['audio-window']),
       maxTokens: num('max-tokens', values['max-tokens']),
       temperature: num('temp', values.temp),
@@ -72,7 +78,8 @@ export async function runQuery(cmd: 'ask' | 'localize', args: string[]): Promise
       onToken: values.json ? undefined : (piece) => process.stdout.write(piece),
       onProgress: tty ? ({ stage, fraction }) => { if (stage !== 'generate') process.stderr.write(`\r${stage} ${Math.round(fraction * 100)}%   `); } : undefined,
     };
-    const r: AskResult & { start?: number | null; end?: number | null } = cmd === 'ask' ? await ask(input, text, opts) : await localize(input, text, opts);
+    const r: AskResult & { start?: number | null; end?: number | null } = cmd === 'ask' ? await ask(input, text, opts)
+      : cmd === 'describe' ? await describe(input, { ...opts, prompt: values.prompt }) : await localize(input, text, opts);
     if (tty) process.stderr.write('\r                    \r');
     if (values.json) {
       process.stdout.write(JSON.stringify({

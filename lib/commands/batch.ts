@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Queue, QueueEvents } from 'bullmq';
-import { jobDefaultFlags, jobDefaults, onStopSignal } from '../batch/cli-options.js';
+import { jobDefaultFlags, jobDefaults, normalizeJobFlags, onStopSignal } from '../batch/cli-options.js';
 import { num } from '../cli-flags.js';
 import { parseJobs, type JobEntry } from '../batch/jobs.js';
 import { Journal } from '../batch/journal.js';
@@ -38,6 +38,8 @@ The results file is the journal: a rerun skips the ids already in it.
   --attempts N        tries per queued job before it fails (default 3); --backoff-ms MS first retry delay (default 1000)
   --json              JSON Lines events on stdout instead of the progress bar
 Job defaults (a job's own "options" win): --strategy --frames --fps --time-tokens --max-tokens --temp --seed --ctx-size
+  --audio [interleave|prefix] --audio-window S --subtitles [LANG|FILE] (a FILE is taken from the current folder;
+  a job's own "subtitles": "x.srt" from the jobs file's folder, like its video)
 `;
 
 const flags = {
@@ -87,7 +89,7 @@ function summarize(s: BatchSummary, out: string | undefined, json: boolean | und
 export async function run(args: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args, options: flags, allowPositionals: true });
+    parsed = parseArgs({ args: normalizeJobFlags(args), options: flags, allowPositionals: true });
   } catch (e) {
     return usageError((e as Error).message);
   }

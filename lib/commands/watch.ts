@@ -10,6 +10,9 @@ import { planWatch, type WindowCost } from '../watch/plan.js';
 import type { WatchItem, WatchOptions } from '../watch/types.js';
 import { watch } from '../watch/watch.js';
 import { num } from '../cli-flags.js';
+import { AUDIO_VALUE, audioFlag } from '../audio/cli.js';
+import { SUBTITLE_VALUE, subtitleOption } from '../subtitles/cli.js';
+import { optionalValues } from './optional-value.js';
 
 const options = {
   model: { type: 'string', short: 'm' },
@@ -24,6 +27,9 @@ const options = {
   fps: { type: 'string' },
   strategy: { type: 'string', short: 's' },
   'time-tokens': { type: 'string' },
+  audio: { type: 'string' },
+  'audio-window': { type: 'string' },
+  subtitles: { type: 'string' },
   'no-realtime': { type: 'boolean' },
   live: { type: 'boolean' },
   timeout: { type: 'string' },
@@ -41,6 +47,7 @@ const options = {
 const USAGE = `usage: vidlm watch <file-or-stream-url> --model M.gguf --mmproj P.gguf (--prompt TEXT | --when EVENT)
   [--every S] [--window S] [--frames N | --fps F] [--strategy auto|concat|slowfast|pllava|bilinear|vcgpt]
   [--localize] [--cooldown N] [--time-tokens none|text|lita] [--no-realtime] [--live] [--timeout S]
+  [--audio [interleave|prefix]] [--audio-window S] [--subtitles [LANG|FILE.srt]]
   [--system TEXT] [--max-tokens N] [--temp T] [--seed S] [--threads N] [--ctx-size N] [--json] [--plan]
 `;
 
@@ -60,7 +67,7 @@ ${p.table.map(row).join('\n')}
 }
 
 export async function run(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args: optionalValues(args, { subtitles: SUBTITLE_VALUE, audio: AUDIO_VALUE }), options, allowPositionals: true });
   if (values.help) { process.stdout.write(USAGE); return 0; }
   if (positionals.length !== 1 || !values.model || !values.mmproj) {
     process.stderr.write(`vidlm: ERR_INVALID_ARG: watch needs a source, --model and --mmproj\n${USAGE}`);
@@ -74,6 +81,7 @@ export async function run(args: string[]): Promise<number> {
       model, prompt: values.prompt, when: values.when, localize: values.localize, cooldown: num('cooldown', values.cooldown),
       every: num('every', values.every), window: num('window', values.window), frames: num('frames', values.frames), fps: num('fps', values.fps),
       strategy: values.strategy as WatchOptions['strategy'], timeTokens: values['time-tokens'] as TimeTokenMode | undefined,
+      audio: audioFlag(values.audio), audioWindow: num('audio-window', values['audio-window']), subtitles: subtitleOption(values.subtitles),
       realtime: !values['no-realtime'], live: values.live, timeout: num('timeout', values.timeout), system: values.system,
       maxTokens: num('max-tokens', values['max-tokens']) ?? 64, temperature: num('temp', values.temp), seed: num('seed', values.seed),
       contextSize: num('ctx-size', values['ctx-size']), signal: ac.signal,
@@ -134,6 +142,9 @@ function print(item: WatchItem, json: boolean): void {
       break;
     case 'reconnect':
       process.stderr.write(`vidlm: reconnected (connection ${item.connection}, ${s1(item.gap)} s gap${item.reason ? `: ${item.reason}` : ''})\n`);
+      break;
+    case 'warning':
+      process.stderr.write(`vidlm: ${item.message}\n`);
       break;
   }
 }

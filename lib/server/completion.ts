@@ -18,6 +18,7 @@ import type { ParsedRequest } from './request.js';
 import { chooseStrategy } from './sampling.js';
 import type { Slot, SlotPool } from './slots.js';
 import { prepareMedia, type PreparedMedia } from './video.js';
+import { resolveSubtitles } from './extras.js';
 
 export interface ServerState {
   model: Model;
@@ -36,7 +37,9 @@ export interface CompletionResult {
   text: string;
   finishReason: 'stop' | 'length';
   usage: { prompt: number; cached: number; completion: number };
-  media: { strategy: string; frames: { index: number; t: number }[]; duration: number; visual_tokens: number; encoded: number; cached: number }[];
+  media: { strategy: string; frames: { index: number; t: number }[]; duration: number; visual_tokens: number; encoded: number; cached: number;
+    /** Audio clips the part gave the model, subtitle cues read, and what it went without (no audio track, a missing subtitle track). */
+    audio_chunks: number; subtitle_cues: number; warnings?: string[] }[];
   timings: { queue_ms: number; prepare_ms: number; prefill_ms: number; first_token_ms: number; generate_ms: number };
   slot: number;
   /** Positions the slot's KV held after the prefill (equals the prompt on the text path). */
@@ -49,7 +52,18 @@ export async function runCompletion(s: ServerState, req: ParsedRequest, signal: 
   // generation options and the grammar are checked before any wait or work
   s.tokenizer.generateParams(req.generate);
   const mediaParts = req.messages.flatMap((m) => m.parts.filter((p) => p.kind === 'media'));
-  if (mediaParts.length > 0 && !s.model.info.vision) throw badRequest('unsupported_value', 'the model has no vision encoder (no mmproj)', 'messages');
+  const info = s.model.info;
+  // sound (vidlm.audio, input_audio parts) needs an audio encoder: 400 before any wait or work
+  const audioParam = req.video.audio !== undefined ? 'vidlm.audio' : mediaParts.find((p) => p.kind === 'media' && p.audio)?.param;
+  if (audioParam && !info.audio) throw new VidlmError('ERR_UNSUPPORTED', "the model's mmproj has no audio encoder: it cannot take sound (vidlm.audio, input_audio)", { option: audioParam });
+  if (mediaParts.length > 0 && !info.vision && !info.audio) throw badRequest('unsupported_value', 'the model has no vision encoder (no mmproj)', 'messages');
+  // sound goes through libmtmd's own media path: the native strategy, whatever the model's positions
+  const mediaPath = audioParam !== undefined || (mediaParts.length > 0 && !info.vision);
+  if (mediaPath && req.video.strategy !== 'auto' && req.video.strategy !== 'native') {
+    throw new VidlmError('ERR_UNSUPPORTED', `sound goes through the model's own media path: strategy ${req.video.strategy} cannot take it (leave strategy out or use 'native')`, { option: 'vidlm.strategy' });
+  }
+  const subtitles = await resolveSubtitles(req.video.subtitles, s.options);
+  const video = subtitles === req.video.subtitles ? req.video : { ...req.video, subtitles };
   const t0 = performance.now();
   await s.pool.acquire(signal);
   const tQueue = performance.now();
@@ -57,15 +71,15 @@ export async function runCompletion(s: ServerState, req: ParsedRequest, signal: 
   try {
     const reserve = Math.min(256, Math.floor(s.contextSize / 4));
     const budget = Math.floor((s.contextSize - reserve) / Math.max(1, mediaParts.length));
-    const strategy = mediaParts.length > 0 ? chooseStrategy(req.video.strategy, s.model.info, budget, req.video.frames) : 'concat';
+    const strategy = mediaPath ? 'native' : mediaParts.length > 0 ? chooseStrategy(req.video.strategy, info, budget, req.video.frames) : 'concat';
     const hasToken = (tok: string) => s.tokenizer.tokenize(tok).length === 1;
     const media: PreparedMedia[] = [];
     let framesSoFar = 0;
     for (const p of mediaParts) {
       if (p.kind !== 'media') continue;
-      const m = await prepareMedia(p.url, p.param, strategy, req.video, {
+      const m = await prepareMedia(p.url, p.param, strategy, video, {
         model: s.model, options: { ...s.options, maxFrames: s.options.maxFrames - framesSoFar }, agent: s.agent, metrics: s.metrics, signal, budget, hasToken, encoding: s.encoding,
-      });
+      }, p.audio === true);
       framesSoFar += m.frames.length;
       media.push(m);
     }
@@ -108,7 +122,10 @@ export async function runCompletion(s: ServerState, req: ParsedRequest, signal: 
       text: g.text,
       finishReason: finishReason(g.stopReason),
       usage: { prompt, cached, completion: g.tokens.generated },
-      media: media.map((m) => ({ strategy: m.strategy, frames: m.frames.map((f) => ({ index: f.index, t: f.t })), duration: m.duration, visual_tokens: m.visual, encoded: m.encoded, cached: m.cached })),
+      media: media.map((m) => ({
+        strategy: m.strategy, frames: m.frames.map((f) => ({ index: f.index, t: f.t })), duration: m.duration, visual_tokens: m.visual, encoded: m.encoded, cached: m.cached,
+        audio_chunks: m.extras.audioChunks, subtitle_cues: m.extras.cues, ...(m.extras.warnings.length > 0 ? { warnings: m.extras.warnings } : {}),
+      })),
       timings: { queue_ms: tQueue - t0, prepare_ms: tPrepared - tQueue, prefill_ms: prefillMs, first_token_ms: g.timings.firstTokenMs, generate_ms: g.timings.generateMs },
       slot: slot.id,
       kvTokens,

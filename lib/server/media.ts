@@ -58,7 +58,8 @@ function dataUrl(url: string, o: CheckedServerOptions, param: string): ResolvedM
   return { input: bytes, identity: bytesIdentity(bytes) };
 }
 
-async function localFile(p: string, o: CheckedServerOptions, param: string): Promise<ResolvedMedia> {
+/** A path or file: URL's file inside the media folder (realpath checked), as for media parts. */
+export async function localFile(p: string, o: CheckedServerOptions, param: string): Promise<ResolvedMedia> {
   if (!o.mediaPath) throw new HttpError(403, 'local_media_disabled', 'file:// URLs and paths are served only when the server has a media folder (--media-path)', { param });
   const root = await realpath(o.mediaPath);
   let real: string;

@@ -7,7 +7,7 @@
  */
 import type { Context } from '../inference/context.js';
 import type { Model } from '../model.js';
-import type { VideoFrame } from '../video/types.js';
+import type { MediaInput } from '../inference/encode.js';
 import { videoTimeInstruction } from '../prompt/preamble.js';
 import { badRequest, HttpError } from './errors.js';
 import type { Entry } from './prefix.js';
@@ -30,7 +30,7 @@ function contents(messages: Message[], media: PreparedMedia[], marker: string, p
         return;
       }
       const med = media[m++]!;
-      if (native) content += marker.repeat(med.frames.length);
+      if (native) content += med.extras.content?.(marker) ?? marker.repeat(med.extras.items.length);
       else {
         let j = 0;
         for (const item of med.plan!) {
@@ -41,9 +41,11 @@ function contents(messages: Message[], media: PreparedMedia[], marker: string, p
         }
       }
       if (preamble && !med.isImage && med.duration > 0) content += `\n${videoTimeInstruction(med.duration, med.frames.map((f) => f.t))}`;
+      // pooled tokens are no longer one block per frame: the subtitles follow as a timed transcript
+      if (!native && med.extras.transcript) content += `\n${med.extras.transcript}`;
       // LLaVA's layout: the media, a newline, then the text
       const next = msg.parts[k + 1];
-      if (next?.kind === 'text' && !/^\s/.test(next.text)) content += '\n';
+      if (next?.kind === 'text' && !/^\s/.test(next.text) && !content.endsWith('\n')) content += '\n';
     });
     return { role: msg.role, content };
   });
@@ -82,8 +84,8 @@ export async function promptEntries(model: Model, tokenizer: Context, messages: 
   return entries;
 }
 
-/** The prompt of a native (M-RoPE) request: template text with one marker per frame, and the frames. */
-export async function nativePrompt(model: Model, messages: Message[], media: PreparedMedia[]): Promise<{ text: string; frames: VideoFrame[] }> {
+/** The prompt of a native request (M-RoPE, or sound): template text with one marker per frame or audio clip, and those in order. */
+export async function nativePrompt(model: Model, messages: Message[], media: PreparedMedia[]): Promise<{ text: string; frames: MediaInput[] }> {
   const { msgs } = contents(messages, media, model.mediaMarker, false, true);
-  return { text: await render(model, msgs), frames: media.flatMap((m) => m.frames) };
+  return { text: await render(model, msgs), frames: media.flatMap((m) => m.extras.items) };
 }

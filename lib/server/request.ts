@@ -6,9 +6,13 @@
 import type { GenerateOptions } from '../inference/context.js';
 import type { StrategyName } from '../assembly/types.js';
 import type { TimeTokenMode } from '../time/encode.js';
+import type { AudioOption } from '../audio/media.js';
+import type { SubtitleSpec } from '../subtitles/load.js';
+import { isSubtitleFile } from '../subtitles/external.js';
 import { badRequest } from './errors.js';
 
-export type Part = { kind: 'text'; text: string } | { kind: 'media'; url: string; param: string };
+/** A media part; `audio`: an `input_audio` part (sound only). */
+export type Part = { kind: 'text'; text: string } | { kind: 'media'; url: string; param: string; audio?: boolean };
 export interface Message { role: 'system' | 'user' | 'assistant'; parts: Part[] }
 
 export interface VideoOptions {
@@ -18,6 +22,11 @@ export interface VideoOptions {
   segment?: [number, number];
   timeTokens: TimeTokenMode;
   preamble: boolean;
+  /** The videos' sound into the model (an audio model's own media path), and its window in seconds. */
+  audio?: AudioOption;
+  audioWindow?: number;
+  /** A subtitle track (true, a language, a stream index) or a subtitle file inside the media folder. */
+  subtitles?: SubtitleSpec;
 }
 
 export interface ParsedRequest {
@@ -29,7 +38,7 @@ export interface ParsedRequest {
 }
 
 type UrlField = string | { url: string };
-interface RawPart { type: string; text?: string; image_url?: UrlField; video_url?: UrlField; input_video?: { data?: string; url?: string; format?: string } }
+interface RawPart { type: string; text?: string; image_url?: UrlField; video_url?: UrlField; input_video?: { data?: string; url?: string; format?: string }; input_audio?: { data: string; format?: 'wav' | 'mp3' } }
 interface RawMessage { role: string; content?: string | null | RawPart[] }
 export interface ChatBody {
   model?: string;
@@ -52,6 +61,9 @@ export interface ChatBody {
   mm_processor_kwargs?: { fps?: number };
   vidlm?: Partial<VideoOptions>;
 }
+
+/** A subtitle track's language tag (a file name is anything else that isSubtitleFile accepts). */
+const LANGUAGE = /^[a-z]{2,3}(-[a-zA-Z0-9]{1,8})?$/i;
 
 const urlOf = (v: UrlField | undefined) => (typeof v === 'string' ? v : v?.url);
 
@@ -76,8 +88,14 @@ function part(p: RawPart, param: string): Part {
       }
       throw badRequest('invalid_value', 'an input_video part needs input_video.data (base64) or input_video.url', `${param}.input_video`);
     }
+    case 'input_audio': {
+      // OpenAI's part: { data: base64, format: 'wav' | 'mp3' } (the schema checked both); a data URL is taken as it is
+      const a = p.input_audio!;
+      const url = a.data.startsWith('data:') ? a.data : `data:audio/${a.format ?? 'wav'};base64,${a.data}`;
+      return { kind: 'media', url, param: `${param}.input_audio.data`, audio: true };
+    }
     default:
-      throw badRequest('invalid_content_part', `unsupported content part type ${JSON.stringify(p.type)}: use text, image_url, video_url or input_video`, `${param}.type`);
+      throw badRequest('invalid_content_part', `unsupported content part type ${JSON.stringify(p.type)}: use text, image_url, video_url, input_video or input_audio`, `${param}.type`);
   }
 }
 
@@ -106,7 +124,16 @@ export function parseRequest(b: ChatBody): ParsedRequest {
   if (frames !== undefined && fps !== undefined) throw badRequest('invalid_value', 'give a frame count or an fps, not both', 'vidlm.frames');
   const segment = v.segment as [number, number] | undefined;
   if (segment && !(segment[0] < segment[1])) throw badRequest('invalid_value', `segment must be [start, end] with start < end (got ${JSON.stringify(segment)})`, 'vidlm.segment');
-  const video: VideoOptions = { strategy: v.strategy ?? 'auto', frames, fps, segment, timeTokens: v.timeTokens ?? 'none', preamble: v.preamble ?? false };
+  const subtitles = v.subtitles;
+  if (typeof subtitles === 'string' && !LANGUAGE.test(subtitles) && !isSubtitleFile(subtitles)) {
+    throw badRequest('invalid_value', `subtitles must be true, a language tag (en, fre, pt-BR), a stream index or a .srt/.vtt/.ass file in the media folder (got ${JSON.stringify(subtitles.slice(0, 100))})`, 'vidlm.subtitles');
+  }
+  const video: VideoOptions = {
+    strategy: v.strategy ?? 'auto', frames, fps, segment, timeTokens: v.timeTokens ?? 'none', preamble: v.preamble ?? false,
+    ...(v.audio !== undefined && v.audio !== false ? { audio: v.audio } : {}),
+    ...(v.audioWindow !== undefined ? { audioWindow: v.audioWindow } : {}),
+    ...(subtitles !== undefined && subtitles !== false ? { subtitles } : {}),
+  };
 
   const generate: ParsedRequest['generate'] = {
     maxTokens: b.max_completion_tokens ?? b.max_tokens ?? undefined,

@@ -35,6 +35,8 @@ export const chatCompletionBody = {
                     image_url: url,
                     video_url: url,
                     input_video: { type: 'object', properties: { data: { type: 'string' }, url: { type: 'string' }, format: { type: 'string' } } },
+                    // OpenAI's audio part: base64 bytes of a wav or mp3 file
+                    input_audio: { type: 'object', required: ['data'], properties: { data: { type: 'string', minLength: 1 }, format: { type: 'string', enum: ['wav', 'mp3'] } } },
                   },
                 },
               },
@@ -82,6 +84,10 @@ export const chatCompletionBody = {
         segment: { type: 'array', minItems: 2, maxItems: 2, items: { type: 'number', minimum: 0 } },
         timeTokens: { type: 'string', enum: ['none', 'text', 'lita'] },
         preamble: { type: 'boolean' },
+        audio: { anyOf: [{ type: 'boolean' }, { type: 'string', enum: ['interleave', 'prefix'] }] },
+        audioWindow: { type: 'number', exclusiveMinimum: 0, maximum: 3600 },
+        // a track (true, a language tag, a stream index) or a .srt/.vtt/.ass file inside --media-path (request.ts checks which)
+        subtitles: { anyOf: [{ type: 'boolean' }, { type: 'integer', minimum: 0, maximum: 1000 }, { type: 'string', minLength: 1, maxLength: 4096 }] },
       },
     },
   },

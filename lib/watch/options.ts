@@ -4,6 +4,10 @@
  * frames cannot fit the context with the chosen strategy.
  */
 import { countTokens } from '../assembly/index.js';
+import { audioPlanTokens } from '../audio/budget.js';
+import { checkAudioOption, type CheckedAudio } from '../audio/media.js';
+import { mediaOrder } from '../audio/plan.js';
+import { checkSubtitleSpec, type SubtitleSpec } from '../subtitles/load.js';
 import type { StrategyName } from '../assembly/types.js';
 import { VidlmError } from '../errors.js';
 import { generateParams } from '../inference/generate-options.js';
@@ -28,7 +32,14 @@ export interface CheckedWatch {
   when?: string;
   localize: boolean;
   cooldown: number;
+  /** Pooled (frames encoded once, a paper's method) or libmtmd's media path (windows with sound). */
+  path: 'pooled' | 'media';
+  /** The pooled method ('concat' unused on the media path). */
   strategy: Exclude<StrategyName, 'native'>;
+  /** The sound of each window (media path), and whether the model sees pictures at all. */
+  audio: CheckedAudio | null;
+  pictures: boolean;
+  subtitles?: SubtitleSpec;
   timeTokens: TimeTokenMode;
   system?: string;
   realtime: boolean;
@@ -64,13 +75,30 @@ function optionalText(name: string, v: unknown): string | undefined {
   return v;
 }
 
+/** A window's frames and sound on the media path must fit before anything is opened (the audio count is known for Whisper encoders). */
+function checkMediaBudget(info: CheckedWatch['model']['info'], audio: CheckedAudio, frames: number, window: number, budget: number, contextSize: number): void {
+  const grid = info.imageGrid;
+  const visualTokens = frames * (info.tokensPerImage ?? (grid ? grid.nx * grid.ny : 0));
+  const steps = mediaOrder([], [0, window], audio.mode, audio.window);
+  const audioTokens = audioPlanTokens(info.projectorType, steps) ?? 0;
+  if (visualTokens + audioTokens <= budget) return;
+  throw new VidlmError('ERR_CONTEXT_FULL',
+    `a window of ${window} s with audio (${audio.mode}${audio.mode === 'interleave' ? `, ${audio.window} s chunks` : ''}) needs ${audioTokens} audio tokens in ${steps.length} chunk(s) and ${visualTokens} for ${frames} frame(s); the context holds ${contextSize} (keep ${reserveFor(contextSize)} for the text): use a shorter window, a longer audioWindow, audio: 'prefix', fewer frames or a larger contextSize`,
+    { option: 'audio', audioSeconds: window, audioChunks: steps.length, audioTokens, frames, visualTokens, contextSize });
+}
+
 export function checkWatch(source: VideoInput, o: WatchOptions): CheckedWatch {
   if (!o || typeof o !== 'object') throw invalid('options', 'an object with a model', o);
   if (!o.model || typeof o.model.encode !== 'function') throw invalid('model', 'a Model from loadModel()', o.model);
   if (o.model.disposed) throw new VidlmError('ERR_DISPOSED', 'the model was disposed');
   const info = o.model.info;
-  if (!info.vision || !info.imageGrid || !info.imageSize) throw new VidlmError('ERR_UNSUPPORTED', 'the model has no vision encoder: load it with its mmproj');
-  if (info.mrope) {
+  const pictures = !!(info.vision && info.imageGrid && info.imageSize);
+  if (!pictures && !info.audio) throw new VidlmError('ERR_UNSUPPORTED', 'the model has no vision encoder: load it with its mmproj');
+  // sound goes through libmtmd's own media path; a model that only hears gets each window's sound alone
+  const audio = checkAudioOption(o.audio, o.audioWindow, info) ?? (pictures ? null : checkAudioOption('prefix', o.audioWindow, info));
+  checkSubtitleSpec(o.subtitles);
+  const path = audio ? 'media' : 'pooled';
+  if (info.mrope && !audio) {
     throw new VidlmError('ERR_UNSUPPORTED', `${info.architecture} uses M-RoPE positions (the native strategy), which encodes inside the prefill: watch() shares encodes between windows and needs a pooling model`);
   }
   const every = optionalNumber('every', o.every, 0.05, 86_400, 10);
@@ -90,19 +118,26 @@ export function checkWatch(source: VideoInput, o: WatchOptions): CheckedWatch {
   }
   const contextSize = optionalInt('contextSize', o.contextSize, 64, 1 << 24, Math.min(4096, info.nCtxTrain || 4096));
   const budget = contextSize - reserveFor(contextSize);
-  const shape = { frames: maxFrames, nx: info.imageGrid.nx, ny: info.imageGrid.ny };
   const choice = o.strategy ?? 'auto';
-  let strategy: Exclude<StrategyName, 'native'>;
-  if (choice === 'auto') {
-    // localize needs time tokens in front of the frames: LITA's SlowFast is its method
-    const order: Exclude<StrategyName, 'native'>[] = localize ? ['slowfast'] : ['concat', 'pllava', 'slowfast'];
-    strategy = order.find((s) => countTokens(s, shape) <= budget) ?? order[order.length - 1]!;
-  } else if (POOLED.includes(choice)) strategy = choice;
-  else throw invalid('strategy', `'auto' or one of ${POOLED.join(', ')} (watch() does not take 'native')`, choice);
-  const needed = countTokens(strategy, shape);
-  if (needed > budget) {
-    throw new VidlmError('ERR_CONTEXT_FULL', `a window of ${maxFrames} frames needs ${needed} visual tokens with ${strategy}; the context holds ${contextSize} (keep ${reserveFor(contextSize)} for the text): use fewer frames, a pooling strategy or a larger contextSize`,
-      { strategy, frames: maxFrames, visualTokens: needed, contextSize });
+  let strategy: Exclude<StrategyName, 'native'> = 'concat';
+  if (audio) {
+    // libmtmd places the frames and clips itself: no pooling, no time tokens in front of them
+    if (choice !== 'auto' && (choice as string) !== 'native') throw new VidlmError('ERR_UNSUPPORTED', `a watch with audio goes through the model's own media path: strategy ${choice} cannot take sound (leave strategy out)`, { option: 'strategy' });
+    if (localize || time.mode !== 'none') throw new VidlmError('ERR_UNSUPPORTED', "a watch with audio gives the frames to the model as its own media: time tokens and localize need a pooling strategy", { option: localize ? 'localize' : 'timeTokens' });
+    checkMediaBudget(info, audio, pictures ? maxFrames : 0, window, budget, contextSize);
+  } else {
+    const shape = { frames: maxFrames, nx: info.imageGrid!.nx, ny: info.imageGrid!.ny };
+    if (choice === 'auto') {
+      // localize needs time tokens in front of the frames: LITA's SlowFast is its method
+      const order: Exclude<StrategyName, 'native'>[] = localize ? ['slowfast'] : ['concat', 'pllava', 'slowfast'];
+      strategy = order.find((s) => countTokens(s, shape) <= budget) ?? order[order.length - 1]!;
+    } else if (POOLED.includes(choice)) strategy = choice;
+    else throw invalid('strategy', `'auto' or one of ${POOLED.join(', ')} (watch() does not take 'native')`, choice);
+    const needed = countTokens(strategy, shape);
+    if (needed > budget) {
+      throw new VidlmError('ERR_CONTEXT_FULL', `a window of ${maxFrames} frames needs ${needed} visual tokens with ${strategy}; the context holds ${contextSize} (keep ${reserveFor(contextSize)} for the text): use fewer frames, a pooling strategy or a larger contextSize`,
+        { strategy, frames: maxFrames, visualTokens: needed, contextSize });
+    }
   }
   const fit = o.fit ?? 'pad';
   if (!['stretch', 'pad', 'crop'].includes(fit)) throw invalid('fit', "'stretch', 'pad' or 'crop'", fit);
@@ -117,9 +152,10 @@ export function checkWatch(source: VideoInput, o: WatchOptions): CheckedWatch {
     model: o.model, every, window, fps, maxFrames,
     prompt: prompt ?? DEFAULT_PROMPT, when, localize,
     cooldown: optionalInt('cooldown', o.cooldown, 1, 1_000_000, 1),
-    strategy, timeTokens: time.mode, system: o.system,
+    path, strategy, audio, pictures, ...(o.subtitles !== undefined && o.subtitles !== false ? { subtitles: o.subtitles } : {}),
+    timeTokens: time.mode, system: o.system,
     realtime: optionalBool('realtime', o.realtime, true), live,
-    contextSize, fit, imageSize: info.imageSize,
+    contextSize, fit, imageSize: info.imageSize ?? 0,
     generate: { maxTokens: generate.maxTokens, temperature: generate.temperature, topK: generate.topK, topP: generate.topP, minP: generate.minP,
       repeatPenalty: generate.repeatPenalty, repeatLastN: generate.repeatLastN, seed: generate.seed, stop: generate.stop },
     signal: optionalSignal('signal', o.signal),

@@ -8,7 +8,7 @@
  * prompt and template tokens; G: the answer's tokens). The watch keeps up when T ≤ every.
  */
 import { countTokens } from '../assembly/index.js';
-import { throwIfAborted } from '../errors.js';
+import { VidlmError, throwIfAborted } from '../errors.js';
 import type { Model } from '../model.js';
 import { checkWatch, type CheckedWatch } from './options.js';
 import type { WatchOptions } from './types.js';
@@ -87,6 +87,7 @@ export function windowCost(c: Pick<CheckedWatch, 'every' | 'window' | 'fps' | 's
 /** The estimate `vidlm watch --plan` prints: these settings, and a table of others around them. */
 export async function planWatch(source: string, o: WatchOptions): Promise<WatchPlan> {
   const c = checkWatch(source, o);
+  if (c.path === 'media') throw new VidlmError('ERR_UNSUPPORTED', "the estimate is for pooled windows: a watch with audio goes through libmtmd's media path, whose encoder runs inside each window's prefill", { option: 'audio' });
   const speeds = await measureSpeeds(c.model, { contextSize: c.contextSize, signal: c.signal });
   const grid = c.model.info.imageGrid!;
   // the template adds a few dozen tokens around the question; a `when` answer is one token (+ a span on events)

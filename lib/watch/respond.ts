@@ -5,7 +5,10 @@
  */
 import type { SequencePlan } from '../assembly/types.js';
 import type { Context } from '../inference/context.js';
-import type { Chat } from '../inference/chat.js';
+import { Chat } from '../inference/chat.js';
+import type { MediaInput } from '../inference/encode.js';
+import { render } from '../pipeline/render.js';
+import type { SubtitleCue } from '../video/types.js';
 import type { GenerateOptions } from '../inference/generate-options.js';
 import type { Model } from '../model.js';
 import { composeUserTurn } from '../prompt/compose.js';
@@ -18,6 +21,12 @@ export interface WindowQuestion {
   frames: readonly WatchFrame[];
   windowStart: number;
   windowEnd: number;
+  /** Subtitle cues shown during the window (times from its start). */
+  cues?: readonly SubtitleCue[];
+  /** With sound: what the model is given, in order (frames and audio clips, each clip's PCM at the encoder's rate). */
+  media?: readonly ({ kind: 'frame'; t: number } | { kind: 'audio'; samples: Float32Array })[];
+  /** The pooled path's timed subtitle transcript, put before the question ('' without cues). */
+  transcript?: string;
 }
 
 export interface Reply {
@@ -30,6 +39,8 @@ export interface Reply {
 /** Answers one window's questions in order: `ask` first, then follow-ups on the same video. */
 export interface Responder {
   open(video: SequencePlan, q: Omit<WindowQuestion, 'kind' | 'question'>, signal: AbortSignal): Promise<WindowSession>;
+  /** A window through libmtmd's media path: `items` one marker each, `content` places the markers among text (cues). */
+  openMedia(items: readonly MediaInput[], content: ((marker: string) => string) | undefined, q: Omit<WindowQuestion, 'kind' | 'question'>, signal: AbortSignal): Promise<WindowSession>;
   dispose(): Promise<void>;
 }
 
@@ -60,11 +71,22 @@ export class ModelResponder implements Responder {
     this.#questionFirst = questionFirst;
   }
 
-  async open(video: SequencePlan, _q: unknown, signal: AbortSignal): Promise<WindowSession> {
+  async open(video: SequencePlan, q: Omit<WindowQuestion, 'kind' | 'question'>, signal: AbortSignal): Promise<WindowSession> {
+    const transcript = q.transcript ?? '';
     const chat: Chat = await this.#model.chat(video, {
       context: this.context, system: this.#system, signal,
-      userTurn: (q) => composeUserTurn(video, q, { questionFirst: this.#questionFirst }),
+      userTurn: (question) => composeUserTurn(video, `${transcript}${question}`, { questionFirst: this.#questionFirst }),
     });
+    return this.#session(chat);
+  }
+
+  async openMedia(items: readonly MediaInput[], content: ((marker: string) => string) | undefined, _q: unknown, signal: AbortSignal): Promise<WindowSession> {
+    const rendered = render(this.#model, { kind: 'media', frames: items, ...(content ? { content } : {}) }, { system: this.#system });
+    const { chat } = await Chat.begin(this.#model, this.context, rendered, { signal });
+    return this.#session(chat);
+  }
+
+  #session(chat: Chat): WindowSession {
     return {
       ask: async (_kind, question, params, s, onPiece) => {
         const gen = chat.ask(question, { ...this.#base, ...params, signal: s });
@@ -85,6 +107,10 @@ export type AnswerFn = (q: WindowQuestion) => string | Promise<string>;
 export class FunctionResponder implements Responder {
   #fn: AnswerFn;
   constructor(fn: AnswerFn) { this.#fn = fn; }
+  async openMedia(_items: readonly MediaInput[], _content: unknown, q: Omit<WindowQuestion, 'kind' | 'question'>): Promise<WindowSession> {
+    return this.open([], q);
+  }
+
   async open(_video: SequencePlan, q: Omit<WindowQuestion, 'kind' | 'question'>): Promise<WindowSession> {
     return {
       ask: async (kind, question, _params, signal, onPiece) => {

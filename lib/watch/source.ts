@@ -1,7 +1,9 @@
 /**
  * What watch() reads: frames on one timeline (seconds from the first frame), from a file
  * (openVideo, at its own pace or as fast as it is read) or a live stream (live(), whose retry
- * logic reconnects; a new connection becomes a `reconnect` item instead of an error).
+ * logic reconnects; a new connection becomes a `reconnect` item instead of an error). A watch
+ * that only hears (a model without a vision encoder) reads no pictures: the feed gives ticks,
+ * frames without pixels at the same times, so windows fall due as they would with pictures.
  */
 import { VidlmError, throwIfAborted } from '../errors.js';
 import { live, type LiveStream } from '../video/live.js';
@@ -17,6 +19,7 @@ export interface WatchFrame {
   wallTime: number;
   width: number;
   height: number;
+  /** Empty for a tick (no picture decoded: a watch that only hears). */
   rgb: Uint8Array;
 }
 
@@ -46,6 +49,8 @@ export interface FeedOptions {
   format?: OpenOptions['format'];
   ffmpegOptions?: OpenOptions['ffmpegOptions'];
   signal: AbortSignal;
+  /** false: decode no pictures (a model that only hears); the feed gives ticks at `fps`. */
+  pictures?: boolean;
 }
 
 /** Network URLs are live sources; paths, file: URLs and bytes are files. */
@@ -66,7 +71,43 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 export async function openFeed(input: VideoInput, o: FeedOptions): Promise<Feed> {
+  if (o.pictures === false) {
+    if (o.live) throw new VidlmError('ERR_UNSUPPORTED', "live() reads a stream's pictures only: a watch that only hears (a model without a vision encoder) needs a file", { option: 'source' });
+    return tickFeed(input, o);
+  }
   return o.live ? liveFeed(input, o) : fileFeed(input, o);
+}
+
+/** Releases `t` (seconds from the first item) when a stream would show it, when playing in real time. */
+function pacer(o: FeedOptions): (t: number) => Promise<void> {
+  let started: number | null = null;
+  return async (t) => {
+    started ??= Date.now() - t * 1000;
+    if (o.realtime) await sleep(started + t * 1000 - Date.now(), o.signal);
+    throwIfAborted(o.signal);
+  };
+}
+
+/** A file read for its sound alone: ticks every 1/fps seconds up to its length, on its own timeline. */
+async function tickFeed(input: VideoInput, o: FeedOptions): Promise<Feed> {
+  const source = await openVideo(input, { signal: o.signal, format: o.format, ffmpegOptions: o.ffmpegOptions, allowAudioOnly: true });
+  const duration = source.probe.duration;
+  await source.close();
+  if (!(duration > 0)) throw new VidlmError('ERR_VIDEO_EMPTY', 'the file has no length to listen to', { option: 'source' });
+  const pace = pacer(o);
+  let k = 0;
+  return {
+    isLive: false,
+    async next() {
+      throwIfAborted(o.signal);
+      const t = k / o.fps;
+      if (t >= duration - 1e-9) return null;
+      k++;
+      await pace(t);
+      return { kind: 'frame', frame: { t, streamTime: t, wallTime: Date.now(), width: 0, height: 0, rgb: new Uint8Array(0) } };
+    },
+    async close() { /* the file was closed after its probe */ },
+  };
 }
 
 async function fileFeed(input: VideoInput, o: FeedOptions): Promise<Feed> {

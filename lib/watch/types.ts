@@ -3,6 +3,8 @@ import type { StrategyName } from '../assembly/types.js';
 import type { GenerateOptions } from '../inference/generate-options.js';
 import type { Model } from '../model.js';
 import type { TimeTokenMode } from '../time/encode.js';
+import type { AudioOption } from '../audio/media.js';
+import type { SubtitleSpec } from '../subtitles/load.js';
 import type { FitMode, OpenOptions, VideoInput } from '../video/types.js';
 
 export interface WatchOptions extends Omit<GenerateOptions, 'sequence' | 'signal' | 'grammar' | 'jsonSchema'> {
@@ -20,6 +22,22 @@ export interface WatchOptions extends Omit<GenerateOptions, 'sequence' | 'signal
   localize?: boolean;
   /** With `when`: 'no' windows needed after a yes before another event can fire (default 1). */
   cooldown?: number;
+  /**
+   * Each window's sound into the model (needs model.info.audio): true / 'interleave' puts each
+   * `audioWindow` of sound after the frames taken while it played, 'prefix' the window's sound
+   * before its frames. The window then goes through libmtmd's own media path. Files only: a
+   * live stream's sound is not read (a `warning` item). A model with an audio encoder and no
+   * vision encoder hears each window's sound alone ('prefix' unless set).
+   */
+  audio?: AudioOption;
+  /** Seconds of sound per interleaved chunk (default 2, Qwen2.5-Omni's). */
+  audioWindow?: number;
+  /**
+   * Subtitle cues of each window in its prompt, `[t s] "line"` with t from the window's start:
+   * true (the default track), a language tag, a stream index, or a .srt/.vtt/.ass file on the
+   * file's timeline. Files only; a missing track is a `warning` item.
+   */
+  subtitles?: SubtitleSpec;
   /** Token assembly method; 'auto' (default) takes the least pooled one whose window fits the context. */
   strategy?: Exclude<StrategyName, 'native'> | 'auto';
   /** Frames sampled per window (spread evenly: fps = frames / window). */
@@ -82,6 +100,10 @@ export interface WatchWindow extends WindowTimes {
   skipped: number;
   tokens: { prompt: number; generated: number };
   tokensPerSecond: number;
+  /** With `audio`: the audio clips the window gave the model. */
+  audioChunks?: number;
+  /** With `subtitles`: the cues shown during the window. */
+  cues?: number;
 }
 
 export interface WatchEvent extends WindowTimes {
@@ -106,7 +128,13 @@ export interface WatchReconnect {
   reason?: string;
 }
 
-export type WatchItem = WatchWindow | WatchEvent | WatchReconnect;
+/** Something the watch goes on without (a source with no sound, a subtitle track it could not read); yielded once, before the windows. */
+export interface WatchWarning {
+  type: 'warning';
+  message: string;
+}
+
+export type WatchItem = WatchWindow | WatchEvent | WatchReconnect | WatchWarning;
 
 export interface WatchStats {
   windows: number;

@@ -9,6 +9,10 @@
  * file read with `realtime: false` is read only as fast as it is answered, so nothing is skipped.
  */
 import { assemble } from '../assembly/index.js';
+import { orderedMedia, stepContent } from '../audio/media.js';
+import type { MediaInput } from '../inference/encode.js';
+import { temporalMerge } from '../subtitles/cues.js';
+import { interleaveMarkers, subtitleTranscript } from '../subtitles/prompt.js';
 import type { FrameGrid } from '../assembly/types.js';
 import { VidlmError, abortError, isVidlmError } from '../errors.js';
 import type { Context } from '../inference/context.js';
@@ -16,11 +20,12 @@ import { litaLocalizeQuestion } from '../prompt/lita.js';
 import { parseTimes } from '../time/parse.js';
 import type { VideoInput } from '../video/types.js';
 import { Debounce } from './debounce.js';
+import { Extras } from './extras.js';
 import { checkSource, checkWatch, type CheckedWatch } from './options.js';
 import { FunctionResponder, ModelResponder, hasTokenOf, type AnswerFn, type Responder } from './respond.js';
 import { Schedule } from './schedule.js';
 import { openFeed, type Feed, type FeedItem, type WatchFrame } from './source.js';
-import type { WatchEvent, WatchItem, WatchOptions, WatchReconnect, WatchStats, WatchWindow } from './types.js';
+import type { WatchEvent, WatchItem, WatchOptions, WatchStats, WatchWindow } from './types.js';
 
 /** A yes/no answer, nothing else. */
 export const YES_NO_GRAMMAR = 'root ::= "yes" | "no"';
@@ -100,7 +105,8 @@ export class Watch implements AsyncIterable<WatchItem> {
     const schedule = new Schedule(c.every, c.window);
     const debounce = new Debounce(c.cooldown);
     const buffer: Entry[] = [];
-    const notices: WatchReconnect[] = [];
+    const notices: WatchItem[] = [];
+    let extras: Extras | null = null;
     let latest = -Infinity;
     let lastWall = 0;
     let ended = false;
@@ -122,7 +128,14 @@ export class Watch implements AsyncIterable<WatchItem> {
       feed = await openFeed(this.#source, {
         fps: c.fps, size: [c.imageSize, c.imageSize], fit: c.fit, keep: c.window + c.every, realtime: c.realtime, live: c.live,
         timeout: c.timeout, retries: c.retries, backoff: c.backoff, maxBackoff: c.maxBackoff, format: c.format, ffmpegOptions: c.ffmpegOptions, signal,
+        pictures: c.pictures,
       });
+      // the sound and subtitles of each window (a second reader of a file; none for a live stream: warnings)
+      extras = await Extras.open(this.#source, {
+        audio: c.audio, subtitles: c.subtitles, live: feed.isLive, rate: c.model.info.audioSampleRate ?? 16000, format: c.format, ffmpegOptions: c.ffmpegOptions, signal,
+      });
+      for (const message of extras.warnings) notices.push({ type: 'warning', message });
+      const group = temporalMerge(c.model.info.projectorType);
       const pull = !feed.isLive && !c.realtime;
       const f = feed;
       pump = (async () => {
@@ -184,17 +197,37 @@ export class Watch implements AsyncIterable<WatchItem> {
         const readyWall = buffer.find((e) => e.frame.t >= end - EPS)?.frame.wallTime ?? lastWall;
         const began = Date.now();
 
-        // encode what no earlier window did
-        const todo = entries.filter((e) => !e.grid);
-        if (todo.length > 0) {
-          const { grids } = await c.model.encodeWithStats(todo.map((e) => e.frame), { cache: false, signal });
-          todo.forEach((e, i) => { e.grid = grids[i]!; });
-          this.stats.encoded += todo.length;
+        // the pictures (a watch that only hears has ticks: times without pixels)
+        const shown = entries.filter((e) => e.frame.rgb.length > 0);
+        const rel = shown.map((e) => e.frame.t - start);
+        const first = entries[0]!.frame;
+        const origin = first.streamTime - first.t; // the source's time of watch time 0 (files)
+        const extra = await extras.window(origin + start, origin + end, shown.map((e) => e.frame.streamTime), signal);
+        const q = { frames: shown.map((e) => e.frame), windowStart: start, windowEnd: end, ...(c.subtitles !== undefined ? { cues: extra.cues } : {}) };
+        const todo = c.path === 'pooled' ? entries.filter((e) => !e.grid) : [];
+        let session;
+        if (c.path === 'pooled') {
+          // encode what no earlier window did
+          if (todo.length > 0) {
+            const { grids } = await c.model.encodeWithStats(todo.map((e) => e.frame), { cache: false, signal });
+            todo.forEach((e, i) => { e.grid = grids[i]!; });
+            this.stats.encoded += todo.length;
+          }
+          const grids = entries.map((e) => ({ ...e.grid!, t: e.frame.t - start }));
+          const video = assemble(c.strategy, grids, { timeTokens: c.timeTokens, duration: end - start, hasToken } as never);
+          session = await responder.open(video, { ...q, transcript: subtitleTranscript(rel, extra.cues, [0, end - start]) }, signal);
+        } else {
+          // libmtmd's media path: the window's frames and sound in time order, cues after their frame
+          const steps = extra.audio?.steps;
+          const items: MediaInput[] = steps ? orderedMedia(steps, q.frames, extra.audio!.chunks) : [...q.frames];
+          if (items.length === 0) { this.stats.skipped++; continue; } // nothing to see or hear in this window
+          const content = steps
+            ? (marker: string) => stepContent(marker, steps, rel, extra.cues, [0, end - start], group)
+            : (marker: string) => interleaveMarkers(marker, rel, extra.cues, [0, end - start], group);
+          const media = items.map((it) => ('audio' in it ? { kind: 'audio' as const, samples: it.audio } : { kind: 'frame' as const, t: (it as { t: number }).t - start }));
+          session = await responder.openMedia(items, content, { ...q, media }, signal);
         }
-        const grids = entries.map((e) => ({ ...e.grid!, t: e.frame.t - start }));
-        const video = assemble(c.strategy, grids, { timeTokens: c.timeTokens, duration: end - start, hasToken } as never);
         const frames = entries.map((e) => e.frame);
-        const session = await responder.open(video, { frames, windowStart: start, windowEnd: end }, signal);
         let text: string, prompt = 0, generated = 0, tps = 0;
         let event: WatchEvent | null = null;
         let answer: 'yes' | 'no' | undefined;
@@ -228,9 +261,11 @@ export class Watch implements AsyncIterable<WatchItem> {
         const done = Date.now();
         const window: WatchWindow = {
           type: 'window', index: index++, ...times, text, ...(answer ? { answer } : {}),
-          frames: entries.length, encoded: todo.length, frameTimes: frames.map((fr) => fr.t),
+          frames: shown.length, encoded: todo.length, frameTimes: shown.map((e) => e.frame.t),
           latencyMs: done - began, lagMs: Math.max(0, done - readyWall), skipped: this.stats.skipped,
           tokens: { prompt, generated }, tokensPerSecond: tps,
+          ...(c.audio ? { audioChunks: extra.audio?.chunks.length ?? 0 } : {}),
+          ...(c.subtitles !== undefined ? { cues: extra.cues.length } : {}),
         };
         this.stats.windows++;
         this.stats.lagMs = window.lagMs;
@@ -247,6 +282,7 @@ export class Watch implements AsyncIterable<WatchItem> {
       if (!signal.aborted) this.#ac.abort(new VidlmError('ERR_ABORTED', 'the watch ended'));
       this.#wake();
       await feed?.close().catch(() => undefined);
+      await extras?.close();
       await pump;
       buffer.length = 0;
       await responder?.dispose();

@@ -26,7 +26,7 @@ const cases: [string, unknown, number, string, string?][] = [
   ['empty messages', { messages: [] }, 400, 'invalid_value'],
   ['messages not an array', { messages: 'hi' }, 400, 'invalid_value', 'messages'],
   ['an unknown role', { messages: [{ role: 'wizard', content: 'x' }] }, 400, 'invalid_value'],
-  ['an unknown part type', { messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: {} }] }] }, 400, 'invalid_content_part', 'messages[0].content[0].type'],
+  ['an unknown part type', { messages: [{ role: 'user', content: [{ type: 'file', file: {} }] }] }, 400, 'invalid_content_part', 'messages[0].content[0].type'],
   ['a video_url without url', { messages: [{ role: 'user', content: [{ type: 'video_url', video_url: {} }] }] }, 400, 'invalid_value'],
   ['a text part without text', { messages: [{ role: 'user', content: [{ type: 'text' }] }] }, 400, 'invalid_value', 'messages[0].content[0].text'],
   ['temperature out of range', { messages: [{ role: 'user', content: 'x' }], temperature: 5 }, 400, 'invalid_value'],
