@@ -246,3 +246,21 @@ t.test("a request's video with sound on a model that sees and hears: clips after
   t.equal(y.content!('<M>'), '<M>\n[0.5s] "The counter starts"\n<M>\n[1.5s] "Second line / of a cue"\n<M>\n[3.3s] "A bold end"\n<M>');
   t.equal(y.transcript, 'Subtitles:\n[0.5s] "The counter starts"\n[1.5s] "Second line / of a cue"\n[3.3s] "A bold end"\n');
 });
+
+t.test('a model that sees and hears (the tiny Qwen2.5-Omni pair), end to end: frames and sound in one request', async (t) => {
+  const { server, url } = await startServer({ model: { model: m.qwen2vlModel, mmproj: m.qwen25OmniMmproj, threads: 1 }, mediaPath: md.dir, contextSize: 8192 });
+  t.teardown(() => server.close());
+  const ask = (vidlm: object) => post(url, { messages: [videoTurn('toneburst.mp4')], max_tokens: 2, temperature: 0, vidlm: { frames: 4, ...vidlm } });
+  const [plain, sound, again] = [await ask({}), await ask({ audio: 'interleave', audioWindow: 2 }), await ask({ audio: 'interleave', audioWindow: 2 })];
+  t.equal(plain.status, 200, JSON.stringify(plain.json));
+  t.equal(sound.status, 200, JSON.stringify(sound.json));
+  const med = sound.json.vidlm.media[0];
+  t.equal(med.strategy, 'native');
+  t.equal(med.frames.length, 4, 'the frames went in');
+  t.equal(med.audio_chunks, 2, 'and 4 s of sound in two 2 s clips');
+  // each clip is one 30 s Whisper chunk (750 embeddings) and its markers; the frames, no longer
+  // side by side, stop merging into pairs: the prompt grows by at least the two clips
+  const grew = sound.json.usage.prompt_tokens - plain.json.usage.prompt_tokens;
+  t.ok(grew >= 1500 && grew < 1700, `prompt grew by ${grew} tokens with the sound`);
+  t.equal(again.json.choices[0].message.content, sound.json.choices[0].message.content, 'the same answer at temperature 0');
+});

@@ -200,3 +200,21 @@ t.test('vidlm watch (CLI): --audio on the audio model, --subtitles on LLaVA, --a
   t.equal(bad.status, 1);
   t.match(bad.stderr, /ERR_UNSUPPORTED/);
 });
+
+t.test('a model that sees and hears (the tiny Qwen2.5-Omni pair), end to end: each window prefills its frames and its sound', async (t) => {
+  const omni = await loadModel({ model: m.qwen2vlModel, mmproj: m.qwen25OmniMmproj, threads: 1 });
+  t.teardown(() => omni.dispose());
+  t.ok(omni.info.vision && omni.info.audio, 'one mmproj with both encoders');
+  const clip = await media.toneBurst();
+  // an M-RoPE model watches only with sound (its frames then go through libmtmd's media path)
+  t.throws(() => watch(clip, { model: omni, every: 2, window: 2, fps: 2, realtime: false }), { code: 'ERR_UNSUPPORTED' });
+  const run = () => collect(watch(clip, { model: omni, every: 2, window: 2, fps: 2, realtime: false, contextSize: 8192, maxTokens: 2, temperature: 0, audio: 'interleave', audioWindow: 1 }));
+  const wins = windowsOf(await run());
+  t.same(wins.map((x) => x.windowEnd), [2, 4]);
+  t.same(wins.map((x) => x.frames), [4, 4]);
+  t.same(wins.map((x) => x.audioChunks), [2, 2], 'each window: two 1 s clips of its own sound');
+  // two clips of 750 embeddings each (libmtmd pads a clip to 30 s), 4 frames of 16 at most, the question
+  wins.forEach((w, i) => t.ok(w.tokens.prompt > 1500 + 32 && w.tokens.prompt < 1500 + 400, `window ${i}: ${w.tokens.prompt} prompt tokens`));
+  t.ok(wins.every((w) => typeof w.text === 'string' && w.tokens.generated > 0), 'each window answered by the model');
+  t.same((await run()).filter((x) => x.type === 'window').map((x) => (x as WatchWindow).text), wins.map((w) => w.text), 'the same answers at temperature 0');
+});
