@@ -13,6 +13,8 @@ export type { EncodableFrame, EncodeOptions, EncodeStats, MediaAudio, MediaInput
 export type { CreateContextOptions, ChatMessage, ChatOptions } from './model.js';
 export { Chat, type ChatStartOptions, type TurnResult } from './inference/chat.js';
 export { ask, describe, localize, chat, type VideoQueryOptions, type AskResult, type LocalizeResult } from './api/query.js';
+export { countMediaTokens, type MediaTokenCount } from './api/count.js';
+export type { MediaBudget } from './pipeline/media-budget.js';
 export type { ProgressEvent, ProgressListener, Stage } from './pipeline/progress.js';
 export type { StrategyChoice } from './pipeline/strategy.js';
 export { openVideo, probeVideo, VideoSource, live, encodePng } from './video/index.js';

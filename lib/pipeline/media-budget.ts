@@ -175,6 +175,15 @@ export function mediaBudgetError(b: MediaBudget, budget: number, contextSize: nu
  */
 export async function checkMediaBudget(source: VideoSource, plan: VideoPlan, info: ModelInfo, countText: (text: string) => number,
   contextSize: number, signal?: AbortSignal): Promise<{ budget: MediaBudget; subtitles?: LoadedSubtitles }> {
+  const measured = await measureMediaBudget(source, plan, info, countText, signal);
+  const e = mediaBudgetError(measured.budget, contextSize - plan.reserve, contextSize, plan.strategy);
+  if (e) throw e;
+  return measured;
+}
+
+/** The media budget of a plan without judging it: the frame times resolved (no decoding) and the cues read. */
+export async function measureMediaBudget(source: VideoSource, plan: VideoPlan, info: ModelInfo, countText: (text: string) => number,
+  signal?: AbortSignal): Promise<{ budget: MediaBudget; subtitles?: LoadedSubtitles }> {
   const probe = source.probe;
   let times: number[] = [];
   if (!plan.audioOnly && probe.video) {
@@ -183,7 +192,5 @@ export async function checkMediaBudget(source: VideoSource, plan: VideoPlan, inf
   }
   const subtitles = plan.subtitles !== undefined ? await loadSubtitles(source, plan.subtitles, signal) : undefined;
   const budget = mediaBudget(plan, probe, info, times, [...(subtitles?.track?.cues ?? [])], countText);
-  const e = mediaBudgetError(budget, contextSize - plan.reserve, contextSize, plan.strategy);
-  if (e) throw e;
   return { budget, ...(subtitles ? { subtitles } : {}) };
 }
