@@ -12,35 +12,21 @@
  *
  * Run (outside CI): npm run build:ts && npm run bench -- serve-load [--repeat 3]
  */
-import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { fork, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { tinyModels } from '../lib/fixtures/tiny-models.js';
 import { freeTcpPort } from '../test/fixtures/ports.js';
 import { referenceServer } from './reference-build.js';
+import { benchClip, waitReady } from './server-process.js';
 
 const { values } = parseArgs({ options: { repeat: { type: 'string' } } });
 const REPEAT = Number(values.repeat ?? 3);
 const root = process.cwd();
-const dir = join(root, '.cache', 'media');
-mkdirSync(dir, { recursive: true });
-const CLIP = 'serve-load-4s.mp4';
-if (!existsSync(join(dir, CLIP))) {
-  execFileSync('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=duration=4:size=640x360:rate=30',
-    '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', join(dir, CLIP)]);
-}
+const { dir, clip: CLIP } = benchClip(root, 'serve-load-4s.mp4', 4, '640x360');
 const m = await tinyModels();
 const llamaServer = referenceServer(root);
 
-async function waitReady(url: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 1200; i++) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    try { if ((await fetch(`${url}/health`)).status === 200) return; } catch { /* not yet */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} never became ready`);
-}
 
 interface Run { p50: number; p99: number; max: number; probes: number; done: number; refused: number; wallMs: number }
 

@@ -16,13 +16,14 @@
  *
  * Run (outside CI): npm run build:ts && npm run bench -- serve [--repeat 3] [--video-fps 0.4]
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { freeTcpPort } from '../test/fixtures/ports.js';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { tinyModels } from '../lib/fixtures/tiny-models.js';
 import { referenceServer } from './reference-build.js';
+import { benchClip, waitReady } from './server-process.js';
 
 const { values } = parseArgs({ options: { repeat: { type: 'string' }, 'video-fps': { type: 'string' } } });
 const REPEAT = Number(values.repeat ?? 3);
@@ -30,26 +31,12 @@ const VIDEO_FPS = values['video-fps'] ?? '0.4';
 const QUESTION = 'What happens in this video?';
 const FOLLOW_UP = 'What colour is the background at the end?';
 const root = process.cwd();
-const dir = join(root, '.cache', 'media');
-mkdirSync(dir, { recursive: true });
-const CLIP = 'serve-60s-720p.mp4';
-if (!existsSync(join(dir, CLIP))) {
-  execFileSync('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=duration=60:size=1280x720:rate=30',
-    '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', join(dir, CLIP)]);
-}
+const { dir, clip: CLIP } = benchClip(root, 'serve-60s-720p.mp4', 60, '1280x720');
 const m = await tinyModels();
 const llamaServer = referenceServer(root);
 
 const peakRss = (pid: number) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
-async function waitReady(url: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 1200; i++) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    try { if ((await fetch(`${url}/health`)).status === 200) return; } catch { /* not yet */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} never became ready`);
-}
 
 interface Turn { ttft: number; total: number; prompt: number; cached: number; answer: string }
 
