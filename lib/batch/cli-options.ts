@@ -1,10 +1,8 @@
 /** Flags shared by `vidlm batch` and `vidlm worker`, and the job defaults some of them set. */
 import { resolve } from 'node:path';
-import { AUDIO_VALUE, audioFlag } from '../audio/cli.js';
-import { num } from '../cli-flags.js';
-import { optionalValues } from '../commands/optional-value.js';
+import { answerFlags, answerOptions, num, soundFlags, soundOptions } from '../cli-flags.js';
+import { subtitleOption } from '../subtitles/cli.js';
 import { isSubtitleFile } from '../subtitles/external.js';
-import { SUBTITLE_VALUE, subtitleOption } from '../subtitles/cli.js';
 import type { JobOptions } from './jobs.js';
 
 /** Flags that become every job's options (a job's own `options` win). */
@@ -13,19 +11,9 @@ export const jobDefaultFlags = {
   frames: { type: 'string', short: 'f' },
   fps: { type: 'string' },
   'time-tokens': { type: 'string' },
-  'max-tokens': { type: 'string', short: 'n' },
-  temp: { type: 'string' },
-  seed: { type: 'string' },
-  'ctx-size': { type: 'string', short: 'c' },
-  audio: { type: 'string' },
-  'audio-window': { type: 'string' },
-  subtitles: { type: 'string' },
+  ...answerFlags,
+  ...soundFlags,
 } as const;
-
-/** `--audio [interleave|prefix]` and `--subtitles [LANG|FILE]` take an optional value (see optional-value.ts). */
-export function normalizeJobFlags(args: string[]): string[] {
-  return optionalValues(args, { subtitles: SUBTITLE_VALUE, audio: AUDIO_VALUE });
-}
 
 
 export function jobDefaults(v: Partial<Record<keyof typeof jobDefaultFlags, string>>): JobOptions {
@@ -34,12 +22,8 @@ export function jobDefaults(v: Partial<Record<keyof typeof jobDefaultFlags, stri
     frames: num('frames', v.frames),
     fps: num('fps', v.fps),
     timeTokens: v['time-tokens'],
-    maxTokens: num('max-tokens', v['max-tokens']),
-    temperature: num('temp', v.temp),
-    seed: num('seed', v.seed),
-    contextSize: num('ctx-size', v['ctx-size']),
-    audio: audioFlag(v.audio),
-    audioWindow: num('audio-window', v['audio-window']),
+    ...answerOptions(v),
+    ...soundOptions(v),
     subtitles: subtitleFlag(v.subtitles),
   };
   for (const k of Object.keys(d)) if (d[k] === undefined) delete d[k];

@@ -8,10 +8,7 @@ import { ask, describe, localize, type AskResult, type VideoQueryOptions } from 
 import type { StrategyChoice } from '../pipeline/strategy.js';
 import { loadModel } from '../model.js';
 import type { TimeTokenMode } from '../time/encode.js';
-import { SUBTITLE_VALUE, subtitleOption } from '../subtitles/cli.js';
-import { optionalValues } from './optional-value.js';
-import { AUDIO_VALUE, audioFlag } from '../audio/cli.js';
-import { num } from '../cli-flags.js';
+import { answerFlags, answerOptions, num, soundFlags, soundOptions, withSoundValues } from '../cli-flags.js';
 
 const options = {
   model: { type: 'string', short: 'm' },
@@ -23,14 +20,9 @@ const options = {
   preamble: { type: 'boolean' },
   system: { type: 'string' },
   prompt: { type: 'string', short: 'p' },
-  subtitles: { type: 'string' },
-  audio: { type: 'string' },
-  'audio-window': { type: 'string' },
-  'max-tokens': { type: 'string', short: 'n' },
-  temp: { type: 'string' },
-  seed: { type: 'string' },
+  ...soundFlags,
+  ...answerFlags,
   threads: { type: 'string', short: 't' },
-  'ctx-size': { type: 'string', short: 'c' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -48,7 +40,7 @@ function usage(cmd: Command): string {
 
 
 export async function runQuery(cmd: Command, args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: optionalValues(args, { subtitles: SUBTITLE_VALUE, audio: AUDIO_VALUE }), options, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args: withSoundValues(args), options, allowPositionals: true });
   if (values.help) { process.stdout.write(usage(cmd)); return 0; }
   const wanted = cmd === 'describe' ? 1 : 2;
   if (positionals.length !== wanted || !values.model || !values.mmproj || (values.prompt !== undefined && cmd !== 'describe')) {
@@ -68,13 +60,8 @@ export async function runQuery(cmd: Command, args: string[]): Promise<number> {
       timeTokens: values['time-tokens'] as TimeTokenMode | undefined,
       preamble: values.preamble,
       system: values.system,
-      subtitles: subtitleOption(values.subtitles),
-      audio: audioFlag(values.audio),
-      audioWindow: num('audio-window', values['audio-window']),
-      maxTokens: num('max-tokens', values['max-tokens']),
-      temperature: num('temp', values.temp),
-      seed: num('seed', values.seed),
-      contextSize: num('ctx-size', values['ctx-size']),
+      ...soundOptions(values),
+      ...answerOptions(values),
       onToken: values.json ? undefined : (piece) => process.stdout.write(piece),
       onProgress: tty ? ({ stage, fraction }) => { if (stage !== 'generate') process.stderr.write(`\r${stage} ${Math.round(fraction * 100)}%   `); } : undefined,
     };

@@ -7,8 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Queue, QueueEvents } from 'bullmq';
-import { jobDefaultFlags, jobDefaults, normalizeJobFlags, onStopSignal } from '../batch/cli-options.js';
-import { num } from '../cli-flags.js';
+import { jobDefaultFlags, jobDefaults, onStopSignal } from '../batch/cli-options.js';
+import { num, withSoundValues } from '../cli-flags.js';
 import { parseJobs, type JobEntry } from '../batch/jobs.js';
 import { Journal } from '../batch/journal.js';
 import { runLocalBatch } from '../batch/local.js';
@@ -89,7 +89,7 @@ function summarize(s: BatchSummary, out: string | undefined, json: boolean | und
 export async function run(args: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: normalizeJobFlags(args), options: flags, allowPositionals: true });
+    parsed = parseArgs({ args: withSoundValues(args), options: flags, allowPositionals: true });
   } catch (e) {
     return usageError((e as Error).message);
   }

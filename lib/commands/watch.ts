@@ -9,10 +9,7 @@ import type { TimeTokenMode } from '../time/encode.js';
 import { planWatch, type WindowCost } from '../watch/plan.js';
 import type { WatchItem, WatchOptions } from '../watch/types.js';
 import { watch } from '../watch/watch.js';
-import { num } from '../cli-flags.js';
-import { AUDIO_VALUE, audioFlag } from '../audio/cli.js';
-import { SUBTITLE_VALUE, subtitleOption } from '../subtitles/cli.js';
-import { optionalValues } from './optional-value.js';
+import { answerFlags, answerOptions, num, soundFlags, soundOptions, withSoundValues } from '../cli-flags.js';
 
 const options = {
   model: { type: 'string', short: 'm' },
@@ -27,18 +24,13 @@ const options = {
   fps: { type: 'string' },
   strategy: { type: 'string', short: 's' },
   'time-tokens': { type: 'string' },
-  audio: { type: 'string' },
-  'audio-window': { type: 'string' },
-  subtitles: { type: 'string' },
+  ...soundFlags,
   'no-realtime': { type: 'boolean' },
   live: { type: 'boolean' },
   timeout: { type: 'string' },
   system: { type: 'string' },
-  'max-tokens': { type: 'string', short: 'n' },
-  temp: { type: 'string' },
-  seed: { type: 'string' },
+  ...answerFlags,
   threads: { type: 'string', short: 't' },
-  'ctx-size': { type: 'string', short: 'c' },
   json: { type: 'boolean' },
   plan: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -67,7 +59,7 @@ ${p.table.map(row).join('\n')}
 }
 
 export async function run(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: optionalValues(args, { subtitles: SUBTITLE_VALUE, audio: AUDIO_VALUE }), options, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args: withSoundValues(args), options, allowPositionals: true });
   if (values.help) { process.stdout.write(USAGE); return 0; }
   if (positionals.length !== 1 || !values.model || !values.mmproj) {
     process.stderr.write(`vidlm: ERR_INVALID_ARG: watch needs a source, --model and --mmproj\n${USAGE}`);
@@ -77,14 +69,14 @@ export async function run(args: string[]): Promise<number> {
   const model = await loadModel({ model: values.model, mmproj: values.mmproj, threads: num('threads', values.threads) });
   const ac = new AbortController();
   try {
+    const answer = answerOptions(values);
     const opts: WatchOptions = {
       model, prompt: values.prompt, when: values.when, localize: values.localize, cooldown: num('cooldown', values.cooldown),
       every: num('every', values.every), window: num('window', values.window), frames: num('frames', values.frames), fps: num('fps', values.fps),
       strategy: values.strategy as WatchOptions['strategy'], timeTokens: values['time-tokens'] as TimeTokenMode | undefined,
-      audio: audioFlag(values.audio), audioWindow: num('audio-window', values['audio-window']), subtitles: subtitleOption(values.subtitles),
+      ...soundOptions(values),
       realtime: !values['no-realtime'], live: values.live, timeout: num('timeout', values.timeout), system: values.system,
-      maxTokens: num('max-tokens', values['max-tokens']) ?? 64, temperature: num('temp', values.temp), seed: num('seed', values.seed),
-      contextSize: num('ctx-size', values['ctx-size']), signal: ac.signal,
+      ...answer, maxTokens: answer.maxTokens ?? 64, signal: ac.signal,
     };
     if (values.plan) { printPlan(await planWatch(source, opts)); return 0; }
     const w = watch(source, opts);

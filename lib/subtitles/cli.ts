@@ -1,12 +1,7 @@
 /** `--subtitles [LANG|FILE]` for the CLI (see lib/commands/optional-value.ts). */
-import { optionalValues } from '../commands/optional-value.js';
 import type { SubtitleSpec } from './load.js';
 
 export const SUBTITLE_VALUE = /^([a-z]{2,3}(-[a-zA-Z0-9]+)?|.+\.(srt|vtt|webvtt|ass|ssa))$/i;
-
-export function normalizeSubtitleArgs(args: string[]): string[] {
-  return optionalValues(args, { subtitles: SUBTITLE_VALUE });
-}
 
 export function subtitleOption(v: string | undefined): SubtitleSpec | undefined {
   if (v === undefined) return undefined;

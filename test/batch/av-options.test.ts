@@ -7,7 +7,8 @@ import t from 'tap';
 import { copyFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { audioFlag } from '../../lib/audio/cli.js';
-import { jobDefaults, normalizeJobFlags } from '../../lib/batch/cli-options.js';
+import { jobDefaults } from '../../lib/batch/cli-options.js';
+import { withSoundValues } from '../../lib/cli-flags.js';
 import { parseJobs, resolveOptions } from '../../lib/batch/jobs.js';
 import { runJob } from '../../lib/batch/run-job.js';
 import { loadModel } from '../../lib/index.js';
@@ -34,8 +35,8 @@ t.test('job lines: audio and subtitle options accepted; a relative subtitle file
 });
 
 t.test('flags: --audio [mode], --audio-window, --subtitles [LANG|FILE] become job defaults', async (t) => {
-  t.same(normalizeJobFlags(['jobs.jsonl', '--audio', '--subtitles', '--out', 'r.jsonl']), ['jobs.jsonl', '--audio=true', '--subtitles=true', '--out', 'r.jsonl']);
-  t.same(normalizeJobFlags(['--audio', 'prefix', '--subtitles', 'fre', 'jobs.jsonl']), ['--audio=prefix', '--subtitles=fre', 'jobs.jsonl']);
+  t.same(withSoundValues(['jobs.jsonl', '--audio', '--subtitles', '--out', 'r.jsonl']), ['jobs.jsonl', '--audio=true', '--subtitles=true', '--out', 'r.jsonl']);
+  t.same(withSoundValues(['--audio', 'prefix', '--subtitles', 'fre', 'jobs.jsonl']), ['--audio=prefix', '--subtitles=fre', 'jobs.jsonl']);
   t.equal(audioFlag('true'), true);
   t.equal(audioFlag('interleave'), 'interleave');
   t.same(jobDefaults({ audio: 'prefix', 'audio-window': '4', subtitles: 'true' }), { audio: 'prefix', audioWindow: 4, subtitles: true });

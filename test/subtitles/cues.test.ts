@@ -1,7 +1,8 @@
 /** Where cues go among frames and how they read: checked against hand-placed expectations. */
 import t from 'tap';
 import { interleaveMarkers, placeCues, renderCue, subtitleTranscript, temporalMerge, withTranscript } from '../../lib/subtitles/index.js';
-import { normalizeSubtitleArgs, subtitleOption } from '../../lib/subtitles/cli.js';
+import { subtitleOption } from '../../lib/subtitles/cli.js';
+import { withSoundValues } from '../../lib/cli-flags.js';
 import { loadSubtitles } from '../../lib/subtitles/load.js';
 import { openVideo } from '../../lib/video/index.js';
 import { media } from '../fixtures/media.js';
@@ -66,10 +67,10 @@ t.test('interleaveMarkers / subtitleTranscript: each cue after its frame, by han
 });
 
 t.test('--subtitles on the command line', async (tt) => {
-  tt.same(normalizeSubtitleArgs(['v.mp4', '--subtitles', 'q?']), ['v.mp4', '--subtitles=true', 'q?']);
-  tt.same(normalizeSubtitleArgs(['--subtitles', 'en', 'v.mp4']), ['--subtitles=en', 'v.mp4']);
-  tt.same(normalizeSubtitleArgs(['--subtitles', 'x/movie.srt', 'v.mp4']), ['--subtitles=x/movie.srt', 'v.mp4']);
-  tt.same(normalizeSubtitleArgs(['--subtitles', '--json']), ['--subtitles=true', '--json']);
+  tt.same(withSoundValues(['v.mp4', '--subtitles', 'q?']), ['v.mp4', '--subtitles=true', 'q?']);
+  tt.same(withSoundValues(['--subtitles', 'en', 'v.mp4']), ['--subtitles=en', 'v.mp4']);
+  tt.same(withSoundValues(['--subtitles', 'x/movie.srt', 'v.mp4']), ['--subtitles=x/movie.srt', 'v.mp4']);
+  tt.same(withSoundValues(['--subtitles', '--json']), ['--subtitles=true', '--json']);
   tt.equal(subtitleOption('true'), true);
   tt.equal(subtitleOption('fre'), 'fre');
 });
