@@ -11,7 +11,7 @@ import { FastifySSEPlugin } from 'fastify-sse-v2';
 import { loadModel, type Model } from '../model.js';
 import { VidlmError } from '../errors.js';
 import { runCompletion, type CompletionResult, type ServerState } from './completion.js';
-import { HttpError, toOpenAIError } from './errors.js';
+import { HttpError, shuttingDown, toOpenAIError } from './errors.js';
 import { remoteAgent } from './media.js';
 import { createMetrics } from './metrics.js';
 import { checkServerOptions, type ServerOptions } from './options.js';
@@ -144,7 +144,7 @@ export async function createServer(options: ServerOptions): Promise<VidlmServer>
   });
 
   async function completions(req: FastifyRequest<{ Body: ChatBody }>, reply: FastifyReply): Promise<unknown> {
-    if (closing) throw new HttpError(503, 'server_shutting_down', 'the server is shutting down');
+    if (closing) throw shuttingDown();
     const parsed = parseRequest(req.body);
     const controller = new AbortController();
     inflight.add(controller);

@@ -26,6 +26,9 @@ export class HttpError extends Error {
   }
 }
 
+/** 503 while the server closes: new requests, queued ones, and any admitted before close() whose body came after. */
+export const shuttingDown = () => new HttpError(503, 'server_shutting_down', 'the server is shutting down');
+
 export const badRequest = (code: string, message: string, param: string | null = null) => new HttpError(400, code, message, { param });
 
 /** Status and OpenAI code of each vidlm code (ERR_VIDEO_* are the caller's media: 400 invalid_media). */

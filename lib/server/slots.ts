@@ -8,7 +8,7 @@
  * and validated (a burst of requests costs the event loop little, and /health answers).
  */
 import type { Context } from '../inference/context.js';
-import { HttpError } from './errors.js';
+import { HttpError, shuttingDown } from './errors.js';
 import { sharedEntries, type Entry } from './prefix.js';
 
 export interface Slot {
@@ -50,7 +50,7 @@ export class SlotPool {
    * already. The returned function lets it out again; it may be called more than once.
    */
   admit(): () => void {
-    if (this.#closed) throw new HttpError(503, 'server_shutting_down', 'the server is shutting down');
+    if (this.#closed) throw shuttingDown();
     if (this.#admitted >= this.slots.length + this.queueMax) throw this.#busyError();
     this.#admitted++;
     let out = false;
@@ -67,7 +67,7 @@ export class SlotPool {
 
   /** Waits for a permit, first come first served; 503 with Retry-After when the queue is full. */
   acquire(signal: AbortSignal): Promise<void> {
-    if (this.#closed) return Promise.reject(new HttpError(503, 'server_shutting_down', 'the server is shutting down'));
+    if (this.#closed) return Promise.reject(shuttingDown());
     if (signal.aborted) return Promise.reject(signal.reason);
     if (this.#free > 0 && this.#waiters.length === 0) {
       this.#free--;
@@ -122,7 +122,7 @@ export class SlotPool {
     this.#closed = true;
     for (const w of this.#waiters.splice(0)) {
       w.signal.removeEventListener('abort', w.onAbort);
-      w.reject(new HttpError(503, 'server_shutting_down', 'the server is shutting down'));
+      w.reject(shuttingDown());
     }
     this.#onChange();
   }
