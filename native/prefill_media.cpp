@@ -65,11 +65,9 @@ class PrefillMediaWorker : public PromiseWorker {
     size_t positions = 0, cells = 0;
     for (size_t i = 0; i < n; i++) {
       const mtmd_input_chunk * c = mtmd_input_chunks_get(chunks.get(), i);
-      const auto type = mtmd_input_chunk_get_type(c);
-      report_.push_back({type, static_cast<int>(mtmd_input_chunk_get_n_tokens(c)), static_cast<int>(mtmd_input_chunk_get_n_pos(c)), 0});
+      report_.push_back({mtmd_input_chunk_get_type(c), static_cast<int>(mtmd_input_chunk_get_n_tokens(c)), static_cast<int>(mtmd_input_chunk_get_n_pos(c)), 0});
       positions += mtmd_input_chunk_get_n_pos(c);
       cells += mtmd_input_chunk_get_n_tokens(c);
-      if (type != MTMD_INPUT_CHUNK_TYPE_TEXT) mediaTokens_ += static_cast<int>(mtmd_input_chunk_get_n_tokens(c));
     }
     const size_t total = std::max(positions, cells);
     if (s_->nPast[seq_] + static_cast<long long>(total) > s_->nCtx) {
@@ -120,7 +118,9 @@ class PrefillMediaWorker : public PromiseWorker {
 
   Napi::Value Result(Napi::Env env) override {
     Napi::Object o = PrefillSummary(env, evaluated_, s_->nPast[seq_], ms_);
-    o.Set("mediaTokens", mediaTokens_);  // embeddings the media became (M-RoPE: more than their positions)
+    int mediaTokens = 0;  // embeddings the media became (M-RoPE: more than their positions)
+    for (const ChunkReport & r : report_) if (r.type != MTMD_INPUT_CHUNK_TYPE_TEXT) mediaTokens += r.tokens;
+    o.Set("mediaTokens", mediaTokens);
     // what was evaluated, chunk by chunk, in order: the test of a media layout (frames and audio in time order)
     Napi::Array chunks = Napi::Array::New(env, report_.size());
     for (size_t i = 0; i < report_.size(); i++) {
@@ -139,7 +139,6 @@ class PrefillMediaWorker : public PromiseWorker {
   void Abandon() override { progress_.abandon(); }
 
  private:
-  int mediaTokens_ = 0;
   std::vector<ChunkReport> report_;
   std::shared_ptr<ContextState> s_;
   BusyGuard guard_;
