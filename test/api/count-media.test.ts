@@ -46,14 +46,24 @@ t.test('subtitle cues are counted before decoding, as the prompt then grows', as
 });
 
 t.test('fits: false exactly where ask() refuses with ERR_CONTEXT_FULL before decoding', async (t) => {
-  // the sound alone (4 clips of 750) fits the 3044 tokens left for media; with the 4 frames it does not
-  const o = { model: omni, frames: 4, audio: 'interleave' as const, audioWindow: 1, contextSize: 3300 };
-  const c = await countMediaTokens(burst, o);
-  t.notOk(c.fits, `${c.total} tokens in a budget of ${c.budget}`);
-  await t.rejects(ask(burst, 'q', o), { code: 'ERR_CONTEXT_FULL', details: { needed: c.total, budget: c.budget, audioChunks: 4 } });
-  const roomy = await countMediaTokens(burst, { ...o, contextSize: 8192 });
-  t.ok(roomy.fits);
-  t.equal(roomy.total, c.total, 'the count does not depend on the room');
+  // Independent of the budget code: what the media cost is what libmtmd evaluates (ask() in a roomy
+  // context), and the room is the context minus the text reserve, min(256, contextSize / 4), by hand.
+  const o = { model: omni, frames: 4, audio: 'interleave' as const, audioWindow: 1 };
+  const evaluated = (await ask(burst, 'q', { ...o, contextSize: 8192, ...gen })).tokens.visual;
+  t.ok(evaluated > 4 * 750, `4 clips of 750 and 4 frames: ${evaluated}`);
+  const reserve = 256;
+  for (const contextSize of [evaluated + reserve, evaluated + reserve - 1, 3300]) {
+    const c = await countMediaTokens(burst, { ...o, contextSize });
+    const fits = evaluated <= contextSize - reserve;
+    t.equal(c.fits, fits, `${evaluated} media tokens in a context of ${contextSize}`);
+    t.same([c.total, c.budget], [evaluated, contextSize - reserve]);
+    if (fits) {
+      const r = await ask(burst, 'q', { ...o, contextSize, ...gen });
+      t.equal(r.tokens.visual, evaluated, 'fits: ask() evaluates the media in exactly that room');
+    } else {
+      await t.rejects(ask(burst, 'q', { ...o, contextSize, ...gen }), { code: 'ERR_CONTEXT_FULL', details: { needed: evaluated, budget: contextSize - reserve, audioChunks: 4 } });
+    }
+  }
 });
 
 t.test('at once, aborted, bad input', async (t) => {

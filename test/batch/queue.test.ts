@@ -129,7 +129,8 @@ t.test('SIGTERM: the running job finishes, or goes back to the queue after --sto
   finisher.kill('SIGTERM');
   t.equal(await finisher.exited, 0, finisher.stderr);
   const order = finisher.events.map((e) => e.event);
-  t.ok(order.indexOf('completed') > order.indexOf('stopping'), 'the job finished after the signal');
+  t.ok(order.includes('stopping'), 'the worker said it was stopping');
+  t.ok(order.includes('stopping') && order.indexOf('completed') > order.indexOf('stopping'), 'the job finished after the signal');
   t.ok(finisher.events.some((e) => e.event === 'completed' && e.id === active.id));
   await withQueue('stop', async (q) => {
     t.equal(await q.getJobState(jobIdOf(active.id as string)), 'completed');
