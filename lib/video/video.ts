@@ -5,7 +5,7 @@ import { extractAudio } from './audio.js';
 import { convertSpec } from './convert.js';
 import { laneUnits, twoLanes, type LaneWalk } from './lanes.js';
 import { openInput, type OpenedInput } from './open.js';
-import { cfrTimeline, indexAtOrAfter, listTimeline, resolvePlan, type Timeline } from './plans.js';
+import { cfrTimeline, indexAtOrAfter, listTimeline, resolvePlan, walkTarget, type Timeline } from './plans.js';
 import { buildProbe } from './probe.js';
 import { pickSubtitleStream, readSubtitles } from './subtitles.js';
 import type { AudioClip, AudioOptions, OpenOptions, SampleOptions, SamplePlan, SampledFrames, SubtitleOptions, SubtitleTrack, VideoFrame, VideoInput, VideoProbe } from './types.js';
@@ -21,7 +21,6 @@ export function newWalkStats(): WalkStats {
 interface FetchContext {
   tl: Timeline;
   tps: number;
-  tol: number;
   warnings: string[];
   spec: NativeConvertSpec;
   options: SampleOptions;
@@ -94,7 +93,7 @@ export class VideoSource {
     const { pts, end } = await this.exclusive(() => withAbort(signal, (t) => this.src.scan(stream.index, t)).catch((e: unknown) => { throw videoError(e, this.probe.source, signal); }));
     if (pts.length === 0) throw new VidlmError('ERR_VIDEO_EMPTY', `${this.probe.source} has a video stream without frames`, { source: this.probe.source });
     const times = Array.from(pts, (p) => p * tb - this.origin);
-    this.tl = listTimeline(times, end * tb - this.origin);
+    this.tl = listTimeline(times, end * tb - this.origin, tb);
     v.frameCount = pts.length;
     if (pts.length > 2) {
       let min = Infinity;
@@ -141,11 +140,10 @@ export class VideoSource {
     const v = this.probe.video!;
     const resolved = resolvePlan(plan, tl, v.avgFps);
     const tps = stream.timeBase[1] / stream.timeBase[0];
-    const tol = tl.exact ? 1e-6 : tl.frameDuration / 2;
     // distinct frames to fetch, ascending
     const wanted = [...new Set(resolved.frames.map((f) => f.index))].sort((a, b) => a - b);
     const warnings: string[] = resolved.warning ? [resolved.warning] : [];
-    const ctx: FetchContext = { tl, tps, tol, warnings, spec, options, started: new Set() };
+    const ctx: FetchContext = { tl, tps, warnings, spec, options, started: new Set() };
     const order = resolved.frames;
     const sortedPlan = order.every((f, k) => k === 0 || f.index >= order[k - 1]!.index);
     const prev = this.lock;
@@ -202,10 +200,9 @@ export class VideoSource {
 
   /** Decodes and converts frame `idx` (at or after its time) on `src`. */
   private async fetchFrame(src: NativeMediaSource, stream: NativeStreamInfo, idx: number, ctx: FetchContext, threads: number, signal?: AbortSignal): Promise<VideoFrame> {
-    const { tl, tps, tol, warnings } = ctx;
+    const { tl, tps, warnings } = ctx;
     const v = this.probe.video!;
-    const minT = tl.time(idx) - tol;
-    const target = Math.floor((minT + this.origin) * tps + 1e-6);
+    const target = walkTarget(tl, idx, tps, this.origin);
     this.stats.calls++;
     const fresh = !ctx.started.has(src);
     ctx.started.add(src);
