@@ -17,12 +17,10 @@ namespace vidlm {
 
 namespace {
 
-struct ChunksDeleter { void operator()(mtmd_input_chunks * c) const { mtmd_input_chunks_free(c); } };
-struct BatchDeleter { void operator()(mtmd_batch * b) const { mtmd_batch_free(b); } };
-struct BitmapDeleter { void operator()(mtmd_bitmap * b) const { mtmd_bitmap_free(b); } };
-using ChunksPtr = std::unique_ptr<mtmd_input_chunks, ChunksDeleter>;
-using BatchPtr = std::unique_ptr<mtmd_batch, BatchDeleter>;
-using BitmapPtr = std::unique_ptr<mtmd_bitmap, BitmapDeleter>;
+// libmtmd's own owning pointers (mtmd.h)
+using ChunksPtr = mtmd::input_chunks_ptr;
+using BatchPtr = mtmd::batch_ptr;
+using BitmapPtr = mtmd::bitmap_ptr;
 
 // The bitmap holds libmtmd's one copy of the pixels, made on the JS thread, so the caller may
 // reuse its buffer as soon as encode() returns.

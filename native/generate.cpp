@@ -42,8 +42,6 @@ struct GenParams {
   std::vector<std::string> stop;
 };
 
-struct SamplerDeleter { void operator()(common_sampler * s) const { common_sampler_free(s); } };
-
 class GenerateWorker : public PromiseWorker {
  public:
   GenerateWorker(Napi::Env env, std::shared_ptr<ContextState> s, BusyGuard busy, GenParams p, int seq, const Napi::Function & onPiece, AbortFlag abort)
@@ -57,7 +55,7 @@ class GenerateWorker : public PromiseWorker {
     using clock = std::chrono::steady_clock;
     const auto t0 = clock::now();
     const llama_vocab * vocab = llama_model_get_vocab(s_->model->model);
-    std::unique_ptr<common_sampler, SamplerDeleter> smpl;
+    common_sampler_ptr smpl;  // common/sampling.h's owning pointer
     try {
       smpl.reset(common_sampler_init(s_->model->model, p_.sampling));
     } catch (const std::exception & e) {

@@ -41,11 +41,12 @@ static bool OnProgress(float p, void * ud) {
 static void ProbeImageShape(ModelState & s) {
   const int side = 448;  // preprocessors resize; the grid depends on the model, not this size
   std::vector<unsigned char> rgb(static_cast<size_t>(side) * side * 3, 0);
-  mtmd_bitmap * bmp = mtmd_bitmap_init(side, side, rgb.data());
-  mtmd_input_chunks * chunks = mtmd_input_chunks_init();
+  mtmd::bitmap_ptr bmp(mtmd_bitmap_init(side, side, rgb.data()));
+  mtmd::input_chunks_ptr owned(mtmd_input_chunks_init());
+  mtmd_input_chunks * chunks = owned.get();
   std::string prompt = s.info.mediaMarker;
   mtmd_input_text text{prompt.c_str(), prompt.size(), false, true};
-  const mtmd_bitmap * bitmaps[] = {bmp};
+  const mtmd_bitmap * bitmaps[] = {bmp.get()};
   if (mtmd_tokenize(s.mtmd, chunks, &text, bitmaps, 1) == 0) {
     bool seenImage = false;
     for (size_t i = 0; i < mtmd_input_chunks_size(chunks); i++) {
@@ -71,8 +72,6 @@ static void ProbeImageShape(ModelState & s) {
       s.info.nonCausalImageAttention = mtmd_decode_use_non_causal(s.mtmd, chunk);
     }
   }
-  mtmd_input_chunks_free(chunks);
-  mtmd_bitmap_free(bmp);
 }
 
 static std::string MetaString(const llama_model * model, const char * key) {

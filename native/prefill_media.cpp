@@ -19,10 +19,6 @@ namespace vidlm {
 
 namespace {
 
-struct ChunksDeleter { void operator()(mtmd_input_chunks * c) const { mtmd_input_chunks_free(c); } };
-struct BatchDeleter { void operator()(mtmd_batch * b) const { mtmd_batch_free(b); } };
-struct BitmapDeleter { void operator()(mtmd_bitmap * b) const { mtmd_bitmap_free(b); } };
-
 // One chunk libmtmd made: its kind, embeddings (KV cells), positions it takes, first position.
 struct ChunkReport { mtmd_input_chunk_type type; int tokens, positions; llama_pos pos; };
 
@@ -42,7 +38,7 @@ class PrefillMediaWorker : public PromiseWorker {
     LogCapture log;
     const auto t0 = std::chrono::steady_clock::now();
     mtmd_context * mctx = s_->model->mtmd;
-    std::vector<std::unique_ptr<mtmd_bitmap, BitmapDeleter>> bitmaps;
+    std::vector<mtmd::bitmap_ptr> bitmaps;
     std::vector<const mtmd_bitmap *> ptrs;
     for (Frame & f : frames_) {
       if (f.width == 0) {
@@ -57,7 +53,7 @@ class PrefillMediaWorker : public PromiseWorker {
       ptrs.push_back(bitmaps.back().get());
       f.rgb = {};
     }
-    std::unique_ptr<mtmd_input_chunks, ChunksDeleter> chunks(mtmd_input_chunks_init());
+    mtmd::input_chunks_ptr chunks(mtmd_input_chunks_init());
     mtmd_input_text text{text_.c_str(), text_.size(), s_->nPast[seq_] == 0, true};
     if (mtmd_tokenize(mctx, chunks.get(), &text, ptrs.data(), ptrs.size()) != 0) return Fail("ERR_TOKENIZE", "libmtmd could not tokenize the prompt with its media", &log);
     const size_t n = mtmd_input_chunks_size(chunks.get());
@@ -79,7 +75,7 @@ class PrefillMediaWorker : public PromiseWorker {
       Detail("sequence", seq_);
       return;
     }
-    std::unique_ptr<mtmd_batch, BatchDeleter> mbatch;
+    mtmd::batch_ptr mbatch;
     const int startPast = s_->nPast[seq_];
     s_->logitsSeq = -1;
     for (size_t i = 0; i < n; i++) {

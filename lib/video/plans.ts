@@ -144,8 +144,8 @@ export interface Timeline {
   time(i: number): number;
   /** End of the last frame (seconds). */
   end: number;
-  /** Timestamp resolution in seconds (the stream's time base): real times may differ from
-   *  computed ones by this much. */
+  /** Timestamp resolution in seconds (the stream's time base, one frame in an AVI): a time is
+   *  compared on this grid, and real times may differ from computed ones by half of it. */
   tick?: number;
 }
 
@@ -153,15 +153,38 @@ export function cfrTimeline(n: number, fps: number, start = 0, tick = 1e-6): Tim
   return { n, exact: false, frameDuration: 1 / fps, time: (i) => start + i / fps, end: start + n / fps, tick };
 }
 
-/** How far before a time a frame may be and still count as "at" it (timestamp rounding). */
-function timeTolerance(tl: Timeline): number {
-  return tl.exact ? 1e-9 : (tl.tick ?? 1e-6) + 1e-9;
-}
-
-export function listTimeline(times: number[], end?: number): Timeline {
+export function listTimeline(times: number[], end?: number, tick?: number): Timeline {
   const n = times.length;
   const d = n > 1 ? (times[n - 1]! - times[0]!) / (n - 1) : 0;
-  return { n, exact: true, frameDuration: d, time: (i) => times[i]!, end: end ?? (n ? times[n - 1]! + d : 0) };
+  return { n, exact: true, frameDuration: d, time: (i) => times[i]!, end: end ?? (n ? times[n - 1]! + d : 0), ...(tick ? { tick } : {}) };
+}
+
+/**
+ * A time (seconds from the video stream's start) on the stream's timestamp grid: the nearest
+ * tick, rounded half away from zero as FFmpeg's av_rescale_q does (the ffmpeg program's `-ss T`
+ * keeps the first frame at or after that tick). On a one-frame time base (AVI) this decides the
+ * frame; on fine ones (mp4's 1/12288, Matroska's 1/1000) it moves a time by under a tick.
+ */
+export function snapToTick(tl: Timeline, t: number): number {
+  return tl.tick ? roundHalfAway(t / tl.tick) * tl.tick : t;
+}
+
+/** How far before a grid time a computed frame time may be and still be the frame at it: a
+ *  muxer rounds a frame's time to the nearest tick (never more than half a frame). */
+function timeTolerance(tl: Timeline): number {
+  return tl.exact ? 1e-9 : Math.min(tl.tick ?? 1e-6, tl.frameDuration) / 2 + 1e-9;
+}
+
+/** The rule of `{ times }` and `{ fps }`: the first frame at or after `t` on the stream's grid. */
+export function frameAtOrAfter(tl: Timeline, t: number): number {
+  return indexAtOrAfter(tl, snapToTick(tl, t), timeTolerance(tl));
+}
+
+/** The last frame at or before `t` on the stream's grid (-1 when none): a segment's end. */
+function frameAtOrBefore(tl: Timeline, t: number): number {
+  // the next tick is after it: a computed time counts as there from half a tick before
+  const g = snapToTick(tl, t);
+  return indexAtOrAfter(tl, (tl.exact ? g : g + (tl.tick ?? 0) - timeTolerance(tl)) + 2e-9, 0) - 1;
 }
 
 /** Index of the first frame with time >= t - tol (n when none). Binary search; times ascend. */
@@ -174,6 +197,22 @@ export function indexAtOrAfter(tl: Timeline, t: number, tol = 1e-9): number {
     else lo = mid + 1;
   }
   return lo;
+}
+
+/**
+ * The walk target (stream ticks) that reaches frame `idx`: the native walker returns the first
+ * frame whose timestamp is at or after it. On an exact timeline, the tick after frame idx - 1's
+ * timestamp (a tick before the first frame for frame 0); on a computed one, the first tick after
+ * the midpoint between frames idx - 1 and idx, since real timestamps may stray from computed
+ * ones by up to half a frame. (A tick is a whole frame in an AVI: rounding down, to the tick
+ * before, would reach frame idx - 1.)
+ */
+export function walkTarget(tl: Timeline, idx: number, ticksPerSecond: number, origin: number): number {
+  if (tl.exact) {
+    const tick = (i: number): number => Math.round((tl.time(i) + origin) * ticksPerSecond);
+    return idx === 0 ? tick(0) - 1 : Math.min(tick(idx), tick(idx - 1) + 1);
+  }
+  return Math.ceil((tl.time(idx) - tl.frameDuration / 2 + origin) * ticksPerSecond - 1e-6);
 }
 
 export interface PlannedFrame {
@@ -205,9 +244,8 @@ export function resolvePlan(plan: SamplePlan, tl: Timeline, avgFps?: number): Re
     if (!Array.isArray(seg) || seg.length !== 2 || !seg.every((x) => typeof x === 'number' && Number.isFinite(x)) || seg[1] < seg[0]) {
       throw new VidlmError('ERR_INVALID_ARG', `segment must be [start, end] seconds with start <= end, got ${JSON.stringify(seg)}`);
     }
-    const tol = timeTolerance(tl);
-    i0 = Math.min(indexAtOrAfter(tl, seg[0], tol), tl.n - 1);
-    i1 = Math.max(i0, indexAtOrAfter(tl, seg[1] + tol, 0) - 1);
+    i0 = Math.min(frameAtOrAfter(tl, seg[0]), tl.n - 1);
+    i1 = Math.max(i0, frameAtOrBefore(tl, seg[1]));
     if (i1 >= tl.n) i1 = tl.n - 1;
     if (seg[0] > tl.time(tl.n - 1) + tl.frameDuration) warnings.push(`segment starts at ${seg[0]} s, after the last frame (${tl.time(tl.n - 1).toFixed(3)} s); using the last frame`);
     segStart = Math.max(seg[0], tl.time(i0));
@@ -241,8 +279,7 @@ export function resolvePlan(plan: SamplePlan, tl: Timeline, avgFps?: number): Re
       const end = i1 === tl.n - 1 ? tl.end : tl.time(i1 + 1);
       frames = local(ffmpegFpsIndices(times, end, F));
     } else if (rule === 'time') {
-      const tol = timeTolerance(tl);
-      frames = fpsTimes(segStart, segEnd, F).map((t) => ({ index: Math.min(indexAtOrAfter(tl, t, tol), i1), t }));
+      frames = fpsTimes(segStart, segEnd, F).map((t) => ({ index: Math.min(frameAtOrAfter(tl, t), i1), t }));
     } else {
       throw new VidlmError('ERR_INVALID_ARG', `unknown fps rule '${String(rule)}'`);
     }
@@ -260,10 +297,9 @@ export function resolvePlan(plan: SamplePlan, tl: Timeline, avgFps?: number): Re
     if (!Array.isArray(plan.times) || plan.times.length === 0 || !plan.times.every((x) => typeof x === 'number' && Number.isFinite(x))) {
       throw new VidlmError('ERR_INVALID_ARG', 'times must be a non-empty array of seconds');
     }
-    const tol = timeTolerance(tl);
     let past = 0;
     frames = plan.times.map((t) => {
-      let idx = indexAtOrAfter(tl, t, tol);
+      let idx = frameAtOrAfter(tl, t);
       if (idx > i1) { if (t > tl.time(i1) + tl.frameDuration) past++; idx = i1; }
       if (idx < i0) idx = i0;
       return { index: idx, t };

@@ -1,22 +1,14 @@
 /** openVideo(): an opened source with probe, sampling plans, audio and deterministic close. */
-import { availableParallelism } from 'node:os';
 import { VidlmError, abortError, isVidlmError } from '../errors.js';
 import { withAbort, type NativeConvertSpec, type NativeMediaSource, type NativeStreamInfo, type NativeWalkStats } from '../native.js';
 import { extractAudio } from './audio.js';
 import { convertSpec } from './convert.js';
+import { laneUnits, twoLanes, type LaneWalk } from './lanes.js';
 import { openInput, type OpenedInput } from './open.js';
-import { cfrTimeline, indexAtOrAfter, listTimeline, resolvePlan, type Timeline } from './plans.js';
+import { cfrTimeline, indexAtOrAfter, listTimeline, resolvePlan, walkTarget, type Timeline } from './plans.js';
 import { buildProbe } from './probe.js';
 import { pickSubtitleStream, readSubtitles } from './subtitles.js';
 import type { AudioClip, AudioOptions, OpenOptions, SampleOptions, SamplePlan, SampledFrames, SubtitleOptions, SubtitleTrack, VideoFrame, VideoInput, VideoProbe } from './types.js';
-
-/** Targets further apart than this (median) are each reached by their own seek. */
-const SEEK_GAP_S = 10;
-/** A lane's run of targets in a denser plan: this much video, at most RUN_MAX targets, and at
- *  least RUN_MIN_S (else the plan is too dense for lanes: keyframe restarts would dominate). */
-const RUN_S = 60;
-const RUN_MAX = 64;
-const RUN_MIN_S = 20;
 
 /** Work done by sample()/frames(): seeks, packets read and decoded, frames decoded (those freed
  *  before a target included), native walk calls, and walks that used two decoding lanes. */
@@ -26,18 +18,9 @@ export function newWalkStats(): WalkStats {
   return { seeks: 0, packetsRead: 0, packetsDecoded: 0, framesDecoded: 0, decodeErrors: 0, calls: 0, twoLaneWalks: 0 };
 }
 
-/** Frames decoded by two lanes, handed out by index. */
-interface LaneWalk {
-  get(idx: number): Promise<VideoFrame>;
-  /** The consumer is done with frame `idx` (a sorted plan moved past it): drop it. */
-  forget(idx: number): void;
-  settle(): Promise<void>;
-}
-
 interface FetchContext {
   tl: Timeline;
   tps: number;
-  tol: number;
   warnings: string[];
   spec: NativeConvertSpec;
   options: SampleOptions;
@@ -110,7 +93,7 @@ export class VideoSource {
     const { pts, end } = await this.exclusive(() => withAbort(signal, (t) => this.src.scan(stream.index, t)).catch((e: unknown) => { throw videoError(e, this.probe.source, signal); }));
     if (pts.length === 0) throw new VidlmError('ERR_VIDEO_EMPTY', `${this.probe.source} has a video stream without frames`, { source: this.probe.source });
     const times = Array.from(pts, (p) => p * tb - this.origin);
-    this.tl = listTimeline(times, end * tb - this.origin);
+    this.tl = listTimeline(times, end * tb - this.origin, tb);
     v.frameCount = pts.length;
     if (pts.length > 2) {
       let min = Infinity;
@@ -157,11 +140,10 @@ export class VideoSource {
     const v = this.probe.video!;
     const resolved = resolvePlan(plan, tl, v.avgFps);
     const tps = stream.timeBase[1] / stream.timeBase[0];
-    const tol = tl.exact ? 1e-6 : tl.frameDuration / 2;
     // distinct frames to fetch, ascending
     const wanted = [...new Set(resolved.frames.map((f) => f.index))].sort((a, b) => a - b);
     const warnings: string[] = resolved.warning ? [resolved.warning] : [];
-    const ctx: FetchContext = { tl, tps, tol, warnings, spec, options, started: new Set() };
+    const ctx: FetchContext = { tl, tps, warnings, spec, options, started: new Set() };
     const order = resolved.frames;
     const sortedPlan = order.every((f, k) => k === 0 || f.index >= order[k - 1]!.index);
     const prev = this.lock;
@@ -174,9 +156,13 @@ export class VideoSource {
       // frames come out in index order; the plan's order may repeat or (times plans) go backwards
       let next: (idx: number) => Promise<VideoFrame>;
       const byIndex = new Map<number, VideoFrame>();
-      const units = this.laneUnits(wanted, tl, options);
+      const units = laneUnits(wanted, tl, options, this.reopen !== null, this.opts.threads);
       if (units) {
-        lanes = await this.twoLanes(stream, units, ctx);
+        lanes = await twoLanes(units, {
+          first: this.src, reopen: this.reopen!, threads: this.opts.threads, signal,
+          fetch: (src, idx, threads, s) => this.fetchFrame(src, stream, idx, ctx, threads, s),
+        });
+        this.stats.twoLaneWalks++;
         next = lanes.get;
       } else {
         let k = 0;
@@ -214,10 +200,9 @@ export class VideoSource {
 
   /** Decodes and converts frame `idx` (at or after its time) on `src`. */
   private async fetchFrame(src: NativeMediaSource, stream: NativeStreamInfo, idx: number, ctx: FetchContext, threads: number, signal?: AbortSignal): Promise<VideoFrame> {
-    const { tl, tps, tol, warnings } = ctx;
+    const { tl, tps, warnings } = ctx;
     const v = this.probe.video!;
-    const minT = tl.time(idx) - tol;
-    const target = Math.floor((minT + this.origin) * tps + 1e-6);
+    const target = walkTarget(tl, idx, tps, this.origin);
     this.stats.calls++;
     const fresh = !ctx.started.has(src);
     ctx.started.add(src);
@@ -237,109 +222,6 @@ export class VideoSource {
     const index = tl.exact ? Math.min(tl.n - 1, indexAtOrAfter(tl, t, 1e-6)) : Math.max(0, Math.round((t - v.startTime) * v.avgFps));
     const rgb = new Uint8Array(hit.rgb.buffer, hit.rgb.byteOffset, hit.rgb.byteLength);
     return { index: this.probe.isImage ? 0 : index, t: this.probe.isImage ? 0 : t, width: hit.width, height: hit.height, rgb };
-  }
-
-  /**
-   * How a plan on a local file splits between two decoding lanes (a second demuxer on the same
-   * file), or null for one lane. Lanes take units of targets from one ascending queue and walk
-   * each unit in order:
-   * - sparse plans (median gap ≥ 10 s): one target per unit, each reached by its own seek, so
-   *   two GOP prefixes decode at once (one seek-and-decode chain leaves cores idle while it
-   *   restarts after each seek);
-   * - denser plans: runs of targets over ≥ 60 s of video (≤ 64 targets, ≥ 20 s), each walked
-   *   sequentially from the keyframe before its first target; the part of a GOP decoded twice
-   *   at a run's start is small next to the run.
-   * Plans denser than that (a run of 64 targets under 20 s) stay in one lane with FFmpeg's
-   * frame threads. VIDLM_LANES=1 turns lanes off.
-   */
-  private laneUnits(wanted: number[], tl: Timeline, options: SampleOptions): number[][] | null {
-    if (!this.reopen || process.env.VIDLM_LANES === '1' || (options.strategy ?? 'auto') !== 'auto' || this.opts.threads === 1) return null;
-    if (wanted.length < 4 || availableParallelism() < 2) return null;
-    const gaps = wanted.slice(1).map((w, i) => tl.time(w) - tl.time(wanted[i]!)).sort((a, b) => a - b);
-    if (gaps[gaps.length >> 1]! >= SEEK_GAP_S) return wanted.map((w) => [w]);
-    const units: number[][] = [];
-    let run: number[] = [];
-    const span = (u: number[]): number => tl.time(u[u.length - 1]!) - tl.time(u[0]!);
-    for (const w of wanted) {
-      run.push(w);
-      if (span(run) >= RUN_S || run.length === RUN_MAX) { units.push(run); run = []; }
-    }
-    if (run.length) units.push(run);
-    if (units.length < 2 || units.slice(0, -1).some((u) => span(u) < RUN_MIN_S)) return null;
-    return units;
-  }
-
-  private async twoLanes(stream: NativeStreamInfo, units: number[][], ctx: FetchContext): Promise<LaneWalk> {
-    const signal = ctx.options.signal;
-    const ac = new AbortController();
-    const onAbort = (): void => ac.abort(signal?.reason);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    const second = await this.reopen!();
-    this.stats.twoLaneWalks++;
-    const results = new Map<number, { unit: number; promise: Promise<VideoFrame>; resolve(v: VideoFrame): void; reject(e: unknown): void }>();
-    units.forEach((unit, u) => {
-      for (const idx of unit) {
-        let resolve!: (v: VideoFrame) => void;
-        let reject!: (e: unknown) => void;
-        const promise = new Promise<VideoFrame>((a, b) => { resolve = a; reject = b; });
-        promise.catch(() => undefined);
-        results.set(idx, { unit: u, promise, resolve, reject });
-      }
-    });
-    // Backpressure: a lane starts unit u only when the consumer has asked for a frame of unit
-    // u - 2 or later, so at most ~3 units of frames wait in memory (frames() stays streaming).
-    let asked = 0;
-    let wake: (() => void) | null = null;
-    const wakeAll = (): void => { const w = wake; wake = null; w?.(); };
-    ac.signal.addEventListener('abort', wakeAll, { once: true });
-    const waitForConsumer = (u: number): Promise<void> | null => {
-      if (u <= asked + 2 || ac.signal.aborted) return null;
-      return new Promise<void>((r) => {
-        const prev = wake;
-        wake = () => { prev?.(); r(); };
-      });
-    };
-    let next = 0; // units are taken in ascending order: each lane's walk stays ascending
-    // the cores are shared by the two lanes (FFmpeg's automatic count would give each lane
-    // cores + 1 frame threads: 6 threads on 2 cores)
-    const laneThreads = this.opts.threads ?? Math.max(1, Math.floor(availableParallelism() / 2));
-    const run = async (src: NativeMediaSource): Promise<void> => {
-      try {
-        while (next < units.length) {
-          const gate = waitForConsumer(next);
-          if (gate) { await gate; continue; }
-          if (ac.signal.aborted) throw abortError(ac.signal);
-          const unit = units[next++]!;
-          for (const idx of unit) results.get(idx)?.resolve(await this.fetchFrame(src, stream, idx, ctx, laneThreads, ac.signal));
-        }
-      } catch (e) {
-        // settled promises ignore this; every frame still pending fails with the lane's error
-        const err = ac.signal.aborted && signal?.aborted ? abortError(signal) : e;
-        for (const r of results.values()) r.reject(err);
-        ac.abort();
-      }
-    };
-    const running = Promise.all([run(this.src), run(second.src)]);
-    let settled = false;
-    return {
-      get: (idx) => {
-        const r = results.get(idx)!;
-        if (r.unit > asked) {
-          asked = r.unit;
-          wakeAll();
-        }
-        return r.promise;
-      },
-      forget: (idx) => { results.delete(idx); },
-      settle: async () => {
-        if (settled) return;
-        settled = true;
-        ac.abort();
-        await running.catch(() => undefined);
-        signal?.removeEventListener('abort', onAbort);
-        await second.src.close().catch(() => undefined);
-      },
-    };
   }
 
   /** The audio track as Float32 PCM (resampled by swresample), optionally cut into windows. */

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 namespace vidlm {
 
@@ -15,6 +16,7 @@ Walker::Walker(Demuxer & dm, int stream, int threads, int64_t maxPixels)
     : dm_(dm), stream_(stream), threads_(threads), maxPixels_(maxPixels) {
   tb_ = dm.ctx()->streams[stream]->time_base;
   tps_ = tb_.num > 0 ? static_cast<double>(tb_.den) / tb_.num : 1.0;
+  indexDts_ = dm.ctx()->iformat && std::strcmp(dm.ctx()->iformat->name, "avi") == 0;
 }
 
 Walker::~Walker() {
@@ -30,6 +32,7 @@ void Walker::Restart() {
   // the decoder may hold frames of the last walk: drop them (cheaper than a new decoder)
   if (dec_) ff().avcodec_flush_buffers(dec_);
   maxSent_.reset();
+  lastOut_.reset();
   gopKey_.reset();
   lastRead_.reset();
   lastReadDts_.reset();
@@ -73,6 +76,7 @@ bool Walker::OpenDecoder(VideoError & err) {
     return false;
   }
   maxSent_.reset();
+  lastOut_.reset();
   return true;
 }
 
@@ -92,11 +96,39 @@ bool Walker::Read(AVPacket *& out, VideoError & err) {
   return true;
 }
 
-void Walker::AddFrame(AVFrame * f, int64_t target) {
+// One frame in stream ticks (one in an AVI): the frame's own duration, else the nominal rate's.
+int64_t Walker::FrameTicks(const AVFrame * f) const {
+  if (f && f->duration > 0) return f->duration;
+  const AVRational fps = dm_.ctx()->streams[stream_]->avg_frame_rate;
+  const int64_t d = fps.num > 0 && fps.den > 0 ? ff().av_rescale_q(1, AVRational{fps.den, fps.num}, tb_) : 0;
+  return d > 0 ? d : 1;
+}
+
+// A frame's presentation time. AVI stores no presentation times: a chunk's only timestamp is
+// its index in decode order, which libavformat hands out as dts (and copies to pts where it
+// guesses no reordering, e.g. B-frames). A decoded frame carries the dts of the packet that made
+// the decoder output it, which with B-frames comes has_b_frames packets after the frame's own,
+// so best_effort_timestamp is that many frames late (the ffmpeg program shows AVI frames so);
+// the frame's own time is that dts as many frames back. Frames flushed at the end have no
+// packet: one frame after the last. Other containers store real timestamps.
+int64_t Walker::FrameTime(const AVFrame * f) {
   int64_t t;
-  if (f->best_effort_timestamp != AV_NOPTS_VALUE) t = f->best_effort_timestamp;
-  else if (f->pts != AV_NOPTS_VALUE) t = f->pts;
+  if (!indexDts_) {
+    if (f->best_effort_timestamp != AV_NOPTS_VALUE) t = f->best_effort_timestamp;
+    else if (f->pts != AV_NOPTS_VALUE) t = f->pts;
+    else t = synthetic_++;
+    return t;
+  }
+  if (f->pkt_dts != AV_NOPTS_VALUE) t = f->pkt_dts - static_cast<int64_t>(dec_ ? dec_->has_b_frames : 0) * FrameTicks(f);
+  else if (lastOut_) t = *lastOut_ + FrameTicks(f);
   else t = synthetic_++;
+  lastOut_ = t;
+  if ((f->flags & AV_FRAME_FLAG_KEY) && keySent_) keyLead_ = std::max(keyLead_, t - *keySent_);
+  return t;
+}
+
+void Walker::AddFrame(AVFrame * f, int64_t target) {
+  const int64_t t = FrameTime(f);
   stats_.framesDecoded++;
   if (!last_.f || t >= last_.t) {
     // the latest frame so far (a reference, not a copy): a target past the end gets it
@@ -134,6 +166,7 @@ bool Walker::Send(std::vector<AVPacket *> & packets, int64_t target, VideoError 
     }
     const auto pt = PacketTime(p);
     if (pt && (!maxSent_ || *pt > *maxSent_)) maxSent_ = pt;
+    if ((p->flags & AV_PKT_FLAG_KEY) && p->dts != AV_NOPTS_VALUE) keySent_ = p->dts;
     dec_->skip_frame = pt && *pt < target && !(p->flags & AV_PKT_FLAG_KEY) ? AVDISCARD_NONREF : AVDISCARD_DEFAULT;
     int ret = f.avcodec_send_packet(dec_, p);
     if (ret == AVERROR(EAGAIN)) {
@@ -171,6 +204,7 @@ void Walker::ResetChain(int64_t target) {
   if (dec_ && maxSent_ && *maxSent_ >= target) {
     ff().avcodec_flush_buffers(dec_);
     maxSent_.reset();
+    lastOut_.reset();
   }
   ClearPending();
   for (Item & i : out_) ff().av_frame_free(&i.f);
@@ -193,11 +227,23 @@ void Walker::ConsumeRead(const AVPacket * p) {
   if (p->dts != AV_NOPTS_VALUE) lastReadDts_ = p->dts;
 }
 
+// How far after its timestamp an AVI keyframe may be shown: at least the reorder delay, and
+// as much as a keyframe decoded so far was (FrameTime learns it).
+int64_t Walker::KeyLead() const {
+  if (!indexDts_) return 0;
+  const int delay = std::max(dm_.ctx()->streams[stream_]->codecpar->video_delay, dec_ ? dec_->has_b_frames : 0);
+  return std::max(static_cast<int64_t>(delay) * FrameTicks(nullptr), keyLead_);
+}
+
 bool Walker::SeekTo(int64_t target, WalkStrategy s, VideoError & err) {
   const FFmpeg & f = ff();
   stats_.seeks++;
   if (s == WalkStrategy::Sequential) target = StreamStart();
-  if (f.av_seek_frame(dm_.ctx(), stream_, target, AVSEEK_FLAG_BACKWARD) < 0) {
+  // the keyframe to start from must be shown at or before the target; an AVI keyframe's
+  // timestamp is its decode position, up to the reorder delay before it is shown (the B-frames
+  // of an open GOP come after it)
+  const int64_t key = target - KeyLead();
+  if (f.av_seek_frame(dm_.ctx(), stream_, key, AVSEEK_FLAG_BACKWARD) < 0) {
     // some demuxers cannot seek before the first keyframe: start over
     const int ret = f.av_seek_frame(dm_.ctx(), stream_, StreamStart(), AVSEEK_FLAG_BACKWARD);
     if (ret < 0 && dm_.closed()) { err = dm_.ReadError(ret, "seek"); return false; }
@@ -210,12 +256,12 @@ bool Walker::SeekTo(int64_t target, WalkStrategy s, VideoError & err) {
     if (!p) return EndOfStream(target, err);
     if (!(p->flags & AV_PKT_FLAG_KEY)) { f.av_packet_free(&p); continue; }
     const auto pt = PacketTime(p);
-    if (pt && *pt > target && *pt > StreamStart() && attempt < 6) {
+    if (pt && *pt > key && *pt > StreamStart() && attempt < 6) {
       // landed past the target (an inexact index): go further back, unless this is the
       // stream's first packet (nothing lies before it; an image2 still cannot even seek back)
       f.av_packet_free(&p);
       attempt++;
-      const double back = attempt == 6 ? -INFINITY : static_cast<double>(target) - 10 * tps_ * std::pow(2, attempt);
+      const double back = attempt == 6 ? -INFINITY : static_cast<double>(key) - 10 * tps_ * std::pow(2, attempt);
       const int64_t to = static_cast<int64_t>(std::floor(std::max(static_cast<double>(StreamStart()), back)));
       f.av_seek_frame(dm_.ctx(), stream_, to, AVSEEK_FLAG_BACKWARD);
       continue;
@@ -264,6 +310,17 @@ std::optional<Walker::Item> Walker::TakeAtOrAfter(int64_t target) {
 }
 
 bool Walker::FrameAt(int64_t target, WalkStrategy strategy, Hit & hit, VideoError & err) {
+  for (int attempt = 0;; attempt++) {
+    if (!FrameAtOnce(target, strategy, hit, err)) return false;
+    // An AVI has a frame at every tick: one past the target means the target's frame was
+    // not decodable from the keyframe the walk started at (an open GOP's keyframe is shown after
+    // B-frames stored behind it). Start over from an earlier one: KeyLead() has learned how far.
+    if (!indexDts_ || attempt == 2 || !hit.frame || hit.clamped || hit.t <= target || target <= StreamStart()) return true;
+    Restart();
+  }
+}
+
+bool Walker::FrameAtOnce(int64_t target, WalkStrategy strategy, Hit & hit, VideoError & err) {
   hit = Hit{};
   if (auto h = TakeAtOrAfter(target)) { hit = {h->t, h->f, false}; return true; }
   if (!eof_ && ShouldSeek(target, strategy) && !SeekTo(target, strategy, err)) return false;
@@ -278,7 +335,7 @@ bool Walker::FrameAt(int64_t target, WalkStrategy strategy, Hit & hit, VideoErro
     if ((p->flags & AV_PKT_FLAG_KEY) && pt) {
       if (prevKey_ && *pt > *prevKey_) maxKeyGap_ = std::max(maxKeyGap_, *pt - *prevKey_);
       prevKey_ = pt;
-      if (!armed && *pt <= target) {
+      if (!armed && *pt + KeyLead() <= target) {
         // a new GOP starts before the target: nothing read or decoded so far is needed
         ResetChain(target);
         gopKey_ = pt;

@@ -57,6 +57,10 @@ class Walker {
   bool Flush(int64_t target);
   void Receive(int64_t target);
   void AddFrame(AVFrame * f, int64_t target);
+  int64_t FrameTime(const AVFrame * f);
+  int64_t FrameTicks(const AVFrame * f) const;
+  int64_t KeyLead() const;
+  bool FrameAtOnce(int64_t target, WalkStrategy strategy, Hit & hit, VideoError & err);
   void ResetChain(int64_t target);
   bool ShouldSeek(int64_t target, WalkStrategy s) const;
   bool SeekTo(int64_t target, WalkStrategy s, VideoError & err);
@@ -79,9 +83,13 @@ class Walker {
   std::deque<Item> out_;
   Item last_{0, nullptr};
   std::optional<int64_t> lastRead_, lastReadDts_, gopKey_, prevKey_, maxSent_;
+  std::optional<int64_t> lastOut_;  // the time of the last frame out of the decoder
+  std::optional<int64_t> keySent_;  // the dts of the last keyframe packet sent (AVI)
+  int64_t keyLead_ = 0;             // the most an AVI keyframe was shown after its dts
   int64_t maxKeyGap_ = 0;
   int64_t synthetic_ = 0;
   bool eof_ = false;
+  bool indexDts_ = false;  // AVI: timestamps are decode-order frame indices (FrameTime)
   WalkStats stats_;
 };
 

@@ -1,0 +1,104 @@
+// Packet-level reads without decoding: scan() (every packet's time, for the exact timeline of a
+// variable-frame-rate or count-less file) and hasPacket() (is a zero-length file empty?).
+#include <algorithm>
+
+#include "video_worker.h"
+
+namespace vidlm {
+
+namespace {
+
+
+class ScanWorker : public VideoWorker {
+ public:
+  ScanWorker(Napi::Env env, std::shared_ptr<SourceState> s, AbortFlag a, int stream)
+      : VideoWorker(env, "vidlm.video.scan", std::move(s), std::move(a)), stream_(stream) {}
+
+ protected:
+  void Work() override {
+    if (state_->anim) {
+      for (int64_t t : state_->anim->times()) pts_.push_back(static_cast<double>(t));
+      end_ = *state_->anim->Info().streams[0].duration;
+      return;
+    }
+    const FFmpeg & f = ff();
+    Demuxer & dm = *state_->demuxer;
+    dm.Only(stream_);
+    state_->walkers.erase(stream_);  // the read position moves under any walker
+    AVStream * st = dm.ctx()->streams[stream_];
+    const int64_t start = st->start_time == AV_NOPTS_VALUE ? 0 : st->start_time;
+    f.av_seek_frame(dm.ctx(), stream_, start, AVSEEK_FLAG_BACKWARD);
+    AVPacket * p = f.av_packet_alloc();
+    int ret = 0;
+    while (dm.ReadPacket(p, stream_, ret)) {
+      const int64_t t = p->pts != AV_NOPTS_VALUE ? p->pts : p->dts;
+      if (t != AV_NOPTS_VALUE) {
+        pts_.push_back(static_cast<double>(t));
+        end_ = std::max(end_, static_cast<double>(t + (p->duration > 0 ? p->duration : 0)));
+      }
+      f.av_packet_unref(p);
+    }
+    f.av_packet_free(&p);
+    if (ret != AVERROR_EOF) {
+      VideoError e = dm.ReadError(ret, "read");
+      if (e.code != "ERR_VIDEO_DECODE") { verr_ = e; return; }
+    }
+    std::sort(pts_.begin(), pts_.end());
+    f.av_seek_frame(dm.ctx(), stream_, start, AVSEEK_FLAG_BACKWARD);
+  }
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Object r = Napi::Object::New(env);
+    Napi::Float64Array a = Napi::Float64Array::New(env, pts_.size());
+    std::copy(pts_.begin(), pts_.end(), a.Data());
+    r.Set("pts", a);
+    r.Set("end", end_);
+    return r;
+  }
+
+ private:
+  int stream_;
+  std::vector<double> pts_;
+  double end_ = 0;
+};
+
+// Whether the stream has any packet within its first `max` packets (zero-length files).
+class HasPacketWorker : public VideoWorker {
+ public:
+  HasPacketWorker(Napi::Env env, std::shared_ptr<SourceState> s, AbortFlag a, int stream)
+      : VideoWorker(env, "vidlm.video.hasPacket", std::move(s), std::move(a)), stream_(stream) {}
+
+ protected:
+  void Work() override {
+    if (state_->anim) { found_ = true; return; }
+    const FFmpeg & f = ff();
+    Demuxer & dm = *state_->demuxer;
+    AVPacket * p = f.av_packet_alloc();
+    for (int k = 0; k < 1000 && f.av_read_frame(dm.ctx(), p) >= 0; k++) {
+      const bool hit = p->stream_index == stream_;
+      f.av_packet_unref(p);
+      if (hit) { found_ = true; break; }
+    }
+    f.av_packet_free(&p);
+    state_->walkers.erase(stream_);
+    f.av_seek_frame(dm.ctx(), stream_, 0, AVSEEK_FLAG_BACKWARD);
+  }
+  Napi::Value Result(Napi::Env env) override { return Napi::Boolean::New(env, found_); }
+
+ private:
+  int stream_;
+  bool found_ = false;
+};
+
+}  // namespace
+
+Napi::Value MediaSource::Scan(const Napi::CallbackInfo & info) {
+  const int stream = StreamArg(info, *state_);
+  return StartWorker<ScanWorker>(info.Env(), state_, AbortToken::From(info.Env(), info[1]), stream);
+}
+
+Napi::Value MediaSource::HasPacket(const Napi::CallbackInfo & info) {
+  const int stream = StreamArg(info, *state_);
+  return StartWorker<HasPacketWorker>(info.Env(), state_, AbortToken::From(info.Env(), info[1]), stream);
+}
+
+}  // namespace vidlm
