@@ -128,3 +128,30 @@ t.test('with --api-key the /ui/api routes need it; the page itself does not', as
   t.equal(info.context_size, 2048);
   t.equal(info.media_path, true);
 });
+
+t.test('the budget on the M-RoPE pair that also hears (tiny Qwen2-VL LLM + Qwen2.5-Omni mmproj): native frames and sound', async (t) => {
+  const { media } = await import('../fixtures/media.js');
+  const { tinyModels } = await import('../fixtures/tiny-models.js');
+  const { copyFileSync } = await import('node:fs');
+  copyFileSync(await media.toneBurst(), join(md.dir, 'toneburst.mp4'));
+  const m = await tinyModels();
+  const q = await startServer({ model: { model: m.qwen2vlModel, mmproj: m.qwen25OmniMmproj, threads: 1 }, mediaPath: md.dir, contextSize: 8192 });
+  t.teardown(() => q.server.close());
+  const info = await (await fetch(`${q.url}/ui/api/info`)).json() as any;
+  t.same([info.mrope, info.vision, info.audio], [true, true, true]);
+  for (const vidlm of [{ frames: 4 }, { frames: 4, audio: 'interleave', audioWindow: 2 }]) {
+    const b = await budget({ url: 'toneburst.mp4', vidlm }, q.url);
+    t.equal(b.status, 200, JSON.stringify(b.json));
+    t.equal(b.json.strategy, 'native');
+    const a = await post(q.url, { messages: [videoTurn('toneburst.mp4')], max_tokens: 1, vidlm });
+    t.equal(a.status, 200, JSON.stringify(a.json));
+    const r = a.json.vidlm.media[0];
+    t.equal(b.json.frames, r.frames.length, `${JSON.stringify(vidlm)}: frames`);
+    t.equal(b.json.audioChunks, r.audio_chunks, `${JSON.stringify(vidlm)}: audio clips`);
+    // the prompt is the media the budget counts plus the template's text and the media markers
+    const text = a.json.usage.prompt_tokens - b.json.total;
+    t.ok(text > 0 && text < 100, `prompt ${a.json.usage.prompt_tokens} = budget ${b.json.total} + ${text} of text and markers`);
+    if (vidlm.audio) t.equal(b.json.audioTokens, 2 * 750, 'two clips, each one 30 s Whisper chunk of 750 tokens however short');
+    t.equal(b.json.fits, true);
+  }
+});
