@@ -87,6 +87,12 @@ t.test('ask: the answer streams in, the thumbnails sit at the frame times the se
   t.match(await page.textContent('.thumb'), new RegExp(`${media.visual_tokens / 4} tok`), 'visual tokens per frame');
   t.match(await page.textContent('.turn.ask .meta'), /prefill \d+ ms/);
   firstPrompt = usage(events).prompt_tokens;
+  // the thumbnails are the video's pictures: drawn from the source at their times, not left blank
+  await page.waitForFunction(() => [...document.querySelectorAll('.thumb canvas')].every((c) => {
+    const d = (c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, (c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height).data;
+    for (let i = 0; i < d.length; i += 4) if (d[i]! + d[i + 1]! + d[i + 2]! > 60) return true;
+    return false;
+  }), undefined, LONG);
   // keyboard: focus the third thumbnail, Enter seeks the player to its time
   await page.focus('.thumb:nth-child(3)');
   await page.keyboard.press('Enter');
@@ -176,4 +182,23 @@ t.test('phone width: the page fits 390 px without horizontal scrolling', async (
     await page.screenshot({ path: join(shots, 'page-390x844.png') });
   }
   t.same(pageErrors, [], 'no script errors on the page');
+});
+
+t.test('with --api-key: the page shows invalid_api_key until the key is given, then plays from the folder', async (t) => {
+  const keyed = await spawnServer(['--media-path', md.dir, '--api-key', 'sesame']);
+  t.teardown(() => keyed.stop());
+  const p = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+  t.teardown(() => p.close());
+  await p.goto(keyed.url + '/');
+  await p.waitForSelector('#error:not([hidden])', LONG);
+  t.equal(await p.getAttribute('#error', 'data-code'), 'invalid_api_key');
+  await p.fill('#key', 'sesame');
+  await p.press('#key', 'Enter');
+  await p.locator('#key').blur();
+  await p.waitForSelector('#media option[value="clip.mp4"]', { ...LONG, state: 'attached' });
+  t.ok(await p.isHidden('#error'), 'the error went with the key');
+  await p.selectOption('#media', 'clip.mp4');
+  await p.waitForSelector('#budget[data-fits]', LONG);
+  await p.waitForFunction(() => (document.getElementById('player') as HTMLVideoElement).readyState >= 1, undefined, LONG);
+  t.match(await p.getAttribute('#player', 'src'), /^blob:/, 'the file came with the key, as a blob');
 });
