@@ -4,7 +4,7 @@
 import t from 'tap';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { mediaDir, post, startServer, videoTurn } from './helpers.js';
+import { mediaDir, post, spawnServer, startServer, videoTurn } from './helpers.js';
 
 const md = await mediaDir();
 t.teardown(md.cleanup);
@@ -30,6 +30,10 @@ t.test('GET / is the page; its script and style are served; --no-ui (ui: false) 
   t.teardown(() => off.server.close());
   for (const p of ['/', '/ui/api/info', '/ui/api/media']) t.equal((await fetch(`${off.url}${p}`)).status, 404, `${p} without the page`);
   t.equal((await fetch(`${off.url}/health`)).status, 200, 'the rest of the server is there');
+  const cli = await spawnServer(['--media-path', md.dir, '--no-ui']);
+  t.teardown(() => cli.stop());
+  t.equal((await fetch(`${cli.url}/`)).status, 404, 'vidlm serve --no-ui');
+  t.equal((await fetch(`${cli.url}/v1/models`)).status, 200);
 });
 
 t.test('the listing: media files inside the folder, never a symlink that leaves it, tooLarge against --max-media-mb', async (t) => {
