@@ -128,7 +128,7 @@ function report(r: Completion, view: { el: HTMLElement; meta: HTMLElement }): vo
   );
   if (m) {
     timeline.duration = m.duration;
-    timeline.frames(m.frames, m.frames.length > 0 ? m.visual_tokens / m.frames.length : 0, m.strategy === 'native' || m.strategy === 'concat');
+    timeline.frames(m.frames, m.frames.length > 0 ? m.visual_tokens / m.frames.length : 0, m.strategy === 'concat');
   }
 }
 
