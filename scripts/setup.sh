@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian/Ubuntu machine for vidlm development: system packages (compilers,
 # CMake, Ninja, ccache, nasm and zlib for the pinned FFmpeg build, the ffmpeg program for test
-# media and benchmark references only; redis-server, tmux and openssl for the batch tests), npm
+# media and benchmark references only; redis-server, tmux and openssl for the batch tests; chromium for the browser test of the serve page), npm
 # dependencies, the vendored llama.cpp and FFmpeg sources, the pinned FFmpeg build (cached per machine), the native addon and the TypeScript build.
 # Safe to run again: each step is skipped or incremental when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(build-essential cmake ninja-build ccache pkg-config git xz-utils nasm zlib1g-dev ffmpeg libjpeg-turbo-progs webp time patchelf redis-server tmux openssl)
+APT_PACKAGES=(build-essential cmake ninja-build ccache pkg-config git xz-utils nasm zlib1g-dev ffmpeg libjpeg-turbo-progs webp time patchelf redis-server tmux openssl chromium)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -24,19 +24,20 @@ const options = {
   timeout: { type: 'string' },
   threads: { type: 'string', short: 't' },
   alias: { type: 'string' },
+  'no-ui': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 const USAGE = `usage: vidlm serve --model M.gguf --mmproj P.gguf
   [--host 127.0.0.1] [--port 8080] [--parallel N] [--queue N] [--ctx-size N]
   [--api-key K (or VIDLM_API_KEY)] [--media-path DIR] [--allow-remote [--allow-private]]
-  [--max-media-mb N] [--max-duration S] [--max-frames N] [--timeout S] [--threads N] [--alias NAME]
+  [--max-media-mb N] [--max-duration S] [--max-frames N] [--timeout S] [--threads N] [--alias NAME] [--no-ui]
 `;
 
 
 export async function run(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: options as never, allowPositionals: false }) as { values: Record<string, string | boolean | undefined> };
-  const v = values as Record<keyof typeof options, string | undefined> & { 'allow-remote'?: boolean; 'allow-private'?: boolean; help?: boolean };
+  const v = values as Record<keyof typeof options, string | undefined> & { 'allow-remote'?: boolean; 'allow-private'?: boolean; 'no-ui'?: boolean; help?: boolean };
   if (v.help) { process.stdout.write(USAGE); return 0; }
   if (!v.model || !v.mmproj) {
     process.stderr.write(`vidlm: ERR_INVALID_ARG: serve needs --model and --mmproj\n${USAGE}`);
@@ -56,9 +57,11 @@ export async function run(args: string[]): Promise<number> {
     maxDuration: num('max-duration', v['max-duration']),
     maxFrames: num('max-frames', v['max-frames']),
     requestTimeout: num('timeout', v.timeout),
+    ui: v['no-ui'] !== true,
   });
   const url = await server.listen({ host: v.host, port: num('port', v.port) });
   process.stderr.write(`vidlm serve: ${server.modelId} at ${url}/v1 (${num('parallel', v.parallel) ?? 1} slot(s))\n`);
+  if (v['no-ui'] !== true) process.stderr.write(`vidlm serve: the page is at ${url}/\n`);
   await new Promise<void>((resolve) => {
     const stop = (sig: string) => {
       process.stderr.write(`vidlm serve: ${sig}, shutting down\n`);

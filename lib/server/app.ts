@@ -18,6 +18,7 @@ import { checkServerOptions, type ServerOptions } from './options.js';
 import { parseRequest, type ChatBody } from './request.js';
 import { chatCompletionBody } from './schema.js';
 import { SlotPool } from './slots.js';
+import { uiRoutes } from './ui/routes.js';
 
 export interface VidlmServer {
   readonly app: FastifyInstance;
@@ -142,6 +143,7 @@ export async function createServer(options: ServerOptions): Promise<VidlmServer>
       },
     }, (req, reply) => completions(req as FastifyRequest<{ Body: ChatBody }>, reply));
   });
+  if (options.ui !== false) await app.register(uiRoutes, { state, modelId });
 
   async function completions(req: FastifyRequest<{ Body: ChatBody }>, reply: FastifyReply): Promise<unknown> {
     if (closing) throw shuttingDown();

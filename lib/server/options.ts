@@ -35,6 +35,8 @@ export interface ServerOptions {
   requestTimeout?: number;
   /** Seconds a remote download may take (default 30). */
   remoteTimeout?: number;
+  /** The page at GET / (default true; the CLI's --no-ui turns it off). */
+  ui?: boolean;
   /** Fastify logger: false (default) or true / pino options. */
   logger?: boolean | object;
 }
