@@ -5,6 +5,7 @@
 export { VidlmError, isVidlmError, type VidlmErrorCode } from './errors.js';
 export { versions, type Versions } from './versions.js';
 export { loadModel, Model, type LoadModelOptions, type ModelInfo } from './model.js';
+export { DEFAULT_LIMITS, type JobLimits, type ResolvedLimits } from './limits.js';
 export { Context, type ContextPlan, type TokensItem, type AudioItem, type PrefillOptions, type PrefillResult, type GenerateOptions } from './inference/context.js';
 export type { MediaChunkReport } from './native.js';
 export { Generation, type GenerateResult } from './inference/generation.js';
