@@ -31,5 +31,5 @@ export type { FrameGrid, GridShape, SequencePlan, PlanItem, TextItem, EmbeddingI
 export { parseTimes } from './time/parse.js';
 export type { TimeTokenMode, TimeEncodingOptions } from './time/encode.js';
 export { watch, Watch } from './watch/watch.js';
-export type { WatchOptions, WatchItem, WatchWindow, WatchEvent, WatchReconnect, WatchWarning, WatchStats, WindowTimes } from './watch/types.js';
+export type { WatchOptions, WatchItem, WatchWindow, WatchEvent, WatchReconnect, WatchDiscontinuity, WatchWarning, WatchStats, WindowTimes } from './watch/types.js';
 export { createServer, type VidlmServer, type ServerOptions } from './server/index.js';
