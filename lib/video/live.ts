@@ -154,12 +154,14 @@ class Live implements LiveStream {
           // be seen); a call that brings no frame in `timeout` — a stall, or data that does not
           // decode — is a stall, whatever FFmpeg's per-read timeout thought of the bytes
           const src = opened.src;
-          const bound = deadline(timeoutS * 1000, signal);
+          // a connection's first frame may wait for a keyframe (a camera's GOP): twice as long
+          const wait = prev === null ? 2 * timeoutS : timeoutS;
+          const bound = deadline(wait * 1000, signal);
           let f;
           try {
             f = await withAbort(bound.signal, (t) => src.liveNext(video.index, null, spec, this.opts.threads ?? 0, t));
           } catch (e) {
-            if (bound.expired()) throw new VidlmError('ERR_VIDEO_TIMEOUT', `${opened.display}: no frame in ${timeoutS} s (a stall, or data that does not decode)`, { source: opened.display, reason: 'no-frame' });
+            if (bound.expired()) throw new VidlmError('ERR_VIDEO_TIMEOUT', `${opened.display}: no frame in ${wait} s (a stall, or data that does not decode)`, { source: opened.display, reason: 'no-frame' });
             throw e;
           } finally {
             bound.done();

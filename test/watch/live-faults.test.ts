@@ -72,6 +72,35 @@ t.test('a 6-s stall, 1 s of garbage, then a restarted sender: a reconnect item a
   t.same(ends, [...ends].sort((a, b) => a - b), 'the watch timeline keeps increasing');
 });
 
+t.test('garbage with no silence (5 s of it, timeout 2): no frame is a stall, so a reconnect, then windows again', { timeout: 120_000 }, async (t) => {
+  const port = await freeUdpPort();
+  const url = `udp://127.0.0.1:${port}`;
+  let sender = serve(url, 120);
+  t.teardown(() => { sender.kill('SIGKILL'); });
+  const w = watchWith(url, { model, every: 1, window: 2, fps: 2, timeout: 2, backoff: 0.2, maxBackoff: 1 }, { answer: () => 'ok' });
+  const items: { x: WatchItem; at: number }[] = [];
+  let back = 0;
+  const fault = (async () => {
+    while (items.filter((i) => isWindow(i.x)).length < 3) await sleep(100);
+    sender.kill('SIGKILL');
+    await garbage(port, 5000); // bytes keep arriving: FFmpeg's per-read timeout never fires
+    sender = serve(url, 120);
+    back = Date.now();
+  })();
+  const deadline = setTimeout(() => { void w.stop(); }, 60_000);
+  for await (const x of w) {
+    items.push({ x, at: Date.now() });
+    if (back && items.filter((i) => i.at >= back && isWindow(i.x)).length >= 2) break;
+  }
+  clearTimeout(deadline);
+  await fault;
+  const r = items.find((i) => i.x.type === 'reconnect');
+  t.ok(r, `a reconnect item (reason: ${r?.x.type === 'reconnect' ? r.x.reason : '—'})`);
+  t.ok(r?.x.type === 'reconnect' && r.x.gap > 1, 'after the gap the garbage made');
+  const after = items.filter((i) => back && i.at >= back && isWindow(i.x));
+  t.ok(after.length >= 2 && after[0]!.at - back < 10_000, `windows again ${after[0] ? ((after[0].at - back) / 1000).toFixed(1) : '—'} s after the valid stream came back`);
+});
+
 t.test('an encoder restart (timestamps start over, no stall): a discontinuity item and the next window within every + 2 s', { timeout: 120_000 }, async (t) => {
   const port = await freeUdpPort();
   const url = `udp://127.0.0.1:${port}`;
