@@ -5,6 +5,7 @@
 export { VidlmError, isVidlmError, type VidlmErrorCode } from './errors.js';
 export { versions, type Versions } from './versions.js';
 export { loadModel, Model, type LoadModelOptions, type ModelInfo } from './model.js';
+export { DEFAULT_LIMITS, type JobLimits, type ResolvedLimits } from './limits.js';
 export { Context, type ContextPlan, type TokensItem, type AudioItem, type PrefillOptions, type PrefillResult, type GenerateOptions } from './inference/context.js';
 export type { MediaChunkReport } from './native.js';
 export { Generation, type GenerateResult } from './inference/generation.js';
@@ -30,5 +31,5 @@ export type { FrameGrid, GridShape, SequencePlan, PlanItem, TextItem, EmbeddingI
 export { parseTimes } from './time/parse.js';
 export type { TimeTokenMode, TimeEncodingOptions } from './time/encode.js';
 export { watch, Watch } from './watch/watch.js';
-export type { WatchOptions, WatchItem, WatchWindow, WatchEvent, WatchReconnect, WatchWarning, WatchStats, WindowTimes } from './watch/types.js';
+export type { WatchOptions, WatchItem, WatchWindow, WatchEvent, WatchReconnect, WatchDiscontinuity, WatchWarning, WatchStats, WindowTimes } from './watch/types.js';
 export { createServer, type VidlmServer, type ServerOptions } from './server/index.js';

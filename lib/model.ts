@@ -18,6 +18,7 @@ import { invalid, optionalBool, optionalFunction, optionalInt, optionalSignal, r
 import { CallbackGuard } from './callbacks.js';
 import { ensureDir } from './inference/cache-dir.js';
 import { SerialQueue } from './serial.js';
+import { resolveLimits, type JobLimits, type ResolvedLimits } from './limits.js';
 
 export type { ChatMessage } from './pipeline/render.js';
 export type { ModelInfo } from './model-info.js';
@@ -38,6 +39,8 @@ export interface LoadModelOptions {
   signal?: AbortSignal;
   /** Cache of encoded frames: memory budget and optional folder. Default 256 MiB in memory. */
   cache?: EmbeddingCacheOptions | false;
+  /** What one call (ask, describe, localize, chat, countMediaTokens, watch) on this model may ask for; over one is ERR_INVALID_ARG before any work. */
+  limits?: JobLimits;
 }
 
 export interface CreateContextOptions {
@@ -70,6 +73,8 @@ export class Model {
   readonly devices: { llm: string; mmproj: string | null };
   /** Encoded frames of this model's mmproj; null when caching is off. */
   readonly cache: EmbeddingCache | null;
+  /** What one call on this model may ask for (loadModel's `limits`, defaults filled in). */
+  readonly limits: ResolvedLimits;
   /** @internal */
   readonly handle: NativeModel;
   /** @internal */
@@ -90,6 +95,7 @@ export class Model {
     this.paths = paths;
     this.cache = cache;
     this.#mmprojId = mmprojId;
+    this.limits = resolveLimits(undefined, info);
   }
 
   /** The media marker of the model's prompts: where a chat message's images go. */
@@ -245,6 +251,7 @@ export async function loadModel(options: LoadModelOptions): Promise<Model> {
   const onProgress = optionalFunction<(f: number) => void>('onProgress', options.onProgress);
   const signal = optionalSignal('signal', options.signal);
   const cacheOptions = checkCacheOptions(options.cache);
+  resolveLimits(options.limits, { nCtxTrain: 0 }); // bad limits fail before the load
   const gpu = firstGpu();
   const gpuLayers = resolveGpuLayers(options.gpuLayers, gpu);
   throwIfAborted(signal);
@@ -257,6 +264,7 @@ export async function loadModel(options: LoadModelOptions): Promise<Model> {
   const progress = guard.wrap('onProgress', onProgress);
   return guard.run(async () => {
     const model = await load(modelPath, mmprojPath, threads, mmprojGpu, gpu, gpuLayers, cacheOptions, guard.signal, progress);
+    (model as { limits: ResolvedLimits }).limits = resolveLimits(options.limits, model.info);
     progress?.(1); // the native side's last report may come after its promise: this one does not
     return model;
   });

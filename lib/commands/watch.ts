@@ -135,6 +135,9 @@ function print(item: WatchItem, json: boolean): void {
     case 'reconnect':
       process.stderr.write(`vidlm: reconnected (connection ${item.connection}, ${s1(item.gap)} s gap${item.reason ? `: ${item.reason}` : ''})\n`);
       break;
+    case 'discontinuity':
+      process.stderr.write(`vidlm: the stream's clock jumped (${s1(item.streamFrom)} → ${s1(item.streamTo)} s): the watch goes on at ${s1(item.at)} s\n`);
+      break;
     case 'warning':
       process.stderr.write(`vidlm: ${item.message}\n`);
       break;

@@ -30,6 +30,7 @@ import { checkMediaBudget } from './media-budget.js';
 import { planVideo, type PlanQuery } from './plan.js';
 import { render } from './render.js';
 import { sample } from './sample.js';
+import { checkPlanLimits, plannedMedia } from '../limits.js';
 
 export interface PipelineQuery extends PlanQuery, AssembleQuery {
   model: Model;
@@ -80,7 +81,8 @@ export async function prepare(input: VideoInput, q: PipelineQuery): Promise<Prep
   try {
     plan = planVideo(source.probe, model.info, q);
     // frames, audio and subtitle cues counted together before any picture is decoded
-    const { subtitles } = await checkMediaBudget(source, plan, model.info, (text) => model.handle.countTokens(text), q.contextSize, signal);
+    const { budget, subtitles } = await checkMediaBudget(source, plan, model.info, (text) => model.handle.countTokens(text), q.contextSize, signal);
+    checkPlanLimits(model.limits, plannedMedia(budget, source.probe.video, model.info.imageSize));
     video = await sample(source, plan, model.info, q.contextSize, { signal, onProgress: stageReporter(q.onProgress, 'decode'), subtitles });
   } finally {
     await source.close();

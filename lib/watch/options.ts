@@ -18,6 +18,7 @@ import { resolveTimeEncoding, type TimeTokenMode } from '../time/encode.js';
 import type { FitMode, VideoInput } from '../video/types.js';
 import { isLiveInput } from './source.js';
 import type { WatchOptions } from './types.js';
+import { checkContextLimit, checkFramesLimit, checkPlanLimits } from '../limits.js';
 
 export const DEFAULT_PROMPT = 'Describe what changed.';
 
@@ -116,7 +117,10 @@ export function checkWatch(source: VideoInput, o: WatchOptions): CheckedWatch {
   if ((o as { grammar?: unknown }).grammar !== undefined || (o as { jsonSchema?: unknown }).jsonSchema !== undefined) {
     throw new VidlmError('ERR_INVALID_ARG', 'watch() sets its own grammar for `when`; grammar and jsonSchema are not options of watch()', { option: 'grammar' });
   }
-  const contextSize = optionalInt('contextSize', o.contextSize, 64, 1 << 24, Math.min(4096, info.nCtxTrain || 4096));
+  const contextSize = optionalInt('contextSize', o.contextSize, 64, 1 << 24, Math.min(4096, info.nCtxTrain || 4096, o.model.limits.contextSize));
+  checkContextLimit(o.model.limits, contextSize);
+  checkFramesLimit(o.model.limits, maxFrames);
+  if (audio) checkPlanLimits(o.model.limits, { frames: maxFrames, audioSeconds: window, framePixels: (info.imageSize ?? 0) ** 2 });
   const budget = contextSize - reserveFor(contextSize);
   const choice = o.strategy ?? 'auto';
   let strategy: Exclude<StrategyName, 'native'> = 'concat';

@@ -128,13 +128,24 @@ export interface WatchReconnect {
   reason?: string;
 }
 
+/** A live source's clock started over (an encoder or camera restart) or jumped ahead: the watch time goes on with the wall clock. */
+export interface WatchDiscontinuity {
+  type: 'discontinuity';
+  /** Watch time of the first frame after it, and the gap before it (seconds). */
+  at: number;
+  gap: number;
+  /** The source's own time of the last frame before it and of the first after it. */
+  streamFrom: number;
+  streamTo: number;
+}
+
 /** Something the watch goes on without (a source with no sound, a subtitle track it could not read); yielded once, before the windows. */
 export interface WatchWarning {
   type: 'warning';
   message: string;
 }
 
-export type WatchItem = WatchWindow | WatchEvent | WatchReconnect | WatchWarning;
+export type WatchItem = WatchWindow | WatchEvent | WatchReconnect | WatchDiscontinuity | WatchWarning;
 
 export interface WatchStats {
   windows: number;

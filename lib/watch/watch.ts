@@ -116,6 +116,7 @@ export class Watch implements AsyncIterable<WatchItem> {
     let pump: Promise<void> = Promise.resolve();
     let index = 0;
     let reconnect: { connection: number; reason?: string; before: number } | null = null;
+    let jump: { streamFrom: number; streamTo: number; before: number } | null = null;
     try {
       if (signal.aborted) throw abortError(c.signal);
       if (this.#hooks.answer) responder = new FunctionResponder(this.#hooks.answer);
@@ -149,8 +150,14 @@ export class Watch implements AsyncIterable<WatchItem> {
             if (item.kind === 'reconnect') {
               this.stats.reconnects++;
               reconnect = { connection: item.connection, reason: item.reason, before: latest };
+            } else if (item.kind === 'discontinuity') {
+              jump = { streamFrom: item.streamFrom, streamTo: item.streamTo, before: latest };
             } else {
               const fr = item.frame;
+              if (jump) {
+                notices.push({ type: 'discontinuity', at: fr.t, gap: fr.t - jump.before, streamFrom: jump.streamFrom, streamTo: jump.streamTo });
+                jump = null;
+              }
               if (reconnect) {
                 notices.push({ type: 'reconnect', connection: reconnect.connection, at: fr.t, gap: fr.t - reconnect.before, ...(reconnect.reason ? { reason: reconnect.reason } : {}) });
                 reconnect = null;
