@@ -6,7 +6,7 @@ import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import type { FrameGrid, SequencePlan } from './assembly/types.js';
 import { CHAT_SEQUENCES, Chat, type ChatStartOptions } from './inference/chat.js';
-import type { ChatMessage } from './pipeline/render.js';
+import type { ChatMessage } from './inference/prompt.js';
 import type { ModelInfo } from './model-info.js';
 import { EmbeddingCache, type EmbeddingCacheOptions } from './inference/cache.js';
 import { Context } from './inference/context.js';
@@ -19,7 +19,7 @@ import { CallbackGuard } from './callbacks.js';
 import { ensureDir } from './inference/cache-dir.js';
 import { SerialQueue } from './serial.js';
 
-export type { ChatMessage } from './pipeline/render.js';
+export type { ChatMessage } from './inference/prompt.js';
 export type { ModelInfo } from './model-info.js';
 
 export interface LoadModelOptions {

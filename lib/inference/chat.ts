@@ -6,7 +6,8 @@
 import type { SequencePlan } from '../assembly/types.js';
 import { VidlmError } from '../errors.js';
 import { invalid, optionalSignal } from '../options.js';
-import { QUESTION, render, type ChatMessage, type ChatTemplate, type RenderedPrompt } from '../pipeline/render.js';
+import { render } from '../pipeline/render.js';
+import { QUESTION, type ChatMessage, type ChatTemplate, type RenderedPrompt } from './prompt.js';
 import { SerialQueue } from '../serial.js';
 import type { Context, ContextPlan, GenerateOptions } from './context.js';
 import type { MediaInput } from './encode.js';

@@ -2,7 +2,7 @@
  * Stage 3, assemble: the video's part of the user turn.
  * - pooled: a paper's method (lib/assembly) turns the grids into text and embedding items, time
  *   tokens included, and places the question the way the method was trained (Video-ChatGPT first).
- * - mtmd: the frames stay media, one marker each; libmtmd places them.
+ * - media (strategy 'native'): the frames stay media, one marker each; libmtmd places them.
  * With the sampled video's timeline: subtitle cues after the marker of their frame (mtmd) or as a
  * timed transcript before the question (pooled), and audio chunks among the frames in time order
  * (mtmd: media of their own; pooled: audio items between the frame blocks, with time markers).
@@ -54,7 +54,7 @@ export interface AssembleQuery {
   preamble: boolean;
 }
 
-export function assemble(encoded: Encoded, plan: VideoPlan, duration: number, q: AssembleQuery,
+export function assemble(encoded: Encoded, plan: Pick<VideoPlan, 'strategy' | 'segment' | 'temporalMerge'>, duration: number, q: AssembleQuery,
   hasToken: (token: string) => boolean, timeline: SampledExtras = {}): Assembled {
   const cues = [...(timeline.cues ?? [])];
   if (encoded.kind === 'media') {

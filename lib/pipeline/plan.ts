@@ -12,7 +12,7 @@ import type { TimeTokenMode } from '../time/encode.js';
 import type { FitMode, FrameOptions, SamplePlan, VideoProbe } from '../video/types.js';
 import { temporalMerge } from '../subtitles/cues.js';
 import { checkSubtitleSpec, type SubtitleSpec } from '../subtitles/load.js';
-import { chooseStrategy, defaultFrames, samplingPlan, visualTokens, type StrategyChoice } from './strategy.js';
+import { chooseStrategy, defaultFrames, mediaTokenBudget, samplingPlan, visualTokens, type StrategyChoice } from './strategy.js';
 
 /** What the pipeline needs of a checked query (lib/api/options.ts checks the user's options). */
 export interface PlanQuery {
@@ -29,6 +29,13 @@ export interface PlanQuery {
   /** The sound track into the model through libmtmd (lib/audio), and its window in seconds. */
   audio?: AudioOption;
   audioWindow?: number;
+  /**
+   * Caller's inputs to the stage: the media tokens this video may take (default: the context less
+   * the text reserve; a server request with several videos shares it), and the sound alone (an
+   * `input_audio` part of a request).
+   */
+  budget?: number;
+  soundOnly?: boolean;
 }
 
 export interface VideoPlan {
@@ -45,7 +52,7 @@ export interface VideoPlan {
   byCount: boolean;
   /** The most frames whose tokens fit; decoding stops with ERR_CONTEXT_FULL past it. */
   maxFrames: number;
-  /** Tokens kept free for the question, the template and the answer. */
+  /** Tokens kept free for the question, the template and the answer (and a request's other videos). */
   reserve: number;
   /** The part of the video asked about, for the audio span and the subtitle cues. */
   segment?: [number, number];
@@ -61,8 +68,6 @@ export interface VideoPlan {
   warning?: string;
 }
 
-/** Tokens kept free for the question, the template and the answer. */
-export const reserveFor = (contextSize: number): number => Math.min(256, Math.floor(contextSize / 4));
 
 /** The most frames whose visual tokens fit in `budget` (Infinity for the mtmd path: libmtmd counts them in the prefill). */
 export function framesThatFit(strategy: StrategyName, info: ModelInfo, budget: number): number {
@@ -98,10 +103,10 @@ export function planVideo(probe: VideoProbe, info: ModelInfo, q: PlanQuery): Vid
   }
   checkSubtitleSpec(q.subtitles);
   let audio = checkAudioOption(q.audio, q.audioWindow, info);
-  const reserve = reserveFor(q.contextSize);
-  const budget = q.contextSize - reserve;
+  const budget = q.budget ?? mediaTokenBudget(q.contextSize);
+  const reserve = q.contextSize - budget;
   // an audio model given an audio file (no picture), or a model without a vision encoder: the sound alone, through libmtmd
-  const audioOnly = info.audio && (!probe.video || !info.vision);
+  const audioOnly = info.audio && (q.soundOnly === true || !probe.video || !info.vision);
   if (audioOnly) audio ??= checkAudioOption('prefix', q.audioWindow, info);
   const strategy = audioOnly ? 'native' : chooseStrategy(q.strategy, info, budget, isImage ? 1 : q.frames);
   if (strategy === 'native' && (q.timeTokens !== 'none' || q.preamble)) {

@@ -11,6 +11,12 @@ import type { SamplePlan } from '../video/types.js';
 
 export type StrategyChoice = StrategyName | 'auto';
 
+/** Tokens kept free for the question, the template and the answer: the one text reserve of every surface. */
+export const textReserve = (contextSize: number): number => Math.min(256, Math.floor(contextSize / 4));
+
+/** Tokens left for media in a context of `contextSize`, shared by `parts` videos (a server request may carry several). */
+export const mediaTokenBudget = (contextSize: number, parts = 1): number => Math.floor((contextSize - textReserve(contextSize)) / Math.max(1, parts));
+
 /** Every name the `strategy` option takes besides 'auto'. */
 export const queryStrategies: readonly StrategyName[] = [...strategyNames, 'native'];
 
@@ -48,6 +54,7 @@ export function visualTokens(strategy: StrategyName, frames: number, info: Model
 /**
  * `auto`: M-RoPE models need their own path; otherwise the least pooled method whose default
  * frame count fits in `budget` tokens (concat, then PLLaVA's 2×2 pooling, then LITA's SlowFast).
+ * Any model takes 'native' (libmtmd's own media path); an M-RoPE model takes nothing else.
  */
 export function chooseStrategy(choice: StrategyChoice, info: ModelInfo, budget: number, frames?: number): StrategyName {
   if (choice !== 'auto' && !queryStrategies.includes(choice)) {
