@@ -98,7 +98,7 @@ export class Chat {
   static async start(model: ChatTemplate, context: Context, video: SequencePlan, opts: ChatStartOptions = {}, own: { ownsContext?: boolean } = {}): Promise<{ chat: Chat; evaluated: number; ms: number }> {
     Chat.#checkFresh(context);
     const userTurn = opts.userTurn ?? ((q: string) => [...video, { text: `\n${q}` }]);
-    const rendered = render(model, { kind: 'items', items: video, visual: 0, userTurn }, { system: opts.system });
+    const rendered = render(model, { kind: 'items', items: video, visual: 0, transcript: '', userTurn }, { system: opts.system });
     return Chat.begin(model, context, rendered, opts, own);
   }
 

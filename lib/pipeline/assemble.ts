@@ -29,6 +29,8 @@ export type Assembled =
     /** The video's items; `visual` of their tokens are pooled frame embeddings (audio clips not counted: libmtmd encodes them in the prefill). */
     items: VideoItems;
     visual: number;
+    /** The timed subtitle transcript before the question ('' without cues). */
+    transcript: string;
     /** The whole user turn with `question` in the method's place. */
     userTurn: (question: string) => VideoItems;
   }
@@ -83,7 +85,7 @@ export function assemble(encoded: Encoded, plan: Pick<VideoPlan, 'strategy' | 's
   // the pooled tokens are no longer one block per frame: the cues go as a timed transcript before the question
   const transcript = subtitleTranscript(times, cues, plan.segment);
   return {
-    kind: 'items', items, visual,
+    kind: 'items', items, visual, transcript,
     userTurn: (question) => composeUserTurn(items, `${transcript}${question}`, { preamble, questionFirst: plan.strategy === 'vcgpt' }),
   };
 }

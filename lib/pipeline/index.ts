@@ -69,7 +69,7 @@ export async function prepare(input: VideoInput, q: PipelineQuery): Promise<Prep
   }
 }
 
-export { planVideo, type PlanQuery, type VideoPlan } from './plan.js';
+export { assemblyPlan, contextFull, planVideo, type PlanQuery, type VideoPlan } from './plan.js';
 export { checkMediaBudget, imageChunkTokens, mediaBudget, mediaBudgetError, type MediaBudget } from './media-budget.js';
 export { sample, frameVariant, type SampledVideo } from './sample.js';
 export { encode, type Encoded, type FrameEncoder } from './encode.js';

@@ -94,6 +94,14 @@ export function contextFull(strategy: StrategyName, frames: number, info: ModelI
     { strategy, frames, visualTokens: planned, contextSize });
 }
 
+/** What the assemble stage needs of a plan, for a caller with frames of its own (a watch window): the strategy, the span, libmtmd's frame merge. */
+export function assemblyPlan(strategy: StrategyName, info: ModelInfo, segment?: [number, number]): Pick<VideoPlan, 'strategy' | 'path' | 'segment' | 'temporalMerge'> {
+  return {
+    strategy, path: strategy === 'native' ? 'mtmd' : 'pooled',
+    ...(segment ? { segment } : {}),
+  };
+}
+
 /** The plan of one query on one video; throws before any decoding when it cannot work. */
 export function planVideo(probe: VideoProbe, info: ModelInfo, q: PlanQuery): VideoPlan {
   const { isImage, duration } = probe;
@@ -126,19 +134,16 @@ export function planVideo(probe: VideoProbe, info: ModelInfo, q: PlanQuery): Vid
   const side = info.imageSize;
   const size: [number, number] | undefined = isImage || !side ? undefined : [side, side];
   return {
-    strategy,
-    path: strategy === 'native' ? 'mtmd' : 'pooled',
+    ...assemblyPlan(strategy, info, q.segment),
     sample: isImage || audioOnly ? { uniform: 1 } : samplingPlan(strategy, count, fps, q.segment),
     frame: { ...(size ? { size } : {}), fit: q.fit },
     count,
     byCount: !isImage && !audioOnly && fps === undefined,
     maxFrames,
     reserve,
-    ...(q.segment ? { segment: q.segment } : {}),
     ...(audioOnly ? { audioOnly } : {}),
     ...(audio ? { audio } : {}),
     ...(q.subtitles !== undefined && q.subtitles !== false ? { subtitles: q.subtitles } : {}),
-    ...(strategy === 'native' ? { temporalMerge: temporalMerge(info.projectorType) } : {}),
     ...(audioOnly && probe.video ? { warning: 'the model has no vision encoder: only the sound was used' } : {}),
   };
 }

@@ -38,8 +38,12 @@ export interface WatchOptions extends Omit<GenerateOptions, 'sequence' | 'signal
    * file's timeline. Files only; a missing track is a `warning` item.
    */
   subtitles?: SubtitleSpec;
-  /** Token assembly method; 'auto' (default) takes the least pooled one whose window fits the context. */
-  strategy?: Exclude<StrategyName, 'native'> | 'auto';
+  /**
+   * Token assembly method, as ask() takes it: 'auto' (default) takes the least pooled one whose
+   * window fits the context, and 'native' (libmtmd's own media path) for M-RoPE models; 'native'
+   * re-encodes each window's frames inside its prefill, where a pooled method encodes each frame once.
+   */
+  strategy?: StrategyName | 'auto';
   /** Frames sampled per window (spread evenly: fps = frames / window). */
   frames?: number;
   /** Frames per second sampled from the stream (default 1); give frames or fps, not both. */
