@@ -99,6 +99,7 @@ export function assemblyPlan(strategy: StrategyName, info: ModelInfo, segment?: 
   return {
     strategy, path: strategy === 'native' ? 'mtmd' : 'pooled',
     ...(segment ? { segment } : {}),
+    ...(strategy === 'native' ? { temporalMerge: temporalMerge(info.projectorType) } : {}),
   };
 }
 

@@ -68,13 +68,17 @@ export class ModelResponder implements Responder {
 
   async open(video: Assembled, _q: unknown, signal: AbortSignal): Promise<WindowSession> {
     const rendered = render(this.#model, video, { system: this.#system });
-    const { chat } = await Chat.begin(this.#model, this.context, rendered, { signal });
+    const { chat, evaluated } = await Chat.begin(this.#model, this.context, rendered, { signal });
+    // tokens in the KV before each answer, as ask() counts them (with M-RoPE, positions are fewer)
+    let held = evaluated;
     return {
       ask: async (_kind, question, params, s, onPiece) => {
         const gen = chat.ask(question, { ...this.#base, ...params, signal: s });
         if (onPiece) for await (const piece of gen) onPiece(piece);
         const turn = await gen.turn;
-        return { text: turn.text, prompt: turn.nPast - turn.tokens.generated, generated: turn.tokens.generated, tokensPerSecond: turn.timings.tokensPerSecond };
+        const prompt = held + turn.evaluated;
+        held = prompt + turn.tokens.generated;
+        return { text: turn.text, prompt, generated: turn.tokens.generated, tokensPerSecond: turn.timings.tokensPerSecond };
       },
       close: () => chat.dispose(),
     };
