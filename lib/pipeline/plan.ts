@@ -4,7 +4,9 @@
  * every plan: a frame count, or the least an `fps` plan gives on a video of known length.
  */
 import type { StrategyName } from '../assembly/types.js';
-import { audioBudgetError } from '../audio/check.js';
+import { audioPlanTokens } from '../audio/budget.js';
+import { audioSpan } from '../audio/check.js';
+import { mediaOrder } from '../audio/plan.js';
 import { checkAudioOption, type AudioOption, type CheckedAudio } from '../audio/media.js';
 import { VidlmError } from '../errors.js';
 import type { ModelInfo } from '../model-info.js';
@@ -12,6 +14,7 @@ import type { TimeTokenMode } from '../time/encode.js';
 import type { FitMode, FrameOptions, SamplePlan, VideoProbe } from '../video/types.js';
 import { temporalMerge } from '../subtitles/cues.js';
 import { checkSubtitleSpec, type SubtitleSpec } from '../subtitles/load.js';
+import { mediaBudgetError, NO_MEDIA } from './budget-error.js';
 import { chooseStrategy, defaultFrames, mediaTokenBudget, samplingPlan, visualTokens, type StrategyChoice } from './strategy.js';
 
 /** What the pipeline needs of a checked query (lib/api/options.ts checks the user's options). */
@@ -88,10 +91,23 @@ export function fpsFramesAtLeast(fps: number, probe: VideoProbe, segment?: [numb
   return Math.max(1, Math.floor((end - start) * rate) - 1);
 }
 
+/** ERR_CONTEXT_FULL for `frames` frames of a strategy: the one budget error (mediaBudgetError) with the frames alone. */
 export function contextFull(strategy: StrategyName, frames: number, info: ModelInfo, contextSize: number, reserve: number): VidlmError {
-  const planned = visualTokens(strategy, frames, info);
-  return new VidlmError('ERR_CONTEXT_FULL', `${strategy} with ${frames} frames needs ${planned} visual tokens; the context holds ${contextSize} (keep ${reserve} for the text): use fewer frames, a pooling strategy or a larger contextSize`,
-    { strategy, frames, visualTokens: planned, contextSize });
+  const frameTokens = visualTokens(strategy, frames, info);
+  return mediaBudgetError({ ...NO_MEDIA, frames, imageChunks: frames, frameTokens, total: frameTokens }, contextSize - reserve, contextSize, strategy)!;
+}
+
+/** ERR_CONTEXT_FULL when the audio a plan reads cannot fit what the frames leave, before anything is decoded (null: it fits, or the encoder's count is unknown). */
+function audioTooLong(a: CheckedAudio, probe: VideoProbe, info: ModelInfo, frames: number, frameTokens: number, budget: number, contextSize: number, strategy: StrategyName, segment?: [number, number]): VidlmError | null {
+  if (!probe.audio) return null;
+  const span = audioSpan(probe, segment);
+  const steps = mediaOrder([], span, a.mode, a.window);
+  // a mixed mmproj names its audio tower's projector apart from the vision one
+  const audioTokens = audioPlanTokens(info.audioProjectorType ?? info.projectorType, steps);
+  if (audioTokens === null) return null;
+  const e = mediaBudgetError({ ...NO_MEDIA, frames, imageChunks: frames, frameTokens, audioSeconds: span[1] - span[0], audioChunks: steps.length, audioTokens, total: frameTokens + audioTokens },
+    budget, contextSize, strategy);
+  return e && Object.assign(e, { details: { ...e.details, option: 'audio' } });
 }
 
 /** What the assemble stage needs of a plan, for a caller with frames of its own (a watch window): the strategy, the span, libmtmd's frame merge. */
@@ -126,9 +142,8 @@ export function planVideo(probe: VideoProbe, info: ModelInfo, q: PlanQuery): Vid
   const count = audioOnly ? 0 : isImage ? 1 : fps === undefined ? q.frames ?? defaultFrames(strategy) : duration > 0 ? fpsFramesAtLeast(fps, probe, q.segment) : 0;
   if (count > maxFrames) throw contextFull(strategy, count, info, q.contextSize, reserve);
   if (audio) {
-    // pooled: the frames' tokens are known now, the audio gets what they leave
-    const mediaBudget = strategy === 'native' || audioOnly ? budget : budget - visualTokens(strategy, count, info);
-    const e = audioBudgetError(audio, probe, info, count, mediaBudget, q.segment);
+    // pooled: the frames' tokens are known now, the audio gets what they leave (native: the whole check follows, with the frames' real sizes)
+    const e = audioTooLong(audio, probe, info, count, strategy === 'native' || audioOnly ? 0 : visualTokens(strategy, count, info), budget, q.contextSize, strategy, q.segment);
     if (e) throw e;
   }
   // Images reach libmtmd at their own size (its preprocessing, as llama-mtmd-cli); video frames at the encoder's.
