@@ -19,11 +19,9 @@ export interface GridShape {
   ny: number;
 }
 
-/** Text to tokenize. `special`: the text is one token of the model's vocabulary (parse it as such). */
-export interface TextItem {
-  text: string;
-  special?: boolean;
-}
+import type { TextItem } from '../time/encode.js';
+
+export type { TextItem } from '../time/encode.js';
 
 /**
  * `count` embeddings of the model's width, back to back. Strategies may hand out views of their

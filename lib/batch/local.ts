@@ -4,7 +4,8 @@
  * as each finishes. Aborting stops taking jobs; jobs cut off by the abort write nothing, so a
  * rerun runs them again.
  */
-import type { Model, Stage } from '../index.js';
+import type { Model } from '../model.js';
+import type { Stage } from '../pipeline/progress.js';
 import type { JobEntry } from './jobs.js';
 import type { Journal } from './journal.js';
 import type { BatchReporter, BatchSummary } from './reporter.js';

@@ -5,7 +5,7 @@
  * missed while Redis was away). Each id is written once whoever reports it.
  */
 import type { Queue, QueueEvents } from 'bullmq';
-import type { Stage } from '../../index.js';
+import type { Stage } from '../../pipeline/progress.js';
 import type { JobSpec } from '../jobs.js';
 import type { Journal } from '../journal.js';
 import type { BatchReporter } from '../reporter.js';
