@@ -4,8 +4,6 @@
  * timestamp, never its index, so uneven sampling and seeks stay truthful.
  */
 import { VidlmError } from '../errors.js';
-import type { Prepared } from '../pipeline/index.js'; // SCRATCH: a deliberate upward import (time -> pipeline)
-export type ScratchUpward = Prepared;
 
 /** Text to tokenize. `special`: the text is one token of the model's vocabulary (parse it as such). */
 export interface TextItem {
