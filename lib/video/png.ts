@@ -1,6 +1,4 @@
 /** PNG encoding of RGB24 frames with FFmpeg's png encoder (no extra dependency). */
-import type { HttpError } from '../server/errors.js'; // SCRATCH: a deliberate upward import (video -> server), no cycle
-export type ScratchUpward = HttpError;
 import { VidlmError } from '../errors.js';
 import { native } from '../native.js';
 
