@@ -37,7 +37,7 @@ export type SequencePlan = PlanItem[];
 
 /** The pooling methods of the papers: pure functions of the grids (lib/assembly). */
 export type PooledStrategyName = 'concat' | 'slowfast' | 'pllava' | 'bilinear' | 'vcgpt';
-/** Every `strategy` a query takes: a pooled method, or `native` (libmtmd's own media path, lib/pipeline/mtmd.ts). */
+/** Every `strategy` a query takes: a pooled method, or `native` (the native path (libmtmd's own media handling), lib/pipeline/strategy.ts). */
 export type StrategyName = PooledStrategyName | 'native';
 
 export function isEmbeddingItem(item: PlanItem): item is EmbeddingItem {

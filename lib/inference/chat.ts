@@ -83,7 +83,7 @@ export class Chat {
     const { prefix } = rendered;
     let evaluated = 0, ms = 0, mediaTokens = 0;
     let chunks: MediaChunkReport[] | undefined;
-    if (prefix.kind === 'media') {
+    if (prefix.kind === 'native') {
       const r = await context.prefillMedia(prefix.text, prefix.frames, { sequence: 0, mergeable: opts.mergeable ?? true, signal: opts.signal, onProgress: opts.onProgress });
       ({ evaluated, ms } = r);
       mediaTokens = r.mediaTokens ?? 0;

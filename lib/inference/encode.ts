@@ -22,7 +22,7 @@ import type { MediaAudio } from '../audio/clip.js';
 
 export type { MediaAudio } from '../audio/clip.js';
 
-/** What libmtmd's media path takes, one marker each: a picture or an audio clip. */
+/** What the native path takes, one marker each: a picture or an audio clip. */
 export type MediaInput = EncodableFrame | MediaAudio;
 
 export interface EncodeOptions {

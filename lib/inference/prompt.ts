@@ -21,7 +21,7 @@ export const QUESTION = '\u0000vidlm-question\u0000';
 
 export interface RenderedPrompt {
   /** Evaluated when the chat starts: a context plan, or text with one media marker per frame for libmtmd. */
-  prefix: { kind: 'plan'; plan: ContextPlan } | { kind: 'media'; text: string; frames: readonly MediaInput[] };
+  prefix: { kind: 'plan'; plan: ContextPlan } | { kind: 'native'; text: string; frames: readonly MediaInput[] };
   /** Evaluated with the first question: the rest of the first turn, QUESTION inside. */
   rest: ContextPlan;
   /** The conversation as text, the video as media markers, QUESTION in the user message. */

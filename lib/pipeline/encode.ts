@@ -12,7 +12,7 @@ import type { VideoPlan } from './plan.js';
 
 export type Encoded =
   | { kind: 'grids'; grids: FrameGrid[]; ms: number; stats?: EncodeStats }
-  | { kind: 'media'; frames: readonly EncodableFrame[] };
+  | { kind: 'native'; frames: readonly EncodableFrame[] };
 
 /** What the encode stage needs of a model: its encoder through the cache. */
 export interface FrameEncoder {
@@ -21,7 +21,7 @@ export interface FrameEncoder {
 
 export async function encode(encoder: FrameEncoder, plan: Pick<VideoPlan, 'path'>, video: SampledVideo,
   opts: { source?: string; batchSize?: number; signal?: AbortSignal; onProgress?: (fraction: number) => void }): Promise<Encoded> {
-  if (plan.path === 'mtmd') return { kind: 'media', frames: video.frames };
+  if (plan.path === 'native') return { kind: 'native', frames: video.frames };
   const { grids, stats } = await encoder.encodeWithStats(video.frames, {
     source: opts.source, variant: video.variant, batchSize: opts.batchSize, signal: opts.signal, onProgress: opts.onProgress,
   });

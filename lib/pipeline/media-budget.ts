@@ -121,7 +121,7 @@ export function mediaBudget(plan: VideoPlan, probe: VideoProbe, info: ModelInfo,
   }
   const frames = frameTimes.length;
   let imageChunks = frames, frameTokens = 0, cueText = '';
-  if (plan.path === 'mtmd') {
+  if (plan.path === 'native') {
     const merge = plan.temporalMerge ?? 1;
     const content = span ? stepContent(MARK, steps, frameTimes, cues, plan.segment, merge) : interleaveMarkers(MARK, frameTimes, cues, plan.segment, merge);
     imageChunks = imageChunksOf(content, steps, merge);

@@ -9,10 +9,10 @@ import type { ReadVideo } from './read.js';
 
 const MARK = '\u0000';
 
-/** The media units of one video on the media path, in order: 'image' (a frame or a merged pair) or 'audio' (one clip). */
+/** The media units of one video on the native path, in order: 'image' (a frame or a merged pair) or 'audio' (one clip). */
 export function mediaUnits(r: Pick<ReadVideo, 'assembled' | 'plan'>): Array<'image' | 'audio'> {
   const a = r.assembled;
-  if (a.kind !== 'media') return [];
+  if (a.kind !== 'native') return [];
   const kinds = a.frames.map((f) => ('audio' in f ? 'audio' as const : 'image' as const));
   const between = (a.content?.(MARK) ?? MARK.repeat(kinds.length)).split(MARK).slice(1, -1);
   const merge = r.plan.temporalMerge ?? 1;

@@ -43,8 +43,8 @@ export interface PlanQuery {
 
 export interface VideoPlan {
   strategy: StrategyName;
-  /** 'pooled': vidlm encodes the frames and a paper's method pools them; 'mtmd': libmtmd encodes and places them inside the prefill. */
-  path: 'pooled' | 'mtmd';
+  /** 'pooled': vidlm encodes the frames and a paper's method pools them; 'native': libmtmd encodes and places them inside the prefill. */
+  path: 'pooled' | 'native';
   /** The frames to decode. */
   sample: SamplePlan;
   /** How they are scaled: the encoder's square input for video, the image's own size for a still. */
@@ -113,7 +113,7 @@ function audioTooLong(a: CheckedAudio, probe: VideoProbe, info: ModelInfo, frame
 /** What the assemble stage needs of a plan, for a caller with frames of its own (a watch window): the strategy, the span, libmtmd's frame merge. */
 export function assemblyPlan(strategy: StrategyName, info: ModelInfo, segment?: [number, number]): Pick<VideoPlan, 'strategy' | 'path' | 'segment' | 'temporalMerge'> {
   return {
-    strategy, path: strategy === 'native' ? 'mtmd' : 'pooled',
+    strategy, path: strategy === 'native' ? 'native' : 'pooled',
     ...(segment ? { segment } : {}),
     ...(strategy === 'native' ? { temporalMerge: temporalMerge(info.projectorType) } : {}),
   };

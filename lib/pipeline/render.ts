@@ -29,7 +29,7 @@ interface Layout {
   messages: ChatMessage[];
   /** Pooled: one block per marker, in order (a run of embeddings, or an audio clip). */
   blocks: Array<PlanItem[] | AudioItem>;
-  /** Media path: one picture or clip per marker, in order. */
+  /** Native path: one picture or clip per marker, in order. */
   media: MediaInput[];
 }
 
@@ -88,11 +88,11 @@ export function renderTurns(template: ChatTemplate, turns: readonly TurnMessage[
   const marker = template.mediaMarker;
   const { messages, blocks, media } = layout(turns, marker);
   const text = rendered ?? template.applyTemplate(messages, { addAssistant: true });
-  if (blocks.length > 0 && media.length > 0) throw new VidlmError('ERR_INVALID_ARG', 'a conversation takes pooled videos or media-path videos, not both');
+  if (blocks.length > 0 && media.length > 0) throw new VidlmError('ERR_INVALID_ARG', 'a conversation takes pooled videos or native-path videos, not both');
   if (media.length > 0) {
     const cut = text.lastIndexOf(marker) + marker.length;
     if (text.split(marker).length !== media.length + 1) throw new VidlmError('ERR_TEMPLATE', 'the chat template changed the media markers');
-    return { prefix: { kind: 'media', text: text.slice(0, cut), frames: media }, rest: [{ text: text.slice(cut) }], history: messages };
+    return { prefix: { kind: 'native', text: text.slice(0, cut), frames: media }, rest: [{ text: text.slice(cut) }], history: messages };
   }
   const { plan, cut } = toPlan(template, text, blocks);
   const prefix = plan.slice(0, cut);
@@ -108,7 +108,7 @@ export function turnMessages(template: Pick<ChatTemplate, 'mediaMarker'>, turns:
 
 /** One question about one video: the system prompt, the video, QUESTION where the question goes. */
 export function render(template: ChatTemplate, assembled: Assembled, opts: { system?: string } = {}): RenderedPrompt {
-  if (assembled.kind === 'media' && assembled.frames.length === 0) throw new VidlmError('ERR_INVALID_ARG', 'a media chat needs at least one frame');
+  if (assembled.kind === 'native' && assembled.frames.length === 0) throw new VidlmError('ERR_INVALID_ARG', 'a media chat needs at least one frame');
   return renderTurns(template, [
     ...(opts.system ? [{ role: 'system', parts: [opts.system] }] : []),
     { role: 'user', parts: [assembled, QUESTION] },

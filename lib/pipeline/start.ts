@@ -33,12 +33,12 @@ export async function startChat(model: ChatTemplate, context: Context, video: Se
 }
 
 /**
- * A chat whose video goes through the model's own media path (Context.prefillMedia: libmtmd's
+ * A chat whose video goes through the native path (Context.prefillMedia: libmtmd's
  * tokenizer, encoder and positions, M-RoPE and temporal frame merging included): the user turn
  * is one media marker per frame (or audio clip), a newline, then the question.
  */
 export async function startMediaChat(model: ChatTemplate, context: Context, frames: readonly MediaInput[], opts: Omit<ChatStartOptions, 'userTurn'> & { mergeable?: boolean } = {},
   own: { ownsContext?: boolean } = {}): Promise<{ chat: Chat; evaluated: number; ms: number; mediaTokens: number; chunks?: MediaChunkReport[] }> {
   Chat.checkFresh(context);
-  return Chat.begin(model, context, render(model, { kind: 'media', frames }, { system: opts.system }), opts, own);
+  return Chat.begin(model, context, render(model, { kind: 'native', frames }, { system: opts.system }), opts, own);
 }

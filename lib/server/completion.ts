@@ -57,10 +57,10 @@ export async function runCompletion(s: ServerState, req: ParsedRequest, signal: 
   const audioParam = req.video.audio !== undefined ? 'vidlm.audio' : mediaParts.find((p) => p.kind === 'media' && p.audio)?.param;
   if (audioParam && !info.audio) throw new VidlmError('ERR_UNSUPPORTED', "the model's mmproj has no audio encoder: it cannot take sound (vidlm.audio, input_audio)", { option: audioParam });
   if (mediaParts.length > 0 && !info.vision && !info.audio) throw badRequest('unsupported_value', 'the model has no vision encoder (no mmproj)', 'messages');
-  // sound goes through libmtmd's own media path: the native strategy, whatever the model's positions
+  // sound goes through the native path (libmtmd's own media handling): the native strategy, whatever the model's positions
   const mediaPath = audioParam !== undefined || (mediaParts.length > 0 && !info.vision);
   if (mediaPath && req.video.strategy !== 'auto' && req.video.strategy !== 'native') {
-    throw new VidlmError('ERR_UNSUPPORTED', `sound goes through the model's own media path: strategy ${req.video.strategy} cannot take it (leave strategy out or use 'native')`, { option: 'vidlm.strategy' });
+    throw new VidlmError('ERR_UNSUPPORTED', `sound goes through the native path: strategy ${req.video.strategy} cannot take it (leave strategy out or use 'native')`, { option: 'vidlm.strategy' });
   }
   const subtitles = await resolveSubtitles(req.video.subtitles, s.options);
   const video = subtitles === req.video.subtitles ? req.video : { ...req.video, subtitles };
@@ -87,8 +87,8 @@ export async function runCompletion(s: ServerState, req: ParsedRequest, signal: 
     const tPrepared = performance.now();
     const rendered = await renderRequest(s.model, req.messages, media);
     let prompt: number, cached: number, prefillMs: number;
-    if (rendered.prefix.kind === 'media') {
-      // libmtmd's media path: the slot keeps what libmtmd evaluated up to the last marker when the
+    if (rendered.prefix.kind === 'native') {
+      // the native path: the slot keeps what libmtmd evaluated up to the last marker when the
       // next request has the same text and media up to there (a follow-up), and evaluates the rest
       const prefix = rendered.prefix;
       const known = (key: string) => s.pool.slots.find((sl) => !sl.busy && typeof sl.held[0] === 'object' && (sl.held[0] as { key: string }).key === key)?.held[0];

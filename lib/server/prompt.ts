@@ -42,7 +42,7 @@ export async function renderRequest(model: Model, messages: Message[], media: Pr
 
 /** A pooled prompt as prefix entries: BOS, text tokens and embedding blocks, each block named by its part's key. */
 export function pooledEntries(tokenizer: Context, rendered: RenderedPrompt, media: PreparedMedia[]): Entry[] {
-  if (rendered.prefix.kind !== 'plan') throw new Error('a media-path prompt has no pooled entries');
+  if (rendered.prefix.kind !== 'plan') throw new Error('a native-path prompt has no pooled entries');
   const keyOf = new Map<Float32Array, string>();
   for (const med of media) {
     const a = med.read.assembled;
@@ -59,12 +59,12 @@ export function pooledEntries(tokenizer: Context, rendered: RenderedPrompt, medi
 }
 
 /**
- * A media-path prompt as entries: one block for everything libmtmd evaluates (the text up to the
+ * A native-path prompt as entries: one block for everything libmtmd evaluates (the text up to the
  * last marker and the media, named by that text and the parts' keys; `positions` once a slot
  * has evaluated it), then the text tokens after it, as a chat's first turn evaluates them.
  */
 export function mediaEntries(tokenizer: Context, rendered: RenderedPrompt, media: PreparedMedia[], known: (key: string) => Entry | undefined): { entries: Entry[]; rest: Int32Array; key: string } {
-  if (rendered.prefix.kind !== 'media') throw new Error('a pooled prompt has no media entries');
+  if (rendered.prefix.kind !== 'native') throw new Error('a pooled prompt has no media entries');
   const key = `media:${JSON.stringify([rendered.prefix.text, media.map((m) => m.key)])}`;
   const rest = tokenizer.tokenize(rendered.rest.map((r) => ('text' in r ? r.text : '')).join(''));
   const held = known(key);

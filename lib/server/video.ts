@@ -24,7 +24,7 @@ export interface PreparedMedia {
   frames: { index: number; t: number }[];
   /** Identity of what the part puts in the KV (source, frame times, method, sound): the slot's key. */
   key: string;
-  /** Pooled: the method's visual tokens; the media path's are libmtmd's, known after the prefill. */
+  /** Pooled: the method's visual tokens; the native path's are libmtmd's, known after the prefill. */
   visual: number;
   encoded: number;
   cached: number;

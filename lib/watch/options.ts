@@ -34,9 +34,9 @@ export interface CheckedWatch {
   when?: string;
   localize: boolean;
   cooldown: number;
-  /** The window's method: a paper's pooling (frames encoded once, shared by the windows) or 'native', libmtmd's media path (M-RoPE models, windows with sound). */
+  /** The window's method: a paper's pooling (frames encoded once, shared by the windows) or 'native', the native path (M-RoPE models, windows with sound). */
   strategy: StrategyName;
-  /** The sound of each window (media path), and whether the model sees pictures at all. */
+  /** The sound of each window (native path), and whether the model sees pictures at all. */
   audio: CheckedAudio | null;
   pictures: boolean;
   subtitles?: SubtitleSpec;
@@ -70,7 +70,7 @@ function optionalText(name: string, v: unknown): string | undefined {
   return v;
 }
 
-/** A window's frames and sound on the media path must fit before anything is opened (the audio count is known for Whisper encoders): the pipeline's budget error. */
+/** A window's frames and sound on the native path must fit before anything is opened (the audio count is known for Whisper encoders): the pipeline's budget error. */
 function checkWindowMedia(info: CheckedWatch['model']['info'], audio: CheckedAudio | null, frames: number, window: number, budget: number, contextSize: number): void {
   const steps = audio ? mediaOrder([], [0, window], audio.mode, audio.window) : [];
   // libmtmd merges frame pairs (the Qwen-VL family) unless audio clips lie between them; each chunk's tokens at the encoder's square size
@@ -91,7 +91,7 @@ export function checkWatch(source: VideoInput, o: WatchOptions): CheckedWatch {
   const info = o.model.info;
   const pictures = !!(info.vision && info.imageGrid && info.imageSize);
   if (!pictures && !info.audio) throw new VidlmError('ERR_UNSUPPORTED', 'the model has no vision encoder: load it with its mmproj');
-  // sound goes through libmtmd's own media path; a model that only hears gets each window's sound alone
+  // sound goes through the native path (libmtmd's own media handling); a model that only hears gets each window's sound alone
   const audio = checkAudioOption(o.audio, o.audioWindow, info) ?? (pictures ? null : checkAudioOption('prefix', o.audioWindow, info));
   checkSubtitleSpec(o.subtitles);
   const every = optionalNumber('every', o.every, 0.05, 86_400, 10);
@@ -116,7 +116,7 @@ export function checkWatch(source: VideoInput, o: WatchOptions): CheckedWatch {
   let strategy: StrategyName;
   if (audio) {
     // libmtmd places the frames and clips itself: no pooling, no time tokens in front of them
-    if (choice !== 'auto' && choice !== 'native') throw new VidlmError('ERR_UNSUPPORTED', `a watch with audio goes through the model's own media path: strategy ${choice} cannot take sound (leave strategy out)`, { option: 'strategy' });
+    if (choice !== 'auto' && choice !== 'native') throw new VidlmError('ERR_UNSUPPORTED', `a watch with audio goes through the native path: strategy ${choice} cannot take sound (leave strategy out)`, { option: 'strategy' });
     strategy = 'native';
   } else {
     // localize needs time tokens in front of the frames: LITA's SlowFast is its method (an M-RoPE model has none: chooseStrategy says so)

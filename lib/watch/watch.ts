@@ -210,13 +210,13 @@ export class Watch implements AsyncIterable<WatchItem> {
           }
           encoded = { kind: 'grids', grids: entries.map((e) => ({ ...e.grid!, t: e.frame.t - start })), ms: 0 };
         } else {
-          encoded = { kind: 'media', frames: shown.map((e) => ({ ...e.frame, t: e.frame.t - start })) };
+          encoded = { kind: 'native', frames: shown.map((e) => ({ ...e.frame, t: e.frame.t - start })) };
         }
         // the pipeline's assemble stage on the window's own timeline: sound and cues placed as ask() places them
         const video = assemble(encoded, assemblyPlan(c.strategy, c.model.info, [0, end - start]), end - start, { timeTokens: c.timeTokens, preamble: false }, hasToken,
           { cues: extra.cues, ...(extra.audio ? { audio: extra.audio } : {}) });
-        if (video.kind === 'media' && video.frames.length === 0) { this.stats.skipped++; continue; } // nothing to see or hear in this window
-        const media = video.kind === 'media' ? video.frames.map((it) => ('audio' in it ? { kind: 'audio' as const, samples: it.audio } : { kind: 'frame' as const, t: it.t })) : undefined;
+        if (video.kind === 'native' && video.frames.length === 0) { this.stats.skipped++; continue; } // nothing to see or hear in this window
+        const media = video.kind === 'native' ? video.frames.map((it) => ('audio' in it ? { kind: 'audio' as const, samples: it.audio } : { kind: 'frame' as const, t: it.t })) : undefined;
         const session = await responder.open(video, { ...q, ...(media ? { media } : { transcript: video.kind === 'items' ? video.transcript : '' }) }, signal);
         const frames = entries.map((e) => e.frame);
         let text: string, prompt = 0, generated = 0, tps = 0;

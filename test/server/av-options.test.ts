@@ -236,8 +236,8 @@ t.test("a request's video with sound on a model that sees and hears: clips after
   const audio = await readAudioMedia(burst, { mode: 'interleave', window: 1 }, times, audioSpan(burst.probe), 16000);
   const plan = { strategy: 'native' as const, temporalMerge: 1 };
   const q = { timeTokens: 'none' as const, preamble: false };
-  const x = assemble({ kind: 'media', frames }, plan, 4, q, () => false, { audio });
-  if (x.kind !== 'media') throw new Error('a media-path video');
+  const x = assemble({ kind: 'native', frames }, plan, 4, q, () => false, { audio });
+  if (x.kind !== 'native') throw new Error('a media-path video');
   const kinds = x.frames.map((it) => ('audio' in it ? 'a' : `f${(it as { t: number }).t}`));
   t.same(kinds, ['f0.5', 'a', 'f1.5', 'a', 'f2.5', 'a', 'f3.5', 'a'], 'by hand: each second of sound after the frame shown in it');
   const loud = x.frames.filter((it): it is { audio: Float32Array } => 'audio' in it).map((c) => rms(c.audio));
@@ -248,8 +248,8 @@ t.test("a request's video with sound on a model that sees and hears: clips after
   const subs = await openVideo(await media.movText());
   t.teardown(() => subs.close());
   const cues = (await loadSubtitles(subs, true)).track!.cues;
-  const y = assemble({ kind: 'media', frames }, plan, 4, q, () => false, { cues });
-  if (y.kind !== 'media') throw new Error('a media-path video');
+  const y = assemble({ kind: 'native', frames }, plan, 4, q, () => false, { cues });
+  if (y.kind !== 'native') throw new Error('a media-path video');
   // frames at 0.5, 1.5, 2.5, 3.5 s; cues from 0.5, 1.5 and 3.25 s: after frames 0, 1 and 2
   t.equal(y.content!('<M>'), '<M>\n[0.5s] "The counter starts"\n<M>\n[1.5s] "Second line / of a cue"\n<M>\n[3.3s] "A bold end"\n<M>');
   t.equal(subtitleTranscript(times, [...cues]), 'Subtitles:\n[0.5s] "The counter starts"\n[1.5s] "Second line / of a cue"\n[3.3s] "A bold end"\n');
