@@ -104,6 +104,7 @@ export async function runCompletion(s: ServerState, req: ParsedRequest, signal: 
         const r = await slot.context.prefill([{ tokens: rest.slice(taken.shared - 1) }], { addBos: false, signal });
         prefillMs = r.ms;
         block = held[0] as Exclude<Entry, number>;
+        for (const x of media) x.encoded = 0; // libmtmd encoded them for the request the slot kept
       } else {
         await slot.context.truncate(0, 0);
         const m = await slot.context.prefillMedia(prefix.text, prefix.frames, { signal, mergeable: true });

@@ -53,6 +53,7 @@ for (const p of pairs) {
     t.ok(cached >= visual, 'the cached tokens cover the video');
     t.ok(follow.json.usage.prompt_tokens - cached <= follow.json.usage.prompt_tokens - first.json.usage.prompt_tokens + 2, 'only the answer and the new turn are evaluated');
     t.equal(follow.json.vidlm.media[0].visual_tokens, visual, 'the same media tokens reported from the slot');
+    if (p.vidlm.strategy !== 'concat') t.equal(follow.json.vidlm.media[0].encoded, 0, 'libmtmd encoded nothing: the frames are in the slot');
     // the same follow-up on a fresh slot gives the same answer: the reused KV is what a fresh prefill makes
     const fresh = await startServer({ model: p.model, mediaPath: md.dir });
     t.teardown(() => fresh.server.close());
