@@ -11,8 +11,12 @@ export type { MediaChunkReport } from './native.js';
 export { Generation, type GenerateResult } from './inference/generation.js';
 export { EmbeddingCache, type EmbeddingCacheOptions } from './inference/cache.js';
 export type { EncodableFrame, EncodeOptions, EncodeStats, MediaAudio, MediaInput } from './inference/encode.js';
-export type { CreateContextOptions, ChatMessage, ChatOptions } from './model.js';
-export { Chat, type ChatStartOptions, type TurnResult } from './inference/chat.js';
+export type { CreateContextOptions, ChatMessage } from './model.js';
+export type { ChatOptions } from './pipeline/model-chat.js';
+// gives Model its chat() method (lib/pipeline/model-chat.ts): the model layer does not know chats
+import './pipeline/model-chat.js';
+export { Chat, type TurnResult } from './inference/chat.js';
+export type { ChatStartOptions } from './pipeline/start.js';
 export { ask, describe, localize, chat, type VideoQueryOptions, type AskResult, type LocalizeResult } from './api/query.js';
 export { countMediaTokens, type MediaTokenCount } from './api/count.js';
 export type { MediaBudget } from './pipeline/media-budget.js';

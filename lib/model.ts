@@ -4,9 +4,8 @@
  */
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import type { FrameGrid, SequencePlan } from './assembly/types.js';
-import { CHAT_SEQUENCES, Chat, type ChatStartOptions } from './inference/chat.js';
-import type { ChatMessage } from './pipeline/render.js';
+import type { FrameGrid } from './assembly/types.js';
+import type { ChatMessage } from './inference/prompt.js';
 import type { ModelInfo } from './model-info.js';
 import { EmbeddingCache, type EmbeddingCacheOptions } from './inference/cache.js';
 import { Context } from './inference/context.js';
@@ -20,7 +19,7 @@ import { ensureDir } from './inference/cache-dir.js';
 import { SerialQueue } from './serial.js';
 import { resolveLimits, type JobLimits, type ResolvedLimits } from './limits.js';
 
-export type { ChatMessage } from './pipeline/render.js';
+export type { ChatMessage } from './inference/prompt.js';
 export type { ModelInfo } from './model-info.js';
 
 export interface LoadModelOptions {
@@ -56,13 +55,6 @@ export interface CreateContextOptions {
   kvType?: 'f16' | 'q8_0' | 'f32';
   /** Independent KV sequences (for chat forks). Default 1. */
   sequences?: number;
-}
-
-export interface ChatOptions extends ChatStartOptions {
-  /** Context to use (must be fresh; the caller keeps it and disposes it); by default one is created with `contextOptions` and owned by the chat. */
-  context?: Context;
-  /** Options of the context the chat creates; `sequences` defaults to 4 (the chat and three forks). */
-  contextOptions?: CreateContextOptions;
 }
 
 export class Model {
@@ -153,23 +145,6 @@ export class Model {
   /** Tokens the model puts before and after each image (e.g. <start_of_image>); empty for LLaVA. */
   get imageWrap(): { before: Int32Array; after: Int32Array } {
     return { before: this.native.imageBefore, after: this.native.imageAfter };
-  }
-
-  /**
-   * Starts a chat about a video: the video plan (from a strategy) is evaluated once, each
-   * question then evaluates only its own tokens, and chat.fork() branches without re-evaluating.
-   */
-  async chat(video: SequencePlan, opts: ChatOptions = {}): Promise<Chat> {
-    this.#live();
-    if (opts.context) return (await Chat.start(this, opts.context, video, opts)).chat;
-    // the chat owns the context it creates: disposing the chat (and its forks) frees it
-    const context = await this.createContext({ sequences: CHAT_SEQUENCES, ...opts.contextOptions });
-    try {
-      return (await Chat.start(this, context, video, opts, { ownsContext: true })).chat;
-    } catch (e) {
-      context.dispose();
-      throw e;
-    }
   }
 
   async createContext(opts: CreateContextOptions = {}): Promise<Context> {

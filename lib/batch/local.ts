@@ -5,7 +5,8 @@
  * rerun runs them again. A results file that cannot be written (ERR_OUTPUT) stops the run the
  * same way, and the call rejects with that error.
  */
-import type { Model, Stage } from '../index.js';
+import type { Model } from '../model.js';
+import type { Stage } from '../pipeline/progress.js';
 import type { JobEntry } from './jobs.js';
 import type { Journal } from './journal.js';
 import type { BatchReporter, BatchSummary } from './reporter.js';

@@ -37,7 +37,7 @@ const options = {
 } as const;
 
 const USAGE = `usage: vidlm watch <file-or-stream-url> --model M.gguf --mmproj P.gguf (--prompt TEXT | --when EVENT)
-  [--every S] [--window S] [--frames N | --fps F] [--strategy auto|concat|slowfast|pllava|bilinear|vcgpt]
+  [--every S] [--window S] [--frames N | --fps F] [--strategy auto|concat|slowfast|pllava|bilinear|vcgpt|native]
   [--localize] [--cooldown N] [--time-tokens none|text|lita] [--no-realtime] [--live] [--timeout S]
   [--audio [interleave|prefix]] [--audio-window S] [--subtitles [LANG|FILE.srt]]
   [--system TEXT] [--max-tokens N] [--temp T] [--seed S] [--threads N] [--ctx-size N] [--json] [--plan]

@@ -25,7 +25,7 @@ export interface WatchOptions extends Omit<GenerateOptions, 'sequence' | 'signal
   /**
    * Each window's sound into the model (needs model.info.audio): true / 'interleave' puts each
    * `audioWindow` of sound after the frames taken while it played, 'prefix' the window's sound
-   * before its frames. The window then goes through libmtmd's own media path. Files only: a
+   * before its frames. The window then goes through the native path (libmtmd's own media handling). Files only: a
    * live stream's sound is not read (a `warning` item). A model with an audio encoder and no
    * vision encoder hears each window's sound alone ('prefix' unless set).
    */
@@ -38,8 +38,12 @@ export interface WatchOptions extends Omit<GenerateOptions, 'sequence' | 'signal
    * file's timeline. Files only; a missing track is a `warning` item.
    */
   subtitles?: SubtitleSpec;
-  /** Token assembly method; 'auto' (default) takes the least pooled one whose window fits the context. */
-  strategy?: Exclude<StrategyName, 'native'> | 'auto';
+  /**
+   * Token assembly method, as ask() takes it: 'auto' (default) takes the least pooled one whose
+   * window fits the context, and 'native' (the native path (libmtmd's own media handling)) for M-RoPE models; 'native'
+   * re-encodes each window's frames inside its prefill, where a pooled method encodes each frame once.
+   */
+  strategy?: StrategyName | 'auto';
   /** Frames sampled per window (spread evenly: fps = frames / window). */
   frames?: number;
   /** Frames per second sampled from the stream (default 1); give frames or fps, not both. */
