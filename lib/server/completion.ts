@@ -37,7 +37,7 @@ export interface CompletionResult {
   text: string;
   finishReason: 'stop' | 'length';
   usage: { prompt: number; cached: number; completion: number };
-  media: { strategy: string; frames: { index: number; t: number }[]; duration: number; visual_tokens: number; encoded: number; cached: number;
+  media: { strategy: string; frames: { index: number; t: number }[]; duration: number; visual_tokens: number; decoded: number; encoded: number; cached: number;
     /** Audio clips the part gave the model, subtitle cues read, and what it went without (no audio track, a missing subtitle track). */
     audio_chunks: number; subtitle_cues: number; warnings?: string[] }[];
   timings: { queue_ms: number; prepare_ms: number; prefill_ms: number; first_token_ms: number; generate_ms: number };
@@ -104,9 +104,10 @@ export async function runCompletion(s: ServerState, req: ParsedRequest, signal: 
         const r = await slot.context.prefill([{ tokens: rest.slice(taken.shared - 1) }], { addBos: false, signal });
         prefillMs = r.ms;
         block = held[0] as Exclude<Entry, number>;
-        for (const x of media) x.encoded = 0; // libmtmd encoded them for the request the slot kept
+        for (const x of media) { x.encoded = 0; x.cached = x.frames.length; } // libmtmd encoded them for the request the slot kept
       } else {
         await slot.context.truncate(0, 0);
+        await Promise.all(media.map((x) => x.read.pixels?.())); // a repeat's frames, decoded only now that no slot holds them
         const m = await slot.context.prefillMedia(prefix.text, prefix.frames, { signal, mergeable: true });
         const r = await slot.context.prefill([{ tokens: rest }], { addBos: false, signal });
         prefillMs = m.ms + r.ms;
@@ -148,7 +149,7 @@ export async function runCompletion(s: ServerState, req: ParsedRequest, signal: 
       finishReason: finishReason(g.stopReason),
       usage: { prompt, cached, completion: g.tokens.generated },
       media: media.map((m) => ({
-        strategy: m.strategy, frames: m.frames, duration: m.duration, visual_tokens: m.visual, encoded: m.encoded, cached: m.cached,
+        strategy: m.strategy, frames: m.frames, duration: m.duration, visual_tokens: m.visual, decoded: m.read.decoded, encoded: m.encoded, cached: m.cached,
         audio_chunks: m.audioChunks, subtitle_cues: m.cues, ...(m.warnings.length > 0 ? { warnings: m.warnings } : {}),
       })),
       timings: { queue_ms: tQueue - t0, prepare_ms: tPrepared - tQueue, prefill_ms: prefillMs, first_token_ms: g.timings.firstTokenMs, generate_ms: g.timings.generateMs },
