@@ -58,6 +58,8 @@ t.test('readVideo: only the frames the cache lost are decoded, and give the same
   const asked: number[][] = [];
   const again = await readVideo(clip, { ...q, encoder: { encodeWithStats: (frames, o) => model.encodeWithStats(frames, { ...o, missing: (idx) => { asked.push(idx); return o.missing!(idx); } }) } });
   t.same(asked, [[0, 1]], 'the two frames the cache lost were asked for, and only they');
+  await t.rejects(model.encodeWithStats([{ t: 0, width: 2, height: 2, rgb: new Uint8Array(0) }], { missing: async () => [] }), { code: 'ERR_INVALID_ARG' },
+    'missing without a source: frames without pixels cannot be known');
   t.ok(again.decoded > 0, `decoded ${again.decoded} frames for them`);
   t.same(again.encoded.kind === 'grids' && again.encoded.stats, { encoded: 2, cached: 2, batches: again.encoded.kind === 'grids' ? again.encoded.stats!.batches : 0, ms: again.encoded.kind === 'grids' ? again.encoded.stats!.ms : 0 });
   const a = first.encoded.kind === 'grids' ? first.encoded.grids : [];

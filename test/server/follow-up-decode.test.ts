@@ -4,6 +4,7 @@
 // native decoder (the addon's walk stats, summed process-wide in decoderTotals), not by the
 // response's own claim; the response's `decoded` must agree with it.
 import t from 'tap';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { decoderTotals } from '../../lib/video/video.js';
@@ -58,6 +59,31 @@ for (const [k, p] of pairs.entries()) {
     t.equal(m2.decoded, touched.decodedHere);
     t.same([m2.encoded, m2.cached], [4, 0], 'encoded again: the old embeddings are not this file\'s');
     t.equal(touched.json.choices[0].message.content, follow.json.choices[0].message.content, 'the same answer from the same pixels');
+  });
+
+  t.test(`${p.name}: a repeat after another video (the slot holds the other one)`, async (t) => {
+    const a = `repeat-a-${k}.mp4`, b = `repeat-b-${k}.mp4`;
+    copyFileSync(md.clip, join(md.dir, a));
+    execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-t', '3', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', join(md.dir, b)]);
+    const { server, url } = await startServer({ model: p.model, mediaPath: md.dir });
+    t.teardown(() => server.close());
+    const first = await counted(url, { messages: [videoTurn(a, Q)], vidlm: p.vidlm, ...greedy });
+    await counted(url, { messages: [videoTurn(b, Q)], vidlm: p.vidlm, ...greedy });
+    const again = await counted(url, { messages: [videoTurn(a, Q)], vidlm: p.vidlm, ...greedy });
+    const m2 = again.json.vidlm.media[0];
+    if (p.vidlm.strategy === 'concat') {
+      // pooled: the embeddings are in the cache, the slot's other video does not matter
+      t.equal(again.decodedHere, 0, 'nothing decoded: the embeddings come from the cache');
+      t.same([m2.decoded, m2.encoded, m2.cached], [0, 0, 4]);
+    } else {
+      // native: libmtmd needs the pixels when no slot holds the prefix; decoded at the remembered times
+      t.ok(again.decodedHere >= 4, `the frames decoded for libmtmd (${again.decodedHere})`);
+      t.equal(m2.decoded, again.decodedHere, 'and reported');
+      t.equal(m2.encoded, 4);
+    }
+    t.same(m2.frames, first.json.vidlm.media[0].frames, 'the same frames');
+    t.equal(again.json.choices[0].message.content, first.json.choices[0].message.content, 'the same answer as the first time');
+    t.equal(again.json.usage.prompt_tokens, first.json.usage.prompt_tokens);
   });
 
   t.test(`${p.name}: two concurrent first requests for one video decode it once`, async (t) => {
