@@ -66,6 +66,9 @@ async function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
 /** A read that waited for the same video's first read: its frames and embeddings, this query's assembly. */
 function shared(first: ReadVideo, q: ReadQuery): ReadVideo {
   q.check?.(first.probe, first.plan);
+  // every stage still reports, in order: here both are done
+  stageReporter(q.onProgress, 'decode')?.(1);
+  if (first.plan.path === 'pooled') stageReporter(q.onProgress, 'encode')?.(1);
   const n = first.video.frames.length;
   const encoded: Encoded = first.encoded.kind === 'grids' ? { ...first.encoded, ms: 0, stats: { encoded: 0, cached: n, batches: 0, ms: 0 } } : first.encoded;
   return { ...first, encoded, assembled: assemble(encoded, first.plan, first.video.duration, q, hasTokenOf(q), first.video), decoded: 0, decodeMs: 0 };
@@ -75,6 +78,7 @@ function shared(first: ReadVideo, q: ReadQuery): ReadVideo {
 async function remembered(input: VideoInput, identity: string, e: MediaMemoEntry, q: ReadQuery): Promise<ReadVideo> {
   const { plan, probe } = e;
   q.check?.(probe, plan);
+  stageReporter(q.onProgress, 'decode')?.(1); // what a repeat must decode is decoded within encode (or by pixels())
   const frames: VideoFrame[] = e.frames.map((f) => ({ ...f, rgb: new Uint8Array(0) }));
   const video: SampledVideo = { frames, duration: e.duration, variant: e.variant, ...(e.warning ? { warning: e.warning } : {}) };
   let decoded = 0, decodeMs = 0;
