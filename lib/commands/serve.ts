@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { createServer } from '../server/index.js';
 import { num } from '../cli-flags.js';
+import { parseLiveFlags } from '../server/ui/live-sources.js';
 
 const options = {
   model: { type: 'string', short: 'm' },
@@ -25,6 +26,8 @@ const options = {
   threads: { type: 'string', short: 't' },
   alias: { type: 'string' },
   'no-ui': { type: 'boolean' },
+  live: { type: 'string', multiple: true },
+  'live-watches': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -32,6 +35,7 @@ const USAGE = `usage: vidlm serve --model M.gguf --mmproj P.gguf
   [--host 127.0.0.1] [--port 8080] [--parallel N] [--queue N] [--ctx-size N]
   [--api-key K (or VIDLM_API_KEY)] [--media-path DIR] [--allow-remote [--allow-private]]
   [--max-media-mb N] [--max-duration S] [--max-frames N] [--timeout S] [--threads N] [--alias NAME] [--no-ui]
+  [--live NAME=URL ...] [--live-watches N]
 `;
 
 
@@ -58,6 +62,8 @@ export async function run(args: string[]): Promise<number> {
     maxFrames: num('max-frames', v['max-frames']),
     requestTimeout: num('timeout', v.timeout),
     ui: v['no-ui'] !== true,
+    live: parseLiveFlags(values.live as unknown as string[] | undefined),
+    liveWatches: num('live-watches', v['live-watches']),
   });
   const url = await server.listen({ host: v.host, port: num('port', v.port) });
   process.stderr.write(`vidlm serve: ${server.modelId} at ${url}/v1 (${num('parallel', v.parallel) ?? 1} slot(s))\n`);

@@ -76,6 +76,8 @@ export async function createServer(options: ServerOptions): Promise<VidlmServer>
   /** Requests running or queued: each one's controller, so shutdown can abort them. */
   const inflight = new Set<AbortController>();
   let closing = false;
+  /** Aborted when shutdown starts: live watches (which never finish by themselves) end at once. */
+  const stopping = new AbortController();
   const created = Math.floor(Date.now() / 1000);
 
   const app = Fastify({
@@ -143,7 +145,7 @@ export async function createServer(options: ServerOptions): Promise<VidlmServer>
       },
     }, (req, reply) => completions(req as FastifyRequest<{ Body: ChatBody }>, reply));
   });
-  if (options.ui !== false) await app.register(uiRoutes, { state, modelId });
+  if (options.ui !== false) await app.register(uiRoutes, { state, modelId, stopping: stopping.signal });
 
   async function completions(req: FastifyRequest<{ Body: ChatBody }>, reply: FastifyReply): Promise<unknown> {
     if (closing) throw shuttingDown();
@@ -235,6 +237,7 @@ export async function createServer(options: ServerOptions): Promise<VidlmServer>
   let closed: Promise<void> | undefined;
   async function shutdown(grace: number): Promise<void> {
     closing = true;
+    stopping.abort();
     pool.close();
     const deadline = Date.now() + grace;
     while ((open > 0 || inflight.size > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));

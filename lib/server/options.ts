@@ -1,6 +1,7 @@
 /** createServer()'s options, checked once at start (ERR_INVALID_ARG naming the option). */
 import { VidlmError } from '../errors.js';
 import type { Model } from '../model.js';
+import { checkLiveOptions, type CheckedLive } from './ui/live-sources.js';
 
 export interface ServerOptions {
   /** A loaded model with its mmproj; or paths to load (the server then owns and frees it). */
@@ -37,11 +38,18 @@ export interface ServerOptions {
   remoteTimeout?: number;
   /** The page at GET / (default true; the CLI's --no-ui turns it off). */
   ui?: boolean;
+  /**
+   * Live sources the page may watch, by name: `{ cam: 'rtsp://…' }` (the CLI's `--live name=url`).
+   * Clients pick a name and never see or send the URL. Default none.
+   */
+  live?: Record<string, string>;
+  /** Live watches that may run at once, each on a context of its own outside the slots (default 1). */
+  liveWatches?: number;
   /** Fastify logger: false (default) or true / pino options. */
   logger?: boolean | object;
 }
 
-export interface CheckedServerOptions {
+export interface CheckedServerOptions extends CheckedLive {
   parallel: number;
   queue: number;
   contextSize?: number;
@@ -96,5 +104,6 @@ export function checkServerOptions(o: ServerOptions): CheckedServerOptions {
     bodyLimit: Math.floor(num('bodyLimitMb', o.bodyLimitMb, 0.001, 1 << 16, maxMediaMb * 1.4 + 1) * 1024 * 1024),
     requestTimeoutMs: num('requestTimeout', o.requestTimeout, 0.001, 1e7, 600) * 1000,
     remoteTimeoutMs: num('remoteTimeout', o.remoteTimeout, 0.001, 1e6, 30) * 1000,
+    ...checkLiveOptions(o.live, o.liveWatches),
   };
 }
