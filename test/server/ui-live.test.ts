@@ -8,7 +8,7 @@ import t from 'tap';
 import { createServer } from '../../lib/index.js';
 import { tinyModels } from '../fixtures/tiny-models.js';
 import { freeUdpPort } from '../fixtures/ports.js';
-import { startServer } from './helpers.js';
+import { spawnServer, startServer } from './helpers.js';
 
 /** ffmpeg sending a moving test pattern as MPEG-TS to `out` in real time, for `d` seconds. */
 function sender(out: string, d: number): ChildProcess {
@@ -184,4 +184,13 @@ t.test('two live watches with liveWatches: 2; shutdown ends them; bad live optio
   t.ok(Date.now() - t0 < 8000, `shutdown did not wait out its grace period for the live watches (${Date.now() - t0} ms)`);
   await Promise.all([a.done, b.done]);
   for (const w of [a, b]) t.match(w.items[w.items.length - 1], { type: 'error', error: { code: 'server_shutting_down' } }, 'each client is told why its watch ended');
+});
+
+t.test('vidlm serve --live name=url (repeatable) --live-watches N; a flag without a name is refused', async (t) => {
+  const cli = await spawnServer(['--live', `cam=${src}`, '--live', 'door=rtsp://user:secret@10.0.0.9/stream', '--live-watches', '2']);
+  t.teardown(() => cli.stop());
+  const info = await (await fetch(`${cli.url}/ui/api/info`)).json() as any;
+  t.same([info.live, info.live_watches], [['cam', 'door'], 2]);
+  t.notOk(JSON.stringify(info).includes('secret'), 'credentials in a URL stay on the server');
+  await t.rejects(spawnServer(['--live', src]), /ERR_INVALID_ARG.*name=url/);
 });
