@@ -194,3 +194,14 @@ t.test('vidlm serve --live name=url (repeatable) --live-watches N; a flag withou
   t.notOk(JSON.stringify(info).includes('secret'), 'credentials in a URL stay on the server');
   await t.rejects(spawnServer(['--live', src]), /ERR_INVALID_ARG.*name=url/);
 });
+
+t.test('with --api-key a live watch needs the key', async (t) => {
+  const k = await startServer({ live: { cam: src }, apiKey: 'sesame' });
+  t.teardown(() => k.server.close());
+  const r = await fetch(`${k.url}/ui/api/live`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(SMALL) });
+  t.equal(r.status, 401);
+  t.equal((await r.json() as any).error.code, 'invalid_api_key');
+  t.equal((await fetch(`${k.url}/metrics`)).status, 401, '/metrics needs the key too');
+  const ok = await fetch(`${k.url}/metrics`, { headers: { authorization: 'Bearer sesame' } });
+  t.match(await ok.text(), /^vidlm_live_watches 0$/m, 'and no watch started');
+});
