@@ -205,3 +205,16 @@ t.test('with --api-key a live watch needs the key', async (t) => {
   const ok = await fetch(`${k.url}/metrics`, { headers: { authorization: 'Bearer sesame' } });
   t.match(await ok.text(), /^vidlm_live_watches 0$/m, 'and no watch started');
 });
+
+t.test('the M-RoPE pair (tiny Qwen2-VL): a live watch is refused with unsupported_value before anything is opened', async (t) => {
+  const m = await tinyModels();
+  const q = await startServer({ model: { model: m.qwen2vlModel, mmproj: m.qwen2vlMmproj, threads: 1 }, live: { cam: src } });
+  t.teardown(() => q.server.close());
+  const r = await fetch(`${q.url}/ui/api/live`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(SMALL) });
+  t.equal(r.status, 400);
+  const e = (await r.json() as any).error;
+  t.equal(e.code, 'unsupported_value');
+  t.equal(e.vidlm_code, 'ERR_UNSUPPORTED');
+  t.match(e.message, /M-RoPE|pooling/i, e.message);
+  t.equal(await metric('vidlm_live_watches', q.url), 0);
+});
