@@ -4,9 +4,8 @@
  */
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import type { FrameGrid, SequencePlan } from './assembly/types.js';
-import { CHAT_SEQUENCES, Chat, type ChatStartOptions } from './inference/chat.js';
-import type { ChatMessage } from './pipeline/render.js';
+import type { FrameGrid } from './assembly/types.js';
+import type { ChatMessage } from './inference/prompt.js';
 import type { ModelInfo } from './model-info.js';
 import { EmbeddingCache, type EmbeddingCacheOptions } from './inference/cache.js';
 import { Context } from './inference/context.js';
@@ -18,8 +17,9 @@ import { invalid, optionalBool, optionalFunction, optionalInt, optionalSignal, r
 import { CallbackGuard } from './callbacks.js';
 import { ensureDir } from './inference/cache-dir.js';
 import { SerialQueue } from './serial.js';
+import { resolveLimits, type JobLimits, type ResolvedLimits } from './limits.js';
 
-export type { ChatMessage } from './pipeline/render.js';
+export type { ChatMessage } from './inference/prompt.js';
 export type { ModelInfo } from './model-info.js';
 
 export interface LoadModelOptions {
@@ -38,6 +38,8 @@ export interface LoadModelOptions {
   signal?: AbortSignal;
   /** Cache of encoded frames: memory budget and optional folder. Default 256 MiB in memory. */
   cache?: EmbeddingCacheOptions | false;
+  /** What one call (ask, describe, localize, chat, countMediaTokens, watch) on this model may ask for; over one is ERR_INVALID_ARG before any work. */
+  limits?: JobLimits;
 }
 
 export interface CreateContextOptions {
@@ -55,13 +57,6 @@ export interface CreateContextOptions {
   sequences?: number;
 }
 
-export interface ChatOptions extends ChatStartOptions {
-  /** Context to use (must be fresh; the caller keeps it and disposes it); by default one is created with `contextOptions` and owned by the chat. */
-  context?: Context;
-  /** Options of the context the chat creates; `sequences` defaults to 4 (the chat and three forks). */
-  contextOptions?: CreateContextOptions;
-}
-
 export class Model {
   readonly info: ModelInfo;
   readonly chatTemplate: string | null;
@@ -70,6 +65,8 @@ export class Model {
   readonly devices: { llm: string; mmproj: string | null };
   /** Encoded frames of this model's mmproj; null when caching is off. */
   readonly cache: EmbeddingCache | null;
+  /** What one call on this model may ask for (loadModel's `limits`, defaults filled in). */
+  readonly limits: ResolvedLimits;
   /** @internal */
   readonly handle: NativeModel;
   /** @internal */
@@ -90,6 +87,7 @@ export class Model {
     this.paths = paths;
     this.cache = cache;
     this.#mmprojId = mmprojId;
+    this.limits = resolveLimits(undefined, info);
   }
 
   /** The media marker of the model's prompts: where a chat message's images go. */
@@ -147,23 +145,6 @@ export class Model {
   /** Tokens the model puts before and after each image (e.g. <start_of_image>); empty for LLaVA. */
   get imageWrap(): { before: Int32Array; after: Int32Array } {
     return { before: this.native.imageBefore, after: this.native.imageAfter };
-  }
-
-  /**
-   * Starts a chat about a video: the video plan (from a strategy) is evaluated once, each
-   * question then evaluates only its own tokens, and chat.fork() branches without re-evaluating.
-   */
-  async chat(video: SequencePlan, opts: ChatOptions = {}): Promise<Chat> {
-    this.#live();
-    if (opts.context) return (await Chat.start(this, opts.context, video, opts)).chat;
-    // the chat owns the context it creates: disposing the chat (and its forks) frees it
-    const context = await this.createContext({ sequences: CHAT_SEQUENCES, ...opts.contextOptions });
-    try {
-      return (await Chat.start(this, context, video, opts, { ownsContext: true })).chat;
-    } catch (e) {
-      context.dispose();
-      throw e;
-    }
   }
 
   async createContext(opts: CreateContextOptions = {}): Promise<Context> {
@@ -245,6 +226,7 @@ export async function loadModel(options: LoadModelOptions): Promise<Model> {
   const onProgress = optionalFunction<(f: number) => void>('onProgress', options.onProgress);
   const signal = optionalSignal('signal', options.signal);
   const cacheOptions = checkCacheOptions(options.cache);
+  resolveLimits(options.limits, { nCtxTrain: 0 }); // bad limits fail before the load
   const gpu = firstGpu();
   const gpuLayers = resolveGpuLayers(options.gpuLayers, gpu);
   throwIfAborted(signal);
@@ -257,6 +239,7 @@ export async function loadModel(options: LoadModelOptions): Promise<Model> {
   const progress = guard.wrap('onProgress', onProgress);
   return guard.run(async () => {
     const model = await load(modelPath, mmprojPath, threads, mmprojGpu, gpu, gpuLayers, cacheOptions, guard.signal, progress);
+    (model as { limits: ResolvedLimits }).limits = resolveLimits(options.limits, model.info);
     progress?.(1); // the native side's last report may come after its promise: this one does not
     return model;
   });

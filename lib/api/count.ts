@@ -11,6 +11,7 @@ import { openVideo } from '../video/video.js';
 import type { VideoInput } from '../video/types.js';
 import { checkQuery, checkVideoInput } from './options.js';
 import type { VideoQueryOptions } from './types.js';
+import { checkPlanLimits, plannedMedia } from '../limits.js';
 
 export interface MediaTokenCount extends MediaBudget {
   /** The strategy the question would use ('auto' resolved). */
@@ -39,6 +40,7 @@ export async function countMediaTokens(video: VideoInput, options: VideoQueryOpt
     try {
       const plan = planVideo(source.probe, model.info, q);
       const { budget } = await measureMediaBudget(source, plan, model.info, (text) => model.handle.countTokens(text), signal);
+      checkPlanLimits(model.limits, plannedMedia(budget, source.probe.video, model.info.imageSize));
       const room = q.contextSize - plan.reserve;
       return { ...budget, strategy: plan.strategy, budget: room, contextSize: q.contextSize, fits: budget.total <= room };
     } finally {

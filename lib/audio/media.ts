@@ -6,14 +6,14 @@
 import { VidlmError } from '../errors.js';
 import type { SubtitleCue } from '../video/types.js';
 import type { VideoSource } from '../video/video.js';
-import type { MediaAudio } from '../inference/encode.js';
+import type { MediaAudio } from './clip.js';
 import { groupCues, placeCues, renderCue } from '../subtitles/cues.js';
 import { DEFAULT_AUDIO_WINDOW, mediaOrder, type AudioMode, type MediaStep } from './plan.js';
 
 /** The `audio` option: true (= 'interleave'), a mode, or false / undefined for no sound. */
 export type AudioOption = boolean | AudioMode;
 
-export type { MediaAudio } from '../inference/encode.js';
+export type { MediaAudio } from './clip.js';
 
 export interface CheckedAudio { mode: AudioMode; window: number }
 

@@ -37,7 +37,7 @@ const options = {
 } as const;
 
 const USAGE = `usage: vidlm watch <file-or-stream-url> --model M.gguf --mmproj P.gguf (--prompt TEXT | --when EVENT)
-  [--every S] [--window S] [--frames N | --fps F] [--strategy auto|concat|slowfast|pllava|bilinear|vcgpt]
+  [--every S] [--window S] [--frames N | --fps F] [--strategy auto|concat|slowfast|pllava|bilinear|vcgpt|native]
   [--localize] [--cooldown N] [--time-tokens none|text|lita] [--no-realtime] [--live] [--timeout S]
   [--audio [interleave|prefix]] [--audio-window S] [--subtitles [LANG|FILE.srt]]
   [--system TEXT] [--max-tokens N] [--temp T] [--seed S] [--threads N] [--ctx-size N] [--json] [--plan]
@@ -134,6 +134,9 @@ function print(item: WatchItem, json: boolean): void {
       break;
     case 'reconnect':
       process.stderr.write(`vidlm: reconnected (connection ${item.connection}, ${s1(item.gap)} s gap${item.reason ? `: ${item.reason}` : ''})\n`);
+      break;
+    case 'discontinuity':
+      process.stderr.write(`vidlm: the stream's clock jumped (${s1(item.streamFrom)} → ${s1(item.streamTo)} s): the watch goes on at ${s1(item.at)} s\n`);
       break;
     case 'warning':
       process.stderr.write(`vidlm: ${item.message}\n`);

@@ -232,7 +232,7 @@ export class Context {
   }
 
   /**
-   * The model's own media path: libmtmd tokenizes `text`, which holds one media marker per frame
+   * The native path (libmtmd's own media handling): libmtmd tokenizes `text`, which holds one media marker per frame
    * (model.mediaMarker), encodes the frames and evaluates them with the model's positions
    * (M-RoPE included). `mergeable` lets models that merge frame pairs (Qwen2-VL) do so.
    */

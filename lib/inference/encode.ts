@@ -18,10 +18,11 @@ export interface EncodableFrame {
   rgb: Uint8Array;
 }
 
-/** One audio clip for libmtmd's audio encoder: mono PCM at the encoder's sample rate. */
-export interface MediaAudio { audio: Float32Array }
+import type { MediaAudio } from '../audio/clip.js';
 
-/** What libmtmd's media path takes, one marker each: a picture or an audio clip. */
+export type { MediaAudio } from '../audio/clip.js';
+
+/** What the native path takes, one marker each: a picture or an audio clip. */
 export type MediaInput = EncodableFrame | MediaAudio;
 
 export interface EncodeOptions {

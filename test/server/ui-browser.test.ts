@@ -224,7 +224,7 @@ t.test('a question that does not fit: the budget says so, asking shows the error
   await page.click('#ask');
   await page.waitForSelector('#error:not([hidden])', LONG);
   t.equal(await page.getAttribute('#error', 'data-code'), 'context_length_exceeded');
-  t.match(await page.textContent('#error'), /context_length_exceeded.*64 frames/);
+  t.match(await page.textContent('#error'), /context_length_exceeded.*64 frame\(s\)/);
   await page.fill('input[name=frames]', '4');
 });
 

@@ -5,13 +5,13 @@
  * (fits: false, with the error the question would get), not a failure.
  */
 import { countMediaTokens } from '../../api/count.js';
+import { chooseStrategy, mediaTokenBudget } from '../../pipeline/strategy.js';
 import { VidlmError } from '../../errors.js';
 import type { ServerState } from '../completion.js';
 import { toOpenAIError } from '../errors.js';
-import { resolveSubtitles } from '../extras.js';
+import { resolveSubtitles } from '../subtitle-file.js';
 import { resolveMedia } from '../media.js';
 import { parseRequest, type ChatBody } from '../request.js';
-import { chooseStrategy } from '../sampling.js';
 
 export interface BudgetBody { url: string; vidlm?: Record<string, unknown>; media_io_kwargs?: Record<string, unknown> }
 
@@ -36,9 +36,8 @@ export async function mediaBudget(s: ServerState, body: BudgetBody, signal: Abor
   if (sound && !info.audio) throw new VidlmError('ERR_UNSUPPORTED', "the model's mmproj has no audio encoder: it cannot take sound (vidlm.audio)", { option: 'vidlm.audio' });
   const media = await resolveMedia(body.url, s.options, s.agent, signal, 'url');
   const subtitles = await resolveSubtitles(v.subtitles, s.options);
-  // the completion path's reserve and choice for one media part
-  const reserve = Math.min(256, Math.floor(s.contextSize / 4));
-  const strategy = sound || !info.vision ? 'native' : chooseStrategy(v.strategy, info, s.contextSize - reserve, v.frames);
+  // the completion path's budget and choice for one media part (lib/pipeline/strategy.ts)
+  const strategy = sound || !info.vision ? 'native' : chooseStrategy(v.strategy ?? 'auto', info, mediaTokenBudget(s.contextSize), v.frames);
   try {
     const c = await countMediaTokens(media.input, {
       model: s.model, contextSize: s.contextSize, strategy, frames: v.frames, fps: v.fps, segment: v.segment,
