@@ -206,15 +206,19 @@ t.test('with --api-key a live watch needs the key', async (t) => {
   t.match(await ok.text(), /^vidlm_live_watches 0$/m, 'and no watch started');
 });
 
-t.test('the M-RoPE pair (tiny Qwen2-VL): a live watch is refused with unsupported_value before anything is opened', async (t) => {
+t.test('the M-RoPE pair (tiny Qwen2-VL): a live watch takes the native path, windows arrive', { timeout: 120_000 }, async (t) => {
   const m = await tinyModels();
   const q = await startServer({ model: { model: m.qwen2vlModel, mmproj: m.qwen2vlMmproj, threads: 1 }, live: { cam: src } });
   t.teardown(() => q.server.close());
-  const r = await fetch(`${q.url}/ui/api/live`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(SMALL) });
-  t.equal(r.status, 400);
-  const e = (await r.json() as any).error;
-  t.equal(e.code, 'unsupported_value');
-  t.equal(e.vidlm_code, 'ERR_UNSUPPORTED');
-  t.match(e.message, /M-RoPE|pooling/i, e.message);
-  t.equal(await metric('vidlm_live_watches', q.url), 0);
+  const w = open(SMALL, q.url);
+  await until(() => windowsOf(w.items).length >= 2 || w.items.some((x) => x.type === 'error') || w.status >= 400, 60_000, 'two windows of the M-RoPE pair');
+  t.equal(w.status, 200, JSON.stringify(w.error ?? w.items.find((x) => x.type === 'error')));
+  const [a, b] = windowsOf(w.items);
+  t.ok(a.frames > 0 && b.windowEnd > a.windowEnd, `windows ${a.windowStart}–${a.windowEnd}, ${b.windowStart}–${b.windowEnd} s`);
+  t.equal(a.encoded, 0, 'native: frames encoded inside each window\'s prefill');
+  w.close();
+  await w.done;
+  const end = Date.now() + 10_000;
+  while (await metric('vidlm_live_watches', q.url) !== 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+  t.equal(await metric('vidlm_live_watches', q.url), 0, 'and it stops with its client');
 });

@@ -24,7 +24,7 @@ export interface LiveBody {
   frames?: number;
   prompt?: string;
   when?: string;
-  strategy?: 'auto' | 'concat' | 'slowfast' | 'pllava' | 'bilinear' | 'vcgpt';
+  strategy?: 'auto' | 'concat' | 'slowfast' | 'pllava' | 'bilinear' | 'vcgpt' | 'native';
   max_tokens?: number;
   temperature?: number;
 }
@@ -41,7 +41,7 @@ export const liveBody = {
     frames: { type: 'integer', minimum: 1, maximum: 4096 },
     prompt: { type: 'string', minLength: 1, maxLength: 2000 },
     when: { type: 'string', minLength: 1, maxLength: 500 },
-    strategy: { type: 'string', enum: ['auto', 'concat', 'slowfast', 'pllava', 'bilinear', 'vcgpt'] },
+    strategy: { type: 'string', enum: ['auto', 'concat', 'slowfast', 'pllava', 'bilinear', 'vcgpt', 'native'] },
     max_tokens: { type: 'integer', minimum: 1, maximum: 1024 },
     temperature: { type: 'number', minimum: 0, maximum: 2 },
   },

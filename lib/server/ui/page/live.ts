@@ -55,7 +55,7 @@ export async function runLive(w: LiveSpec, list: HTMLElement, bar: RollingTimeli
     name: w.name, every: w.every, window: w.window, max_tokens: w.maxTokens,
     ...(w.when ? { when: w.when } : { prompt: w.prompt }),
     ...(typeof v.fps === 'number' ? { fps: v.fps } : typeof v.frames === 'number' ? { frames: v.frames } : {}),
-    ...(typeof v.strategy === 'string' && v.strategy !== 'native' ? { strategy: v.strategy } : {}),
+    ...(typeof v.strategy === 'string' ? { strategy: v.strategy } : {}),
   };
   status.textContent = `connecting to ${w.name}…`;
   await streamItems('/ui/api/live', body, (x) => {
