@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { createServer } from '../server/index.js';
 import { num } from '../cli-flags.js';
+import { threadFlags, threadValues } from '../threads/flags.js';
 
 const options = {
   model: { type: 'string', short: 'm' },
@@ -22,7 +23,7 @@ const options = {
   'max-duration': { type: 'string' },
   'max-frames': { type: 'string' },
   timeout: { type: 'string' },
-  threads: { type: 'string', short: 't' },
+  ...threadFlags,
   alias: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -30,7 +31,7 @@ const options = {
 const USAGE = `usage: vidlm serve --model M.gguf --mmproj P.gguf
   [--host 127.0.0.1] [--port 8080] [--parallel N] [--queue N] [--ctx-size N]
   [--api-key K (or VIDLM_API_KEY)] [--media-path DIR] [--allow-remote [--allow-private]]
-  [--max-media-mb N] [--max-duration S] [--max-frames N] [--timeout S] [--threads N] [--alias NAME]
+  [--max-media-mb N] [--max-duration S] [--max-frames N] [--timeout S] [--threads N|auto] [--poll 0-100|auto] [--alias NAME]
 `;
 
 
@@ -43,7 +44,7 @@ export async function run(args: string[]): Promise<number> {
     return 2;
   }
   const server = await createServer({
-    model: { model: v.model, mmproj: v.mmproj, threads: num('threads', v.threads) },
+    model: { model: v.model, mmproj: v.mmproj, ...threadValues(v) },
     modelId: v.alias,
     parallel: num('parallel', v.parallel),
     queue: num('queue', v.queue),
