@@ -12,7 +12,8 @@
  * average at the start is printed in the footer.
  *
  * Run: npm run build:ts && npm run bench -- contention [--runs 3] [--pairs tiny,05b] [--settings today,t1,policy]
- *      [--conditions idle,hog] [--write-docs]   (--write-docs replaces the table in docs/deploy.md)
+ *      [--conditions idle,hog] [--write-docs]   (--write-docs replaces the section of docs/deploy.md marked
+ *      contention-table:<pairs>, e.g. contention-table:tiny)
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -149,7 +150,7 @@ console.log(table);
 if (v['write-docs']) {
   const path = join(root, 'docs', 'deploy.md');
   const doc = readFileSync(path, 'utf8');
-  const a = '<!-- contention-table:start -->', b = '<!-- contention-table:end -->';
+  const a = `<!-- contention-table:${v.pairs}:start -->`, b = `<!-- contention-table:${v.pairs}:end -->`;
   const i = doc.indexOf(a), j = doc.indexOf(b);
   if (i < 0 || j < 0) throw new Error(`docs/deploy.md has no ${a} … ${b} section`);
   writeFileSync(path, doc.slice(0, i + a.length) + '\n' + table + '\n' + doc.slice(j));

@@ -48,6 +48,7 @@ t.test('options: threads and poll are checked', async (t) => {
 
 
 t.test('two concurrent asks on a 2-core machine: their threads add up to no more than the budget', async (t) => {
+  t.equal(mrope.native.encoderThreadsPerCall, true, 'the M-RoPE pair\'s encoder takes its threads per call too');
   computeBudget.setProbe(machine({}));
   computeBudget.resetStats();
   const [a, b] = await Promise.all([
