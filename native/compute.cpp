@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "errors.h"
+#include "ggml-backend.h"
 
 namespace vidlm {
 
@@ -18,10 +19,35 @@ void ReadCompute(Napi::Env env, const Napi::CallbackInfo & info, ComputeSettings
   dst.poll.store(poll);
 }
 
+namespace {
+
+// The CPU backend's pool functions through its registry, as llama.cpp's common does: in the
+// prebuilt packages the CPU backend is a plug-in that vidlm.node does not link.
+struct PoolFns {
+  decltype(ggml_threadpool_new) * make = nullptr;
+  decltype(ggml_threadpool_free) * free = nullptr;
+};
+
+const PoolFns & Pools() {
+  static const PoolFns fns = [] {
+    PoolFns f;
+    ggml_backend_dev_t dev = ggml_backend_dev_by_type(GGML_BACKEND_DEVICE_TYPE_CPU);
+    ggml_backend_reg_t reg = dev ? ggml_backend_dev_backend_reg(dev) : nullptr;
+    if (!reg) return f;
+    f.make = reinterpret_cast<decltype(ggml_threadpool_new) *>(ggml_backend_reg_get_proc_address(reg, "ggml_threadpool_new"));
+    f.free = reinterpret_cast<decltype(ggml_threadpool_free) *>(ggml_backend_reg_get_proc_address(reg, "ggml_threadpool_free"));
+    if (!f.make || !f.free) f = {};
+    return f;
+  }();
+  return fns;
+}
+
+}  // namespace
+
 LlamaCompute::~LlamaCompute() { Release(); }
 
 void LlamaCompute::Release() {
-  if (pool_) ggml_threadpool_free(pool_);
+  if (pool_ && Pools().free) Pools().free(pool_);
   pool_ = nullptr;
   poolThreads_ = 0;
   poolPoll_ = -1;
@@ -42,8 +68,8 @@ void LlamaCompute::Apply(llama_context * ctx, const ComputeSettings & want) {
   if (pool_ && poolThreads_ == n && poolPoll_ == p) return;
   ggml_threadpool_params tp = ggml_threadpool_params_default(n);
   tp.poll = static_cast<uint32_t>(p);
-  ggml_threadpool * next = ggml_threadpool_new(&tp);
-  if (!next) return;  // keep what runs now
+  ggml_threadpool * next = Pools().make ? Pools().make(&tp) : nullptr;
+  if (!next) return;  // no CPU backend pool functions: ggml's per-graph pool, as without poll
   llama_attach_threadpool(ctx, next, next);
   Release();
   pool_ = next;
