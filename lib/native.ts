@@ -74,6 +74,8 @@ export interface NativeModelInfo {
   /** Tokens libmtmd puts before / after each image (e.g. <start_of_image>). */
   imageBefore: Int32Array;
   imageAfter: Int32Array;
+  /** libmtmd's encoder thread count can be set per call (vidlm's mirror of its context matched). */
+  encoderThreadsPerCall: boolean;
 }
 
 export interface NativeEncodedFrame { nx: number; ny: number; dim: number; data: Float32Array }
@@ -126,6 +128,8 @@ export interface NativeContext {
   kvCopy(src: number, dst: number): void;
   kvTruncate(seq: number, pos: number): void;
   size(): { contextSize: number; batchSize: number; sequences: number; threads: number };
+  /** Threads (1 to 1024) and polling level (-1: ggml's per-graph pool; 0 to 100) of the next graphs; a running call follows at its next decode. */
+  setCompute(threads: number, poll: number): void;
   dispose(): void;
 }
 
@@ -150,6 +154,8 @@ export interface NativeModel {
   schemaToGrammar(json: string): string;
   /** Tokens of `text` (special tokens parsed, no BOS), without a context: budgets before any work. */
   countTokens(text: string): number;
+  /** The encoder's threads for the next encoder batches (where info().encoderThreadsPerCall). */
+  setCompute(threads: number, poll: number): void;
 }
 
 export interface NativeLoadOptions {

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { createServer } from '../server/index.js';
 import { num } from '../cli-flags.js';
 import { parseLiveFlags } from '../server/ui/live-sources.js';
+import { threadFlags, threadValues } from '../threads/flags.js';
 
 const options = {
   model: { type: 'string', short: 'm' },
@@ -23,7 +24,7 @@ const options = {
   'max-duration': { type: 'string' },
   'max-frames': { type: 'string' },
   timeout: { type: 'string' },
-  threads: { type: 'string', short: 't' },
+  ...threadFlags,
   alias: { type: 'string' },
   'no-ui': { type: 'boolean' },
   live: { type: 'string', multiple: true },
@@ -34,7 +35,7 @@ const options = {
 const USAGE = `usage: vidlm serve --model M.gguf --mmproj P.gguf
   [--host 127.0.0.1] [--port 8080] [--parallel N] [--queue N] [--ctx-size N]
   [--api-key K (or VIDLM_API_KEY)] [--media-path DIR] [--allow-remote [--allow-private]]
-  [--max-media-mb N] [--max-duration S] [--max-frames N] [--timeout S] [--threads N] [--alias NAME] [--no-ui]
+  [--max-media-mb N] [--max-duration S] [--max-frames N] [--timeout S] [--threads N|auto] [--poll 0-100|auto] [--alias NAME] [--no-ui]
   [--live NAME=URL ...] [--live-watches N]
 `;
 
@@ -48,7 +49,7 @@ export async function run(args: string[]): Promise<number> {
     return 2;
   }
   const server = await createServer({
-    model: { model: v.model, mmproj: v.mmproj, threads: num('threads', v.threads) },
+    model: { model: v.model, mmproj: v.mmproj, ...threadValues(v) },
     modelId: v.alias,
     parallel: num('parallel', v.parallel),
     queue: num('queue', v.queue),

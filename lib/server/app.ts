@@ -55,7 +55,7 @@ function encodesOf(model: Model): Map<string, Promise<unknown>> {
 export async function createServer(options: ServerOptions): Promise<VidlmServer> {
   const o = checkServerOptions(options);
   const ownsModel = !(options.model as Model).info;
-  const model = ownsModel ? await loadModel(options.model as { model: string; mmproj: string; threads?: number }) : (options.model as Model);
+  const model = ownsModel ? await loadModel(options.model as { model: string; mmproj: string; threads?: number | 'auto'; poll?: number | 'auto' }) : (options.model as Model);
   const modelId = options.modelId ?? basename(model.paths.model).replace(/\.gguf$/i, '');
   const contexts = [];
   try {

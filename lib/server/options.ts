@@ -5,7 +5,7 @@ import { checkLiveOptions, type CheckedLive } from './ui/live-sources.js';
 
 export interface ServerOptions {
   /** A loaded model with its mmproj; or paths to load (the server then owns and frees it). */
-  model: Model | { model: string; mmproj: string; threads?: number };
+  model: Model | { model: string; mmproj: string; threads?: number | 'auto'; poll?: number | 'auto' };
   /** Name /v1/models lists and responses carry. Default: the model file's base name. */
   modelId?: string;
   host?: string;
