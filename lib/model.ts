@@ -251,9 +251,8 @@ export async function loadModel(options: LoadModelOptions): Promise<Model> {
   const guard = new CallbackGuard(signal);
   const progress = guard.wrap('onProgress', onProgress);
   return guard.run(async () => {
-    const model = await load(modelPath, mmprojPath, threads, mmprojGpu, gpu, gpuLayers, cacheOptions, guard.signal, progress);
-    (model as { limits: ResolvedLimits }).limits = resolveLimits(options.limits, model.info);
     const model = await load(modelPath, mmprojPath, { threads, poll }, mmprojGpu, gpu, gpuLayers, cacheOptions, guard.signal, progress);
+    (model as { limits: ResolvedLimits }).limits = resolveLimits(options.limits, model.info);
     progress?.(1); // the native side's last report may come after its promise: this one does not
     return model;
   });

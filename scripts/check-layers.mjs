@@ -7,7 +7,7 @@ import madge from 'madge';
 
 /** Lowest first: a file may import its own layer and the ones above it in this list. */
 const LAYERS = [
-  ['base', /^(errors|options|serial|callbacks|versions|native|loader|model-info|limits)\.ts$|^gguf\//],
+  ['base', /^(errors|options|serial|callbacks|versions|native|loader|model-info|limits)\.ts$|^(gguf|threads)\//],
   ['time', /^time\//],
   ['video', /^video\//],
   ['media', /^(assembly|prompt|subtitles|audio)\//],
