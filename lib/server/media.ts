@@ -13,10 +13,13 @@ import { fileURLToPath } from 'node:url';
 import ipaddr from 'ipaddr.js';
 import { Agent, fetch } from 'undici';
 import { badRequest, HttpError } from './errors.js';
+import { isMediaMime, mediaOpenOptions } from './open-options.js';
 import type { CheckedServerOptions } from './options.js';
 
 export interface ResolvedMedia {
   input: string | Uint8Array;
+  /** FFmpeg open options that keep the input to media demuxers and the protocol it needs (open-options.ts). */
+  ffmpegOptions: Record<string, string>;
   /** Identity of the bytes for the embedding cache: path + size + mtime, or a hash of the bytes. */
   identity: string;
 }
@@ -50,12 +53,14 @@ function dataUrl(url: string, o: CheckedServerOptions, param: string): ResolvedM
   const meta = url.slice(5, comma);
   const body = url.slice(comma + 1);
   if (!meta.endsWith(';base64')) throw badRequest('invalid_media', 'data URLs must be base64 (data:<type>;base64,...)', param);
+  const type = meta.split(';')[0]!;
+  if (!isMediaMime(type)) throw badRequest('invalid_media', `a data URL must declare an image/, video/ or audio/ type (got ${JSON.stringify(type.slice(0, 100))})`, param);
   if (body.length > Math.ceil(o.maxMediaBytes / 3) * 4 + 4) {
     throw new HttpError(413, 'media_too_large', `the data URL holds more than ${o.maxMediaBytes} bytes (--max-media-mb)`, { param });
   }
   const bytes = Buffer.from(body, 'base64');
   if (bytes.length === 0) throw badRequest('invalid_media', 'the data URL is empty', param);
-  return { input: bytes, identity: bytesIdentity(bytes) };
+  return { input: bytes, identity: bytesIdentity(bytes), ffmpegOptions: mediaOpenOptions(bytes) };
 }
 
 /** A path or file: URL's file inside the media folder (realpath checked), as for media parts. */
@@ -74,7 +79,7 @@ export async function localFile(p: string, o: CheckedServerOptions, param: strin
   const st = await stat(real);
   if (!st.isFile()) throw badRequest('invalid_media', `${p} is not a file`, param);
   if (st.size > o.maxMediaBytes) throw new HttpError(413, 'media_too_large', `${p} is larger than ${o.maxMediaBytes} bytes (--max-media-mb)`, { param });
-  return { input: real, identity: `${real}:${st.size}:${st.mtimeMs}` };
+  return { input: real, identity: `${real}:${st.size}:${st.mtimeMs}`, ffmpegOptions: mediaOpenOptions(real) };
 }
 
 async function remote(url: URL, o: CheckedServerOptions, agent: Agent, signal: AbortSignal, param: string): Promise<ResolvedMedia> {
@@ -98,7 +103,7 @@ async function remote(url: URL, o: CheckedServerOptions, agent: Agent, signal: A
       chunks.push(chunk);
     }
     const bytes = Buffer.concat(chunks);
-    return { input: bytes, identity: bytesIdentity(bytes) };
+    return { input: bytes, identity: bytesIdentity(bytes), ffmpegOptions: mediaOpenOptions(bytes) };
   } catch (e) {
     if (e instanceof HttpError) throw e;
     if (signal.aborted) throw e;

@@ -56,7 +56,7 @@ export async function prepareMedia(url: string, param: string, strategy: Strateg
   const media = await resolveMedia(url, o, c.agent, signal, param);
   const t0 = performance.now();
   // an audio model also opens files without a picture
-  const source = await openVideo(media.input, { signal, allowAudioOnly: info.audio });
+  const source = await openVideo(media.input, { signal, allowAudioOnly: info.audio, ffmpegOptions: media.ffmpegOptions });
   let frames: VideoFrame[] = [];
   let duration: number, isImage: boolean;
   let extras: PartExtras;
