@@ -22,6 +22,9 @@ const options = {
   'max-duration': { type: 'string' },
   'max-frames': { type: 'string' },
   timeout: { type: 'string' },
+  'body-timeout': { type: 'string' },
+  'min-body-rate': { type: 'string' },
+  'max-connections-per-client': { type: 'string' },
   threads: { type: 'string', short: 't' },
   alias: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -30,7 +33,8 @@ const options = {
 const USAGE = `usage: vidlm serve --model M.gguf --mmproj P.gguf
   [--host 127.0.0.1] [--port 8080] [--parallel N] [--queue N] [--ctx-size N]
   [--api-key K (or VIDLM_API_KEY)] [--media-path DIR] [--allow-remote [--allow-private]]
-  [--max-media-mb N] [--max-duration S] [--max-frames N] [--timeout S] [--threads N] [--alias NAME]
+  [--max-media-mb N] [--max-duration S] [--max-frames N] [--timeout S] [--body-timeout S]
+  [--min-body-rate BYTES_PER_S] [--max-connections-per-client N] [--threads N] [--alias NAME]
 `;
 
 
@@ -56,6 +60,9 @@ export async function run(args: string[]): Promise<number> {
     maxDuration: num('max-duration', v['max-duration']),
     maxFrames: num('max-frames', v['max-frames']),
     requestTimeout: num('timeout', v.timeout),
+    bodyTimeout: num('body-timeout', v['body-timeout']),
+    minBodyRate: num('min-body-rate', v['min-body-rate']),
+    maxConnectionsPerClient: num('max-connections-per-client', v['max-connections-per-client']),
   });
   const url = await server.listen({ host: v.host, port: num('port', v.port) });
   process.stderr.write(`vidlm serve: ${server.modelId} at ${url}/v1 (${num('parallel', v.parallel) ?? 1} slot(s))\n`);

@@ -11,6 +11,7 @@ import { FastifySSEPlugin } from 'fastify-sse-v2';
 import { loadModel, type Model } from '../model.js';
 import { VidlmError } from '../errors.js';
 import { runCompletion, type CompletionResult, type ServerState } from './completion.js';
+import { capConnections, guardBody, Places } from './admission.js';
 import { HttpError, shuttingDown, toOpenAIError } from './errors.js';
 import { remoteAgent } from './media.js';
 import { createMetrics } from './metrics.js';
@@ -70,8 +71,13 @@ export async function createServer(options: ServerOptions): Promise<VidlmServer>
   const pool = new SlotPool(contexts, o.queue, () => { metrics.queueDepth.set(pool.queued); metrics.slotsBusy.set(pool.busy); });
   const agent = remoteAgent(o.allowPrivateAddresses);
   const state: ServerState = { model, pool, tokenizer, contextSize: contexts[0]!.contextSize, options: o, agent, metrics, encoding: encodesOf(model) };
-  /** Each admitted request's hooks for the work it starts (see the route's onRequest). */
+  /** Each admitted request's hooks for the work it starts (see the route's preValidation). */
   const admissions = new WeakMap<FastifyRequest, { workStarted(): void; workSettled(): void }>();
+  /** Request bodies arriving now (their own pool: a body in flight holds no place in the slot queue). */
+  const bodies = new Places(o.maxBodies, 'request bodies');
+  const bodyPlaces = new WeakMap<FastifyRequest, () => void>();
+  /** When each request's headers came: --timeout counts from there, body included. */
+  const arrived = new WeakMap<FastifyRequest, number>();
   /** Requests running or queued: each one's controller, so shutdown can abort them. */
   const inflight = new Set<AbortController>();
   let closing = false;
@@ -84,6 +90,7 @@ export async function createServer(options: ServerOptions): Promise<VidlmServer>
     forceCloseConnections: true,
   });
   await app.register(FastifySSEPlugin, { retryDelay: false });
+  capConnections(app.server, o.maxConnectionsPerClient);
   // HTTP requests open, body still arriving included: shutdown waits for them
   let open = 0;
   app.addHook('onRequest', (req, _reply, done) => {
@@ -124,8 +131,29 @@ export async function createServer(options: ServerOptions): Promise<VidlmServer>
     }));
     api.post('/v1/chat/completions', {
       schema: { body: chatCompletionBody },
-      // admitted on its headers, so a request past the queue is refused before its body is read
+      // on its headers: refused at once when the queue is already full, else it takes a place among the bodies in flight
       onRequest: (req, reply, done) => {
+        arrived.set(req, performance.now());
+        try {
+          if (closing) throw shuttingDown();
+          if (pool.admitted >= pool.slots.length + pool.queueMax) pool.admit(); // throws the full queue's 503
+          const give = bodies.take();
+          bodyPlaces.set(req, give);
+          reply.raw.once('close', give);
+        } catch (e) {
+          done(e as Error);
+          return;
+        }
+        done();
+      },
+      // the body must arrive by its deadline and at the minimum rate (408, connection closed)
+      preParsing: (req, _reply, payload, done) => {
+        const elapsed = performance.now() - (arrived.get(req) ?? performance.now());
+        done(null, guardBody(payload, { deadlineMs: Math.max(1, Math.min(o.bodyTimeoutMs, o.requestTimeoutMs - elapsed)), minRate: o.minBodyRate, graceMs: 5000 }));
+      },
+      // admitted once its body is complete: a slow body never holds a place in the queue
+      preValidation: (req, reply, done) => {
+        bodyPlaces.get(req)?.();
         let leave: () => void;
         try {
           leave = pool.admit();
@@ -152,7 +180,8 @@ export async function createServer(options: ServerOptions): Promise<VidlmServer>
     admission.workStarted();
     // a client that goes away before the answer is complete aborts its own work
     reply.raw.on('close', () => { if (!reply.raw.writableFinished) controller.abort(new Error('the client disconnected')); });
-    const timeout = AbortSignal.timeout(o.requestTimeoutMs);
+    // --timeout counts from the request's headers: the body's time is part of it
+    const timeout = AbortSignal.timeout(Math.max(1, Math.floor(o.requestTimeoutMs - (performance.now() - (arrived.get(req) ?? performance.now())))));
     const signal = AbortSignal.any([controller.signal, timeout]);
     // why a request stopped, whichever stage noticed: its time ran out, or its client left
     const cause = (e: unknown): unknown => {
