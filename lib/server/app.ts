@@ -13,6 +13,8 @@ import { VidlmError } from '../errors.js';
 import { runCompletion, type CompletionResult, type ServerState } from './completion.js';
 import { capConnections, guardBody, Places } from './admission.js';
 import { HttpError, shuttingDown, toOpenAIError } from './errors.js';
+import { parseJsonOffThread } from './json-body.js';
+import { checkTextLength, textCap } from './text.js';
 import { remoteAgent } from './media.js';
 import { createMetrics } from './metrics.js';
 import { checkServerOptions, type ServerOptions } from './options.js';
@@ -91,6 +93,8 @@ export async function createServer(options: ServerOptions): Promise<VidlmServer>
   });
   await app.register(FastifySSEPlugin, { retryDelay: false });
   capConnections(app.server, o.maxConnectionsPerClient);
+  const jsonParser = parseJsonOffThread(app);
+  const maxText = textCap(model, state.contextSize);
   // HTTP requests open, body still arriving included: shutdown waits for them
   let open = 0;
   app.addHook('onRequest', (req, _reply, done) => {
@@ -174,6 +178,7 @@ export async function createServer(options: ServerOptions): Promise<VidlmServer>
   async function completions(req: FastifyRequest<{ Body: ChatBody }>, reply: FastifyReply): Promise<unknown> {
     if (closing) throw shuttingDown();
     const parsed = parseRequest(req.body);
+    checkTextLength(parsed.messages, maxText); // before anything tokenizes it
     const controller = new AbortController();
     inflight.add(controller);
     const admission = admissions.get(req)!;
@@ -269,6 +274,7 @@ export async function createServer(options: ServerOptions): Promise<VidlmServer>
     while (inflight.size > 0) await new Promise((r) => setTimeout(r, 20));
     await app.close();
     await agent.close();
+    await jsonParser.close();
     for (const s of pool.slots) s.context.dispose();
     tokenizer.dispose();
     if (ownsModel) model.dispose();

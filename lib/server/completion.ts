@@ -19,6 +19,7 @@ import { chooseStrategy } from './sampling.js';
 import type { Slot, SlotPool } from './slots.js';
 import { prepareMedia, type PreparedMedia } from './video.js';
 import { resolveSubtitles } from './extras.js';
+import { checkTextLength, textCap } from './text.js';
 
 export interface ServerState {
   model: Model;
@@ -83,6 +84,8 @@ export async function runCompletion(s: ServerState, req: ParsedRequest, signal: 
       framesSoFar += m.frames.length;
       media.push(m);
     }
+    // subtitle cues are text too: the whole text checked against the slot before it is tokenized
+    checkTextLength(req.messages, textCap(s.model, s.contextSize), media.reduce((n, m) => n + (m.extras.content?.('').length ?? m.extras.transcript.length), 0));
     const tPrepared = performance.now();
     let prompt: number, cached: number, prefillMs: number;
     if (strategy === 'native' && media.length > 0) {

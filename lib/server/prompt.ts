@@ -10,6 +10,7 @@ import type { Model } from '../model.js';
 import type { MediaInput } from '../inference/encode.js';
 import { videoTimeInstruction } from '../prompt/preamble.js';
 import { badRequest, HttpError } from './errors.js';
+import { tokenizeText } from './text.js';
 import type { Entry } from './prefix.js';
 import type { Message } from './request.js';
 import type { PreparedMedia } from './video.js';
@@ -77,7 +78,7 @@ export async function promptEntries(model: Model, tokenizer: Context, messages: 
   const keys = plan.filter((p): p is Block => 'embeddings' in p).map((b) => b.key);
   let k = 0;
   const entries: Entry[] = [];
-  for (const item of tokenizer.toItems(plan, true)) {
+  for (const item of tokenizer.toItems(await tokenizeText(model, plan), true)) {
     if ('tokens' in item) for (const t of item.tokens) entries.push(t);
     else entries.push({ key: keys[k++]!, count: item.count, embeddings: item.embeddings });
   }
