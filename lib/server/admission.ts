@@ -46,19 +46,23 @@ export function guardBody(payload: Readable, l: BodyLimits): Readable {
     },
   });
   const timer = setInterval(() => {
-    const e = check();
+    const e = payload.readableEnded || guarded.destroyed ? null : check();
     if (e) {
       clearInterval(timer);
       // the 408 goes out with `connection: close`, which ends the socket after it
       payload.unpipe(guarded);
       guarded.destroy(e);
     }
-  }, Math.min(1000, l.graceMs || 1000));
+  }, Math.max(10, Math.min(1000, l.deadlineMs, l.graceMs || 1000)));
   timer.unref();
+  // the deadline is the body's: once it is complete (or gone), nothing is checked any more
   const stop = () => clearInterval(timer);
+  payload.once('end', stop);
+  payload.once('close', stop);
+  guarded.once('end', stop);
   guarded.once('close', stop);
   payload.once('error', (e) => guarded.destroy(e));
-  payload.once('close', stop);
+  guarded.on('error', () => {}); // Fastify's body reader has its own listener while it reads; after that an error has no one to tell
   payload.pipe(guarded);
   return guarded;
 }

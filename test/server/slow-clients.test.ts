@@ -77,3 +77,12 @@ t.test('one client address holds at most --max-connections-per-client connection
   const r = await ask(srv.url);
   t.equal(r.status, 200, 'a connection is taken again once the others closed');
 });
+
+t.test('a request whose body came in time but whose work outlives the body deadline ends with 408 request_timeout; the server lives on', async (t) => {
+  const srv = await spawnServer(['--parallel', '1', '--timeout', '2', '--body-timeout', '0.5', '--media-path', md.dir]);
+  t.teardown(srv.stop);
+  const r = await fetch(`${srv.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ messages: [videoTurn('clip.mp4')], max_tokens: 1500 }) });
+  t.equal(r.status, 408);
+  t.equal(((await r.json()) as { error: { code: string } }).error.code, 'request_timeout');
+  t.equal((await fetch(`${srv.url}/health`)).status, 200, 'the server process is still serving');
+});
