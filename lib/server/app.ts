@@ -3,7 +3,7 @@
  * JSON parsing, body limits and ajv schema validation), fastify-sse-v2 (SSE framing),
  * @fastify/bearer-auth (constant-time API key check) and prom-client (/metrics).
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { basename } from 'node:path';
 import bearerAuth from '@fastify/bearer-auth';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -59,6 +59,10 @@ export async function createServer(options: ServerOptions): Promise<VidlmServer>
   const ownsModel = !(options.model as Model).info;
   const model = ownsModel ? await loadModel(options.model as { model: string; mmproj: string; threads?: number }) : (options.model as Model);
   const modelId = options.modelId ?? basename(model.paths.model).replace(/\.gguf$/i, '');
+  /** The ids a request's `model` may name: the served id (the alias) and the model file's own name. */
+  const served = new Set([modelId, basename(model.paths.model), basename(model.paths.model).replace(/\.gguf$/i, '')]);
+  /** OpenAI's system_fingerprint (a string): the model file and mmproj this server answers with. */
+  const fingerprint = `fp_${createHash('sha1').update(`${model.paths.model}\0${model.paths.mmproj ?? ''}`).digest('hex').slice(0, 12)}`;
   const contexts = [];
   try {
     for (let i = 0; i < o.parallel; i++) contexts.push(await model.createContext({ contextSize: o.contextSize, sequences: 1 }));
@@ -177,6 +181,10 @@ export async function createServer(options: ServerOptions): Promise<VidlmServer>
 
   async function completions(req: FastifyRequest<{ Body: ChatBody }>, reply: FastifyReply): Promise<unknown> {
     if (closing) throw shuttingDown();
+    const asked = req.body.model;
+    if (typeof asked === 'string' && asked.length > 0 && !served.has(asked)) {
+      throw new HttpError(404, 'model_not_found', `The model \`${asked.slice(0, 200)}\` does not exist: this server serves ${modelId}`, { param: 'model' });
+    }
     const parsed = parseRequest(req.body);
     checkTextLength(parsed.messages, maxText); // before anything tokenizes it
     const controller = new AbortController();
@@ -202,7 +210,7 @@ export async function createServer(options: ServerOptions): Promise<VidlmServer>
         const r = await runCompletion(state, parsed, signal, () => {}).catch((e: unknown) => { throw cause(e); });
         count(200);
         return {
-          ...base, object: 'chat.completion', system_fingerprint: null,
+          ...base, object: 'chat.completion', system_fingerprint: fingerprint,
           choices: [{ index: 0, message: { role: 'assistant', content: r.text, refusal: null }, finish_reason: r.finishReason, logprobs: null }],
           usage: usageOf(r), vidlm: vidlmOf(r),
         };
@@ -215,7 +223,7 @@ export async function createServer(options: ServerOptions): Promise<VidlmServer>
     // Streaming: errors before the first piece (bad media, full queue) are plain HTTP errors; the
     // SSE response starts with the first piece of the answer.
     const chunk = (delta: object, finish: string | null, extra: object = {}) => ({
-      data: JSON.stringify({ ...base, object: 'chat.completion.chunk', system_fingerprint: null, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }], ...extra }),
+      data: JSON.stringify({ ...base, object: 'chat.completion.chunk', system_fingerprint: fingerprint, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }], ...extra }),
     });
     const pieces: string[] = [];
     let wake: (() => void) | null = null;
@@ -242,7 +250,7 @@ export async function createServer(options: ServerOptions): Promise<VidlmServer>
         const r = await done;
         while (pieces.length > 0) yield chunk({ content: pieces.shift()! }, null);
         yield chunk({}, r.finishReason, { vidlm: vidlmOf(r) });
-        if (includeUsage) yield { data: JSON.stringify({ ...base, object: 'chat.completion.chunk', system_fingerprint: null, choices: [], usage: usageOf(r) }) };
+        if (includeUsage) yield { data: JSON.stringify({ ...base, object: 'chat.completion.chunk', system_fingerprint: fingerprint, choices: [], usage: usageOf(r) }) };
       } catch (e) {
         yield { data: JSON.stringify(toOpenAIError(e).body) };
       }
