@@ -152,6 +152,10 @@ export interface NativeModel {
   checkGrammar(gbnf: string): void;
   /** A JSON schema's GBNF, through llama.cpp's converter (ERR_GRAMMAR on failure). */
   schemaToGrammar(json: string): string;
+  /** The text's tokens (no BOS; special tokens parsed unless false), tokenized on a worker thread. */
+  tokenizeAsync(text: string, parseSpecial?: boolean): Promise<Int32Array>;
+  /** The vocabulary's longest token piece in bytes: B bytes of text are at least B / this tokens. */
+  maxTokenBytes(): number;
   /** Tokens of `text` (special tokens parsed, no BOS), without a context: budgets before any work. */
   countTokens(text: string): number;
   /** The encoder's threads for the next encoder batches (where info().encoderThreadsPerCall). */

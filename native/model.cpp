@@ -6,6 +6,7 @@
 #include "errors.h"
 #include "grammar_bounds.h"
 #include "template.h"
+#include "tokenize_async.h"
 
 namespace vidlm {
 
@@ -28,6 +29,8 @@ Napi::Function Model::Define(Napi::Env env) {
     InstanceMethod("schemaToGrammar", &Model::SchemaToGrammar),
     InstanceMethod("countTokens", &Model::CountTokens),
     InstanceMethod("setCompute", &Model::SetCompute),
+    InstanceMethod("tokenizeAsync", &Model::TokenizeAsync),
+    InstanceMethod("maxTokenBytes", &Model::MaxTokenBytes),
   });
   Data(env).modelClass = Napi::Persistent(fn);
   return fn;
@@ -70,6 +73,14 @@ Napi::Value Model::ApplyTemplate(const Napi::CallbackInfo & info) {
 
 Napi::Value Model::ApplyTemplateAsync(const Napi::CallbackInfo & info) {
   return vidlm::ApplyTemplateAsync(info, acquire(info.Env()));
+}
+
+Napi::Value Model::TokenizeAsync(const Napi::CallbackInfo & info) {
+  return vidlm::TokenizeAsync(info, acquire(info.Env()));
+}
+
+Napi::Value Model::MaxTokenBytes(const Napi::CallbackInfo & info) {
+  return vidlm::MaxTokenBytes(info, *acquire(info.Env()));
 }
 
 Napi::Value Model::FormatTurn(const Napi::CallbackInfo & info) {

@@ -73,6 +73,8 @@ class Model : public Napi::ObjectWrap<Model> {
   Napi::Value SchemaToGrammar(const Napi::CallbackInfo & info);
   Napi::Value CountTokens(const Napi::CallbackInfo & info);
   Napi::Value SetCompute(const Napi::CallbackInfo & info);
+  Napi::Value TokenizeAsync(const Napi::CallbackInfo & info);
+  Napi::Value MaxTokenBytes(const Napi::CallbackInfo & info);
 
   // Workers hold their own shared_ptr, so the last of (this object, running calls) frees it.
   std::shared_ptr<ModelState> state_;

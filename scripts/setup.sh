@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(build-essential cmake ninja-build ccache pkg-config git xz-utils nasm zlib1g-dev ffmpeg libjpeg-turbo-progs webp time patchelf redis-server tmux openssl chromium)
+APT_PACKAGES=(build-essential cmake ninja-build ccache pkg-config git xz-utils nasm zlib1g-dev ffmpeg libjpeg-turbo-progs webp time patchelf redis-server tmux openssl chromium iproute2)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

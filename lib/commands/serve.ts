@@ -25,6 +25,9 @@ const options = {
   'max-frames': { type: 'string' },
   timeout: { type: 'string' },
   ...threadFlags,
+  'body-timeout': { type: 'string' },
+  'min-body-rate': { type: 'string' },
+  'max-connections-per-client': { type: 'string' },
   alias: { type: 'string' },
   'no-ui': { type: 'boolean' },
   live: { type: 'string', multiple: true },
@@ -35,8 +38,9 @@ const options = {
 const USAGE = `usage: vidlm serve --model M.gguf --mmproj P.gguf
   [--host 127.0.0.1] [--port 8080] [--parallel N] [--queue N] [--ctx-size N]
   [--api-key K (or VIDLM_API_KEY)] [--media-path DIR] [--allow-remote [--allow-private]]
-  [--max-media-mb N] [--max-duration S] [--max-frames N] [--timeout S] [--threads N|auto] [--poll 0-100|auto] [--alias NAME] [--no-ui]
-  [--live NAME=URL ...] [--live-watches N]
+  [--max-media-mb N] [--max-duration S] [--max-frames N] [--timeout S] [--body-timeout S]
+  [--min-body-rate BYTES_PER_S] [--max-connections-per-client N] [--threads N|auto] [--poll 0-100|auto]
+  [--alias NAME] [--no-ui] [--live NAME=URL ...] [--live-watches N]
 `;
 
 
@@ -65,6 +69,9 @@ export async function run(args: string[]): Promise<number> {
     ui: v['no-ui'] !== true,
     live: parseLiveFlags(values.live as unknown as string[] | undefined),
     liveWatches: num('live-watches', v['live-watches']),
+    bodyTimeout: num('body-timeout', v['body-timeout']),
+    minBodyRate: num('min-body-rate', v['min-body-rate']),
+    maxConnectionsPerClient: num('max-connections-per-client', v['max-connections-per-client']),
   });
   const url = await server.listen({ host: v.host, port: num('port', v.port) });
   process.stderr.write(`vidlm serve: ${server.modelId} at ${url}/v1 (${num('parallel', v.parallel) ?? 1} slot(s))\n`);

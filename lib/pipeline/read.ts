@@ -24,6 +24,8 @@ export interface ReadQuery extends PlanQuery, AssembleQuery {
   onProgress?: ProgressListener;
   /** The cache identity of the bytes (default: a file's path, size and mtime; none for bytes: keyed by pixels). */
   sourceId?: string;
+  /** FFmpeg's open options for the input (the server's format and protocol allow-lists). */
+  ffmpegOptions?: Record<string, string | number>;
   /** The caller's limits, checked on the probe and the plan before anything is decoded. */
   check?: (probe: VideoProbe, plan: VideoPlan) => void;
   /** The encoder to use (default: the model's, through its cache). */
@@ -58,7 +60,7 @@ export async function readVideo(input: VideoInput, q: ReadQuery): Promise<ReadVi
   throwIfAborted(signal);
   const t0 = performance.now();
   // an audio model also opens files without a picture (the sound alone)
-  const source = await openVideo(input, { signal, allowAudioOnly: model.info.audio });
+  const source = await openVideo(input, { signal, allowAudioOnly: model.info.audio, ...(q.ffmpegOptions ? { ffmpegOptions: q.ffmpegOptions } : {}) });
   let plan: VideoPlan, video: SampledVideo;
   try {
     plan = planVideo(source.probe, model.info, q);

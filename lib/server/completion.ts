@@ -19,6 +19,7 @@ import type { ParsedRequest } from './request.js';
 import type { Slot, SlotPool } from './slots.js';
 import { prepareMedia, type PreparedMedia } from './video.js';
 import { resolveSubtitles } from './subtitle-file.js';
+import { checkTextLength, textCap } from './text.js';
 
 export interface ServerState {
   model: Model;
@@ -84,6 +85,8 @@ export async function runCompletion(s: ServerState, req: ParsedRequest, signal: 
       framesSoFar += m.frames.length;
       media.push(m);
     }
+    // subtitle cues are text too: the whole text checked against the slot before it is tokenized
+    checkTextLength(req.messages, textCap(s.model, s.contextSize), media.reduce((n, m) => n + (m.read.video.cues ?? []).reduce((k, c) => k + c.text.length, 0), 0));
     const tPrepared = performance.now();
     const rendered = await renderRequest(s.model, req.messages, media);
     let prompt: number, cached: number, prefillMs: number;
@@ -92,7 +95,7 @@ export async function runCompletion(s: ServerState, req: ParsedRequest, signal: 
       // next request has the same text and media up to there (a follow-up), and evaluates the rest
       const prefix = rendered.prefix;
       const known = (key: string) => s.pool.slots.find((sl) => !sl.busy && typeof sl.held[0] === 'object' && (sl.held[0] as { key: string }).key === key)?.held[0];
-      const { entries, rest } = mediaEntries(s.tokenizer, rendered, media, known);
+      const { entries, rest } = await mediaEntries(s.model, rendered, media, known);
       const taken = s.pool.take(entries);
       slot = taken.slot;
       const held = slot.held;
@@ -118,7 +121,7 @@ export async function runCompletion(s: ServerState, req: ParsedRequest, signal: 
       prompt = cells(all);
       slot.held = keysOnly(all);
     } else {
-      const entries = pooledEntries(s.tokenizer, rendered, media);
+      const entries = await pooledEntries(s.model, s.tokenizer, rendered, media);
       prompt = positions(entries);
       if (prompt >= s.contextSize) {
         throw new HttpError(400, 'context_length_exceeded', `the prompt is ${prompt} tokens; a slot holds ${s.contextSize}`, { param: 'messages' });
