@@ -36,7 +36,7 @@ def state_at(clip, t):
     return state_id(colour, obj is not None and obj[0] <= t < obj[1])
 
 
-def make_clip(rng, kind, duration=None, fps=None, min_gap_frac=0.1):
+def make_clip(rng, kind, duration=None, fps=None):
     """kind 'scene': 1-3 colour segments and a square shown once; 'flash': one colour, 1-3 flashes."""
     d = duration if duration is not None else round(rng.uniform(5, 120), 1)
     fps = fps if fps is not None else rng.choice([10, 15, 25, 30])
@@ -56,11 +56,10 @@ def make_clip(rng, kind, duration=None, fps=None, min_gap_frac=0.1):
         obj = (round(start, 2), round(start + length, 2))
         return {'kind': kind, 'duration': d, 'fps': fps, 'segments': segments, 'object': obj, 'flashes': []}
     n = rng.choice([1, 2, 3])
-    # flashes and the gaps around them at least min_gap_frac of the clip: every sampled plan sees each
+    # flashes and the gaps around them: units of 1-1.6 over at most 7 pieces, so each is >= d/11 and a
+    # 16-frame plan (a frame every d/15) sees every flash and every gap
     units = [rng.uniform(1, 1.6) for _ in range(2 * n + 1)]
     scale = d / sum(units)
-    if min(units) * scale < min_gap_frac * d:
-        scale = d / sum(units)  # units >= 1 and 2n+1 <= 7 keep every piece >= d/11
     t, flashes = 0.0, []
     for i, u in enumerate(units):
         if i % 2 == 1:

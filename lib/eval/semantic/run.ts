@@ -68,7 +68,7 @@ export async function runSemantic(model: Model, clips: ReadonlyArray<SemanticCli
     for (const task of tasksFor(clip, run.timeTokens)) {
       const t0 = performance.now();
       const r = await ask(clip.file, QUESTIONS[task], {
-        model, strategy: run.strategy, frames: run.frames, timeTokens: run.timeTokens, temperature: 0, maxTokens: 16, signal: opts.signal,
+        model, strategy: run.strategy, frames: run.frames, timeTokens: run.timeTokens, temperature: 0, maxTokens: 24, signal: opts.signal,
       });
       const a: SemanticAnswer = { clip: clip.id, task, answer: r.text, score: scoreAnswer(clip, task, r.text, run.timeTokens), visual: r.tokens.visual, seconds: (performance.now() - t0) / 1000 };
       answers.push(a);
