@@ -9,6 +9,7 @@ import { loadModel, type Context, type FrameGrid, type Model } from '../../lib/i
 import { runSemantic, type SemanticRun } from '../../lib/eval/semantic/run.js';
 import { COLOUR_NAMES, QUESTIONS, scoreAnswer } from '../../lib/eval/semantic/tasks.js';
 import { semanticModel } from '../../lib/fixtures/semantic/build.js';
+import { run as evalCommand } from '../../lib/commands/eval.js';
 
 t.setTimeout(45 * 60_000); // building the model when ~/.cache has none trains it (scripts/setup.sh does this once)
 const sm = await semanticModel();
@@ -79,3 +80,22 @@ for (const f of FLOORS.slice(0, 3)) {
     t.ok(r.colour! < f.colour, `colour ${r.colour} < ${f.colour}`);
   });
 }
+
+t.test('vidlm eval semantic: the table through the CLI, beside the reference pipeline', async (t) => {
+  const out: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string) => { out.push(String(chunk)); return true; }) as typeof process.stdout.write;
+  let code: number;
+  try {
+    code = await evalCommand(['semantic', '--model', sm.model, '--mmproj', sm.mmproj, '--clips', sm.clipsJson, '--reference', sm.reference,
+      '--strategy', 'pllava', '--time-tokens', 'none,lita', '--limit', '2', '--threads', '1', '--json']);
+  } finally {
+    process.stdout.write = write;
+  }
+  t.equal(code, 0);
+  const report = JSON.parse(out.join('')) as { runs: Array<{ strategy: string; timeTokens: string; frames: number; visual: number; questions: number; answers: unknown[] }> };
+  t.same(report.runs.map((r) => [r.strategy, r.timeTokens, r.frames, r.visual, r.questions]), [['pllava', 'none', 8, 8 * 4, 4], ['pllava', 'lita', 8, 8 * 4, 6]],
+    '2 scene clips: start and end, and when with time markers; 8 frames of 2×2 pooled tokens');
+  t.equal(await evalCommand(['semantic', '--model', sm.model]), 2, 'missing --mmproj and --clips: a usage error');
+  t.equal(await evalCommand(['semantic', '--model', sm.model, '--mmproj', sm.mmproj, '--clips', sm.clipsJson, '--strategy', 'native']), 2, 'native is not a pooled strategy');
+});
