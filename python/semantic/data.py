@@ -62,7 +62,7 @@ def question_for(clip, times, mode, duration, rng, kind=None):
     states = [tasks.state_at(clip, t) for t in times]
     if clip['kind'] == 'flash':
         return tasks.Q_COUNT, str(len(tasks.runs([s == tasks.FLASH for s in states]))), 'count'
-    choices = ['start', 'end'] + (['when'] * 2 if mode != 'none' else [])
+    choices = ['start', 'end'] + (['when'] * 3 if mode != 'none' else [])
     kind = kind or rng.choice(choices)
     if kind == 'start':
         return tasks.Q_START, tasks.COLOURS[states[0] // 2], kind
