@@ -242,7 +242,7 @@ export async function createServer(options: ServerOptions): Promise<VidlmServer>
     while (inflight.size > 0) await new Promise((r) => setTimeout(r, 20));
     await app.close();
     await agent.close();
-    for (const s of pool.slots) s.context.dispose();
+    for (const s of pool.slots) s.sequence.context.dispose();
     tokenizer.dispose();
     if (ownsModel) model.dispose();
   }
