@@ -3,7 +3,6 @@
  * GGUF validator before llama.cpp opens them, since llama.cpp's asserts would end the process.
  */
 import { stat } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
 import type { FrameGrid } from './assembly/types.js';
 import type { ChatMessage } from './inference/prompt.js';
 import type { ModelInfo } from './model-info.js';
@@ -18,6 +17,8 @@ import { CallbackGuard } from './callbacks.js';
 import { ensureDir } from './inference/cache-dir.js';
 import { SerialQueue } from './serial.js';
 import { resolveLimits, type JobLimits, type ResolvedLimits } from './limits.js';
+import { checkPoll, checkThreads, computeBudget, threadBudget, type ComputeConfig } from './threads/index.js';
+import { probeSystem } from './threads/probe.js';
 
 export type { ChatMessage } from './inference/prompt.js';
 export type { ModelInfo } from './model-info.js';
@@ -27,8 +28,17 @@ export interface LoadModelOptions {
   model: string;
   /** Path of the mmproj GGUF file (vision/audio encoder and projector). Optional for text-only use. */
   mmproj?: string;
-  /** CPU threads for the encoder and the LLM; default: all cores. */
-  threads?: number;
+  /**
+   * CPU threads for the encoder and the LLM. Default 'auto': each compute call gets the free
+   * cores (CPUs, cgroup quota and other load counted), shared with the process's other calls
+   * (docs/deploy.md). A number fixes it.
+   */
+  threads?: number | 'auto';
+  /**
+   * ggml's polling level, 0 to 100: the LLM's graphs run on a persistent thread pool whose idle
+   * workers poll that long for the next graph before sleeping. Default 'auto': ggml's own pool per graph.
+   */
+  poll?: number | 'auto';
   /** LLM layers to offload to the GPU: a count, or 'auto' (all when a GPU is present). Default 'auto'. */
   gpuLayers?: number | 'auto';
   /** Run the mmproj encoder on the GPU when there is one. Default true. */
@@ -47,8 +57,8 @@ export interface CreateContextOptions {
   contextSize?: number;
   /** Tokens per llama_decode call (prompt processing). Default 2048. */
   batchSize?: number;
-  /** CPU threads for the LLM. Default: the model's `threads` (loadModel), which defaults to all cores. */
-  threads?: number;
+  /** CPU threads for the LLM. Default: the model's `threads` (loadModel), which defaults to 'auto' (the policy). */
+  threads?: number | 'auto';
   /** 'auto' (default), true or false. */
   flashAttention?: boolean | 'auto';
   /** KV cache element type. Default 'f16'. */
@@ -74,12 +84,14 @@ export class Model {
   #mmprojId: string;
   /** libmtmd's encoder (mtmd_context) runs one call at a time: encode() and prefillMedia() queue here. */
   #encoder = new SerialQueue();
+  #compute: ComputeConfig;
   #disposed = false;
 
   /** @internal use loadModel() */
   constructor(handle: NativeModel, info: ModelInfo, paths: { model: string; mmproj?: string }, cache: EmbeddingCache | null, mmprojId: string,
-    devices: { llm: string; mmproj: string | null }) {
+    devices: { llm: string; mmproj: string | null }, compute: ComputeConfig = { threads: null, poll: -1 }) {
     this.handle = handle;
+    this.#compute = compute;
     this.devices = devices;
     this.native = handle.info();
     this.info = info;
@@ -116,7 +128,7 @@ export class Model {
     };
     const cache = optionalBool('cache', opts.cache, true) ? this.cache : null;
     if (!this.info.vision) throw new VidlmError('ERR_UNSUPPORTED', 'this model has no vision encoder: load it with an mmproj');
-    return encodeFrames({ handle: this.handle, queue: this.#encoder, id: this.#mmprojId }, frames, cache, checked);
+    return encodeFrames({ handle: this.handle, queue: this.#encoder, id: this.#mmprojId, compute: this.#compute }, frames, cache, checked);
   }
 
   /** Formats chat messages with the model's own template (llama.cpp's jinja engine). */
@@ -153,19 +165,19 @@ export class Model {
     const contextSize = optionalInt('contextSize', opts.contextSize, 16, 1 << 24, Math.min(4096, this.info.nCtxTrain || 4096));
     const batchSize = optionalInt('batchSize', opts.batchSize, 1, 1 << 20, 2048);
     const sequences = optionalInt('sequences', opts.sequences, 1, 256, 1);
-    // undefined: the native side uses the model's thread count
-    const threads = opts.threads === undefined ? undefined : optionalInt('threads', opts.threads, 1, 1024, 1);
+    // a number fixes this context's threads; otherwise the model's setting (fixed or the policy)
+    const threads = checkThreads(opts.threads, this.#compute.threads);
     const fa = opts.flashAttention ?? 'auto';
     if (fa !== 'auto' && typeof fa !== 'boolean') throw invalid('flashAttention', "true, false or 'auto'", fa);
     const kvType = opts.kvType ?? 'f16';
     if (!['f16', 'q8_0', 'f32'].includes(kvType)) throw invalid('kvType', "'f16', 'q8_0' or 'f32'", kvType);
-    const native = await this.handle.createContext({ contextSize, batchSize, sequences, ...(threads === undefined ? {} : { threads }), kvType, flashAttention: fa === 'auto' ? -1 : fa ? 1 : 0 })
+    const native = await this.handle.createContext({ contextSize, batchSize, sequences, ...(threads === null ? {} : { threads }), kvType, flashAttention: fa === 'auto' ? -1 : fa ? 1 : 0 })
       .catch((e: unknown) => {
         // the native message says what llama.cpp refused; the numbers go in details for programs
         if (e instanceof VidlmError && e.code === 'ERR_CONTEXT_CREATE') Object.assign(e, { details: { ...e.details, contextSize, batchSize, sequences, kvType } });
         throw e;
       });
-    return new Context(native, { info: this.native, model: this.handle, encoder: this.#encoder });
+    return new Context(native, { info: this.native, model: this.handle, encoder: this.#encoder, compute: { threads, poll: this.#compute.poll } });
   }
 
   get disposed(): boolean { return this.#disposed; }
@@ -222,7 +234,8 @@ export async function loadModel(options: LoadModelOptions): Promise<Model> {
   if (typeof options !== 'object' || options === null) throw invalid('options', 'an object', options);
   const modelPath = requireString('model', options.model);
   const mmprojPath = options.mmproj === undefined ? undefined : requireString('mmproj', options.mmproj);
-  const threads = optionalInt('threads', options.threads, 1, 1024, availableParallelism());
+  const threads = checkThreads(options.threads, null);
+  const poll = checkPoll(options.poll);
   const mmprojGpu = optionalBool('mmprojGpu', options.mmprojGpu, true);
   const onProgress = optionalFunction<(f: number) => void>('onProgress', options.onProgress);
   const signal = optionalSignal('signal', options.signal);
@@ -239,7 +252,7 @@ export async function loadModel(options: LoadModelOptions): Promise<Model> {
   const guard = new CallbackGuard(signal);
   const progress = guard.wrap('onProgress', onProgress);
   return guard.run(async () => {
-    const model = await load(modelPath, mmprojPath, threads, mmprojGpu, gpu, gpuLayers, cacheOptions, guard.signal, progress);
+    const model = await load(modelPath, mmprojPath, { threads, poll }, mmprojGpu, gpu, gpuLayers, cacheOptions, guard.signal, progress);
     (model as { limits: ResolvedLimits }).limits = resolveLimits(options.limits, model.info);
     progress?.(1); // the native side's last report may come after its promise: this one does not
     return model;
@@ -258,7 +271,7 @@ function checkCacheOptions(v: unknown): EmbeddingCacheOptions | null {
   };
 }
 
-async function load(modelPath: string, mmprojPath: string | undefined, threads: number, mmprojGpu: boolean, gpu: NativeDevice | undefined,
+async function load(modelPath: string, mmprojPath: string | undefined, compute: ComputeConfig, mmprojGpu: boolean, gpu: NativeDevice | undefined,
   gpuLayers: number, cacheOptions: EmbeddingCacheOptions | null, signal: AbortSignal, onProgress: ((f: number) => void) | undefined): Promise<Model> {
 
   const llm = await validateGguf(modelPath);
@@ -282,6 +295,10 @@ async function load(modelPath: string, mmprojPath: string | undefined, threads: 
   }
   throwIfAborted(signal);
 
+  // under the policy each call sets its own threads; the count at load is what an encoder keeps
+  // where libmtmd's cannot be changed per call (info().encoderThreadsPerCall false)
+  const inUse = computeBudget.stats().inUse;
+  const threads = compute.threads ?? threadBudget({ ...(await probeSystem(inUse)), ownThreads: inUse });
   const handle = await withAbort(signal, (token) =>
     native().loadModel({ model: modelPath, mmproj: mmprojPath, threads, gpuLayers, mmprojGpu }, token, onProgress));
   const n = handle.info();
@@ -321,5 +338,5 @@ async function load(modelPath: string, mmprojPath: string | undefined, threads: 
     llm: gpu && gpuLayers > 0 ? `${gpu.name} (${Math.min(gpuLayers, info.nLayer + 1)} of ${info.nLayer + 1} layers incl. output)` : 'CPU',
     mmproj: mmprojPath ? (gpu && mmprojGpu ? gpu.name : 'CPU') : null,
   };
-  return new Model(handle, info, { model: modelPath, mmproj: mmprojPath }, cache, mmprojId, devices);
+  return new Model(handle, info, { model: modelPath, mmproj: mmprojPath }, cache, mmprojId, devices, compute);
 }

@@ -31,12 +31,20 @@ export interface MediaTokenCount extends MediaBudget {
  * ERR_CONTEXT_FULL as ask() does; otherwise `fits` says whether ask() would go on.
  */
 export async function countMediaTokens(video: VideoInput, options: VideoQueryOptions): Promise<MediaTokenCount> {
+  return countWithOpenOptions(video, options, undefined);
+}
+
+/**
+ * @internal countMediaTokens with FFmpeg's open options for the input: the server's page opens a
+ * client's media with the same format and protocol allow-lists as its requests.
+ */
+export async function countWithOpenOptions(video: VideoInput, options: VideoQueryOptions, ffmpegOptions: Record<string, string> | undefined): Promise<MediaTokenCount> {
   checkVideoInput(video);
   const q = checkQuery(options, { sequences: 1 });
   return q.guard.run(async () => {
     const { model } = q;
     const signal = q.guard.signal;
-    const source = await openVideo(video, { signal, allowAudioOnly: model.info.audio });
+    const source = await openVideo(video, { signal, allowAudioOnly: model.info.audio, ...(ffmpegOptions ? { ffmpegOptions } : {}) });
     try {
       const plan = planVideo(source.probe, model.info, q);
       const { budget } = await measureMediaBudget(source, plan, model.info, (text) => model.handle.countTokens(text), signal);

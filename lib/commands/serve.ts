@@ -5,6 +5,8 @@
 import { parseArgs } from 'node:util';
 import { createServer } from '../server/index.js';
 import { num } from '../cli-flags.js';
+import { parseLiveFlags } from '../server/ui/live-sources.js';
+import { threadFlags, threadValues } from '../threads/flags.js';
 
 const options = {
   model: { type: 'string', short: 'm' },
@@ -22,16 +24,23 @@ const options = {
   'max-duration': { type: 'string' },
   'max-frames': { type: 'string' },
   timeout: { type: 'string' },
-  threads: { type: 'string', short: 't' },
+  ...threadFlags,
+  'body-timeout': { type: 'string' },
+  'min-body-rate': { type: 'string' },
+  'max-connections-per-client': { type: 'string' },
   alias: { type: 'string' },
   'no-ui': { type: 'boolean' },
+  live: { type: 'string', multiple: true },
+  'live-watches': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 const USAGE = `usage: vidlm serve --model M.gguf --mmproj P.gguf
   [--host 127.0.0.1] [--port 8080] [--parallel N] [--queue N] [--ctx-size N]
   [--api-key K (or VIDLM_API_KEY)] [--media-path DIR] [--allow-remote [--allow-private]]
-  [--max-media-mb N] [--max-duration S] [--max-frames N] [--timeout S] [--threads N] [--alias NAME] [--no-ui]
+  [--max-media-mb N] [--max-duration S] [--max-frames N] [--timeout S] [--body-timeout S]
+  [--min-body-rate BYTES_PER_S] [--max-connections-per-client N] [--threads N|auto] [--poll 0-100|auto]
+  [--alias NAME] [--no-ui] [--live NAME=URL ...] [--live-watches N]
 `;
 
 
@@ -44,7 +53,7 @@ export async function run(args: string[]): Promise<number> {
     return 2;
   }
   const server = await createServer({
-    model: { model: v.model, mmproj: v.mmproj, threads: num('threads', v.threads) },
+    model: { model: v.model, mmproj: v.mmproj, ...threadValues(v) },
     modelId: v.alias,
     parallel: num('parallel', v.parallel),
     queue: num('queue', v.queue),
@@ -58,6 +67,11 @@ export async function run(args: string[]): Promise<number> {
     maxFrames: num('max-frames', v['max-frames']),
     requestTimeout: num('timeout', v.timeout),
     ui: v['no-ui'] !== true,
+    live: parseLiveFlags(values.live as unknown as string[] | undefined),
+    liveWatches: num('live-watches', v['live-watches']),
+    bodyTimeout: num('body-timeout', v['body-timeout']),
+    minBodyRate: num('min-body-rate', v['min-body-rate']),
+    maxConnectionsPerClient: num('max-connections-per-client', v['max-connections-per-client']),
   });
   const url = await server.listen({ host: v.host, port: num('port', v.port) });
   process.stderr.write(`vidlm serve: ${server.modelId} at ${url}/v1 (${num('parallel', v.parallel) ?? 1} slot(s))\n`);

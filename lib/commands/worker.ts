@@ -10,9 +10,10 @@ import { checkQueueUrl, connect, DEFAULT_QUEUE_NAME, ready, shownUrl } from '../
 import { startWorker, type WorkerEvent } from '../batch/queue/worker.js';
 import { loadModel } from '../model.js';
 import { limitFlags, limitsOf, LIMITS_USAGE } from '../batch/cli-options.js';
+import { threadFlags, threadValues } from '../threads/flags.js';
 
 const USAGE = `usage: vidlm worker --queue redis://HOST:PORT --model M.gguf --mmproj P.gguf [--concurrency N]
-  [--name NAME] [--threads N] [--lock-ms MS] [--stalled-ms MS] [--stop-timeout S] [--json]
+  [--name NAME] [--threads N|auto] [--poll 0-100|auto] [--lock-ms MS] [--stalled-ms MS] [--stop-timeout S] [--json]
 
   --queue URL          redis:// or rediss:// (TLS); user:password@ for AUTH
   --concurrency N      jobs at once on the one loaded model (default 1)
@@ -36,7 +37,7 @@ export async function run(args: string[]): Promise<number> {
         mmproj: { type: 'string' },
         concurrency: { type: 'string' },
         name: { type: 'string' },
-        threads: { type: 'string', short: 't' },
+        ...threadFlags,
         'lock-ms': { type: 'string' },
         'stalled-ms': { type: 'string' },
         'stop-timeout': { type: 'string' },
@@ -69,7 +70,7 @@ export async function run(args: string[]): Promise<number> {
     process.stderr.write(`vidlm worker: ${event} ${Object.entries(rest).map(([k, x]) => `${k}=${typeof x === 'string' ? x : JSON.stringify(x)}`).join(' ')}\n`);
   };
 
-  const model = await loadModel({ model: v.model, mmproj: v.mmproj, threads: num('threads', v.threads, { int: true, min: 1 }), limits });
+  const model = await loadModel({ model: v.model, mmproj: v.mmproj, ...threadValues(v), limits });
   const connection = connect(v.queue);
   let offSignals = () => {};
   try {

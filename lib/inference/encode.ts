@@ -9,6 +9,7 @@ import { withAbort, type NativeModel } from '../native.js';
 import { CallbackGuard } from '../callbacks.js';
 import type { SerialQueue } from '../serial.js';
 import { EmbeddingCache } from './cache.js';
+import { withThreads, type ComputeConfig } from '../threads/index.js';
 
 /** A decoded frame: RGB24, row-major, `width * height * 3` bytes, taken at `t` seconds. */
 export interface EncodableFrame {
@@ -56,6 +57,8 @@ export interface EncoderIdentity {
   queue: SerialQueue;
   /** mmproj identity for cache keys: path, size and mtime. */
   id: string;
+  /** The model's thread settings. */
+  compute: ComputeConfig;
 }
 
 function pixelKey(f: EncodableFrame): string {
@@ -111,7 +114,7 @@ async function encode(enc: EncoderIdentity, frames: readonly EncodableFrame[], c
     const onProgress = report ? (f: number) => report((base + f * todo.length) / frames.length) : undefined;
     const out = await enc.queue.run(() => {
       throwIfAborted(signal);
-      return withAbort(signal, (token) => enc.handle.encode(todo.map((i) => frames[i]!), batchSize, token, onProgress));
+      return withThreads(enc.compute, [enc.handle], () => withAbort(signal, (token) => enc.handle.encode(todo.map((i) => frames[i]!), batchSize, token, onProgress)), signal);
     });
     batches = out.batches;
     for (let k = 0; k < todo.length; k++) {

@@ -84,7 +84,7 @@ async function remembered(input: VideoInput, identity: string, e: MediaMemoEntry
   let decoded = 0, decodeMs = 0;
   const decodeFrames = async (idx: number[]): Promise<VideoFrame[]> => {
     const t0 = performance.now();
-    const source = await openVideo(input, { signal: q.signal, allowAudioOnly: q.model.info.audio });
+    const source = await openVideo(input, { signal: q.signal, allowAudioOnly: q.model.info.audio, ...(q.ffmpegOptions ? { ffmpegOptions: q.ffmpegOptions } : {}) });
     try {
       // all of them: the first read's own plan; some: the frames at their times
       const all = idx.length === frames.length;

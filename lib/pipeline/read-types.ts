@@ -14,6 +14,8 @@ export interface ReadQuery extends PlanQuery, AssembleQuery {
   onProgress?: ProgressListener;
   /** The cache identity of the bytes (default: a file's path, size and mtime; none for bytes: keyed by pixels). */
   sourceId?: string;
+  /** FFmpeg's open options for the input (the server's format and protocol allow-lists). */
+  ffmpegOptions?: Record<string, string | number>;
   /** The caller's limits, checked on the probe and the plan before anything is decoded. */
   check?: (probe: VideoProbe, plan: VideoPlan) => void;
   /** The encoder to use (default: the model's, through its cache). */

@@ -29,7 +29,7 @@ async function readFresh(input: VideoInput, q: ReadQuery, identity: string | und
   throwIfAborted(signal);
   const t0 = performance.now();
   // an audio model also opens files without a picture (the sound alone)
-  const source = await openVideo(input, { signal, allowAudioOnly: model.info.audio });
+  const source = await openVideo(input, { signal, allowAudioOnly: model.info.audio, ...(q.ffmpegOptions ? { ffmpegOptions: q.ffmpegOptions } : {}) });
   let plan: VideoPlan, video: SampledVideo, decoded: number;
   try {
     plan = planVideo(source.probe, model.info, q);

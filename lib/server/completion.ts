@@ -19,6 +19,7 @@ import type { ParsedRequest } from './request.js';
 import type { Slot, SlotPool } from './slots.js';
 import { prepareMedia, type PreparedMedia } from './video.js';
 import { resolveSubtitles } from './subtitle-file.js';
+import { checkTextLength, textCap } from './text.js';
 
 export interface ServerState {
   model: Model;
@@ -84,6 +85,8 @@ export async function runCompletion(s: ServerState, req: ParsedRequest, signal: 
       framesSoFar += m.frames.length;
       media.push(m);
     }
+    // subtitle cues are text too: the whole text checked against the slot before it is tokenized
+    checkTextLength(req.messages, textCap(s.model, s.contextSize), media.reduce((n, m) => n + (m.read.video.cues ?? []).reduce((k, c) => k + c.text.length, 0), 0));
     const tPrepared = performance.now();
     const rendered = await renderRequest(s.model, req.messages, media);
     let prompt: number, cached: number, prefillMs: number;
@@ -92,24 +95,24 @@ export async function runCompletion(s: ServerState, req: ParsedRequest, signal: 
       // next request has the same text and media up to there (a follow-up), and evaluates the rest
       const prefix = rendered.prefix;
       const known = (key: string) => s.pool.slots.find((sl) => !sl.busy && typeof sl.held[0] === 'object' && (sl.held[0] as { key: string }).key === key)?.held[0];
-      const { entries, rest } = mediaEntries(s.tokenizer, rendered, media, known);
+      const { entries, rest } = await mediaEntries(s.model, rendered, media, known);
       const taken = s.pool.take(entries);
       slot = taken.slot;
       const held = slot.held;
       slot.held = [];
       let block = entries[0] as Exclude<Entry, number>;
       if (taken.shared > 0) {
-        await slot.context.truncate(0, positions(entries, taken.shared));
+        await slot.sequence.truncate(positions(entries, taken.shared));
         cached = cells(entries, taken.shared);
-        const r = await slot.context.prefill([{ tokens: rest.slice(taken.shared - 1) }], { addBos: false, signal });
+        const r = await slot.sequence.prefill([{ tokens: rest.slice(taken.shared - 1) }], { addBos: false, signal });
         prefillMs = r.ms;
         block = held[0] as Exclude<Entry, number>;
         for (const x of media) { x.encoded = 0; x.cached = x.frames.length; } // libmtmd encoded them for the request the slot kept
       } else {
-        await slot.context.truncate(0, 0);
+        await slot.sequence.truncate(0);
         await Promise.all(media.map((x) => x.read.pixels?.())); // a repeat's frames, decoded only now that no slot holds them
-        const m = await slot.context.prefillMedia(prefix.text, prefix.frames, { signal, mergeable: true });
-        const r = await slot.context.prefill([{ tokens: rest }], { addBos: false, signal });
+        const m = await slot.sequence.prefillMedia(prefix.text, prefix.frames, { signal, mergeable: true });
+        const r = await slot.sequence.prefill([{ tokens: rest }], { addBos: false, signal });
         prefillMs = m.ms + r.ms;
         cached = 0;
         block = { key: block.key, count: m.nPast, tokens: m.evaluated, visual: mediaTokensByPart(m.chunks ?? [], media.map((x) => x.read)) };
@@ -119,7 +122,7 @@ export async function runCompletion(s: ServerState, req: ParsedRequest, signal: 
       prompt = cells(all);
       slot.held = keysOnly(all);
     } else {
-      const entries = pooledEntries(s.tokenizer, rendered, media);
+      const entries = await pooledEntries(s.model, s.tokenizer, rendered, media);
       prompt = positions(entries);
       if (prompt >= s.contextSize) {
         throw new HttpError(400, 'context_length_exceeded', `the prompt is ${prompt} tokens; a slot holds ${s.contextSize}`, { param: 'messages' });
@@ -128,15 +131,15 @@ export async function runCompletion(s: ServerState, req: ParsedRequest, signal: 
       slot = taken.slot;
       cached = positions(entries, taken.shared);
       slot.held = [];
-      await slot.context.truncate(0, cached);
-      const r = await slot.context.prefill(planFrom(entries, taken.shared), { addBos: false, signal });
+      await slot.sequence.truncate(cached);
+      const r = await slot.sequence.prefill(planFrom(entries, taken.shared), { addBos: false, signal });
       prefillMs = r.ms;
       slot.held = keysOnly(entries);
     }
     // what the slot's KV holds now: the whole prompt, and nothing of earlier requests past it
-    const kvTokens = slot.context.nPast(0);
+    const kvTokens = slot.sequence.nPast;
     s.metrics.stage.observe({ stage: 'prefill' }, prefillMs / 1000);
-    const gen = slot.context.generate({ ...req.generate, signal });
+    const gen = slot.sequence.generate({ ...req.generate, signal });
     for await (const piece of gen) onPiece(piece);
     const g = await gen;
     s.metrics.stage.observe({ stage: 'generate' }, g.timings.generateMs / 1000);
@@ -160,7 +163,7 @@ export async function runCompletion(s: ServerState, req: ParsedRequest, signal: 
     // what the KV holds after a failure is not known: the slot starts over
     if (slot) {
       slot.held = [];
-      if (!slot.context.disposed) await slot.context.truncate(0, 0).catch(() => {});
+      if (!slot.sequence.context.disposed) await slot.sequence.truncate(0).catch(() => {});
     }
     if (e instanceof VidlmError || e instanceof HttpError) throw e;
     if (signal.aborted) throw new VidlmError('ERR_ABORTED', `aborted: ${String((signal.reason as Error)?.message ?? signal.reason)}`, undefined, { cause: e });

@@ -8,6 +8,7 @@ import type { Context } from '../inference/context.js';
 import type { Model } from '../model.js';
 import { renderTurns, turnMessages, type RenderedPrompt, type TurnMessage } from '../pipeline/index.js';
 import { badRequest, HttpError } from './errors.js';
+import { tokenizeText } from './text.js';
 import type { Entry } from './prefix.js';
 import type { Message } from './request.js';
 import type { PreparedMedia } from './video.js';
@@ -41,7 +42,7 @@ export async function renderRequest(model: Model, messages: Message[], media: Pr
 }
 
 /** A pooled prompt as prefix entries: BOS, text tokens and embedding blocks, each block named by its part's key. */
-export function pooledEntries(tokenizer: Context, rendered: RenderedPrompt, media: PreparedMedia[]): Entry[] {
+export async function pooledEntries(model: Model, tokenizer: Context, rendered: RenderedPrompt, media: PreparedMedia[]): Promise<Entry[]> {
   if (rendered.prefix.kind !== 'plan') throw new Error('a native-path prompt has no pooled entries');
   const keyOf = new Map<Float32Array, string>();
   for (const med of media) {
@@ -51,7 +52,8 @@ export function pooledEntries(tokenizer: Context, rendered: RenderedPrompt, medi
     for (const item of a.items) if ('embeddings' in item) keyOf.set(item.embeddings, `${med.key}#${j++}`);
   }
   const entries: Entry[] = [];
-  for (const item of tokenizer.toItems([...rendered.prefix.plan, ...rendered.rest], true)) {
+  // the text tokenized on the addon's worker thread: a long prompt does not hold the event loop
+  for (const item of tokenizer.toItems(await tokenizeText(model, [...rendered.prefix.plan, ...rendered.rest]), true)) {
     if ('tokens' in item) for (const t of item.tokens) entries.push(t);
     else entries.push({ key: keyOf.get(item.embeddings) ?? 'unknown', count: item.count, embeddings: item.embeddings });
   }
@@ -63,10 +65,10 @@ export function pooledEntries(tokenizer: Context, rendered: RenderedPrompt, medi
  * last marker and the media, named by that text and the parts' keys; `positions` once a slot
  * has evaluated it), then the text tokens after it, as a chat's first turn evaluates them.
  */
-export function mediaEntries(tokenizer: Context, rendered: RenderedPrompt, media: PreparedMedia[], known: (key: string) => Entry | undefined): { entries: Entry[]; rest: Int32Array; key: string } {
+export async function mediaEntries(model: Model, rendered: RenderedPrompt, media: PreparedMedia[], known: (key: string) => Entry | undefined): Promise<{ entries: Entry[]; rest: Int32Array; key: string }> {
   if (rendered.prefix.kind !== 'native') throw new Error('a pooled prompt has no media entries');
   const key = `media:${JSON.stringify([rendered.prefix.text, media.map((m) => m.key)])}`;
-  const rest = tokenizer.tokenize(rendered.rest.map((r) => ('text' in r ? r.text : '')).join(''));
+  const rest = await model.handle.tokenizeAsync(rendered.rest.map((r) => ('text' in r ? r.text : '')).join(''), true);
   const held = known(key);
   return { entries: [held && typeof held !== 'number' ? held : { key, count: -1 }, ...rest], rest, key };
 }

@@ -51,7 +51,7 @@ t.test('the listing: media files inside the folder, never a symlink that leaves 
   t.same(j.files.map((f: { kind: string }) => f.kind), ['video', 'image', 'image']);
   const none = await startServer({});
   t.teardown(() => none.server.close());
-  t.same(await (await fetch(`${none.url}/ui/api/media`)).json(), { media_path: false, files: [], truncated: false }, 'no --media-path: nothing to list');
+  t.same(await (await fetch(`${none.url}/ui/api/media`)).json(), { media_path: false, files: [], truncated: false, live: [] }, 'no --media-path: nothing to list');
 });
 
 t.test('a media file to play: byte ranges, and the request path rules (403 outside the folder, 400 missing)', async (t) => {

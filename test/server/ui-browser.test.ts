@@ -1,12 +1,15 @@
 // The page of `vidlm serve` in headless Chromium (Debian's chromium, driven by playwright-core;
 // nothing downloaded) against the real CLI on the tiny fixtures: choose a clip, see the budget,
 // ask and see the answer stream in, the thumbnails at the server's frame times (a click seeks),
-// a follow-up with cached_tokens, localize's span, a dropped file, the watch view, and a budget
+// a follow-up with cached_tokens, localize's span, a dropped file, the watch view on the file and
+// on a live source (MPEG-TS over UDP from the ffmpeg program, named with --live), and a budget
 // error with its code. VIDLM_SCREENSHOTS=DIR also saves the page at 1280×720 and 390×844.
 import t from 'tap';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Page, type Response } from 'playwright-core';
+import { freeUdpPort } from '../fixtures/ports.js';
 import { mediaDir, spawnServer, sseData } from './helpers.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -14,7 +17,13 @@ if (!existsSync(CHROMIUM)) throw new Error(`the browser test needs Chromium at $
 
 const md = await mediaDir();
 t.teardown(md.cleanup);
-const srv = await spawnServer(['--media-path', md.dir]);
+// a live camera on loopback: a moving test pattern sent in real time as MPEG-TS over UDP
+const camPort = await freeUdpPort();
+const cam = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10:d=600',
+  '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '5', '-pix_fmt', 'yuv420p', '-f', 'mpegts', `udp://127.0.0.1:${camPort}?pkt_size=1316`], { stdio: 'ignore' });
+cam.on('error', () => undefined);
+t.teardown(() => { cam.kill('SIGKILL'); });
+const srv = await spawnServer(['--media-path', md.dir, '--live', `cam=udp://127.0.0.1:${camPort}`]);
 t.teardown(() => srv.stop());
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--autoplay-policy=no-user-gesture-required'] });
 t.teardown(() => browser.close());
@@ -147,6 +156,65 @@ t.test('watch: windows as they come, a yes run is an event on the timeline', asy
   }
 });
 
+t.test('watch a live source: windows arrive on the rolling timeline with their times and yes/no; Stop ends the watch on the server', async (t) => {
+  t.same(await page.$$eval('#watchsource option', (os) => os.map((o) => (o as HTMLOptionElement).value)), ['', 'cam'], 'the server\'s live source, by name');
+  await page.selectOption('#watchsource', 'cam');
+  await page.fill('#watchform input[name=every]', '1');
+  await page.fill('#watchform input[name=window]', '1');
+  await page.fill('#watchform input[name=when]', 'the picture is mostly red');
+  const sent = page.waitForRequest((r) => r.url().endsWith('/ui/api/live'), LONG);
+  await page.click('#watch');
+  const body = (await sent).postDataJSON();
+  t.match(body, { name: 'cam', every: 1, window: 1, when: 'the picture is mostly red' });
+  t.notOk(JSON.stringify(body).includes('udp'), 'the page sends a name, no URL');
+  await page.waitForSelector('.window.live[data-index="2"]', LONG);
+  t.ok(await page.isVisible('#livebar'), 'the rolling timeline shows');
+  const listed = await page.$$eval('.window.live', (ws) => ws.map((w) => ({ start: Number((w as HTMLElement).dataset.start), end: Number((w as HTMLElement).dataset.end), answer: (w as HTMLElement).dataset.answer })));
+  for (let i = 1; i < listed.length; i++) t.ok(listed[i]!.end > listed[i - 1]!.end, `window ${i} ends after window ${i - 1} (${listed[i - 1]!.end} → ${listed[i]!.end} s)`);
+  for (const w of listed) t.ok(w.answer === 'yes' || w.answer === 'no', 'each window shows its yes/no');
+  t.match(await page.textContent('.window.live'), /\d+(\.\d+)? s – \d+(\.\d+)? s/, 'the window\'s times are shown');
+  await page.click('#watchstop');
+  await page.waitForFunction(() => !document.body.dataset.busy, undefined, LONG);
+  // what the rolling timeline drew, against the list: one block per window, an event per run of yes windows
+  const all = await page.$$eval('.window.live', (ws) => ws.map((w) => [Number((w as HTMLElement).dataset.start), Number((w as HTMLElement).dataset.end), (w as HTMLElement).dataset.answer === 'yes'] as const));
+  const blocks = await page.$$eval('#livebar .lwin', (bs) => bs.map((b) => [Number((b as HTMLElement).dataset.start), Number((b as HTMLElement).dataset.end)]));
+  t.same(blocks, all.map(([a, b]) => [a, b]), 'each window at its times on the timeline');
+  const runs = all.filter((w, k) => w[2] && !(k > 0 && all[k - 1]![2])).map(([a, b]) => [a, b]);
+  const marks = await page.$$eval('#livebar .levent', (es) => es.map((e) => [Number((e as HTMLElement).dataset.start), Number((e as HTMLElement).dataset.end)]));
+  t.same(marks, runs, `an event marked where each run of yes windows starts (${runs.length} of ${all.length} windows)`);
+  const xs = await page.$$eval('#livebar .lwin', (bs) => bs.map((b) => Number((b as HTMLElement).style.getPropertyValue('--x'))));
+  t.ok(xs.every((x, i) => i === 0 || x > xs[i - 1]!), 'blocks left to right in time');
+  // the page closed its stream: the server's watch ends
+  const deadline = Date.now() + 15_000;
+  let running = NaN;
+  while (Date.now() < deadline) {
+    running = Number(/^vidlm_live_watches (\S+)$/m.exec(await (await fetch(`${srv.url}/metrics`)).text())?.[1]);
+    if (running === 0) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  t.equal(running, 0, 'no live watch runs on the server after Stop');
+  await page.selectOption('#watchsource', '');
+});
+
+t.test('live events are marked on the rolling timeline where the server puts them (a routed stream: the tiny model never answers yes)', async (t) => {
+  const win = (index: number, yes: boolean) => ({ type: 'window', index, windowStart: index, windowEnd: index + 1, text: yes ? 'yes' : 'no', answer: yes ? 'yes' : 'no', frames: 2, encoded: 2, latencyMs: 40, lagMs: 50, skipped: 0 });
+  const items = [{ type: 'start', name: 'cam', every: 1, window: 1 }, win(0, false), win(1, true), { type: 'event', start: 1, end: 2, window: 1 }, win(2, true), win(3, false),
+    win(4, true), { type: 'event', start: 4.25, end: 4.75, window: 4 }, { type: 'end' }];
+  await page.route('**/ui/api/live', (route) => route.fulfill({ status: 200, contentType: 'text/event-stream', body: items.map((x) => `data: ${JSON.stringify(x)}\n\n`).join('') }));
+  t.teardown(() => page.unroute('**/ui/api/live'));
+  await page.selectOption('#watchsource', 'cam');
+  await page.click('#watch');
+  await page.waitForSelector('.window.live[data-index="4"]', LONG);
+  await page.waitForFunction(() => !document.body.dataset.busy, undefined, LONG);
+  const marks = await page.$$eval('#livebar .levent', (es) => es.map((e) => [Number((e as HTMLElement).dataset.start), Number((e as HTMLElement).dataset.end), Number((e as HTMLElement).style.getPropertyValue('--x'))]));
+  t.same(marks.map(([a, b]) => [a, b]), [[1, 2], [4.25, 4.75]], 'both events, at their own times (a localized one inside its window)');
+  t.equal(marks[1]![2], 4.25 / 30, 'placed by time on the 30 s rolling view');
+  t.same(await page.$$eval('#livebar .lwin.yes', (bs) => bs.map((b) => Number((b as HTMLElement).dataset.start))), [1, 2, 4], 'yes windows stand out');
+  t.equal(await page.locator('#windows .event').count(), 2, 'and are listed');
+  t.match(await page.textContent('#livestatus'), /cam ended/);
+  await page.selectOption('#watchsource', '');
+});
+
 t.test('a question that does not fit: the budget says so, asking shows the error code', async (t) => {
   await page.fill('input[name=frames]', '64');
   await page.waitForSelector('#budget[data-fits=false]', LONG);
@@ -156,7 +224,7 @@ t.test('a question that does not fit: the budget says so, asking shows the error
   await page.click('#ask');
   await page.waitForSelector('#error:not([hidden])', LONG);
   t.equal(await page.getAttribute('#error', 'data-code'), 'context_length_exceeded');
-  t.match(await page.textContent('#error'), /context_length_exceeded.*64 frames/);
+  t.match(await page.textContent('#error'), /context_length_exceeded.*64 frame\(s\)/);
   await page.fill('input[name=frames]', '4');
 });
 

@@ -4,7 +4,7 @@
  * the strategy the server would choose. A plan that cannot fit at all is an answer here
  * (fits: false, with the error the question would get), not a failure.
  */
-import { countMediaTokens } from '../../api/count.js';
+import { countWithOpenOptions } from '../../api/count.js';
 import { chooseStrategy, mediaTokenBudget } from '../../pipeline/strategy.js';
 import { VidlmError } from '../../errors.js';
 import type { ServerState } from '../completion.js';
@@ -39,10 +39,10 @@ export async function mediaBudget(s: ServerState, body: BudgetBody, signal: Abor
   // the completion path's budget and choice for one media part (lib/pipeline/strategy.ts)
   const strategy = sound || !info.vision ? 'native' : chooseStrategy(v.strategy ?? 'auto', info, mediaTokenBudget(s.contextSize), v.frames);
   try {
-    const c = await countMediaTokens(media.input, {
+    const c = await countWithOpenOptions(media.input, {
       model: s.model, contextSize: s.contextSize, strategy, frames: v.frames, fps: v.fps, segment: v.segment,
       timeTokens: v.timeTokens, preamble: v.preamble, audio: v.audio, audioWindow: v.audioWindow, subtitles, signal,
-    });
+    }, media.ffmpegOptions);
     const reason = c.fits ? null : `${c.total} media tokens; the slot leaves ${c.budget} of its ${c.contextSize} for media: ask for fewer frames, a lower fps or a pooling strategy`;
     return { ...c, reason, error: null };
   } catch (e) {

@@ -1,7 +1,8 @@
 /**
  * The page of `vidlm serve` (GET /, on unless `ui: false` / --no-ui) and the few endpoints it
  * needs besides the chat API: the server's limits, the media folder's listing, a media file to
- * play (byte ranges, so the player can seek), and the media budget of a question before asking.
+ * play (byte ranges, so the player can seek), the media budget of a question before asking, and
+ * a watch on a live source the operator named (live.ts).
  * Static files go through @fastify/static (ranges, ETags, content types); the /ui/api routes
  * take the server's API key like /v1.
  */
@@ -15,14 +16,16 @@ import type { ServerState } from '../completion.js';
 import { localFile } from '../media.js';
 import { budgetBody, mediaBudget, type BudgetBody } from './budget.js';
 import { listMedia } from './listing.js';
+import { liveRoutes } from './live.js';
 
 /** The package root: lib/server/ui and dist/server/ui are both three levels down. */
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 /** index.html and style.css (shipped as they are), and the page's scripts as tsc compiled them. */
 export const uiDirs = [`${root}ui`, `${root}dist/server/ui/page`];
 
-export async function uiRoutes(app: FastifyInstance, opts: { state: ServerState; modelId: string }): Promise<void> {
+export async function uiRoutes(app: FastifyInstance, opts: { state: ServerState; modelId: string; stopping?: AbortSignal }): Promise<void> {
   const { state: s, modelId } = opts;
+  const stopping = opts.stopping ?? new AbortController().signal;
   const o = s.options;
   await app.register(fastifyStatic, { root: uiDirs, prefix: '/ui/', index: false, globIgnore: ['**/*.d.ts', '**/*.map'], cacheControl: false });
   app.get('/', (_req, reply) => reply.type('text/html; charset=utf-8').sendFile('index.html', uiDirs[0]!));
@@ -39,10 +42,13 @@ export async function uiRoutes(app: FastifyInstance, opts: { state: ServerState;
       model: modelId, architecture: info.architecture, vision: info.vision, audio: info.audio, mrope: info.mrope,
       context_size: s.contextSize, media_path: o.mediaPath !== undefined, max_media_bytes: o.maxMediaBytes,
       max_frames: o.maxFrames, max_duration: o.maxDuration, api_key: o.apiKey !== undefined,
+      live: [...o.live.keys()], live_watches: o.liveWatches,
     }));
     api.get('/ui/api/media', async () => {
-      if (!o.mediaPath) return { media_path: false, files: [], truncated: false };
-      return { media_path: true, ...(await listMedia(o.mediaPath, o.maxMediaBytes)) };
+      // live sources by name only: their URLs (credentials, addresses) stay on the server
+      const live = [...o.live.keys()].map((name) => ({ name, kind: 'live' }));
+      if (!o.mediaPath) return { media_path: false, files: [], truncated: false, live };
+      return { media_path: true, ...(await listMedia(o.mediaPath, o.maxMediaBytes)), live };
     });
     api.get('/ui/api/file', {
       schema: { querystring: { type: 'object', required: ['path'], properties: { path: { type: 'string', minLength: 1 } } } },
@@ -57,5 +63,6 @@ export async function uiRoutes(app: FastifyInstance, opts: { state: ServerState;
       reply.raw.on('close', () => { if (!reply.raw.writableFinished) ac.abort(new Error('the client disconnected')); });
       return mediaBudget(s, req.body, AbortSignal.any([ac.signal, AbortSignal.timeout(o.requestTimeoutMs)]));
     });
+    liveRoutes(api, { state: s, stopping });
   });
 }

@@ -62,30 +62,53 @@ export async function streamChat(body: object, onPiece: (piece: string) => void,
   });
   if (!r.ok || !r.body) throw toError(r.status, await r.json().catch(() => null));
   const out: Completion = { text: '', finish: null, usage: null, vidlm: null };
-  const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();
+  await readEvents(r.body, (data) => {
+    if (data === '[DONE]') return;
+    const j = JSON.parse(data);
+    if (j.error) throw toError(500, j);
+    if (j.usage) out.usage = j.usage;
+    if (j.vidlm) out.vidlm = j.vidlm;
+    const choice = j.choices?.[0];
+    if (choice?.finish_reason) out.finish = choice.finish_reason;
+    const piece = choice?.delta?.content;
+    if (piece) {
+      out.text += piece;
+      onPiece(piece);
+    }
+  });
+  return out;
+}
+
+/** The data of each server-sent event of a response body, as it comes. */
+async function readEvents(body: ReadableStream, onData: (data: string) => void): Promise<void> {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = '';
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buffer += value;
-    let cut: number;
-    while ((cut = buffer.indexOf('\n\n')) >= 0) {
-      const event = buffer.slice(0, cut);
-      buffer = buffer.slice(cut + 2);
-      const data = event.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trimStart()).join('\n');
-      if (!data || data === '[DONE]') continue;
-      const j = JSON.parse(data);
-      if (j.error) throw toError(500, j);
-      if (j.usage) out.usage = j.usage;
-      if (j.vidlm) out.vidlm = j.vidlm;
-      const choice = j.choices?.[0];
-      if (choice?.finish_reason) out.finish = choice.finish_reason;
-      const piece = choice?.delta?.content;
-      if (piece) {
-        out.text += piece;
-        onPiece(piece);
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += value;
+      let cut: number;
+      while ((cut = buffer.indexOf('\n\n')) >= 0) {
+        const event = buffer.slice(0, cut);
+        buffer = buffer.slice(cut + 2);
+        const data = event.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trimStart()).join('\n');
+        if (data) onData(data);
       }
     }
+  } catch (e) {
+    await reader.cancel().catch(() => undefined); // the server sees the client go
+    throw e;
   }
-  return out;
+}
+
+/** POST a JSON body to an endpoint that answers with server-sent JSON events; `onItem` gets each one. */
+export async function streamItems(path: string, body: object, onItem: (item: any) => void, signal?: AbortSignal): Promise<void> {
+  const r = await fetch(path, { method: 'POST', signal, headers: { 'content-type': 'application/json', ...auth() }, body: JSON.stringify(body) });
+  if (!r.ok || !r.body) throw toError(r.status, await r.json().catch(() => null));
+  await readEvents(r.body, (data) => {
+    const j = JSON.parse(data);
+    if (j.type === 'error') throw toError(500, j);
+    onItem(j);
+  });
 }

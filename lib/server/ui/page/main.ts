@@ -2,14 +2,16 @@
  * The page of `vidlm serve`: pick a video (the media folder's listing, or a dropped file sent as a
  * data URL within --max-media-mb), set the sampling, see the media budget before asking, ask with
  * the answer streamed, follow up in the same conversation (the server's KV reuse shows as
- * cached_tokens), localize an event, and watch a file window by window.
+ * cached_tokens), localize an event, and watch a file window by window or a live source the
+ * server's operator named.
  */
 import { ApiError, call, fileSource, setKey, streamChat, type Completion } from './api.js';
 import { $, h, secs } from './dom.js';
 import { Timeline } from './timeline.js';
+import { RollingTimeline, runLive } from './live.js';
 import { runWatch } from './watch.js';
 
-interface Info { model: string; architecture: string; vision: boolean; audio: boolean; mrope: boolean; context_size: number; media_path: boolean; max_media_bytes: number; max_frames: number; api_key: boolean }
+interface Info { model: string; architecture: string; vision: boolean; audio: boolean; mrope: boolean; context_size: number; media_path: boolean; max_media_bytes: number; max_frames: number; api_key: boolean; live: string[] }
 interface Listed { path: string; bytes: number; kind: string; tooLarge: boolean }
 type Message = { role: 'user' | 'assistant'; content: string | object[] };
 
@@ -195,10 +197,21 @@ async function localize(): Promise<void> {
 }
 
 async function watch(): Promise<void> {
-  if (!source) return showError(new ApiError(0, 'no_video', 'choose a video first'));
   const f = new FormData($<HTMLFormElement>('watchform'));
+  const every = Number(f.get('every') || 2), window = Number(f.get('window') || 4);
+  const live = String(f.get('source') ?? '');
+  $('live').hidden = !live;
+  if (live) {
+    // a live source the server names: windows as they come, on a rolling timeline
+    const bar = new RollingTimeline($('livebar'), Math.max(30, 10 * every), $('livefrom'), $('liveto'));
+    await busy((signal) => runLive({
+      name: live, every, window, when: String(f.get('when') ?? '').trim(), prompt: 'Describe what happens.', vidlm: options(), maxTokens: generation().max_tokens,
+    }, $('windows'), bar, $('livestatus'), signal));
+    return;
+  }
+  if (!source) return showError(new ApiError(0, 'no_video', 'choose a video first'));
   await busy((signal) => runWatch({
-    url: source!.url, duration: timeline.duration || player.duration, every: Number(f.get('every') || 2), window: Number(f.get('window') || 4),
+    url: source!.url, duration: timeline.duration || player.duration, every, window,
     when: String(f.get('when') ?? '').trim(), prompt: 'Describe what happens.', vidlm: options(),
   }, timeline, $('windows'), signal));
 }
@@ -226,6 +239,7 @@ async function init(): Promise<void> {
   $('localize').addEventListener('click', () => void localize());
   $('new').addEventListener('click', newConversation);
   $('stop').addEventListener('click', () => running?.abort());
+  $('watchstop').addEventListener('click', () => running?.abort());
   $<HTMLFormElement>('watchform').addEventListener('submit', (e) => { e.preventDefault(); void watch(); });
   const list = $<HTMLSelectElement>('media');
   list.addEventListener('change', () => {
@@ -249,6 +263,7 @@ async function start(): Promise<void> {
     const strategy = form.elements.namedItem('strategy') as HTMLSelectElement;
     for (const o of [...strategy.options]) o.disabled = o.value !== 'auto' && (info.mrope ? o.value !== 'native' : o.value === 'native');
     (form.elements.namedItem('audio') as HTMLSelectElement).disabled = !info.audio;
+    $('watchsource').replaceChildren(h('option', { value: '' }, 'the video above'), ...info.live.map((name) => h('option', { value: name }, `live: ${name}`)));
     const listing = await call<{ media_path: boolean; files: Listed[] }>('/ui/api/media');
     const list = $<HTMLSelectElement>('media');
     list.replaceChildren(h('option', { value: '' }, listing.media_path ? '— choose a file —' : 'no --media-path: drop a file'),
