@@ -6,7 +6,8 @@
 // server gets a Qwen2.5-style template that does (--chat-template-file), as a user of such a model would.
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { mediaDir, post, sseData, startServer, videoTurn } from './helpers.js';
+import { fileURLToPath } from 'node:url';
+import { mediaDir, post, spawnServer, sseData, startServer, videoTurn } from './helpers.js';
 
 const chatTemplate = readFileSync(new URL('../fixtures/tools-template.jinja', import.meta.url), 'utf8');
 const md = await mediaDir();
@@ -143,4 +144,12 @@ t.test('a template that renders no tools: 400 unsupported_value, not a silent an
   t.equal(r.json.error.code, 'unsupported_value');
   t.equal(r.json.error.param, 'tools');
   t.equal((await post(plain.url, { messages: [{ role: 'user', content: 'x' }], tools: [weather], tool_choice: 'none', max_tokens: 1 })).status, 200, 'tool_choice none needs no tool format');
+});
+
+t.test('vidlm serve --chat-template-file: the CLI serves tools with the template it reads', async (t) => {
+  const cli = await spawnServer(['--chat-template-file', fileURLToPath(new URL('../fixtures/tools-template.jinja', import.meta.url))]);
+  t.teardown(() => cli.stop());
+  const r = await post(cli.url, { messages: [{ role: 'user', content: 'Weather?' }], tools: [weather], tool_choice: 'required', max_tokens: 300, temperature: 0 });
+  t.equal(r.status, 200, JSON.stringify(r.json));
+  checkArgs(t, 'get_weather', r.json.choices[0].message.tool_calls[0].function.arguments);
 });
