@@ -71,7 +71,7 @@ t.test('streamed calls arrive as deltas (id and name first, then arguments) and 
   t.equal(s.status, 200);
   const chunks = sseData(await s.text()).filter((d) => d !== '[DONE]').map((d) => JSON.parse(d));
   const deltas = chunks.flatMap((c) => c.choices.map((ch: { delta: { tool_calls?: unknown[] } }) => ch.delta.tool_calls ?? [])).flat() as Array<{ index: number; id?: string; function: { name?: string; arguments: string } }>;
-  t.ok(deltas.length >= 2, `${deltas.length} tool call deltas`);
+  t.ok(deltas.length >= 3, `${deltas.length} tool call deltas: the name, then the arguments in more than one piece`);
   t.equal(deltas[0]!.index, 0);
   t.equal(deltas[0]!.function.name, 'get_weather', 'the first delta names the function');
   t.ok(deltas[0]!.id, 'and carries the id');
@@ -83,9 +83,9 @@ t.test('streamed calls arrive as deltas (id and name first, then arguments) and 
 });
 
 t.test('tool calls and results in the history are rendered', async (t) => {
-  const history = (result: string) => [
+  const history = (result: string, args = '{"city":"Paris","days":3}') => [
     { role: 'user', content: 'Weather in Paris for 3 days?' },
-    { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris","days":3}' } }] },
+    { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: args } }] },
     { role: 'tool', tool_call_id: 'call_1', content: result },
   ];
   const short = await post(url, { messages: history('sunny'), tools: [weather], max_tokens: 1 });
@@ -94,6 +94,8 @@ t.test('tool calls and results in the history are rendered', async (t) => {
   t.equal(short.status, 200, JSON.stringify(short.json));
   t.equal(long.status, 200);
   t.ok(long.json.usage.prompt_tokens > short.json.usage.prompt_tokens, `the tool result is in the prompt (${long.json.usage.prompt_tokens} > ${short.json.usage.prompt_tokens})`);
+  const longCall = await post(url, { messages: history('sunny', '{"city":"Paris","days":3,"note":"and the week after, with hourly detail"}'), tools: [weather], max_tokens: 1 });
+  t.ok(longCall.json.usage.prompt_tokens > short.json.usage.prompt_tokens, `the assistant's call is in the prompt (${longCall.json.usage.prompt_tokens} > ${short.json.usage.prompt_tokens})`);
   t.ok(short.json.usage.prompt_tokens > none.json.usage.prompt_tokens, `the call and its result are in the prompt (${short.json.usage.prompt_tokens} > ${none.json.usage.prompt_tokens})`);
   // without `tools` too: a history with calls renders through the tool-aware template
   const plain = await post(url, { messages: history('sunny'), max_tokens: 1 });
