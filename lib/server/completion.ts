@@ -20,7 +20,7 @@ import type { Slot, SlotPool } from './slots.js';
 import { prepareMedia, type PreparedMedia } from './video.js';
 import { resolveSubtitles } from './subtitle-file.js';
 import { checkTextLength, textCap } from './text.js';
-import { ToolStream, type Delta, type ToolCall } from './tools.js';
+import { generateWithTools, type Delta, type ToolCall } from './tools.js';
 
 export interface ServerState {
   model: Model;
@@ -51,6 +51,12 @@ export interface CompletionResult {
 }
 
 const finishReason = (r: GenerateResult['stopReason']): 'stop' | 'length' => (r === 'eos' || r === 'stop' ? 'stop' : 'length');
+
+async function generatePlain(context: Context, req: ParsedRequest, signal: AbortSignal, onPiece: (delta: Delta) => void): Promise<{ g: GenerateResult; parsed?: undefined }> {
+  const gen = context.generate({ ...req.generate, signal });
+  for await (const piece of gen) onPiece({ content: piece });
+  return { g: await gen };
+}
 
 export async function runCompletion(s: ServerState, req: ParsedRequest, signal: AbortSignal, onPiece: (delta: Delta) => void): Promise<CompletionResult> {
   // generation options and the grammar are checked before any wait or work
@@ -141,20 +147,9 @@ export async function runCompletion(s: ServerState, req: ParsedRequest, signal: 
     // what the slot's KV holds now: the whole prompt, and nothing of earlier requests past it
     const kvTokens = slot.context.nPast(0);
     s.metrics.stage.observe({ stage: 'prefill' }, prefillMs / 1000);
-    // with tools: a forced call generates under llama.cpp's grammar for the format, and the
-    // output is parsed into content and calls (streamed as deltas)
-    const chat = rendered.chat;
-    const grammar = !chat || req.tools?.choice !== 'required' || !chat.grammar ? undefined
-      : chat.grammarAfterPrompt ? { grammar: chat.grammarAfterPrompt } : { grammar: chat.grammar, grammarPrefill: chat.generationPrompt };
-    const stop = chat && chat.additionalStops.length > 0 ? [...(req.generate.stop ?? []), ...chat.additionalStops] : req.generate.stop;
-    const tools = chat ? new ToolStream(s.model, chat, onPiece) : undefined;
-    const gen = slot.context.generate({ ...req.generate, ...grammar, stop, signal });
-    for await (const piece of gen) {
-      if (tools) tools.push(piece);
-      else onPiece({ content: piece });
-    }
-    const g = await gen;
-    const parsed = tools ? await tools.finish(g.stopReason !== 'eos' && g.stopReason !== 'stop') : undefined;
+    const { g, parsed } = rendered.chat
+      ? await generateWithTools(s.model, slot.context, rendered.chat, req, signal, onPiece)
+      : await generatePlain(slot.context, req, signal, onPiece);
     s.metrics.stage.observe({ stage: 'generate' }, g.timings.generateMs / 1000);
     if (g.tokens.generated > 0) s.metrics.tokensPerSecond.observe(g.timings.tokensPerSecond);
     s.metrics.promptTokens.inc(prompt);

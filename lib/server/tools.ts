@@ -7,6 +7,8 @@
  * grammars (constrained from a trigger on) are not supported by vidlm's sampler.
  */
 import { randomUUID } from 'node:crypto';
+import type { Context } from '../inference/context.js';
+import type { GenerateResult } from '../inference/generation.js';
 import type { Model } from '../model.js';
 import type { NativeParsedOutput, NativeToolsTemplate } from '../native.js';
 import { badRequest } from './errors.js';
@@ -105,7 +107,9 @@ export class ToolStream {
   #parsing: Promise<void> = Promise.resolve();
   #dirty = false;
 
-  constructor(private readonly model: Model, private readonly template: NativeToolsTemplate, private readonly onDelta: (d: Delta) => void) {}
+  /** `maxCalls`: more calls than this end the answer (`enough`); the extra ones are dropped. */
+  constructor(private readonly model: Model, private readonly template: NativeToolsTemplate, private readonly onDelta: (d: Delta) => void,
+    private readonly maxCalls = Infinity, private readonly enough: () => void = () => {}) {}
 
   push(piece: string): void {
     this.#text += piece;
@@ -130,7 +134,7 @@ export class ToolStream {
     }
     this.#emit(out);
     // the answer's calls are the final parse's (ids as streamed)
-    const calls = out.toolCalls.filter((c) => c.name).map((c, i) => ({ ...this.#calls[i]!, function: { name: c.name, arguments: c.arguments } }));
+    const calls = out.toolCalls.slice(0, this.maxCalls).filter((c) => c.name).map((c, i) => ({ ...this.#calls[i]!, function: { name: c.name, arguments: c.arguments } }));
     return { content: out.content, toolCalls: calls };
   }
 
@@ -139,7 +143,8 @@ export class ToolStream {
       this.onDelta({ content: out.content.slice(this.#sentContent.length) });
       this.#sentContent = out.content;
     }
-    out.toolCalls.forEach((c, index) => {
+    if (out.toolCalls.length > this.maxCalls) this.enough();
+    out.toolCalls.slice(0, this.maxCalls).forEach((c, index) => {
       let sent = this.#calls[index];
       if (!sent) {
         if (!c.name) return; // the name comes first
@@ -162,4 +167,34 @@ export function withToolFields(rendered: ReadonlyArray<{ role: string; content: 
     const src = messages[i]!;
     return { role: m.role, content: m.content, ...(src.toolCalls ? { tool_calls: src.toolCalls } : {}), ...(src.toolCallId !== undefined ? { tool_call_id: src.toolCallId } : {}) };
   });
+}
+
+/**
+ * The answer to a request rendered with tools: a forced call (`required`, a named function)
+ * generates under llama.cpp's grammar for the format (without the generation prompt it starts
+ * with), `auto` freely; the text is parsed into content and calls, streamed as deltas. Without
+ * parallel_tool_calls the answer ends when a second call starts (llama.cpp's grammars for
+ * JSON formats allow several): it keeps the first.
+ */
+export async function generateWithTools(model: Model, context: Context, chat: NativeToolsTemplate, req: { generate: Parameters<Context['generate']>[0]; tools?: ToolRequest }, signal: AbortSignal, onPiece: (d: Delta) => void): Promise<{ g: GenerateResult; parsed: { content: string; toolCalls: ToolCall[] } }> {
+  const grammar = req.tools?.choice !== 'required' || !chat.grammar ? undefined
+    : chat.grammarAfterPrompt ? { grammar: chat.grammarAfterPrompt } : { grammar: chat.grammar, grammarPrefill: chat.generationPrompt };
+  const stop = chat.additionalStops.length > 0 ? [...(req.generate?.stop ?? []), ...chat.additionalStops] : req.generate?.stop;
+  const enough = new AbortController();
+  const stream = new ToolStream(model, chat, onPiece, req.tools?.parallel ? Infinity : 1, () => enough.abort());
+  const t0 = performance.now();
+  const gen = context.generate({ ...req.generate, ...grammar, stop, signal: AbortSignal.any([signal, enough.signal]) });
+  let g: GenerateResult;
+  try {
+    for await (const piece of gen) stream.push(piece);
+    g = await gen;
+  } catch (e) {
+    if (signal.aborted || !enough.signal.aborted) throw e;
+    // stopped here: the text so far, as the abort reports it
+    const d = (e as { details?: { text?: string; generated?: number } }).details ?? {};
+    const ms = performance.now() - t0;
+    g = { text: d.text ?? '', stopReason: 'stop', tokens: { generated: d.generated ?? 0 }, timings: { firstTokenMs: 0, generateMs: ms, tokensPerSecond: ((d.generated ?? 0) * 1000) / ms } };
+  }
+  const parsed = await stream.finish(enough.signal.aborted || (g.stopReason !== 'eos' && g.stopReason !== 'stop'));
+  return { g, parsed };
 }

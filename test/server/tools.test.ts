@@ -155,3 +155,18 @@ t.test('vidlm serve --chat-template-file: the CLI serves tools with the template
   t.equal(r.status, 200, JSON.stringify(r.json));
   checkArgs(t, 'get_weather', r.json.choices[0].message.tool_calls[0].function.arguments);
 });
+
+t.test('the M-RoPE pair (tiny Qwen2-VL): a forced call with a video on the native path', async (t) => {
+  const { tinyModels } = await import('../fixtures/tiny-models.js');
+  const m = await tinyModels();
+  const q = await startServer({ model: { model: m.qwen2vlModel, mmproj: m.qwen2vlMmproj, threads: 1 }, mediaPath: md.dir, chatTemplate });
+  t.teardown(() => q.server.close());
+  const r = await post(q.url, { messages: [videoTurn('clip.mp4', 'Weather?')], tools: [weather], tool_choice: 'required', max_tokens: 300, temperature: 0, vidlm: { frames: 2 } });
+  t.equal(r.status, 200, JSON.stringify(r.json));
+  t.ok(r.json.vidlm.media[0].visual_tokens > 0, 'the video was evaluated');
+  // this model goes on to a second call (llama.cpp's grammar allows several): without
+  // parallel_tool_calls the answer ends there with one call, not at max_tokens
+  t.equal(r.json.choices[0].finish_reason, 'tool_calls');
+  t.equal(r.json.choices[0].message.tool_calls.length, 1);
+  checkArgs(t, 'get_weather', r.json.choices[0].message.tool_calls[0].function.arguments);
+});
