@@ -170,3 +170,16 @@ t.test('the M-RoPE pair (tiny Qwen2-VL): a forced call with a video on the nativ
   t.equal(r.json.choices[0].message.tool_calls.length, 1);
   checkArgs(t, 'get_weather', r.json.choices[0].message.tool_calls[0].function.arguments);
 });
+
+t.test('the openai client reassembles the streamed call (ChatCompletionStream) to the non-streamed one', async (t) => {
+  const { default: OpenAI } = await import('openai');
+  const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'none', maxRetries: 0 });
+  const body = { model: server.modelId, messages: [{ role: 'user' as const, content: 'Weather in Paris for 3 days?' }], max_tokens: 300, temperature: 0, tools: [weather as never], tool_choice: 'required' as const };
+  const whole = await client.chat.completions.create(body);
+  const final = await client.chat.completions.stream(body).finalChatCompletion();
+  const [a, b] = [whole.choices[0]!.message.tool_calls![0]!, final.choices[0]!.message.tool_calls![0]!] as Array<{ id: string; function: { name: string; arguments: string } }>;
+  t.equal(b.function.name, a.function.name);
+  t.equal(b.function.arguments, a.function.arguments);
+  t.equal(final.choices[0]!.finish_reason, 'tool_calls');
+  checkArgs(t, 'get_weather', b.function.arguments);
+});
