@@ -7,7 +7,7 @@
  * grammars (constrained from a trigger on) are not supported by vidlm's sampler.
  */
 import { randomUUID } from 'node:crypto';
-import type { Context } from '../inference/context.js';
+import type { Sequence } from '../inference/sequence.js';
 import type { GenerateResult } from '../inference/generation.js';
 import type { Model } from '../model.js';
 import type { NativeParsedOutput, NativeToolsTemplate } from '../native.js';
@@ -176,14 +176,14 @@ export function withToolFields(rendered: ReadonlyArray<{ role: string; content: 
  * parallel_tool_calls the answer ends when a second call starts (llama.cpp's grammars for
  * JSON formats allow several): it keeps the first.
  */
-export async function generateWithTools(model: Model, context: Context, chat: NativeToolsTemplate, req: { generate: Parameters<Context['generate']>[0]; tools?: ToolRequest }, signal: AbortSignal, onPiece: (d: Delta) => void): Promise<{ g: GenerateResult; parsed: { content: string; toolCalls: ToolCall[] } }> {
+export async function generateWithTools(model: Model, sequence: Sequence, chat: NativeToolsTemplate, req: { generate: Parameters<Sequence['generate']>[0]; tools?: ToolRequest }, signal: AbortSignal, onPiece: (d: Delta) => void): Promise<{ g: GenerateResult; parsed: { content: string; toolCalls: ToolCall[] } }> {
   const grammar = req.tools?.choice !== 'required' || !chat.grammar ? undefined
     : chat.grammarAfterPrompt ? { grammar: chat.grammarAfterPrompt } : { grammar: chat.grammar, grammarPrefill: chat.generationPrompt };
   const stop = chat.additionalStops.length > 0 ? [...(req.generate?.stop ?? []), ...chat.additionalStops] : req.generate?.stop;
   const enough = new AbortController();
   const stream = new ToolStream(model, chat, onPiece, req.tools?.parallel ? Infinity : 1, () => enough.abort());
   const t0 = performance.now();
-  const gen = context.generate({ ...req.generate, ...grammar, stop, signal: AbortSignal.any([signal, enough.signal]) });
+  const gen = sequence.generate({ ...req.generate, ...grammar, stop, signal: AbortSignal.any([signal, enough.signal]) });
   let g: GenerateResult;
   try {
     for await (const piece of gen) stream.push(piece);

@@ -84,7 +84,7 @@ export async function prepareMedia(url: string, param: string, strategy: Strateg
     contextSize: c.contextSize, budget: c.budget, fit: 'pad',
     ...(v.subtitles !== undefined && !audioPart ? { subtitles: v.subtitles } : {}),
     ...(v.audio !== undefined ? { audio: v.audio } : {}), ...(v.audioWindow !== undefined ? { audioWindow: v.audioWindow } : {}),
-    soundOnly: audioPart, signal, sourceId: media.identity, hasToken: c.hasToken, ffmpegOptions: media.ffmpegOptions,
+    soundOnly: audioPart, signal, sourceId: media.identity, hasToken: c.hasToken, ffmpegOptions: media.ffmpegOptions, lazyPixels: true,
     encoder: sharedEncoder(model, media.identity, c.encoding, signal),
     check: (probe, plan) => {
       const { isImage, duration } = probe;

@@ -8,7 +8,7 @@
  * AbortSignal or close() ends the iteration cleanly and frees the FFmpeg contexts.
  */
 import { VidlmError, isVidlmError } from '../errors.js';
-import { withAbort, type NativeConvertSpec } from '../native.js';
+import { withAbort, type NativeConvertSpec, type NativeLiveFrame, type NativeLiveSampling } from '../native.js';
 import { convertSpec } from './convert.js';
 import { deadline } from './deadline.js';
 import { checkOpenOptions, describeInput, openInput, type OpenedInput } from './open.js';
@@ -41,6 +41,8 @@ export interface LiveStream extends AsyncIterable<LiveFrame> {
 /**
  * A frame whose timestamp went back (beyond a millisecond of jitter), or ahead of the wall clock
  * by more than `maxJump` seconds since the previous frame, starts a new stretch of the stream.
+ * The addon applies this rule to every decoded frame (IsDiscontinuity in
+ * native/video/walk_workers.cpp, the same arithmetic): keep the two in step.
  */
 export function isDiscontinuity(prev: { st: number; wall: number }, st: number, wall: number, maxJump: number): boolean {
   if (st < prev.st - 1e-3) return true;
@@ -147,19 +149,23 @@ class Live implements LiveStream {
         let anchor = (Date.now() - sessionStart) / 1000;
         let first: number | null = null;
         let nextT = 0;
-        let prev: { st: number; wall: number } | null = null;
+        let prev: { t: number; wall: number } | null = null; // the last frame decoded (ticks, ms)
         let jumped: LiveFrame['discontinuity'];
+        // a call that keeps nothing returns after this, so the stall deadline below is per call
+        const yieldMs = Math.min(250, timeoutS * 100);
         for (;;) {
-          // every decoded frame comes back (sampling is done here, where a clock that jumps can
-          // be seen); a call that brings no frame in `timeout` — a stall, or data that does not
-          // decode — is a stall, whatever FFmpeg's per-read timeout thought of the bytes
+          // the addon reads on to the next frame these rules keep (frames between sampling
+          // times are decoded and dropped there, unconverted; see isDiscontinuity); a call that
+          // brings no frame in `timeout` — a stall, or data that does not decode — is a stall,
+          // whatever FFmpeg's per-read timeout thought of the bytes
           const src = opened.src;
           // a connection's first frame may wait for a keyframe (a camera's GOP): twice as long
           const wait = prev === null ? 2 * timeoutS : timeoutS;
           const bound = deadline(wait * 1000, signal);
-          let f;
+          const sampling: NativeLiveSampling = { tb, first, nextT, prevT: prev?.t ?? null, prevWall: prev?.wall ?? 0, maxJump, yieldMs };
+          let f: NativeLiveFrame | null;
           try {
-            f = await withAbort(bound.signal, (t) => src.liveNext(video.index, null, spec, this.opts.threads ?? 0, t));
+            f = await withAbort(bound.signal, (t) => src.liveNext(video.index, sampling, spec, this.opts.threads ?? 0, t));
           } catch (e) {
             if (bound.expired()) throw new VidlmError('ERR_VIDEO_TIMEOUT', `${opened.display}: no frame in ${wait} s (a stall, or data that does not decode)`, { source: opened.display, reason: 'no-frame' });
             throw e;
@@ -167,22 +173,22 @@ class Live implements LiveStream {
             bound.done();
           }
           if (!f) throw new VidlmError('ERR_VIDEO_DECODE', `${opened.display} ended`, { source: opened.display, reason: 'eof' });
+          this.stats.failures = 0;
+          prev = { t: f.t, wall: f.wall };
+          if (!f.kept) continue; // only frames between sampling times came
           const st = f.t * tb;
-          const wall = Date.now();
-          if (first === null) first = st;
-          if (prev && isDiscontinuity(prev, st, wall, maxJump)) {
+          const wall = f.wall;
+          first ??= st;
+          if (f.discontinuity && f.prevT !== null) {
             // an encoder or camera restart (the clock starts over) or a jump ahead: re-based so
-            // that the watch time goes on with the wall clock, and the next frame is kept
-            anchor = anchor + (prev.st - first) + (wall - prev.wall) / 1000;
+            // that the watch time goes on with the wall clock (the addon kept this frame)
+            const prevSt = f.prevT * tb;
+            anchor = anchor + (prevSt - first) + (wall - f.prevWall) / 1000;
             first = st;
-            nextT = 0;
-            jumped = { streamFrom: prev.st, streamTo: st };
+            jumped = { streamFrom: prevSt, streamTo: st };
             this.stats.discontinuities++;
           }
-          prev = { st, wall };
-          this.stats.failures = 0;
           const rel = st - first;
-          if (rel < nextT - 1e-6) continue; // between sampling times
           nextT = Math.floor(rel * fps + 1e-6) / fps + 1 / fps;
           this.push({ index: this.seq, t: anchor + rel, width: f.width, height: f.height, rgb: new Uint8Array(f.rgb.buffer, f.rgb.byteOffset, f.rgb.byteLength), wallTime: wall, streamTime: st, connection, ...(jumped ? { discontinuity: jumped } : {}) });
           jumped = undefined;
