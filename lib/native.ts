@@ -105,6 +105,8 @@ export interface NativeGenerateParams {
   seed?: number;
   stop?: string[];
   grammar?: string;
+  /** The text the prompt ends with that `grammar` starts with (a chat format's tool-call grammar). */
+  grammarPrefill?: string;
   jsonSchema?: string;
 }
 
@@ -138,6 +140,31 @@ export interface NativeAbortToken {
   readonly aborted: boolean;
 }
 
+/** What common_chat_templates_apply returns for a request with tools. */
+export interface NativeToolsTemplate {
+  /** The template renders tool definitions / assistant tool calls and tool results (llama.cpp's caps). */
+  supportsTools: boolean;
+  supportsToolCalls: boolean;
+  prompt: string;
+  grammar: string;
+  grammarLazy: boolean;
+  /** `grammar` without the generation prompt it starts with ('' when it does not): what the model generates. */
+  grammarAfterPrompt: string;
+  grammarTriggers: { type: number; value: string }[];
+  format: number;
+  formatName: string;
+  generationPrompt: string;
+  parser: string;
+  additionalStops: string[];
+}
+
+/** A model's output as its chat format's parser reads it. */
+export interface NativeParsedOutput {
+  content: string;
+  reasoningContent: string;
+  toolCalls: { name: string; arguments: string; id: string }[];
+}
+
 export interface NativeModel {
   info(): NativeModelInfo;
   dispose(): void;
@@ -146,6 +173,10 @@ export interface NativeModel {
   applyTemplate(messages: { role: string; content: string }[], opts?: { addAssistant?: boolean; template?: string }): string;
   /** applyTemplate on a worker thread (llama.cpp analyses the template on each call: ~2 ms). */
   applyTemplateAsync(messages: { role: string; content: string }[], opts?: { addAssistant?: boolean; template?: string }): Promise<string>;
+  /** llama.cpp's chat params for a request with tools (common_chat_templates_apply), on a worker thread. */
+  applyToolsTemplateAsync(messagesJson: string, toolsJson: string, opts: { toolChoice: 'auto' | 'none' | 'required'; parallelToolCalls?: boolean; template?: string }): Promise<NativeToolsTemplate>;
+  /** The model's output parsed by its chat format (common_chat_parse): content and tool calls, on a worker thread. */
+  parseChatOutputAsync(text: string, opts: { partial: boolean; format: number; generationPrompt: string; parser: string }): Promise<NativeParsedOutput>;
   formatTurn(history: { role: string; content: string }[], message: [{ role: string; content: string }], opts?: { addAssistant?: boolean; template?: string }): string;
   createContext(opts: NativeContextOptions): Promise<NativeContext>;
   /** Throws ERR_GRAMMAR unless llama.cpp accepts the GBNF (size and nesting bounded first). */

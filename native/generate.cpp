@@ -146,7 +146,7 @@ class GenerateWorker : public PromiseWorker {
 
 }  // namespace
 
-// generate({ maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN, seed, stop, grammar, jsonSchema },
+// generate({ maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN, seed, stop, grammar, grammarPrefill, jsonSchema },
 //          seq, onPiece, abortToken?)
 Napi::Value StartGenerate(const Napi::CallbackInfo & info, std::shared_ptr<ContextState> s, BusyGuard busy) {
   Napi::Env env = info.Env();
@@ -173,7 +173,14 @@ Napi::Value StartGenerate(const Napi::CallbackInfo & info, std::shared_ptr<Conte
   if (o.Get("grammar").IsString()) {
     std::string gbnf = o.Get("grammar").As<Napi::String>().Utf8Value();
     CheckGrammar(env, vocab, gbnf);
-    sp.grammar = common_grammar(COMMON_GRAMMAR_TYPE_USER, std::move(gbnf));
+    // a chat format's tool-call grammar starts with the generation prompt the template already
+    // put in the prompt: llama.cpp's sampler feeds that text to the grammar first
+    if (o.Get("grammarPrefill").IsString()) {
+      sp.grammar = common_grammar(COMMON_GRAMMAR_TYPE_TOOL_CALLS, std::move(gbnf));
+      sp.generation_prompt = o.Get("grammarPrefill").As<Napi::String>().Utf8Value();
+    } else {
+      sp.grammar = common_grammar(COMMON_GRAMMAR_TYPE_USER, std::move(gbnf));
+    }
   } else if (o.Get("jsonSchema").IsString()) {
     std::string gbnf = SchemaToGrammar(env, o.Get("jsonSchema").As<Napi::String>().Utf8Value());
     CheckGrammar(env, vocab, gbnf);

@@ -5,6 +5,7 @@
 #include "encode.h"
 #include "errors.h"
 #include "grammar_bounds.h"
+#include "chat_tools.h"
 #include "template.h"
 #include "tokenize_async.h"
 
@@ -23,6 +24,8 @@ Napi::Function Model::Define(Napi::Env env) {
     InstanceMethod("encode", &Model::Encode),
     InstanceMethod("applyTemplate", &Model::ApplyTemplate),
     InstanceMethod("applyTemplateAsync", &Model::ApplyTemplateAsync),
+    InstanceMethod("applyToolsTemplateAsync", &Model::ApplyToolsTemplateAsync),
+    InstanceMethod("parseChatOutputAsync", &Model::ParseChatOutputAsync),
     InstanceMethod("formatTurn", &Model::FormatTurn),
     InstanceMethod("createContext", &Model::CreateContext),
     InstanceMethod("checkGrammar", &Model::CheckGrammar),
@@ -73,6 +76,15 @@ Napi::Value Model::ApplyTemplate(const Napi::CallbackInfo & info) {
 
 Napi::Value Model::ApplyTemplateAsync(const Napi::CallbackInfo & info) {
   return vidlm::ApplyTemplateAsync(info, acquire(info.Env()));
+}
+
+Napi::Value Model::ApplyToolsTemplateAsync(const Napi::CallbackInfo & info) {
+  return vidlm::ApplyToolsTemplateAsync(info, acquire(info.Env()));
+}
+
+Napi::Value Model::ParseChatOutputAsync(const Napi::CallbackInfo & info) {
+  acquire(info.Env());  // ERR_DISPOSED after dispose(), as every method
+  return vidlm::ParseChatOutputAsync(info);
 }
 
 Napi::Value Model::TokenizeAsync(const Napi::CallbackInfo & info) {

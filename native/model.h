@@ -67,6 +67,8 @@ class Model : public Napi::ObjectWrap<Model> {
   Napi::Value Encode(const Napi::CallbackInfo & info);
   Napi::Value ApplyTemplate(const Napi::CallbackInfo & info);
   Napi::Value ApplyTemplateAsync(const Napi::CallbackInfo & info);
+  Napi::Value ApplyToolsTemplateAsync(const Napi::CallbackInfo & info);
+  Napi::Value ParseChatOutputAsync(const Napi::CallbackInfo & info);
   Napi::Value FormatTurn(const Napi::CallbackInfo & info);
   Napi::Value CreateContext(const Napi::CallbackInfo & info);
   Napi::Value CheckGrammar(const Napi::CallbackInfo & info);

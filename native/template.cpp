@@ -27,7 +27,7 @@ static std::vector<common_chat_msg> Messages(Napi::Env env, const Napi::Value & 
   return out;
 }
 
-static common_chat_templates * Templates(ModelState & state, const std::string & override_) {
+common_chat_templates * Templates(ModelState & state, const std::string & override_) {
   if (!state.templates || state.templatesOverride != override_) {
     state.templates = common_chat_templates_init(state.model, override_);
     state.templatesOverride = override_;

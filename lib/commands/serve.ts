@@ -2,6 +2,7 @@
  * `vidlm serve --model M --mmproj P [...]`: the OpenAI-compatible server until SIGINT/SIGTERM,
  * which shut it down gracefully (in-flight requests finish or are aborted, the model is freed).
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createServer } from '../server/index.js';
 import { num } from '../cli-flags.js';
@@ -29,6 +30,7 @@ const options = {
   'min-body-rate': { type: 'string' },
   'max-connections-per-client': { type: 'string' },
   alias: { type: 'string' },
+  'chat-template-file': { type: 'string' },
   'no-ui': { type: 'boolean' },
   live: { type: 'string', multiple: true },
   'live-watches': { type: 'string' },
@@ -40,7 +42,7 @@ const USAGE = `usage: vidlm serve --model M.gguf --mmproj P.gguf
   [--api-key K (or VIDLM_API_KEY)] [--media-path DIR] [--allow-remote [--allow-private]]
   [--max-media-mb N] [--max-duration S] [--max-frames N] [--timeout S] [--body-timeout S]
   [--min-body-rate BYTES_PER_S] [--max-connections-per-client N] [--threads N|auto] [--poll 0-100|auto]
-  [--alias NAME] [--no-ui] [--live NAME=URL ...] [--live-watches N]
+  [--alias NAME] [--chat-template-file JINJA] [--no-ui] [--live NAME=URL ...] [--live-watches N]
 `;
 
 
@@ -55,6 +57,7 @@ export async function run(args: string[]): Promise<number> {
   const server = await createServer({
     model: { model: v.model, mmproj: v.mmproj, ...threadValues(v) },
     modelId: v.alias,
+    chatTemplate: v['chat-template-file'] === undefined ? undefined : readFileSync(v['chat-template-file'], 'utf8'),
     parallel: num('parallel', v.parallel),
     queue: num('queue', v.queue),
     contextSize: num('ctx-size', v['ctx-size']),

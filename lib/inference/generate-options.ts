@@ -21,6 +21,8 @@ export interface GenerateOptions {
   stop?: string[];
   /** GBNF grammar the answer must follow. */
   grammar?: string;
+  /** Text the prompt already ends with that `grammar` starts with: the chat template's generation prompt, for llama.cpp's tool-call grammars. */
+  grammarPrefill?: string;
   /** JSON schema (object or JSON text) the answer must follow. */
   jsonSchema?: object | string;
   sequence?: number;
@@ -77,6 +79,12 @@ export function generateParams(opts: GenerateOptions): NativeGenerateParams {
   if (opts.grammar !== undefined) {
     if (typeof opts.grammar !== 'string' || opts.grammar.length === 0) throw invalid('grammar', 'GBNF text (a non-empty string)', opts.grammar);
     p.grammar = opts.grammar;
+    if (opts.grammarPrefill !== undefined) {
+      if (typeof opts.grammarPrefill !== 'string') throw invalid('grammarPrefill', 'a string', opts.grammarPrefill);
+      p.grammarPrefill = opts.grammarPrefill;
+    }
+  } else if (opts.grammarPrefill !== undefined) {
+    throw new VidlmError('ERR_INVALID_ARG', 'grammarPrefill goes with a grammar', { option: 'grammarPrefill' });
   }
   if (opts.jsonSchema !== undefined) {
     if (typeof opts.jsonSchema !== 'string' && (opts.jsonSchema === null || typeof opts.jsonSchema !== 'object')) {

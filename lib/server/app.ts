@@ -11,6 +11,7 @@ import { FastifySSEPlugin } from 'fastify-sse-v2';
 import { loadModel, type Model } from '../model.js';
 import { VidlmError } from '../errors.js';
 import { runCompletion, type CompletionResult, type ServerState } from './completion.js';
+import type { Delta } from './tools.js';
 import { capConnections, guardBody, Places } from './admission.js';
 import { HttpError, shuttingDown, toOpenAIError } from './errors.js';
 import { parseJsonOffThread } from './json-body.js';
@@ -215,7 +216,7 @@ export async function createServer(options: ServerOptions): Promise<VidlmServer>
         count(200);
         return {
           ...base, object: 'chat.completion', system_fingerprint: fingerprint,
-          choices: [{ index: 0, message: { role: 'assistant', content: r.text, refusal: null }, finish_reason: r.finishReason, logprobs: null }],
+          choices: [{ index: 0, message: { role: 'assistant', content: r.toolCalls && r.text === '' ? null : r.text, refusal: null, ...(r.toolCalls ? { tool_calls: r.toolCalls } : {}) }, finish_reason: r.finishReason, logprobs: null }],
           usage: usageOf(r), vidlm: vidlmOf(r),
         };
       } finally {
@@ -229,7 +230,7 @@ export async function createServer(options: ServerOptions): Promise<VidlmServer>
     const chunk = (delta: object, finish: string | null, extra: object = {}) => ({
       data: JSON.stringify({ ...base, object: 'chat.completion.chunk', system_fingerprint: fingerprint, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }], ...extra }),
     });
-    const pieces: string[] = [];
+    const pieces: Delta[] = [];
     let wake: (() => void) | null = null;
     let started!: () => void;
     const firstPiece = new Promise<void>((res) => { started = res; });
@@ -246,13 +247,13 @@ export async function createServer(options: ServerOptions): Promise<VidlmServer>
       try {
         yield chunk({ role: 'assistant', content: '' }, null);
         for (;;) {
-          while (pieces.length > 0) yield chunk({ content: pieces.shift()! }, null);
+          while (pieces.length > 0) yield chunk(pieces.shift()!, null);
           if (settled) break;
           await new Promise<void>((res) => { wake = res; });
           wake = null;
         }
         const r = await done;
-        while (pieces.length > 0) yield chunk({ content: pieces.shift()! }, null);
+        while (pieces.length > 0) yield chunk(pieces.shift()!, null);
         yield chunk({}, r.finishReason, { vidlm: vidlmOf(r) });
         if (includeUsage) yield { data: JSON.stringify({ ...base, object: 'chat.completion.chunk', system_fingerprint: fingerprint, choices: [], usage: usageOf(r) }) };
       } catch (e) {

@@ -8,6 +8,7 @@ import type { Agent } from 'undici';
 import { VidlmError } from '../errors.js';
 import type { Context } from '../inference/context.js';
 import type { GenerateResult } from '../inference/generation.js';
+import type { Sequence } from '../inference/sequence.js';
 import type { Model } from '../model.js';
 import { badRequest, HttpError } from './errors.js';
 import type { Metrics } from './metrics.js';
@@ -20,6 +21,7 @@ import type { Slot, SlotPool } from './slots.js';
 import { prepareMedia, type PreparedMedia } from './video.js';
 import { resolveSubtitles } from './subtitle-file.js';
 import { checkTextLength, textCap } from './text.js';
+import { generateWithTools, type Delta, type ToolCall } from './tools.js';
 
 export interface ServerState {
   model: Model;
@@ -35,8 +37,10 @@ export interface ServerState {
 }
 
 export interface CompletionResult {
+  /** The answer's text (with tools: its content, the calls parsed out). */
   text: string;
-  finishReason: 'stop' | 'length';
+  toolCalls?: ToolCall[];
+  finishReason: 'stop' | 'length' | 'tool_calls';
   usage: { prompt: number; cached: number; completion: number };
   media: { strategy: string; frames: { index: number; t: number }[]; duration: number; visual_tokens: number; decoded: number; encoded: number; cached: number;
     /** Audio clips the part gave the model, subtitle cues read, and what it went without (no audio track, a missing subtitle track). */
@@ -49,7 +53,13 @@ export interface CompletionResult {
 
 const finishReason = (r: GenerateResult['stopReason']): 'stop' | 'length' => (r === 'eos' || r === 'stop' ? 'stop' : 'length');
 
-export async function runCompletion(s: ServerState, req: ParsedRequest, signal: AbortSignal, onPiece: (piece: string) => void): Promise<CompletionResult> {
+async function generatePlain(sequence: Sequence, req: ParsedRequest, signal: AbortSignal, onPiece: (delta: Delta) => void): Promise<{ g: GenerateResult; parsed?: undefined }> {
+  const gen = sequence.generate({ ...req.generate, signal });
+  for await (const piece of gen) onPiece({ content: piece });
+  return { g: await gen };
+}
+
+export async function runCompletion(s: ServerState, req: ParsedRequest, signal: AbortSignal, onPiece: (delta: Delta) => void): Promise<CompletionResult> {
   // generation options and the grammar are checked before any wait or work
   s.tokenizer.generateParams(req.generate);
   const mediaParts = req.messages.flatMap((m) => m.parts.filter((p) => p.kind === 'media'));
@@ -88,7 +98,7 @@ export async function runCompletion(s: ServerState, req: ParsedRequest, signal: 
     // subtitle cues are text too: the whole text checked against the slot before it is tokenized
     checkTextLength(req.messages, textCap(s.model, s.contextSize), media.reduce((n, m) => n + (m.read.video.cues ?? []).reduce((k, c) => k + c.text.length, 0), 0));
     const tPrepared = performance.now();
-    const rendered = await renderRequest(s.model, req.messages, media);
+    const rendered = await renderRequest(s.model, req.messages, media, { tools: req.tools, template: s.options.chatTemplate });
     let prompt: number, cached: number, prefillMs: number;
     if (rendered.prefix.kind === 'native') {
       // the native path: the slot keeps what libmtmd evaluated up to the last marker when the
@@ -139,17 +149,18 @@ export async function runCompletion(s: ServerState, req: ParsedRequest, signal: 
     // what the slot's KV holds now: the whole prompt, and nothing of earlier requests past it
     const kvTokens = slot.sequence.nPast;
     s.metrics.stage.observe({ stage: 'prefill' }, prefillMs / 1000);
-    const gen = slot.sequence.generate({ ...req.generate, signal });
-    for await (const piece of gen) onPiece(piece);
-    const g = await gen;
+    const { g, parsed } = rendered.chat
+      ? await generateWithTools(s.model, slot.sequence, rendered.chat, req, signal, onPiece)
+      : await generatePlain(slot.sequence, req, signal, onPiece);
     s.metrics.stage.observe({ stage: 'generate' }, g.timings.generateMs / 1000);
     if (g.tokens.generated > 0) s.metrics.tokensPerSecond.observe(g.timings.tokensPerSecond);
     s.metrics.promptTokens.inc(prompt);
     s.metrics.cachedTokens.inc(cached);
     s.metrics.completionTokens.inc(g.tokens.generated);
     return {
-      text: g.text,
-      finishReason: finishReason(g.stopReason),
+      text: parsed ? parsed.content : g.text,
+      ...(parsed && parsed.toolCalls.length > 0 ? { toolCalls: parsed.toolCalls } : {}),
+      finishReason: parsed && parsed.toolCalls.length > 0 && finishReason(g.stopReason) === 'stop' ? 'tool_calls' : finishReason(g.stopReason),
       usage: { prompt, cached, completion: g.tokens.generated },
       media: media.map((m) => ({
         strategy: m.strategy, frames: m.frames, duration: m.duration, visual_tokens: m.visual, decoded: m.read.decoded, encoded: m.encoded, cached: m.cached,

@@ -51,6 +51,11 @@ export interface ServerOptions {
   live?: Record<string, string>;
   /** Live watches that may run at once, each on a context of its own outside the slots (default 1). */
   liveWatches?: number;
+  /**
+   * A jinja chat template used instead of the model's for every request (as llama-server's
+   * --chat-template-file): e.g. one that renders tools when the model's own does not.
+   */
+  chatTemplate?: string;
   /** Fastify logger: false (default) or true / pino options. */
   logger?: boolean | object;
 }
@@ -74,6 +79,7 @@ export interface CheckedServerOptions extends CheckedLive {
   /** Request bodies that may be arriving at once: max(32, 2 × (parallel + queue)). */
   maxBodies: number;
   remoteTimeoutMs: number;
+  chatTemplate?: string;
 }
 
 function int(name: string, v: unknown, min: number, max: number, def: number): number {
@@ -122,6 +128,7 @@ export function checkServerOptions(o: ServerOptions): CheckedServerOptions {
     maxConnectionsPerClient: int('maxConnectionsPerClient', o.maxConnectionsPerClient, 1, 1 << 20, Math.max(64, 4 * (parallel + queue))),
     maxBodies: Math.max(32, 2 * (parallel + queue)),
     remoteTimeoutMs: num('remoteTimeout', o.remoteTimeout, 0.001, 1e6, 30) * 1000,
+    chatTemplate: str('chatTemplate', o.chatTemplate),
     ...checkLiveOptions(o.live, o.liveWatches),
   };
 }

@@ -12,6 +12,8 @@ import { tokenizeText } from './text.js';
 import type { Entry } from './prefix.js';
 import type { Message } from './request.js';
 import type { PreparedMedia } from './video.js';
+import type { NativeToolsTemplate } from '../native.js';
+import { toolsTemplate, withToolFields, type ToolRequest } from './tools.js';
 
 function turnsOf(messages: Message[], media: PreparedMedia[], marker: string): TurnMessage[] {
   let m = 0;
@@ -25,17 +27,29 @@ function turnsOf(messages: Message[], media: PreparedMedia[], marker: string): T
   }));
 }
 
-/** The request rendered with the model's chat template, on a worker thread: the event loop stays free for other requests. */
-export async function renderRequest(model: Model, messages: Message[], media: PreparedMedia[]): Promise<RenderedPrompt> {
+/**
+ * The request rendered with the model's chat template, on a worker thread: the event loop stays
+ * free for other requests. With tools (or tool calls and results in the history) llama.cpp's
+ * tool-aware rendering gives the text, and `chat` its grammar and parser.
+ */
+export async function renderRequest(model: Model, messages: Message[], media: PreparedMedia[], opts: { tools?: ToolRequest; template?: string } = {}): Promise<RenderedPrompt & { chat?: NativeToolsTemplate }> {
+  const { tools, template } = opts;
   const turns = turnsOf(messages, media, model.mediaMarker);
   let text: string;
-  try {
-    text = await model.applyTemplateAsync(turnMessages(model, turns), { addAssistant: true });
-  } catch (e) {
-    throw new HttpError(400, 'invalid_value', `the model's chat template refused the messages: ${(e as Error).message}`, { param: 'messages' });
+  let chat: NativeToolsTemplate | undefined;
+  if (tools || messages.some((m) => m.toolCalls || m.role === 'tool')) {
+    chat = await toolsTemplate(model, withToolFields(turnMessages(model, turns), messages), tools, template);
+    text = chat.prompt;
+  } else {
+    try {
+      text = await model.applyTemplateAsync(turnMessages(model, turns), { addAssistant: true, ...(template ? { template } : {}) });
+    } catch (e) {
+      throw new HttpError(400, 'invalid_value', `the model's chat template refused the messages: ${(e as Error).message}`, { param: 'messages' });
+    }
   }
   try {
-    return renderTurns(model, turns, text);
+    // the media split on the markers exactly as without tools
+    return { ...renderTurns(model, turns, text), ...(chat ? { chat } : {}) };
   } catch (e) {
     throw new HttpError(500, 'template_error', (e as Error).message);
   }

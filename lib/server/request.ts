@@ -10,10 +10,12 @@ import type { AudioOption } from '../audio/media.js';
 import type { SubtitleSpec } from '../subtitles/load.js';
 import { isSubtitleFile } from '../subtitles/external.js';
 import { badRequest } from './errors.js';
+import { parseToolCalls, parseTools, type ToolCall, type ToolRequest } from './tools.js';
 
 /** A media part; `audio`: an `input_audio` part (sound only). */
 export type Part = { kind: 'text'; text: string } | { kind: 'media'; url: string; param: string; audio?: boolean };
-export interface Message { role: 'system' | 'user' | 'assistant'; parts: Part[] }
+/** `toolCalls`: an assistant's calls; `toolCallId`: the call a `tool` message answers. */
+export interface Message { role: 'system' | 'user' | 'assistant' | 'tool'; parts: Part[]; toolCalls?: ToolCall[]; toolCallId?: string }
 
 export interface VideoOptions {
   strategy: StrategyName | 'auto';
@@ -35,11 +37,13 @@ export interface ParsedRequest {
   generate: Omit<GenerateOptions, 'signal' | 'sequence'>;
   stream: boolean;
   includeUsage: boolean;
+  /** The request's tools, when it has any. */
+  tools?: ToolRequest;
 }
 
 type UrlField = string | { url: string };
 interface RawPart { type: string; text?: string; image_url?: UrlField; video_url?: UrlField; input_video?: { data?: string; url?: string; format?: string }; input_audio?: { data: string; format?: 'wav' | 'mp3' } }
-interface RawMessage { role: string; content?: string | null | RawPart[] }
+interface RawMessage { role: string; content?: string | null | RawPart[]; tool_calls?: unknown; tool_call_id?: unknown }
 export interface ChatBody {
   model?: string;
   messages: RawMessage[];
@@ -56,6 +60,7 @@ export interface ChatBody {
   top_logprobs?: number | null;
   tools?: unknown[] | null;
   tool_choice?: unknown;
+  parallel_tool_calls?: boolean | null;
   response_format?: { type: 'text' | 'json_object' | 'json_schema'; json_schema?: { schema?: object } };
   media_io_kwargs?: { video?: { num_frames?: number; fps?: number } };
   mm_processor_kwargs?: { fps?: number };
@@ -102,18 +107,19 @@ function part(p: RawPart, param: string): Part {
 
 function message(m: RawMessage, i: number): Message {
   const param = `messages[${i}]`;
-  if (m.role === 'tool') throw badRequest('unsupported_parameter', 'tool messages are not supported (no tool calling)', `${param}.role`);
+  if (m.role === 'tool' && (typeof m.tool_call_id !== 'string' || m.tool_call_id.length === 0)) throw badRequest('invalid_value', 'a tool message needs the tool_call_id it answers', `${param}.tool_call_id`);
+  if (m.tool_calls !== undefined && m.tool_calls !== null && m.role !== 'assistant') throw badRequest('invalid_value', 'only assistant messages have tool_calls', `${param}.tool_calls`);
   const role = m.role === 'developer' ? 'system' : (m.role as Message['role']);
   const content = m.content ?? '';
   const parts = typeof content === 'string' ? [{ kind: 'text' as const, text: content }] : content.map((p, k) => part(p, `${param}.content[${k}]`));
   if (role !== 'user' && parts.some((p) => p.kind === 'media')) throw badRequest('invalid_value', `media parts belong in user messages (not ${m.role})`, `${param}.content`);
-  return { role, parts };
+  const toolCalls = m.tool_calls !== undefined && m.tool_calls !== null ? parseToolCalls(m.tool_calls, `${param}.tool_calls`) : undefined;
+  return { role, parts, ...(toolCalls && toolCalls.length > 0 ? { toolCalls } : {}), ...(m.role === 'tool' ? { toolCallId: m.tool_call_id as string } : {}) };
 }
 
 export function parseRequest(b: ChatBody): ParsedRequest {
   if ((b.n ?? 1) > 1) throw badRequest('unsupported_parameter', 'n > 1 is not supported: send one request per choice', 'n');
-  if (b.tools && b.tools.length > 0) throw badRequest('unsupported_parameter', 'tools are not supported', 'tools');
-  if (b.tool_choice !== undefined && b.tool_choice !== null && b.tool_choice !== 'none') throw badRequest('unsupported_parameter', 'tool_choice is not supported', 'tool_choice');
+  const tools = parseTools(b);
   if (b.logprobs) throw badRequest('unsupported_parameter', 'logprobs are not supported', 'logprobs');
   if (b.top_logprobs) throw badRequest('unsupported_parameter', 'top_logprobs are not supported', 'top_logprobs');
   const messages = b.messages.map(message);
@@ -149,5 +155,6 @@ export function parseRequest(b: ChatBody): ParsedRequest {
     if (!rf.json_schema?.schema) throw badRequest('invalid_value', 'response_format json_schema needs json_schema.schema', 'response_format.json_schema.schema');
     generate.jsonSchema = rf.json_schema.schema;
   }
-  return { messages, video, generate, stream: b.stream === true, includeUsage: b.stream_options?.include_usage === true };
+  if (tools?.choice === 'required' && generate.jsonSchema) throw badRequest('invalid_value', 'a forced tool call and response_format cannot both constrain the answer', 'response_format');
+  return { messages, video, generate, stream: b.stream === true, includeUsage: b.stream_options?.include_usage === true, ...(tools ? { tools } : {}) };
 }

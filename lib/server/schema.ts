@@ -43,6 +43,9 @@ export const chatCompletionBody = {
             ],
           },
           name: { type: 'string' },
+          // checked in tools.ts, which names the bad field
+          tool_calls: { anyOf: [{ type: 'null' }, { type: 'array', maxItems: 128 }] },
+          tool_call_id: { type: 'string', maxLength: 256 },
         },
       },
     },
@@ -57,8 +60,9 @@ export const chatCompletionBody = {
     n: { anyOf: [{ type: 'null' }, { type: 'integer', minimum: 1, maximum: 128 }] },
     logprobs: { anyOf: [{ type: 'null' }, { type: 'boolean' }] },
     top_logprobs: { anyOf: [{ type: 'null' }, { type: 'integer' }] },
-    tools: { anyOf: [{ type: 'null' }, { type: 'array' }] },
+    tools: { anyOf: [{ type: 'null' }, { type: 'array', maxItems: 128 }] },
     tool_choice: {},
+    parallel_tool_calls: { anyOf: [{ type: 'null' }, { type: 'boolean' }] },
     response_format: {
       type: 'object',
       required: ['type'],
