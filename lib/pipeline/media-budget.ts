@@ -9,7 +9,8 @@
  * (an audio chunk or a cue line keeps them apart, as in mtmd_group_mergeable_bitmaps).
  */
 import { mediaOrder, type MediaStep } from '../audio/plan.js';
-import { audioClipTokens } from '../audio/budget.js';
+import { audioSampleTokens, spanSamples } from '../audio/budget.js';
+import { audioFitHint } from '../audio/suggest.js';
 import { audioSpan } from '../audio/check.js';
 import { stepContent } from '../audio/media.js';
 import { VidlmError } from '../errors.js';
@@ -129,7 +130,7 @@ export function mediaBudget(plan: VideoPlan, probe: VideoProbe, info: ModelInfo,
   const audio = steps.filter((s): s is Extract<MediaStep, { kind: 'audio' }> => s.kind === 'audio');
   let audioTokens: number | null = 0;
   for (const s of audio) {
-    const k = audioClipTokens(info.audioProjectorType ?? info.projectorType, s.end - s.start);
+    const k = audioSampleTokens(plan.audio!, spanSamples(s.start, s.end, plan.audio!.rate));
     audioTokens = k === null || audioTokens === null ? null : audioTokens + k;
   }
   const frames = frameTimes.length;
@@ -159,13 +160,13 @@ export function mediaBudget(plan: VideoPlan, probe: VideoProbe, info: ModelInfo,
 }
 
 /** ERR_CONTEXT_FULL saying what the plan asked for, or null when it fits in `budget` tokens. */
-export function mediaBudgetError(b: MediaBudget, budget: number, contextSize: number, strategy: string): VidlmError | null {
+export function mediaBudgetError(b: MediaBudget, budget: number, contextSize: number, strategy: string, audioHint = ''): VidlmError | null {
   if (b.total <= budget) return null;
   const parts = [`${b.frames} frame(s) (${b.frameTokens} tokens${b.imageChunks !== b.frames ? ` in ${b.imageChunks} image chunk(s)` : ''})`];
   if (b.audioChunks > 0) parts.push(`${b.audioSeconds.toFixed(1)} s of audio in ${b.audioChunks} chunk(s) (${b.audioTokens ?? 'uncounted'} tokens)`);
   if (b.cues > 0) parts.push(`${b.cues} subtitle cue(s) (${b.cueTokens} tokens)`);
   return new VidlmError('ERR_CONTEXT_FULL',
-    `${parts.join(' + ')} need ${b.total} tokens; the context holds ${contextSize} and keeps ${contextSize - budget} for the text, leaving ${budget} for media: use fewer frames, a segment, a longer audioWindow, audio: 'prefix' or a larger contextSize`,
+    `${parts.join(' + ')} need ${b.total} tokens; the context holds ${contextSize} and keeps ${contextSize - budget} for the text, leaving ${budget} for media: ${audioHint}use fewer frames, a segment${audioHint ? '' : ", a longer audioWindow, audio: 'prefix'"} or a larger contextSize`,
     { ...b, strategy, visualTokens: b.frameTokens, needed: b.total, budget, contextSize });
 }
 
@@ -176,7 +177,10 @@ export function mediaBudgetError(b: MediaBudget, budget: number, contextSize: nu
 export async function checkMediaBudget(source: VideoSource, plan: VideoPlan, info: ModelInfo, countText: (text: string) => number,
   contextSize: number, signal?: AbortSignal): Promise<{ budget: MediaBudget; subtitles?: LoadedSubtitles }> {
   const measured = await measureMediaBudget(source, plan, info, countText, signal);
-  const e = mediaBudgetError(measured.budget, contextSize - plan.reserve, contextSize, plan.strategy);
+  const budget = contextSize - plan.reserve, b = measured.budget;
+  // with sound: the largest audio settings that fit what the frames and cues leave, with numbers
+  const hint = plan.audio && b.audioChunks > 0 && b.total > budget ? audioFitHint(plan.audio, audioSpan(source.probe, plan.segment), budget - b.frameTokens - b.cueTokens) : '';
+  const e = mediaBudgetError(b, budget, contextSize, plan.strategy, hint);
   if (e) throw e;
   return measured;
 }

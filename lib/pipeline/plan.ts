@@ -4,7 +4,8 @@
  * every plan: a frame count, or the least an `fps` plan gives on a video of known length.
  */
 import type { StrategyName } from '../assembly/types.js';
-import { audioBudgetError } from '../audio/check.js';
+import { audioBudgetError, audioSpan } from '../audio/check.js';
+import type { AudioLength } from '../audio/budget.js';
 import { checkAudioOption, type AudioOption, type CheckedAudio } from '../audio/media.js';
 import { VidlmError } from '../errors.js';
 import type { ModelInfo } from '../model-info.js';
@@ -29,6 +30,8 @@ export interface PlanQuery {
   /** The sound track into the model through libmtmd (lib/audio), and its window in seconds. */
   audio?: AudioOption;
   audioWindow?: number;
+  /** 'real' (default): the embeddings of the real samples; 'padded': libmtmd's 30-s chunks (lib/audio/budget.ts). */
+  audioLength?: AudioLength;
 }
 
 export interface VideoPlan {
@@ -97,12 +100,12 @@ export function planVideo(probe: VideoProbe, info: ModelInfo, q: PlanQuery): Vid
       { option: 'segment', segment: q.segment, duration });
   }
   checkSubtitleSpec(q.subtitles);
-  let audio = checkAudioOption(q.audio, q.audioWindow, info);
+  let audio = checkAudioOption(q.audio, q.audioWindow, info, q.audioLength);
   const reserve = reserveFor(q.contextSize);
   const budget = q.contextSize - reserve;
   // an audio model given an audio file (no picture), or a model without a vision encoder: the sound alone, through libmtmd
   const audioOnly = info.audio && (!probe.video || !info.vision);
-  if (audioOnly) audio ??= checkAudioOption('prefix', q.audioWindow, info);
+  if (audioOnly) audio ??= checkAudioOption('prefix', q.audioWindow, info, q.audioLength);
   const strategy = audioOnly ? 'native' : chooseStrategy(q.strategy, info, budget, isImage ? 1 : q.frames);
   if (strategy === 'native' && (q.timeTokens !== 'none' || q.preamble)) {
     throw new VidlmError('ERR_UNSUPPORTED', 'the native strategy gives the frames to the model as its own media: time tokens and the time preamble need a pooling strategy');
@@ -111,6 +114,11 @@ export function planVideo(probe: VideoProbe, info: ModelInfo, q: PlanQuery): Vid
   const maxFrames = framesThatFit(strategy, info, budget);
   const count = audioOnly ? 0 : isImage ? 1 : fps === undefined ? q.frames ?? defaultFrames(strategy) : duration > 0 ? fpsFramesAtLeast(fps, probe, q.segment) : 0;
   if (count > maxFrames) throw contextFull(strategy, count, info, q.contextSize, reserve);
+  if (audio && q.audioWindow === undefined && !audioOnly) {
+    // the default window from the cost rule, now that the frames are known
+    const span = audioSpan(probe, q.segment);
+    audio = checkAudioOption(q.audio, undefined, info, q.audioLength, { span: span[1] - span[0], frames: count, merge: strategy === 'native' ? temporalMerge(info.projectorType) : 1 });
+  }
   if (audio) {
     // pooled: the frames' tokens are known now, the audio gets what they leave
     const mediaBudget = strategy === 'native' || audioOnly ? budget : budget - visualTokens(strategy, count, info);

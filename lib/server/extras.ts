@@ -37,7 +37,7 @@ export async function resolveSubtitles(spec: SubtitleSpec | undefined, o: Checke
 /** The sound of a part, checked before decoding: null when the part goes without it. */
 export function soundPlan(v: VideoOptions, soundOnly: boolean, info: ModelInfo, source: VideoSource, frames: number, budget: number, param: string): CheckedAudio | null {
   const mode = v.audio ?? (soundOnly ? 'prefix' : undefined);
-  const checked = checkAudioOption(mode, v.audioWindow, info);
+  const checked = checkAudioOption(mode, v.audioWindow, info, v.audioLength);
   if (!checked) return null;
   const e = audioBudgetError(checked, source.probe, info, frames, budget, v.segment);
   if (e) throw new HttpError(400, 'context_length_exceeded', e.message, { param });

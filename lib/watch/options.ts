@@ -80,7 +80,7 @@ function checkMediaBudget(info: CheckedWatch['model']['info'], audio: CheckedAud
   const grid = info.imageGrid;
   const visualTokens = frames * (info.tokensPerImage ?? (grid ? grid.nx * grid.ny : 0));
   const steps = mediaOrder([], [0, window], audio.mode, audio.window);
-  const audioTokens = audioPlanTokens(info.projectorType, steps) ?? 0;
+  const audioTokens = audioPlanTokens(audio, steps) ?? 0;
   if (visualTokens + audioTokens <= budget) return;
   throw new VidlmError('ERR_CONTEXT_FULL',
     `a window of ${window} s with audio (${audio.mode}${audio.mode === 'interleave' ? `, ${audio.window} s chunks` : ''}) needs ${audioTokens} audio tokens in ${steps.length} chunk(s) and ${visualTokens} for ${frames} frame(s); the context holds ${contextSize} (keep ${reserveFor(contextSize)} for the text): use a shorter window, a longer audioWindow, audio: 'prefix', fewer frames or a larger contextSize`,
@@ -95,7 +95,7 @@ export function checkWatch(source: VideoInput, o: WatchOptions): CheckedWatch {
   const pictures = !!(info.vision && info.imageGrid && info.imageSize);
   if (!pictures && !info.audio) throw new VidlmError('ERR_UNSUPPORTED', 'the model has no vision encoder: load it with its mmproj');
   // sound goes through libmtmd's own media path; a model that only hears gets each window's sound alone
-  const audio = checkAudioOption(o.audio, o.audioWindow, info) ?? (pictures ? null : checkAudioOption('prefix', o.audioWindow, info));
+  const audio = checkAudioOption(o.audio, o.audioWindow, info, o.audioLength) ?? (pictures ? null : checkAudioOption('prefix', o.audioWindow, info, o.audioLength));
   checkSubtitleSpec(o.subtitles);
   const path = audio ? 'media' : 'pooled';
   if (info.mrope && !audio) {
