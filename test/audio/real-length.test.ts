@@ -111,3 +111,30 @@ t.test('the command of the issue answers with default options on a 10-s clip (LL
   // 4 concat frames of 64 + five 2-s clips of 50
   tt.equal(out.tokens.visual, 4 * 64 + 5 * 50);
 });
+
+t.test('Context.prefillMedia: a clip evaluates the first `tokens` embeddings, over its 30-s chunks; bad counts refused', async (tt) => {
+  const model = await loadModel({ model: m.qwen2Model, mmproj: m.qwen2AudioMmproj, threads: 1 });
+  tt.teardown(() => model.dispose());
+  const ctx = await model.createContext({ contextSize: 4096 });
+  tt.teardown(() => ctx.dispose());
+  const marker = model.mediaMarker;
+  const clip = (seconds: number) => new Float32Array(seconds * 16000).map((_, i) => 0.3 * Math.sin(i / 8));
+  const audioChunks = (r: { chunks?: { type: string; tokens: number; positions: number }[] }) => r.chunks!.filter((c) => c.type === 'audio').map((c) => `${c.tokens}/${c.positions}`);
+  // 40 s: libmtmd makes two 750-embedding chunks (70 s with the padding); 900 keeps the first whole and 150 of the second
+  const a = await ctx.prefillMedia(marker, [{ audio: clip(40), tokens: 900 }]);
+  tt.same(audioChunks(a), ['750/750', '150/150']);
+  tt.equal(a.mediaTokens, 900);
+  await ctx.truncate(0, 0);
+  // 10 kept of a 2-s clip: the later 30-s chunk of padding is not evaluated at all
+  const b = await ctx.prefillMedia(marker, [{ audio: clip(2), tokens: 10 }]);
+  tt.same(audioChunks(b), ['10/10']);
+  const text = b.chunks!.filter((c) => c.type === 'text').reduce((n, c) => n + c.positions, 0);
+  tt.equal(b.evaluated, 10 + text, 'positions: the text markers and the kept embeddings only');
+  await ctx.truncate(0, 0);
+  // without tokens: all of libmtmd's
+  tt.same(audioChunks(await ctx.prefillMedia(marker, [{ audio: clip(2) }])), ['750/750']);
+  await ctx.truncate(0, 0);
+  for (const tokens of [0, -3, 2.5, Number.NaN]) {
+    await tt.rejects(ctx.prefillMedia(marker, [{ audio: clip(1), tokens }]), { code: 'ERR_INVALID_ARG' }, `tokens ${tokens}`);
+  }
+});
