@@ -21,6 +21,8 @@ export type EncoderSize = 'clip224' | 'siglip384';
 export type Family = 'llava' | 'internvl';
 
 const LLM = { nEmbd: 256, nHead: 4, nHeadKv: 4, nFf: 512, projectionDim: 256, mismatchProjectionDim: 128, contextLength: 32768 };
+/** An LLM of Qwen2.5-0.5B's shape (LLaVA-OneVision-0.5B's language model): 24 layers, width 896, 14 heads over 2 KV heads, MLP 4864; ~0.4 B parameters with the Llama 2 vocabulary. */
+export const LLM_05B = { nEmbd: 896, nLayer: 24, nHead: 14, nHeadKv: 2, nFf: 4864, projectionDim: 896, mismatchProjectionDim: 128, contextLength: 32768 };
 export const ENCODERS: Record<EncoderSize, Partial<TinyLlavaParams> & { label: string }> = {
   clip224: { label: 'CLIP 224 px/14, width 256 × 6 blocks', imageSize: 224, patchSize: 14, visionWidth: 256, visionLayers: 6, visionHeads: 4, visionFf: 1024 },
   siglip384: { label: 'SigLIP-384-sized 384 px/16, width 768 × 12 blocks', imageSize: 384, patchSize: 16, visionWidth: 768, visionLayers: 12, visionHeads: 12, visionFf: 3072 },
@@ -28,11 +30,12 @@ export const ENCODERS: Record<EncoderSize, Partial<TinyLlavaParams> & { label: s
 
 export interface BenchPair { model: string; mmproj: string; imageSize: number; tokensPerImage: number; label: string }
 
-export async function benchPair(root: string, size: EncoderSize, family: Family): Promise<BenchPair> {
+export async function benchPair(root: string, size: EncoderSize, family: Family, llm: Partial<TinyLlavaParams> & { name?: string } = {}): Promise<BenchPair> {
   const { label, ...enc } = ENCODERS[size];
-  const p: TinyLlavaParams = { ...TINY_LLAVA, ...LLM, ...enc };
+  const { name, ...llmShape } = llm;
+  const p: TinyLlavaParams = { ...TINY_LLAVA, ...LLM, ...llmShape, ...enc };
   const key = createHash('sha256').update(JSON.stringify({ GENERATOR_VERSION, p, family })).digest('hex').slice(0, 12);
-  const dir = join(root, '.cache', 'models-bench', `${size}-${family}-${key}`);
+  const dir = join(root, '.cache', 'models-bench', `${name ? `${name}-` : ''}${size}-${family}-${key}`);
   const model = join(dir, 'llm.gguf');
   const mmproj = join(dir, 'mmproj.gguf');
   if (!existsSync(mmproj)) {
@@ -43,5 +46,5 @@ export async function benchPair(root: string, size: EncoderSize, family: Family)
     renameSync(`${mmproj}.tmp`, mmproj); // written last: its presence means the pair is complete
   }
   const side = p.imageSize / p.patchSize;
-  return { model, mmproj, imageSize: p.imageSize, tokensPerImage: family === 'llava' ? side * side : (side / 2) ** 2, label: `${family} ${label}` };
+  return { model, mmproj, imageSize: p.imageSize, tokensPerImage: family === 'llava' ? side * side : (side / 2) ** 2, label: `${name ? `${name} LLM, ` : ''}${family} ${label}` };
 }

@@ -2,7 +2,7 @@
 import { AUDIO_VALUE, audioFlag } from './audio/cli.js';
 import type { AudioOption } from './audio/media.js';
 import type { AudioLength } from './audio/budget.js';
-import { optionalValues } from './commands/optional-value.js';
+import { optionalValues } from './optional-value.js';
 import { VidlmError } from './errors.js';
 import { SUBTITLE_VALUE, subtitleOption } from './subtitles/cli.js';
 import type { SubtitleSpec } from './subtitles/load.js';

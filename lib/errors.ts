@@ -28,7 +28,8 @@ export type VidlmErrorCode =
   | 'ERR_GRAMMAR'
   | 'ERR_CALLBACK'
   | 'ERR_UNSUPPORTED'
-  | 'ERR_QUEUE_CONNECT';
+  | 'ERR_QUEUE_CONNECT'
+  | 'ERR_OUTPUT';
 
 export class VidlmError extends Error {
   readonly code: VidlmErrorCode;

@@ -5,13 +5,18 @@
 export { VidlmError, isVidlmError, type VidlmErrorCode } from './errors.js';
 export { versions, type Versions } from './versions.js';
 export { loadModel, Model, type LoadModelOptions, type ModelInfo } from './model.js';
+export { DEFAULT_LIMITS, type JobLimits, type ResolvedLimits } from './limits.js';
 export { Context, type ContextPlan, type TokensItem, type AudioItem, type PrefillOptions, type PrefillResult, type GenerateOptions } from './inference/context.js';
 export type { MediaChunkReport } from './native.js';
 export { Generation, type GenerateResult } from './inference/generation.js';
 export { EmbeddingCache, type EmbeddingCacheOptions } from './inference/cache.js';
 export type { EncodableFrame, EncodeOptions, EncodeStats, MediaAudio, MediaInput } from './inference/encode.js';
-export type { CreateContextOptions, ChatMessage, ChatOptions } from './model.js';
-export { Chat, type ChatStartOptions, type TurnResult } from './inference/chat.js';
+export type { CreateContextOptions, ChatMessage } from './model.js';
+export type { ChatOptions } from './pipeline/model-chat.js';
+// gives Model its chat() method (lib/pipeline/model-chat.ts): the model layer does not know chats
+import './pipeline/model-chat.js';
+export { Chat, type TurnResult } from './inference/chat.js';
+export type { ChatStartOptions } from './pipeline/start.js';
 export { ask, describe, localize, chat, type VideoQueryOptions, type AskResult, type LocalizeResult } from './api/query.js';
 export { countMediaTokens, type MediaTokenCount } from './api/count.js';
 export type { MediaBudget } from './pipeline/media-budget.js';
@@ -31,5 +36,5 @@ export type { FrameGrid, GridShape, SequencePlan, PlanItem, TextItem, EmbeddingI
 export { parseTimes } from './time/parse.js';
 export type { TimeTokenMode, TimeEncodingOptions } from './time/encode.js';
 export { watch, Watch } from './watch/watch.js';
-export type { WatchOptions, WatchItem, WatchWindow, WatchEvent, WatchReconnect, WatchWarning, WatchStats, WindowTimes } from './watch/types.js';
+export type { WatchOptions, WatchItem, WatchWindow, WatchEvent, WatchReconnect, WatchDiscontinuity, WatchWarning, WatchStats, WindowTimes } from './watch/types.js';
 export { createServer, type VidlmServer, type ServerOptions } from './server/index.js';

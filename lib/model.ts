@@ -3,10 +3,8 @@
  * GGUF validator before llama.cpp opens them, since llama.cpp's asserts would end the process.
  */
 import { stat } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
-import type { FrameGrid, SequencePlan } from './assembly/types.js';
-import { CHAT_SEQUENCES, Chat, type ChatStartOptions } from './inference/chat.js';
-import type { ChatMessage } from './pipeline/render.js';
+import type { FrameGrid } from './assembly/types.js';
+import type { ChatMessage } from './inference/prompt.js';
 import type { ModelInfo } from './model-info.js';
 import { EmbeddingCache, type EmbeddingCacheOptions } from './inference/cache.js';
 import { Context } from './inference/context.js';
@@ -18,8 +16,11 @@ import { invalid, optionalBool, optionalFunction, optionalInt, optionalSignal, r
 import { CallbackGuard } from './callbacks.js';
 import { ensureDir } from './inference/cache-dir.js';
 import { SerialQueue } from './serial.js';
+import { resolveLimits, type JobLimits, type ResolvedLimits } from './limits.js';
+import { checkPoll, checkThreads, computeBudget, threadBudget, type ComputeConfig } from './threads/index.js';
+import { probeSystem } from './threads/probe.js';
 
-export type { ChatMessage } from './pipeline/render.js';
+export type { ChatMessage } from './inference/prompt.js';
 export type { ModelInfo } from './model-info.js';
 
 export interface LoadModelOptions {
@@ -27,8 +28,17 @@ export interface LoadModelOptions {
   model: string;
   /** Path of the mmproj GGUF file (vision/audio encoder and projector). Optional for text-only use. */
   mmproj?: string;
-  /** CPU threads for the encoder and the LLM; default: all cores. */
-  threads?: number;
+  /**
+   * CPU threads for the encoder and the LLM. Default 'auto': each compute call gets the free
+   * cores (CPUs, cgroup quota and other load counted), shared with the process's other calls
+   * (docs/deploy.md). A number fixes it.
+   */
+  threads?: number | 'auto';
+  /**
+   * ggml's polling level, 0 to 100: the LLM's graphs run on a persistent thread pool whose idle
+   * workers poll that long for the next graph before sleeping. Default 'auto': ggml's own pool per graph.
+   */
+  poll?: number | 'auto';
   /** LLM layers to offload to the GPU: a count, or 'auto' (all when a GPU is present). Default 'auto'. */
   gpuLayers?: number | 'auto';
   /** Run the mmproj encoder on the GPU when there is one. Default true. */
@@ -38,6 +48,8 @@ export interface LoadModelOptions {
   signal?: AbortSignal;
   /** Cache of encoded frames: memory budget and optional folder. Default 256 MiB in memory. */
   cache?: EmbeddingCacheOptions | false;
+  /** What one call (ask, describe, localize, chat, countMediaTokens, watch) on this model may ask for; over one is ERR_INVALID_ARG before any work. */
+  limits?: JobLimits;
 }
 
 export interface CreateContextOptions {
@@ -45,21 +57,14 @@ export interface CreateContextOptions {
   contextSize?: number;
   /** Tokens per llama_decode call (prompt processing). Default 2048. */
   batchSize?: number;
-  /** CPU threads for the LLM. Default: the model's `threads` (loadModel), which defaults to all cores. */
-  threads?: number;
+  /** CPU threads for the LLM. Default: the model's `threads` (loadModel), which defaults to 'auto' (the policy). */
+  threads?: number | 'auto';
   /** 'auto' (default), true or false. */
   flashAttention?: boolean | 'auto';
   /** KV cache element type. Default 'f16'. */
   kvType?: 'f16' | 'q8_0' | 'f32';
   /** Independent KV sequences (for chat forks). Default 1. */
   sequences?: number;
-}
-
-export interface ChatOptions extends ChatStartOptions {
-  /** Context to use (must be fresh; the caller keeps it and disposes it); by default one is created with `contextOptions` and owned by the chat. */
-  context?: Context;
-  /** Options of the context the chat creates; `sequences` defaults to 4 (the chat and three forks). */
-  contextOptions?: CreateContextOptions;
 }
 
 export class Model {
@@ -70,6 +75,8 @@ export class Model {
   readonly devices: { llm: string; mmproj: string | null };
   /** Encoded frames of this model's mmproj; null when caching is off. */
   readonly cache: EmbeddingCache | null;
+  /** What one call on this model may ask for (loadModel's `limits`, defaults filled in). */
+  readonly limits: ResolvedLimits;
   /** @internal */
   readonly handle: NativeModel;
   /** @internal */
@@ -77,12 +84,14 @@ export class Model {
   #mmprojId: string;
   /** libmtmd's encoder (mtmd_context) runs one call at a time: encode() and prefillMedia() queue here. */
   #encoder = new SerialQueue();
+  #compute: ComputeConfig;
   #disposed = false;
 
   /** @internal use loadModel() */
   constructor(handle: NativeModel, info: ModelInfo, paths: { model: string; mmproj?: string }, cache: EmbeddingCache | null, mmprojId: string,
-    devices: { llm: string; mmproj: string | null }) {
+    devices: { llm: string; mmproj: string | null }, compute: ComputeConfig = { threads: null, poll: -1 }) {
     this.handle = handle;
+    this.#compute = compute;
     this.devices = devices;
     this.native = handle.info();
     this.info = info;
@@ -90,6 +99,7 @@ export class Model {
     this.paths = paths;
     this.cache = cache;
     this.#mmprojId = mmprojId;
+    this.limits = resolveLimits(undefined, info);
   }
 
   /** The media marker of the model's prompts: where a chat message's images go. */
@@ -117,7 +127,7 @@ export class Model {
     };
     const cache = optionalBool('cache', opts.cache, true) ? this.cache : null;
     if (!this.info.vision) throw new VidlmError('ERR_UNSUPPORTED', 'this model has no vision encoder: load it with an mmproj');
-    return encodeFrames({ handle: this.handle, queue: this.#encoder, id: this.#mmprojId }, frames, cache, checked);
+    return encodeFrames({ handle: this.handle, queue: this.#encoder, id: this.#mmprojId, compute: this.#compute }, frames, cache, checked);
   }
 
   /** Formats chat messages with the model's own template (llama.cpp's jinja engine). */
@@ -149,41 +159,24 @@ export class Model {
     return { before: this.native.imageBefore, after: this.native.imageAfter };
   }
 
-  /**
-   * Starts a chat about a video: the video plan (from a strategy) is evaluated once, each
-   * question then evaluates only its own tokens, and chat.fork() branches without re-evaluating.
-   */
-  async chat(video: SequencePlan, opts: ChatOptions = {}): Promise<Chat> {
-    this.#live();
-    if (opts.context) return (await Chat.start(this, opts.context, video, opts)).chat;
-    // the chat owns the context it creates: disposing the chat (and its forks) frees it
-    const context = await this.createContext({ sequences: CHAT_SEQUENCES, ...opts.contextOptions });
-    try {
-      return (await Chat.start(this, context, video, opts, { ownsContext: true })).chat;
-    } catch (e) {
-      context.dispose();
-      throw e;
-    }
-  }
-
   async createContext(opts: CreateContextOptions = {}): Promise<Context> {
     this.#live();
     const contextSize = optionalInt('contextSize', opts.contextSize, 16, 1 << 24, Math.min(4096, this.info.nCtxTrain || 4096));
     const batchSize = optionalInt('batchSize', opts.batchSize, 1, 1 << 20, 2048);
     const sequences = optionalInt('sequences', opts.sequences, 1, 256, 1);
-    // undefined: the native side uses the model's thread count
-    const threads = opts.threads === undefined ? undefined : optionalInt('threads', opts.threads, 1, 1024, 1);
+    // a number fixes this context's threads; otherwise the model's setting (fixed or the policy)
+    const threads = checkThreads(opts.threads, this.#compute.threads);
     const fa = opts.flashAttention ?? 'auto';
     if (fa !== 'auto' && typeof fa !== 'boolean') throw invalid('flashAttention', "true, false or 'auto'", fa);
     const kvType = opts.kvType ?? 'f16';
     if (!['f16', 'q8_0', 'f32'].includes(kvType)) throw invalid('kvType', "'f16', 'q8_0' or 'f32'", kvType);
-    const native = await this.handle.createContext({ contextSize, batchSize, sequences, ...(threads === undefined ? {} : { threads }), kvType, flashAttention: fa === 'auto' ? -1 : fa ? 1 : 0 })
+    const native = await this.handle.createContext({ contextSize, batchSize, sequences, ...(threads === null ? {} : { threads }), kvType, flashAttention: fa === 'auto' ? -1 : fa ? 1 : 0 })
       .catch((e: unknown) => {
         // the native message says what llama.cpp refused; the numbers go in details for programs
         if (e instanceof VidlmError && e.code === 'ERR_CONTEXT_CREATE') Object.assign(e, { details: { ...e.details, contextSize, batchSize, sequences, kvType } });
         throw e;
       });
-    return new Context(native, { info: this.native, model: this.handle, encoder: this.#encoder });
+    return new Context(native, { info: this.native, model: this.handle, encoder: this.#encoder, compute: { threads, poll: this.#compute.poll } });
   }
 
   get disposed(): boolean { return this.#disposed; }
@@ -240,11 +233,13 @@ export async function loadModel(options: LoadModelOptions): Promise<Model> {
   if (typeof options !== 'object' || options === null) throw invalid('options', 'an object', options);
   const modelPath = requireString('model', options.model);
   const mmprojPath = options.mmproj === undefined ? undefined : requireString('mmproj', options.mmproj);
-  const threads = optionalInt('threads', options.threads, 1, 1024, availableParallelism());
+  const threads = checkThreads(options.threads, null);
+  const poll = checkPoll(options.poll);
   const mmprojGpu = optionalBool('mmprojGpu', options.mmprojGpu, true);
   const onProgress = optionalFunction<(f: number) => void>('onProgress', options.onProgress);
   const signal = optionalSignal('signal', options.signal);
   const cacheOptions = checkCacheOptions(options.cache);
+  resolveLimits(options.limits, { nCtxTrain: 0 }); // bad limits fail before the load
   const gpu = firstGpu();
   const gpuLayers = resolveGpuLayers(options.gpuLayers, gpu);
   throwIfAborted(signal);
@@ -256,7 +251,8 @@ export async function loadModel(options: LoadModelOptions): Promise<Model> {
   const guard = new CallbackGuard(signal);
   const progress = guard.wrap('onProgress', onProgress);
   return guard.run(async () => {
-    const model = await load(modelPath, mmprojPath, threads, mmprojGpu, gpu, gpuLayers, cacheOptions, guard.signal, progress);
+    const model = await load(modelPath, mmprojPath, { threads, poll }, mmprojGpu, gpu, gpuLayers, cacheOptions, guard.signal, progress);
+    (model as { limits: ResolvedLimits }).limits = resolveLimits(options.limits, model.info);
     progress?.(1); // the native side's last report may come after its promise: this one does not
     return model;
   });
@@ -274,7 +270,7 @@ function checkCacheOptions(v: unknown): EmbeddingCacheOptions | null {
   };
 }
 
-async function load(modelPath: string, mmprojPath: string | undefined, threads: number, mmprojGpu: boolean, gpu: NativeDevice | undefined,
+async function load(modelPath: string, mmprojPath: string | undefined, compute: ComputeConfig, mmprojGpu: boolean, gpu: NativeDevice | undefined,
   gpuLayers: number, cacheOptions: EmbeddingCacheOptions | null, signal: AbortSignal, onProgress: ((f: number) => void) | undefined): Promise<Model> {
 
   const llm = await validateGguf(modelPath);
@@ -298,6 +294,10 @@ async function load(modelPath: string, mmprojPath: string | undefined, threads: 
   }
   throwIfAborted(signal);
 
+  // under the policy each call sets its own threads; the count at load is what an encoder keeps
+  // where libmtmd's cannot be changed per call (info().encoderThreadsPerCall false)
+  const inUse = computeBudget.stats().inUse;
+  const threads = compute.threads ?? threadBudget({ ...(await probeSystem(inUse)), ownThreads: inUse });
   const handle = await withAbort(signal, (token) =>
     native().loadModel({ model: modelPath, mmproj: mmprojPath, threads, gpuLayers, mmprojGpu }, token, onProgress));
   const n = handle.info();
@@ -337,5 +337,5 @@ async function load(modelPath: string, mmprojPath: string | undefined, threads: 
     llm: gpu && gpuLayers > 0 ? `${gpu.name} (${Math.min(gpuLayers, info.nLayer + 1)} of ${info.nLayer + 1} layers incl. output)` : 'CPU',
     mmproj: mmprojPath ? (gpu && mmprojGpu ? gpu.name : 'CPU') : null,
   };
-  return new Model(handle, info, { model: modelPath, mmproj: mmprojPath }, cache, mmprojId, devices);
+  return new Model(handle, info, { model: modelPath, mmproj: mmprojPath }, cache, mmprojId, devices, compute);
 }

@@ -74,6 +74,8 @@ export interface NativeModelInfo {
   /** Tokens libmtmd puts before / after each image (e.g. <start_of_image>). */
   imageBefore: Int32Array;
   imageAfter: Int32Array;
+  /** libmtmd's encoder thread count can be set per call (vidlm's mirror of its context matched). */
+  encoderThreadsPerCall: boolean;
 }
 
 export interface NativeEncodedFrame { nx: number; ny: number; dim: number; data: Float32Array }
@@ -126,6 +128,8 @@ export interface NativeContext {
   kvCopy(src: number, dst: number): void;
   kvTruncate(seq: number, pos: number): void;
   size(): { contextSize: number; batchSize: number; sequences: number; threads: number };
+  /** Threads (1 to 1024) and polling level (-1: ggml's per-graph pool; 0 to 100) of the next graphs; a running call follows at its next decode. */
+  setCompute(threads: number, poll: number): void;
   dispose(): void;
 }
 
@@ -148,8 +152,14 @@ export interface NativeModel {
   checkGrammar(gbnf: string): void;
   /** A JSON schema's GBNF, through llama.cpp's converter (ERR_GRAMMAR on failure). */
   schemaToGrammar(json: string): string;
+  /** The text's tokens (no BOS; special tokens parsed unless false), tokenized on a worker thread. */
+  tokenizeAsync(text: string, parseSpecial?: boolean): Promise<Int32Array>;
+  /** The vocabulary's longest token piece in bytes: B bytes of text are at least B / this tokens. */
+  maxTokenBytes(): number;
   /** Tokens of `text` (special tokens parsed, no BOS), without a context: budgets before any work. */
   countTokens(text: string): number;
+  /** The encoder's threads for the next encoder batches (where info().encoderThreadsPerCall). */
+  setCompute(threads: number, poll: number): void;
 }
 
 export interface NativeLoadOptions {
@@ -211,6 +221,13 @@ export interface NativeConvertSpec {
 
 export interface NativeFrame { t: number; clamped: boolean; width: number; height: number; rgb: Buffer }
 
+/** What live.ts's sampling knows: times in seconds (tb: seconds per tick) except `prevT` (ticks). */
+export interface NativeLiveSampling { tb: number; first: number | null; nextT: number; prevT: number | null; prevWall: number; maxJump: number; yieldMs: number }
+
+/** `rgb` only when kept; `discontinuity`: isDiscontinuity() from the frame before (prevT, prevWall ms). */
+export type NativeLiveFrame = { t: number; wall: number; prevT: number | null; prevWall: number; discontinuity: boolean; skipped: number } &
+  ({ kept: true; width: number; height: number; rgb: Buffer } | { kept: false });
+
 export interface NativeWalkStats { seeks: number; packetsRead: number; packetsDecoded: number; framesDecoded: number; decodeErrors: number }
 
 export interface NativeMediaSource {
@@ -218,8 +235,10 @@ export interface NativeMediaSource {
   /** The first frame at or after each target (stream ticks, ascending), converted; null where none.
    *  `fresh`: a new walk, whose targets may lie before the last one's. */
   walk(stream: number, targets: number[], spec: NativeConvertSpec, options: { threads: number; strategy: string; fresh: boolean }, abort?: NativeAbortToken): Promise<{ frames: (NativeFrame | null)[]; stats: NativeWalkStats }>;
-  /** Live sources: the next frame at or after minT (ticks; null: any); null at the end of the stream. */
-  liveNext(stream: number, minT: number | null, spec: NativeConvertSpec, threads: number, abort?: NativeAbortToken): Promise<NativeFrame | null>;
+  /** Live sources: reads on to the next frame the sampling keeps (lib/video/live.ts; the others are
+   *  decoded and dropped unconverted) or, when none came in `yieldMs`, the last frame's time
+   *  alone (kept: false); null at the end of the stream. */
+  liveNext(stream: number, sampling: NativeLiveSampling, spec: NativeConvertSpec, threads: number, abort?: NativeAbortToken): Promise<NativeLiveFrame | null>;
   scan(stream: number, abort?: NativeAbortToken): Promise<{ pts: Float64Array; end: number }>;
   hasPacket(stream: number, abort?: NativeAbortToken): Promise<boolean>;
   audio(stream: number, options: { start: number; end: number; origin: number; rate: number; channels: number }, abort?: NativeAbortToken): Promise<Float32Array>;
@@ -239,6 +258,8 @@ export interface NativeAddon {
   encodePng(width: number, height: number, rgb: Uint8Array): Promise<Buffer>;
   /** Loads FFmpeg's libraries if needed; throws ERR_NATIVE_LOAD when they cannot be. */
   ffmpegVersions(): NativeFFmpegVersions;
+  /** Pictures converted to RGB by this process so far (tests count what live sampling converts). */
+  videoCounters(): { conversions: number };
   versions(): NativeVersions;
   /** Present in addons built with this loader: whether backends are plug-ins, and the .node path. */
   backendInfo?(): { dynamic: boolean; addonPath: string };

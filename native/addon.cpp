@@ -44,6 +44,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("MediaSource", MediaSource::Define(env));
   exports.Set("encodePng", Napi::Function::New(env, EncodePngJs, "encodePng"));
   exports.Set("ffmpegVersions", Napi::Function::New(env, FFmpegVersions, "ffmpegVersions"));
+  exports.Set("videoCounters", Napi::Function::New(env, VideoCounters, "videoCounters"));
   return exports;
 }
 

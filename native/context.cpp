@@ -12,6 +12,7 @@ namespace vidlm {
 
 ContextState::~ContextState() {
   if (ctx) llama_free(ctx);
+  llamaCompute.Release();  // after llama_free: the context used the pool until then
 }
 
 Napi::Function Context::Define(Napi::Env env) {
@@ -25,6 +26,7 @@ Napi::Function Context::Define(Napi::Env env) {
     InstanceMethod("kvCopy", &Context::KvCopy),
     InstanceMethod("kvTruncate", &Context::KvTruncate),
     InstanceMethod("size", &Context::Size),
+    InstanceMethod("setCompute", &Context::SetCompute),
     InstanceMethod("dispose", &Context::Dispose),
   });
   Data(env).contextClass = Napi::Persistent(fn);
@@ -145,6 +147,15 @@ Napi::Value Context::Size(const Napi::CallbackInfo & info) {
   o.Set("sequences", s->nSeqMax);
   o.Set("threads", static_cast<int>(llama_n_threads(s->ctx)));
   return o;
+}
+
+// setCompute(threads, poll): what the next graphs of this context run with (a call already
+// running follows at its next decode). threads >= 1; poll -1 (ggml's per-graph pool) or 0..100.
+Napi::Value Context::SetCompute(const Napi::CallbackInfo & info) {
+  Napi::Env env = info.Env();
+  auto s = acquire(env);
+  ReadCompute(env, info, s->compute);
+  return env.Undefined();
 }
 
 Napi::Value Context::Dispose(const Napi::CallbackInfo & info) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "busy.h"
+#include "compute.h"
 #include "model.h"
 
 namespace vidlm {
@@ -19,6 +20,8 @@ struct ContextState {
   std::vector<llama_pos> nPast;  // next position of each sequence
   int logitsSeq = -1;            // the sequence whose last token's logits are current, or -1
   std::atomic<bool> busy{false};  // BusyGuard: one call at a time
+  ComputeSettings compute;        // threads and polling for the next graphs (setCompute)
+  LlamaCompute llamaCompute;      // worker thread, under the busy claim
   ~ContextState();
 };
 
@@ -39,6 +42,7 @@ class Context : public Napi::ObjectWrap<Context> {
   Napi::Value KvCopy(const Napi::CallbackInfo & info);
   Napi::Value KvTruncate(const Napi::CallbackInfo & info);
   Napi::Value Size(const Napi::CallbackInfo & info);
+  Napi::Value SetCompute(const Napi::CallbackInfo & info);
   Napi::Value Dispose(const Napi::CallbackInfo & info);
 
   std::shared_ptr<ContextState> state_;

@@ -88,6 +88,7 @@ class EncodeWorker : public PromiseWorker {
     size_t i = 0;
     while (i < frames_.size()) {
       if (IsAborted(abort_)) return Fail("ERR_ABORTED", "aborted: encoding was cancelled");
+      ApplyMtmdThreads(mctx, state_->mtmdThreadsSettable, state_->compute.threads.load());
       BatchPtr batch(mtmd_batch_init(mctx));
       size_t n = 0;
       while (i + n < frames_.size() && static_cast<int>(n) < batchSize_) {

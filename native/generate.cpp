@@ -99,6 +99,7 @@ class GenerateWorker : public PromiseWorker {
       common_batch_clear(batch);
       common_batch_add(batch, tok, s_->nPast[seq_], {seq_}, true);
       s_->logitsSeq = -1;
+      s_->llamaCompute.Apply(s_->ctx, s_->compute);
       if (llama_decode(s_->ctx, batch) != 0) {
         llama_batch_free(batch);
         return Fail("ERR_DECODE", "llama_decode failed during generation", &log);

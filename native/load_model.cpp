@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "abort_token.h"
+#include "compute.h"
 #include "errors.h"
 #include "log.h"
 #include "model.h"
@@ -146,6 +147,7 @@ class LoadModelWorker : public PromiseWorker {
       m.audioSampleRate = m.audio ? mtmd_get_audio_sample_rate(state->mtmd) : 0;
       m.mrope = mtmd_decode_use_mrope(state->mtmd);
       m.mediaMarker = mtmd_get_marker(state->mtmd);
+      state->mtmdThreadsSettable = CheckMtmdLayout(state->mtmd, opts_.threads, m.vision, m.audio);
       if (m.vision) ProbeImageShape(*state);
     }
     progress_.report(1.0f);

@@ -6,6 +6,7 @@
 #include "errors.h"
 #include "grammar_bounds.h"
 #include "template.h"
+#include "tokenize_async.h"
 
 namespace vidlm {
 
@@ -27,6 +28,9 @@ Napi::Function Model::Define(Napi::Env env) {
     InstanceMethod("checkGrammar", &Model::CheckGrammar),
     InstanceMethod("schemaToGrammar", &Model::SchemaToGrammar),
     InstanceMethod("countTokens", &Model::CountTokens),
+    InstanceMethod("setCompute", &Model::SetCompute),
+    InstanceMethod("tokenizeAsync", &Model::TokenizeAsync),
+    InstanceMethod("maxTokenBytes", &Model::MaxTokenBytes),
   });
   Data(env).modelClass = Napi::Persistent(fn);
   return fn;
@@ -71,6 +75,14 @@ Napi::Value Model::ApplyTemplateAsync(const Napi::CallbackInfo & info) {
   return vidlm::ApplyTemplateAsync(info, acquire(info.Env()));
 }
 
+Napi::Value Model::TokenizeAsync(const Napi::CallbackInfo & info) {
+  return vidlm::TokenizeAsync(info, acquire(info.Env()));
+}
+
+Napi::Value Model::MaxTokenBytes(const Napi::CallbackInfo & info) {
+  return vidlm::MaxTokenBytes(info, *acquire(info.Env()));
+}
+
 Napi::Value Model::FormatTurn(const Napi::CallbackInfo & info) {
   return vidlm::FormatTurn(info, *acquire(info.Env()));
 }
@@ -106,7 +118,8 @@ static Napi::Int32Array Tokens(Napi::Env env, const std::vector<int32_t> & v) {
 
 Napi::Value Model::Info(const Napi::CallbackInfo & info) {
   Napi::Env env = info.Env();
-  const ModelInfo & m = acquire(env)->info;
+  auto s = acquire(env);
+  const ModelInfo & m = s->info;
   Napi::Object o = Napi::Object::New(env);
   o.Set("architecture", m.architecture);
   o.Set("description", m.description);
@@ -132,6 +145,7 @@ Napi::Value Model::Info(const Napi::CallbackInfo & info) {
   o.Set("bosToken", m.bosToken);
   o.Set("imageBefore", Tokens(env, m.imageBefore));
   o.Set("imageAfter", Tokens(env, m.imageAfter));
+  o.Set("encoderThreadsPerCall", s->mtmdThreadsSettable);
   return o;
 }
 
@@ -143,6 +157,15 @@ Napi::Value Model::CountTokens(const Napi::CallbackInfo & info) {
   const std::string text = info[0].As<Napi::String>();
   const int n = llama_tokenize(llama_model_get_vocab(s->model), text.data(), text.size(), nullptr, 0, false, true);
   return Napi::Number::New(env, n < 0 ? -n : n);
+}
+
+// setCompute(threads): the encoder's threads for the next encoder graphs (mtmd_context's count,
+// where CheckMtmdLayout allowed it; info().encoderThreadsPerCall says so).
+Napi::Value Model::SetCompute(const Napi::CallbackInfo & info) {
+  Napi::Env env = info.Env();
+  auto s = acquire(env);
+  ReadCompute(env, info, s->compute);
+  return env.Undefined();
 }
 
 }  // namespace vidlm

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "chat.h"
+#include "compute.h"
 #include "llama.h"
 #include "mtmd.h"
 #include "token_rows.h"
@@ -40,6 +41,8 @@ struct ModelState {
   std::atomic<bool> encoderBusy{false};  // BusyGuard: libmtmd encodes one call at a time
   ModelInfo info;
   int threads = 4;
+  ComputeSettings compute;         // the encoder's threads for the next graphs (setCompute)
+  bool mtmdThreadsSettable = false;  // CheckMtmdLayout passed: encoder threads can change per call
   // text tokens can be evaluated as their token_embd rows (native/token_rows.h); null: they cannot
   std::unique_ptr<TokenRows> tokenRows;
   std::mutex templatesMutex;  // parsed chat templates, made on first use
@@ -69,6 +72,9 @@ class Model : public Napi::ObjectWrap<Model> {
   Napi::Value CheckGrammar(const Napi::CallbackInfo & info);
   Napi::Value SchemaToGrammar(const Napi::CallbackInfo & info);
   Napi::Value CountTokens(const Napi::CallbackInfo & info);
+  Napi::Value SetCompute(const Napi::CallbackInfo & info);
+  Napi::Value TokenizeAsync(const Napi::CallbackInfo & info);
+  Napi::Value MaxTokenBytes(const Napi::CallbackInfo & info);
 
   // Workers hold their own shared_ptr, so the last of (this object, running calls) frees it.
   std::shared_ptr<ModelState> state_;

@@ -97,6 +97,7 @@ class PrefillWorker : public PromiseWorker {
     b.logits = logits_.data();
     s_->logitsSeq = -1;
     decodes_++;
+    s_->llamaCompute.Apply(s_->ctx, s_->compute);
     const int rc = llama_decode(s_->ctx, b);
     if (rc != 0) {
       Fail("ERR_DECODE", "llama_decode failed (" + std::to_string(rc) + ")", &log);

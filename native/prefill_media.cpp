@@ -104,6 +104,8 @@ class PrefillMediaWorker : public PromiseWorker {
       if (IsAborted(abort_)) return Fail("ERR_ABORTED", "aborted: prefill was cancelled");
       const mtmd_input_chunk * chunk = mtmd_input_chunks_get(chunks.get(), i);
       llama_pos next = s_->nPast[seq_];
+      s_->llamaCompute.Apply(s_->ctx, s_->compute);
+      ApplyMtmdThreads(mctx, s_->model->mtmdThreadsSettable, s_->model->compute.threads.load());
       report_[i].pos = s_->nPast[seq_];
       int rc;
       if (keep[i] == 0) {

@@ -11,6 +11,7 @@ import { openVideo } from '../video/video.js';
 import type { VideoInput } from '../video/types.js';
 import { checkQuery, checkVideoInput } from './options.js';
 import type { VideoQueryOptions } from './types.js';
+import { checkPlanLimits, plannedMedia } from '../limits.js';
 
 export interface MediaTokenCount extends MediaBudget {
   /** The strategy the question would use ('auto' resolved). */
@@ -30,15 +31,24 @@ export interface MediaTokenCount extends MediaBudget {
  * ERR_CONTEXT_FULL as ask() does; otherwise `fits` says whether ask() would go on.
  */
 export async function countMediaTokens(video: VideoInput, options: VideoQueryOptions): Promise<MediaTokenCount> {
+  return countWithOpenOptions(video, options, undefined);
+}
+
+/**
+ * @internal countMediaTokens with FFmpeg's open options for the input: the server's page opens a
+ * client's media with the same format and protocol allow-lists as its requests.
+ */
+export async function countWithOpenOptions(video: VideoInput, options: VideoQueryOptions, ffmpegOptions: Record<string, string> | undefined): Promise<MediaTokenCount> {
   checkVideoInput(video);
   const q = checkQuery(options, { sequences: 1 });
   return q.guard.run(async () => {
     const { model } = q;
     const signal = q.guard.signal;
-    const source = await openVideo(video, { signal, allowAudioOnly: model.info.audio });
+    const source = await openVideo(video, { signal, allowAudioOnly: model.info.audio, ...(ffmpegOptions ? { ffmpegOptions } : {}) });
     try {
       const plan = planVideo(source.probe, model.info, q);
       const { budget } = await measureMediaBudget(source, plan, model.info, (text) => model.handle.countTokens(text), signal);
+      checkPlanLimits(model.limits, plannedMedia(budget, source.probe.video, model.info.imageSize));
       const room = q.contextSize - plan.reserve;
       return { ...budget, strategy: plan.strategy, budget: room, contextSize: q.contextSize, fits: budget.total <= room };
     } finally {

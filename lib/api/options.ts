@@ -16,6 +16,7 @@ import type { ProgressListener } from '../pipeline/progress.js';
 import type { StrategyChoice } from '../pipeline/strategy.js';
 import { checkSubtitleSpec } from '../subtitles/load.js';
 import type { VideoQueryOptions } from './types.js';
+import { checkContextLimit, checkFramesLimit } from '../limits.js';
 
 export interface CheckedQuery {
   model: Model;
@@ -80,11 +81,15 @@ export function checkQuery(o: VideoQueryOptions, defaults: { sequences: number }
   checkAudioOption(o.audio, o.audioWindow, info, o.audioLength);
   // the time options alone (a placeholder duration: the video's is known later)
   const time = resolveTimeEncoding({ timeTokens: o.timeTokens, timeFormat: o.timeFormat, litaSpelling: o.litaSpelling, duration: 1 });
+  const contextSize = optionalInt('contextSize', o.contextSize, 64, 1 << 24, Math.min(4096, info.nCtxTrain || 4096, o.model.limits.contextSize));
+  const frames = o.frames === undefined ? undefined : optionalInt('frames', o.frames, 1, 10_000, 1);
+  checkContextLimit(o.model.limits, contextSize); // before any context is made or anything decoded
+  checkFramesLimit(o.model.limits, frames);
   const guard = new CallbackGuard(optionalSignal('signal', o.signal));
   return {
     model: o.model,
     strategy: o.strategy ?? 'auto',
-    frames: o.frames === undefined ? undefined : optionalInt('frames', o.frames, 1, 10_000, 1),
+    frames,
     fps: o.fps === undefined ? undefined : optionalNumber('fps', o.fps, 0.001, 240, 1),
     segment: o.segment,
     timeTokens: time.mode,
@@ -92,7 +97,7 @@ export function checkQuery(o: VideoQueryOptions, defaults: { sequences: number }
     litaSpelling: o.litaSpelling,
     preamble: optionalBool('preamble', o.preamble, false),
     system: o.system,
-    contextSize: optionalInt('contextSize', o.contextSize, 64, 1 << 24, Math.min(4096, info.nCtxTrain || 4096)),
+    contextSize,
     sequences: optionalInt('sequences', o.sequences, 1, 64, defaults.sequences),
     encodeBatchSize: o.encodeBatchSize === undefined ? undefined : optionalInt('encodeBatchSize', o.encodeBatchSize, 1, 4096, 16),
     fit,

@@ -19,11 +19,9 @@ export interface GridShape {
   ny: number;
 }
 
-/** Text to tokenize. `special`: the text is one token of the model's vocabulary (parse it as such). */
-export interface TextItem {
-  text: string;
-  special?: boolean;
-}
+import type { TextItem } from '../time/encode.js';
+
+export type { TextItem } from '../time/encode.js';
 
 /**
  * `count` embeddings of the model's width, back to back. Strategies may hand out views of their
@@ -39,7 +37,7 @@ export type SequencePlan = PlanItem[];
 
 /** The pooling methods of the papers: pure functions of the grids (lib/assembly). */
 export type PooledStrategyName = 'concat' | 'slowfast' | 'pllava' | 'bilinear' | 'vcgpt';
-/** Every `strategy` a query takes: a pooled method, or `native` (libmtmd's own media path, lib/pipeline/mtmd.ts). */
+/** Every `strategy` a query takes: a pooled method, or `native` (the native path (libmtmd's own media handling), lib/pipeline/strategy.ts). */
 export type StrategyName = PooledStrategyName | 'native';
 
 export function isEmbeddingItem(item: PlanItem): item is EmbeddingItem {

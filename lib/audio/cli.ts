@@ -1,4 +1,4 @@
-/** `--audio [interleave|prefix]` for the CLI (see lib/commands/optional-value.ts). */
+/** `--audio [interleave|prefix]` for the CLI (see lib/optional-value.ts). */
 import type { AudioOption } from './media.js';
 
 /** The values a bare `--audio` may take from the next word. */

@@ -2,6 +2,6 @@
 export { mediaOrder, defaultAudioWindow, DEFAULT_AUDIO_WINDOW, PADDED_AUDIO_WINDOW, type AudioMode, type MediaStep, type WindowLayout } from './plan.js';
 export { checkAudioOption, readAudioMedia, orderedMedia, stepContent, type AudioOption, type MediaAudio } from './media.js';
 export { audioClipTokens, audioPlanTokens, audioSampleTokens, paddedTokens, realTokens, whisperOutputLength, type AudioCost, type AudioLength } from './budget.js';
-export { audioBudgetError, audioSpan } from './check.js';
+export { audioSpan } from './check.js';
 export { audioFitHint } from './suggest.js';
 export { audioSlots } from './slots.js';

@@ -6,7 +6,7 @@
 import { VidlmError } from '../errors.js';
 import type { SubtitleCue } from '../video/types.js';
 import type { VideoSource } from '../video/video.js';
-import type { MediaAudio } from '../inference/encode.js';
+import type { MediaAudio } from './clip.js';
 import { groupCues, placeCues, renderCue } from '../subtitles/cues.js';
 import { defaultAudioWindow, mediaOrder, type AudioMode, type MediaStep, type WindowLayout } from './plan.js';
 import { audioSampleTokens, countsAudio, type AudioCost, type AudioLength } from './budget.js';
@@ -14,7 +14,7 @@ import { audioSampleTokens, countsAudio, type AudioCost, type AudioLength } from
 /** The `audio` option: true (= 'interleave'), a mode, or false / undefined for no sound. */
 export type AudioOption = boolean | AudioMode;
 
-export type { MediaAudio } from '../inference/encode.js';
+export type { MediaAudio } from './clip.js';
 
 /** The option checked: mode, window in seconds, and what a clip costs (AudioCost). */
 export interface CheckedAudio extends AudioCost { mode: AudioMode; window: number }

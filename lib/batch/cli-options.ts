@@ -4,6 +4,7 @@ import { answerFlags, answerOptions, num, soundFlags, soundOptions } from '../cl
 import { subtitleOption } from '../subtitles/cli.js';
 import { isSubtitleFile } from '../subtitles/external.js';
 import type { JobOptions } from './jobs.js';
+import type { JobLimits } from '../limits.js';
 
 /** Flags that become every job's options (a job's own `options` win). */
 export const jobDefaultFlags = {
@@ -34,6 +35,30 @@ export function jobDefaults(v: Partial<Record<keyof typeof jobDefaultFlags, stri
 function subtitleFlag(v: string | undefined): JobOptions['subtitles'] {
   const s = subtitleOption(v);
   return typeof s === 'string' && isSubtitleFile(s) ? resolve(s) : s;
+}
+
+/** Flags of batch and worker that cap what any one job may ask for (loadModel's `limits`). */
+export const limitFlags = {
+  'max-ctx-size': { type: 'string' },
+  'max-frames': { type: 'string' },
+  'max-audio-seconds': { type: 'string' },
+  'max-decoded-mb': { type: 'string' },
+} as const;
+
+export const LIMITS_USAGE = `Limits on any one job (over one: an ERR_INVALID_ARG result, before any work):
+  --max-ctx-size N (default: the model's trained length, at least 65536)  --max-frames N (default 1024)
+  --max-audio-seconds S (default 3600)  --max-decoded-mb MB (decoded pictures and sound, default 4096)`;
+
+export function limitsOf(v: Partial<Record<keyof typeof limitFlags, string>>): JobLimits {
+  const mb = num('max-decoded-mb', v['max-decoded-mb'], { min: 1 });
+  const l: JobLimits = {
+    contextSize: num('max-ctx-size', v['max-ctx-size'], { int: true, min: 16 }),
+    frames: num('max-frames', v['max-frames'], { int: true, min: 1 }),
+    audioSeconds: num('max-audio-seconds', v['max-audio-seconds'], { min: 0.001 }),
+    decodedBytes: mb === undefined ? undefined : Math.round(mb * 2 ** 20),
+  };
+  for (const k of Object.keys(l) as (keyof JobLimits)[]) if (l[k] === undefined) delete l[k];
+  return l;
 }
 
 /** Runs `onStop` on the first SIGINT/SIGTERM; a second one ends the process at once. */

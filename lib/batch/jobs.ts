@@ -6,6 +6,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { VidlmError } from '../errors.js';
 import type { VideoQueryOptions } from '../api/query.js';
 import { isSubtitleFile } from '../subtitles/external.js';
+import { idKey, lineKey } from './keys.js';
 
 export type BatchTask = 'ask' | 'describe' | 'localize';
 export const TASKS: readonly BatchTask[] = ['ask', 'describe', 'localize'];
@@ -31,7 +32,7 @@ export interface JobSpec {
 export interface JobEntry {
   /** 1-based line number in the jobs file. */
   line: number;
-  /** What the results journal knows this line by: its id, or `line:N` when it has none. */
+  /** What the results journal knows this line by: `id:ID`, or `line:N` when it has no usable id (see idKey). */
   key: string;
   id: string | null;
   spec?: JobSpec;
@@ -99,16 +100,16 @@ export function parseJobs(text: string, defaults: JobOptions = {}, base?: string
     try {
       value = JSON.parse(raw);
     } catch (e) {
-      out.push({ line, key: `line:${line}`, id: null, error: bad(`line ${line}: not JSON (${(e as Error).message})`, { line }) });
+      out.push({ line, key: lineKey(line), id: null, error: bad(`line ${line}: not JSON (${(e as Error).message})`, { line }) });
       return;
     }
     const id = idOf(value);
     if (id !== null && seen.has(id)) {
-      out.push({ line, key: `line:${line}`, id: null, error: bad(`line ${line}: duplicate id ${JSON.stringify(id)}`, { line, id }) });
+      out.push({ line, key: lineKey(line), id: null, error: bad(`line ${line}: duplicate id ${JSON.stringify(id)}`, { line, id }) });
       return;
     }
     if (id !== null) seen.add(id);
-    const key = id ?? `line:${line}`;
+    const key = id === null ? lineKey(line) : idKey(id);
     try {
       const spec = checkJob(value, defaults);
       out.push({ line, key, id, spec: { ...spec, video: resolveVideo(spec.video, base), options: resolveOptions(spec.options, base) } });

@@ -2,9 +2,11 @@
  * `vidlm batch` on one machine: N jobs at once on one loaded model (each ask has its own
  * context; the model's encoder is shared and taken in turns), results appended to the journal
  * as each finishes. Aborting stops taking jobs; jobs cut off by the abort write nothing, so a
- * rerun runs them again.
+ * rerun runs them again. A results file that cannot be written (ERR_OUTPUT) stops the run the
+ * same way, and the call rejects with that error.
  */
-import type { Model, Stage } from '../index.js';
+import type { Model } from '../model.js';
+import type { Stage } from '../pipeline/progress.js';
 import type { JobEntry } from './jobs.js';
 import type { Journal } from './journal.js';
 import type { BatchReporter, BatchSummary } from './reporter.js';
@@ -37,24 +39,42 @@ export async function runLocalBatch(o: LocalBatchOptions): Promise<BatchSummary 
   }
   if (!model || signal?.aborted) return { ...reporter.end(), interrupted: signal?.aborted ?? false };
   let next = 0;
+  let failed: unknown;
+  const stop = new AbortController(); // the caller's abort, or a results file gone bad
+  const onAbort = () => stop.abort(signal?.reason);
+  signal?.addEventListener('abort', onAbort, { once: true });
   const lane = async () => {
-    while (!signal?.aborted && next < runnable.length) {
+    while (!stop.signal.aborted && next < runnable.length) {
       const spec = runnable[next++]!.spec!;
       const t0 = performance.now();
       let last: Stage | undefined;
       const onProgress = ({ stage }: { stage: Stage }) => { if (stage !== last) reporter.stage(spec.id, (last = stage)); };
       let line;
       try {
-        line = await runJob(model, spec, { signal, onProgress });
+        line = await runJob(model, spec, { signal: stop.signal, onProgress });
       } catch (e) {
-        if (signal?.aborted) return; // cut off: no line, the rerun does it
+        if (stop.signal.aborted) return; // cut off: no line, the rerun does it
         line = errorLine(spec.id, e);
       }
-      await journal.append(line);
+      try {
+        await journal.append(line);
+      } catch (e) {
+        failed ??= e;
+        stop.abort(e);
+        return;
+      }
       reporter.result(line, performance.now() - t0);
     }
   };
   const lanes = Math.max(1, Math.min(o.parallel ?? 1, runnable.length || 1));
-  await Promise.all(Array.from({ length: lanes }, lane));
+  try {
+    await Promise.all(Array.from({ length: lanes }, lane));
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+  if (failed !== undefined) {
+    reporter.end();
+    throw failed;
+  }
   return { ...reporter.end(), interrupted: signal?.aborted ?? false };
 }

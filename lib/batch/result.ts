@@ -6,6 +6,7 @@
 import type { AskResult } from '../api/query.js';
 import { isVidlmError } from '../errors.js';
 import type { JobEntry } from './jobs.js';
+import { idKey, lineKey } from './keys.js';
 
 export interface ResultLine {
   id: string | null;
@@ -39,8 +40,8 @@ export function entryErrorLine(entry: JobEntry): ResultLine {
 
 /** The journal key of a result line (see JobEntry.key). */
 export function keyOf(r: { id?: unknown; line?: unknown }): string | null {
-  if (typeof r.id === 'string' && r.id !== '') return r.id;
-  if (typeof r.id === 'number') return String(r.id);
-  if (r.id === null && typeof r.line === 'number') return `line:${r.line}`;
+  if (typeof r.id === 'string' && r.id !== '') return idKey(r.id);
+  if (typeof r.id === 'number') return idKey(String(r.id));
+  if (r.id === null && typeof r.line === 'number') return lineKey(r.line);
   return null;
 }

@@ -9,6 +9,7 @@ import type { StrategyChoice } from '../pipeline/strategy.js';
 import { loadModel } from '../model.js';
 import type { TimeTokenMode } from '../time/encode.js';
 import { answerFlags, answerOptions, num, soundFlags, soundOptions, withSoundValues } from '../cli-flags.js';
+import { threadFlags, threadValues } from '../threads/flags.js';
 
 const options = {
   model: { type: 'string', short: 'm' },
@@ -22,7 +23,7 @@ const options = {
   prompt: { type: 'string', short: 'p' },
   ...soundFlags,
   ...answerFlags,
-  threads: { type: 'string', short: 't' },
+  ...threadFlags,
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -35,7 +36,7 @@ function usage(cmd: Command): string {
   [--strategy auto|concat|slowfast|pllava|bilinear|vcgpt|native] [--frames N | --fps F]
   [--time-tokens none|text|lita] [--preamble] [--system TEXT] [--subtitles [LANG|FILE.srt]]
   [--audio [interleave|prefix]] [--audio-window S] [--audio-length real|padded]
-  [--max-tokens N] [--temp T] [--seed S] [--threads N] [--ctx-size N] [--json]\n`;
+  [--max-tokens N] [--temp T] [--seed S] [--threads N|auto] [--poll 0-100|auto] [--ctx-size N] [--json]\n`;
 }
 
 
@@ -50,7 +51,7 @@ export async function runQuery(cmd: Command, args: string[]): Promise<number> {
   }
   const [input, text] = positionals as [string, string];
   const tty = process.stderr.isTTY && !values.json;
-  const model = await loadModel({ model: values.model, mmproj: values.mmproj, threads: num('threads', values.threads) });
+  const model = await loadModel({ model: values.model, mmproj: values.mmproj, ...threadValues(values) });
   try {
     const opts: VideoQueryOptions = {
       model,

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Queue, QueueEvents } from 'bullmq';
-import { jobDefaultFlags, jobDefaults, onStopSignal } from '../batch/cli-options.js';
+import { jobDefaultFlags, jobDefaults, limitFlags, limitsOf, LIMITS_USAGE, onStopSignal } from '../batch/cli-options.js';
 import { num, withSoundValues } from '../cli-flags.js';
 import { parseJobs, type JobEntry } from '../batch/jobs.js';
 import { Journal } from '../batch/journal.js';
@@ -20,6 +20,7 @@ import { BarReporter, JsonReporter, QuietReporter, type BatchReporter, type Batc
 import { entryErrorLine } from '../batch/result.js';
 import { VidlmError } from '../errors.js';
 import { loadModel, type Model } from '../model.js';
+import { threadFlags, threadValues } from '../threads/flags.js';
 
 const USAGE = `usage: vidlm batch JOBS.jsonl --model M.gguf --mmproj P.gguf --out RESULTS.jsonl [--parallel N] [--json]
        vidlm batch JOBS.jsonl --queue redis://HOST:PORT --out RESULTS.jsonl [--detach] [--json]
@@ -30,7 +31,8 @@ Each line of RESULTS.jsonl: { "id", "text", "start"?, "end"?, "tokens", "timings
 The results file is the journal: a rerun skips the ids already in it.
 
   --parallel N        jobs at once on the one loaded model (default 1)
-  --threads N         CPU threads of the model
+  --threads N|auto    CPU threads of the model (auto: free cores, shared by the jobs; docs/deploy.md)
+  --poll 0-100|auto   ggml's polling level (auto: its per-graph pool)
   --queue URL         redis:// or rediss:// (TLS); user:password@ for AUTH. Workers: vidlm worker
   --name NAME         queue name (default ${DEFAULT_QUEUE_NAME})
   --detach            enqueue and exit; collect later by running the same command without it
@@ -40,15 +42,17 @@ The results file is the journal: a rerun skips the ids already in it.
 Job defaults (a job's own "options" win): --strategy --frames --fps --time-tokens --max-tokens --temp --seed --ctx-size
   --audio [interleave|prefix] --audio-window S --audio-length real|padded --subtitles [LANG|FILE] (a FILE is taken from the current folder;
   a job's own "subtitles": "x.srt" from the jobs file's folder, like its video)
+${LIMITS_USAGE}
 `;
 
 const flags = {
   ...jobDefaultFlags,
+  ...limitFlags,
   model: { type: 'string', short: 'm' },
   mmproj: { type: 'string' },
   out: { type: 'string', short: 'o' },
   parallel: { type: 'string', short: 'p' },
-  threads: { type: 'string', short: 't' },
+  ...threadFlags,
   queue: { type: 'string', short: 'q' },
   name: { type: 'string' },
   detach: { type: 'boolean' },
@@ -104,6 +108,7 @@ export async function run(args: string[]): Promise<number> {
   if (!v.queue && (!v.model || !v.mmproj)) return usageError('--model and --mmproj are required (or --queue to hand the jobs to workers)');
   if (v.queue) checkQueueUrl(v.queue);
   const parallel = num('parallel', v.parallel, { int: true, min: 1 }) ?? 1;
+  const limits = limitsOf(v);
   const entries = parseJobs(await readJobs(positionals[0]!), jobDefaults(v), dirname(resolve(positionals[0]!)));
 
   const journal = v.out ? await Journal.open(v.out) : undefined;
@@ -113,7 +118,7 @@ export async function run(args: string[]): Promise<number> {
     if (!v.queue) {
       const reporter = reporterFor(v.json);
       let model: Model | undefined;
-      const load = async () => (model = await loadModel({ model: v.model!, mmproj: v.mmproj!, threads: num('threads', v.threads, { int: true, min: 1 }), signal: ac.signal }));
+      const load = async () => (model = await loadModel({ model: v.model!, mmproj: v.mmproj!, ...threadValues(v), limits, signal: ac.signal }));
       try {
         const s = await runLocalBatch({ model: load, entries, journal: journal!, reporter, parallel, signal: ac.signal });
         summarize(s, v.out, v.json, s.interrupted);

@@ -7,6 +7,7 @@ import { readLocalizeFiles, readQaFiles } from '../eval/files.js';
 import { evaluateLocalization } from '../eval/localize.js';
 import { evaluateQa, type QaMatch } from '../eval/qa.js';
 import type { TimeTokenMode } from '../time/encode.js';
+import { runSemanticCommand, SEMANTIC_USAGE } from './eval-semantic.js';
 
 const USAGE = `usage: vidlm eval localize --pred P.jsonl --gt G.json [--mode text|lita] [--json]
        vidlm eval qa       --pred P.jsonl --gt G.json [--match videomme|mvbench] [--json]
@@ -15,12 +16,15 @@ localize  temporal IoU per question, mIoU and Precision@0.3/0.5/0.7, averaged pe
           then over videos (ActivityNet-RTL). --mode lita reads <N> as LITA paper time tokens.
 qa        multiple-choice accuracy, overall and per category; --match picks Video-MME letter
           extraction (default) or MVBench's first-word check.
+semantic  the trained tiny model's held-out clips asked through the pipeline (see below).
 File formats: docs/methods.md ("Evaluation").
-`;
+
+${SEMANTIC_USAGE}`;
 
 const pct = (x: number) => (100 * x).toFixed(2);
 
 export async function run(args: string[]): Promise<number> {
+  if (args[0] === 'semantic') return runSemanticCommand(args.slice(1));
   let parsed;
   try {
     parsed = parseArgs({

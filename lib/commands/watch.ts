@@ -10,6 +10,7 @@ import { planWatch, type WindowCost } from '../watch/plan.js';
 import type { WatchItem, WatchOptions } from '../watch/types.js';
 import { watch } from '../watch/watch.js';
 import { answerFlags, answerOptions, num, soundFlags, soundOptions, withSoundValues } from '../cli-flags.js';
+import { threadFlags, threadValues } from '../threads/flags.js';
 
 const options = {
   model: { type: 'string', short: 'm' },
@@ -30,17 +31,17 @@ const options = {
   timeout: { type: 'string' },
   system: { type: 'string' },
   ...answerFlags,
-  threads: { type: 'string', short: 't' },
+  ...threadFlags,
   json: { type: 'boolean' },
   plan: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 const USAGE = `usage: vidlm watch <file-or-stream-url> --model M.gguf --mmproj P.gguf (--prompt TEXT | --when EVENT)
-  [--every S] [--window S] [--frames N | --fps F] [--strategy auto|concat|slowfast|pllava|bilinear|vcgpt]
+  [--every S] [--window S] [--frames N | --fps F] [--strategy auto|concat|slowfast|pllava|bilinear|vcgpt|native]
   [--localize] [--cooldown N] [--time-tokens none|text|lita] [--no-realtime] [--live] [--timeout S]
   [--audio [interleave|prefix]] [--audio-window S] [--audio-length real|padded] [--subtitles [LANG|FILE.srt]]
-  [--system TEXT] [--max-tokens N] [--temp T] [--seed S] [--threads N] [--ctx-size N] [--json] [--plan]
+  [--system TEXT] [--max-tokens N] [--temp T] [--seed S] [--threads N|auto] [--poll 0-100|auto] [--ctx-size N] [--json] [--plan]
 `;
 
 
@@ -66,7 +67,7 @@ export async function run(args: string[]): Promise<number> {
     return 2;
   }
   const source = positionals[0]!;
-  const model = await loadModel({ model: values.model, mmproj: values.mmproj, threads: num('threads', values.threads) });
+  const model = await loadModel({ model: values.model, mmproj: values.mmproj, ...threadValues(values) });
   const ac = new AbortController();
   try {
     const answer = answerOptions(values);
@@ -134,6 +135,9 @@ function print(item: WatchItem, json: boolean): void {
       break;
     case 'reconnect':
       process.stderr.write(`vidlm: reconnected (connection ${item.connection}, ${s1(item.gap)} s gap${item.reason ? `: ${item.reason}` : ''})\n`);
+      break;
+    case 'discontinuity':
+      process.stderr.write(`vidlm: the stream's clock jumped (${s1(item.streamFrom)} → ${s1(item.streamTo)} s): the watch goes on at ${s1(item.at)} s\n`);
       break;
     case 'warning':
       process.stderr.write(`vidlm: ${item.message}\n`);

@@ -9,9 +9,11 @@ import { num } from '../cli-flags.js';
 import { checkQueueUrl, connect, DEFAULT_QUEUE_NAME, ready, shownUrl } from '../batch/queue/connection.js';
 import { startWorker, type WorkerEvent } from '../batch/queue/worker.js';
 import { loadModel } from '../model.js';
+import { limitFlags, limitsOf, LIMITS_USAGE } from '../batch/cli-options.js';
+import { threadFlags, threadValues } from '../threads/flags.js';
 
 const USAGE = `usage: vidlm worker --queue redis://HOST:PORT --model M.gguf --mmproj P.gguf [--concurrency N]
-  [--name NAME] [--threads N] [--lock-ms MS] [--stalled-ms MS] [--stop-timeout S] [--json]
+  [--name NAME] [--threads N|auto] [--poll 0-100|auto] [--lock-ms MS] [--stalled-ms MS] [--stop-timeout S] [--json]
 
   --queue URL          redis:// or rediss:// (TLS); user:password@ for AUTH
   --concurrency N      jobs at once on the one loaded model (default 1)
@@ -21,6 +23,7 @@ const USAGE = `usage: vidlm worker --queue redis://HOST:PORT --model M.gguf --mm
   --stop-timeout S     on SIGTERM, how long running jobs may finish before they go back to the queue (default 30)
   --json               JSON Lines events on stdout
 Videos must be paths or URLs this machine can read (a shared mount, http(s), signed s3-style URLs).
+${LIMITS_USAGE}
 `;
 
 export async function run(args: string[]): Promise<number> {
@@ -34,13 +37,14 @@ export async function run(args: string[]): Promise<number> {
         mmproj: { type: 'string' },
         concurrency: { type: 'string' },
         name: { type: 'string' },
-        threads: { type: 'string', short: 't' },
+        ...threadFlags,
         'lock-ms': { type: 'string' },
         'stalled-ms': { type: 'string' },
         'stop-timeout': { type: 'string' },
         'connect-timeout': { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
+        ...limitFlags,
       },
     });
   } catch (e) {
@@ -55,6 +59,7 @@ export async function run(args: string[]): Promise<number> {
   }
   checkQueueUrl(v.queue);
   const concurrency = num('concurrency', v.concurrency, { int: true, min: 1 }) ?? 1;
+  const limits = limitsOf(v);
   const lockMs = num('lock-ms', v['lock-ms'], { int: true, min: 100 });
   const stalledMs = num('stalled-ms', v['stalled-ms'], { int: true, min: 100 });
   const stopTimeoutS = num('stop-timeout', v['stop-timeout'], { min: 0 }) ?? 30;
@@ -65,7 +70,7 @@ export async function run(args: string[]): Promise<number> {
     process.stderr.write(`vidlm worker: ${event} ${Object.entries(rest).map(([k, x]) => `${k}=${typeof x === 'string' ? x : JSON.stringify(x)}`).join(' ')}\n`);
   };
 
-  const model = await loadModel({ model: v.model, mmproj: v.mmproj, threads: num('threads', v.threads, { int: true, min: 1 }) });
+  const model = await loadModel({ model: v.model, mmproj: v.mmproj, ...threadValues(v), limits });
   const connection = connect(v.queue);
   let offSignals = () => {};
   try {

@@ -3,29 +3,16 @@
  * evaluated once when the chat starts; each question evaluates only its own tokens; fork()
  * asks from the same point on another KV sequence without evaluating anything again.
  */
-import type { SequencePlan } from '../assembly/types.js';
 import { VidlmError } from '../errors.js';
 import { invalid, optionalSignal } from '../options.js';
-import { QUESTION, render, type ChatMessage, type ChatTemplate, type RenderedPrompt } from '../pipeline/render.js';
+import { QUESTION, type ChatMessage, type ChatTemplate, type RenderedPrompt } from './prompt.js';
 import { SerialQueue } from '../serial.js';
 import type { Context, ContextPlan, GenerateOptions } from './context.js';
-import type { MediaInput } from './encode.js';
 import { Generation, type GenerateResult } from './generation.js';
 import type { MediaChunkReport } from '../native.js';
 
 /** KV sequences of a context a chat creates: the chat and three forks at once. */
 export const CHAT_SEQUENCES = 4;
-
-export interface ChatStartOptions {
-  system?: string;
-  /**
-   * The user turn around the video, with `question` where the question goes: by default the
-   * video, a newline, then the question.
-   */
-  userTurn?: (question: string) => SequencePlan;
-  signal?: AbortSignal;
-  onProgress?: (fraction: number) => void;
-}
 
 export interface TurnResult extends GenerateResult {
   /** Tokens this turn evaluated before generating (its question and template text only, after the first). */
@@ -89,38 +76,14 @@ export class Chat {
   /** The conversation so far; the video appears as the model's media marker. */
   get history(): readonly ChatMessage[] { return this.#history; }
 
-  /**
-   * Starts a chat about a video plan (from a pooled strategy): the template is applied
-   * (lib/pipeline/render.ts) and the prefix up to the end of the video evaluated now.
-   * `ownsContext`: the chat disposes the context when it and its forks are disposed.
-   */
-  static async start(model: ChatTemplate, context: Context, video: SequencePlan, opts: ChatStartOptions = {}, own: { ownsContext?: boolean } = {}): Promise<{ chat: Chat; evaluated: number; ms: number }> {
-    Chat.#checkFresh(context);
-    const userTurn = opts.userTurn ?? ((q: string) => [...video, { text: `\n${q}` }]);
-    const rendered = render(model, { kind: 'items', items: video, visual: 0, userTurn }, { system: opts.system });
-    return Chat.begin(model, context, rendered, opts, own);
-  }
-
-  /**
-   * A chat whose video goes through the model's own media path (Context.prefillMedia: libmtmd's
-   * tokenizer, encoder and positions, M-RoPE and temporal frame merging included): the user turn
-   * is one media marker per frame (or audio clip), a newline, then the question. The prefix up to the last
-   * marker is evaluated now; the question waits for ask().
-   */
-  static async startMedia(model: ChatTemplate, context: Context, frames: readonly MediaInput[], opts: Omit<ChatStartOptions, 'userTurn'> & { mergeable?: boolean } = {},
-    own: { ownsContext?: boolean } = {}): Promise<{ chat: Chat; evaluated: number; ms: number; mediaTokens: number }> {
-    Chat.#checkFresh(context);
-    return Chat.begin(model, context, render(model, { kind: 'media', frames }, { system: opts.system }), opts, own);
-  }
-
   /** @internal Evaluates a rendered prompt's prefix (lib/pipeline/render.ts) on sequence 0 of a fresh context and starts the chat on it. */
   static async begin(model: ChatTemplate, context: Context, rendered: RenderedPrompt, opts: { signal?: AbortSignal; onProgress?: (f: number) => void; mergeable?: boolean } = {},
     own: { ownsContext?: boolean } = {}): Promise<{ chat: Chat; evaluated: number; ms: number; mediaTokens: number; chunks?: MediaChunkReport[] }> {
-    Chat.#checkFresh(context);
+    Chat.checkFresh(context);
     const { prefix } = rendered;
     let evaluated = 0, ms = 0, mediaTokens = 0;
     let chunks: MediaChunkReport[] | undefined;
-    if (prefix.kind === 'media') {
+    if (prefix.kind === 'native') {
       const r = await context.prefillMedia(prefix.text, prefix.frames, { sequence: 0, mergeable: opts.mergeable ?? true, signal: opts.signal, onProgress: opts.onProgress });
       ({ evaluated, ms } = r);
       mediaTokens = r.mediaTokens ?? 0;
@@ -134,7 +97,8 @@ export class Chat {
     return { chat, evaluated, ms, mediaTokens, ...(chunks ? { chunks } : {}) };
   }
 
-  static #checkFresh(context: Context): void {
+  /** @internal */
+  static checkFresh(context: Context): void {
     const used = context.nPast(0);
     if (used !== 0) throw new VidlmError('ERR_INVALID_STATE', `a chat needs a fresh context (sequence 0 already holds ${used} tokens)`, { nPast: used });
   }

@@ -9,6 +9,7 @@ import { VidlmError, abortError, throwIfAborted } from '../errors.js';
 import { withAbort, type MediaChunkReport, type NativeContext, type NativeGenerateParams, type NativeModel, type NativeModelInfo, type NativePlanItem } from '../native.js';
 import { invalid, optionalBool, optionalFunction, optionalInt, optionalSignal } from '../options.js';
 import { SerialQueue } from '../serial.js';
+import { withThreads, type ComputeConfig } from '../threads/index.js';
 import type { MediaInput } from './encode.js';
 import { generateParams, resolveGrammar, type GenerateOptions } from './generate-options.js';
 import { Generation, type GenerateResult } from './generation.js';
@@ -68,6 +69,8 @@ export interface ModelFacts {
   model: NativeModel;
   /** The model's encoder queue: libmtmd encodes one call at a time (prefillMedia uses it). */
   encoder: SerialQueue;
+  /** This context's thread settings (the model's, or its own `threads`). */
+  compute: ComputeConfig;
 }
 
 /** What one chat turn gives back: its prefill and its generation. */
@@ -77,7 +80,7 @@ export class Context {
   readonly contextSize: number;
   readonly batchSize: number;
   readonly sequences: number;
-  /** CPU threads llama.cpp uses for this context. */
+  /** CPU threads this context was created with; under the policy ('auto') each call sets its own. */
   readonly threads: number;
   #native: NativeContext | null;
   #facts: ModelFacts;
@@ -191,7 +194,8 @@ export class Context {
     if (Array.isArray(plan) && plan.some(isAudioItem)) return this.#prefillWithAudio(plan, seq, signal, onProgress, addBos, mergeText);
     const items = this.#toItems(plan);
     // the native side checks the fit (ERR_CONTEXT_FULL with the numbers) before any work
-    return withAbort(signal, (token) => this.#n.prefill(items, seq, token, onProgress, mergeText, addBos ?? this.#n.nPast(seq) === 0));
+    const n = this.#n;
+    return withThreads(this.#facts.compute, [n], () => withAbort(signal, (token) => n.prefill(items, seq, token, onProgress, mergeText, addBos ?? n.nPast(seq) === 0)), signal);
   }
 
   /**
@@ -218,8 +222,8 @@ export class Context {
         const part = parts[i]!;
         const report = onProgress && ((f: number) => onProgress((i + f) / parts.length));
         const r: PrefillResult = Array.isArray(part)
-          ? await withAbort(signal, (token) => n.prefill(this.#toItems(part), seq, token, report, mergeText, i === 0 && (addBos ?? before === 0)))
-          : await this.#facts.encoder.run(() => withAbort(signal, (token) => n.prefillMedia(this.#facts.info.mediaMarker, [part.tokens === undefined ? { audio: part.audio } : { audio: part.audio, tokens: part.tokens }], seq, false, token, report)));
+          ? await withThreads(this.#facts.compute, [n], () => withAbort(signal, (token) => n.prefill(this.#toItems(part), seq, token, report, mergeText, i === 0 && (addBos ?? before === 0))), signal)
+          : await this.#facts.encoder.run(() => withThreads(this.#facts.compute, [n, this.#facts.model], () => withAbort(signal, (token) => n.prefillMedia(this.#facts.info.mediaMarker, [part.tokens === undefined ? { audio: part.audio } : { audio: part.audio, tokens: part.tokens }], seq, false, token, report)), signal));
         total.evaluated += r.evaluated;
         total.ms += r.ms;
         total.decodes! += r.decodes ?? 0;
@@ -234,7 +238,7 @@ export class Context {
   }
 
   /**
-   * The model's own media path: libmtmd tokenizes `text`, which holds one media marker per frame
+   * The native path (libmtmd's own media handling): libmtmd tokenizes `text`, which holds one media marker per frame
    * (model.mediaMarker), encodes the frames and evaluates them with the model's positions
    * (M-RoPE included). `mergeable` lets models that merge frame pairs (Qwen2-VL) do so.
    */
@@ -248,7 +252,8 @@ export class Context {
     const mergeable = optionalBool('mergeable', opts.mergeable, false);
     return this.#queue.run(() => this.#facts.encoder.run(() => guard.run(async () => {
       throwIfAborted(guard.signal);
-      const r = await withAbort(guard.signal, (token) => this.#n.prefillMedia(text, frames as MediaInput[], seq, mergeable, token, onProgress));
+      const n = this.#n;
+      const r = await withThreads(this.#facts.compute, [n, this.#facts.model], () => withAbort(guard.signal, (token) => n.prefillMedia(text, frames as MediaInput[], seq, mergeable, token, onProgress)), guard.signal);
       onProgress?.(1);
       return r;
     })));
@@ -268,7 +273,8 @@ export class Context {
 
   async #generateNow(params: NativeGenerateParams, seq: number, signal: AbortSignal | undefined, onPiece: (piece: string) => void): Promise<GenerateResult> {
     throwIfAborted(signal);
-    const r = await withAbort(signal, (token) => this.#n.generate(params, seq, onPiece, token));
+    const n = this.#n;
+    const r = await withThreads(this.#facts.compute, [n], () => withAbort(signal, (token) => n.generate(params, seq, onPiece, token)), signal);
     if (r.stopReason === 'aborted') {
       const err = abortError(signal);
       Object.assign(err, { details: { text: r.text, generated: r.generated } });

@@ -9,6 +9,7 @@ import { withAbort, type NativeModel } from '../native.js';
 import { CallbackGuard } from '../callbacks.js';
 import type { SerialQueue } from '../serial.js';
 import { EmbeddingCache } from './cache.js';
+import { withThreads, type ComputeConfig } from '../threads/index.js';
 
 /** A decoded frame: RGB24, row-major, `width * height * 3` bytes, taken at `t` seconds. */
 export interface EncodableFrame {
@@ -18,18 +19,11 @@ export interface EncodableFrame {
   rgb: Uint8Array;
 }
 
-/** One audio clip for libmtmd's audio encoder: mono PCM at the encoder's sample rate. */
-export interface MediaAudio {
-  audio: Float32Array;
-  /**
-   * Evaluate only the first `tokens` embeddings libmtmd makes of the clip (real-length audio: the
-   * embeddings of its real samples, not of the 30 s of silence libmtmd's Whisper preprocessing
-   * adds; see audioLength). Default: all of them.
-   */
-  tokens?: number;
-}
+import type { MediaAudio } from '../audio/clip.js';
 
-/** What libmtmd's media path takes, one marker each: a picture or an audio clip. */
+export type { MediaAudio } from '../audio/clip.js';
+
+/** What the native path takes, one marker each: a picture or an audio clip. */
 export type MediaInput = EncodableFrame | MediaAudio;
 
 export interface EncodeOptions {
@@ -57,6 +51,8 @@ export interface EncoderIdentity {
   queue: SerialQueue;
   /** mmproj identity for cache keys: path, size and mtime. */
   id: string;
+  /** The model's thread settings. */
+  compute: ComputeConfig;
 }
 
 function pixelKey(f: EncodableFrame): string {
@@ -96,7 +92,7 @@ async function encode(enc: EncoderIdentity, frames: readonly EncodableFrame[], c
     const onProgress = report ? (f: number) => report((base + f * todo.length) / frames.length) : undefined;
     const out = await enc.queue.run(() => {
       throwIfAborted(signal);
-      return withAbort(signal, (token) => enc.handle.encode(todo.map((i) => frames[i]!), batchSize, token, onProgress));
+      return withThreads(enc.compute, [enc.handle], () => withAbort(signal, (token) => enc.handle.encode(todo.map((i) => frames[i]!), batchSize, token, onProgress)), signal);
     });
     batches = out.batches;
     for (let k = 0; k < todo.length; k++) {

@@ -6,6 +6,7 @@
 import { VidlmError } from '../errors.js';
 import type { NativeGenerateParams, NativeModel } from '../native.js';
 import { invalid, optionalInt, optionalNumber } from '../options.js';
+import { checkSchemaPatterns } from './schema-patterns.js';
 
 export interface GenerateOptions {
   maxTokens?: number;
@@ -49,6 +50,7 @@ function schemaText(v: object | string): string {
   }
   const depth = schemaDepth(parsed);
   if (depth > maxSchemaDepth) throw new VidlmError('ERR_GRAMMAR', `jsonSchema nests more than ${maxSchemaDepth} levels`, { maxDepth: maxSchemaDepth });
+  checkSchemaPatterns(parsed);
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
 

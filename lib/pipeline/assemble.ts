@@ -2,10 +2,10 @@
  * Stage 3, assemble: the video's part of the user turn.
  * - pooled: a paper's method (lib/assembly) turns the grids into text and embedding items, time
  *   tokens included, and places the question the way the method was trained (Video-ChatGPT first).
- * - mtmd: the frames stay media, one marker each; libmtmd places them.
- * With the sampled video's timeline: subtitle cues after the marker of their frame (mtmd) or as a
+ * - media (strategy 'native'): the frames stay media, one marker each; libmtmd places them.
+ * With the sampled video's timeline: subtitle cues after the marker of their frame (native) or as a
  * timed transcript before the question (pooled), and audio chunks among the frames in time order
- * (mtmd: media of their own; pooled: audio items between the frame blocks, with time markers).
+ * (native: media of their own; pooled: audio items between the frame blocks, with time markers).
  */
 import { assemble as assemblePooled, assembleWithSlots, isSlotItem } from '../assembly/index.js';
 import type { PlanItem, PooledStrategyName } from '../assembly/types.js';
@@ -29,11 +29,13 @@ export type Assembled =
     /** The video's items; `visual` of their tokens are pooled frame embeddings (audio clips not counted: libmtmd encodes them in the prefill). */
     items: VideoItems;
     visual: number;
+    /** The timed subtitle transcript before the question ('' without cues). */
+    transcript: string;
     /** The whole user turn with `question` in the method's place. */
     userTurn: (question: string) => VideoItems;
   }
   | {
-    kind: 'media';
+    kind: 'native';
     /** Frames and audio clips in the order they are evaluated, one media marker each. */
     frames: readonly MediaInput[];
     /** The user content around the markers (subtitle cues); default: the markers alone. */
@@ -54,21 +56,21 @@ export interface AssembleQuery {
   preamble: boolean;
 }
 
-export function assemble(encoded: Encoded, plan: VideoPlan, duration: number, q: AssembleQuery,
+export function assemble(encoded: Encoded, plan: Pick<VideoPlan, 'strategy' | 'segment' | 'temporalMerge'>, duration: number, q: AssembleQuery,
   hasToken: (token: string) => boolean, timeline: SampledExtras = {}): Assembled {
   const cues = [...(timeline.cues ?? [])];
-  if (encoded.kind === 'media') {
+  if (encoded.kind === 'native') {
     const times = encoded.frames.map((f) => f.t);
     const group = plan.temporalMerge ?? 1;
     const audio = timeline.audio;
     if (audio) {
       return {
-        kind: 'media', frames: orderedMedia(audio.steps, encoded.frames, audio.chunks),
+        kind: 'native', frames: orderedMedia(audio.steps, encoded.frames, audio.chunks),
         content: (marker) => stepContent(marker, audio.steps, times, cues, plan.segment, group),
       };
     }
-    if (cues.length === 0) return { kind: 'media', frames: encoded.frames };
-    return { kind: 'media', frames: encoded.frames, content: (marker) => interleaveMarkers(marker, times, cues, plan.segment, group) };
+    if (cues.length === 0) return { kind: 'native', frames: encoded.frames };
+    return { kind: 'native', frames: encoded.frames, content: (marker) => interleaveMarkers(marker, times, cues, plan.segment, group) };
   }
   const time = { timeTokens: q.timeTokens, duration: duration > 0 ? duration : undefined, timeFormat: q.timeFormat, litaSpelling: q.litaSpelling, hasToken };
   const audio = timeline.audio;
@@ -83,7 +85,7 @@ export function assemble(encoded: Encoded, plan: VideoPlan, duration: number, q:
   // the pooled tokens are no longer one block per frame: the cues go as a timed transcript before the question
   const transcript = subtitleTranscript(times, cues, plan.segment);
   return {
-    kind: 'items', items, visual,
+    kind: 'items', items, visual, transcript,
     userTurn: (question) => composeUserTurn(items, `${transcript}${question}`, { preamble, questionFirst: plan.strategy === 'vcgpt' }),
   };
 }

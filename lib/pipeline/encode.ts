@@ -11,19 +11,19 @@ import type { SampledVideo } from './sample.js';
 import type { VideoPlan } from './plan.js';
 
 export type Encoded =
-  | { kind: 'grids'; grids: FrameGrid[]; ms: number }
-  | { kind: 'media'; frames: readonly EncodableFrame[] };
+  | { kind: 'grids'; grids: FrameGrid[]; ms: number; stats?: EncodeStats }
+  | { kind: 'native'; frames: readonly EncodableFrame[] };
 
 /** What the encode stage needs of a model: its encoder through the cache. */
 export interface FrameEncoder {
   encodeWithStats(frames: readonly EncodableFrame[], opts: EncodeOptions): Promise<{ grids: FrameGrid[]; stats: EncodeStats }>;
 }
 
-export async function encode(encoder: FrameEncoder, plan: VideoPlan, video: SampledVideo,
+export async function encode(encoder: FrameEncoder, plan: Pick<VideoPlan, 'path'>, video: SampledVideo,
   opts: { source?: string; batchSize?: number; signal?: AbortSignal; onProgress?: (fraction: number) => void }): Promise<Encoded> {
-  if (plan.path === 'mtmd') return { kind: 'media', frames: video.frames };
+  if (plan.path === 'native') return { kind: 'native', frames: video.frames };
   const { grids, stats } = await encoder.encodeWithStats(video.frames, {
     source: opts.source, variant: video.variant, batchSize: opts.batchSize, signal: opts.signal, onProgress: opts.onProgress,
   });
-  return { kind: 'grids', grids, ms: stats.ms };
+  return { kind: 'grids', grids, ms: stats.ms, stats };
 }

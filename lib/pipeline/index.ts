@@ -15,30 +15,18 @@
  * (lib/audio; on both paths libmtmd encodes the clips) are read by sample and placed by assemble. ask, describe, localize and chat
  * (lib/api/query.ts) call prepare() and then ask the chat.
  */
-import { stat } from 'node:fs/promises';
 import type { StrategyName } from '../assembly/types.js';
-import { throwIfAborted } from '../errors.js';
 import { Chat } from '../inference/chat.js';
-import type { Model } from '../model.js';
 import type { MediaChunkReport } from '../native.js';
-import { openVideo } from '../video/video.js';
 import type { VideoFrame, VideoInput } from '../video/types.js';
-import { stageReporter, type ProgressListener } from './progress.js';
-import { assemble, type AssembleQuery } from './assemble.js';
-import { encode } from './encode.js';
-import { checkMediaBudget } from './media-budget.js';
-import { planVideo, type PlanQuery } from './plan.js';
+import { stageReporter } from './progress.js';
+import { readVideo, type ReadQuery } from './read.js';
 import { render } from './render.js';
-import { sample } from './sample.js';
 
-export interface PipelineQuery extends PlanQuery, AssembleQuery {
-  model: Model;
+export interface PipelineQuery extends ReadQuery {
   system?: string;
   /** KV sequences of the chat's context (the chat and its forks). */
   sequences: number;
-  encodeBatchSize?: number;
-  signal: AbortSignal;
-  onProgress?: ProgressListener;
 }
 
 /** A chat holding the video, and what it took to get there. */
@@ -58,43 +46,12 @@ export interface Prepared {
   warning?: string;
 }
 
-/** The cache identity of a file: path, size and mtime (none for bytes and URLs: keyed by pixels). */
-async function sourceIdentity(input: VideoInput): Promise<string | undefined> {
-  if (typeof input !== 'string') return undefined;
-  try {
-    const st = await stat(input);
-    return `${input}:${st.size}:${st.mtimeMs}`;
-  } catch {
-    return undefined;
-  }
-}
-
 export async function prepare(input: VideoInput, q: PipelineQuery): Promise<Prepared> {
   const { model, signal } = q;
-  throwIfAborted(signal);
-
-  const t0 = performance.now();
-  // an audio model also opens files without a picture (the sound alone)
-  const source = await openVideo(input, { signal, allowAudioOnly: model.info.audio });
-  let plan, video;
-  try {
-    plan = planVideo(source.probe, model.info, q);
-    // frames, audio and subtitle cues counted together before any picture is decoded
-    const { subtitles } = await checkMediaBudget(source, plan, model.info, (text) => model.handle.countTokens(text), q.contextSize, signal);
-    video = await sample(source, plan, model.info, q.contextSize, { signal, onProgress: stageReporter(q.onProgress, 'decode'), subtitles });
-  } finally {
-    await source.close();
-  }
-  const decodeMs = performance.now() - t0;
-
-  const encoded = await encode(model, plan, video, {
-    source: await sourceIdentity(input), batchSize: q.encodeBatchSize, signal, onProgress: stageReporter(q.onProgress, 'encode'),
-  });
-
+  const { plan, video, encoded, assembled, decodeMs } = await readVideo(input, q);
   // the chat owns its context: disposing the chat (and its forks) frees it
   const context = await model.createContext({ contextSize: q.contextSize, sequences: q.sequences });
   try {
-    const assembled = assemble(encoded, plan, video.duration, q, (tok) => context.tokenize(tok).length === 1, video);
     const rendered = render(model, assembled, { system: q.system });
     const started = await Chat.begin(model, context, rendered, { signal, onProgress: stageReporter(q.onProgress, 'prefill') }, { ownsContext: true });
     return {
@@ -112,10 +69,12 @@ export async function prepare(input: VideoInput, q: PipelineQuery): Promise<Prep
   }
 }
 
-export { planVideo, type PlanQuery, type VideoPlan } from './plan.js';
+export { assemblyPlan, contextFull, planVideo, type PlanQuery, type VideoPlan } from './plan.js';
 export { checkMediaBudget, imageChunkTokens, mediaBudget, mediaBudgetError, type MediaBudget } from './media-budget.js';
 export { sample, frameVariant, type SampledVideo } from './sample.js';
 export { encode, type Encoded, type FrameEncoder } from './encode.js';
 export { assemble, type Assembled, type AssembleQuery, type SampledExtras } from './assemble.js';
-export { render, QUESTION, type ChatMessage, type ChatTemplate, type RenderedPrompt } from './render.js';
-export { chooseStrategy, defaultFrames, samplingPlan, visualTokens, mtmdDefaults, type StrategyChoice } from './strategy.js';
+export { render, renderTurns, turnMessages, QUESTION, type ChatMessage, type ChatTemplate, type RenderedPrompt, type TurnMessage } from './render.js';
+export { readVideo, type ReadQuery, type ReadVideo } from './read.js';
+export { mediaTokensByPart, mediaUnits } from './media-chunks.js';
+export { chooseStrategy, defaultFrames, mediaTokenBudget, samplingPlan, textReserve, visualTokens, nativeDefaults, type StrategyChoice } from './strategy.js';

@@ -14,6 +14,9 @@ import { audioFitHint } from '../audio/suggest.js';
 import { audioSpan } from '../audio/check.js';
 import { stepContent } from '../audio/media.js';
 import { VidlmError } from '../errors.js';
+import { mediaBudgetError, type MediaBudget } from './budget-error.js';
+
+export { mediaBudgetError, type MediaBudget } from './budget-error.js';
 import type { ModelInfo } from '../model-info.js';
 import { interleaveMarkers, subtitleTranscript } from '../subtitles/prompt.js';
 import { loadSubtitles, type LoadedSubtitles } from '../subtitles/load.js';
@@ -86,22 +89,6 @@ function frameSize(plan: VideoPlan, probe: VideoProbe): [number, number] {
   return [probe.video?.displayWidth ?? 0, probe.video?.displayHeight ?? 0];
 }
 
-export interface MediaBudget {
-  frames: number;
-  /** Image chunks libmtmd makes of them (frame pairs merged where they can be). */
-  imageChunks: number;
-  frameTokens: number;
-  audioSeconds: number;
-  audioChunks: number;
-  /** null: the encoder family's count is not known here (libmtmd's count at prefill still stops an overflow). */
-  audioTokens: number | null;
-  cues: number;
-  /** Tokens of the cue lines (and the text around them) in the prompt. */
-  cueTokens: number;
-  /** frameTokens + audioTokens + cueTokens. */
-  total: number;
-}
-
 const MARK = '\u0000';
 
 /**
@@ -135,7 +122,7 @@ export function mediaBudget(plan: VideoPlan, probe: VideoProbe, info: ModelInfo,
   }
   const frames = frameTimes.length;
   let imageChunks = frames, frameTokens = 0, cueText = '';
-  if (plan.path === 'mtmd') {
+  if (plan.path === 'native') {
     const merge = plan.temporalMerge ?? 1;
     const content = span ? stepContent(MARK, steps, frameTimes, cues, plan.segment, merge) : interleaveMarkers(MARK, frameTimes, cues, plan.segment, merge);
     imageChunks = imageChunksOf(content, steps, merge);
@@ -157,17 +144,6 @@ export function mediaBudget(plan: VideoPlan, probe: VideoProbe, info: ModelInfo,
     cues: nCues, cueTokens,
     total: frameTokens + (audioTokens ?? 0) + cueTokens,
   };
-}
-
-/** ERR_CONTEXT_FULL saying what the plan asked for, or null when it fits in `budget` tokens. */
-export function mediaBudgetError(b: MediaBudget, budget: number, contextSize: number, strategy: string, audioHint = ''): VidlmError | null {
-  if (b.total <= budget) return null;
-  const parts = [`${b.frames} frame(s) (${b.frameTokens} tokens${b.imageChunks !== b.frames ? ` in ${b.imageChunks} image chunk(s)` : ''})`];
-  if (b.audioChunks > 0) parts.push(`${b.audioSeconds.toFixed(1)} s of audio in ${b.audioChunks} chunk(s) (${b.audioTokens ?? 'uncounted'} tokens)`);
-  if (b.cues > 0) parts.push(`${b.cues} subtitle cue(s) (${b.cueTokens} tokens)`);
-  return new VidlmError('ERR_CONTEXT_FULL',
-    `${parts.join(' + ')} need ${b.total} tokens; the context holds ${contextSize} and keeps ${contextSize - budget} for the text, leaving ${budget} for media: ${audioHint}use fewer frames, a segment${audioHint ? '' : ", a longer audioWindow, audio: 'prefix'"} or a larger contextSize`,
-    { ...b, strategy, visualTokens: b.frameTokens, needed: b.total, budget, contextSize });
 }
 
 /**

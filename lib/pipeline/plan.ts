@@ -4,8 +4,10 @@
  * every plan: a frame count, or the least an `fps` plan gives on a video of known length.
  */
 import type { StrategyName } from '../assembly/types.js';
-import { audioBudgetError, audioSpan } from '../audio/check.js';
-import type { AudioLength } from '../audio/budget.js';
+import { audioPlanTokens, type AudioLength } from '../audio/budget.js';
+import { audioSpan } from '../audio/check.js';
+import { mediaOrder } from '../audio/plan.js';
+import { audioFitHint } from '../audio/suggest.js';
 import { checkAudioOption, type AudioOption, type CheckedAudio } from '../audio/media.js';
 import { VidlmError } from '../errors.js';
 import type { ModelInfo } from '../model-info.js';
@@ -13,7 +15,8 @@ import type { TimeTokenMode } from '../time/encode.js';
 import type { FitMode, FrameOptions, SamplePlan, VideoProbe } from '../video/types.js';
 import { temporalMerge } from '../subtitles/cues.js';
 import { checkSubtitleSpec, type SubtitleSpec } from '../subtitles/load.js';
-import { chooseStrategy, defaultFrames, samplingPlan, visualTokens, type StrategyChoice } from './strategy.js';
+import { mediaBudgetError, NO_MEDIA } from './budget-error.js';
+import { chooseStrategy, defaultFrames, mediaTokenBudget, samplingPlan, visualTokens, type StrategyChoice } from './strategy.js';
 
 /** What the pipeline needs of a checked query (lib/api/options.ts checks the user's options). */
 export interface PlanQuery {
@@ -32,12 +35,19 @@ export interface PlanQuery {
   audioWindow?: number;
   /** 'real' (default): the embeddings of the real samples; 'padded': libmtmd's 30-s chunks (lib/audio/budget.ts). */
   audioLength?: AudioLength;
+  /**
+   * Caller's inputs to the stage: the media tokens this video may take (default: the context less
+   * the text reserve; a server request with several videos shares it), and the sound alone (an
+   * `input_audio` part of a request).
+   */
+  budget?: number;
+  soundOnly?: boolean;
 }
 
 export interface VideoPlan {
   strategy: StrategyName;
-  /** 'pooled': vidlm encodes the frames and a paper's method pools them; 'mtmd': libmtmd encodes and places them inside the prefill. */
-  path: 'pooled' | 'mtmd';
+  /** 'pooled': vidlm encodes the frames and a paper's method pools them; 'native': libmtmd encodes and places them inside the prefill. */
+  path: 'pooled' | 'native';
   /** The frames to decode. */
   sample: SamplePlan;
   /** How they are scaled: the encoder's square input for video, the image's own size for a still. */
@@ -48,7 +58,7 @@ export interface VideoPlan {
   byCount: boolean;
   /** The most frames whose tokens fit; decoding stops with ERR_CONTEXT_FULL past it. */
   maxFrames: number;
-  /** Tokens kept free for the question, the template and the answer. */
+  /** Tokens kept free for the question, the template and the answer (and a request's other videos). */
   reserve: number;
   /** The part of the video asked about, for the audio span and the subtitle cues. */
   segment?: [number, number];
@@ -64,8 +74,6 @@ export interface VideoPlan {
   warning?: string;
 }
 
-/** Tokens kept free for the question, the template and the answer. */
-export const reserveFor = (contextSize: number): number => Math.min(256, Math.floor(contextSize / 4));
 
 /** The most frames whose visual tokens fit in `budget` (Infinity for the mtmd path: libmtmd counts them in the prefill). */
 export function framesThatFit(strategy: StrategyName, info: ModelInfo, budget: number): number {
@@ -86,10 +94,35 @@ export function fpsFramesAtLeast(fps: number, probe: VideoProbe, segment?: [numb
   return Math.max(1, Math.floor((end - start) * rate) - 1);
 }
 
+/** ERR_CONTEXT_FULL for `frames` frames of a strategy: the one budget error (mediaBudgetError) with the frames alone. */
 export function contextFull(strategy: StrategyName, frames: number, info: ModelInfo, contextSize: number, reserve: number): VidlmError {
-  const planned = visualTokens(strategy, frames, info);
-  return new VidlmError('ERR_CONTEXT_FULL', `${strategy} with ${frames} frames needs ${planned} visual tokens; the context holds ${contextSize} (keep ${reserve} for the text): use fewer frames, a pooling strategy or a larger contextSize`,
-    { strategy, frames, visualTokens: planned, contextSize });
+  const frameTokens = visualTokens(strategy, frames, info);
+  return mediaBudgetError({ ...NO_MEDIA, frames, imageChunks: frames, frameTokens, total: frameTokens }, contextSize - reserve, contextSize, strategy)!;
+}
+
+/** ERR_CONTEXT_FULL when the audio a plan reads cannot fit what the frames leave, before anything is decoded (null: it fits, or the encoder's count is unknown). */
+function audioTooLong(a: CheckedAudio, probe: VideoProbe, frames: number, frameTokens: number, budget: number, contextSize: number, strategy: StrategyName, segment?: [number, number]): VidlmError | null {
+  if (!probe.audio) return null;
+  const span = audioSpan(probe, segment);
+  const steps = mediaOrder([], span, a.mode, a.window);
+  // the cost travels in `a` (the audio tower's projector, its rate, real or padded length)
+  const audioTokens = audioPlanTokens(a, steps);
+  if (audioTokens === null) return null;
+  const total = frameTokens + audioTokens;
+  // the largest audio settings that fit what the frames leave, with their numbers
+  const hint = total > budget ? audioFitHint(a, span, budget - frameTokens) : '';
+  const e = mediaBudgetError({ ...NO_MEDIA, frames, imageChunks: frames, frameTokens, audioSeconds: span[1] - span[0], audioChunks: steps.length, audioTokens, total },
+    budget, contextSize, strategy, hint);
+  return e && Object.assign(e, { details: { ...e.details, option: 'audio', audioLength: a.length, audioWindow: a.window } });
+}
+
+/** What the assemble stage needs of a plan, for a caller with frames of its own (a watch window): the strategy, the span, libmtmd's frame merge. */
+export function assemblyPlan(strategy: StrategyName, info: ModelInfo, segment?: [number, number]): Pick<VideoPlan, 'strategy' | 'path' | 'segment' | 'temporalMerge'> {
+  return {
+    strategy, path: strategy === 'native' ? 'native' : 'pooled',
+    ...(segment ? { segment } : {}),
+    ...(strategy === 'native' ? { temporalMerge: temporalMerge(info.projectorType) } : {}),
+  };
 }
 
 /** The plan of one query on one video; throws before any decoding when it cannot work. */
@@ -101,10 +134,10 @@ export function planVideo(probe: VideoProbe, info: ModelInfo, q: PlanQuery): Vid
   }
   checkSubtitleSpec(q.subtitles);
   let audio = checkAudioOption(q.audio, q.audioWindow, info, q.audioLength);
-  const reserve = reserveFor(q.contextSize);
-  const budget = q.contextSize - reserve;
+  const budget = q.budget ?? mediaTokenBudget(q.contextSize);
+  const reserve = q.contextSize - budget;
   // an audio model given an audio file (no picture), or a model without a vision encoder: the sound alone, through libmtmd
-  const audioOnly = info.audio && (!probe.video || !info.vision);
+  const audioOnly = info.audio && (q.soundOnly === true || !probe.video || !info.vision);
   if (audioOnly) audio ??= checkAudioOption('prefix', q.audioWindow, info, q.audioLength);
   const strategy = audioOnly ? 'native' : chooseStrategy(q.strategy, info, budget, isImage ? 1 : q.frames);
   if (strategy === 'native' && (q.timeTokens !== 'none' || q.preamble)) {
@@ -120,28 +153,24 @@ export function planVideo(probe: VideoProbe, info: ModelInfo, q: PlanQuery): Vid
     audio = checkAudioOption(q.audio, undefined, info, q.audioLength, { span: span[1] - span[0], frames: count, merge: strategy === 'native' ? temporalMerge(info.projectorType) : 1 });
   }
   if (audio) {
-    // pooled: the frames' tokens are known now, the audio gets what they leave
-    const mediaBudget = strategy === 'native' || audioOnly ? budget : budget - visualTokens(strategy, count, info);
-    const e = audioBudgetError(audio, probe, info, count, mediaBudget, q.segment);
+    // pooled: the frames' tokens are known now, the audio gets what they leave (native: the whole check follows, with the frames' real sizes)
+    const e = audioTooLong(audio, probe, count, strategy === 'native' || audioOnly ? 0 : visualTokens(strategy, count, info), budget, q.contextSize, strategy, q.segment);
     if (e) throw e;
   }
   // Images reach libmtmd at their own size (its preprocessing, as llama-mtmd-cli); video frames at the encoder's.
   const side = info.imageSize;
   const size: [number, number] | undefined = isImage || !side ? undefined : [side, side];
   return {
-    strategy,
-    path: strategy === 'native' ? 'mtmd' : 'pooled',
+    ...assemblyPlan(strategy, info, q.segment),
     sample: isImage || audioOnly ? { uniform: 1 } : samplingPlan(strategy, count, fps, q.segment),
     frame: { ...(size ? { size } : {}), fit: q.fit },
     count,
     byCount: !isImage && !audioOnly && fps === undefined,
     maxFrames,
     reserve,
-    ...(q.segment ? { segment: q.segment } : {}),
     ...(audioOnly ? { audioOnly } : {}),
     ...(audio ? { audio } : {}),
     ...(q.subtitles !== undefined && q.subtitles !== false ? { subtitles: q.subtitles } : {}),
-    ...(strategy === 'native' ? { temporalMerge: temporalMerge(info.projectorType) } : {}),
     ...(audioOnly && probe.video ? { warning: 'the model has no vision encoder: only the sound was used' } : {}),
   };
 }

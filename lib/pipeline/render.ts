@@ -1,66 +1,73 @@
 /**
- * Stage 4, render: the model's chat template around the user turn. The result is what the
- * context evaluates: a prefix (the template's start and the video, evaluated once when a chat
- * starts) and the rest (the template text after the video, with QUESTION where the question goes).
+ * Stage 4, render: the model's chat template around the conversation. A message is text and
+ * assembled videos; a video followed by text puts that text in the video's own user turn (the
+ * method's layout: LLaVA's `<video>\nquestion`, Video-ChatGPT's question first, the time
+ * preamble and the subtitle transcript between). ask() renders one message, the video and
+ * QUESTION; the server renders a whole request. The result is what the context evaluates: a
+ * prefix (up to the end of the last video, evaluated once when a chat starts) and the rest.
  */
-import type { PlanItem, SequencePlan } from '../assembly/types.js';
+import type { PlanItem } from '../assembly/types.js';
 import { isEmbeddingItem } from '../assembly/types.js';
 import { VidlmError } from '../errors.js';
 import type { AudioItem, ContextPlan } from '../inference/context.js';
 import type { MediaInput } from '../inference/encode.js';
+import { QUESTION, type ChatMessage, type ChatTemplate, type RenderedPrompt } from '../inference/prompt.js';
 import type { Assembled } from './assemble.js';
 
-export interface ChatMessage { role: 'system' | 'user' | 'assistant' | string; content: string }
+export { QUESTION, type ChatMessage, type ChatTemplate, type RenderedPrompt } from '../inference/prompt.js';
 
-/** What rendering needs of a model: its template, its media marker and the tokens around media. */
-export interface ChatTemplate {
-  readonly mediaMarker: string;
-  applyTemplate(messages: ChatMessage[], opts?: { addAssistant?: boolean }): string;
-  formatTurn(history: ChatMessage[], message: ChatMessage): string;
-  /** Tokens the model puts around each media block (empty for LLaVA). */
-  readonly imageWrap: { before: Int32Array; after: Int32Array };
+/** One message of a conversation: text pieces and assembled videos, in order. */
+export interface TurnMessage { role: string; parts: ReadonlyArray<string | Assembled> }
+
+/** The user content of one video with `question` after it (or before it: Video-ChatGPT), the media as `marker`. */
+function videoTurn(a: Assembled, question: string, marker: string): Array<PlanItem | AudioItem> | { text: string; media: readonly MediaInput[] } {
+  if (a.kind === 'items') return a.userTurn(question);
+  return { text: `${a.content?.(marker) ?? marker.repeat(a.frames.length)}\n${question}`, media: a.frames };
 }
 
-/** Where the question goes in a rendered turn; replaced when the question is asked. */
-export const QUESTION = '\u0000vidlm-question\u0000';
-
-export interface RenderedPrompt {
-  /** Evaluated when the chat starts: a context plan, or text with one media marker per frame for libmtmd. */
-  prefix: { kind: 'plan'; plan: ContextPlan } | { kind: 'media'; text: string; frames: readonly MediaInput[] };
-  /** Evaluated with the first question: the rest of the first turn, QUESTION inside. */
-  rest: ContextPlan;
-  /** The conversation as text, the video as media markers, QUESTION in the user message. */
-  history: ChatMessage[];
+interface Layout {
+  messages: ChatMessage[];
+  /** Pooled: one block per marker, in order (a run of embeddings, or an audio clip). */
+  blocks: Array<PlanItem[] | AudioItem>;
+  /** Native path: one picture or clip per marker, in order. */
+  media: MediaInput[];
 }
 
-function messagesOf(system: string | undefined, content: string): ChatMessage[] {
-  return [...(system ? [{ role: 'system', content: system }] : []), { role: 'user', content }];
+function layout(turns: readonly TurnMessage[], marker: string): Layout {
+  const blocks: Layout['blocks'] = [];
+  const media: MediaInput[] = [];
+  const messages = turns.map((m) => {
+    let content = '';
+    const add = (items: ReadonlyArray<PlanItem | AudioItem>) => {
+      for (const item of items) {
+        if ('audio' in item) { content += marker; blocks.push(item); } else if (isEmbeddingItem(item)) {
+          const open = blocks[blocks.length - 1];
+          if (Array.isArray(open) && content.endsWith(marker)) open.push(item);
+          else { content += marker; blocks.push([item]); }
+        } else content += item.text;
+      }
+    };
+    for (let k = 0; k < m.parts.length; k++) {
+      const p = m.parts[k]!;
+      if (typeof p === 'string') { content += p; continue; }
+      const next = m.parts[k + 1];
+      const question = typeof next === 'string' ? next : '';
+      if (typeof next === 'string') k++;
+      const turn = videoTurn(p, question, marker);
+      if (Array.isArray(turn)) add(turn);
+      else { content += turn.text; media.push(...turn.media); }
+    }
+    return { role: m.role, content };
+  });
+  return { messages, blocks, media };
 }
 
-/**
- * Pooled items: one marker per run of embeddings (wrapped in the model's image tokens) and per
- * audio clip (libmtmd wraps it in the family's audio markers when it is evaluated), the template
- * applied, the markers replaced by the items.
- */
-function renderItems(template: ChatTemplate, turn: ReadonlyArray<PlanItem | AudioItem>, system: string | undefined): RenderedPrompt {
-  const marker = template.mediaMarker;
-  const blocks: Array<PlanItem[] | AudioItem> = [];
-  let content = '';
-  for (const item of turn) {
-    if ('audio' in item) {
-      content += marker;
-      blocks.push(item);
-    } else if (isEmbeddingItem(item)) {
-      const open = blocks[blocks.length - 1];
-      if (Array.isArray(open) && content.endsWith(marker)) open.push(item);
-      else { content += marker; blocks.push([item]); }
-    } else content += item.text;
-  }
-  const history = messagesOf(system, content);
-  const pieces = template.applyTemplate(history, { addAssistant: true }).split(marker);
+/** The conversation as a context plan: the template applied, each marker replaced by its block; `cut`: items up to the last block. */
+function toPlan(template: ChatTemplate, rendered: string, blocks: Layout['blocks']): { plan: ContextPlan[number][]; cut: number } {
+  const pieces = rendered.split(template.mediaMarker);
   if (pieces.length !== blocks.length + 1) throw new VidlmError('ERR_TEMPLATE', 'the chat template changed the media markers');
   const plan: ContextPlan[number][] = [];
-  let cut = 0; // everything up to the end of the last video block is the prefix; the rest waits for the question
+  let cut = 0;
   pieces.forEach((text, i) => {
     if (text) plan.push({ text });
     const block = blocks[i];
@@ -69,28 +76,41 @@ function renderItems(template: ChatTemplate, turn: ReadonlyArray<PlanItem | Audi
     else plan.push(block);
     cut = plan.length;
   });
-  const prefix = plan.slice(0, cut);
-  if (prefix.some((p) => 'text' in p && p.text.includes(QUESTION))) return { prefix: { kind: 'plan', plan: [] }, rest: plan, history }; // question before the video
-  return { prefix: { kind: 'plan', plan: prefix }, rest: plan.slice(cut), history };
+  return { plan, cut };
 }
 
 /**
- * Media: one marker per frame or audio clip (`content` places them among text such as subtitle
- * cues), a newline, then the question; the prefix ends after the last marker.
+ * A conversation as the model's template renders it, split after its last video: the pooled
+ * path's context plan, or libmtmd's text with one marker per picture or clip and those in order.
+ * `rendered`: the template's output when the caller rendered it already (off the event loop).
  */
-function renderMedia(template: ChatTemplate, frames: readonly MediaInput[], system: string | undefined, content?: (marker: string) => string): RenderedPrompt {
-  if (frames.length === 0) throw new VidlmError('ERR_INVALID_ARG', 'a media chat needs at least one frame');
+export function renderTurns(template: ChatTemplate, turns: readonly TurnMessage[], rendered?: string): RenderedPrompt {
   const marker = template.mediaMarker;
-  const history = messagesOf(system, `${content?.(marker) ?? marker.repeat(frames.length)}\n${QUESTION}`);
-  const rendered = template.applyTemplate(history, { addAssistant: true });
-  const cut = rendered.lastIndexOf(marker) + marker.length;
-  const rest = rendered.slice(cut);
-  if (rendered.split(marker).length !== frames.length + 1 || !rest.includes(QUESTION)) throw new VidlmError('ERR_TEMPLATE', 'the chat template changed the media markers');
-  return { prefix: { kind: 'media', text: rendered.slice(0, cut), frames }, rest: [{ text: rest }], history };
+  const { messages, blocks, media } = layout(turns, marker);
+  const text = rendered ?? template.applyTemplate(messages, { addAssistant: true });
+  if (blocks.length > 0 && media.length > 0) throw new VidlmError('ERR_INVALID_ARG', 'a conversation takes pooled videos or native-path videos, not both');
+  if (media.length > 0) {
+    const cut = text.lastIndexOf(marker) + marker.length;
+    if (text.split(marker).length !== media.length + 1) throw new VidlmError('ERR_TEMPLATE', 'the chat template changed the media markers');
+    return { prefix: { kind: 'native', text: text.slice(0, cut), frames: media }, rest: [{ text: text.slice(cut) }], history: messages };
+  }
+  const { plan, cut } = toPlan(template, text, blocks);
+  const prefix = plan.slice(0, cut);
+  // the question before the video (Video-ChatGPT): nothing can be evaluated before it is known
+  if (prefix.some((p) => 'text' in p && p.text.includes(QUESTION))) return { prefix: { kind: 'plan', plan: [] }, rest: plan, history: messages };
+  return { prefix: { kind: 'plan', plan: prefix }, rest: plan.slice(cut), history: messages };
 }
 
+/** The messages a conversation's template gets (the media as markers): what a caller renders off the event loop. */
+export function turnMessages(template: Pick<ChatTemplate, 'mediaMarker'>, turns: readonly TurnMessage[]): ChatMessage[] {
+  return layout(turns, template.mediaMarker).messages;
+}
+
+/** One question about one video: the system prompt, the video, QUESTION where the question goes. */
 export function render(template: ChatTemplate, assembled: Assembled, opts: { system?: string } = {}): RenderedPrompt {
-  return assembled.kind === 'media'
-    ? renderMedia(template, assembled.frames, opts.system, assembled.content)
-    : renderItems(template, assembled.userTurn(QUESTION), opts.system);
+  if (assembled.kind === 'native' && assembled.frames.length === 0) throw new VidlmError('ERR_INVALID_ARG', 'a media chat needs at least one frame');
+  return renderTurns(template, [
+    ...(opts.system ? [{ role: 'system', parts: [opts.system] }] : []),
+    { role: 'user', parts: [assembled, QUESTION] },
+  ]);
 }

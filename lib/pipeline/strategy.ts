@@ -11,18 +11,24 @@ import type { SamplePlan } from '../video/types.js';
 
 export type StrategyChoice = StrategyName | 'auto';
 
+/** Tokens kept free for the question, the template and the answer: the one text reserve of every surface. */
+export const textReserve = (contextSize: number): number => Math.min(256, Math.floor(contextSize / 4));
+
+/** Tokens left for media in a context of `contextSize`, shared by `parts` videos (a server request may carry several). */
+export const mediaTokenBudget = (contextSize: number, parts = 1): number => Math.floor((contextSize - textReserve(contextSize)) / Math.max(1, parts));
+
 /** Every name the `strategy` option takes besides 'auto'. */
 export const queryStrategies: readonly StrategyName[] = [...strategyNames, 'native'];
 
 /**
- * libmtmd's own media path: frames it encodes and places itself (M-RoPE, temporal merges).
+ * the native path (libmtmd's own media handling): frames it encodes and places itself (M-RoPE, temporal merges).
  * 16 frames by default: Qwen2-VL merges frame pairs, so 8 temporal steps.
  */
-export const mtmdDefaults = { frames: 16 } as const;
+export const nativeDefaults = { frames: 16 } as const;
 
 /** Frames each method samples by default (its paper's number; 16 for the model's own path). */
 export function defaultFrames(strategy: StrategyName): number {
-  return strategy === 'native' ? mtmdDefaults.frames : defaults[strategy].frames;
+  return strategy === 'native' ? nativeDefaults.frames : defaults[strategy].frames;
 }
 
 /** The sampling plan of a method: its own index rule over the video. */
@@ -48,6 +54,7 @@ export function visualTokens(strategy: StrategyName, frames: number, info: Model
 /**
  * `auto`: M-RoPE models need their own path; otherwise the least pooled method whose default
  * frame count fits in `budget` tokens (concat, then PLLaVA's 2×2 pooling, then LITA's SlowFast).
+ * Any model takes 'native' (the native path (libmtmd's own media handling)); an M-RoPE model takes nothing else.
  */
 export function chooseStrategy(choice: StrategyChoice, info: ModelInfo, budget: number, frames?: number): StrategyName {
   if (choice !== 'auto' && !queryStrategies.includes(choice)) {

@@ -3,7 +3,7 @@
  * JSON parsing, body limits and ajv schema validation), fastify-sse-v2 (SSE framing),
  * @fastify/bearer-auth (constant-time API key check) and prom-client (/metrics).
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { basename } from 'node:path';
 import bearerAuth from '@fastify/bearer-auth';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -11,13 +11,17 @@ import { FastifySSEPlugin } from 'fastify-sse-v2';
 import { loadModel, type Model } from '../model.js';
 import { VidlmError } from '../errors.js';
 import { runCompletion, type CompletionResult, type ServerState } from './completion.js';
+import { capConnections, guardBody, Places } from './admission.js';
 import { HttpError, shuttingDown, toOpenAIError } from './errors.js';
+import { parseJsonOffThread } from './json-body.js';
+import { checkTextLength, textCap } from './text.js';
 import { remoteAgent } from './media.js';
 import { createMetrics } from './metrics.js';
 import { checkServerOptions, type ServerOptions } from './options.js';
 import { parseRequest, type ChatBody } from './request.js';
 import { chatCompletionBody } from './schema.js';
 import { SlotPool } from './slots.js';
+import { uiRoutes } from './ui/routes.js';
 
 export interface VidlmServer {
   readonly app: FastifyInstance;
@@ -54,8 +58,12 @@ function encodesOf(model: Model): Map<string, Promise<unknown>> {
 export async function createServer(options: ServerOptions): Promise<VidlmServer> {
   const o = checkServerOptions(options);
   const ownsModel = !(options.model as Model).info;
-  const model = ownsModel ? await loadModel(options.model as { model: string; mmproj: string; threads?: number }) : (options.model as Model);
+  const model = ownsModel ? await loadModel(options.model as { model: string; mmproj: string; threads?: number | 'auto'; poll?: number | 'auto' }) : (options.model as Model);
   const modelId = options.modelId ?? basename(model.paths.model).replace(/\.gguf$/i, '');
+  /** The ids a request's `model` may name: the served id (the alias) and the model file's own name. */
+  const served = new Set([modelId, basename(model.paths.model), basename(model.paths.model).replace(/\.gguf$/i, '')]);
+  /** OpenAI's system_fingerprint (a string): the model file and mmproj this server answers with. */
+  const fingerprint = `fp_${createHash('sha1').update(`${model.paths.model}\0${model.paths.mmproj ?? ''}`).digest('hex').slice(0, 12)}`;
   const contexts = [];
   try {
     for (let i = 0; i < o.parallel; i++) contexts.push(await model.createContext({ contextSize: o.contextSize, sequences: 1 }));
@@ -70,11 +78,18 @@ export async function createServer(options: ServerOptions): Promise<VidlmServer>
   const pool = new SlotPool(contexts, o.queue, () => { metrics.queueDepth.set(pool.queued); metrics.slotsBusy.set(pool.busy); });
   const agent = remoteAgent(o.allowPrivateAddresses);
   const state: ServerState = { model, pool, tokenizer, contextSize: contexts[0]!.contextSize, options: o, agent, metrics, encoding: encodesOf(model) };
-  /** Each admitted request's hooks for the work it starts (see the route's onRequest). */
+  /** Each admitted request's hooks for the work it starts (see the route's preValidation). */
   const admissions = new WeakMap<FastifyRequest, { workStarted(): void; workSettled(): void }>();
+  /** Request bodies arriving now (their own pool: a body in flight holds no place in the slot queue). */
+  const bodies = new Places(o.maxBodies, 'request bodies');
+  const bodyPlaces = new WeakMap<FastifyRequest, () => void>();
+  /** When each request's headers came: --timeout counts from there, body included. */
+  const arrived = new WeakMap<FastifyRequest, number>();
   /** Requests running or queued: each one's controller, so shutdown can abort them. */
   const inflight = new Set<AbortController>();
   let closing = false;
+  /** Aborted when shutdown starts: live watches (which never finish by themselves) end at once. */
+  const stopping = new AbortController();
   const created = Math.floor(Date.now() / 1000);
 
   const app = Fastify({
@@ -84,6 +99,9 @@ export async function createServer(options: ServerOptions): Promise<VidlmServer>
     forceCloseConnections: true,
   });
   await app.register(FastifySSEPlugin, { retryDelay: false });
+  capConnections(app.server, o.maxConnectionsPerClient);
+  const jsonParser = parseJsonOffThread(app);
+  const maxText = textCap(model, state.contextSize);
   // HTTP requests open, body still arriving included: shutdown waits for them
   let open = 0;
   app.addHook('onRequest', (req, _reply, done) => {
@@ -124,8 +142,29 @@ export async function createServer(options: ServerOptions): Promise<VidlmServer>
     }));
     api.post('/v1/chat/completions', {
       schema: { body: chatCompletionBody },
-      // admitted on its headers, so a request past the queue is refused before its body is read
+      // on its headers: refused at once when the queue is already full, else it takes a place among the bodies in flight
       onRequest: (req, reply, done) => {
+        arrived.set(req, performance.now());
+        try {
+          if (closing) throw shuttingDown();
+          if (pool.admitted >= pool.slots.length + pool.queueMax) pool.admit(); // throws the full queue's 503
+          const give = bodies.take();
+          bodyPlaces.set(req, give);
+          reply.raw.once('close', give);
+        } catch (e) {
+          done(e as Error);
+          return;
+        }
+        done();
+      },
+      // the body must arrive by its deadline and at the minimum rate (408, connection closed)
+      preParsing: (req, _reply, payload, done) => {
+        const elapsed = performance.now() - (arrived.get(req) ?? performance.now());
+        done(null, guardBody(payload, { deadlineMs: Math.max(1, Math.min(o.bodyTimeoutMs, o.requestTimeoutMs - elapsed)), minRate: o.minBodyRate, graceMs: 5000 }));
+      },
+      // admitted once its body is complete: a slow body never holds a place in the queue
+      preValidation: (req, reply, done) => {
+        bodyPlaces.get(req)?.();
         let leave: () => void;
         try {
           leave = pool.admit();
@@ -142,17 +181,24 @@ export async function createServer(options: ServerOptions): Promise<VidlmServer>
       },
     }, (req, reply) => completions(req as FastifyRequest<{ Body: ChatBody }>, reply));
   });
+  if (options.ui !== false) await app.register(uiRoutes, { state, modelId, stopping: stopping.signal });
 
   async function completions(req: FastifyRequest<{ Body: ChatBody }>, reply: FastifyReply): Promise<unknown> {
     if (closing) throw shuttingDown();
+    const asked = req.body.model;
+    if (typeof asked === 'string' && asked.length > 0 && !served.has(asked)) {
+      throw new HttpError(404, 'model_not_found', `The model \`${asked.slice(0, 200)}\` does not exist: this server serves ${modelId}`, { param: 'model' });
+    }
     const parsed = parseRequest(req.body);
+    checkTextLength(parsed.messages, maxText); // before anything tokenizes it
     const controller = new AbortController();
     inflight.add(controller);
     const admission = admissions.get(req)!;
     admission.workStarted();
     // a client that goes away before the answer is complete aborts its own work
     reply.raw.on('close', () => { if (!reply.raw.writableFinished) controller.abort(new Error('the client disconnected')); });
-    const timeout = AbortSignal.timeout(o.requestTimeoutMs);
+    // --timeout counts from the request's headers: the body's time is part of it
+    const timeout = AbortSignal.timeout(Math.max(1, Math.floor(o.requestTimeoutMs - (performance.now() - (arrived.get(req) ?? performance.now())))));
     const signal = AbortSignal.any([controller.signal, timeout]);
     // why a request stopped, whichever stage noticed: its time ran out, or its client left
     const cause = (e: unknown): unknown => {
@@ -168,7 +214,7 @@ export async function createServer(options: ServerOptions): Promise<VidlmServer>
         const r = await runCompletion(state, parsed, signal, () => {}).catch((e: unknown) => { throw cause(e); });
         count(200);
         return {
-          ...base, object: 'chat.completion', system_fingerprint: null,
+          ...base, object: 'chat.completion', system_fingerprint: fingerprint,
           choices: [{ index: 0, message: { role: 'assistant', content: r.text, refusal: null }, finish_reason: r.finishReason, logprobs: null }],
           usage: usageOf(r), vidlm: vidlmOf(r),
         };
@@ -181,7 +227,7 @@ export async function createServer(options: ServerOptions): Promise<VidlmServer>
     // Streaming: errors before the first piece (bad media, full queue) are plain HTTP errors; the
     // SSE response starts with the first piece of the answer.
     const chunk = (delta: object, finish: string | null, extra: object = {}) => ({
-      data: JSON.stringify({ ...base, object: 'chat.completion.chunk', system_fingerprint: null, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }], ...extra }),
+      data: JSON.stringify({ ...base, object: 'chat.completion.chunk', system_fingerprint: fingerprint, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }], ...extra }),
     });
     const pieces: string[] = [];
     let wake: (() => void) | null = null;
@@ -208,7 +254,7 @@ export async function createServer(options: ServerOptions): Promise<VidlmServer>
         const r = await done;
         while (pieces.length > 0) yield chunk({ content: pieces.shift()! }, null);
         yield chunk({}, r.finishReason, { vidlm: vidlmOf(r) });
-        if (includeUsage) yield { data: JSON.stringify({ ...base, object: 'chat.completion.chunk', system_fingerprint: null, choices: [], usage: usageOf(r) }) };
+        if (includeUsage) yield { data: JSON.stringify({ ...base, object: 'chat.completion.chunk', system_fingerprint: fingerprint, choices: [], usage: usageOf(r) }) };
       } catch (e) {
         yield { data: JSON.stringify(toOpenAIError(e).body) };
       }
@@ -233,6 +279,7 @@ export async function createServer(options: ServerOptions): Promise<VidlmServer>
   let closed: Promise<void> | undefined;
   async function shutdown(grace: number): Promise<void> {
     closing = true;
+    stopping.abort();
     pool.close();
     const deadline = Date.now() + grace;
     while ((open > 0 || inflight.size > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -240,6 +287,7 @@ export async function createServer(options: ServerOptions): Promise<VidlmServer>
     while (inflight.size > 0) await new Promise((r) => setTimeout(r, 20));
     await app.close();
     await agent.close();
+    await jsonParser.close();
     for (const s of pool.slots) s.context.dispose();
     tokenizer.dispose();
     if (ownsModel) model.dispose();

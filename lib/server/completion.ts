@@ -12,13 +12,14 @@ import type { Model } from '../model.js';
 import { badRequest, HttpError } from './errors.js';
 import type { Metrics } from './metrics.js';
 import type { CheckedServerOptions } from './options.js';
-import { keysOnly, planFrom, positions } from './prefix.js';
-import { nativePrompt, promptEntries } from './prompt.js';
+import { mediaTokenBudget, mediaTokensByPart } from '../pipeline/index.js';
+import { cells, keysOnly, planFrom, positions, type Entry } from './prefix.js';
+import { mediaEntries, pooledEntries, renderRequest } from './prompt.js';
 import type { ParsedRequest } from './request.js';
-import { chooseStrategy } from './sampling.js';
 import type { Slot, SlotPool } from './slots.js';
 import { prepareMedia, type PreparedMedia } from './video.js';
-import { resolveSubtitles } from './extras.js';
+import { resolveSubtitles } from './subtitle-file.js';
+import { checkTextLength, textCap } from './text.js';
 
 export interface ServerState {
   model: Model;
@@ -57,10 +58,10 @@ export async function runCompletion(s: ServerState, req: ParsedRequest, signal: 
   const audioParam = req.video.audio !== undefined ? 'vidlm.audio' : mediaParts.find((p) => p.kind === 'media' && p.audio)?.param;
   if (audioParam && !info.audio) throw new VidlmError('ERR_UNSUPPORTED', "the model's mmproj has no audio encoder: it cannot take sound (vidlm.audio, input_audio)", { option: audioParam });
   if (mediaParts.length > 0 && !info.vision && !info.audio) throw badRequest('unsupported_value', 'the model has no vision encoder (no mmproj)', 'messages');
-  // sound goes through libmtmd's own media path: the native strategy, whatever the model's positions
+  // sound goes through the native path (libmtmd's own media handling): the native strategy, whatever the model's positions
   const mediaPath = audioParam !== undefined || (mediaParts.length > 0 && !info.vision);
   if (mediaPath && req.video.strategy !== 'auto' && req.video.strategy !== 'native') {
-    throw new VidlmError('ERR_UNSUPPORTED', `sound goes through the model's own media path: strategy ${req.video.strategy} cannot take it (leave strategy out or use 'native')`, { option: 'vidlm.strategy' });
+    throw new VidlmError('ERR_UNSUPPORTED', `sound goes through the native path: strategy ${req.video.strategy} cannot take it (leave strategy out or use 'native')`, { option: 'vidlm.strategy' });
   }
   const subtitles = await resolveSubtitles(req.video.subtitles, s.options);
   const video = subtitles === req.video.subtitles ? req.video : { ...req.video, subtitles };
@@ -69,31 +70,58 @@ export async function runCompletion(s: ServerState, req: ParsedRequest, signal: 
   const tQueue = performance.now();
   let slot: Slot | null = null;
   try {
-    const reserve = Math.min(256, Math.floor(s.contextSize / 4));
-    const budget = Math.floor((s.contextSize - reserve) / Math.max(1, mediaParts.length));
-    const strategy = mediaPath ? 'native' : mediaParts.length > 0 ? chooseStrategy(req.video.strategy, info, budget, req.video.frames) : 'concat';
+    // the request's videos share the slot's media budget (the pipeline's text reserve kept free)
+    const budget = mediaTokenBudget(s.contextSize, mediaParts.length);
+    const strategy = mediaPath ? 'native' : req.video.strategy;
     const hasToken = (tok: string) => s.tokenizer.tokenize(tok).length === 1;
     const media: PreparedMedia[] = [];
     let framesSoFar = 0;
     for (const p of mediaParts) {
       if (p.kind !== 'media') continue;
       const m = await prepareMedia(p.url, p.param, strategy, video, {
-        model: s.model, options: { ...s.options, maxFrames: s.options.maxFrames - framesSoFar }, agent: s.agent, metrics: s.metrics, signal, budget, hasToken, encoding: s.encoding,
+        model: s.model, options: { ...s.options, maxFrames: s.options.maxFrames - framesSoFar }, agent: s.agent, metrics: s.metrics, signal,
+        contextSize: s.contextSize, budget, hasToken, encoding: s.encoding,
       }, p.audio === true);
       framesSoFar += m.frames.length;
       media.push(m);
     }
+    // subtitle cues are text too: the whole text checked against the slot before it is tokenized
+    checkTextLength(req.messages, textCap(s.model, s.contextSize), media.reduce((n, m) => n + (m.read.video.cues ?? []).reduce((k, c) => k + c.text.length, 0), 0));
     const tPrepared = performance.now();
+    const rendered = await renderRequest(s.model, req.messages, media);
     let prompt: number, cached: number, prefillMs: number;
-    if (strategy === 'native' && media.length > 0) {
-      const { text, frames } = await nativePrompt(s.model, req.messages, media);
-      slot = s.pool.take(null).slot;
+    if (rendered.prefix.kind === 'native') {
+      // the native path: the slot keeps what libmtmd evaluated up to the last marker when the
+      // next request has the same text and media up to there (a follow-up), and evaluates the rest
+      const prefix = rendered.prefix;
+      const known = (key: string) => s.pool.slots.find((sl) => !sl.busy && typeof sl.held[0] === 'object' && (sl.held[0] as { key: string }).key === key)?.held[0];
+      const { entries, rest } = await mediaEntries(s.model, rendered, media, known);
+      const taken = s.pool.take(entries);
+      slot = taken.slot;
+      const held = slot.held;
       slot.held = [];
-      await slot.context.truncate(0, 0);
-      const r = await slot.context.prefillMedia(text, frames, { signal, mergeable: true });
-      prompt = r.evaluated; cached = 0; prefillMs = r.ms;
+      let block = entries[0] as Exclude<Entry, number>;
+      if (taken.shared > 0) {
+        await slot.context.truncate(0, positions(entries, taken.shared));
+        cached = cells(entries, taken.shared);
+        const r = await slot.context.prefill([{ tokens: rest.slice(taken.shared - 1) }], { addBos: false, signal });
+        prefillMs = r.ms;
+        block = held[0] as Exclude<Entry, number>;
+        for (const x of media) x.encoded = 0; // libmtmd encoded them for the request the slot kept
+      } else {
+        await slot.context.truncate(0, 0);
+        const m = await slot.context.prefillMedia(prefix.text, prefix.frames, { signal, mergeable: true });
+        const r = await slot.context.prefill([{ tokens: rest }], { addBos: false, signal });
+        prefillMs = m.ms + r.ms;
+        cached = 0;
+        block = { key: block.key, count: m.nPast, tokens: m.evaluated, visual: mediaTokensByPart(m.chunks ?? [], media.map((x) => x.read)) };
+      }
+      media.forEach((x, i) => { x.visual = block.visual?.[i] ?? 0; });
+      const all: Entry[] = [block, ...rest];
+      prompt = cells(all);
+      slot.held = keysOnly(all);
     } else {
-      const entries = await promptEntries(s.model, s.tokenizer, req.messages, media, req.video.preamble);
+      const entries = await pooledEntries(s.model, s.tokenizer, rendered, media);
       prompt = positions(entries);
       if (prompt >= s.contextSize) {
         throw new HttpError(400, 'context_length_exceeded', `the prompt is ${prompt} tokens; a slot holds ${s.contextSize}`, { param: 'messages' });
@@ -123,8 +151,8 @@ export async function runCompletion(s: ServerState, req: ParsedRequest, signal: 
       finishReason: finishReason(g.stopReason),
       usage: { prompt, cached, completion: g.tokens.generated },
       media: media.map((m) => ({
-        strategy: m.strategy, frames: m.frames.map((f) => ({ index: f.index, t: f.t })), duration: m.duration, visual_tokens: m.visual, encoded: m.encoded, cached: m.cached,
-        audio_chunks: m.extras.audioChunks, subtitle_cues: m.extras.cues, ...(m.extras.warnings.length > 0 ? { warnings: m.extras.warnings } : {}),
+        strategy: m.strategy, frames: m.frames, duration: m.duration, visual_tokens: m.visual, encoded: m.encoded, cached: m.cached,
+        audio_chunks: m.audioChunks, subtitle_cues: m.cues, ...(m.warnings.length > 0 ? { warnings: m.warnings } : {}),
       })),
       timings: { queue_ms: tQueue - t0, prepare_ms: tPrepared - tQueue, prefill_ms: prefillMs, first_token_ms: g.timings.firstTokenMs, generate_ms: g.timings.generateMs },
       slot: slot.id,

@@ -1,10 +1,11 @@
 /** createServer()'s options, checked once at start (ERR_INVALID_ARG naming the option). */
 import { VidlmError } from '../errors.js';
 import type { Model } from '../model.js';
+import { checkLiveOptions, type CheckedLive } from './ui/live-sources.js';
 
 export interface ServerOptions {
   /** A loaded model with its mmproj; or paths to load (the server then owns and frees it). */
-  model: Model | { model: string; mmproj: string; threads?: number };
+  model: Model | { model: string; mmproj: string; threads?: number | 'auto'; poll?: number | 'auto' };
   /** Name /v1/models lists and responses carry. Default: the model file's base name. */
   modelId?: string;
   host?: string;
@@ -29,17 +30,32 @@ export interface ServerOptions {
   maxDuration?: number;
   /** Most frames one request may sample, all its videos together (default 512). */
   maxFrames?: number;
-  /** Largest request body in MB (default: maxMediaMb × 1.4 + 1, room for a base64 data URL). */
+  /** Largest request body in MB (default: maxMediaMb × 4/3 + 1, one base64 data URL of the largest media and 1 MB of text). */
   bodyLimitMb?: number;
-  /** Seconds a request may take, queue wait included (default 600). */
+  /** Seconds a request may take, from its headers: body, queue wait and work (default 600). */
   requestTimeout?: number;
+  /** Seconds a request's body may take to arrive (default 60, at most requestTimeout). */
+  bodyTimeout?: number;
+  /** Bytes per second a body must arrive at, on average, from 5 s after its headers (default 16384). */
+  minBodyRate?: number;
+  /** Open connections one client address (an IPv6 /64) may hold (default: max(64, 4 × (parallel + queue))). */
+  maxConnectionsPerClient?: number;
   /** Seconds a remote download may take (default 30). */
   remoteTimeout?: number;
+  /** The page at GET / (default true; the CLI's --no-ui turns it off). */
+  ui?: boolean;
+  /**
+   * Live sources the page may watch, by name: `{ cam: 'rtsp://…' }` (the CLI's `--live name=url`).
+   * Clients pick a name and never see or send the URL. Default none.
+   */
+  live?: Record<string, string>;
+  /** Live watches that may run at once, each on a context of its own outside the slots (default 1). */
+  liveWatches?: number;
   /** Fastify logger: false (default) or true / pino options. */
   logger?: boolean | object;
 }
 
-export interface CheckedServerOptions {
+export interface CheckedServerOptions extends CheckedLive {
   parallel: number;
   queue: number;
   contextSize?: number;
@@ -52,6 +68,11 @@ export interface CheckedServerOptions {
   maxFrames: number;
   bodyLimit: number;
   requestTimeoutMs: number;
+  bodyTimeoutMs: number;
+  minBodyRate: number;
+  maxConnectionsPerClient: number;
+  /** Request bodies that may be arriving at once: max(32, 2 × (parallel + queue)). */
+  maxBodies: number;
   remoteTimeoutMs: number;
 }
 
@@ -80,9 +101,12 @@ function str(name: string, v: unknown): string | undefined {
 export function checkServerOptions(o: ServerOptions): CheckedServerOptions {
   if (!o || typeof o !== 'object') throw new VidlmError('ERR_INVALID_ARG', 'createServer needs an options object with a model', { option: 'options' });
   const maxMediaMb = num('maxMediaMb', o.maxMediaMb, 0.001, 1 << 16, 64);
+  const parallel = int('parallel', o.parallel, 1, 64, 1);
+  const queue = int('queue', o.queue, 0, 1 << 16, 16);
+  const requestTimeout = num('requestTimeout', o.requestTimeout, 0.001, 1e7, 600);
   return {
-    parallel: int('parallel', o.parallel, 1, 64, 1),
-    queue: int('queue', o.queue, 0, 1 << 16, 16),
+    parallel,
+    queue,
     contextSize: o.contextSize === undefined ? undefined : int('contextSize', o.contextSize, 64, 1 << 24, 4096),
     apiKey: str('apiKey', o.apiKey),
     mediaPath: str('mediaPath', o.mediaPath),
@@ -91,8 +115,13 @@ export function checkServerOptions(o: ServerOptions): CheckedServerOptions {
     maxMediaBytes: Math.floor(maxMediaMb * 1024 * 1024),
     maxDuration: num('maxDuration', o.maxDuration, 0.001, 1e7, 3600),
     maxFrames: int('maxFrames', o.maxFrames, 1, 100_000, 512),
-    bodyLimit: Math.floor(num('bodyLimitMb', o.bodyLimitMb, 0.001, 1 << 16, maxMediaMb * 1.4 + 1) * 1024 * 1024),
-    requestTimeoutMs: num('requestTimeout', o.requestTimeout, 0.001, 1e7, 600) * 1000,
+    bodyLimit: Math.floor(num('bodyLimitMb', o.bodyLimitMb, 0.001, 1 << 16, (maxMediaMb * 4) / 3 + 1) * 1024 * 1024),
+    requestTimeoutMs: requestTimeout * 1000,
+    bodyTimeoutMs: Math.min(num('bodyTimeout', o.bodyTimeout, 0.001, 1e7, 60), requestTimeout) * 1000,
+    minBodyRate: num('minBodyRate', o.minBodyRate, 0, 1e12, 16384),
+    maxConnectionsPerClient: int('maxConnectionsPerClient', o.maxConnectionsPerClient, 1, 1 << 20, Math.max(64, 4 * (parallel + queue))),
+    maxBodies: Math.max(32, 2 * (parallel + queue)),
     remoteTimeoutMs: num('remoteTimeout', o.remoteTimeout, 0.001, 1e6, 30) * 1000,
+    ...checkLiveOptions(o.live, o.liveWatches),
   };
 }

@@ -5,8 +5,13 @@
  * follows the longest prefix it shares with them.
  */
 
-/** A text token id, or a block of `count` embeddings named by `key` (what they were made from). */
-export type Entry = number | { key: string; count: number; embeddings?: Float32Array };
+/**
+ * A text token id, or a block of `count` positions named by `key` (what they were made from):
+ * a run of pooled embeddings, or what libmtmd evaluated up to a request's last media marker
+ * (`tokens`: its KV cells, more than its positions with M-RoPE; `visual`: each part's media
+ * tokens as libmtmd counted them).
+ */
+export type Entry = number | { key: string; count: number; embeddings?: Float32Array; tokens?: number; visual?: number[] };
 
 export const weight = (e: Entry) => (typeof e === 'number' ? 1 : e.count);
 
@@ -31,6 +36,13 @@ export const positions = (entries: readonly Entry[], upTo = entries.length) => {
   return p;
 };
 
+/** KV cells of the first `upTo` entries: what usage reports as tokens. */
+export const cells = (entries: readonly Entry[], upTo = entries.length) => {
+  let p = 0;
+  for (let i = 0; i < upTo; i++) { const e = entries[i]!; p += typeof e === 'number' ? 1 : e.tokens ?? e.count; }
+  return p;
+};
+
 /** The plan of `entries` from index `from` on: runs of tokens and the embedding blocks. */
 export function planFrom(entries: readonly Entry[], from: number): ({ tokens: Int32Array } | { embeddings: Float32Array; count: number })[] {
   const plan: ({ tokens: Int32Array } | { embeddings: Float32Array; count: number })[] = [];
@@ -50,4 +62,8 @@ export function planFrom(entries: readonly Entry[], from: number): ({ tokens: In
 }
 
 /** What a slot remembers: the entries without their embeddings (only keys are compared). */
-export const keysOnly = (entries: readonly Entry[]): Entry[] => entries.map((e) => (typeof e === 'number' ? e : { key: e.key, count: e.count }));
+export const keysOnly = (entries: readonly Entry[]): Entry[] => entries.map((e) => {
+  if (typeof e === 'number') return e;
+  const { embeddings: _, ...kept } = e;
+  return kept;
+});

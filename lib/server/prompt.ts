@@ -1,91 +1,74 @@
 /**
- * The whole conversation of a request as the model sees it: each message's text with one media
- * marker per run of visual tokens, rendered by the model's own chat template, then split at the
- * markers and interleaved with the embedding blocks (wrapped in the model's image tokens), as
- * Chat.start lays out one video. Pooled strategies give prefix entries (prefix.ts); the native
- * path gives template text with one marker per frame for libmtmd.
+ * The whole conversation of a request, rendered by the pipeline's render stage (renderTurns, the
+ * one that ask() uses): each media part is its assembled video, and the text after it is that
+ * video's question. The server adds its own: the template rendered off the event loop, and the
+ * prompt as KV entries (prefix.ts) a slot can match against what it holds.
  */
 import type { Context } from '../inference/context.js';
 import type { Model } from '../model.js';
-import type { MediaInput } from '../inference/encode.js';
-import { videoTimeInstruction } from '../prompt/preamble.js';
+import { renderTurns, turnMessages, type RenderedPrompt, type TurnMessage } from '../pipeline/index.js';
 import { badRequest, HttpError } from './errors.js';
+import { tokenizeText } from './text.js';
 import type { Entry } from './prefix.js';
 import type { Message } from './request.js';
 import type { PreparedMedia } from './video.js';
 
-type Rendered = { role: string; content: string };
-
-interface Block { embeddings: Float32Array; count: number; key: string }
-
-function contents(messages: Message[], media: PreparedMedia[], marker: string, preamble: boolean, native: boolean): { msgs: Rendered[]; blocks: Block[][] } {
+function turnsOf(messages: Message[], media: PreparedMedia[], marker: string): TurnMessage[] {
   let m = 0;
-  const blocks: Block[][] = [];
-  const msgs = messages.map((msg, i) => {
-    let content = '';
-    msg.parts.forEach((p, k) => {
-      if (p.kind === 'text') {
-        if (p.text.includes(marker)) throw badRequest('invalid_value', `text may not contain the model's media marker ${marker}`, `messages[${i}].content`);
-        content += p.text;
-        return;
-      }
-      const med = media[m++]!;
-      if (native) content += med.extras.content?.(marker) ?? marker.repeat(med.extras.items.length);
-      else {
-        let j = 0;
-        for (const item of med.plan!) {
-          if ('embeddings' in item) {
-            if (!content.endsWith(marker) || blocks.length === 0) { content += marker; blocks.push([]); }
-            blocks[blocks.length - 1]!.push({ embeddings: item.embeddings, count: item.count, key: `${med.key}#${j++}` });
-          } else content += item.text;
-        }
-      }
-      if (preamble && !med.isImage && med.duration > 0) content += `\n${videoTimeInstruction(med.duration, med.frames.map((f) => f.t))}`;
-      // pooled tokens are no longer one block per frame: the subtitles follow as a timed transcript
-      if (!native && med.extras.transcript) content += `\n${med.extras.transcript}`;
-      // LLaVA's layout: the media, a newline, then the text
-      const next = msg.parts[k + 1];
-      if (next?.kind === 'text' && !/^\s/.test(next.text) && !content.endsWith('\n')) content += '\n';
-    });
-    return { role: msg.role, content };
-  });
-  return { msgs, blocks };
+  return messages.map((msg, i) => ({
+    role: msg.role,
+    parts: msg.parts.map((p) => {
+      if (p.kind === 'media') return media[m++]!.read.assembled;
+      if (p.text.includes(marker)) throw badRequest('invalid_value', `text may not contain the model's media marker ${marker}`, `messages[${i}].content`);
+      return p.text;
+    }),
+  }));
 }
 
-/** The model's chat template, rendered on a worker thread: the event loop stays free for other requests. */
-async function render(model: Model, msgs: Rendered[]): Promise<string> {
+/** The request rendered with the model's chat template, on a worker thread: the event loop stays free for other requests. */
+export async function renderRequest(model: Model, messages: Message[], media: PreparedMedia[]): Promise<RenderedPrompt> {
+  const turns = turnsOf(messages, media, model.mediaMarker);
+  let text: string;
   try {
-    return await model.applyTemplateAsync(msgs, { addAssistant: true });
+    text = await model.applyTemplateAsync(turnMessages(model, turns), { addAssistant: true });
   } catch (e) {
     throw new HttpError(400, 'invalid_value', `the model's chat template refused the messages: ${(e as Error).message}`, { param: 'messages' });
   }
+  try {
+    return renderTurns(model, turns, text);
+  } catch (e) {
+    throw new HttpError(500, 'template_error', (e as Error).message);
+  }
 }
 
-/** The prompt of a pooled request as prefix entries: BOS, text tokens and embedding blocks. */
-export async function promptEntries(model: Model, tokenizer: Context, messages: Message[], media: PreparedMedia[], preamble: boolean): Promise<Entry[]> {
-  const marker = model.mediaMarker;
-  const { msgs, blocks } = contents(messages, media, marker, preamble, false);
-  const pieces = (await render(model, msgs)).split(marker);
-  if (pieces.length !== blocks.length + 1) throw new HttpError(500, 'template_error', 'the chat template changed the media markers');
-  const plan: ({ text: string } | { tokens: Int32Array } | Block)[] = [];
-  const wrap = model.imageWrap;
-  pieces.forEach((text, i) => {
-    if (text) plan.push({ text });
-    const block = blocks[i];
-    if (block) plan.push({ tokens: wrap.before }, ...block, { tokens: wrap.after });
-  });
-  const keys = plan.filter((p): p is Block => 'embeddings' in p).map((b) => b.key);
-  let k = 0;
+/** A pooled prompt as prefix entries: BOS, text tokens and embedding blocks, each block named by its part's key. */
+export async function pooledEntries(model: Model, tokenizer: Context, rendered: RenderedPrompt, media: PreparedMedia[]): Promise<Entry[]> {
+  if (rendered.prefix.kind !== 'plan') throw new Error('a native-path prompt has no pooled entries');
+  const keyOf = new Map<Float32Array, string>();
+  for (const med of media) {
+    const a = med.read.assembled;
+    if (a.kind !== 'items') continue;
+    let j = 0;
+    for (const item of a.items) if ('embeddings' in item) keyOf.set(item.embeddings, `${med.key}#${j++}`);
+  }
   const entries: Entry[] = [];
-  for (const item of tokenizer.toItems(plan, true)) {
+  // the text tokenized on the addon's worker thread: a long prompt does not hold the event loop
+  for (const item of tokenizer.toItems(await tokenizeText(model, [...rendered.prefix.plan, ...rendered.rest]), true)) {
     if ('tokens' in item) for (const t of item.tokens) entries.push(t);
-    else entries.push({ key: keys[k++]!, count: item.count, embeddings: item.embeddings });
+    else entries.push({ key: keyOf.get(item.embeddings) ?? 'unknown', count: item.count, embeddings: item.embeddings });
   }
   return entries;
 }
 
-/** The prompt of a native request (M-RoPE, or sound): template text with one marker per frame or audio clip, and those in order. */
-export async function nativePrompt(model: Model, messages: Message[], media: PreparedMedia[]): Promise<{ text: string; frames: MediaInput[] }> {
-  const { msgs } = contents(messages, media, model.mediaMarker, false, true);
-  return { text: await render(model, msgs), frames: media.flatMap((m) => m.extras.items) };
+/**
+ * A native-path prompt as entries: one block for everything libmtmd evaluates (the text up to the
+ * last marker and the media, named by that text and the parts' keys; `positions` once a slot
+ * has evaluated it), then the text tokens after it, as a chat's first turn evaluates them.
+ */
+export async function mediaEntries(model: Model, rendered: RenderedPrompt, media: PreparedMedia[], known: (key: string) => Entry | undefined): Promise<{ entries: Entry[]; rest: Int32Array; key: string }> {
+  if (rendered.prefix.kind !== 'native') throw new Error('a pooled prompt has no media entries');
+  const key = `media:${JSON.stringify([rendered.prefix.text, media.map((m) => m.key)])}`;
+  const rest = await model.handle.tokenizeAsync(rendered.rest.map((r) => ('text' in r ? r.text : '')).join(''), true);
+  const held = known(key);
+  return { entries: [held && typeof held !== 'number' ? held : { key, count: -1 }, ...rest], rest, key };
 }

@@ -92,7 +92,8 @@ function part(p: RawPart, param: string): Part {
     }
     case 'input_audio': {
       // OpenAI's part: { data: base64, format: 'wav' | 'mp3' } (the schema checked both); a data URL is taken as it is
-      const a = p.input_audio!;
+      const a = p.input_audio;
+      if (!a || typeof a.data !== 'string' || a.data.length === 0) throw badRequest('invalid_value', 'an input_audio part needs input_audio.data (base64) and its format', `${param}.input_audio`);
       const url = a.data.startsWith('data:') ? a.data : `data:audio/${a.format ?? 'wav'};base64,${a.data}`;
       return { kind: 'media', url, param: `${param}.input_audio.data`, audio: true };
     }

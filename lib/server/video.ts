@@ -1,39 +1,36 @@
 /**
- * One media part of a request, from URL to visual tokens: resolve (media.ts), open and check the
- * limits on the probe (duration, frames, context budget) before decoding, decode the method's
- * frames, encode them through the model's shared embedding cache, and assemble the method's plan.
- * Its sound and subtitle cues come from extras.ts.
+ * One media part of a request through the pipeline (lib/pipeline/read.ts), as ask() reads a
+ * video: the server adds only what is its own — the URL resolved (media.ts), its limits checked
+ * on the probe before decoding (duration, frames), the bytes' identity, the media budget shared
+ * by the request's parts, and an encoder that lets requests asking for the same frames at once
+ * encode them once.
  */
 import { createHash } from 'node:crypto';
 import type { Agent } from 'undici';
-import { assemble } from '../assembly/index.js';
-import { openVideo } from '../video/index.js';
+import type { StrategyName } from '../assembly/types.js';
 import { VidlmError } from '../errors.js';
 import type { Model } from '../model.js';
-import type { SequencePlan, StrategyName } from '../assembly/types.js';
-import type { VideoFrame } from '../video/types.js';
+import { readVideo, type FrameEncoder, type ReadVideo } from '../pipeline/index.js';
 import { HttpError, badRequest } from './errors.js';
 import { resolveMedia } from './media.js';
 import type { CheckedServerOptions } from './options.js';
 import type { VideoOptions } from './request.js';
-import { defaultFrames, samplingPlan, visualTokens } from './sampling.js';
 import type { Metrics } from './metrics.js';
-import { readExtras, soundPlan, type PartExtras } from './extras.js';
 
 export interface PreparedMedia {
+  read: ReadVideo;
   strategy: StrategyName;
-  isImage: boolean;
   duration: number;
-  frames: VideoFrame[];
-  /** The method's plan (text and embedding items); null for the native path (frames go to libmtmd). */
-  plan: SequencePlan | null;
-  /** Identity of the plan's embeddings (source, frame times, method): the slot's KV key. */
+  frames: { index: number; t: number }[];
+  /** Identity of what the part puts in the KV (source, frame times, method, sound): the slot's key. */
   key: string;
+  /** Pooled: the method's visual tokens; the native path's are libmtmd's, known after the prefill. */
   visual: number;
   encoded: number;
   cached: number;
-  /** Its sound and subtitles (items: what the native path evaluates, frames and audio clips in order). */
-  extras: PartExtras;
+  audioChunks: number;
+  cues: number;
+  warnings: string[];
 }
 
 export interface MediaContext {
@@ -42,85 +39,84 @@ export interface MediaContext {
   agent: Agent;
   metrics: Metrics;
   signal: AbortSignal;
-  /** Tokens of the slot left for this media part's visual tokens. */
+  /** A slot's tokens, and the part of them left for this media part. */
+  contextSize: number;
   budget: number;
   hasToken: (tok: string) => boolean;
   /** Encodes running now, by source and frames (shared by the server's requests). */
   encoding: Map<string, Promise<unknown>>;
 }
 
-/** `audioPart`: an input_audio part, whose sound alone is used. */
-export async function prepareMedia(url: string, param: string, strategy: StrategyName, v: VideoOptions, c: MediaContext, audioPart = false): Promise<PreparedMedia> {
+/** The model's encoder, with the same frames asked for at once by several requests encoded by the first (the others then read the cache). */
+function sharedEncoder(model: Model, identity: string, encoding: Map<string, Promise<unknown>>, signal: AbortSignal): FrameEncoder {
+  return {
+    async encodeWithStats(frames, opts) {
+      const key = `${identity}|${frames.map((f) => `${f.t}:${f.width}x${f.height}`).join(',')}`;
+      const running = encoding.get(key);
+      if (running) await Promise.race([running.catch(() => {}), new Promise((_, reject) => { signal.throwIfAborted(); signal.addEventListener('abort', () => reject(signal.reason), { once: true }); })]);
+      const encode = model.encodeWithStats(frames, opts);
+      if (!running) {
+        encoding.set(key, encode);
+        void encode.catch(() => {}).finally(() => encoding.delete(key));
+      }
+      return encode;
+    },
+  };
+}
+
+/** The request's name of an option the pipeline names (`vidlm.segment` for `segment`); a budget error names the part. */
+const REQUEST_OPTIONS = new Set(['strategy', 'frames', 'fps', 'segment', 'timeTokens', 'preamble', 'audio', 'audioWindow', 'audioLength', 'subtitles']);
+function asRequestError(e: unknown, param: string): unknown {
+  if (!(e instanceof VidlmError)) return e;
+  const option = e.details?.option;
+  if (typeof option === 'string' && REQUEST_OPTIONS.has(option)) Object.assign(e, { details: { ...e.details, option: `vidlm.${option}` } });
+  else if (option === undefined && (e.code === 'ERR_CONTEXT_FULL' || e.code === 'ERR_UNSUPPORTED')) Object.assign(e, { details: { ...e.details, option: param } });
+  return e;
+}
+
+/** `audioPart`: an input_audio part, whose sound alone is used; `strategy`: the request's choice ('native' when it carries sound). */
+export async function prepareMedia(url: string, param: string, strategy: StrategyName | 'auto', v: VideoOptions, c: MediaContext, audioPart = false): Promise<PreparedMedia> {
   const { model, options: o, signal } = c;
   const info = model.info;
   const media = await resolveMedia(url, o, c.agent, signal, param);
-  const t0 = performance.now();
-  // an audio model also opens files without a picture
-  const source = await openVideo(media.input, { signal, allowAudioOnly: info.audio });
-  let frames: VideoFrame[] = [];
-  let duration: number, isImage: boolean;
-  let extras: PartExtras;
-  try {
-    isImage = source.probe.isImage;
-    duration = source.probe.duration;
-    if (!info.vision && isImage) throw new HttpError(400, 'unsupported_value', 'the model has no vision encoder: it takes sound, not pictures', { param });
-    // the sound alone: an input_audio part, an audio file, or a model that hears but does not see
-    const soundOnly = audioPart || !source.probe.video || !info.vision;
-    if (audioPart && !source.probe.audio) throw badRequest('invalid_media', 'the input_audio part holds no audio stream', param);
-    if (!isImage && duration > o.maxDuration) {
-      throw new HttpError(400, 'media_too_long', `the video lasts ${duration.toFixed(1)} s; this server takes at most ${o.maxDuration} s (--max-duration)`, { param });
-    }
-    if (!isImage && v.segment && duration > 0 && v.segment[0] >= duration) {
-      throw new HttpError(400, 'invalid_value', `segment [${v.segment.join(', ')}] starts at or after the end of the video (${duration} s)`, { param: 'vidlm.segment' });
-    }
-    const fps = isImage ? undefined : v.fps;
-    const count = soundOnly ? 0 : isImage ? 1 : v.frames ?? defaultFrames(strategy);
-    // the least frames the plan gives, known before decoding: by count, or fps × the segment's length
-    const span = Math.min(v.segment?.[1] ?? duration, duration) - (v.segment?.[0] ?? 0);
-    const expected = soundOnly ? 0 : fps === undefined ? count : Math.max(1, Math.floor(span * fps));
-    if (expected > o.maxFrames) {
-      throw new HttpError(400, 'too_many_frames', `the request samples ${expected} frames; this server takes at most ${o.maxFrames}`, { param });
-    }
-    if (!soundOnly && visualTokens(strategy, expected, info) > c.budget) {
-      throw new HttpError(400, 'context_length_exceeded', `${strategy} with ${expected} frames needs ${visualTokens(strategy, expected, info)} visual tokens; ${c.budget} are free in a slot: ask for fewer frames or a pooling strategy`, { param });
-    }
-    // sound goes only through libmtmd's own media path (strategy 'native'), checked against the budget before decoding
-    const sound = strategy === 'native' && !isImage ? soundPlan(v, soundOnly, info, source, expected, c.budget, v.audio !== undefined ? 'vidlm.audio' : param) : null;
-    if (!soundOnly) {
-      const plan = isImage ? { uniform: 1 } : samplingPlan(strategy, count, fps, v.segment);
-      const size = isImage || !info.imageSize ? undefined : ([info.imageSize, info.imageSize] as [number, number]);
-      for await (const f of source.frames(plan, { size, fit: 'pad', signal })) {
-        frames.push(f);
-        if (frames.length > o.maxFrames) throw new HttpError(400, 'too_many_frames', `the request samples more than ${o.maxFrames} frames`, { param });
+  const read = await readVideo(media.input, {
+    model, strategy, frames: v.frames, fps: v.fps, segment: v.segment, timeTokens: v.timeTokens, preamble: v.preamble,
+    contextSize: c.contextSize, budget: c.budget, fit: 'pad',
+    ...(v.subtitles !== undefined && !audioPart ? { subtitles: v.subtitles } : {}),
+    ...(v.audio !== undefined ? { audio: v.audio } : {}), ...(v.audioWindow !== undefined ? { audioWindow: v.audioWindow } : {}),
+    ...(v.audioLength !== undefined ? { audioLength: v.audioLength } : {}),
+    soundOnly: audioPart, signal, sourceId: media.identity, hasToken: c.hasToken, ffmpegOptions: media.ffmpegOptions,
+    encoder: sharedEncoder(model, media.identity, c.encoding, signal),
+    check: (probe, plan) => {
+      const { isImage, duration } = probe;
+      if (!info.vision && isImage) throw new HttpError(400, 'unsupported_value', 'the model has no vision encoder: it takes sound, not pictures', { param });
+      if (audioPart && !probe.audio) throw badRequest('invalid_media', 'the input_audio part holds no audio stream', param);
+      if (!isImage && duration > o.maxDuration) {
+        throw new HttpError(400, 'media_too_long', `the video lasts ${duration.toFixed(1)} s; this server takes at most ${o.maxDuration} s (--max-duration)`, { param });
       }
-    }
-    extras = await readExtras(source, frames, sound, v, info, { subtitles: !isImage && !audioPart, signal });
-  } finally {
-    await source.close();
+      // the least frames the plan gives, known before decoding: by count, or fps × the segment's length
+      const span = Math.min(v.segment?.[1] ?? duration, duration) - (v.segment?.[0] ?? 0);
+      const expected = plan.audioOnly ? 0 : plan.byCount || isImage ? plan.count : Math.max(1, Math.floor(span * (v.fps ?? 1)));
+      if (expected > o.maxFrames) throw new HttpError(400, 'too_many_frames', `the request samples ${expected} frames; this server takes at most ${o.maxFrames}`, { param });
+    },
+  }).catch((e: unknown) => { throw asRequestError(e, param); });
+  c.metrics.stage.observe({ stage: 'decode' }, read.decodeMs / 1000);
+  const { plan, video, encoded } = read;
+  if (video.frames.length > o.maxFrames) throw new HttpError(400, 'too_many_frames', `the request samples more than ${o.maxFrames} frames`, { param });
+  let enc = video.frames.length, cached = 0;
+  if (encoded.kind === 'grids') {
+    c.metrics.stage.observe({ stage: 'encode' }, encoded.ms / 1000);
+    enc = encoded.stats?.encoded ?? enc;
+    cached = encoded.stats?.cached ?? 0;
+    c.metrics.cacheHits.inc(cached);
+    c.metrics.cacheMisses.inc(enc);
+    for (const f of video.frames) f.rgb = new Uint8Array(0); // the pixels are not needed past encoding
   }
-  c.metrics.stage.observe({ stage: 'decode' }, (performance.now() - t0) / 1000);
-  if (extras.items.length === 0) throw new VidlmError('ERR_VIDEO_EMPTY', 'no frames could be sampled from the video');
-  const key = createHash('sha1').update(JSON.stringify([media.identity, strategy, v.timeTokens, frames.map((f) => f.t)])).digest('hex');
-  if (strategy === 'native') {
-    return { strategy, isImage, duration, frames, plan: null, key, visual: frames.length > 0 ? visualTokens('native', frames.length, info) : 0, encoded: frames.length, cached: 0, extras };
-  }
-  // the same frames asked for at once by several requests are encoded by the first; the others
-  // wait for it and then read the cache
-  const encodeKey = `${media.identity}|${frames.map((f) => `${f.t}:${f.width}x${f.height}`).join(',')}`;
-  const running = c.encoding.get(encodeKey);
-  if (running) await Promise.race([running.catch(() => {}), new Promise((_, reject) => { signal.throwIfAborted(); signal.addEventListener('abort', () => reject(signal.reason), { once: true }); })]);
-  const encoding = model.encodeWithStats(frames, { source: media.identity, signal });
-  if (!running) {
-    c.encoding.set(encodeKey, encoding);
-    void encoding.catch(() => {}).finally(() => c.encoding.delete(encodeKey));
-  }
-  const { grids, stats } = await encoding;
-  c.metrics.stage.observe({ stage: 'encode' }, stats.ms / 1000);
-  c.metrics.cacheHits.inc(stats.cached);
-  c.metrics.cacheMisses.inc(stats.encoded);
-  const planItems = assemble(strategy, grids, { timeTokens: v.timeTokens, duration: duration > 0 ? duration : undefined, hasToken: c.hasToken } as never);
-  const visual = planItems.reduce((n, it) => n + ('count' in it ? it.count : 0), 0);
-  frames = frames.map((f) => ({ ...f, rgb: new Uint8Array(0) })); // the pixels are not needed past encoding
-  // the pooled path keeps only the transcript of its extras: the frames' pixels can go
-  return { strategy, isImage, duration, frames, plan: planItems, key, visual, encoded: stats.encoded, cached: stats.cached, extras: { ...extras, items: [] } };
+  const key = createHash('sha1').update(JSON.stringify([media.identity, plan.strategy, v.timeTokens, video.frames.map((f) => f.t), plan.audio ?? null, audioPart, v.segment ?? null])).digest('hex');
+  const warnings = video.warning ? video.warning.split('; ') : [];
+  return {
+    read, strategy: plan.strategy, duration: video.duration, frames: video.frames.map((f) => ({ index: f.index, t: f.t })), key,
+    visual: read.assembled.kind === 'items' ? read.assembled.visual : 0, encoded: enc, cached,
+    audioChunks: video.audio?.chunks.length ?? 0, cues: video.cues?.length ?? 0, warnings,
+  };
 }

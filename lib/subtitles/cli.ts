@@ -1,4 +1,4 @@
-/** `--subtitles [LANG|FILE]` for the CLI (see lib/commands/optional-value.ts). */
+/** `--subtitles [LANG|FILE]` for the CLI (see lib/optional-value.ts). */
 import type { SubtitleSpec } from './load.js';
 
 export const SUBTITLE_VALUE = /^([a-z]{2,3}(-[a-zA-Z0-9]+)?|.+\.(srt|vtt|webvtt|ass|ssa))$/i;

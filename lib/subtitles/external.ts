@@ -14,7 +14,8 @@ export function isSubtitleFile(spec: string): boolean {
 }
 
 export async function readSubtitleFile(path: string, signal?: AbortSignal): Promise<SubtitleTrack> {
-  const opened = await openInput(path, { signal });
+  // a subtitle file is only ever read as one: no other demuxer (an SDP or HLS text would open sockets and files)
+  const opened = await openInput(path, { signal, ffmpegOptions: { format_whitelist: 'srt,webvtt,ass' } });
   try {
     const s = opened.info.streams.find((x) => x.type === 'subtitle');
     if (!s) throw new VidlmError('ERR_VIDEO_NO_STREAM', `${opened.display} is not a subtitle file (FFmpeg read it as ${opened.info.format})`, { source: opened.display });

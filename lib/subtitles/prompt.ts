@@ -1,6 +1,6 @@
 /**
  * Subtitle cues in a prompt, in two layouts:
- *  - the model's own media path (native): each cue's line goes right after the marker of the last
+ *  - the native path (native): each cue's line goes right after the marker of the last
  *    frame shown at or before it, so the words sit next to their picture in the evaluated sequence;
  *  - pooled strategies (whose tokens are no longer one block per frame): a timed transcript
  *    between the video and the question, every line stamped `[t s]` like the frames' time tokens.

@@ -3,8 +3,13 @@
  * taken from one frame) so the model knows when it was taken. Always from the frame's real
  * timestamp, never its index, so uneven sampling and seeks stay truthful.
  */
-import type { TextItem } from '../assembly/types.js';
 import { VidlmError } from '../errors.js';
+
+/** Text to tokenize. `special`: the text is one token of the model's vocabulary (parse it as such). */
+export interface TextItem {
+  text: string;
+  special?: boolean;
+}
 import { checkTimeFormat, DEFAULT_TIME_FORMAT, formatTime, type TimeFormat } from './format.js';
 import { LITA_NUM_TIME_TOKENS, litaToken, secondsToLitaIndex, type LitaSpelling } from './lita.js';
 

@@ -2,12 +2,15 @@
  * Live sources (rtsp, udp, http streams, capture devices): an async iterator of frames sampled
  * at `fps`, each with wall-clock and stream timestamps. Only a rolling window of `window` seconds
  * is kept (a slow consumer skips frames that left it; stats.dropped counts them). A source that
- * stalls for `timeout` seconds or ends is reopened with exponential backoff; an AbortSignal or
- * close() ends the iteration cleanly and frees the FFmpeg contexts.
+ * gives no frame for `timeout` seconds (silent, or sending what does not decode) or ends is
+ * reopened with exponential backoff. A timestamp discontinuity (an encoder restart's clock
+ * starting over, a jump ahead) is re-based onto the wall clock and marked on the next frame. An
+ * AbortSignal or close() ends the iteration cleanly and frees the FFmpeg contexts.
  */
 import { VidlmError, isVidlmError } from '../errors.js';
-import { withAbort, type NativeConvertSpec } from '../native.js';
+import { withAbort, type NativeConvertSpec, type NativeLiveFrame, type NativeLiveSampling } from '../native.js';
 import { convertSpec } from './convert.js';
+import { deadline } from './deadline.js';
 import { checkOpenOptions, describeInput, openInput, type OpenedInput } from './open.js';
 import { buildProbe } from './probe.js';
 import type { LiveFrame, LiveOptions, VideoInput } from './types.js';
@@ -19,6 +22,8 @@ export interface LiveStats {
   dropped: number;
   /** Successful reconnections. */
   reconnects: number;
+  /** Timestamp discontinuities re-based (the source's clock went back, or ahead by more than maxJump). */
+  discontinuities: number;
   /** Failed attempts since the last frame. */
   failures: number;
   connected: boolean;
@@ -33,6 +38,17 @@ export interface LiveStream extends AsyncIterable<LiveFrame> {
   readonly stats: LiveStats;
 }
 
+/**
+ * A frame whose timestamp went back (beyond a millisecond of jitter), or ahead of the wall clock
+ * by more than `maxJump` seconds since the previous frame, starts a new stretch of the stream.
+ * The addon applies this rule to every decoded frame (IsDiscontinuity in
+ * native/video/walk_workers.cpp, the same arithmetic): keep the two in step.
+ */
+export function isDiscontinuity(prev: { st: number; wall: number }, st: number, wall: number, maxJump: number): boolean {
+  if (st < prev.st - 1e-3) return true;
+  return st - prev.st - Math.max(0, wall - prev.wall) / 1000 > maxJump;
+}
+
 const FATAL = new Set(['ERR_VIDEO_NO_STREAM', 'ERR_INVALID_ARG', 'ERR_NATIVE_LOAD']);
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -45,7 +61,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 class Live implements LiveStream {
-  readonly stats: LiveStats = { frames: 0, dropped: 0, reconnects: 0, failures: 0, connected: false };
+  readonly stats: LiveStats = { frames: 0, dropped: 0, reconnects: 0, discontinuities: 0, failures: 0, connected: false };
   private buf: Array<LiveFrame & { seq: number }> = [];
   private cursor = 0;
   private seq = 0;
@@ -57,6 +73,7 @@ class Live implements LiveStream {
   private readonly pendingCleanups = new Set<Promise<void>>();
 
   private readonly spec: NativeConvertSpec;
+  private missedJump: LiveFrame['discontinuity'];
 
   constructor(private readonly input: VideoInput, private readonly opts: LiveOptions) {
     // everything is checked before the loop starts: a bad input is an error now, not a retry forever
@@ -67,7 +84,7 @@ class Live implements LiveStream {
     const win = opts.window ?? 30;
     if (!(typeof fps === 'number' && fps > 0 && Number.isFinite(fps))) throw new VidlmError('ERR_INVALID_ARG', `fps must be > 0, got ${String(fps)}`);
     if (!(typeof win === 'number' && win > 0)) throw new VidlmError('ERR_INVALID_ARG', `window must be > 0 seconds, got ${String(win)}`);
-    for (const k of ['retries', 'backoff', 'maxBackoff'] as const) {
+    for (const k of ['retries', 'backoff', 'maxBackoff', 'maxJump'] as const) {
       const v = opts[k];
       if (v !== undefined && !(typeof v === 'number' && v >= 0)) throw new VidlmError('ERR_INVALID_ARG', `${k} must be a number >= 0, got ${String(v)}`);
     }
@@ -99,7 +116,10 @@ class Live implements LiveStream {
     const item = { ...f, seq: this.seq++ };
     this.buf.push(item);
     const win = this.opts.window ?? 30;
-    while (this.buf.length > 1 && this.buf[0]!.t < item.t - win) this.buf.shift();
+    while (this.buf.length > 1 && this.buf[0]!.t < item.t - win) {
+      const gone = this.buf.shift()!;
+      if (gone.seq >= this.cursor && gone.discontinuity) this.missedJump ??= gone.discontinuity;
+    }
     this.stats.frames++;
     this.wake();
   }
@@ -111,6 +131,7 @@ class Live implements LiveStream {
     const retries = this.opts.retries ?? Infinity;
     const backoff = this.opts.backoff ?? 0.5;
     const maxBackoff = this.opts.maxBackoff ?? 8;
+    const maxJump = this.opts.maxJump ?? 5;
     const sessionStart = Date.now();
     let connection = 0;
     let lastError: unknown = null;
@@ -124,22 +145,53 @@ class Live implements LiveStream {
         const spec = matrix ? { ...this.spec, matrix } : this.spec;
         if (connection > 0) this.stats.reconnects++;
         this.stats.connected = true;
-        const anchor = (Date.now() - sessionStart) / 1000;
+        // watch time = anchor + (stream time - first); a discontinuity moves both (see rebase)
+        let anchor = (Date.now() - sessionStart) / 1000;
         let first: number | null = null;
-        let minTicks: number | null = null;
+        let nextT = 0;
+        let prev: { t: number; wall: number } | null = null; // the last frame decoded (ticks, ms)
+        let jumped: LiveFrame['discontinuity'];
+        // a call that keeps nothing returns after this, so the stall deadline below is per call
+        const yieldMs = Math.min(250, timeoutS * 100);
         for (;;) {
-          // the addon reads on to the first frame at or after the next sampling time; a read
-          // that waits longer than `timeout` fails with ERR_VIDEO_TIMEOUT (a stall)
+          // the addon reads on to the next frame these rules keep (frames between sampling
+          // times are decoded and dropped there, unconverted; see isDiscontinuity); a call that
+          // brings no frame in `timeout` — a stall, or data that does not decode — is a stall,
+          // whatever FFmpeg's per-read timeout thought of the bytes
           const src = opened.src;
-          const f = await withAbort(signal, (t) => src.liveNext(video.index, minTicks, spec, this.opts.threads ?? 0, t));
+          // a connection's first frame may wait for a keyframe (a camera's GOP): twice as long
+          const wait = prev === null ? 2 * timeoutS : timeoutS;
+          const bound = deadline(wait * 1000, signal);
+          const sampling: NativeLiveSampling = { tb, first, nextT, prevT: prev?.t ?? null, prevWall: prev?.wall ?? 0, maxJump, yieldMs };
+          let f: NativeLiveFrame | null;
+          try {
+            f = await withAbort(bound.signal, (t) => src.liveNext(video.index, sampling, spec, this.opts.threads ?? 0, t));
+          } catch (e) {
+            if (bound.expired()) throw new VidlmError('ERR_VIDEO_TIMEOUT', `${opened.display}: no frame in ${wait} s (a stall, or data that does not decode)`, { source: opened.display, reason: 'no-frame' });
+            throw e;
+          } finally {
+            bound.done();
+          }
           if (!f) throw new VidlmError('ERR_VIDEO_DECODE', `${opened.display} ended`, { source: opened.display, reason: 'eof' });
-          const st = f.t * tb;
-          if (first === null) first = st;
-          const rel = st - first;
-          const nextT = Math.floor(rel * fps + 1e-6) / fps + 1 / fps;
-          minTicks = Math.ceil((first + nextT - 1e-6) / tb - 1e-9);
           this.stats.failures = 0;
-          this.push({ index: this.seq, t: anchor + rel, width: f.width, height: f.height, rgb: new Uint8Array(f.rgb.buffer, f.rgb.byteOffset, f.rgb.byteLength), wallTime: Date.now(), streamTime: st, connection });
+          prev = { t: f.t, wall: f.wall };
+          if (!f.kept) continue; // only frames between sampling times came
+          const st = f.t * tb;
+          const wall = f.wall;
+          first ??= st;
+          if (f.discontinuity && f.prevT !== null) {
+            // an encoder or camera restart (the clock starts over) or a jump ahead: re-based so
+            // that the watch time goes on with the wall clock (the addon kept this frame)
+            const prevSt = f.prevT * tb;
+            anchor = anchor + (prevSt - first) + (wall - f.prevWall) / 1000;
+            first = st;
+            jumped = { streamFrom: prevSt, streamTo: st };
+            this.stats.discontinuities++;
+          }
+          const rel = st - first;
+          nextT = Math.floor(rel * fps + 1e-6) / fps + 1 / fps;
+          this.push({ index: this.seq, t: anchor + rel, width: f.width, height: f.height, rgb: new Uint8Array(f.rgb.buffer, f.rgb.byteOffset, f.rgb.byteLength), wallTime: wall, streamTime: st, connection, ...(jumped ? { discontinuity: jumped } : {}) });
+          jumped = undefined;
         }
       } catch (e) {
         if (signal.aborted) break;
@@ -173,7 +225,10 @@ class Live implements LiveStream {
     if (f.seq > this.cursor) this.stats.dropped += f.seq - this.cursor;
     this.cursor = f.seq + 1;
     const { seq: _seq, ...frame } = f;
-    return frame;
+    // a discontinuity on a frame that left the window unseen is told with the next one seen
+    const jumped = frame.discontinuity ?? this.missedJump;
+    this.missedJump = undefined;
+    return jumped ? { ...frame, discontinuity: jumped } : frame;
   }
 
   async close(): Promise<void> {

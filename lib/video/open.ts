@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { VidlmError, abortError } from '../errors.js';
 import { native, withAbort, type NativeMediaInfo, type NativeMediaSource } from '../native.js';
 import type { OpenOptions, VideoInput } from './types.js';
+import { deadline, isStreamProtocol } from './deadline.js';
 
 export interface OpenedInput {
   src: NativeMediaSource;
@@ -100,8 +101,10 @@ export async function openInput(input: VideoInput, options: OpenOptions = {}, li
   for (const [k, v] of Object.entries(options.ffmpegOptions ?? {})) dict[k] = String(v);
   const network = kind === 'device' || (kind === 'url' && isNetworkProtocol(protocolOf(url!)));
   const src = new (native().MediaSource)();
+  // a stream protocol (udp, rtsp…) gets a deadline on the whole open: garbage keeps FFmpeg's per-read timeout from firing
+  const bound = url !== null && isStreamProtocol(protocolOf(url)) ? deadline(2 * timeoutS * 1000, options.signal) : null;
   try {
-    const info = await withAbort(options.signal, (token) => src.open(url ?? (input as Uint8Array), {
+    const info = await withAbort(bound?.signal ?? options.signal, (token) => src.open(url ?? (input as Uint8Array), {
       format: options.format,
       options: Object.entries(dict),
       timeoutMs: timeoutS * 1000,
@@ -112,11 +115,16 @@ export async function openInput(input: VideoInput, options: OpenOptions = {}, li
     return { src, info, display, kind, size };
   } catch (e) {
     await src.close().catch(() => undefined);
+    if (bound?.expired()) {
+      throw new VidlmError('ERR_VIDEO_TIMEOUT', `cannot open ${display}: no stream could be read from it in ${2 * timeoutS} s (2 × timeout)`, { source: display, stage: 'open', reason: 'deadline' });
+    }
     if (e instanceof VidlmError) {
       const details = { source: display, stage: 'open', ...(e.details ?? {}) };
       if (e.code === 'ERR_ABORTED') throw abortError(options.signal);
       throw new VidlmError(e.code, e.message, details, { cause: e.cause });
     }
     throw e;
+  } finally {
+    bound?.done();
   }
 }

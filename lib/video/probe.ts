@@ -51,8 +51,11 @@ export interface ProbeResult {
   origin: number;
 }
 
+/** A stream that can be decoded: an audio stream needs channels and a sample rate (a WAV header may say 0). */
+const usable = (s: NativeStreamInfo): boolean => s.type !== 'audio' || ((s.channels ?? 0) > 0 && (s.sampleRate ?? 0) > 0);
+
 function pickStream(streams: NativeStreamInfo[], type: string): NativeStreamInfo | null {
-  const cands = streams.filter((s) => s.type === type && !s.attachedPic);
+  const cands = streams.filter((s) => s.type === type && !s.attachedPic && usable(s));
   return cands.find((s) => s.isDefault) ?? cands[0] ?? null;
 }
 

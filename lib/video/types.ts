@@ -220,6 +220,8 @@ export interface LiveOptions extends FrameOptions, Omit<OpenOptions, 'allowAudio
   /** First reconnect delay in seconds (default 0.5); doubles up to maxBackoff. */
   backoff?: number;
   maxBackoff?: number;
+  /** Seconds the stream's clock may run ahead of the wall clock between two frames before it counts as a discontinuity (default 5); any step back does. */
+  maxJump?: number;
 }
 
 export interface LiveFrame extends VideoFrame {
@@ -229,4 +231,6 @@ export interface LiveFrame extends VideoFrame {
   streamTime: number;
   /** Connection number (0 = first, 1 after the first reconnect…). */
   connection: number;
+  /** Set on the first frame after a timestamp discontinuity: the stream times before and after it (`t` goes on with the wall clock). */
+  discontinuity?: { streamFrom: number; streamTo: number };
 }

@@ -258,7 +258,7 @@ export async function openVideo(input: VideoInput, options: OpenOptions = {}): P
   try {
     const { probe, video, audio, matrix, origin } = buildProbe(opened.info, opened.display, opened.kind);
     if (!video && !(options.allowAudioOnly && audio)) {
-      throw new VidlmError('ERR_VIDEO_NO_STREAM', `${opened.display} has no video stream${audio ? ' (it has audio: pass allowAudioOnly to open it)' : ''}`, { source: opened.display, hasAudio: !!audio });
+      throw new VidlmError('ERR_VIDEO_NO_STREAM', `${opened.display} has no video stream${audio ? ' (it has audio: pass allowAudioOnly to open it)' : options.allowAudioOnly ? ' nor an audio stream with channels and a sample rate' : ''}`, { source: opened.display, hasAudio: !!audio });
     }
     const pv = probe.video;
     if (video && pv && !probe.isImage && !probe.isLive && probe.duration === 0 && (pv.frameCount ?? 0) === 0 && pv.duration === 0) {

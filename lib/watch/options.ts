@@ -1,12 +1,13 @@
 /**
  * watch() options, every one checked before anything is opened: ERR_INVALID_ARG naming the
  * option, ERR_UNSUPPORTED for models the watch cannot serve, ERR_CONTEXT_FULL when a window's
- * frames cannot fit the context with the chosen strategy.
+ * frames cannot fit the context with the chosen strategy. The strategy rules (which a model
+ * takes, auto's choice, the text reserve, the budget and its error) are the pipeline's.
  */
-import { countTokens } from '../assembly/index.js';
 import { audioPlanTokens } from '../audio/budget.js';
 import { checkAudioOption, type CheckedAudio } from '../audio/media.js';
 import { mediaOrder } from '../audio/plan.js';
+import { audioFitHint } from '../audio/suggest.js';
 import { checkSubtitleSpec, type SubtitleSpec } from '../subtitles/load.js';
 import type { StrategyName } from '../assembly/types.js';
 import { VidlmError } from '../errors.js';
@@ -16,8 +17,11 @@ import type { Model } from '../model.js';
 import { invalid, optionalBool, optionalFunction, optionalInt, optionalNumber, optionalSignal } from '../options.js';
 import { resolveTimeEncoding, type TimeTokenMode } from '../time/encode.js';
 import type { FitMode, VideoInput } from '../video/types.js';
+import { chooseStrategy, contextFull, imageChunkTokens, mediaBudgetError, mediaTokenBudget, visualTokens } from '../pipeline/index.js';
+import { temporalMerge } from '../subtitles/cues.js';
 import { isLiveInput } from './source.js';
 import type { WatchOptions } from './types.js';
+import { checkContextLimit, checkFramesLimit, checkPlanLimits } from '../limits.js';
 
 export const DEFAULT_PROMPT = 'Describe what changed.';
 
@@ -32,11 +36,9 @@ export interface CheckedWatch {
   when?: string;
   localize: boolean;
   cooldown: number;
-  /** Pooled (frames encoded once, a paper's method) or libmtmd's media path (windows with sound). */
-  path: 'pooled' | 'media';
-  /** The pooled method ('concat' unused on the media path). */
-  strategy: Exclude<StrategyName, 'native'>;
-  /** The sound of each window (media path), and whether the model sees pictures at all. */
+  /** The window's method: a paper's pooling (frames encoded once, shared by the windows) or 'native', the native path (M-RoPE models, windows with sound). */
+  strategy: StrategyName;
+  /** The sound of each window (native path), and whether the model sees pictures at all. */
   audio: CheckedAudio | null;
   pictures: boolean;
   subtitles?: SubtitleSpec;
@@ -59,11 +61,6 @@ export interface CheckedWatch {
   ffmpegOptions?: Record<string, string | number>;
 }
 
-/** Tokens kept free for the template, the question and the answer. */
-export const reserveFor = (contextSize: number): number => Math.min(256, Math.floor(contextSize / 4));
-
-const POOLED: readonly Exclude<StrategyName, 'native'>[] = ['concat', 'slowfast', 'pllava', 'bilinear', 'vcgpt'];
-
 export function checkSource(v: unknown): VideoInput {
   if ((typeof v === 'string' && v.length > 0) || v instanceof URL || v instanceof Uint8Array) return v;
   throw invalid('source', 'a path, a URL or a Buffer/Uint8Array', v);
@@ -75,16 +72,20 @@ function optionalText(name: string, v: unknown): string | undefined {
   return v;
 }
 
-/** A window's frames and sound on the media path must fit before anything is opened (the audio count is known for Whisper encoders). */
-function checkMediaBudget(info: CheckedWatch['model']['info'], audio: CheckedAudio, frames: number, window: number, budget: number, contextSize: number): void {
-  const grid = info.imageGrid;
-  const visualTokens = frames * (info.tokensPerImage ?? (grid ? grid.nx * grid.ny : 0));
-  const steps = mediaOrder([], [0, window], audio.mode, audio.window);
-  const audioTokens = audioPlanTokens(audio, steps) ?? 0;
-  if (visualTokens + audioTokens <= budget) return;
-  throw new VidlmError('ERR_CONTEXT_FULL',
-    `a window of ${window} s with audio (${audio.mode}${audio.mode === 'interleave' ? `, ${audio.window} s chunks` : ''}) needs ${audioTokens} audio tokens in ${steps.length} chunk(s) and ${visualTokens} for ${frames} frame(s); the context holds ${contextSize} (keep ${reserveFor(contextSize)} for the text): use a shorter window, a longer audioWindow, audio: 'prefix', fewer frames or a larger contextSize`,
-    { option: 'audio', audioSeconds: window, audioChunks: steps.length, audioTokens, frames, visualTokens, contextSize });
+/** A window's frames and sound on the native path must fit before anything is opened (the audio count is known for Whisper encoders): the pipeline's budget error. */
+function checkWindowMedia(info: CheckedWatch['model']['info'], audio: CheckedAudio | null, frames: number, window: number, budget: number, contextSize: number): void {
+  const steps = audio ? mediaOrder([], [0, window], audio.mode, audio.window) : [];
+  // libmtmd merges frame pairs (the Qwen-VL family) unless audio clips lie between them; each chunk's tokens at the encoder's square size
+  const merge = audio?.mode === 'interleave' ? 1 : temporalMerge(info.projectorType);
+  const imageChunks = Math.ceil(frames / merge);
+  const side = info.imageSize ?? 0;
+  const frameTokens = frames > 0 ? imageChunks * imageChunkTokens(info, side, side) : 0;
+  const audioTokens = audio ? audioPlanTokens(audio, steps) ?? 0 : 0;
+  const total = frameTokens + audioTokens;
+  const hint = audio && total > budget ? audioFitHint(audio, [0, window], budget - frameTokens) : '';
+  const e = mediaBudgetError({ frames, imageChunks, frameTokens, audioSeconds: audio ? window : 0, audioChunks: steps.length, audioTokens, cues: 0, cueTokens: 0, total },
+    budget, contextSize, 'native', hint);
+  if (e) throw Object.assign(e, { details: { ...e.details, ...(audio ? { option: 'audio' } : {}) } });
 }
 
 export function checkWatch(source: VideoInput, o: WatchOptions): CheckedWatch {
@@ -94,13 +95,9 @@ export function checkWatch(source: VideoInput, o: WatchOptions): CheckedWatch {
   const info = o.model.info;
   const pictures = !!(info.vision && info.imageGrid && info.imageSize);
   if (!pictures && !info.audio) throw new VidlmError('ERR_UNSUPPORTED', 'the model has no vision encoder: load it with its mmproj');
-  // sound goes through libmtmd's own media path; a model that only hears gets each window's sound alone
+  // sound goes through the native path (libmtmd's own media handling); a model that only hears gets each window's sound alone
   const audio = checkAudioOption(o.audio, o.audioWindow, info, o.audioLength) ?? (pictures ? null : checkAudioOption('prefix', o.audioWindow, info, o.audioLength));
   checkSubtitleSpec(o.subtitles);
-  const path = audio ? 'media' : 'pooled';
-  if (info.mrope && !audio) {
-    throw new VidlmError('ERR_UNSUPPORTED', `${info.architecture} uses M-RoPE positions (the native strategy), which encodes inside the prefill: watch() shares encodes between windows and needs a pooling model`);
-  }
   const every = optionalNumber('every', o.every, 0.05, 86_400, 10);
   const window = optionalNumber('window', o.window, every, 86_400, Math.max(30, every));
   if (o.frames !== undefined && o.fps !== undefined) throw new VidlmError('ERR_INVALID_ARG', 'give frames or fps, not both', { option: 'frames' });
@@ -116,29 +113,28 @@ export function checkWatch(source: VideoInput, o: WatchOptions): CheckedWatch {
   if ((o as { grammar?: unknown }).grammar !== undefined || (o as { jsonSchema?: unknown }).jsonSchema !== undefined) {
     throw new VidlmError('ERR_INVALID_ARG', 'watch() sets its own grammar for `when`; grammar and jsonSchema are not options of watch()', { option: 'grammar' });
   }
-  const contextSize = optionalInt('contextSize', o.contextSize, 64, 1 << 24, Math.min(4096, info.nCtxTrain || 4096));
-  const budget = contextSize - reserveFor(contextSize);
+  const contextSize = optionalInt('contextSize', o.contextSize, 64, 1 << 24, Math.min(4096, info.nCtxTrain || 4096, o.model.limits.contextSize));
+  checkContextLimit(o.model.limits, contextSize);
+  checkFramesLimit(o.model.limits, maxFrames);
+  if (audio) checkPlanLimits(o.model.limits, { frames: maxFrames, audioSeconds: window, framePixels: (info.imageSize ?? 0) ** 2 });
+  const budget = mediaTokenBudget(contextSize);
   const choice = o.strategy ?? 'auto';
-  let strategy: Exclude<StrategyName, 'native'> = 'concat';
+  if (typeof choice !== 'string') throw invalid('strategy', "'auto' or a strategy name", choice);
+  let strategy: StrategyName;
   if (audio) {
     // libmtmd places the frames and clips itself: no pooling, no time tokens in front of them
-    if (choice !== 'auto' && (choice as string) !== 'native') throw new VidlmError('ERR_UNSUPPORTED', `a watch with audio goes through the model's own media path: strategy ${choice} cannot take sound (leave strategy out)`, { option: 'strategy' });
-    if (localize || time.mode !== 'none') throw new VidlmError('ERR_UNSUPPORTED', "a watch with audio gives the frames to the model as its own media: time tokens and localize need a pooling strategy", { option: localize ? 'localize' : 'timeTokens' });
-    checkMediaBudget(info, audio, pictures ? maxFrames : 0, window, budget, contextSize);
+    if (choice !== 'auto' && choice !== 'native') throw new VidlmError('ERR_UNSUPPORTED', `a watch with audio goes through the native path: strategy ${choice} cannot take sound (leave strategy out)`, { option: 'strategy' });
+    strategy = 'native';
   } else {
-    const shape = { frames: maxFrames, nx: info.imageGrid!.nx, ny: info.imageGrid!.ny };
-    if (choice === 'auto') {
-      // localize needs time tokens in front of the frames: LITA's SlowFast is its method
-      const order: Exclude<StrategyName, 'native'>[] = localize ? ['slowfast'] : ['concat', 'pllava', 'slowfast'];
-      strategy = order.find((s) => countTokens(s, shape) <= budget) ?? order[order.length - 1]!;
-    } else if (POOLED.includes(choice)) strategy = choice;
-    else throw invalid('strategy', `'auto' or one of ${POOLED.join(', ')} (watch() does not take 'native')`, choice);
-    const needed = countTokens(strategy, shape);
-    if (needed > budget) {
-      throw new VidlmError('ERR_CONTEXT_FULL', `a window of ${maxFrames} frames needs ${needed} visual tokens with ${strategy}; the context holds ${contextSize} (keep ${reserveFor(contextSize)} for the text): use fewer frames, a pooling strategy or a larger contextSize`,
-        { strategy, frames: maxFrames, visualTokens: needed, contextSize });
-    }
+    // localize needs time tokens in front of the frames: LITA's SlowFast is its method (an M-RoPE model has none: chooseStrategy says so)
+    strategy = chooseStrategy(choice === 'auto' && localize && !info.mrope ? 'slowfast' : choice, info, budget, maxFrames);
   }
+  if (strategy === 'native') {
+    if (localize || time.mode !== 'none') {
+      throw new VidlmError('ERR_UNSUPPORTED', 'the native strategy gives the frames to the model as its own media: time tokens and localize need a pooling strategy', { option: localize ? 'localize' : 'timeTokens' });
+    }
+    checkWindowMedia(info, audio, pictures ? maxFrames : 0, window, budget, contextSize);
+  } else if (visualTokens(strategy, maxFrames, info) > budget) throw contextFull(strategy, maxFrames, info, contextSize, contextSize - budget);
   const fit = o.fit ?? 'pad';
   if (!['stretch', 'pad', 'crop'].includes(fit)) throw invalid('fit', "'stretch', 'pad' or 'crop'", fit);
   if (o.system !== undefined && typeof o.system !== 'string') throw invalid('system', 'a string', o.system);
@@ -152,7 +148,7 @@ export function checkWatch(source: VideoInput, o: WatchOptions): CheckedWatch {
     model: o.model, every, window, fps, maxFrames,
     prompt: prompt ?? DEFAULT_PROMPT, when, localize,
     cooldown: optionalInt('cooldown', o.cooldown, 1, 1_000_000, 1),
-    path, strategy, audio, pictures, ...(o.subtitles !== undefined && o.subtitles !== false ? { subtitles: o.subtitles } : {}),
+    strategy, audio, pictures, ...(o.subtitles !== undefined && o.subtitles !== false ? { subtitles: o.subtitles } : {}),
     timeTokens: time.mode, system: o.system,
     realtime: optionalBool('realtime', o.realtime, true), live,
     contextSize, fit, imageSize: info.imageSize ?? 0,

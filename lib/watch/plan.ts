@@ -8,6 +8,8 @@
  * prompt and template tokens; G: the answer's tokens). The watch keeps up when T ≤ every.
  */
 import { countTokens } from '../assembly/index.js';
+import type { PooledStrategyName } from '../assembly/types.js';
+import { mediaTokenBudget } from '../pipeline/strategy.js';
 import { VidlmError, throwIfAborted } from '../errors.js';
 import type { Model } from '../model.js';
 import { checkWatch, type CheckedWatch } from './options.js';
@@ -75,7 +77,7 @@ export function windowCost(c: Pick<CheckedWatch, 'every' | 'window' | 'fps' | 's
   promptTokens: number, answerTokens: number): WindowCost {
   const frames = Math.max(1, Math.round(c.window * c.fps));
   const newFrames = Math.max(1, Math.min(frames, Math.round(c.every * c.fps)));
-  const visualTokens = countTokens(c.strategy, { frames, nx: grid.nx, ny: grid.ny });
+  const visualTokens = countTokens(c.strategy as PooledStrategyName, { frames, nx: grid.nx, ny: grid.ny });
   const encodeMs = newFrames * speeds.encodeMsPerFrame;
   const prefillMs = ((visualTokens + promptTokens) * 1000) / speeds.prefillTokensPerSecond;
   const generateMs = (answerTokens * 1000) / speeds.generateTokensPerSecond;
@@ -87,7 +89,7 @@ export function windowCost(c: Pick<CheckedWatch, 'every' | 'window' | 'fps' | 's
 /** The estimate `vidlm watch --plan` prints: these settings, and a table of others around them. */
 export async function planWatch(source: string, o: WatchOptions): Promise<WatchPlan> {
   const c = checkWatch(source, o);
-  if (c.path === 'media') throw new VidlmError('ERR_UNSUPPORTED', "the estimate is for pooled windows: a watch with audio goes through libmtmd's media path, whose encoder runs inside each window's prefill", { option: 'audio' });
+  if (c.strategy === 'native') throw new VidlmError('ERR_UNSUPPORTED', "the estimate is for pooled windows: a native watch (M-RoPE, or with audio) goes through the native path, whose encoder runs inside each window's prefill", { option: c.audio ? 'audio' : 'strategy' });
   const speeds = await measureSpeeds(c.model, { contextSize: c.contextSize, signal: c.signal });
   const grid = c.model.info.imageGrid!;
   // the template adds a few dozen tokens around the question; a `when` answer is one token (+ a span on events)
@@ -100,7 +102,7 @@ export async function planWatch(source: string, o: WatchOptions): Promise<WatchP
     for (const fps of [0.5, 1, 2]) {
       const window = every * 3;
       const frames = Math.round(window * fps);
-      if (countTokens(c.strategy, { frames, nx: grid.nx, ny: grid.ny }) > c.contextSize - 256) continue;
+      if (countTokens(c.strategy, { frames, nx: grid.nx, ny: grid.ny }) > mediaTokenBudget(c.contextSize)) continue;
       table.push(windowCost({ every, window, fps, strategy: c.strategy }, grid, speeds, promptTokens, answerTokens));
     }
   }

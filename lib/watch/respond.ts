@@ -1,17 +1,15 @@
 /**
  * The model's side of a watch: one context for the whole watch. Each window starts a chat on
- * it (model.chat with `context`), asks, and disposing the chat rewinds the sequence to empty,
+ * it (the pipeline's render, then Chat.begin), asks, and disposing the chat rewinds the sequence to empty,
  * so the next window reuses the same KV cache; no context is created per window.
  */
-import type { SequencePlan } from '../assembly/types.js';
 import type { Context } from '../inference/context.js';
 import { Chat } from '../inference/chat.js';
-import type { MediaInput } from '../inference/encode.js';
+import type { Assembled } from '../pipeline/assemble.js';
 import { render } from '../pipeline/render.js';
 import type { SubtitleCue } from '../video/types.js';
 import type { GenerateOptions } from '../inference/generate-options.js';
 import type { Model } from '../model.js';
-import { composeUserTurn } from '../prompt/compose.js';
 import type { WatchFrame } from './source.js';
 
 export interface WindowQuestion {
@@ -38,9 +36,8 @@ export interface Reply {
 
 /** Answers one window's questions in order: `ask` first, then follow-ups on the same video. */
 export interface Responder {
-  open(video: SequencePlan, q: Omit<WindowQuestion, 'kind' | 'question'>, signal: AbortSignal): Promise<WindowSession>;
-  /** A window through libmtmd's media path: `items` one marker each, `content` places the markers among text (cues). */
-  openMedia(items: readonly MediaInput[], content: ((marker: string) => string) | undefined, q: Omit<WindowQuestion, 'kind' | 'question'>, signal: AbortSignal): Promise<WindowSession>;
+  /** A window's video as the pipeline's assemble stage made it (pooled items, or media for libmtmd). */
+  open(video: Assembled, q: Omit<WindowQuestion, 'kind' | 'question'>, signal: AbortSignal): Promise<WindowSession>;
   dispose(): Promise<void>;
 }
 
@@ -55,44 +52,33 @@ export function hasTokenOf(ctx: Context): (tok: string) => boolean {
   return (tok) => ctx.tokenize(tok).length === 1;
 }
 
+/** The model's answers: each window rendered and started as ask() starts its chat (render, Chat.begin), on the watch's one context. */
 export class ModelResponder implements Responder {
   readonly context: Context;
   #model: Model;
   #system?: string;
   #base: GenerateOptions;
-  #questionFirst: boolean;
 
-  /** `questionFirst`: Video-ChatGPT's layout (the question before the video), as ask() does for vcgpt. */
-  constructor(model: Model, context: Context, base: GenerateOptions, system: string | undefined, questionFirst: boolean) {
+  constructor(model: Model, context: Context, base: GenerateOptions, system: string | undefined) {
     this.#model = model;
     this.context = context;
     this.#base = base;
     this.#system = system;
-    this.#questionFirst = questionFirst;
   }
 
-  async open(video: SequencePlan, q: Omit<WindowQuestion, 'kind' | 'question'>, signal: AbortSignal): Promise<WindowSession> {
-    const transcript = q.transcript ?? '';
-    const chat: Chat = await this.#model.chat(video, {
-      context: this.context, system: this.#system, signal,
-      userTurn: (question) => composeUserTurn(video, `${transcript}${question}`, { questionFirst: this.#questionFirst }),
-    });
-    return this.#session(chat);
-  }
-
-  async openMedia(items: readonly MediaInput[], content: ((marker: string) => string) | undefined, _q: unknown, signal: AbortSignal): Promise<WindowSession> {
-    const rendered = render(this.#model, { kind: 'media', frames: items, ...(content ? { content } : {}) }, { system: this.#system });
-    const { chat } = await Chat.begin(this.#model, this.context, rendered, { signal });
-    return this.#session(chat);
-  }
-
-  #session(chat: Chat): WindowSession {
+  async open(video: Assembled, _q: unknown, signal: AbortSignal): Promise<WindowSession> {
+    const rendered = render(this.#model, video, { system: this.#system });
+    const { chat, evaluated } = await Chat.begin(this.#model, this.context, rendered, { signal });
+    // tokens in the KV before each answer, as ask() counts them (with M-RoPE, positions are fewer)
+    let held = evaluated;
     return {
       ask: async (_kind, question, params, s, onPiece) => {
         const gen = chat.ask(question, { ...this.#base, ...params, signal: s });
         if (onPiece) for await (const piece of gen) onPiece(piece);
         const turn = await gen.turn;
-        return { text: turn.text, prompt: turn.nPast - turn.tokens.generated, generated: turn.tokens.generated, tokensPerSecond: turn.timings.tokensPerSecond };
+        const prompt = held + turn.evaluated;
+        held = prompt + turn.tokens.generated;
+        return { text: turn.text, prompt, generated: turn.tokens.generated, tokensPerSecond: turn.timings.tokensPerSecond };
       },
       close: () => chat.dispose(),
     };
@@ -107,11 +93,7 @@ export type AnswerFn = (q: WindowQuestion) => string | Promise<string>;
 export class FunctionResponder implements Responder {
   #fn: AnswerFn;
   constructor(fn: AnswerFn) { this.#fn = fn; }
-  async openMedia(_items: readonly MediaInput[], _content: unknown, q: Omit<WindowQuestion, 'kind' | 'question'>): Promise<WindowSession> {
-    return this.open([], q);
-  }
-
-  async open(_video: SequencePlan, q: Omit<WindowQuestion, 'kind' | 'question'>): Promise<WindowSession> {
+  async open(_video: Assembled, q: Omit<WindowQuestion, 'kind' | 'question'>): Promise<WindowSession> {
     return {
       ask: async (kind, question, _params, signal, onPiece) => {
         const text = await this.#fn({ ...q, kind, question });

@@ -1,7 +1,8 @@
 /**
  * What watch() reads: frames on one timeline (seconds from the first frame), from a file
  * (openVideo, at its own pace or as fast as it is read) or a live stream (live(), whose retry
- * logic reconnects; a new connection becomes a `reconnect` item instead of an error). A watch
+ * logic reconnects; a new connection becomes a `reconnect` item instead of an error, a clock
+ * that starts over or jumps a `discontinuity` item, the watch time going on). A watch
  * that only hears (a model without a vision encoder) reads no pictures: the feed gives ticks,
  * frames without pixels at the same times, so windows fall due as they would with pictures.
  */
@@ -25,7 +26,9 @@ export interface WatchFrame {
 
 export type FeedItem =
   | { kind: 'frame'; frame: WatchFrame }
-  | { kind: 'reconnect'; connection: number; reason?: string };
+  | { kind: 'reconnect'; connection: number; reason?: string }
+  /** The next frame starts a new stretch of the source's clock (live(): re-based onto the wall clock). */
+  | { kind: 'discontinuity'; streamFrom: number; streamTo: number };
 
 export interface Feed {
   /** The next item; null at the end of a file (a live source ends only when closed). */
@@ -46,6 +49,7 @@ export interface FeedOptions {
   retries?: number;
   backoff?: number;
   maxBackoff?: number;
+  maxJump?: number;
   format?: OpenOptions['format'];
   ffmpegOptions?: OpenOptions['ffmpegOptions'];
   signal: AbortSignal;
@@ -143,7 +147,7 @@ async function fileFeed(input: VideoInput, o: FeedOptions): Promise<Feed> {
 async function liveFeed(input: VideoInput, o: FeedOptions): Promise<Feed> {
   const stream: LiveStream = live(input, {
     fps: o.fps, window: o.keep, size: o.size, fit: o.fit, signal: o.signal,
-    timeout: o.timeout, retries: o.retries, backoff: o.backoff, maxBackoff: o.maxBackoff, format: o.format, ffmpegOptions: o.ffmpegOptions,
+    timeout: o.timeout, retries: o.retries, backoff: o.backoff, maxBackoff: o.maxBackoff, maxJump: o.maxJump, format: o.format, ffmpegOptions: o.ffmpegOptions,
   });
   const it = stream[Symbol.asyncIterator]();
   let origin: number | null = null;
@@ -166,6 +170,10 @@ async function liveFeed(input: VideoInput, o: FeedOptions): Promise<Feed> {
         return { kind: 'reconnect', connection, reason: stream.stats.lastError };
       }
       connection = f.connection;
+      if (f.discontinuity && origin !== null) {
+        held = { ...f, discontinuity: undefined };
+        return { kind: 'discontinuity', ...f.discontinuity };
+      }
       return toItem(f);
     },
     close: () => stream.close(),

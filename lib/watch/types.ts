@@ -26,7 +26,7 @@ export interface WatchOptions extends Omit<GenerateOptions, 'sequence' | 'signal
   /**
    * Each window's sound into the model (needs model.info.audio): true / 'interleave' puts each
    * `audioWindow` of sound after the frames taken while it played, 'prefix' the window's sound
-   * before its frames. The window then goes through libmtmd's own media path. Files only: a
+   * before its frames. The window then goes through the native path (libmtmd's own media handling). Files only: a
    * live stream's sound is not read (a `warning` item). A model with an audio encoder and no
    * vision encoder hears each window's sound alone ('prefix' unless set).
    */
@@ -46,8 +46,12 @@ export interface WatchOptions extends Omit<GenerateOptions, 'sequence' | 'signal
    * file's timeline. Files only; a missing track is a `warning` item.
    */
   subtitles?: SubtitleSpec;
-  /** Token assembly method; 'auto' (default) takes the least pooled one whose window fits the context. */
-  strategy?: Exclude<StrategyName, 'native'> | 'auto';
+  /**
+   * Token assembly method, as ask() takes it: 'auto' (default) takes the least pooled one whose
+   * window fits the context, and 'native' (the native path (libmtmd's own media handling)) for M-RoPE models; 'native'
+   * re-encodes each window's frames inside its prefill, where a pooled method encodes each frame once.
+   */
+  strategy?: StrategyName | 'auto';
   /** Frames sampled per window (spread evenly: fps = frames / window). */
   frames?: number;
   /** Frames per second sampled from the stream (default 1); give frames or fps, not both. */
@@ -136,13 +140,24 @@ export interface WatchReconnect {
   reason?: string;
 }
 
+/** A live source's clock started over (an encoder or camera restart) or jumped ahead: the watch time goes on with the wall clock. */
+export interface WatchDiscontinuity {
+  type: 'discontinuity';
+  /** Watch time of the first frame after it, and the gap before it (seconds). */
+  at: number;
+  gap: number;
+  /** The source's own time of the last frame before it and of the first after it. */
+  streamFrom: number;
+  streamTo: number;
+}
+
 /** Something the watch goes on without (a source with no sound, a subtitle track it could not read); yielded once, before the windows. */
 export interface WatchWarning {
   type: 'warning';
   message: string;
 }
 
-export type WatchItem = WatchWindow | WatchEvent | WatchReconnect | WatchWarning;
+export type WatchItem = WatchWindow | WatchEvent | WatchReconnect | WatchDiscontinuity | WatchWarning;
 
 export interface WatchStats {
   windows: number;

@@ -8,12 +8,8 @@
  * When answering falls behind a live source, the windows it passed are skipped, not queued. A
  * file read with `realtime: false` is read only as fast as it is answered, so nothing is skipped.
  */
-import { assemble } from '../assembly/index.js';
-import { orderedMedia, stepContent } from '../audio/media.js';
-import type { MediaInput } from '../inference/encode.js';
-import { temporalMerge } from '../subtitles/cues.js';
-import { interleaveMarkers, subtitleTranscript } from '../subtitles/prompt.js';
 import type { FrameGrid } from '../assembly/types.js';
+import { assemble, assemblyPlan, type Encoded } from '../pipeline/index.js';
 import { VidlmError, abortError, isVidlmError } from '../errors.js';
 import type { Context } from '../inference/context.js';
 import { litaLocalizeQuestion } from '../prompt/lita.js';
@@ -116,13 +112,14 @@ export class Watch implements AsyncIterable<WatchItem> {
     let pump: Promise<void> = Promise.resolve();
     let index = 0;
     let reconnect: { connection: number; reason?: string; before: number } | null = null;
+    let jump: { streamFrom: number; streamTo: number; before: number } | null = null;
     try {
       if (signal.aborted) throw abortError(c.signal);
       if (this.#hooks.answer) responder = new FunctionResponder(this.#hooks.answer);
       else {
         // the one context of the whole watch: each window rewinds it
         this.#context = await c.model.createContext({ contextSize: c.contextSize, sequences: 1 });
-        responder = new ModelResponder(c.model, this.#context, c.generate, c.system, c.strategy === 'vcgpt');
+        responder = new ModelResponder(c.model, this.#context, c.generate, c.system);
       }
       const hasToken = this.#context ? hasTokenOf(this.#context) : () => false;
       feed = await openFeed(this.#source, {
@@ -135,7 +132,6 @@ export class Watch implements AsyncIterable<WatchItem> {
         audio: c.audio, subtitles: c.subtitles, live: feed.isLive, rate: c.model.info.audioSampleRate ?? 16000, format: c.format, ffmpegOptions: c.ffmpegOptions, signal,
       });
       for (const message of extras.warnings) notices.push({ type: 'warning', message });
-      const group = temporalMerge(c.model.info.projectorType);
       const pull = !feed.isLive && !c.realtime;
       const f = feed;
       pump = (async () => {
@@ -149,8 +145,14 @@ export class Watch implements AsyncIterable<WatchItem> {
             if (item.kind === 'reconnect') {
               this.stats.reconnects++;
               reconnect = { connection: item.connection, reason: item.reason, before: latest };
+            } else if (item.kind === 'discontinuity') {
+              jump = { streamFrom: item.streamFrom, streamTo: item.streamTo, before: latest };
             } else {
               const fr = item.frame;
+              if (jump) {
+                notices.push({ type: 'discontinuity', at: fr.t, gap: fr.t - jump.before, streamFrom: jump.streamFrom, streamTo: jump.streamTo });
+                jump = null;
+              }
               if (reconnect) {
                 notices.push({ type: 'reconnect', connection: reconnect.connection, at: fr.t, gap: fr.t - reconnect.before, ...(reconnect.reason ? { reason: reconnect.reason } : {}) });
                 reconnect = null;
@@ -204,29 +206,25 @@ export class Watch implements AsyncIterable<WatchItem> {
         const origin = first.streamTime - first.t; // the source's time of watch time 0 (files)
         const extra = await extras.window(origin + start, origin + end, shown.map((e) => e.frame.streamTime), signal);
         const q = { frames: shown.map((e) => e.frame), windowStart: start, windowEnd: end, ...(c.subtitles !== undefined ? { cues: extra.cues } : {}) };
-        const todo = c.path === 'pooled' ? entries.filter((e) => !e.grid) : [];
-        let session;
-        if (c.path === 'pooled') {
-          // encode what no earlier window did
+        const todo = c.strategy !== 'native' ? entries.filter((e) => !e.grid) : [];
+        // the pipeline's encode stage, given what it lacks here: frames a live source decoded, grids earlier windows encoded
+        let encoded: Encoded;
+        if (c.strategy !== 'native') {
           if (todo.length > 0) {
             const { grids } = await c.model.encodeWithStats(todo.map((e) => e.frame), { cache: false, signal });
             todo.forEach((e, i) => { e.grid = grids[i]!; });
             this.stats.encoded += todo.length;
           }
-          const grids = entries.map((e) => ({ ...e.grid!, t: e.frame.t - start }));
-          const video = assemble(c.strategy, grids, { timeTokens: c.timeTokens, duration: end - start, hasToken } as never);
-          session = await responder.open(video, { ...q, transcript: subtitleTranscript(rel, extra.cues, [0, end - start]) }, signal);
+          encoded = { kind: 'grids', grids: entries.map((e) => ({ ...e.grid!, t: e.frame.t - start })), ms: 0 };
         } else {
-          // libmtmd's media path: the window's frames and sound in time order, cues after their frame
-          const steps = extra.audio?.steps;
-          const items: MediaInput[] = steps ? orderedMedia(steps, q.frames, extra.audio!.chunks) : [...q.frames];
-          if (items.length === 0) { this.stats.skipped++; continue; } // nothing to see or hear in this window
-          const content = steps
-            ? (marker: string) => stepContent(marker, steps, rel, extra.cues, [0, end - start], group)
-            : (marker: string) => interleaveMarkers(marker, rel, extra.cues, [0, end - start], group);
-          const media = items.map((it) => ('audio' in it ? { kind: 'audio' as const, samples: it.audio } : { kind: 'frame' as const, t: (it as { t: number }).t - start }));
-          session = await responder.openMedia(items, content, { ...q, media }, signal);
+          encoded = { kind: 'native', frames: shown.map((e) => ({ ...e.frame, t: e.frame.t - start })) };
         }
+        // the pipeline's assemble stage on the window's own timeline: sound and cues placed as ask() places them
+        const video = assemble(encoded, assemblyPlan(c.strategy, c.model.info, [0, end - start]), end - start, { timeTokens: c.timeTokens, preamble: false }, hasToken,
+          { cues: extra.cues, ...(extra.audio ? { audio: extra.audio } : {}) });
+        if (video.kind === 'native' && video.frames.length === 0) { this.stats.skipped++; continue; } // nothing to see or hear in this window
+        const media = video.kind === 'native' ? video.frames.map((it) => ('audio' in it ? { kind: 'audio' as const, samples: it.audio } : { kind: 'frame' as const, t: it.t })) : undefined;
+        const session = await responder.open(video, { ...q, ...(media ? { media } : { transcript: video.kind === 'items' ? video.transcript : '' }) }, signal);
         const frames = entries.map((e) => e.frame);
         let text: string, prompt = 0, generated = 0, tps = 0;
         let event: WatchEvent | null = null;

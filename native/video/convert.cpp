@@ -1,6 +1,7 @@
 #include "convert.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 
@@ -86,7 +87,12 @@ static void SetColorDetails(SwsContext * sws, const AVFrame * f) {
   ff().sws_setColorspaceDetails(sws, coeffs, srcRange, coeffs, dstRange, b, c, s);
 }
 
+static std::atomic<uint64_t> g_converted{0};
+
+uint64_t PicturesConverted() { return g_converted.load(std::memory_order_relaxed); }
+
 bool FrameConverter::Convert(const AVFrame * in, const ConvertSpec & spec, Picture & out, std::string & error) {
+  g_converted.fetch_add(1, std::memory_order_relaxed);
   const FFmpeg & f = ff();
   const AVFrame * src = in;
   // orientation: the stream's display matrix, else the frame's (a JPEG's EXIF orientation)

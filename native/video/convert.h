@@ -36,6 +36,10 @@ Orientation OrientationOf(const int32_t m[9]);
 // Parses a swscale algorithm name ("bicubic", "lanczos"...); -1 when unknown.
 int SwsFlagsByName(const std::string & name);
 
+// Pictures converted by this process so far (every source): lets tests see that live sampling
+// converts only the frames it keeps.
+uint64_t PicturesConverted();
+
 class FrameConverter {
  public:
   ~FrameConverter();

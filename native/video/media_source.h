@@ -55,5 +55,6 @@ class MediaSource : public Napi::ObjectWrap<MediaSource> {
 
 Napi::Value EncodePngJs(const Napi::CallbackInfo & info);
 Napi::Value FFmpegVersions(const Napi::CallbackInfo & info);
+Napi::Value VideoCounters(const Napi::CallbackInfo & info);
 
 }  // namespace vidlm

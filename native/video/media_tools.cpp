@@ -1,9 +1,10 @@
-// The two calls that need no source: encodePng() (png.h) and ffmpegVersions().
+// The calls that need no source: encodePng() (png.h), ffmpegVersions() and videoCounters().
 #include <string>
 #include <vector>
 
 #include "../errors.h"
 #include "../worker.h"
+#include "convert.h"
 #include "ffmpeg_api.h"
 #include "media_source.h"
 #include "png.h"
@@ -61,6 +62,13 @@ Napi::Value FFmpegVersions(const Napi::CallbackInfo & info) {
   o.Set("swscale", v(f->swscale_version()));
   o.Set("swresample", v(f->swresample_version()));
   o.Set("dir", FFmpegDir());
+  return o;
+}
+
+// videoCounters() -> { conversions }: pictures converted to RGB by this process (for tests)
+Napi::Value VideoCounters(const Napi::CallbackInfo & info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("conversions", static_cast<double>(PicturesConverted()));
   return o;
 }
 

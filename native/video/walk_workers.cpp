@@ -1,6 +1,10 @@
-// walk() and liveNext(): the frames at or after target times (native/video/walker.h), converted
-// to RGB (convert.h) and copied once into JavaScript.
+// walk() and liveNext(): the frames at or after target times (native/video/walker.h), or the
+// frames a live source's sampling keeps, converted to RGB (convert.h) and copied once into
+// JavaScript.
+#include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <optional>
 
 #include "../options.h"
 #include "video_worker.h"
@@ -133,32 +137,95 @@ class WalkWorker : public VideoWorker {
   WalkStats stats_;
 };
 
+// How the live loop in lib/video/live.ts samples, so that the frames it does not keep are
+// decoded and dropped here, unconverted: the same rules, on the same numbers (doubles).
+struct LiveSampling {
+  double tb = 0;                       // seconds per tick
+  std::optional<double> first;         // stream time of the stretch's first frame (unset: none yet)
+  double nextT = 0;                    // the next sampling time, relative to `first`
+  std::optional<int64_t> prevT;        // the last decoded frame (ticks) and when it was decoded
+  double prevWall = 0;                 // (ms since the epoch, as Date.now())
+  double maxJump = 5;                  // seconds ahead of the wall clock that start a new stretch
+  double yieldMs = 250;                // a call that keeps nothing returns a frame's time after this
+};
+
+double WallMs() {
+  return static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+}
+
+// isDiscontinuity() of lib/video/live.ts
+bool IsDiscontinuity(double prevSt, double prevWall, double st, double wall, double maxJump) {
+  if (st < prevSt - 1e-3) return true;
+  return st - prevSt - std::max(0.0, wall - prevWall) / 1000 > maxJump;
+}
+
+// Reads on to the next frame live.ts keeps (the first of a connection, one at or after the
+// next sampling time, or the first after a discontinuity), converts only that one, and returns
+// it with the frame decoded before it. A call that has kept nothing for yieldMs returns the
+// time of the frame it decoded last, unconverted: the caller sees the stream moving (its stall
+// deadline is per call) and passes that frame back as `prev`.
 class LiveWorker : public VideoWorker {
  public:
-  LiveWorker(Napi::Env env, std::shared_ptr<SourceState> s, AbortFlag a, int stream, std::optional<int64_t> minT, ConvertSpec spec, int threads)
-      : VideoWorker(env, "vidlm.video.live", std::move(s), std::move(a)), stream_(stream), minT_(minT), spec_(spec), threads_(threads) {}
+  LiveWorker(Napi::Env env, std::shared_ptr<SourceState> s, AbortFlag a, int stream, LiveSampling sampling, ConvertSpec spec, int threads)
+      : VideoWorker(env, "vidlm.video.live", std::move(s), std::move(a)), stream_(stream), s_(sampling), spec_(spec), threads_(threads) {}
 
  protected:
   void Work() override {
     if (!state_->demuxer) { verr_ = {"ERR_UNSUPPORTED", "not-live", "an animated WebP is not a live source", ""}; return; }
     state_->demuxer->Only(stream_);
     Walker & w = WalkerFor(*state_, stream_, threads_);
-    Walker::Hit hit;
-    if (!w.NextLive(minT_, hit, verr_) || !hit.frame) return;
-    out_.t = hit.t;
-    std::string why;
-    if (!state_->converter.Convert(hit.frame, spec_, out_.pic, why)) verr_ = {"ERR_VIDEO_DECODE", "convert", why, ""};
-    got_ = true;
+    const auto start = std::chrono::steady_clock::now();
+    for (;;) {
+      if (abortFlag() && IsAborted(abortFlag())) { verr_ = {"ERR_ABORTED", "aborted", "aborted", ""}; return; }
+      Walker::Hit hit;
+      if (!w.NextLive(std::nullopt, hit, verr_) || !hit.frame) return;
+      const double wall = WallMs(), st = static_cast<double>(hit.t) * s_.tb;
+      const bool jumped = s_.prevT && IsDiscontinuity(static_cast<double>(*s_.prevT) * s_.tb, s_.prevWall, st, wall, s_.maxJump);
+      const bool keep = jumped || !s_.first || !(st - *s_.first < s_.nextT - 1e-6);
+      got_ = true;
+      out_.f.t = hit.t;
+      out_.wall = wall;
+      out_.prevT = s_.prevT;
+      out_.prevWall = s_.prevWall;
+      out_.jumped = jumped;
+      if (keep) {
+        std::string why;
+        if (!state_->converter.Convert(hit.frame, spec_, out_.f.pic, why)) verr_ = {"ERR_VIDEO_DECODE", "convert", why, ""};
+        out_.kept = true;
+        return;
+      }
+      skipped_++;
+      s_.prevT = hit.t;
+      s_.prevWall = wall;
+      if (std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count() >= s_.yieldMs) return;
+    }
   }
-  Napi::Value Result(Napi::Env env) override { return got_ ? Napi::Value(FrameToJs(env, out_)) : env.Null(); }
+  Napi::Value Result(Napi::Env env) override {
+    if (!got_) return env.Null();
+    Napi::Object o = out_.kept ? FrameToJs(env, out_.f) : Napi::Object::New(env);
+    if (!out_.kept) o.Set("t", static_cast<double>(out_.f.t));
+    o.Set("kept", out_.kept);
+    o.Set("wall", out_.wall);
+    o.Set("prevT", out_.prevT ? Napi::Value(Napi::Number::New(env, static_cast<double>(*out_.prevT))) : env.Null());
+    o.Set("prevWall", out_.prevWall);
+    o.Set("discontinuity", out_.jumped);
+    o.Set("skipped", skipped_);
+    return o;
+  }
 
  private:
   int stream_;
-  std::optional<int64_t> minT_;
+  LiveSampling s_;
   ConvertSpec spec_;
   int threads_;
-  FrameOut out_;
+  struct {
+    FrameOut f;
+    double wall = 0, prevWall = 0;
+    std::optional<int64_t> prevT;
+    bool jumped = false, kept = false;
+  } out_;
   bool got_ = false;
+  double skipped_ = 0;
 };
 
 }  // namespace
@@ -184,15 +251,23 @@ Napi::Value MediaSource::Walk(const Napi::CallbackInfo & info) {
   return StartWorker<WalkWorker>(env, state_, AbortToken::From(env, info[4]), stream, std::move(targets), ReadSpec(info[2].As<Napi::Object>()), threads, s, fresh);
 }
 
-// liveNext(stream, minT: number | null (ticks), spec, threads, token)
+// liveNext(stream, sampling: { tb, first, nextT, prevT, prevWall, maxJump, yieldMs }, spec, threads, token)
 Napi::Value MediaSource::LiveNext(const Napi::CallbackInfo & info) {
   Napi::Env env = info.Env();
   const int stream = StreamArg(info, *state_);
-  std::optional<int64_t> minT;
-  if (info[1].IsNumber()) minT = static_cast<int64_t>(std::floor(info[1].As<Napi::Number>().DoubleValue()));
-  if (!info[2].IsObject()) Throw(env, "ERR_INVALID_ARG", "liveNext(stream, minT, spec, threads)");
+  if (!info[1].IsObject() || !info[2].IsObject()) Throw(env, "ERR_INVALID_ARG", "liveNext(stream, sampling, spec, threads)");
+  Napi::Object o = info[1].As<Napi::Object>();
+  LiveSampling s;
+  ReadOption(o, "tb", s.tb);
+  ReadOption(o, "nextT", s.nextT);
+  ReadOption(o, "prevWall", s.prevWall);
+  ReadOption(o, "maxJump", s.maxJump);
+  ReadOption(o, "yieldMs", s.yieldMs);
+  if (o.Get("first").IsNumber()) s.first = o.Get("first").As<Napi::Number>().DoubleValue();
+  if (o.Get("prevT").IsNumber()) s.prevT = static_cast<int64_t>(o.Get("prevT").As<Napi::Number>().DoubleValue());
+  if (!(s.tb > 0)) Throw(env, "ERR_INVALID_ARG", "liveNext: sampling.tb must be > 0");
   const int threads = info[3].IsNumber() ? info[3].As<Napi::Number>().Int32Value() : 0;
-  return StartWorker<LiveWorker>(env, state_, AbortToken::From(env, info[4]), stream, minT, ReadSpec(info[2].As<Napi::Object>()), threads);
+  return StartWorker<LiveWorker>(env, state_, AbortToken::From(env, info[4]), stream, s, ReadSpec(info[2].As<Napi::Object>()), threads);
 }
 
 }  // namespace vidlm

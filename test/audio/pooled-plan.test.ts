@@ -80,7 +80,7 @@ t.test('plan: a pooled strategy with audio, the budget counting the pooled frame
   // 20 s: 750 tokens; with 8 concat frames (512) 1262 ≤ 1792; with 17 frames (1088) 1838 > 1792 although each part fits alone
   t.equal(planVideo(probe(20), mixedInfo, { ...query, contextSize: 2048, audio: 'prefix' }).count, 8);
   t.throws(() => planVideo(probe(20), mixedInfo, { ...query, frames: 17, contextSize: 2048, audio: 'prefix' }),
-    { code: 'ERR_CONTEXT_FULL', details: { option: 'audio', audioTokens: 750, frames: 17, budget: 1792 - 1088 } });
+    { code: 'ERR_CONTEXT_FULL', details: { option: 'audio', audioTokens: 750, frames: 17, frameTokens: 1088, needed: 1838, budget: 1792 } });
 });
 
 t.test('assemble + render: the audio items sit in the prefix, in time order, outside the image wrap', async (t) => {

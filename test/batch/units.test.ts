@@ -24,7 +24,7 @@ t.test('job lines: each checked on its own, defaults under the line\'s options',
     '[1,2]',
   ].join('\n');
   const e = parseJobs(text, { frames: 2, maxTokens: 9 });
-  t.same(e.map((x) => x.key), ['a', 'line:3', '7', 'c', 'line:6', 'line:7', 'f', 'g', 'line:10']);
+  t.same(e.map((x) => x.key), ['id:a', 'line:3', 'id:7', 'id:c', 'line:6', 'line:7', 'id:f', 'id:g', 'line:10']);
   t.same(e[0]!.spec, { id: 'a', video: 'a.mp4', task: 'ask', question: 'q', options: { frames: 4, maxTokens: 9 } });
   t.same(e[2]!.spec, { id: '7', video: 'b.mp4', task: 'describe', options: { frames: 2, maxTokens: 9 } });
   for (const i of [1, 3, 4, 5, 6, 7, 8]) t.equal(e[i]!.error?.code, 'ERR_INVALID_ARG', `line ${e[i]!.line}`);
@@ -48,7 +48,7 @@ t.test('journal: whole lines, each key once, a torn last line cut off, keys read
   const dir = t.testdir({ 'r.jsonl': '{"id":"old","text":"x"}\n{"id":null,"line":4,"error":{"code":"ERR_INVALID_ARG","message":"m"}}\n{"id":"torn","te' });
   const path = join(dir, 'r.jsonl');
   const j = await Journal.open(path);
-  t.same([...j.done].sort(), ['line:4', 'old']);
+  t.same([...j.done].sort(), ['id:old', 'line:4']);
   t.equal(readFileSync(path, 'utf8').split('\n').at(-1), '', 'the torn line is gone');
   // many callers at once, one of them twice: every line whole, in the order asked
   const big = 'x'.repeat(200_000);

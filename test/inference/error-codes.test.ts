@@ -6,7 +6,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Chat } from '../../lib/inference/chat.js';
+import { startChat } from '../../lib/pipeline/start.js';
 import { frame, tinyModel } from './helpers.js';
 
 const model = await tinyModel();
@@ -27,9 +27,9 @@ t.test('ERR_TEMPLATE: a template that drops the media marker cannot carry the vi
   const rolesOnly = Object.create(model, {
     applyTemplate: { value: (m: never, o: object) => model.applyTemplate(m, { ...o, template: '{% for m in messages %}{{ m.role }}: {% endfor %}' }) },
   });
-  await t.rejects(Chat.start(rolesOnly, ctx, [{ embeddings: g!.data, count: 64 }]), { code: 'ERR_TEMPLATE' });
+  await t.rejects(startChat(rolesOnly, ctx, [{ embeddings: g!.data, count: 64 }]), { code: 'ERR_TEMPLATE' });
   t.equal(ctx.nPast(), 0, 'nothing was evaluated');
-  const ok = await Chat.start(model, ctx, [{ embeddings: g!.data, count: 64 }]);
+  const ok = await startChat(model, ctx, [{ embeddings: g!.data, count: 64 }]);
   t.ok(ok.evaluated > 64, 'control: the model\'s own template carries it');
 });
 

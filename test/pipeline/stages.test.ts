@@ -31,7 +31,7 @@ t.test('plan: the budget is checked before decoding, fps plans included', async 
   // unknown length: nothing to check before, decoding stops at maxFrames (sample stage)
   t.equal(planVideo(probe(0, 30), info, { ...query, fps: 2 }).count, 0);
   t.equal(planVideo(probe(10, 30), info, { ...query, strategy: 'native' }).count, 16, 'one default frame count for the native path');
-  t.equal(planVideo(probe(10, 30), info, { ...query, strategy: 'native' }).path, 'mtmd');
+  t.equal(planVideo(probe(10, 30), info, { ...query, strategy: 'native' }).path, 'native');
 });
 
 t.test('assemble + render: a hand-built plan and grids give the method\'s tokens around the template', async (t) => {
@@ -60,8 +60,8 @@ t.test('assemble + render: a hand-built plan and grids give the method\'s tokens
   const vc = assemble({ kind: 'grids', grids, ms: 0 }, { ...plan, strategy: 'vcgpt' }, 2, { timeTokens: 'none', preamble: false }, () => true);
   const rv = render(template, vc);
   t.same(rv.prefix, { kind: 'plan', plan: [] }, 'Video-ChatGPT asks first: nothing can be evaluated before the question');
-  const media = render(template, { kind: 'media', frames: [{ t: 0, width: 1, height: 1, rgb: new Uint8Array(3) }] });
-  t.same(media.prefix.kind === 'media' && media.prefix.text, '[user]<m>');
+  const media = render(template, { kind: 'native', frames: [{ t: 0, width: 1, height: 1, rgb: new Uint8Array(3) }] });
+  t.same(media.prefix.kind === 'native' && media.prefix.text, '[user]<m>');
 });
 
 t.test('the fit bug: pad then crop of one video gives different embeddings, each its own', async (t) => {

@@ -32,7 +32,7 @@ t.test('plan: audio and subtitles asked for, checked before any decoding', async
   t.equal(planVideo(probe(10), { ...(omniInfo as object), mrope: false } as never, { ...query, strategy: 'concat', audio: 'prefix' }).path, 'pooled');
   t.throws(() => planVideo(probe(10), visionInfo, { ...query, subtitles: -1 as never }), { code: 'ERR_INVALID_ARG' });
   const p = planVideo(probe(10), omniInfo, { ...query, audio: 'interleave', audioWindow: 5, subtitles: 'en', segment: [1, 9] });
-  t.equal(p.path, 'mtmd');
+  t.equal(p.path, 'native');
   t.match(p.audio, { mode: 'interleave', window: 5, length: 'real' });
   t.equal(p.subtitles, 'en');
   t.same(p.segment, [1, 9]);
@@ -59,25 +59,25 @@ t.test('plan: the sound alone (an audio file, or a model without vision)', async
 });
 
 t.test('assemble, mtmd: audio clips among the frames, cues after the last frame of their group', async (t) => {
-  const plan: VideoPlan = { strategy: 'native', path: 'mtmd', sample: { uniform: 4 }, frame: {}, count: 4, byCount: true, maxFrames: Infinity, reserve: 0, temporalMerge: 2 };
+  const plan: VideoPlan = { strategy: 'native', path: 'native', sample: { uniform: 4 }, frame: {}, count: 4, byCount: true, maxFrames: Infinity, reserve: 0, temporalMerge: 2 };
   const frames = [0, 1, 2, 3].map(frame);
   // cues only: frame 0's cue waits until after frame 1 (a pair), frame 2's until after frame 3
-  const subs = assemble({ kind: 'media', frames }, plan, 4, query, () => true, { cues });
-  if (subs.kind !== 'media') throw new Error('mtmd gives media');
+  const subs = assemble({ kind: 'native', frames }, plan, 4, query, () => true, { cues });
+  if (subs.kind !== 'native') throw new Error('mtmd gives media');
   t.equal(subs.frames.length, 4);
   const r = render(template, subs);
   t.equal(r.history[0]?.content, `<m><m>\n[0.5s] "one"\n<m><m>\n[2.5s] "two"\n\n${QUESTION}`);
-  if (r.prefix.kind !== 'media') throw new Error('media prefix');
+  if (r.prefix.kind !== 'native') throw new Error('media prefix');
   t.equal(r.prefix.text, `[user]<m><m>\n[0.5s] "one"\n<m><m>`, 'the prefix ends after the last marker');
   // audio, interleaved in 2 s windows: F0 F1 A0-2 F2 F3 A2-4
   const chunks = [{ audio: new Float32Array(2) }, { audio: new Float32Array(3) }];
   const audio: AudioMedia = { steps: mediaOrder([0, 1, 2, 3], [0, 4], 'interleave', 2), chunks, warnings: [] };
-  const both = assemble({ kind: 'media', frames }, { ...plan, temporalMerge: 1 }, 4, query, () => true, { cues, audio });
-  if (both.kind !== 'media') throw new Error('mtmd gives media');
+  const both = assemble({ kind: 'native', frames }, { ...plan, temporalMerge: 1 }, 4, query, () => true, { cues, audio });
+  if (both.kind !== 'native') throw new Error('mtmd gives media');
   t.same(both.frames, [frames[0], frames[1], chunks[0], frames[2], frames[3], chunks[1]]);
   t.equal(render(template, both).history[0]?.content, `<m>\n[0.5s] "one"\n<m><m><m>\n[2.5s] "two"\n<m><m>\n${QUESTION}`);
   // neither: the markers alone, as on main
-  const none = assemble({ kind: 'media', frames }, plan, 4, query, () => true);
+  const none = assemble({ kind: 'native', frames }, plan, 4, query, () => true);
   t.equal(render(template, none).history[0]?.content, `<m><m><m><m>\n${QUESTION}`);
 });
 

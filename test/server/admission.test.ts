@@ -1,6 +1,7 @@
-// Admission on a request's headers: past --parallel + --queue a request gets its 503 before its
-// body is read (a burst costs the event loop little), and every way a request can end (answered,
-// refused by validation, its client gone mid-body, mid-stream) lets it out again.
+// Admission once a request's body is complete (a missing body holds no place); past --parallel +
+// --queue a request gets its 503 on its headers, before its body is read (a burst costs the event
+// loop little), and every way a request can end (answered, refused by validation, its client gone
+// mid-body, mid-stream) lets it out again.
 import t from 'tap';
 import { connect } from 'node:net';
 import { mediaDir, post, startServer, videoTurn } from './helpers.js';
@@ -26,17 +27,25 @@ function headersOnly(length: number): Promise<{ reply: Promise<string>; close():
 
 const admitted = async () => ((await (await fetch(`${url}/health`)).json()) as { slots: { busy: number } }).slots.busy;
 
-t.test('a request past parallel + queue gets 503 on its headers, its body never sent', async (t) => {
-  // the one place: a request whose body has not arrived holds it
-  const first = await headersOnly(1000);
+t.test('a body that has not arrived holds no place; past parallel + queue a request gets 503 on its headers', async (t) => {
+  // a client that sends its headers and never its body takes no place in the queue (#29 item 2)
+  const waiting = await headersOnly(1000);
+  t.equal((await post(url, { messages: [videoTurn('clip.mp4')], max_tokens: 1 })).status, 200, 'the one place is free while a body is missing');
+  waiting.close();
+  // the one place taken by an admitted request (a stream): the next is refused on its headers
+  const ctl = new AbortController();
+  const r = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: json, signal: ctl.signal, body: JSON.stringify({ messages: [videoTurn('clip.mp4')], max_tokens: 1400, stream: true }) });
+  const reader = r.body!.getReader();
+  await reader.read();
   const second = await headersOnly(1_000_000);
   const answer = await Promise.race([second.reply, new Promise<string>((r) => setTimeout(() => r('no answer in 10 s'), 10_000))]);
   t.match(answer, /^HTTP\/1\.1 503/, 'refused at once, not after a body that never comes');
   t.match(answer.toLowerCase(), /retry-after: 1/);
   second.close();
-  first.close(); // its client goes away mid-body: it lets its place go
+  ctl.abort();
+  await reader.cancel().catch(() => {});
   let ok = 0;
-  for (let i = 0; i < 100 && ok !== 200; i++) {
+  for (let i = 0; i < 200 && ok !== 200; i++) {
     ok = (await post(url, { messages: [videoTurn('clip.mp4')], max_tokens: 1 })).status;
     if (ok !== 200) await new Promise((r) => setTimeout(r, 20));
   }

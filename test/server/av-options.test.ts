@@ -8,7 +8,11 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModel } from '../../lib/index.js';
 import { openVideo } from '../../lib/video/index.js';
-import { readExtras } from '../../lib/server/extras.js';
+import { audioSpan } from '../../lib/audio/check.js';
+import { readAudioMedia } from '../../lib/audio/media.js';
+import { assemble } from '../../lib/pipeline/index.js';
+import { loadSubtitles } from '../../lib/subtitles/load.js';
+import { subtitleTranscript } from '../../lib/subtitles/prompt.js';
 import { media } from '../fixtures/media.js';
 import { tinyModels } from '../fixtures/tiny-models.js';
 import { mediaDir, post, sseData, startServer, videoTurn } from './helpers.js';
@@ -226,29 +230,33 @@ t.test('an M-RoPE model (Qwen2-VL, native path): cues after their frame pair, th
 });
 
 t.test("a request's video with sound on a model that sees and hears: clips after the frames taken while they played, cues after their frame", async (t) => {
-  // no tiny fixture has both encoders: the layout is checked on what the server hands libmtmd
-  const llava = await loadModel({ model: m.model, mmproj: m.mmproj, threads: 1 });
-  t.teardown(() => llava.dispose());
-  const info = { ...llava.info, audio: true, audioSampleRate: 16000 };
+  // the server reads its media through the pipeline (lib/server/video.ts → readVideo): the layout
+  // is the pipeline's assemble stage on what sample read, checked here on what goes to libmtmd
   const frame = (t: number) => ({ index: Math.round(t * 30), t, width: 1, height: 1, rgb: new Uint8Array(3) });
   const frames = [0.5, 1.5, 2.5, 3.5].map(frame);
-  const v = { strategy: 'auto' as const, timeTokens: 'none' as const, preamble: false, audio: 'interleave' as const, audioWindow: 1 };
+  const times = frames.map((f) => f.t);
   const burst = await openVideo(await media.toneBurst());
   t.teardown(() => burst.close());
-  const x = await readExtras(burst, frames, { mode: 'interleave', window: 1 }, v, info, { subtitles: false, signal: new AbortController().signal });
-  const kinds = x.items.map((it) => ('audio' in it ? 'a' : `f${(it as { t: number }).t}`));
+  const audio = await readAudioMedia(burst, { mode: 'interleave', window: 1 }, times, audioSpan(burst.probe), 16000);
+  const plan = { strategy: 'native' as const, temporalMerge: 1 };
+  const q = { timeTokens: 'none' as const, preamble: false };
+  const x = assemble({ kind: 'native', frames }, plan, 4, q, () => false, { audio });
+  if (x.kind !== 'native') throw new Error('a media-path video');
+  const kinds = x.frames.map((it) => ('audio' in it ? 'a' : `f${(it as { t: number }).t}`));
   t.same(kinds, ['f0.5', 'a', 'f1.5', 'a', 'f2.5', 'a', 'f3.5', 'a'], 'by hand: each second of sound after the frame shown in it');
-  const loud = x.items.filter((it): it is { audio: Float32Array } => 'audio' in it).map((c) => rms(c.audio));
+  const loud = x.frames.filter((it): it is { audio: Float32Array } => 'audio' in it).map((c) => rms(c.audio));
   t.ok(loud[2]! > 0.2, `the 2–3 s clip holds the burst (rms ${loud[2]})`);
   for (const k of [0, 1, 3]) t.ok(loud[k]! < 0.02, `clip ${k} is silent`);
-  t.equal(x.audioChunks, 4);
+  t.equal(audio.chunks.length, 4);
   // with the subtitle track: each cue after the marker of the last frame shown at or before it
   const subs = await openVideo(await media.movText());
   t.teardown(() => subs.close());
-  const y = await readExtras(subs, frames, null, { ...v, audio: undefined, subtitles: true }, llava.info, { subtitles: true, signal: new AbortController().signal });
+  const cues = (await loadSubtitles(subs, true)).track!.cues;
+  const y = assemble({ kind: 'native', frames }, plan, 4, q, () => false, { cues });
+  if (y.kind !== 'native') throw new Error('a media-path video');
   // frames at 0.5, 1.5, 2.5, 3.5 s; cues from 0.5, 1.5 and 3.25 s: after frames 0, 1 and 2
   t.equal(y.content!('<M>'), '<M>\n[0.5s] "The counter starts"\n<M>\n[1.5s] "Second line / of a cue"\n<M>\n[3.3s] "A bold end"\n<M>');
-  t.equal(y.transcript, 'Subtitles:\n[0.5s] "The counter starts"\n[1.5s] "Second line / of a cue"\n[3.3s] "A bold end"\n');
+  t.equal(subtitleTranscript(times, [...cues]), 'Subtitles:\n[0.5s] "The counter starts"\n[1.5s] "Second line / of a cue"\n[3.3s] "A bold end"\n');
 });
 
 t.test('a model that sees and hears (the tiny Qwen2.5-Omni pair), end to end: frames and sound in one request', async (t) => {

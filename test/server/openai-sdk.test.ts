@@ -68,6 +68,6 @@ t.test('a follow-up turn: cached_tokens > 0 and nothing encoded', async (t) => {
 t.test('errors arrive as the SDK\'s typed errors', async (t) => {
   const bad = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'wrong', maxRetries: 0 });
   await t.rejects(bad.chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'hi' }] }), { status: 401, code: 'invalid_api_key' });
-  await t.rejects(client.chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'hi' }], n: 2 }), { status: 400, code: 'unsupported_parameter', param: 'n' });
-  await t.rejects(client.chat.completions.create({ model: 'x', messages: [{ role: 'user', content: [{ type: 'video_url', video_url: { url: 'file:///etc/passwd' } }] as never }] }), { status: 403, code: 'path_outside_media_path' });
+  await t.rejects(client.chat.completions.create({ model: server.modelId, messages: [{ role: 'user', content: 'hi' }], n: 2 }), { status: 400, code: 'unsupported_parameter', param: 'n' });
+  await t.rejects(client.chat.completions.create({ model: server.modelId, messages: [{ role: 'user', content: [{ type: 'video_url', video_url: { url: 'file:///etc/passwd' } }] as never }] }), { status: 403, code: 'path_outside_media_path' });
 });

@@ -163,7 +163,8 @@ t.test('bad options: a clear error with a stable code before anything is opened'
     [{ prompt: 'a', when: 'b' }, 'ERR_INVALID_ARG'],
     [{ localize: true }, 'ERR_INVALID_ARG'],
     [{ when: 'x', localize: true, timeTokens: 'text' }, 'ERR_INVALID_ARG'],
-    [{ strategy: 'native' }, 'ERR_INVALID_ARG'],
+    [{ strategy: 'sideways' }, 'ERR_INVALID_ARG'],
+    [{ strategy: 'native', timeTokens: 'text' }, 'ERR_UNSUPPORTED'],
     [{ grammar: 'root ::= "a"' }, 'ERR_INVALID_ARG'],
     [{ strategy: 'concat', fps: 2, window: 60, contextSize: 1024 }, 'ERR_CONTEXT_FULL'],
     [{ timeTokens: 'clock' }, 'ERR_INVALID_ARG'],
@@ -175,7 +176,10 @@ t.test('bad options: a clear error with a stable code before anything is opened'
   const m = await tinyModels();
   const mrope = await loadModel({ model: m.qwen2vlModel, mmproj: m.qwen2vlMmproj, threads: 1 });
   t.teardown(() => mrope.dispose());
-  t.throws(() => watch(clip, { model: mrope }), { code: 'ERR_UNSUPPORTED' });
+  // an M-RoPE model takes only its own media path, as in ask(): pooling is refused, localize needs time tokens it cannot take
+  t.throws(() => watch(clip, { model: mrope, strategy: 'concat' }), { code: 'ERR_UNSUPPORTED' });
+  t.throws(() => watch(clip, { model: mrope, when: 'x', localize: true }), { code: 'ERR_UNSUPPORTED' });
+  t.doesNotThrow(() => watch(clip, { model: mrope }), 'auto: the native strategy');
   const text = await loadModel({ model: m.model, threads: 1 });
   t.teardown(() => text.dispose());
   t.throws(() => watch(clip, { model: text }), { code: 'ERR_UNSUPPORTED' });

@@ -2,13 +2,15 @@
  * Collecting a queued batch into the results journal. Completion events (QueueEvents) write
  * results as they come; a sweep over the ids still pending, at the start and every few
  * seconds, catches what no event told (results finished before the collector started, events
- * missed while Redis was away). Each id is written once whoever reports it.
+ * missed while Redis was away). Each id is written once whoever reports it. A results file that
+ * cannot be written (ERR_OUTPUT) ends collecting with that error; the jobs' results stay in Redis.
  */
 import type { Queue, QueueEvents } from 'bullmq';
-import type { Stage } from '../../index.js';
+import type { Stage } from '../../pipeline/progress.js';
 import type { JobSpec } from '../jobs.js';
 import type { Journal } from '../journal.js';
 import type { BatchReporter } from '../reporter.js';
+import { idKey } from '../keys.js';
 import type { ResultLine } from '../result.js';
 import { failedLine } from './failures.js';
 import { jobIdOf } from './ids.js';
@@ -31,11 +33,12 @@ export interface CollectOptions {
 export async function collect(o: CollectOptions): Promise<{ interrupted: boolean }> {
   const { queue, events, journal, reporter, signal } = o;
   const pending = new Map<string, JobSpec>();
-  for (const s of o.specs) if (!journal.has(s.id)) pending.set(jobIdOf(s.id), s);
+  for (const s of o.specs) if (!journal.has(idKey(s.id))) pending.set(jobIdOf(s.id), s);
   const stages = new Map<string, Stage>();
   let finished!: () => void;
   const allDone = new Promise<void>((resolve) => { finished = resolve; });
   const check = () => { if (pending.size === 0) finished(); };
+  let failed: unknown;
 
   const settle = async (jobId: string): Promise<void> => {
     const spec = pending.get(jobId);
@@ -58,7 +61,13 @@ export async function collect(o: CollectOptions): Promise<{ interrupted: boolean
       line = failedLine(spec.id, job.failedReason);
     }
     if (!pending.delete(jobId)) return; // the event and the sweep both saw it
-    await journal.append(line);
+    try {
+      await journal.append(line);
+    } catch (e) {
+      failed ??= e;
+      finished();
+      return;
+    }
     reporter.result(line, job.finishedOn && job.processedOn ? job.finishedOn - job.processedOn : undefined);
     check();
   };
@@ -80,7 +89,7 @@ export async function collect(o: CollectOptions): Promise<{ interrupted: boolean
     sweeping = true;
     try {
       const ids = [...pending.keys()];
-      for (let i = 0; i < ids.length && !signal?.aborted; i += 100) await Promise.all(ids.slice(i, i + 100).map(settleQuietly));
+      for (let i = 0; i < ids.length && !signal?.aborted && failed === undefined; i += 100) await Promise.all(ids.slice(i, i + 100).map(settleQuietly));
     } finally {
       sweeping = false;
     }
@@ -100,5 +109,6 @@ export async function collect(o: CollectOptions): Promise<{ interrupted: boolean
     events.off('failed', onDone);
     events.off('progress', onProgress);
   }
+  if (failed !== undefined) throw failed;
   return { interrupted: pending.size > 0 };
 }

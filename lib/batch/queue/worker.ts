@@ -6,7 +6,8 @@
  */
 import { Worker, WaitingError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Model, Stage } from '../../index.js';
+import type { Model } from '../../model.js';
+import type { Stage } from '../../pipeline/progress.js';
 import { checkJob } from '../jobs.js';
 import type { ResultLine } from '../result.js';
 import { runJob } from '../run-job.js';

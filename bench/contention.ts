@@ -1,0 +1,158 @@
+/**
+ * Threads on a busy machine (issue 26): the same question asked by a fresh process (load, decode,
+ * encode, prefill, generate; timed spawn to exit) on an idle machine and beside a CPU hog (a child
+ * process of this bench busy-looping on every core at normal priority), with
+ *   today     threads = all cores, ggml's default waiting (what loadModel did before the policy)
+ *   t1        threads: 1
+ *   poll0     threads = all cores, poll 0 (the waiting mode alone; --settings today,t1,policy,poll0)
+ *   policy    the default: free cores from the thread policy (lib/threads)
+ * taking turns run by run (every setting of a row, then again), medians with min–max. Rows: the
+ * tiny pair (image, 16-frame video, 64-token answer) and a pair with Qwen2.5-0.5B's LLM shape
+ * (16-frame PLLaVA question). The machine is what it is: "idle" means no hog of ours; the load
+ * average at the start is printed in the footer.
+ *
+ * Run: npm run build:ts && npm run bench -- contention [--runs 3] [--pairs tiny,05b] [--settings today,t1,policy]
+ *      [--conditions idle,hog] [--write-docs]   (--write-docs replaces the section of docs/deploy.md marked
+ *      contention-table:<pairs>, e.g. contention-table:tiny)
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { tinyModels } from '../test/fixtures/tiny-models.js';
+import { benchPair, LLM_05B } from './models.js';
+import { benchClip } from './server-process.js';
+
+const { values: v } = parseArgs({ options: {
+  runs: { type: 'string', default: '3' }, pairs: { type: 'string', default: 'tiny,05b' },
+  settings: { type: 'string', default: 'today,t1,policy' }, conditions: { type: 'string', default: 'idle,hog' },
+  'write-docs': { type: 'boolean', default: false }, only: { type: 'string' },
+} });
+const root = process.cwd();
+const RUNS = Number(v.runs);
+const cores = availableParallelism();
+const loadAtStart = loadavg();
+
+const SETTINGS: Record<string, { threads?: number | 'auto'; poll?: number }> = {
+  today: { threads: cores }, t1: { threads: 1 }, poll0: { threads: cores, poll: 0 }, policy: {},
+};
+const settings = v.settings!.split(',').filter((s) => s in SETTINGS);
+const conditions = v.conditions!.split(',') as ('idle' | 'hog')[];
+
+// inputs: a 60 s 720p H.264 clip (the issue measured a 10-minute one; a shorter one keeps the bench's setup short on a busy machine), a phone-sized JPEG
+const clip = join(root, '.cache', 'media', benchClip(root, 'contention-60s-720p.mp4', 60, '1280x720').clip);
+const photo = join(root, '.cache', 'media', 'contention-photo.jpg');
+if (!existsSync(photo)) execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=4032x3024', '-frames:v', '1', '-q:v', '3', photo]);
+
+interface Row { pair: string; question: string; model: string; mmproj: string; input: string; strategy: string; frames?: number; maxTokens: number; contextSize: number }
+const rows: Row[] = [];
+const wanted = v.pairs!.split(',');
+if (wanted.includes('tiny')) {
+  const t = await tinyModels();
+  const base = { pair: 'tiny', model: t.model, mmproj: t.mmproj, contextSize: 2048 };
+  rows.push({ ...base, question: 'image, 16 tokens', input: photo, strategy: 'concat', maxTokens: 16 });
+  rows.push({ ...base, question: '16-frame video (concat), 16 tokens', input: clip, strategy: 'concat', frames: 16, maxTokens: 16 });
+  rows.push({ ...base, question: 'image, 64-token answer', input: photo, strategy: 'concat', maxTokens: 64 });
+}
+if (wanted.includes('05b')) {
+  const p = await benchPair(root, 'clip224', 'llava', { ...LLM_05B, name: '05b' });
+  rows.push({ pair: '0.5B-shape', question: '16-frame video (pllava), 16 tokens', model: p.model, mmproj: p.mmproj, input: clip, strategy: 'pllava', frames: 16, maxTokens: 16, contextSize: 4096 });
+}
+const selected = v.only ? rows.filter((r) => r.question.includes(v.only!)) : rows;
+
+/** Busy loops on every core, in one child process, at normal priority. */
+function startHog(): ChildProcess {
+  const code = `const { Worker } = require('node:worker_threads'); for (let i = 0; i < ${cores}; i++) new Worker('for(;;){}', { eval: true });`;
+  return spawn(process.execPath, ['-e', code], { stdio: 'ignore' });
+}
+async function stopHog(h: ChildProcess): Promise<void> {
+  const gone = new Promise((r) => h.once('exit', r));
+  h.kill('SIGKILL');
+  await gone;
+}
+
+interface Sample { total: number; encode: number; prefill: number; generate: number; tps: number; generated: number; grants: number[] }
+function runOnce(row: Row, setting: string): Promise<Sample> {
+  const cfg = { ...row, ...SETTINGS[setting], question: 'What happens in this video?' };
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, [join(root, 'bench', 'contention-child.mjs'), JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('exit', (code) => {
+      const total = performance.now() - t0;
+      if (code !== 0) return reject(new Error(`${row.pair} ${row.question} ${setting}: exit ${code}\n${err}`));
+      const r = JSON.parse(out.trim().split('\n').pop()!);
+      const g = r.timings;
+      resolve({ total, encode: g.encodeMs, prefill: g.prefillMs, generate: g.generateMs, generated: r.tokens.generated,
+        tps: r.tokens.generated > 0 ? (r.tokens.generated * 1000) / g.generateMs : 0, grants: r.grants });
+    });
+  });
+}
+
+const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2; };
+const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
+const cell = (xs: number[], f = fmt) => `${f(median(xs))} (${f(Math.min(...xs))}–${f(Math.max(...xs))})`;
+
+const results = new Map<string, Sample[]>();
+const key = (r: Row, c: string, s: string) => `${r.pair}|${r.question}|${c}|${s}`;
+console.error(`contention: ${cores} cores, load at start ${loadAtStart.map((x) => x.toFixed(2)).join(' ')}, ${RUNS} runs, settings ${settings.join(', ')}`);
+for (const row of selected) {
+  for (let run = 0; run < RUNS; run++) {
+    for (const cond of conditions) {
+      const hog = cond === 'hog' ? startHog() : null;
+      if (hog) await new Promise((r) => setTimeout(r, 500)); // the busy loops are running
+      try {
+        for (const s of run % 2 ? [...settings].reverse() : settings) {
+          const x = await runOnce(row, s);
+          const k = key(row, cond, s);
+          results.set(k, [...(results.get(k) ?? []), x]);
+          console.error(`  ${row.pair} | ${row.question} | ${cond} | ${s} | run ${run + 1}: ${fmt(x.total)} (encode ${fmt(x.encode)}, prefill ${fmt(x.prefill)}, generate ${fmt(x.generate)}, ${x.generated} tok) threads ${x.grants.join(',') || 'fixed'}`);
+        }
+      } finally {
+        if (hog) await stopHog(hog);
+      }
+    }
+  }
+}
+
+const lines: string[] = [];
+lines.push('| pair | question | machine | threads | total | encode | prefill | generate | tokens/s | policy threads | total vs today | total vs best fixed |');
+lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+const verdicts: string[] = [];
+for (const row of selected) {
+  for (const cond of conditions) {
+    const med = (s: string) => median((results.get(key(row, cond, s)) ?? []).map((x) => x.total));
+    const fixed = settings.filter((s) => s !== 'policy' && results.has(key(row, cond, s)));
+    const best = Math.min(...fixed.map(med));
+    for (const s of settings) {
+      const xs = results.get(key(row, cond, s));
+      if (!xs) continue;
+      const label = s === 'today' ? `${cores} (today's default)` : s === 't1' ? '1' : s === 'poll0' ? `${cores}, poll 0` : 'policy (default)';
+      const grants = s === 'policy' ? [...new Set(xs.flatMap((x) => x.grants))].sort().join(', ') : '';
+      const vsToday = results.has(key(row, cond, 'today')) ? `${(med(s) / med('today')).toFixed(2)}×` : '';
+      lines.push(`| ${row.pair} | ${row.question} | ${cond === 'hog' ? 'CPU hog on all cores' : 'no hog'} | ${label} | ${cell(xs.map((x) => x.total))} | ${cell(xs.map((x) => x.encode))} | ${cell(xs.map((x) => x.prefill))} | ${cell(xs.map((x) => x.generate))} | ${median(xs.map((x) => x.tps)).toFixed(1)} (${median(xs.map((x) => x.generated))} tok) | ${grants} | ${vsToday} | ${Number.isFinite(best) ? `${(med(s) / best).toFixed(2)}×` : ''} |`);
+    }
+    if (results.has(key(row, cond, 'policy')) && results.has(key(row, cond, 'today'))) {
+      verdicts.push(`- ${row.pair}, ${row.question}, ${cond}: policy ${fmt(med('policy'))} = ${(med('today') / med('policy')).toFixed(2)}× faster than today's default, ${(med('policy') / best).toFixed(2)}× the best fixed setting`);
+    }
+  }
+}
+let commit = 'unknown';
+try { commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim(); } catch { /* not a checkout */ }
+const footer = `Measured by \`npm run bench -- contention\` at commit ${commit}, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, on ${cpus()[0]?.model ?? 'unknown CPU'}, ${cores} cores; ` +
+  `load average at the start ${loadAtStart.map((x) => x.toFixed(2)).join(' / ')} (the machine was shared: "no hog" is not an idle machine); ` +
+  `each cell: median of ${RUNS} whole-process runs (spawn to exit for total; stages as ask() reports them) with min–max, settings taking turns run by run.`;
+const table = [...lines, '', ...verdicts, '', footer].join('\n');
+console.log(table);
+if (v['write-docs']) {
+  const path = join(root, 'docs', 'deploy.md');
+  const doc = readFileSync(path, 'utf8');
+  const a = `<!-- contention-table:${v.pairs}:start -->`, b = `<!-- contention-table:${v.pairs}:end -->`;
+  const i = doc.indexOf(a), j = doc.indexOf(b);
+  if (i < 0 || j < 0) throw new Error(`docs/deploy.md has no ${a} … ${b} section`);
+  writeFileSync(path, doc.slice(0, i + a.length) + '\n' + table + '\n' + doc.slice(j));
+  console.error('docs/deploy.md updated');
+}

@@ -1,0 +1,51 @@
+/**
+ * How a model's compute calls get their threads: fixed (`threads` given to loadModel or
+ * createContext) or from the process's shared budget under the policy (the default).
+ */
+import { invalid } from '../options.js';
+import { ComputeBudget, type Lease } from './budget.js';
+import { DEFAULT_POLL } from './policy.js';
+
+export { ComputeBudget, type BudgetStats, type Lease } from './budget.js';
+export { capacity, externalLoad, shareBudget, threadBudget, type PolicyInput, type SystemView } from './policy.js';
+
+/** A native handle whose next graphs run with the given threads and polling level. */
+export interface ComputeHandle { setCompute(threads: number, poll: number): void }
+
+/** A model's (or a context's) thread settings: `threads` null = the policy. */
+export interface ComputeConfig { threads: number | null; poll: number }
+
+/** The process's one budget: every model, context and surface shares it. */
+export const computeBudget = new ComputeBudget();
+
+/** `threads` of loadModel / createContext: an integer from 1 to 1024, or 'auto' (the policy). */
+export function checkThreads(v: unknown, fallback: number | null): number | null {
+  if (v === undefined) return fallback;
+  if (v === 'auto') return null;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 1024) throw invalid('threads', "an integer from 1 to 1024 or 'auto'", v);
+  return v;
+}
+
+/** `poll`: ggml's polling level 0 to 100 (a persistent pool whose idle workers spin that long before sleeping), or 'auto'. */
+export function checkPoll(v: unknown): number {
+  if (v === undefined || v === 'auto') return DEFAULT_POLL;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 100) throw invalid('poll', "an integer from 0 to 100 or 'auto'", v);
+  return v;
+}
+
+/**
+ * Runs one native call with its threads: fixed ones set on the handles, or a lease of the shared
+ * budget held for the call (the budget may move it while it runs; the handles follow).
+ */
+export async function withThreads<T>(config: ComputeConfig, handles: readonly ComputeHandle[], job: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (config.threads !== null) {
+    for (const h of handles) h.setCompute(config.threads, config.poll);
+    return job();
+  }
+  const lease: Lease = await computeBudget.acquire((n) => { for (const h of handles) h.setCompute(n, config.poll); }, signal);
+  try {
+    return await job();
+  } finally {
+    lease.release();
+  }
+}

@@ -1,0 +1,46 @@
+// Threads and waiting mode of ggml's CPU work, set per call from JavaScript (lib/threads decides;
+// docs/deploy.md). The JS thread stores the wanted values; the worker running a call applies them
+// before each graph (a decode, an encoder batch), so a call already running follows when lib/
+// rebalances its budget between concurrent calls.
+#pragma once
+#include <napi.h>
+
+#include <atomic>
+
+#include "ggml-cpu.h"
+#include "llama.h"
+#include "mtmd.h"
+
+namespace vidlm {
+
+struct ComputeSettings {
+  std::atomic<int> threads{0};  // 0: leave as created
+  std::atomic<int> poll{-1};    // -1: ggml's own per-graph thread pool; 0..100: a persistent pool polling at that level
+};
+
+// setCompute(threads, poll?) arguments, checked (ERR_INVALID_ARG) and stored.
+void ReadCompute(Napi::Env env, const Napi::CallbackInfo & info, ComputeSettings & dst);
+
+// A llama_context's threads: llama_set_n_threads, and the attached ggml threadpool when a polling
+// level is set. Worker thread only, with the context claimed (BusyGuard).
+class LlamaCompute {
+ public:
+  ~LlamaCompute();
+  void Apply(llama_context * ctx, const ComputeSettings & want);
+  // Frees the pool; call after llama_free (the context may still point at it until then).
+  void Release();
+
+ private:
+  ggml_threadpool * pool_ = nullptr;
+  int poolThreads_ = 0, poolPoll_ = -1;
+};
+
+// libmtmd fixes its encoder's thread count at mtmd_init and has no setter. vidlm mirrors the head
+// of its private struct (pinned llama.cpp tree) to change it between calls; CheckMtmdLayout proves
+// the mirror against the values the context was made with, and where it does not match the count
+// stays what loadModel set.
+bool CheckMtmdLayout(mtmd_context * m, int threads, bool vision, bool audio);
+// Worker thread, with the encoder claimed; a no-op where the layout check failed or threads <= 0.
+void ApplyMtmdThreads(mtmd_context * m, bool layoutOk, int threads);
+
+}  // namespace vidlm

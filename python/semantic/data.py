@@ -1,0 +1,101 @@
+"""Training / evaluation examples: clip -> sampled frames -> bank embeddings -> layout -> tokens."""
+import json
+import subprocess
+
+import numpy as np
+
+from . import tasks
+from .layouts import chat, layout, marker
+
+STRATEGIES = ['concat', 'slowfast', 'pllava', 'bilinear', 'vcgpt']
+MODES = ['none', 'text', 'lita']
+# frames per question in the held-out eval, and the range trained on (fewer first: the curriculum)
+EVAL_FRAMES = {'concat': 4, 'slowfast': 16, 'pllava': 8, 'bilinear': 8, 'vcgpt': 16}
+TRAIN_FRAMES = {'concat': (2, 6), 'slowfast': (6, 20), 'pllava': (4, 10), 'bilinear': (4, 10), 'vcgpt': (6, 20)}
+EOS = 2
+BOS = 1
+
+
+class Tokenizer:
+    """llama.cpp's tokenizer of the LLM's vocab, run by vidlm's addon in a child process (tokenizing
+    is not the layout under test): one JSON string per line in, one JSON array of ids per line out."""
+
+    def __init__(self, cmd):
+        self.p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+        self.cache = {}
+
+    def __call__(self, s):
+        ids = self.cache.get(s)
+        if ids is None:
+            self.p.stdin.write(json.dumps(s) + '\n')
+            self.p.stdin.flush()
+            ids = json.loads(self.p.stdout.readline())
+            self.cache[s] = ids
+        return ids
+
+    def text(self, ids):
+        self.p.stdin.write(json.dumps(ids) + '\n')
+        self.p.stdin.flush()
+        return json.loads(self.p.stdout.readline())
+
+    def close(self):
+        self.p.stdin.close()
+        self.p.wait()
+
+
+class Bank:
+    def __init__(self, path):
+        meta = json.load(open(path + '/bank.json'))
+        self.ny, self.nx, self.dim = meta['ny'], meta['nx'], meta['dim']
+        self.variants = meta['variants']
+        self.data = np.fromfile(path + '/bank.f32', dtype=np.float32).reshape(meta['states'], self.variants, self.ny, self.nx, self.dim)
+
+    def grids(self, states, rng, noise=0.0, variant=None):
+        out = np.stack([self.data[s, variant if variant is not None else rng.randrange(self.variants)] for s in states])
+        if noise:
+            out = out + np.asarray(np.random.RandomState(rng.randrange(1 << 30)).normal(0, noise, out.shape), dtype=np.float32)
+        return out
+
+
+def question_for(clip, times, mode, duration, rng, kind=None):
+    """A question about what the sampled frames show, and its answer (None when not answerable)."""
+    states = [tasks.state_at(clip, t) for t in times]
+    if clip['kind'] == 'flash':
+        return tasks.Q_COUNT, str(len(tasks.runs([s == tasks.FLASH for s in states]))), 'count'
+    choices = ['start', 'end'] + (['when'] * 3 if mode != 'none' else [])
+    kind = kind or rng.choice(choices)
+    if kind == 'start':
+        return tasks.Q_START, tasks.COLOURS[states[0] // 2], kind
+    if kind == 'end':
+        return tasks.Q_END, tasks.COLOURS[states[-1] // 2], kind
+    seen = tasks.runs([s != tasks.FLASH and s % 2 == 1 for s in states])
+    if len(seen) != 1:
+        return None
+    a, b = seen[0]
+    return tasks.Q_WHEN, marker(times[a], mode, duration) + ' ' + marker(times[b], mode, duration), kind
+
+
+def encode(tok, items, answer=None):
+    """Token ids (-1 where an embedding goes), embedding rows, and the answer's ids (EOS last)."""
+    ids, embs = [BOS], []
+    for kind, v in items:
+        if kind == 'text':
+            ids += tok(v)
+        else:
+            ids += [-1] * v.shape[0]
+            embs.append(v)
+    emb = np.concatenate(embs).astype(np.float32) if embs else np.zeros((0, 0), np.float32)
+    ans = tok(answer) + [EOS] if answer is not None else None
+    return ids, emb, ans
+
+
+def example(tok, bank, clip, strategy, mode, n_frames, rng, rule='linspace', noise=0.0, kind=None, variant=None):
+    times = tasks.sample_times(clip, n_frames, rule)
+    qa = question_for(clip, times, mode, clip['duration'], rng, kind)
+    if qa is None:
+        return None
+    q, a, k = qa
+    grids = bank.grids([tasks.state_at(clip, t) for t in times], rng, noise, variant)
+    items = chat(strategy, layout(strategy, grids, times, mode, clip['duration']), q)
+    ids, emb, ans = encode(tok, items, a)
+    return {'ids': ids, 'emb': emb, 'answer': ans, 'answer_text': a, 'kind': k, 'items': items, 'times': times}

@@ -1,0 +1,180 @@
+"""Trains the tiny video LLM of the semantic eval.
+
+usage: python3 -m semantic.train --bank DIR --tokenizer 'node .../tokenize-server.js LLM.gguf'
+                                 --out DIR [--steps N] [--seed S]
+Writes into --out: weights.f32 + weights.json (tensors in llama.cpp's names, for the TypeScript
+GGUF writer). semantic.reference then scores the held-out clips with this package's pipeline.
+Deterministic from --seed for one machine and thread count (VIDLM_TRAIN_THREADS, default 2).
+"""
+import argparse
+import json
+import math
+import os
+import random
+import shlex
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import tasks
+from .data import EOS, EVAL_FRAMES, MODES, STRATEGIES, TRAIN_FRAMES, Bank, Tokenizer, example, encode
+from .layouts import chat, layout
+from .tinyllama import TinyLlama
+
+CFG = {'n_embd': 64, 'n_layer': 3, 'n_head': 4, 'n_ff': 192, 'eps': 1e-5, 'rope_base': 10000.0, 'n_vocab': 32000, 'n_ctx': 2048}
+# what each training example asks about: the strategies of vidlm's pooled path, all three time styles
+STRATEGY_WEIGHTS = {'concat': 1, 'slowfast': 2, 'pllava': 1, 'bilinear': 1, 'vcgpt': 1}
+
+
+def draw_example(tok, bank, rng, progress):
+    while True:
+        strategy = rng.choices(STRATEGIES, [STRATEGY_WEIGHTS[s] for s in STRATEGIES])[0]
+        mode = rng.choice(MODES)
+        lo, hi = TRAIN_FRAMES[strategy]
+        # curriculum: few frames (few, distinct time markers) first, the whole range later
+        hi = lo + max(1, round((hi - lo) * min(1.0, 0.3 + progress)))
+        n = rng.randint(lo, hi)
+        kind = 'flash' if rng.random() < 0.3 else 'scene'
+        clip = tasks.make_clip(rng, kind)
+        ex = example(tok, bank, clip, strategy, mode, n, rng, rng.choice(['linspace', 'round']), noise=0.002)
+        if ex is not None:
+            return ex
+
+
+def batch_tensors(exs):
+    L = max(len(e['ids']) + len(e['answer']) for e in exs)
+    ids = torch.zeros((len(exs), L), dtype=torch.long)
+    emb_mask = torch.zeros((len(exs), L), dtype=torch.bool)
+    targets = torch.full((len(exs), L), -100, dtype=torch.long)
+    embs = []
+    for i, e in enumerate(exs):
+        seq = e['ids'] + e['answer']
+        p = len(e['ids'])
+        ids[i, :len(seq)] = torch.tensor([max(x, 0) for x in seq])
+        emb_mask[i, :p] = torch.tensor([x < 0 for x in e['ids']])
+        targets[i, p - 1:p - 1 + len(e['answer'])] = torch.tensor(e['answer'])
+        embs.append(torch.from_numpy(e['emb']))
+    return ids, torch.cat(embs), emb_mask, targets
+
+
+def loss_of(model, exs):
+    ids, emb, emb_mask, targets = batch_tensors(exs)
+    h = model.hidden(ids, emb, emb_mask)
+    sel = targets >= 0
+    logits = model.out(h[sel])
+    return F.cross_entropy(logits, targets[sel])
+
+
+@torch.no_grad()
+def greedy(model, ids, emb, max_tokens=24):
+    """Greedy answer ids (EOS excluded) for a prompt, with a KV cache as llama.cpp decodes."""
+    caches = [{} for _ in model.blocks]
+    t = torch.tensor([[max(x, 0) for x in ids]])
+    mask = torch.tensor([[x < 0 for x in ids]])
+    h = model.hidden(t, torch.from_numpy(emb), mask, caches)
+    n, out = len(ids), []
+    for _ in range(max_tokens):
+        nxt = int(model.out(h[0, -1]).argmax())
+        if nxt == EOS:
+            break
+        out.append(nxt)
+        h = model.hidden(torch.tensor([[nxt]]), None, None, caches, n)
+        n += 1
+    return out
+
+
+def iou(a, b):
+    inter = max(min(a[1], b[1]) - max(a[0], b[0]), 0)
+    union = (a[1] - a[0]) + (b[1] - b[0]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def parse_pair(text, mode, duration):
+    """The two times of a localization answer, in seconds (the reference's own reader)."""
+    import re
+    if mode == 'lita':
+        xs = [round(int(m) * duration / 99, 2) for m in re.findall(r'<t(\d+)>', text)]
+    else:
+        xs = [float(m) for m in re.findall(r'\[(\d+(?:\.\d+)?)s\]', text)]
+    if len(xs) < 2:
+        return (0.0, duration)
+    return (min(xs[0], xs[1]), max(xs[0], xs[1]))
+
+
+def truth(clip, kind):
+    if kind == 'start':
+        return tasks.COLOURS[clip['segments'][0][2]]
+    if kind == 'end':
+        return tasks.COLOURS[clip['segments'][-1][2]]
+    if kind == 'count':
+        return str(len(clip['flashes']))
+    return clip['object']
+
+
+def score(clip, kind, answer, mode):
+    if kind == 'when':
+        return iou(parse_pair(answer, mode, clip['duration']), clip['object'])
+    return 1.0 if answer.strip().lower().rstrip('.') == truth(clip, kind) else 0.0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--bank', required=True)
+    ap.add_argument('--tokenizer', required=True)
+    ap.add_argument('--out', required=True)
+    ap.add_argument('--steps', type=int, default=3000)
+    ap.add_argument('--batch', type=int, default=16)
+    ap.add_argument('--lr', type=float, default=3e-3)
+    ap.add_argument('--seed', type=int, default=1234)
+    args = ap.parse_args()
+
+    # 2 threads by default; on a machine shared with other jobs 1 is faster (no spinning at barriers)
+    torch.set_num_threads(int(os.environ.get('VIDLM_TRAIN_THREADS', '2')))
+    torch.set_flush_denormal(True)
+    torch.manual_seed(args.seed)
+    rng = random.Random(args.seed)
+    tok = Tokenizer(shlex.split(args.tokenizer))
+    bank = Bank(args.bank)
+    model = TinyLlama(CFG)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01, betas=(0.9, 0.98))
+    warm = max(1, args.steps // 20)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(1.0, s / args.steps))))
+    t0 = time.time()
+    pool = []
+    for step in range(args.steps):
+        if not pool:  # batches of similar lengths: little padding
+            drawn = sorted((draw_example(tok, bank, rng, step / args.steps) for _ in range(4 * args.batch)), key=lambda e: len(e['ids']))
+            pool = [drawn[i:i + args.batch] for i in range(0, len(drawn), args.batch)]
+            rng.shuffle(pool)
+        exs = pool.pop()
+        loss = loss_of(model, exs)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        if step % 50 == 0 or step == args.steps - 1:
+            print('step %d loss %.4f %.0fs' % (step, loss.item(), time.time() - t0), flush=True)
+    train_s = time.time() - t0
+
+    model.eval()
+    # weights for the GGUF writer: one f32 blob, tensors in order, with llama.cpp's names and ggml dims
+    names, offset = [], 0
+    with open(args.out + '/weights.f32', 'wb') as f:
+        for name, t in model.tensors():
+            a = t.detach().numpy().astype(np.float32)
+            f.write(a.tobytes())
+            dims = [a.shape[1], a.shape[0]] if a.ndim == 2 else [a.shape[0]]
+            names.append({'name': name, 'dims': dims, 'offset': offset})
+            offset += a.size
+    json.dump({'config': CFG, 'tensors': names, 'train_seconds': train_s, 'steps': args.steps, 'batch': args.batch, 'seed': args.seed},
+              open(args.out + '/weights.json', 'w'), indent=1)
+
+    tok.close()
+    print('trained in %.0fs' % train_s)
+
+
+if __name__ == '__main__':
+    main()

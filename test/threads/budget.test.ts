@@ -1,0 +1,57 @@
+// The process's shared budget of compute threads, on a machine given by hand.
+import t from 'tap';
+import { ComputeBudget, type SystemView } from '../../lib/threads/index.js';
+
+const fixed = (v: Partial<SystemView>) => async (): Promise<SystemView> => ({ cores: 2, quota: null, load1: 0, runnable: 0, ...v });
+
+t.test('one call takes the budget; a second splits it and the first follows', async (t) => {
+  const b = new ComputeBudget(fixed({ cores: 4 }));
+  const seenA: number[] = [], seenB: number[] = [];
+  const a = await b.acquire((n) => seenA.push(n));
+  t.same(seenA, [4], 'alone on 4 free cores: 4 threads');
+  const c = await b.acquire((n) => seenB.push(n));
+  t.same(seenA, [4, 2], 'the running call is told to go down to 2');
+  t.same(seenB, [2]);
+  t.equal(b.stats().inUse, 4);
+  c.release();
+  t.same(seenA, [4, 2, 4], 'and back up when the other ends');
+  a.release();
+  t.equal(b.stats().inUse, 0);
+  t.equal(b.stats().peakInUse, 4, 'never more than the budget at once');
+});
+
+t.test('as many calls as threads: the next one waits for a lease to end', async (t) => {
+  const b = new ComputeBudget(fixed({ runnable: 2 })); // a hog on both cores: budget 1
+  const first = await b.acquire(() => {});
+  t.equal(first.threads, 1);
+  let second: { threads: number; release(): void } | undefined;
+  const waiting = b.acquire(() => {}).then((l) => (second = l));
+  await new Promise((r) => setTimeout(r, 20));
+  t.equal(second, undefined, 'still waiting while the first holds the only thread');
+  first.release();
+  await waiting;
+  t.equal(second!.threads, 1);
+  second!.release();
+  t.equal(b.stats().peakInUse, 1);
+});
+
+t.test('a waiting call can be aborted', async (t) => {
+  const b = new ComputeBudget(fixed({ runnable: 2 }));
+  const held = await b.acquire(() => {});
+  const ac = new AbortController();
+  const p = b.acquire(() => {}, ac.signal);
+  ac.abort();
+  await t.rejects(p, { code: 'ERR_ABORTED' });
+  held.release();
+  t.equal(b.stats().leases, 0);
+});
+
+t.test('a disposed handle does not break the others', async (t) => {
+  const b = new ComputeBudget(fixed({ cores: 4 }));
+  const a = await b.acquire(() => { throw new Error('disposed'); });
+  const c = await b.acquire(() => {});
+  t.equal(c.threads, 2);
+  c.release();
+  a.release();
+  t.equal(b.stats().leases, 0);
+});
