@@ -14,10 +14,17 @@
  * 2048-token context. The same question, not the same frames: the point of per-request sampling
  * and pooling is to send fewer tokens.
  *
+ * The follow-up row (issue #32): `--fps 1 --strategy concat --ctx-size 4096` samples vidlm's
+ * requests at 1 fps (60 frames) and `--video-fps 1` gives llama-server the same frames; the table
+ * adds the frames each turn decoded (vidlm's `vidlm.media[0].decoded`) and the follow-up's time to
+ * first token over the first turn's, per server. llama-server is compared only where it is already
+ * built (build-reference-video/); `--vidlm-only` (or no build) prints vidlm's rows alone.
+ *
  * Run (outside CI): npm run build:ts && npm run bench -- serve [--repeat 3] [--video-fps 0.4]
+ *   follow-up row: npm run bench -- serve --fps 1 --video-fps 1 --strategy concat --ctx-size 4096 [--vidlm-only]
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { freeTcpPort } from '../test/fixtures/ports.js';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -25,30 +32,38 @@ import { tinyModels } from '../lib/fixtures/tiny-models.js';
 import { referenceServer } from './reference-build.js';
 import { benchClip, waitReady } from './server-process.js';
 
-const { values } = parseArgs({ options: { repeat: { type: 'string' }, 'video-fps': { type: 'string' } } });
+const { values } = parseArgs({ options: {
+  repeat: { type: 'string' }, 'video-fps': { type: 'string' }, fps: { type: 'string' }, strategy: { type: 'string' }, 'ctx-size': { type: 'string' }, 'vidlm-only': { type: 'boolean' },
+} });
 const REPEAT = Number(values.repeat ?? 3);
 const VIDEO_FPS = values['video-fps'] ?? '0.4';
+const CTX = values['ctx-size'] ?? '2048';
+/** vidlm's per-request sampling (default: the server's 'auto'). */
+const VIDLM_OPTIONS = { ...(values.fps ? { fps: Number(values.fps) } : {}), ...(values.strategy ? { strategy: values.strategy } : {}) };
 const QUESTION = 'What happens in this video?';
 const FOLLOW_UP = 'What colour is the background at the end?';
 const root = process.cwd();
 const { dir, clip: CLIP } = benchClip(root, 'serve-60s-720p.mp4', 60, '1280x720');
 const m = await tinyModels();
-const llamaServer = referenceServer(root);
+// llama-server only where it is built already, when the run asks for vidlm alone (a build takes long on a loaded machine)
+const referenceBuilt = existsSync(join(root, 'build-reference-video', 'bin', 'llama-server'));
+const llamaServer = values['vidlm-only'] ? null : values.fps && !referenceBuilt ? null : referenceServer(root);
+if (!llamaServer) console.error(`llama-server is not compared: ${values['vidlm-only'] ? '--vidlm-only' : 'it is not built in build-reference-video/ (npm run bench -- serve builds it without --fps)'}`);
 
 const peakRss = (pid: number) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
 
-interface Turn { ttft: number; total: number; prompt: number; cached: number; answer: string }
+interface Turn { ttft: number; total: number; prompt: number; cached: number; answer: string; decoded: number | null }
 
 /** One streamed request: time to the first content piece and to [DONE], and the usage it reports. */
-async function turn(url: string, messages: unknown[]): Promise<Turn> {
+async function turn(url: string, messages: unknown[], extra: Record<string, unknown> = {}): Promise<Turn> {
   const t0 = performance.now();
   const r = await fetch(`${url}/v1/chat/completions`, {
     method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ messages, max_tokens: 8, temperature: 0, stream: true, stream_options: { include_usage: true } }),
+    body: JSON.stringify({ messages, max_tokens: 8, temperature: 0, stream: true, stream_options: { include_usage: true }, ...extra }),
   });
   if (r.status !== 200) throw new Error(`${url}: HTTP ${r.status} ${await r.text()}`);
-  let ttft = 0, buf = '', answer = '', prompt = 0, cached = 0;
+  let ttft = 0, buf = '', answer = '', prompt = 0, cached = 0, decoded: number | null = null;
   const dec = new TextDecoder();
   for await (const bytes of r.body!) {
     buf += dec.decode(bytes as Uint8Array, { stream: true });
@@ -63,26 +78,28 @@ async function turn(url: string, messages: unknown[]): Promise<Turn> {
       if (piece) answer += piece;
       if (j.usage) { prompt = j.usage.prompt_tokens; cached = j.usage.prompt_tokens_details?.cached_tokens ?? 0; }
       if (j.timings && !cached) cached = j.timings.cache_n ?? 0; // llama-server's own field
+      if (j.vidlm?.media) decoded = j.vidlm.media.reduce((n: number, x: { decoded: number }) => n + x.decoded, 0);
     }
   }
-  return { ttft: ttft || performance.now() - t0, total: performance.now() - t0, prompt, cached, answer };
+  return { ttft: ttft || performance.now() - t0, total: performance.now() - t0, prompt, cached, answer, decoded };
 }
 
 async function session(name: 'vidlm' | 'llama-server'): Promise<{ first: Turn; follow: Turn; rss: number }> {
   const port = await freeTcpPort();
   const url = `http://127.0.0.1:${port}`;
   const child = name === 'vidlm'
-    ? spawn(process.execPath, [join(root, 'dist', 'cli.js'), 'serve', '--model', m.model, '--mmproj', m.mmproj!, '--port', String(port), '--media-path', dir, '--threads', '2', '--ctx-size', '2048'], { stdio: 'ignore' })
-    : spawn(llamaServer, ['-m', m.model, '--mmproj', m.mmproj!, '--port', String(port), '--host', '127.0.0.1', '--media-path', dir, '-t', '2', '-c', '2048', '-np', '1', '--video-fps', VIDEO_FPS, '--no-webui'], { stdio: 'ignore' });
+    ? spawn(process.execPath, [join(root, 'dist', 'cli.js'), 'serve', '--model', m.model, '--mmproj', m.mmproj!, '--port', String(port), '--media-path', dir, '--threads', '2', '--ctx-size', CTX], { stdio: 'ignore' })
+    : spawn(llamaServer!, ['-m', m.model, '--mmproj', m.mmproj!, '--port', String(port), '--host', '127.0.0.1', '--media-path', dir, '-t', '2', '-c', CTX, '-np', '1', '--video-fps', VIDEO_FPS, '--no-webui'], { stdio: 'ignore' });
   try {
     await waitReady(url, child);
     const video = name === 'vidlm'
       ? { type: 'video_url', video_url: { url: `file://${join(dir, CLIP)}` } }
       : { type: 'input_video', input_video: { url: `file://${CLIP}` } };
     const messages: unknown[] = [{ role: 'user', content: [video, { type: 'text', text: QUESTION }] }];
-    const first = await turn(url, messages);
+    const extra = name === 'vidlm' && Object.keys(VIDLM_OPTIONS).length > 0 ? { vidlm: VIDLM_OPTIONS } : {};
+    const first = await turn(url, messages, extra);
     messages.push({ role: 'assistant', content: first.answer }, { role: 'user', content: FOLLOW_UP });
-    const follow = await turn(url, messages);
+    const follow = await turn(url, messages, extra);
     return { first, follow, rss: peakRss(child.pid!) };
   } finally {
     child.kill('SIGTERM');
@@ -92,23 +109,36 @@ async function session(name: 'vidlm' | 'llama-server'): Promise<{ first: Turn; f
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const runs: Record<string, { first: Turn; follow: Turn; rss: number }[]> = { vidlm: [], 'llama-server': [] };
+const servers = llamaServer ? ['llama-server', 'vidlm'] as const : ['vidlm'] as const;
 for (let r = 0; r < REPEAT; r++) {
   // alternate, so a change in machine load hits both alike
-  for (const name of ['llama-server', 'vidlm'] as const) runs[name]!.push(await session(name));
+  for (const name of servers) runs[name]!.push(await session(name));
 }
 
-type Row = { ttft: number; total: number; prompt: number; cached: number; rss: number };
+type Row = { ttft: number; total: number; prompt: number; cached: number; rss: number; decoded: string };
 const summary = (name: string, which: 'first' | 'follow'): Row => {
   const rs = runs[name]!;
-  return { ttft: median(rs.map((r) => r[which].ttft)), total: median(rs.map((r) => r[which].total)), prompt: rs[0]![which].prompt, cached: rs[0]![which].cached, rss: median(rs.map((r) => r.rss)) };
+  const d = rs[0]![which].decoded;
+  return { ttft: median(rs.map((r) => r[which].ttft)), total: median(rs.map((r) => r[which].total)), prompt: rs[0]![which].prompt, cached: rs[0]![which].cached, rss: median(rs.map((r) => r.rss)), decoded: d === null ? 'n/a' : String(d) };
 };
-console.log(`\nvidlm serve vs llama-server (${CLIP}, tiny model pair, max_tokens 8, median of ${REPEAT}; llama-server --video-fps ${VIDEO_FPS})\n`);
-console.log('| turn | server | time to first token (ms) | total (ms) | prompt tokens | cached tokens | peak RSS (MiB) |');
-console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: |');
+const sampling = Object.keys(VIDLM_OPTIONS).length > 0 ? JSON.stringify(VIDLM_OPTIONS) : "'auto'";
+console.log(`\nvidlm serve (vidlm: ${sampling}) vs llama-server (--video-fps ${VIDEO_FPS}) on ${CLIP}, tiny model pair, --ctx-size ${CTX}, max_tokens 8, median of ${REPEAT}\n`);
+console.log('| turn | server | time to first token (ms) | total (ms) | prompt tokens | cached tokens | frames decoded | peak RSS (MiB) |');
+console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+const row = (label: string, name: string, r: Row) => console.log(`| ${label} | ${name} | ${r.ttft.toFixed(0)} | ${r.total.toFixed(0)} | ${r.prompt} | ${r.cached} | ${r.decoded} | ${r.rss.toFixed(0)} |`);
 for (const which of ['first', 'follow'] as const) {
-  const v = summary('vidlm', which), l = summary('llama-server', which);
   const label = which === 'first' ? 'first turn' : 'follow-up';
-  console.log(`| ${label} | llama-server | ${l.ttft.toFixed(0)} | ${l.total.toFixed(0)} | ${l.prompt} | ${l.cached} | ${l.rss.toFixed(0)} |`);
-  console.log(`| ${label} | vidlm serve | ${v.ttft.toFixed(0)} | ${v.total.toFixed(0)} | ${v.prompt} | ${v.cached} | ${v.rss.toFixed(0)} |`);
-  console.log(`| ${label} | ratio vidlm / llama-server | ${(v.ttft / l.ttft).toFixed(2)} | ${(v.total / l.total).toFixed(2)} | ${(v.prompt / l.prompt).toFixed(3)} | | ${(v.rss / l.rss).toFixed(2)} |`);
+  const v = summary('vidlm', which);
+  if (llamaServer) row(label, 'llama-server', summary('llama-server', which));
+  row(label, 'vidlm serve', v);
+  if (llamaServer) {
+    const l = summary('llama-server', which);
+    console.log(`| ${label} | ratio vidlm / llama-server | ${(v.ttft / l.ttft).toFixed(2)} | ${(v.total / l.total).toFixed(2)} | ${(v.prompt / l.prompt).toFixed(3)} | | | ${(v.rss / l.rss).toFixed(2)} |`);
+  }
+}
+console.log('');
+for (const name of servers) {
+  // per run, then the median: the follow-up against its own first turn, under the same load
+  const ratios = runs[name]!.map((r) => r.follow.ttft / r.first.ttft);
+  console.log(`${name}: follow-up / first turn, time to first token: ${(median(ratios) * 100).toFixed(0)} % (runs: ${ratios.map((x) => (x * 100).toFixed(0)).join(', ')} %)`);
 }

@@ -124,6 +124,7 @@ export class Model {
       onProgress: optionalFunction<(f: number) => void>('onProgress', opts.onProgress),
       source: opts.source === undefined ? undefined : requireString('source', opts.source),
       variant: opts.variant === undefined ? undefined : requireString('variant', opts.variant),
+      missing: optionalFunction<NonNullable<EncodeOptions['missing']>>('missing', opts.missing),
     };
     const cache = optionalBool('cache', opts.cache, true) ? this.cache : null;
     if (!this.info.vision) throw new VidlmError('ERR_UNSUPPORTED', 'this model has no vision encoder: load it with an mmproj');

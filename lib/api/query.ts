@@ -10,21 +10,17 @@ import { litaLocalizeQuestion } from '../prompt/lita.js';
 import type { TimeEncodingOptions, TimeTokenMode } from '../time/encode.js';
 import { parseTimes } from '../time/parse.js';
 import type { VideoInput } from '../video/types.js';
-import { checkQuery, checkQuestion, checkVideoInput, type CheckedQuery } from './options.js';
+import { checkQuery, checkQuestion, checkVideoInput } from './options.js';
 import type { AskResult, LocalizeResult, VideoQueryOptions } from './types.js';
 
 export type { AskResult, LocalizeResult, VideoQueryOptions } from './types.js';
-
-function prepareQuery(input: VideoInput, q: CheckedQuery) {
-  return prepare(input, { ...q, signal: q.guard.signal });
-}
 
 async function run(input: VideoInput, question: string, o: VideoQueryOptions): Promise<AskResult> {
   checkVideoInput(input);
   checkQuestion('question', question);
   const q = checkQuery(o, { sequences: 1 });
   return q.guard.run(async () => {
-    const p = await prepareQuery(input, q);
+    const p = await prepare(input, { ...q, signal: q.guard.signal });
     try {
       const gen = p.chat.ask(question, { ...q.generate, signal: q.guard.signal });
       const report = stageReporter(q.onProgress, 'generate');
@@ -101,5 +97,5 @@ export async function localize(video: VideoInput, query: string, options: VideoQ
 export async function chat(video: VideoInput, options: VideoQueryOptions): Promise<Chat> {
   checkVideoInput(video);
   const q = checkQuery(options, { sequences: CHAT_SEQUENCES });
-  return q.guard.run(() => prepareQuery(video, q)).then((p) => p.chat);
+  return q.guard.run(() => prepare(video, { ...q, signal: q.guard.signal })).then((p) => p.chat);
 }

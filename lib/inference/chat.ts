@@ -8,6 +8,7 @@ import { invalid, optionalSignal } from '../options.js';
 import { QUESTION, type ChatMessage, type ChatTemplate, type RenderedPrompt } from './prompt.js';
 import { SerialQueue } from '../serial.js';
 import type { Context, ContextPlan, GenerateOptions } from './context.js';
+import { Sequence } from './sequence.js';
 import { Generation, type GenerateResult } from './generation.js';
 import type { MediaChunkReport } from '../native.js';
 
@@ -31,14 +32,14 @@ export interface TurnResult extends GenerateResult {
 class Family {
   readonly context: Context;
   readonly ownsContext: boolean;
-  #free: number[];
+  #free: Sequence[];
   #open = 1;
   constructor(context: Context, ownsContext: boolean) {
     this.context = context;
     this.ownsContext = ownsContext;
-    this.#free = Array.from({ length: context.sequences - 1 }, (_, i) => i + 1);
+    this.#free = Array.from({ length: context.sequences - 1 }, (_, i) => new Sequence(context, i + 1));
   }
-  take(): number {
+  take(): Sequence {
     const s = this.#free.shift();
     if (s === undefined) {
       throw new VidlmError('ERR_CONTEXT_CREATE', `no free KV sequence for another fork (the context has ${this.context.sequences}, all in use): dispose a fork or create the context with more \`sequences\``,
@@ -48,7 +49,7 @@ class Family {
     return s;
   }
   /** A chat is done with sequence `s` (null when it could not be given back). */
-  close(s: number | null): void {
+  close(s: Sequence | null): void {
     if (s !== null) this.#free.push(s);
     if (--this.#open === 0 && this.ownsContext) this.context.dispose();
   }
@@ -56,7 +57,7 @@ class Family {
 
 export class Chat {
   readonly context: Context;
-  readonly sequence: number;
+  #seq: Sequence;
   #model: ChatTemplate;
   #history: ChatMessage[];
   #pending: ContextPlan | null; // first turn: template text after the video, with QUESTION inside
@@ -64,14 +65,17 @@ export class Chat {
   #turns = new SerialQueue(); // this chat's turns, forks and disposal, in call order
   #closing = false;
 
-  private constructor(model: ChatTemplate, family: Family, sequence: number, history: ChatMessage[], pending: ContextPlan | null) {
+  private constructor(model: ChatTemplate, family: Family, sequence: Sequence, history: ChatMessage[], pending: ContextPlan | null) {
     this.#model = model;
     this.context = family.context;
-    this.sequence = sequence;
+    this.#seq = sequence;
     this.#history = history;
     this.#pending = pending;
     this.#family = family;
   }
+
+  /** The KV sequence of the context this chat runs on. */
+  get sequence(): number { return this.#seq.id; }
 
   /** The conversation so far; the video appears as the model's media marker. */
   get history(): readonly ChatMessage[] { return this.#history; }
@@ -80,20 +84,21 @@ export class Chat {
   static async begin(model: ChatTemplate, context: Context, rendered: RenderedPrompt, opts: { signal?: AbortSignal; onProgress?: (f: number) => void; mergeable?: boolean } = {},
     own: { ownsContext?: boolean } = {}): Promise<{ chat: Chat; evaluated: number; ms: number; mediaTokens: number; chunks?: MediaChunkReport[] }> {
     Chat.checkFresh(context);
+    const seq = new Sequence(context, 0);
     const { prefix } = rendered;
     let evaluated = 0, ms = 0, mediaTokens = 0;
     let chunks: MediaChunkReport[] | undefined;
     if (prefix.kind === 'native') {
-      const r = await context.prefillMedia(prefix.text, prefix.frames, { sequence: 0, mergeable: opts.mergeable ?? true, signal: opts.signal, onProgress: opts.onProgress });
+      const r = await seq.prefillMedia(prefix.text, prefix.frames, { mergeable: opts.mergeable ?? true, signal: opts.signal, onProgress: opts.onProgress });
       ({ evaluated, ms } = r);
       mediaTokens = r.mediaTokens ?? 0;
       chunks = r.chunks;
     } else if (prefix.plan.length > 0) {
-      const r = await context.prefill(prefix.plan, { sequence: 0, signal: opts.signal, onProgress: opts.onProgress });
+      const r = await seq.prefill(prefix.plan, { signal: opts.signal, onProgress: opts.onProgress });
       ({ evaluated, ms } = r);
       mediaTokens = r.mediaTokens ?? 0; // audio clips among pooled frames
     }
-    const chat = new Chat(model, new Family(context, own.ownsContext ?? false), 0, rendered.history, rendered.rest);
+    const chat = new Chat(model, new Family(context, own.ownsContext ?? false), seq, rendered.history, rendered.rest);
     return { chat, evaluated, ms, mediaTokens, ...(chunks ? { chunks } : {}) };
   }
 
@@ -121,11 +126,11 @@ export class Chat {
     const gen = new Generation((onPiece) => this.#turns.run(async () => {
       if (this.#closing) throw new VidlmError('ERR_DISPOSED', 'the chat was disposed');
       const { plan, history } = this.#next(question);
-      const r = await this.context.turn(plan, this.sequence, params, signal, onPiece);
+      const r = await this.#seq.turn(plan, params, signal, onPiece);
       this.#history = [...history, { role: 'assistant', content: r.generation.text }];
       this.#pending = null;
       return {
-        ...r.generation, evaluated: r.prefill.evaluated, nPast: this.context.nPast(this.sequence), prefillMs: r.prefill.ms,
+        ...r.generation, evaluated: r.prefill.evaluated, nPast: this.#seq.nPast, prefillMs: r.prefill.ms,
         ...(r.prefill.mediaTokens ? { mediaTokens: r.prefill.mediaTokens } : {}),
       };
     }).then((result) => { resolveTurn(result); return result; }, (e: unknown) => { rejectTurn(e); throw e; }));
@@ -151,7 +156,7 @@ export class Chat {
     return this.#turns.run(async () => {
       const seq = this.#family.take();
       try {
-        await this.context.copySequence(this.sequence, seq);
+        await this.#seq.copyTo(seq);
       } catch (e) {
         this.#family.close(seq);
         throw e;
@@ -168,11 +173,11 @@ export class Chat {
     if (this.#closing) return Promise.resolve();
     this.#closing = true;
     return this.#turns.run(async () => {
-      let seq: number | null = null;
+      let seq: Sequence | null = null;
       try {
         if (!this.context.disposed) {
-          await this.context.truncate(this.sequence, 0);
-          seq = this.sequence;
+          await this.#seq.truncate(0);
+          seq = this.#seq;
         }
       } finally {
         this.#family.close(seq);

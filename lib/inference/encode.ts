@@ -41,6 +41,12 @@ export interface EncodeOptions {
    * lib/pipeline/sample.ts). Part of the cache key, so the same frame padded or cropped is not confused.
    */
   variant?: string;
+  /**
+   * With `source`: frames may come without pixels (`rgb` empty, a follow-up that knows the frame
+   * times but decoded nothing); those the cache does not hold are asked for here, by index, and
+   * only they are decoded. The callback returns them, with pixels, in the same order.
+   */
+  missing?: (indices: number[]) => Promise<readonly EncodableFrame[]>;
 }
 
 export interface EncodeStats { encoded: number; cached: number; batches: number; ms: number }
@@ -64,11 +70,13 @@ export async function encodeFrames(enc: EncoderIdentity, frames: readonly Encoda
   const guard = new CallbackGuard(opts.signal);
   const report = guard.wrap('onProgress', opts.onProgress);
   const source = opts.source === undefined ? undefined : { id: opts.source, variant: opts.variant ?? '' };
-  return guard.run(() => encode(enc, frames, cache, opts.batchSize ?? 16, source, guard.signal, report));
+  if (opts.missing && !source) throw new VidlmError('ERR_INVALID_ARG', 'encode option missing needs a source: frames without pixels are known by their source and time');
+  return guard.run(() => encode(enc, frames, cache, opts.batchSize ?? 16, source, guard.signal, report, opts.missing));
 }
 
 async function encode(enc: EncoderIdentity, frames: readonly EncodableFrame[], cache: EmbeddingCache | null, batchSize: number,
-  source: { id: string; variant: string } | undefined, signal: AbortSignal, report: ((f: number) => void) | undefined): Promise<{ grids: FrameGrid[]; stats: EncodeStats }> {
+  source: { id: string; variant: string } | undefined, signal: AbortSignal, report: ((f: number) => void) | undefined,
+  missing?: (indices: number[]) => Promise<readonly EncodableFrame[]>): Promise<{ grids: FrameGrid[]; stats: EncodeStats }> {
   const started = performance.now();
   throwIfAborted(signal);
   frames.forEach((f, i) => {
@@ -87,6 +95,20 @@ async function encode(enc: EncoderIdentity, frames: readonly EncodableFrame[], c
     else todo.push(i);
   }
   let batches = 0;
+  const needPixels = missing ? todo.filter((i) => frames[i]!.rgb.length === 0) : [];
+  if (needPixels.length > 0) {
+    const got = await missing!(needPixels);
+    throwIfAborted(signal);
+    const filled = [...frames];
+    needPixels.forEach((i, k) => {
+      const f = got[k];
+      if (!f || !(f.rgb instanceof Uint8Array) || f.rgb.length !== frames[i]!.width * frames[i]!.height * 3) {
+        throw new VidlmError('ERR_VIDEO_DECODE', `frame ${i} (t=${frames[i]!.t}) could not be decoded again at the size it was cached at`);
+      }
+      filled[i] = { ...frames[i]!, rgb: f.rgb };
+    });
+    frames = filled;
+  }
   if (todo.length > 0) {
     const base = frames.length - todo.length;
     const onProgress = report ? (f: number) => report((base + f * todo.length) / frames.length) : undefined;

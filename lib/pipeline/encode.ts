@@ -20,10 +20,11 @@ export interface FrameEncoder {
 }
 
 export async function encode(encoder: FrameEncoder, plan: Pick<VideoPlan, 'path'>, video: SampledVideo,
-  opts: { source?: string; batchSize?: number; signal?: AbortSignal; onProgress?: (fraction: number) => void }): Promise<Encoded> {
+  opts: { source?: string; batchSize?: number; signal?: AbortSignal; onProgress?: (fraction: number) => void; missing?: EncodeOptions['missing'] }): Promise<Encoded> {
   if (plan.path === 'native') return { kind: 'native', frames: video.frames };
   const { grids, stats } = await encoder.encodeWithStats(video.frames, {
     source: opts.source, variant: video.variant, batchSize: opts.batchSize, signal: opts.signal, onProgress: opts.onProgress,
+    ...(opts.missing ? { missing: opts.missing } : {}),
   });
   return { kind: 'grids', grids, ms: stats.ms, stats };
 }

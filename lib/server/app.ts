@@ -288,7 +288,7 @@ export async function createServer(options: ServerOptions): Promise<VidlmServer>
     await app.close();
     await agent.close();
     await jsonParser.close();
-    for (const s of pool.slots) s.context.dispose();
+    for (const s of pool.slots) s.sequence.context.dispose();
     tokenizer.dispose();
     if (ownsModel) model.dispose();
   }

@@ -38,7 +38,7 @@ export interface CompletionResult {
   text: string;
   finishReason: 'stop' | 'length';
   usage: { prompt: number; cached: number; completion: number };
-  media: { strategy: string; frames: { index: number; t: number }[]; duration: number; visual_tokens: number; encoded: number; cached: number;
+  media: { strategy: string; frames: { index: number; t: number }[]; duration: number; visual_tokens: number; decoded: number; encoded: number; cached: number;
     /** Audio clips the part gave the model, subtitle cues read, and what it went without (no audio track, a missing subtitle track). */
     audio_chunks: number; subtitle_cues: number; warnings?: string[] }[];
   timings: { queue_ms: number; prepare_ms: number; prefill_ms: number; first_token_ms: number; generate_ms: number };
@@ -102,16 +102,17 @@ export async function runCompletion(s: ServerState, req: ParsedRequest, signal: 
       slot.held = [];
       let block = entries[0] as Exclude<Entry, number>;
       if (taken.shared > 0) {
-        await slot.context.truncate(0, positions(entries, taken.shared));
+        await slot.sequence.truncate(positions(entries, taken.shared));
         cached = cells(entries, taken.shared);
-        const r = await slot.context.prefill([{ tokens: rest.slice(taken.shared - 1) }], { addBos: false, signal });
+        const r = await slot.sequence.prefill([{ tokens: rest.slice(taken.shared - 1) }], { addBos: false, signal });
         prefillMs = r.ms;
         block = held[0] as Exclude<Entry, number>;
-        for (const x of media) x.encoded = 0; // libmtmd encoded them for the request the slot kept
+        for (const x of media) { x.encoded = 0; x.cached = x.frames.length; } // libmtmd encoded them for the request the slot kept
       } else {
-        await slot.context.truncate(0, 0);
-        const m = await slot.context.prefillMedia(prefix.text, prefix.frames, { signal, mergeable: true });
-        const r = await slot.context.prefill([{ tokens: rest }], { addBos: false, signal });
+        await slot.sequence.truncate(0);
+        await Promise.all(media.map((x) => x.read.pixels?.())); // a repeat's frames, decoded only now that no slot holds them
+        const m = await slot.sequence.prefillMedia(prefix.text, prefix.frames, { signal, mergeable: true });
+        const r = await slot.sequence.prefill([{ tokens: rest }], { addBos: false, signal });
         prefillMs = m.ms + r.ms;
         cached = 0;
         block = { key: block.key, count: m.nPast, tokens: m.evaluated, visual: mediaTokensByPart(m.chunks ?? [], media.map((x) => x.read)) };
@@ -130,15 +131,15 @@ export async function runCompletion(s: ServerState, req: ParsedRequest, signal: 
       slot = taken.slot;
       cached = positions(entries, taken.shared);
       slot.held = [];
-      await slot.context.truncate(0, cached);
-      const r = await slot.context.prefill(planFrom(entries, taken.shared), { addBos: false, signal });
+      await slot.sequence.truncate(cached);
+      const r = await slot.sequence.prefill(planFrom(entries, taken.shared), { addBos: false, signal });
       prefillMs = r.ms;
       slot.held = keysOnly(entries);
     }
     // what the slot's KV holds now: the whole prompt, and nothing of earlier requests past it
-    const kvTokens = slot.context.nPast(0);
+    const kvTokens = slot.sequence.nPast;
     s.metrics.stage.observe({ stage: 'prefill' }, prefillMs / 1000);
-    const gen = slot.context.generate({ ...req.generate, signal });
+    const gen = slot.sequence.generate({ ...req.generate, signal });
     for await (const piece of gen) onPiece(piece);
     const g = await gen;
     s.metrics.stage.observe({ stage: 'generate' }, g.timings.generateMs / 1000);
@@ -151,7 +152,7 @@ export async function runCompletion(s: ServerState, req: ParsedRequest, signal: 
       finishReason: finishReason(g.stopReason),
       usage: { prompt, cached, completion: g.tokens.generated },
       media: media.map((m) => ({
-        strategy: m.strategy, frames: m.frames, duration: m.duration, visual_tokens: m.visual, encoded: m.encoded, cached: m.cached,
+        strategy: m.strategy, frames: m.frames, duration: m.duration, visual_tokens: m.visual, decoded: m.read.decoded, encoded: m.encoded, cached: m.cached,
         audio_chunks: m.audioChunks, subtitle_cues: m.cues, ...(m.warnings.length > 0 ? { warnings: m.warnings } : {}),
       })),
       timings: { queue_ms: tQueue - t0, prepare_ms: tPrepared - tQueue, prefill_ms: prefillMs, first_token_ms: g.timings.firstTokenMs, generate_ms: g.timings.generateMs },
@@ -162,7 +163,7 @@ export async function runCompletion(s: ServerState, req: ParsedRequest, signal: 
     // what the KV holds after a failure is not known: the slot starts over
     if (slot) {
       slot.held = [];
-      if (!slot.context.disposed) await slot.context.truncate(0, 0).catch(() => {});
+      if (!slot.sequence.context.disposed) await slot.sequence.truncate(0).catch(() => {});
     }
     if (e instanceof VidlmError || e instanceof HttpError) throw e;
     if (signal.aborted) throw new VidlmError('ERR_ABORTED', `aborted: ${String((signal.reason as Error)?.message ?? signal.reason)}`, undefined, { cause: e });

@@ -8,12 +8,14 @@
  * and validated (a burst of requests costs the event loop little, and /health answers).
  */
 import type { Context } from '../inference/context.js';
+import { Sequence } from '../inference/sequence.js';
 import { HttpError, shuttingDown } from './errors.js';
 import { sharedEntries, type Entry } from './prefix.js';
 
 export interface Slot {
   readonly id: number;
-  readonly context: Context;
+  /** The one KV sequence of the slot's context (created with `sequences: 1`). */
+  readonly sequence: Sequence;
   /** The entries the slot's KV holds (keys only), in order. */
   held: Entry[];
   busy: boolean;
@@ -32,7 +34,7 @@ export class SlotPool {
   #onChange: () => void;
 
   constructor(contexts: Context[], queueMax: number, onChange: () => void = () => {}) {
-    this.slots = contexts.map((context, id) => ({ id, context, held: [], busy: false, lastUsed: 0 }));
+    this.slots = contexts.map((context, id) => ({ id, sequence: new Sequence(context, 0), held: [], busy: false, lastUsed: 0 }));
     this.#free = contexts.length;
     this.queueMax = queueMax;
     this.#onChange = onChange;

@@ -85,7 +85,7 @@ export async function prepareMedia(url: string, param: string, strategy: Strateg
     ...(v.subtitles !== undefined && !audioPart ? { subtitles: v.subtitles } : {}),
     ...(v.audio !== undefined ? { audio: v.audio } : {}), ...(v.audioWindow !== undefined ? { audioWindow: v.audioWindow } : {}),
     ...(v.audioLength !== undefined ? { audioLength: v.audioLength } : {}),
-    soundOnly: audioPart, signal, sourceId: media.identity, hasToken: c.hasToken, ffmpegOptions: media.ffmpegOptions,
+    soundOnly: audioPart, signal, sourceId: media.identity, hasToken: c.hasToken, ffmpegOptions: media.ffmpegOptions, lazyPixels: true,
     encoder: sharedEncoder(model, media.identity, c.encoding, signal),
     check: (probe, plan) => {
       const { isImage, duration } = probe;

@@ -18,6 +18,10 @@ export function newWalkStats(): WalkStats {
   return { seeks: 0, packetsRead: 0, packetsDecoded: 0, framesDecoded: 0, decodeErrors: 0, calls: 0, twoLaneWalks: 0 };
 }
 
+/** Frames the native decoder has decoded in this process, every source together: what tests and
+ *  benchmarks count to tell a decode from a reuse (the addon's own walk stats, summed). */
+export const decoderTotals = { framesDecoded: 0 };
+
 interface FetchContext {
   tl: Timeline;
   tps: number;
@@ -209,6 +213,7 @@ export class VideoSource {
     const r = await withAbort(signal, (t) => src.walk(stream.index, [target], ctx.spec, { threads, strategy: ctx.options.strategy ?? 'auto', fresh }, t))
       .catch((e: unknown) => { throw videoError(e, this.probe.source, signal); });
     for (const k of ['seeks', 'packetsRead', 'packetsDecoded', 'framesDecoded', 'decodeErrors'] as const) this.stats[k] += r.stats[k];
+    decoderTotals.framesDecoded += r.stats.framesDecoded;
     const hit = r.frames[0];
     if (!hit) throw new VidlmError('ERR_VIDEO_DECODE', `${this.probe.source}: no frame could be decoded`, { source: this.probe.source, stage: 'decode', reason: 'no-frames', ...r.stats });
     const t = hit.t / tps - this.origin;

@@ -109,7 +109,9 @@ t.test('50 jobs, 3 workers, one SIGKILLed mid-job: every result once; bad lines 
 
 t.test('SIGTERM: the running job finishes, or goes back to the queue after --stop-timeout', async (t) => {
   const dir = t.testdir();
-  const long = { video: clip, task: 'ask', question: 'what?', options: { frames: 8, maxTokens: 160 } };
+  // every answer runs its 160 tokens (a grammar with no end before 400 letters): random weights
+  // otherwise end at once now and then, and a job done before the signal cannot be released
+  const long = { video: clip, task: 'ask', question: 'what?', options: { frames: 8, maxTokens: 160, grammar: 'root ::= [a-z]{400}' } };
   const jobs = writeJobs(dir, 'jobs.jsonl', [{ id: 'first', ...long }, { id: 'second', ...long }]);
   t.equal(cliSync(['batch', jobs, '--queue', redis.url, '--name', 'stop', '--detach']).status, 0);
 
