@@ -1,6 +1,7 @@
 /** Parsing of the CLI's flags that every command reads the same way. */
 import { AUDIO_VALUE, audioFlag } from './audio/cli.js';
 import type { AudioOption } from './audio/media.js';
+import type { AudioLength } from './audio/budget.js';
 import { optionalValues } from './optional-value.js';
 import { VidlmError } from './errors.js';
 import { SUBTITLE_VALUE, subtitleOption } from './subtitles/cli.js';
@@ -33,6 +34,7 @@ export function answerOptions(v: { 'max-tokens'?: string; temp?: string; seed?: 
 export const soundFlags = {
   audio: { type: 'string' },
   'audio-window': { type: 'string' },
+  'audio-length': { type: 'string' },
   subtitles: { type: 'string' },
 } as const;
 
@@ -40,6 +42,7 @@ export const soundFlags = {
 export const withSoundValues = (args: string[]): string[] => optionalValues(args, { subtitles: SUBTITLE_VALUE, audio: AUDIO_VALUE });
 
 /** soundFlags' values as options. */
-export function soundOptions(v: { audio?: string; 'audio-window'?: string; subtitles?: string }): { audio?: AudioOption; audioWindow?: number; subtitles?: SubtitleSpec } {
-  return { audio: audioFlag(v.audio), audioWindow: num('audio-window', v['audio-window']), subtitles: subtitleOption(v.subtitles) };
+export function soundOptions(v: { audio?: string; 'audio-window'?: string; 'audio-length'?: string; subtitles?: string }): { audio?: AudioOption; audioWindow?: number; audioLength?: AudioLength; subtitles?: SubtitleSpec } {
+  // the value is checked with the option (ERR_INVALID_ARG naming audioLength)
+  return { audio: audioFlag(v.audio), audioWindow: num('audio-window', v['audio-window']), audioLength: v['audio-length'] as AudioLength | undefined, subtitles: subtitleOption(v.subtitles) };
 }

@@ -29,6 +29,7 @@ export type {
 } from './video/types.js';
 export type { SubtitleSpec } from './subtitles/load.js';
 export type { AudioOption } from './audio/media.js';
+export type { AudioLength } from './audio/budget.js';
 export type { AudioMode } from './audio/plan.js';
 export { assemble, countTokens, strategies, strategyNames, defaults as strategyDefaults } from './assembly/index.js';
 export type { FrameGrid, GridShape, SequencePlan, PlanItem, TextItem, EmbeddingItem, StrategyName, PooledStrategyName } from './assembly/types.js';

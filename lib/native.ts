@@ -123,7 +123,7 @@ export interface NativeContext {
   tokenize(text: string, addSpecial: boolean, parseSpecial: boolean): Int32Array;
   detokenize(tokens: Int32Array, special: boolean): string;
   /** frames: pictures, or `{ audio }` mono PCM at the encoder's rate (libmtmd's audio path). */
-  prefillMedia(text: string, frames: (NativeFrameInput | { audio: Float32Array })[], seq: number, mergeable: boolean, abort?: NativeAbortToken, onProgress?: (f: number) => void): Promise<{ evaluated: number; nPast: number; ms: number; mediaTokens: number; chunks: MediaChunkReport[] }>;
+  prefillMedia(text: string, frames: (NativeFrameInput | { audio: Float32Array; tokens?: number })[], seq: number, mergeable: boolean, abort?: NativeAbortToken, onProgress?: (f: number) => void): Promise<{ evaluated: number; nPast: number; ms: number; mediaTokens: number; chunks: MediaChunkReport[] }>;
   prefill(items: NativePlanItem[], seq: number, abort?: NativeAbortToken, onProgress?: (f: number) => void, mergeText?: boolean, addBos?: boolean): Promise<{ evaluated: number; nPast: number; ms: number; decodes: number }>;
   generate(params: NativeGenerateParams, seq: number, onPiece: (piece: string) => void, abort?: NativeAbortToken): Promise<NativeGenerateResult>;
   nPast(seq: number): number;

@@ -2,8 +2,11 @@
 // media path. libmtmd tokenizes the text with its media markers and the frames, encodes the
 // media in batches and decodes them with the model's positions (M-RoPE for Qwen2-VL and kin,
 // frame pairs merged where the model merges them). This is the path of llama-mtmd-cli.
+// An audio clip may ask for only the first `tokens` of its embeddings (real-length audio: the
+// embeddings of its real samples, not of libmtmd's 30 s of padding; native/media_prefix.h).
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -11,6 +14,7 @@
 #include "context.h"
 #include "errors.h"
 #include "log.h"
+#include "media_prefix.h"
 #include "mtmd-helper.h"
 #include "progress.h"
 #include "worker.h"
@@ -22,8 +26,9 @@ namespace {
 // One chunk libmtmd made: its kind, embeddings (KV cells), positions it takes, first position.
 struct ChunkReport { mtmd_input_chunk_type type; int tokens, positions; llama_pos pos; };
 
-// A picture (width × height RGB) or, with width 0, an audio clip (mono PCM at the encoder's rate).
-struct Frame { uint32_t width, height; std::vector<unsigned char> rgb; std::vector<float> pcm; };
+// A picture (width × height RGB) or, with width 0, an audio clip (mono PCM at the encoder's rate)
+// of which the first `keep` embeddings are evaluated (0: all of them).
+struct Frame { uint32_t width, height; std::vector<unsigned char> rgb; std::vector<float> pcm; int keep = 0; };
 
 class PrefillMediaWorker : public PromiseWorker {
  public:
@@ -40,10 +45,13 @@ class PrefillMediaWorker : public PromiseWorker {
     mtmd_context * mctx = s_->model->mtmd;
     std::vector<mtmd::bitmap_ptr> bitmaps;
     std::vector<const mtmd_bitmap *> ptrs;
+    std::vector<int> keeps;  // per audio clip: libmtmd makes one audio chunk per 30-s mel chunk, each with the clip's id
     for (Frame & f : frames_) {
       if (f.width == 0) {
         // libmtmd's own audio path: its mel spectrogram, encoder, markers and positions
         bitmaps.emplace_back(mtmd_bitmap_init_from_audio(f.pcm.size(), f.pcm.data()));
+        mtmd_bitmap_set_id(bitmaps.back().get(), ("a" + std::to_string(keeps.size())).c_str());
+        keeps.push_back(f.keep);
         ptrs.push_back(bitmaps.back().get());
         f.pcm = {};
         continue;
@@ -59,11 +67,25 @@ class PrefillMediaWorker : public PromiseWorker {
     const size_t n = mtmd_input_chunks_size(chunks.get());
     // Each embedding takes a KV cell; with M-RoPE an image takes fewer positions than cells.
     size_t positions = 0, cells = 0;
+    // embeddings to evaluate of each chunk (-1: all): a clip kept short spends its count over its
+    // mel chunks in order, and the chunks past it are not evaluated at all
+    std::vector<int> keep(n, -1);
+    std::vector<int> left(keeps);
     for (size_t i = 0; i < n; i++) {
       const mtmd_input_chunk * c = mtmd_input_chunks_get(chunks.get(), i);
-      report_.push_back({mtmd_input_chunk_get_type(c), static_cast<int>(mtmd_input_chunk_get_n_tokens(c)), static_cast<int>(mtmd_input_chunk_get_n_pos(c)), 0});
-      positions += mtmd_input_chunk_get_n_pos(c);
-      cells += mtmd_input_chunk_get_n_tokens(c);
+      int tokens = static_cast<int>(mtmd_input_chunk_get_n_tokens(c)), pos = static_cast<int>(mtmd_input_chunk_get_n_pos(c));
+      const char * id = mtmd_input_chunk_get_type(c) == MTMD_INPUT_CHUNK_TYPE_AUDIO ? mtmd_input_chunk_get_id(c) : nullptr;
+      const size_t clip = id && id[0] == 'a' ? std::strtoul(id + 1, nullptr, 10) : left.size();
+      if (clip < left.size() && left[clip] > 0) {
+        keep[i] = tokens = pos = std::min(tokens, left[clip]);  // audio: one position per embedding
+        left[clip] -= tokens;
+        if (left[clip] == 0) left[clip] = -1;  // spent: later chunks of this clip get none
+      } else if (clip < left.size() && left[clip] < 0) {
+        keep[i] = tokens = pos = 0;
+      }
+      report_.push_back({mtmd_input_chunk_get_type(c), tokens, pos, 0});
+      positions += pos;
+      cells += tokens;
     }
     const size_t total = std::max(positions, cells);
     if (s_->nPast[seq_] + static_cast<long long>(total) > s_->nCtx) {
@@ -86,7 +108,9 @@ class PrefillMediaWorker : public PromiseWorker {
       ApplyMtmdThreads(mctx, s_->model->mtmdThreadsSettable, s_->model->compute.threads.load());
       report_[i].pos = s_->nPast[seq_];
       int rc;
-      if (mtmd_input_chunk_get_type(chunk) == MTMD_INPUT_CHUNK_TYPE_TEXT) {
+      if (keep[i] == 0) {
+        rc = 0;  // a mel chunk of padding past the clip's real samples: not encoded, not evaluated
+      } else if (mtmd_input_chunk_get_type(chunk) == MTMD_INPUT_CHUNK_TYPE_TEXT) {
         rc = mtmd_helper_eval_chunk_single(mctx, s_->ctx, chunk, s_->nPast[seq_], seq_, s_->nBatch, i == n - 1, &next);
       } else {
         // encode as many consecutive media chunks as libmtmd batches together, as llama-mtmd-cli does
@@ -97,13 +121,15 @@ class PrefillMediaWorker : public PromiseWorker {
           for (size_t j = i + 1; j < n; j++) {
             const mtmd_input_chunk * next_chunk = mtmd_input_chunks_get(chunks.get(), j);
             if (mtmd_input_chunk_get_type(next_chunk) == MTMD_INPUT_CHUNK_TYPE_TEXT) break;
+            if (keep[j] == 0) continue;  // never evaluated: not encoded either
             if (mtmd_batch_add_chunk(mbatch.get(), next_chunk) != 0) break;
           }
           if (mtmd_batch_encode(mbatch.get()) != 0) return Fail("ERR_ENCODE", "the media encoder failed", &log);
           embd = mtmd_batch_get_output_embd(mbatch.get(), chunk);
           if (!embd) return Fail("ERR_ENCODE", "no embeddings for a media chunk", &log);
         }
-        rc = mtmd_helper_decode_image_chunk(mctx, s_->ctx, chunk, embd, s_->nPast[seq_], seq_, s_->nBatch, &next, nullptr, nullptr);
+        rc = keep[i] > 0 && keep[i] < static_cast<int>(mtmd_input_chunk_get_n_tokens(chunk)) ? DecodeAudioPrefix(mctx, s_->ctx, chunk, embd, keep[i], s_->nPast[seq_], seq_, s_->nBatch, &next)
+                         : mtmd_helper_decode_image_chunk(mctx, s_->ctx, chunk, embd, s_->nPast[seq_], seq_, s_->nBatch, &next, nullptr, nullptr);
       }
       if (rc != 0) return Fail("ERR_DECODE", "evaluating chunk " + std::to_string(i) + " failed", &log);
       s_->nPast[seq_] = next;
@@ -170,7 +196,14 @@ Napi::Value StartPrefillMedia(const Napi::CallbackInfo & info, std::shared_ptr<C
         Throw(env, "ERR_INVALID_ARG", "media " + std::to_string(i) + ": audio must be a non-empty Float32Array (mono PCM at the encoder's rate)");
       if (!mtmd_support_audio(s->model->mtmd)) Throw(env, "ERR_UNSUPPORTED", "the model's mmproj has no audio encoder");
       Napi::Float32Array a = pcm.As<Napi::Float32Array>();
-      frames[i] = {0, 0, {}, std::vector<float>(a.Data(), a.Data() + a.ElementLength())};
+      int keep = 0;
+      if (f.Has("tokens") && !f.Get("tokens").IsUndefined()) {
+        const double k = f.Get("tokens").ToNumber().DoubleValue();
+        if (!(k >= 1 && k <= 1e7 && k == static_cast<double>(static_cast<int>(k))))
+          Throw(env, "ERR_INVALID_ARG", "media " + std::to_string(i) + ": tokens must be a positive integer (the embeddings of the clip to evaluate)");
+        keep = static_cast<int>(k);
+      }
+      frames[i] = {0, 0, {}, std::vector<float>(a.Data(), a.Data() + a.ElementLength()), keep};
       continue;
     }
     const int64_t w = f.Get("width").ToNumber().Int64Value(), h = f.Get("height").ToNumber().Int64Value();

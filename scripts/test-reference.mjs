@@ -4,7 +4,8 @@
 // built from the same vendored tree and build folder (cached by ccache). Any difference in
 // prompt formatting, image preprocessing or embedding injection shows up here. The audio case:
 // `vidlm ask <wav>` (FFmpeg decode + swresample to the encoder's rate, libmtmd's audio path) against
-// `llama-mtmd-cli --audio <wav>` (miniaudio) on the tiny Qwen2-Audio pair. Picture and sound on one
+// `llama-mtmd-cli --audio <wav>` (miniaudio) on the tiny Qwen2-Audio pair, with `--audio-length padded`
+// (llama-mtmd-cli evaluates every embedding of the clip padded to 30 s; vidlm's default keeps the real length's). Picture and sound on one
 // model (the tiny Qwen2.5-Omni mmproj): an mkv of the testsrc still (PNG, so the frame is the same
 // pixels) with the tone-burst wav, asked with one frame and `--audio prefix` (the sound, then the
 // frame) and `--audio interleave --audio-window 4` (one window: the frame, then its sound), against
@@ -43,7 +44,7 @@ for (const c of cases) {
     if (ref.status !== 0) { console.error(ref.stderr); throw new Error(`llama-mtmd-cli exited with ${ref.status}`); }
     const expected = ref.stdout.replace(/^\n/, '').replace(/\n+$/, '');
     const ours = spawnSync(process.execPath, [join(root, 'dist', 'cli.js'), 'ask', avVideo, c.question, '--model', m.qwen2vlModel, '--mmproj', m.qwen25OmniMmproj,
-      '--frames', '1', '--audio', c.av, ...(c.av === 'interleave' ? ['--audio-window', '4'] : []), '--temp', '0', '--max-tokens', '24', '--ctx-size', '2048', '--threads', threads, '--json'], { encoding: 'utf8' });
+      '--frames', '1', '--audio', c.av, '--audio-length', 'padded', ...(c.av === 'interleave' ? ['--audio-window', '4'] : []), '--temp', '0', '--max-tokens', '24', '--ctx-size', '2048', '--threads', threads, '--json'], { encoding: 'utf8' });
     if (ours.status !== 0) { console.error(ours.stderr); throw new Error(`vidlm ask exited with ${ours.status}`); }
     const got = JSON.parse(ours.stdout).text;
     if (got !== expected) failed++;
@@ -60,7 +61,7 @@ for (const c of cases) {
   // it prints "\n" before the answer and newlines after it
   const expected = ref.stdout.replace(/^\n/, '').replace(/\n+$/, '');
   const ours = spawnSync(process.execPath, [join(root, 'dist', 'cli.js'), 'ask', file, c.question, '--model', model, '--mmproj', mmproj,
-    ...(c.image ? ['--strategy', 'concat'] : []), '--temp', '0', '--max-tokens', '24', '--ctx-size', '2048', '--threads', threads, '--json'], { encoding: 'utf8' });
+    ...(c.image ? ['--strategy', 'concat'] : ['--audio-length', 'padded']), '--temp', '0', '--max-tokens', '24', '--ctx-size', '2048', '--threads', threads, '--json'], { encoding: 'utf8' });
   if (ours.status !== 0) { console.error(ours.stderr); throw new Error(`vidlm ask exited with ${ours.status}`); }
   const got = JSON.parse(ours.stdout).text;
   const same = got === expected;

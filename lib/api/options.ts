@@ -36,6 +36,7 @@ export interface CheckedQuery {
   subtitles?: VideoQueryOptions['subtitles'];
   audio?: VideoQueryOptions['audio'];
   audioWindow?: VideoQueryOptions['audioWindow'];
+  audioLength?: VideoQueryOptions['audioLength'];
   /** Generation parameters, grammar parsed by llama.cpp already. */
   generate: NativeGenerateParams;
   /** The caller's signal, also aborted when a callback fails; run the work in guard.run(). */
@@ -77,7 +78,7 @@ export function checkQuery(o: VideoQueryOptions, defaults: { sequences: number }
   if (o.system !== undefined && typeof o.system !== 'string') throw invalid('system', 'a string', o.system);
   // checked again by the plan (which also knows the file); here so that bad values fail before any work
   checkSubtitleSpec(o.subtitles);
-  checkAudioOption(o.audio, o.audioWindow, info);
+  checkAudioOption(o.audio, o.audioWindow, info, o.audioLength);
   // the time options alone (a placeholder duration: the video's is known later)
   const time = resolveTimeEncoding({ timeTokens: o.timeTokens, timeFormat: o.timeFormat, litaSpelling: o.litaSpelling, duration: 1 });
   const contextSize = optionalInt('contextSize', o.contextSize, 64, 1 << 24, Math.min(4096, info.nCtxTrain || 4096, o.model.limits.contextSize));
@@ -103,6 +104,7 @@ export function checkQuery(o: VideoQueryOptions, defaults: { sequences: number }
     subtitles: o.subtitles,
     audio: o.audio,
     audioWindow: o.audioWindow,
+    audioLength: o.audioLength,
     generate: resolveGrammar(o.model.handle, generateParams(o)),
     guard,
     onProgress: guard.wrap('onProgress', optionalFunction<ProgressListener>('onProgress', o.onProgress)),

@@ -1,6 +1,7 @@
 /** The options and results of ask, describe, localize and chat (checked in options.ts). */
 import type { StrategyName } from '../assembly/types.js';
 import type { AudioOption } from '../audio/media.js';
+import type { AudioLength } from '../audio/budget.js';
 import type { TurnResult } from '../inference/chat.js';
 import type { GenerateOptions } from '../inference/context.js';
 import type { Model } from '../model.js';
@@ -42,8 +43,19 @@ export interface VideoQueryOptions extends Omit<GenerateOptions, 'sequence' | 's
   /** The sound track into the model (needs model.info.audio): true / 'interleave' puts each
    *  window's audio after its frames, 'prefix' all the audio before the frames. */
   audio?: AudioOption;
-  /** Seconds of audio per interleaved chunk (default 2, Qwen2.5-Omni's). */
+  /**
+   * Seconds of audio per interleaved chunk. Default from the cost rule: 2 (Qwen2.5-Omni's),
+   * lengthened to hold a whole frame pair where libmtmd merges pairs; 29.9 with audioLength
+   * 'padded' (each window costs a whole 30-s chunk there).
+   */
   audioWindow?: number;
+  /**
+   * How much of each audio clip the model gets: 'real' (default) the embeddings of its real
+   * samples, as the Hugging Face processors of Qwen2-Audio / Qwen2.5-Omni count them (~25 a
+   * second); 'padded' every embedding libmtmd makes of the clip padded with 30 s of silence (750
+   * per started 30 s, llama-mtmd-cli's form).
+   */
+  audioLength?: AudioLength;
   signal?: AbortSignal;
   onProgress?: ProgressListener;
   /** Called with each piece of the answer as it is generated. */

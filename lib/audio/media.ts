@@ -8,26 +8,44 @@ import type { SubtitleCue } from '../video/types.js';
 import type { VideoSource } from '../video/video.js';
 import type { MediaAudio } from './clip.js';
 import { groupCues, placeCues, renderCue } from '../subtitles/cues.js';
-import { DEFAULT_AUDIO_WINDOW, mediaOrder, type AudioMode, type MediaStep } from './plan.js';
+import { defaultAudioWindow, mediaOrder, type AudioMode, type MediaStep, type WindowLayout } from './plan.js';
+import { audioSampleTokens, countsAudio, type AudioCost, type AudioLength } from './budget.js';
 
 /** The `audio` option: true (= 'interleave'), a mode, or false / undefined for no sound. */
 export type AudioOption = boolean | AudioMode;
 
 export type { MediaAudio } from './clip.js';
 
-export interface CheckedAudio { mode: AudioMode; window: number }
+/** The option checked: mode, window in seconds, and what a clip costs (AudioCost). */
+export interface CheckedAudio extends AudioCost { mode: AudioMode; window: number }
 
-/** null when audio is off; ERR_UNSUPPORTED naming the option when the model has no audio encoder. */
-export function checkAudioOption(audio: unknown, audioWindow: unknown, info: { audio: boolean }): CheckedAudio | null {
+/** The model facts the option needs (ModelInfo has them). */
+export interface AudioModelFacts { audio: boolean; projectorType?: string | null; audioProjectorType?: string | null; audioSampleRate?: number | null }
+
+/**
+ * null when audio is off; ERR_UNSUPPORTED naming the option when the model has no audio encoder.
+ * `audioLength` (default 'real'): the embeddings of the real samples or libmtmd's 30-s padded
+ * chunks (lib/audio/budget.ts). Without `audioWindow`, the window comes from the cost rule
+ * (defaultAudioWindow) for `layout` (the span and frames asked for, when known).
+ */
+export function checkAudioOption(audio: unknown, audioWindow: unknown, info: AudioModelFacts, audioLength?: unknown, layout?: WindowLayout): CheckedAudio | null {
   if (audioWindow !== undefined && !(typeof audioWindow === 'number' && audioWindow > 0 && audioWindow <= 3600)) {
     throw new VidlmError('ERR_INVALID_ARG', `audioWindow must be seconds in (0, 3600], got ${String(audioWindow)}`, { option: 'audioWindow' });
+  }
+  if (audioLength !== undefined && audioLength !== 'real' && audioLength !== 'padded') {
+    throw new VidlmError('ERR_INVALID_ARG', `audioLength must be 'real' or 'padded', got ${JSON.stringify(audioLength)}`, { option: 'audioLength' });
   }
   if (audio === undefined || audio === false) return null;
   if (audio !== true && audio !== 'interleave' && audio !== 'prefix') {
     throw new VidlmError('ERR_INVALID_ARG', `audio must be true, 'interleave' or 'prefix', got ${JSON.stringify(audio)}`, { option: 'audio' });
   }
   if (!info.audio) throw new VidlmError('ERR_UNSUPPORTED', "the option 'audio' needs a model whose mmproj has an audio encoder (model.info.audio is false)", { option: 'audio' });
-  return { mode: audio === true ? 'interleave' : audio, window: (audioWindow as number | undefined) ?? DEFAULT_AUDIO_WINDOW };
+  // a mixed mmproj names its audio tower's projector apart from the vision one
+  const projector = info.audioProjectorType ?? info.projectorType ?? null;
+  const length = (audioLength as AudioLength | undefined) ?? 'real';
+  const cost: AudioCost = { projector, rate: info.audioSampleRate ?? 16000, length };
+  const window = (audioWindow as number | undefined) ?? defaultAudioWindow(countsAudio(projector) ? length : null, layout);
+  return { mode: audio === true ? 'interleave' : audio, window, ...cost };
 }
 
 export interface AudioMedia {
@@ -49,7 +67,10 @@ export async function readAudioMedia(source: VideoSource, a: CheckedAudio, frame
     if (s.kind !== 'audio') continue;
     const from = Math.round((s.start - clip.t) * rate);
     const to = Math.min(clip.samples.length, Math.round((s.end - clip.t) * rate));
-    chunks.push({ audio: clip.samples.slice(from, to) });
+    const samples = clip.samples.slice(from, to);
+    // real-length audio: the prefill evaluates only the embeddings of these samples
+    const tokens = a.length === 'real' ? audioSampleTokens(a, samples.length) : null;
+    chunks.push(tokens === null ? { audio: samples } : { audio: samples, tokens });
   }
   return { steps, chunks, warnings: [] };
 }

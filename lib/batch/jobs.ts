@@ -17,7 +17,7 @@ export type JobOptions = Omit<VideoQueryOptions, 'model' | 'signal' | 'onProgres
 const OPTION_KEYS = new Set([
   'strategy', 'frames', 'fps', 'segment', 'timeTokens', 'timeFormat', 'litaSpelling', 'preamble', 'system', 'contextSize',
   'encodeBatchSize', 'fit', 'maxTokens', 'temperature', 'topK', 'topP', 'minP', 'repeatPenalty', 'repeatLastN', 'seed',
-  'stop', 'grammar', 'jsonSchema', 'constrain', 'audio', 'audioWindow', 'subtitles',
+  'stop', 'grammar', 'jsonSchema', 'constrain', 'audio', 'audioWindow', 'audioLength', 'subtitles',
 ]);
 
 export interface JobSpec {

@@ -26,6 +26,8 @@ export interface TokensItem { tokens: Int32Array }
 export interface AudioItem {
   /** Mono PCM samples in [-1, 1] at the encoder's rate. */
   audio: Float32Array;
+  /** Evaluate only the first `tokens` of the clip's embeddings (as MediaAudio.tokens). Default: all. */
+  tokens?: number;
 }
 export type ContextPlan = ReadonlyArray<SequencePlan[number] | TokensItem | AudioItem>;
 
@@ -221,7 +223,7 @@ export class Context {
         const report = onProgress && ((f: number) => onProgress((i + f) / parts.length));
         const r: PrefillResult = Array.isArray(part)
           ? await withThreads(this.#facts.compute, [n], () => withAbort(signal, (token) => n.prefill(this.#toItems(part), seq, token, report, mergeText, i === 0 && (addBos ?? before === 0))), signal)
-          : await this.#facts.encoder.run(() => withThreads(this.#facts.compute, [n, this.#facts.model], () => withAbort(signal, (token) => n.prefillMedia(this.#facts.info.mediaMarker, [{ audio: part.audio }], seq, false, token, report)), signal));
+          : await this.#facts.encoder.run(() => withThreads(this.#facts.compute, [n, this.#facts.model], () => withAbort(signal, (token) => n.prefillMedia(this.#facts.info.mediaMarker, [part.tokens === undefined ? { audio: part.audio } : { audio: part.audio, tokens: part.tokens }], seq, false, token, report)), signal));
         total.evaluated += r.evaluated;
         total.ms += r.ms;
         total.decodes! += r.decodes ?? 0;

@@ -77,7 +77,7 @@ export function assemble(encoded: Encoded, plan: Pick<VideoPlan, 'strategy' | 's
   // audio chunks take slots among the pooled frame blocks, each after its own time marker; the pooling never sees them
   const items: VideoItems = audio?.chunks.length
     ? assembleWithSlots(plan.strategy as PooledStrategyName, encoded.grids, audioSlots(audio.steps), time)
-      .map((it) => (isSlotItem(it) ? { audio: audio.chunks[it.slot]!.audio } : it))
+      .map((it) => (isSlotItem(it) ? audio.chunks[it.slot]! : it))
     : assemblePooled(plan.strategy as PooledStrategyName, encoded.grids, time);
   const visual = items.reduce((n, it) => n + ('count' in it ? it.count : 0), 0);
   const times = encoded.grids.map((g) => g.t);

@@ -9,7 +9,8 @@
  * (an audio chunk or a cue line keeps them apart, as in mtmd_group_mergeable_bitmaps).
  */
 import { mediaOrder, type MediaStep } from '../audio/plan.js';
-import { audioClipTokens } from '../audio/budget.js';
+import { audioSampleTokens, spanSamples } from '../audio/budget.js';
+import { audioFitHint } from '../audio/suggest.js';
 import { audioSpan } from '../audio/check.js';
 import { stepContent } from '../audio/media.js';
 import { VidlmError } from '../errors.js';
@@ -116,7 +117,7 @@ export function mediaBudget(plan: VideoPlan, probe: VideoProbe, info: ModelInfo,
   const audio = steps.filter((s): s is Extract<MediaStep, { kind: 'audio' }> => s.kind === 'audio');
   let audioTokens: number | null = 0;
   for (const s of audio) {
-    const k = audioClipTokens(info.audioProjectorType ?? info.projectorType, s.end - s.start);
+    const k = audioSampleTokens(plan.audio!, spanSamples(s.start, s.end, plan.audio!.rate));
     audioTokens = k === null || audioTokens === null ? null : audioTokens + k;
   }
   const frames = frameTimes.length;
@@ -152,7 +153,10 @@ export function mediaBudget(plan: VideoPlan, probe: VideoProbe, info: ModelInfo,
 export async function checkMediaBudget(source: VideoSource, plan: VideoPlan, info: ModelInfo, countText: (text: string) => number,
   contextSize: number, signal?: AbortSignal): Promise<{ budget: MediaBudget; subtitles?: LoadedSubtitles }> {
   const measured = await measureMediaBudget(source, plan, info, countText, signal);
-  const e = mediaBudgetError(measured.budget, contextSize - plan.reserve, contextSize, plan.strategy);
+  const budget = contextSize - plan.reserve, b = measured.budget;
+  // with sound: the largest audio settings that fit what the frames and cues leave, with numbers
+  const hint = plan.audio && b.audioChunks > 0 && b.total > budget ? audioFitHint(plan.audio, audioSpan(source.probe, plan.segment), budget - b.frameTokens - b.cueTokens) : '';
+  const e = mediaBudgetError(b, budget, contextSize, plan.strategy, hint);
   if (e) throw e;
   return measured;
 }

@@ -4,9 +4,10 @@
  * every plan: a frame count, or the least an `fps` plan gives on a video of known length.
  */
 import type { StrategyName } from '../assembly/types.js';
-import { audioPlanTokens } from '../audio/budget.js';
+import { audioPlanTokens, type AudioLength } from '../audio/budget.js';
 import { audioSpan } from '../audio/check.js';
 import { mediaOrder } from '../audio/plan.js';
+import { audioFitHint } from '../audio/suggest.js';
 import { checkAudioOption, type AudioOption, type CheckedAudio } from '../audio/media.js';
 import { VidlmError } from '../errors.js';
 import type { ModelInfo } from '../model-info.js';
@@ -32,6 +33,8 @@ export interface PlanQuery {
   /** The sound track into the model through libmtmd (lib/audio), and its window in seconds. */
   audio?: AudioOption;
   audioWindow?: number;
+  /** 'real' (default): the embeddings of the real samples; 'padded': libmtmd's 30-s chunks (lib/audio/budget.ts). */
+  audioLength?: AudioLength;
   /**
    * Caller's inputs to the stage: the media tokens this video may take (default: the context less
    * the text reserve; a server request with several videos shares it), and the sound alone (an
@@ -98,16 +101,19 @@ export function contextFull(strategy: StrategyName, frames: number, info: ModelI
 }
 
 /** ERR_CONTEXT_FULL when the audio a plan reads cannot fit what the frames leave, before anything is decoded (null: it fits, or the encoder's count is unknown). */
-function audioTooLong(a: CheckedAudio, probe: VideoProbe, info: ModelInfo, frames: number, frameTokens: number, budget: number, contextSize: number, strategy: StrategyName, segment?: [number, number]): VidlmError | null {
+function audioTooLong(a: CheckedAudio, probe: VideoProbe, frames: number, frameTokens: number, budget: number, contextSize: number, strategy: StrategyName, segment?: [number, number]): VidlmError | null {
   if (!probe.audio) return null;
   const span = audioSpan(probe, segment);
   const steps = mediaOrder([], span, a.mode, a.window);
-  // a mixed mmproj names its audio tower's projector apart from the vision one
-  const audioTokens = audioPlanTokens(info.audioProjectorType ?? info.projectorType, steps);
+  // the cost travels in `a` (the audio tower's projector, its rate, real or padded length)
+  const audioTokens = audioPlanTokens(a, steps);
   if (audioTokens === null) return null;
-  const e = mediaBudgetError({ ...NO_MEDIA, frames, imageChunks: frames, frameTokens, audioSeconds: span[1] - span[0], audioChunks: steps.length, audioTokens, total: frameTokens + audioTokens },
-    budget, contextSize, strategy);
-  return e && Object.assign(e, { details: { ...e.details, option: 'audio' } });
+  const total = frameTokens + audioTokens;
+  // the largest audio settings that fit what the frames leave, with their numbers
+  const hint = total > budget ? audioFitHint(a, span, budget - frameTokens) : '';
+  const e = mediaBudgetError({ ...NO_MEDIA, frames, imageChunks: frames, frameTokens, audioSeconds: span[1] - span[0], audioChunks: steps.length, audioTokens, total },
+    budget, contextSize, strategy, hint);
+  return e && Object.assign(e, { details: { ...e.details, option: 'audio', audioLength: a.length, audioWindow: a.window } });
 }
 
 /** What the assemble stage needs of a plan, for a caller with frames of its own (a watch window): the strategy, the span, libmtmd's frame merge. */
@@ -127,12 +133,12 @@ export function planVideo(probe: VideoProbe, info: ModelInfo, q: PlanQuery): Vid
       { option: 'segment', segment: q.segment, duration });
   }
   checkSubtitleSpec(q.subtitles);
-  let audio = checkAudioOption(q.audio, q.audioWindow, info);
+  let audio = checkAudioOption(q.audio, q.audioWindow, info, q.audioLength);
   const budget = q.budget ?? mediaTokenBudget(q.contextSize);
   const reserve = q.contextSize - budget;
   // an audio model given an audio file (no picture), or a model without a vision encoder: the sound alone, through libmtmd
   const audioOnly = info.audio && (q.soundOnly === true || !probe.video || !info.vision);
-  if (audioOnly) audio ??= checkAudioOption('prefix', q.audioWindow, info);
+  if (audioOnly) audio ??= checkAudioOption('prefix', q.audioWindow, info, q.audioLength);
   const strategy = audioOnly ? 'native' : chooseStrategy(q.strategy, info, budget, isImage ? 1 : q.frames);
   if (strategy === 'native' && (q.timeTokens !== 'none' || q.preamble)) {
     throw new VidlmError('ERR_UNSUPPORTED', 'the native strategy gives the frames to the model as its own media: time tokens and the time preamble need a pooling strategy');
@@ -141,9 +147,14 @@ export function planVideo(probe: VideoProbe, info: ModelInfo, q: PlanQuery): Vid
   const maxFrames = framesThatFit(strategy, info, budget);
   const count = audioOnly ? 0 : isImage ? 1 : fps === undefined ? q.frames ?? defaultFrames(strategy) : duration > 0 ? fpsFramesAtLeast(fps, probe, q.segment) : 0;
   if (count > maxFrames) throw contextFull(strategy, count, info, q.contextSize, reserve);
+  if (audio && q.audioWindow === undefined && !audioOnly) {
+    // the default window from the cost rule, now that the frames are known
+    const span = audioSpan(probe, q.segment);
+    audio = checkAudioOption(q.audio, undefined, info, q.audioLength, { span: span[1] - span[0], frames: count, merge: strategy === 'native' ? temporalMerge(info.projectorType) : 1 });
+  }
   if (audio) {
     // pooled: the frames' tokens are known now, the audio gets what they leave (native: the whole check follows, with the frames' real sizes)
-    const e = audioTooLong(audio, probe, info, count, strategy === 'native' || audioOnly ? 0 : visualTokens(strategy, count, info), budget, q.contextSize, strategy, q.segment);
+    const e = audioTooLong(audio, probe, count, strategy === 'native' || audioOnly ? 0 : visualTokens(strategy, count, info), budget, q.contextSize, strategy, q.segment);
     if (e) throw e;
   }
   // Images reach libmtmd at their own size (its preprocessing, as llama-mtmd-cli); video frames at the encoder's.

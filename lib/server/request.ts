@@ -7,6 +7,7 @@ import type { GenerateOptions } from '../inference/context.js';
 import type { StrategyName } from '../assembly/types.js';
 import type { TimeTokenMode } from '../time/encode.js';
 import type { AudioOption } from '../audio/media.js';
+import type { AudioLength } from '../audio/budget.js';
 import type { SubtitleSpec } from '../subtitles/load.js';
 import { isSubtitleFile } from '../subtitles/external.js';
 import { badRequest } from './errors.js';
@@ -27,6 +28,7 @@ export interface VideoOptions {
   /** The videos' sound into the model (an audio model's own media path), and its window in seconds. */
   audio?: AudioOption;
   audioWindow?: number;
+  audioLength?: AudioLength;
   /** A subtitle track (true, a language, a stream index) or a subtitle file inside the media folder. */
   subtitles?: SubtitleSpec;
 }
@@ -139,6 +141,7 @@ export function parseRequest(b: ChatBody): ParsedRequest {
     strategy: v.strategy ?? 'auto', frames, fps, segment, timeTokens: v.timeTokens ?? 'none', preamble: v.preamble ?? false,
     ...(v.audio !== undefined && v.audio !== false ? { audio: v.audio } : {}),
     ...(v.audioWindow !== undefined ? { audioWindow: v.audioWindow } : {}),
+    ...(v.audioLength !== undefined ? { audioLength: v.audioLength } : {}),
     ...(subtitles !== undefined && subtitles !== false ? { subtitles } : {}),
   };
 

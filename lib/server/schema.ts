@@ -90,6 +90,7 @@ export const chatCompletionBody = {
         preamble: { type: 'boolean' },
         audio: { anyOf: [{ type: 'boolean' }, { type: 'string', enum: ['interleave', 'prefix'] }] },
         audioWindow: { type: 'number', exclusiveMinimum: 0, maximum: 3600 },
+        audioLength: { type: 'string', enum: ['real', 'padded'] },
         // a track (true, a language tag, a stream index) or a .srt/.vtt/.ass file inside --media-path (request.ts checks which)
         subtitles: { anyOf: [{ type: 'boolean' }, { type: 'integer', minimum: 0, maximum: 1000 }, { type: 'string', minLength: 1, maxLength: 4096 }] },
       },

@@ -65,7 +65,7 @@ function sharedEncoder(model: Model, identity: string, encoding: Map<string, Pro
 }
 
 /** The request's name of an option the pipeline names (`vidlm.segment` for `segment`); a budget error names the part. */
-const REQUEST_OPTIONS = new Set(['strategy', 'frames', 'fps', 'segment', 'timeTokens', 'preamble', 'audio', 'audioWindow', 'subtitles']);
+const REQUEST_OPTIONS = new Set(['strategy', 'frames', 'fps', 'segment', 'timeTokens', 'preamble', 'audio', 'audioWindow', 'audioLength', 'subtitles']);
 function asRequestError(e: unknown, param: string): unknown {
   if (!(e instanceof VidlmError)) return e;
   const option = e.details?.option;
@@ -84,6 +84,7 @@ export async function prepareMedia(url: string, param: string, strategy: Strateg
     contextSize: c.contextSize, budget: c.budget, fit: 'pad',
     ...(v.subtitles !== undefined && !audioPart ? { subtitles: v.subtitles } : {}),
     ...(v.audio !== undefined ? { audio: v.audio } : {}), ...(v.audioWindow !== undefined ? { audioWindow: v.audioWindow } : {}),
+    ...(v.audioLength !== undefined ? { audioLength: v.audioLength } : {}),
     soundOnly: audioPart, signal, sourceId: media.identity, hasToken: c.hasToken, ffmpegOptions: media.ffmpegOptions, lazyPixels: true,
     encoder: sharedEncoder(model, media.identity, c.encoding, signal),
     check: (probe, plan) => {

@@ -7,6 +7,7 @@
 import { audioPlanTokens } from '../audio/budget.js';
 import { checkAudioOption, type CheckedAudio } from '../audio/media.js';
 import { mediaOrder } from '../audio/plan.js';
+import { audioFitHint } from '../audio/suggest.js';
 import { checkSubtitleSpec, type SubtitleSpec } from '../subtitles/load.js';
 import type { StrategyName } from '../assembly/types.js';
 import { VidlmError } from '../errors.js';
@@ -79,9 +80,11 @@ function checkWindowMedia(info: CheckedWatch['model']['info'], audio: CheckedAud
   const imageChunks = Math.ceil(frames / merge);
   const side = info.imageSize ?? 0;
   const frameTokens = frames > 0 ? imageChunks * imageChunkTokens(info, side, side) : 0;
-  const audioTokens = audio ? audioPlanTokens(info.audioProjectorType ?? info.projectorType, steps) ?? 0 : 0;
-  const e = mediaBudgetError({ frames, imageChunks, frameTokens, audioSeconds: audio ? window : 0, audioChunks: steps.length, audioTokens, cues: 0, cueTokens: 0, total: frameTokens + audioTokens },
-    budget, contextSize, 'native');
+  const audioTokens = audio ? audioPlanTokens(audio, steps) ?? 0 : 0;
+  const total = frameTokens + audioTokens;
+  const hint = audio && total > budget ? audioFitHint(audio, [0, window], budget - frameTokens) : '';
+  const e = mediaBudgetError({ frames, imageChunks, frameTokens, audioSeconds: audio ? window : 0, audioChunks: steps.length, audioTokens, cues: 0, cueTokens: 0, total },
+    budget, contextSize, 'native', hint);
   if (e) throw Object.assign(e, { details: { ...e.details, ...(audio ? { option: 'audio' } : {}) } });
 }
 
@@ -93,7 +96,7 @@ export function checkWatch(source: VideoInput, o: WatchOptions): CheckedWatch {
   const pictures = !!(info.vision && info.imageGrid && info.imageSize);
   if (!pictures && !info.audio) throw new VidlmError('ERR_UNSUPPORTED', 'the model has no vision encoder: load it with its mmproj');
   // sound goes through the native path (libmtmd's own media handling); a model that only hears gets each window's sound alone
-  const audio = checkAudioOption(o.audio, o.audioWindow, info) ?? (pictures ? null : checkAudioOption('prefix', o.audioWindow, info));
+  const audio = checkAudioOption(o.audio, o.audioWindow, info, o.audioLength) ?? (pictures ? null : checkAudioOption('prefix', o.audioWindow, info, o.audioLength));
   checkSubtitleSpec(o.subtitles);
   const every = optionalNumber('every', o.every, 0.05, 86_400, 10);
   const window = optionalNumber('window', o.window, every, 86_400, Math.max(30, every));

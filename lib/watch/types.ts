@@ -4,6 +4,7 @@ import type { GenerateOptions } from '../inference/generate-options.js';
 import type { Model } from '../model.js';
 import type { TimeTokenMode } from '../time/encode.js';
 import type { AudioOption } from '../audio/media.js';
+import type { AudioLength } from '../audio/budget.js';
 import type { SubtitleSpec } from '../subtitles/load.js';
 import type { FitMode, OpenOptions, VideoInput } from '../video/types.js';
 
@@ -30,8 +31,15 @@ export interface WatchOptions extends Omit<GenerateOptions, 'sequence' | 'signal
    * vision encoder hears each window's sound alone ('prefix' unless set).
    */
   audio?: AudioOption;
-  /** Seconds of sound per interleaved chunk (default 2, Qwen2.5-Omni's). */
+  /** Seconds of sound per interleaved chunk (default 2, Qwen2.5-Omni's; 29.9 with audioLength 'padded'). */
   audioWindow?: number;
+  /**
+   * How much of each audio clip the model gets: 'real' (default) the embeddings of its real
+   * samples, as the Hugging Face processors of Qwen2-Audio / Qwen2.5-Omni count them (~25 a
+   * second); 'padded' every embedding libmtmd makes of the clip padded with 30 s of silence (750
+   * per started 30 s, llama-mtmd-cli's form).
+   */
+  audioLength?: AudioLength;
   /**
    * Subtitle cues of each window in its prompt, `[t s] "line"` with t from the window's start:
    * true (the default track), a language tag, a stream index, or a .srt/.vtt/.ass file on the

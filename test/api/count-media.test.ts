@@ -13,21 +13,25 @@ const llava = await loadModel({ model: m.model, mmproj: m.mmproj, threads: 1 });
 t.teardown(() => { omni.dispose(); llavaAudio.dispose(); llava.dispose(); });
 const burst = await media.toneBurst();
 const gen = { maxTokens: 1, temperature: 0 };
+// libmtmd's padded form (750 per clip) keeps the budget arithmetic below by hand; test/audio/real-length.test.ts counts the real length
+const padded = { audioLength: 'padded' as const };
 
 t.test('native path, frames and sound (Qwen2.5-Omni pair): the count is what libmtmd evaluates', async (t) => {
   for (const o of [{ frames: 4 }, { frames: 4, audio: 'interleave' as const, audioWindow: 2 }, { frames: 4, audio: 'prefix' as const }, { frames: 4, audio: 'interleave' as const, audioWindow: 1 }]) {
-    const c = await countMediaTokens(burst, { model: omni, contextSize: 8192, ...o });
-    const r = await ask(burst, 'What happens?', { model: omni, contextSize: 8192, ...o, ...gen });
-    t.equal(c.strategy, 'native');
-    t.equal(c.frameTokens + (c.audioTokens ?? NaN), r.tokens.visual, `${JSON.stringify(o)}: ${c.frameTokens} frame + ${c.audioTokens} audio tokens = tokens.visual`);
-    t.equal(c.frames, 4);
-    t.equal(c.audioChunks, o.audio === undefined ? 0 : o.audio === 'prefix' ? 1 : 4 / o.audioWindow);
-    t.ok(c.fits);
+    for (const len of [padded, {}]) {
+      const c = await countMediaTokens(burst, { model: omni, contextSize: 8192, ...o, ...len });
+      const r = await ask(burst, 'What happens?', { model: omni, contextSize: 8192, ...o, ...len, ...gen });
+      t.equal(c.strategy, 'native');
+      t.equal(c.frameTokens + (c.audioTokens ?? NaN), r.tokens.visual, `${JSON.stringify({ ...o, ...len })}: ${c.frameTokens} frame + ${c.audioTokens} audio tokens = tokens.visual`);
+      t.equal(c.frames, 4);
+      t.equal(c.audioChunks, o.audio === undefined ? 0 : o.audio === 'prefix' ? 1 : 4 / o.audioWindow);
+      t.ok(c.fits);
+    }
   }
 });
 
 t.test('pooled path with sound (the mixed LLaVA + Qwen2-Audio fixture): pooled frames + clips', async (t) => {
-  const o = { frames: 4, strategy: 'concat' as const, audio: 'interleave' as const, audioWindow: 2, contextSize: 4096 };
+  const o = { frames: 4, strategy: 'concat' as const, audio: 'interleave' as const, audioWindow: 2, contextSize: 4096, ...padded };
   const c = await countMediaTokens(burst, { model: llavaAudio, ...o });
   const r = await ask(burst, 'What happens?', { model: llavaAudio, ...o, ...gen });
   t.same([c.frameTokens, c.audioTokens, c.audioChunks], [4 * 64, 2 * 750, 2], 'by hand: 64 tokens a frame, 750 a Whisper chunk');
@@ -48,7 +52,7 @@ t.test('subtitle cues are counted before decoding, as the prompt then grows', as
 t.test('fits: false exactly where ask() refuses with ERR_CONTEXT_FULL before decoding', async (t) => {
   // Independent of the budget code: what the media cost is what libmtmd evaluates (ask() in a roomy
   // context), and the room is the context minus the text reserve, min(256, contextSize / 4), by hand.
-  const o = { model: omni, frames: 4, audio: 'interleave' as const, audioWindow: 1 };
+  const o = { model: omni, frames: 4, audio: 'interleave' as const, audioWindow: 1, ...padded };
   const evaluated = (await ask(burst, 'q', { ...o, contextSize: 8192, ...gen })).tokens.visual;
   t.ok(evaluated > 4 * 750, `4 clips of 750 and 4 frames: ${evaluated}`);
   const reserve = 256;
@@ -67,7 +71,7 @@ t.test('fits: false exactly where ask() refuses with ERR_CONTEXT_FULL before dec
 });
 
 t.test('at once, aborted, bad input', async (t) => {
-  const o = { model: omni, frames: 4, audio: 'interleave' as const, audioWindow: 2, contextSize: 8192 };
+  const o = { model: omni, frames: 4, audio: 'interleave' as const, audioWindow: 2, contextSize: 8192, ...padded };
   const one = await countMediaTokens(burst, o);
   t.same(await Promise.all(Array.from({ length: 6 }, () => countMediaTokens(burst, o))), Array(6).fill(one), 'six at once on one model agree');
   await t.rejects(countMediaTokens(burst, { ...o, signal: AbortSignal.abort() }), { code: 'ERR_ABORTED' });

@@ -18,16 +18,20 @@ t.test('an audio file: answered from its sound', async (tt) => {
   const wav = await media.toneBurstWav();
   const r = await ask(wav, 'What do you hear?', { model, ...gen });
   tt.equal(r.strategy, 'native');
-  // libmtmd pads to whole 30 s Whisper chunks: 3000 mel frames / 2 (conv) / 2 (pool)
-  tt.equal(r.tokens.visual, 750, 'one 30 s chunk for 4 s of sound');
-  tt.equal(audioClipTokens('qwen2a', 4), r.tokens.visual, 'the budget estimate is what libmtmd made');
+  // real length (the default): 4 s = 400 mel frames → 200 (conv) → 100 (pool), as the HF processor counts
+  tt.equal(r.tokens.visual, 100, 'the embeddings of 4 s of sound');
+  tt.equal(audioClipTokens({ projector: 'qwen2a', rate: 16000, length: 'real' }, 4), r.tokens.visual, 'the budget estimate is what was evaluated');
+  // padded: libmtmd pads to whole 30 s Whisper chunks: 3000 mel frames / 2 (conv) / 2 (pool)
+  const padded = await ask(wav, 'What do you hear?', { model, ...gen, audioLength: 'padded' });
+  tt.equal(padded.tokens.visual, 750, 'one 30 s chunk for 4 s of sound');
+  tt.equal(audioClipTokens({ projector: 'qwen2a', rate: 16000, length: 'padded' }, 4), padded.tokens.visual, 'the budget estimate is what libmtmd made');
   tt.equal(r.tokens.generated, 3);
   tt.same(r.frames, []);
-  // the same file as m4a (AAC) and as the sound of an mp4: the encoder sees the same length
+  // an m4a (AAC) of 3 s: 300 mel frames → 150 → 75; the 4-s burst as the sound of an mp4: as the wav
   const m4a = await ask(await media.audioOnly(), 'What do you hear?', { model, ...gen });
-  tt.equal(m4a.tokens.visual, 750);
+  tt.equal(m4a.tokens.visual, 75);
   const mp4 = await ask(await media.toneBurst(), 'What do you hear?', { model, ...gen });
-  tt.equal(mp4.tokens.visual, 750);
+  tt.equal(mp4.tokens.visual, 100);
   tt.match(mp4.warning, /no vision encoder: only the sound/);
   // two questions at once on one model
   const [a, b] = await Promise.all([ask(wav, 'What do you hear?', { model, ...gen }), ask(wav, 'What do you hear?', { model, ...gen })]);
@@ -64,13 +68,17 @@ t.test('interleaved chunks carry the right samples (tone burst at 2.0-2.5 s)', a
 });
 
 t.test('audio over the budget: ERR_CONTEXT_FULL before decoding, with what was asked', async (tt) => {
-  // 4 s in 1 s windows: 4 chunks of 750 tokens do not fit 2048 - 256
-  const e = await ask(await media.toneBurstWav(), 'Q?', { model, audio: 'interleave', audioWindow: 1, ...gen }).catch((x: unknown) => x);
+  // padded: 4 s in 1 s windows: 4 chunks of 750 tokens do not fit 2048 - 256
+  const e = await ask(await media.toneBurstWav(), 'Q?', { model, audio: 'interleave', audioWindow: 1, audioLength: 'padded', ...gen }).catch((x: unknown) => x);
   tt.match(e, { code: 'ERR_CONTEXT_FULL', details: { option: 'audio', audioChunks: 4, audioTokens: 3000, audioSeconds: 4 } });
   tt.match((e as Error).message, /4\.0 s of audio in 4 chunk/);
+  // with the numbers of what fits: 1792 tokens hold two 750-token chunks (2 s windows), one clip, or 100 real-length tokens
+  tt.match((e as Error).message, /audioLength: 'real' fits \(100 tokens\); audioWindow: 2 fits \(1500 tokens\); audio: 'prefix' fits \(750 tokens\); at most 2 s/);
   // the same sound in 2 s windows: 1500 tokens fit
-  const r = await ask(await media.toneBurstWav(), 'Q?', { model, audio: 'interleave', audioWindow: 2, ...gen });
+  const r = await ask(await media.toneBurstWav(), 'Q?', { model, audio: 'interleave', audioWindow: 2, audioLength: 'padded', ...gen });
   tt.equal(r.tokens.visual, 1500);
+  // real length, 1 s windows: 4 × 25
+  tt.equal((await ask(await media.toneBurstWav(), 'Q?', { model, audio: 'interleave', audioWindow: 1, ...gen })).tokens.visual, 100);
 });
 
 t.test('abort in the middle of the audio prefill, then the model answers again', async (tt) => {
@@ -81,5 +89,5 @@ t.test('abort in the middle of the audio prefill, then the model answers again',
   tt.match(e, { code: 'ERR_ABORTED' });
   tt.ok(stages.includes('prefill'), 'aborted once the prefill had started');
   const r = await ask(wav, 'Q?', { model, ...gen });
-  tt.equal(r.tokens.visual, 750);
+  tt.equal(r.tokens.visual, 100);
 });

@@ -15,8 +15,8 @@ t.test('--audio --audio-window on the audio model: the chunks asked for, as desc
   const model = await loadModel({ model: m.qwen2Model, mmproj: m.qwen2AudioMmproj, threads: 1 });
   t.teardown(() => model.dispose());
   const wav = await media.toneBurstWav();
-  const api = await describe(wav, { model, audio: 'interleave', audioWindow: 2, maxTokens: 2, temperature: 0, contextSize: 2048 });
-  const r = cli(wav, '--model', m.qwen2Model, '--mmproj', m.qwen2AudioMmproj, '--audio', '--audio-window', '2', ...gen);
+  const api = await describe(wav, { model, audio: 'interleave', audioWindow: 2, audioLength: 'padded', maxTokens: 2, temperature: 0, contextSize: 2048 });
+  const r = cli(wav, '--model', m.qwen2Model, '--mmproj', m.qwen2AudioMmproj, '--audio', '--audio-window', '2', '--audio-length', 'padded', ...gen);
   t.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout);
   t.equal(out.tokens.visual, 1500, 'two 2 s clips');

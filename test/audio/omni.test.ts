@@ -13,7 +13,8 @@ import { tinyModels } from '../fixtures/tiny-models.js';
 const m = await tinyModels();
 const model: Model = await loadModel({ model: m.qwen2vlModel, mmproj: m.qwen25OmniMmproj, threads: 2 });
 t.teardown(() => model.dispose());
-const gen = { maxTokens: 4, temperature: 0, contextSize: 4096 };
+// libmtmd's padded form (750 per clip, CLIP below); test/audio/real-length.test.ts counts the real length on this pair
+const gen = { maxTokens: 4, temperature: 0, contextSize: 4096, audioLength: 'padded' as const };
 // toneburst.mp4: 4 s at 30 fps (120 frames), a 1 kHz burst at 2.0-2.5 s; 4 frames by linspace
 // are frames 0, 39, 79, 119: t = 0, 1.3, 2.633, 3.967
 const TIMES = [0, 39 / 30, 79 / 30, 119 / 30];
@@ -22,7 +23,7 @@ const CLIP = 750; // any clip up to 30 s: one Whisper chunk (3000 mel frames / 2
 
 async function prepared(video: string, o: Partial<PipelineQuery>) {
   const p = await prepare(video, {
-    model, strategy: 'auto', timeTokens: 'none', preamble: false, contextSize: 4096, fit: 'stretch', sequences: 1,
+    model, strategy: 'auto', timeTokens: 'none', preamble: false, contextSize: 4096, fit: 'stretch', sequences: 1, audioLength: 'padded',
     signal: new AbortController().signal, ...o,
   });
   await p.chat.dispose();
@@ -44,7 +45,7 @@ t.test('interleave, 2 s windows: each window\'s frames, then its sound, in the e
   // the plan: window [0, 2) holds frames 0 and 1, window [2, 4) frames 2 and 3
   tt.same(mediaOrder(TIMES, [0, 4], 'interleave', 2).map((s) => (s.kind === 'frame' ? `f${s.index}` : `a${s.start}-${s.end}`)),
     ['f0', 'f1', 'a0-2', 'f2', 'f3', 'a2-4']);
-  const p = await prepared(video, { frames: 4, audio: 'interleave' });
+  const p = await prepared(video, { frames: 4, audio: 'interleave', audioWindow: 2 });
   tt.same(p.frames.map((f) => f.t), TIMES);
   // what libmtmd evaluated: the two frames of a window side by side merge into one image (Qwen's temporal pair)
   tt.same(mediaChunks(p.chunks!), [`image:${FRAME}`, `audio:${CLIP}`, `image:${FRAME}`, `audio:${CLIP}`]);
@@ -74,7 +75,8 @@ t.test('ask: the same counts, deterministic at temperature 0, two concurrent ask
   const video = await media.toneBurst();
   const r = await ask(video, 'What do you see and hear?', { model, frames: 4, audio: 'interleave', ...gen });
   tt.equal(r.strategy, 'native');
-  tt.equal(r.tokens.visual, 2 * FRAME + 2 * CLIP);
+  // padded, no audioWindow: the default window is the longest of one Whisper chunk (29.9 s), so 4 s are one clip
+  tt.equal(r.tokens.visual, 2 * FRAME + CLIP);
   tt.equal(r.tokens.generated, 4);
   const again = await ask(video, 'What do you see and hear?', { model, frames: 4, audio: 'interleave', ...gen });
   tt.equal(again.text, r.text, 'deterministic');

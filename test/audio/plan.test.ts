@@ -37,18 +37,23 @@ t.test('media list and user content follow the steps', async (tt) => {
 t.test('the option: values, and a model without an audio encoder', async (tt) => {
   tt.equal(checkAudioOption(undefined, undefined, { audio: true }), null);
   tt.equal(checkAudioOption(false, undefined, { audio: false }), null);
-  tt.same(checkAudioOption(true, undefined, { audio: true }), { mode: 'interleave', window: 2 });
-  tt.same(checkAudioOption('prefix', 0.5, { audio: true }), { mode: 'prefix', window: 0.5 });
+  // an encoder whose cost is unknown: 2 s windows, nothing trimmed
+  tt.same(checkAudioOption(true, undefined, { audio: true }), { mode: 'interleave', window: 2, projector: null, rate: 16000, length: 'real' });
+  tt.same(checkAudioOption('prefix', 0.5, { audio: true }, 'padded'), { mode: 'prefix', window: 0.5, projector: null, rate: 16000, length: 'padded' });
   tt.throws(() => checkAudioOption(true, undefined, { audio: false }), { code: 'ERR_UNSUPPORTED', message: /'audio'/, details: { option: 'audio' } });
   tt.throws(() => checkAudioOption('loud', undefined, { audio: true }), { code: 'ERR_INVALID_ARG' });
   tt.throws(() => checkAudioOption(true, -1, { audio: true }), { code: 'ERR_INVALID_ARG', details: { option: 'audioWindow' } });
 });
 
-t.test('audio token estimate of the Whisper family (libmtmd pads to 30 s chunks)', async (tt) => {
-  tt.equal(audioClipTokens('qwen2a', 0.5), 750);
-  tt.equal(audioClipTokens('qwen2.5o', 29.9), 750);
-  tt.equal(audioClipTokens('qwen2a', 30), 1500);
-  tt.equal(audioClipTokens('qwen2a', 61), 2250);
-  tt.equal(audioClipTokens('ultravox', 10), null);
-  tt.equal(audioClipTokens(null, 10), null);
+t.test('audio token estimate of the Whisper family (padded: the 30 s chunks of libmtmd; real: the HF rule)', async (tt) => {
+  const padded = (projector: string | null) => ({ projector, rate: 16000, length: 'padded' as const });
+  tt.equal(audioClipTokens(padded('qwen2a'), 0.5), 750);
+  tt.equal(audioClipTokens(padded('qwen2.5o'), 29.9), 750);
+  tt.equal(audioClipTokens(padded('qwen2a'), 30), 1500);
+  tt.equal(audioClipTokens(padded('qwen2a'), 61), 2250);
+  tt.equal(audioClipTokens(padded('ultravox'), 10), null);
+  tt.equal(audioClipTokens(padded(null), 10), null);
+  // real: 0.5 s = 50 mel frames → 25 → 12; 61 s = 6100 → 3050 → 1525
+  const real = { projector: 'qwen2a', rate: 16000, length: 'real' as const };
+  tt.same([audioClipTokens(real, 0.5), audioClipTokens(real, 61)], [12, 1525]);
 });

@@ -68,12 +68,13 @@ const probe = (duration: number): VideoProbe => ({
   source: 'hand', format: 'mp4', duration, startTime: 0, bitRate: null, isImage: false, isLive: false,
   audio: { startTime: 0, duration } as never, video: { avgFps: 30 } as never,
 });
-const query = { strategy: 'concat' as const, timeTokens: 'none' as const, preamble: false, fit: 'pad' as const };
+// libmtmd's padded form: 750 per started 30 s
+const query = { strategy: 'concat' as const, timeTokens: 'none' as const, preamble: false, fit: 'pad' as const, audioLength: 'padded' as const };
 
 t.test('plan: a pooled strategy with audio, the budget counting the pooled frames and the clips', async (t) => {
   const p = planVideo(probe(60), mixedInfo, { ...query, contextSize: 4096, audio: 'prefix' });
   t.equal(p.path, 'pooled');
-  t.same(p.audio, { mode: 'prefix', window: 2 });
+  t.same(p.audio, { mode: 'prefix', window: 29.9, projector: 'qwen2a', rate: 16000, length: 'padded' });
   // 2048 - 256 = 1792: 60 s in one clip is 750 · 3 = 2250 > 1792 (refused on its own)
   t.throws(() => planVideo(probe(60), mixedInfo, { ...query, contextSize: 2048, audio: 'prefix' }), { code: 'ERR_CONTEXT_FULL', details: { audioTokens: 2250 } });
   // 20 s: 750 tokens; with 8 concat frames (512) 1262 ≤ 1792; with 17 frames (1088) 1838 > 1792 although each part fits alone

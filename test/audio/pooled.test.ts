@@ -13,7 +13,8 @@ import { tinyModel } from '../inference/helpers.js';
 const m = await tinyModels();
 const model = await loadModel({ model: m.qwen2Model, mmproj: m.llavaAudioMmproj, threads: 2 });
 t.teardown(() => model.dispose());
-const gen = { maxTokens: 4, temperature: 0, contextSize: 4096 };
+// libmtmd's padded form (750 per clip); test/audio/real-length.test.ts counts the real length on this fixture
+const gen = { maxTokens: 4, temperature: 0, contextSize: 4096, audioLength: 'padded' as const };
 const video = await media.toneBurst(); // 4 s, a 1 kHz burst at 2.0–2.5 s
 
 // every plan handed to Context.prefill, in call order
@@ -62,7 +63,7 @@ t.test('concat + interleave: frames and clips prefilled in time order, visual = 
   tt.ok(floats(plan).length === 4 * 64 * 64 && floats(plan).every((x, i) => x === floats(plainPlan)[i]), 'frame embeddings identical with and without audio');
   // tokens.visual: 4 frames × 64 + 2 clips × 750 (libmtmd pads each clip to a 30 s Whisper chunk)
   tt.equal(plain.tokens.visual, 256);
-  tt.equal(r.tokens.visual, 256 + 2 * audioClipTokens('qwen2a', 2)!);
+  tt.equal(r.tokens.visual, 256 + 2 * audioClipTokens({ projector: 'qwen2a', rate: 16000, length: 'padded' }, 2)!);
   tt.equal(r.tokens.visual, 1756);
   // the prompt grows by the clips, their markers (<|audio_bos|> … <|audio_eos|>) and their time stamps
   tt.ok(r.tokens.prompt - plain.tokens.prompt > 1500, `prompt ${plain.tokens.prompt} → ${r.tokens.prompt}`);

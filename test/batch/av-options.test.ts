@@ -53,14 +53,14 @@ t.test('runJob with the audio model: the sound in the chunks asked for; two jobs
   const gen = { maxTokens: 2, temperature: 0, contextSize: 2048 };
   const wav = await media.toneBurstWav();
   // 4 s in 2 s windows: two clips, each padded by libmtmd to one 30 s Whisper chunk of 750 embeddings
-  const job = { id: 'w', video: wav, task: 'ask' as const, question: 'What do you hear?', options: { ...gen, audio: 'interleave' as const, audioWindow: 2 } };
+  const job = { id: 'w', video: wav, task: 'ask' as const, question: 'What do you hear?', options: { ...gen, audio: 'interleave' as const, audioWindow: 2, audioLength: 'padded' as const } };
   const [a, b] = await Promise.all([runJob(model, job), runJob(model, { ...job, id: 'w2' })]);
   t.equal(a.tokens!.visual, 1500);
   t.equal(b.text, a.text, 'deterministic at temperature 0, run concurrently');
-  const one = await runJob(model, { ...job, options: { ...gen, audio: 'interleave', audioWindow: 30 } });
+  const one = await runJob(model, { ...job, options: { ...gen, audio: 'interleave', audioWindow: 30, audioLength: 'padded' } });
   t.equal(one.tokens!.visual, 750, 'one 30 s window');
   // the video's sound: the model has no vision encoder, the result line carries ask()'s warning
-  const mp4 = await runJob(model, { id: 'm', video: await media.toneBurst(), task: 'describe', options: { ...gen, audio: 'prefix' } });
+  const mp4 = await runJob(model, { id: 'm', video: await media.toneBurst(), task: 'describe', options: { ...gen, audio: 'prefix', audioLength: 'padded' } });
   t.equal(mp4.tokens!.visual, 750);
   t.match(mp4.warning, /only the sound/);
 });
@@ -72,14 +72,16 @@ t.test('vidlm batch (CLI): audio flags on the audio model, subtitles on job line
   const audioJobs = writeJobs(dir, 'audio.jsonl', [
     { id: 'flag', video: wav, task: 'ask', question: 'What do you hear?' },
     { id: 'own', video: wav, task: 'ask', question: 'What do you hear?', options: { audioWindow: 30 } },
+    { id: 'real', video: wav, task: 'ask', question: 'What do you hear?', options: { audioLength: 'real' } },
   ]);
   const out = join(dir, 'audio-results.jsonl');
   const r = cliSync(['batch', audioJobs, '--model', models.qwen2Model, '--mmproj', models.qwen2AudioMmproj, '--threads', '1', '--out', out,
-    '--audio', '--audio-window', '2', '--max-tokens', '2', '--ctx-size', '2048', '--temp', '0']);
+    '--audio', '--audio-window', '2', '--audio-length', 'padded', '--max-tokens', '2', '--ctx-size', '2048', '--temp', '0']);
   t.equal(r.status, 0, r.stderr);
   const byId = new Map(readResults(out).map((l) => [l.id, l]));
   t.equal(byId.get('flag').tokens.visual, 1500, '--audio --audio-window 2: two clips');
   t.equal(byId.get('own').tokens.visual, 750, "the job's own audioWindow wins");
+  t.equal(byId.get('real').tokens.visual, 100, "the job's own audioLength wins: 2 clips of 2 s, 50 each");
 
   const clip = await media.movText();
   const subJobs = writeJobs(dir, 'subs.jsonl', [

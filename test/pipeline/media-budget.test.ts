@@ -70,16 +70,20 @@ t.test('image chunks of a layout: pairs merge only side by side with nothing bet
 });
 
 t.test('the whole budget of a plan, by hand', async (tt) => {
-  const plan = planVideo(probe(4), omniInfo, { ...query, frames: 3, audio: 'interleave', audioWindow: 2 });
+  // padded (libmtmd's form): 750 per clip
+  const plan = planVideo(probe(4), omniInfo, { ...query, frames: 3, audio: 'interleave', audioWindow: 2, audioLength: 'padded' });
   // frames at 0, 2.2, 2.6: [f0] [sound 0-2] [f1 f2] [sound 2-4]
   const b = mediaBudget(plan, probe(4), omniInfo, [0, 2.2, 2.6], [], chars);
   tt.same(b, { frames: 3, imageChunks: 2, frameTokens: 2 * 16, audioSeconds: 4, audioChunks: 2, audioTokens: 1500, cues: 0, cueTokens: 0, total: 1532 });
+  // real length (the default): 2 s = 200 mel frames → 100 → 50 per clip
+  const real = mediaBudget(planVideo(probe(4), omniInfo, { ...query, frames: 3, audio: 'interleave', audioWindow: 2 }), probe(4), omniInfo, [0, 2.2, 2.6], [], chars);
+  tt.match(real, { imageChunks: 2, audioChunks: 2, audioTokens: 100, total: 132 });
   // a cue at 2.3 s goes after frame 1 and keeps frames 1 and 2 apart: three images; its line is 12 characters
   const cue: SubtitleCue[] = [{ start: 2.3, end: 2.4, text: 'x' }];
-  const c = mediaBudget(planVideo(probe(4), omniInfo, { ...query, frames: 3, audio: 'interleave', subtitles: true }), probe(4), omniInfo, [0, 2.2, 2.6], cue, chars);
+  const c = mediaBudget(planVideo(probe(4), omniInfo, { ...query, frames: 3, audio: 'interleave', audioWindow: 2, audioLength: 'padded', subtitles: true }), probe(4), omniInfo, [0, 2.2, 2.6], cue, chars);
   tt.same(c, { frames: 3, imageChunks: 3, frameTokens: 48, audioSeconds: 4, audioChunks: 2, audioTokens: 1500, cues: 1, cueTokens: '\n[2.3s] "x"\n'.length, total: 48 + 1500 + 12 });
   // prefix: one clip, then the frames (a pair and one alone)
-  const p = mediaBudget(planVideo(probe(4), omniInfo, { ...query, frames: 3, audio: 'prefix' }), probe(4), omniInfo, [0, 2.2, 2.6], [], chars);
+  const p = mediaBudget(planVideo(probe(4), omniInfo, { ...query, frames: 3, audio: 'prefix', audioLength: 'padded' }), probe(4), omniInfo, [0, 2.2, 2.6], [], chars);
   tt.match(p, { imageChunks: 2, frameTokens: 32, audioChunks: 1, audioTokens: 750, total: 782 });
   // a pooled plan: the strategy's count and the transcript before the question
   const pooled = mediaBudget(planVideo(probe(4), llavaInfo, { ...query, strategy: 'concat', frames: 4, subtitles: true }), probe(4), llavaInfo, [0, 1, 2, 3],
@@ -99,12 +103,12 @@ t.test('ask: frames and sound over the context fail before any decoding, saying 
   const video = await media.toneBurst();
   const stages = new Set<string>();
   // 4 frames in 1 s windows: 4 × 16 + 4 × 750 = 3064 > 3300 - 256; the sound alone (3000) would fit
-  const e = await ask(video, 'Q?', { model: omni, frames: 4, audio: 'interleave', audioWindow: 1, contextSize: 3300, maxTokens: 1, onProgress: ({ stage }) => stages.add(stage) }).catch((x: unknown) => x);
+  const e = await ask(video, 'Q?', { model: omni, frames: 4, audio: 'interleave', audioWindow: 1, audioLength: 'padded', contextSize: 3300, maxTokens: 1, onProgress: ({ stage }) => stages.add(stage) }).catch((x: unknown) => x);
   tt.match(e, { code: 'ERR_CONTEXT_FULL', details: { frames: 4, imageChunks: 4, frameTokens: 64, audioChunks: 4, audioTokens: 3000, audioSeconds: 4, needed: 3064, budget: 3044 } });
   tt.same([...stages], [], 'nothing decoded, encoded or evaluated');
   tt.match((e as Error).message, /4 frame\(s\) \(64 tokens\) \+ 4\.0 s of audio in 4 chunk\(s\) \(3000 tokens\) need 3064 tokens/);
   // the budget is what libmtmd then makes: the same question with room
-  const r = await ask(video, 'Q?', { model: omni, frames: 4, audio: 'interleave', audioWindow: 1, contextSize: 4096, maxTokens: 1, temperature: 0 });
+  const r = await ask(video, 'Q?', { model: omni, frames: 4, audio: 'interleave', audioWindow: 1, audioLength: 'padded', contextSize: 4096, maxTokens: 1, temperature: 0 });
   tt.equal(r.tokens.visual, 3064);
   // many native frames: counted before decoding too (100 pairs of 16)
   const many = await ask(video, 'Q?', { model: omni, frames: 100, contextSize: 1024, maxTokens: 1 }).catch((x: unknown) => x);

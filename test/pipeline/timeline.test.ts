@@ -33,7 +33,7 @@ t.test('plan: audio and subtitles asked for, checked before any decoding', async
   t.throws(() => planVideo(probe(10), visionInfo, { ...query, subtitles: -1 as never }), { code: 'ERR_INVALID_ARG' });
   const p = planVideo(probe(10), omniInfo, { ...query, audio: 'interleave', audioWindow: 5, subtitles: 'en', segment: [1, 9] });
   t.equal(p.path, 'native');
-  t.same(p.audio, { mode: 'interleave', window: 5 });
+  t.match(p.audio, { mode: 'interleave', window: 5, length: 'real' });
   t.equal(p.subtitles, 'en');
   t.same(p.segment, [1, 9]);
   t.equal(p.temporalMerge, 2, 'Qwen2.5-Omni merges frame pairs');
@@ -42,8 +42,8 @@ t.test('plan: audio and subtitles asked for, checked before any decoding', async
   const plain = planVideo(probe(10), visionInfo, query);
   t.equal(plain.audio, undefined);
   t.equal(plain.subtitles, undefined);
-  // 70 s in 2 s windows: 35 chunks of 750 tokens (libmtmd's 30 s Whisper padding) > 3840
-  t.throws(() => planVideo(probe(70), omniInfo, { ...query, audio: true }), { code: 'ERR_CONTEXT_FULL', details: { audioChunks: 35, audioTokens: 35 * 750 } });
+  // padded: 70 s in 2 s windows: 35 chunks of 750 tokens (libmtmd's 30 s Whisper padding) > 3840
+  t.throws(() => planVideo(probe(70), omniInfo, { ...query, audio: true, audioWindow: 2, audioLength: 'padded' }), { code: 'ERR_CONTEXT_FULL', details: { audioChunks: 35, audioTokens: 35 * 750 } });
 });
 
 t.test('plan: the sound alone (an audio file, or a model without vision)', async (t) => {
@@ -51,7 +51,7 @@ t.test('plan: the sound alone (an audio file, or a model without vision)', async
   t.equal(file.audioOnly, true);
   t.equal(file.strategy, 'native');
   t.equal(file.count, 0, 'no frames');
-  t.same(file.audio, { mode: 'prefix', window: 2 }, 'the sound in one clip by default');
+  t.match(file.audio, { mode: 'prefix', window: 2, length: 'real' }, 'the sound in one clip by default');
   t.equal(file.warning, undefined);
   const blind = planVideo(probe(10), audioInfo, query);
   t.equal(blind.audioOnly, true);
