@@ -15,6 +15,8 @@ export interface ReadQuery extends PlanQuery, AssembleQuery {
   /** The cache identity of the bytes (default: a file's path, size and mtime; none for bytes: keyed by pixels). */
   sourceId?: string;
   /** FFmpeg's open options for the input (the server's format and protocol allow-lists). */
+  /** Counts the tokens of subtitle text (default: the model's tokenizer); the server bounds the text's length first. */
+  countText?: (text: string) => number;
   ffmpegOptions?: Record<string, string | number>;
   /** The caller's limits, checked on the probe and the plan before anything is decoded. */
   check?: (probe: VideoProbe, plan: VideoPlan) => void;

@@ -35,7 +35,7 @@ async function readFresh(input: VideoInput, q: ReadQuery, identity: string | und
     plan = planVideo(source.probe, model.info, q);
     q.check?.(source.probe, plan);
     // frames, audio and subtitle cues counted together before any picture is decoded
-    const { budget, subtitles } = await checkMediaBudget(source, plan, model.info, (text) => model.handle.countTokens(text), q.contextSize, signal);
+    const { budget, subtitles } = await checkMediaBudget(source, plan, model.info, q.countText ?? ((text) => model.handle.countTokens(text)), q.contextSize, signal);
     checkPlanLimits(model.limits, plannedMedia(budget, source.probe.video, model.info.imageSize));
     video = await sample(source, plan, model.info, q.contextSize, { signal, onProgress: stageReporter(q.onProgress, 'decode'), subtitles });
   } finally {

@@ -13,6 +13,7 @@ import type { Model } from '../model.js';
 import { readVideo, type FrameEncoder, type ReadVideo } from '../pipeline/index.js';
 import { HttpError, badRequest } from './errors.js';
 import { resolveMedia } from './media.js';
+import { textCap } from './text.js';
 import type { CheckedServerOptions } from './options.js';
 import type { VideoOptions } from './request.js';
 import type { Metrics } from './metrics.js';
@@ -85,7 +86,8 @@ export async function prepareMedia(url: string, param: string, strategy: Strateg
     ...(v.subtitles !== undefined && !audioPart ? { subtitles: v.subtitles } : {}),
     ...(v.audio !== undefined ? { audio: v.audio } : {}), ...(v.audioWindow !== undefined ? { audioWindow: v.audioWindow } : {}),
     ...(v.audioLength !== undefined ? { audioLength: v.audioLength } : {}),
-    soundOnly: audioPart, signal, sourceId: media.identity, hasToken: c.hasToken, ffmpegOptions: media.ffmpegOptions, lazyPixels: true,
+    soundOnly: audioPart, signal, sourceId: media.identity, hasToken: c.hasToken, ffmpegOptions: media.ffmpegOptions,
+    countText: boundedCount(model, c.contextSize), lazyPixels: true,
     encoder: sharedEncoder(model, media.identity, c.encoding, signal),
     check: (probe, plan) => {
       const { isImage, duration } = probe;
@@ -118,5 +120,19 @@ export async function prepareMedia(url: string, param: string, strategy: Strateg
     read, strategy: plan.strategy, duration: video.duration, frames: video.frames.map((f) => ({ index: f.index, t: f.t })), key,
     visual: read.assembled.kind === 'items' ? read.assembled.visual : 0, encoded: enc, cached,
     audioChunks: video.audio?.chunks.length ?? 0, cues: video.cues?.length ?? 0, warnings,
+  };
+}
+
+/**
+ * Subtitle text counted on the event loop only up to what a slot can hold: past the cap (the
+ * characters of a full context, text.ts) the request is refused before anything tokenizes it.
+ */
+function boundedCount(model: Model, contextSize: number): (text: string) => number {
+  const cap = textCap(model, contextSize);
+  let chars = 0;
+  return (text) => {
+    chars += text.length;
+    if (chars > cap) throw new HttpError(400, 'context_length_exceeded', `the subtitles hold more than ${cap} characters of text, more than a slot of this server can hold`, { param: 'vidlm.subtitles' });
+    return model.handle.countTokens(text);
   };
 }

@@ -36,7 +36,8 @@ t.test('50 jobs, 3 workers, one SIGKILLed mid-job: every result once; bad lines 
     task: i % 3 === 1 ? 'describe' : 'ask',
     question: i % 3 === 1 ? undefined : `what happens? (${i})`,
     // the first job is long, so that the worker that takes it is killed while it runs
-    ...(i === 2 ? { options: { frames: 8, maxTokens: 160 } } : {}),
+    // (a grammar with no end before 10000 letters makes it run all its tokens: random weights may end at once)
+    ...(i === 2 ? { options: { frames: 8, maxTokens: 1500, contextSize: 2048, grammar: 'root ::= w w w w w\nw ::= [a-z]{2000}' } } : {}),
   }));
   good.unshift(good.splice(2, 1)[0]!);
   const jobs = writeJobs(dir, 'jobs.jsonl', [
@@ -109,9 +110,9 @@ t.test('50 jobs, 3 workers, one SIGKILLed mid-job: every result once; bad lines 
 
 t.test('SIGTERM: the running job finishes, or goes back to the queue after --stop-timeout', async (t) => {
   const dir = t.testdir();
-  // every answer runs its 160 tokens (a grammar with no end before 400 letters): random weights
+  // every answer runs its 1500 tokens (a grammar with no end before 10000 letters): random weights
   // otherwise end at once now and then, and a job done before the signal cannot be released
-  const long = { video: clip, task: 'ask', question: 'what?', options: { frames: 8, maxTokens: 160, grammar: 'root ::= [a-z]{400}' } };
+  const long = { video: clip, task: 'ask', question: 'what?', options: { frames: 8, maxTokens: 1500, contextSize: 2048, grammar: 'root ::= w w w w w\nw ::= [a-z]{2000}' } };
   const jobs = writeJobs(dir, 'jobs.jsonl', [{ id: 'first', ...long }, { id: 'second', ...long }]);
   t.equal(cliSync(['batch', jobs, '--queue', redis.url, '--name', 'stop', '--detach']).status, 0);
 

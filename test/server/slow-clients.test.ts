@@ -79,9 +79,12 @@ t.test('one client address holds at most --max-connections-per-client connection
 });
 
 t.test('a request whose body came in time but whose work outlives the body deadline ends with 408 request_timeout; the server lives on', async (t) => {
-  const srv = await spawnServer(['--parallel', '1', '--timeout', '2', '--body-timeout', '0.5', '--media-path', md.dir]);
+  const srv = await spawnServer(['--parallel', '1', '--timeout', '1', '--body-timeout', '0.5', '--media-path', md.dir]);
   t.teardown(srv.stop);
-  const r = await fetch(`${srv.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ messages: [videoTurn('clip.mp4')], max_tokens: 1500 }) });
+  // the work must outlive --timeout: a schema with no end before 20 × 400 letters runs all 1500
+  // tokens (random weights may otherwise end at once)
+  const long = { type: 'array', minItems: 20, items: { type: 'string', minLength: 400, maxLength: 400 } };
+  const r = await fetch(`${srv.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ messages: [videoTurn('clip.mp4')], max_tokens: 1500, response_format: { type: 'json_schema', json_schema: { name: 'long', schema: long } } }) });
   t.equal(r.status, 408);
   t.equal(((await r.json()) as { error: { code: string } }).error.code, 'request_timeout');
   t.equal((await fetch(`${srv.url}/health`)).status, 200, 'the server process is still serving');

@@ -54,7 +54,7 @@ t.test('external .srt and .vtt files', async (tt) => {
   const vtt = await readSubtitleFile(await media.vtt());
   tt.equal(vtt.codec, 'webvtt');
   checkCues(tt, vtt.cues, 'vtt');
-  await tt.rejects(readSubtitleFile(await media.toneBurstWav()), { code: 'ERR_VIDEO_NO_STREAM' }, 'a wav is not a subtitle file');
+  await tt.rejects(readSubtitleFile(await media.toneBurstWav()), { code: 'ERR_VIDEO_OPEN' }, 'a wav is not a subtitle file (only the srt, webvtt and ass demuxers may open one)');
   await tt.rejects(readSubtitleFile('/nonexistent.srt'), { code: 'ERR_VIDEO_OPEN' });
 });
 
