@@ -37,7 +37,7 @@ t.test('50 jobs, 3 workers, one SIGKILLed mid-job: every result once; bad lines 
     question: i % 3 === 1 ? undefined : `what happens? (${i})`,
     // the first job is long, so that the worker that takes it is killed while it runs
     // (a grammar with no end before 10000 letters makes it run all its tokens: random weights may end at once)
-    ...(i === 2 ? { options: { frames: 8, maxTokens: 1500, contextSize: 2048, grammar: 'root ::= w w w w w\nw ::= [a-z]{2000}' } } : {}),
+    ...(i === 2 ? { options: { frames: 8, maxTokens: 1500, contextSize: 2048, grammar: `root ::= ${'w '.repeat(25)}\nw ::= [a-z]{400}` } } : {}),
   }));
   good.unshift(good.splice(2, 1)[0]!);
   const jobs = writeJobs(dir, 'jobs.jsonl', [
@@ -112,7 +112,7 @@ t.test('SIGTERM: the running job finishes, or goes back to the queue after --sto
   const dir = t.testdir();
   // every answer runs its 1500 tokens (a grammar with no end before 10000 letters): random weights
   // otherwise end at once now and then, and a job done before the signal cannot be released
-  const long = { video: clip, task: 'ask', question: 'what?', options: { frames: 8, maxTokens: 1500, contextSize: 2048, grammar: 'root ::= w w w w w\nw ::= [a-z]{2000}' } };
+  const long = { video: clip, task: 'ask', question: 'what?', options: { frames: 8, maxTokens: 1500, contextSize: 2048, grammar: `root ::= ${'w '.repeat(25)}\nw ::= [a-z]{400}` } };
   const jobs = writeJobs(dir, 'jobs.jsonl', [{ id: 'first', ...long }, { id: 'second', ...long }]);
   t.equal(cliSync(['batch', jobs, '--queue', redis.url, '--name', 'stop', '--detach']).status, 0);
 
