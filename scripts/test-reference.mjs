@@ -11,13 +11,14 @@
 // frame) and `--audio interleave --audio-window 4` (one window: the frame, then its sound), against
 // llama-mtmd-cli given the wav and the png in the same order.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const cliBin = join(root, 'build', 'bin', 'llama-mtmd-cli');
-execFileSync(process.execPath, [join(root, 'scripts', 'build-native.mjs'), '--target', 'llama-mtmd-cli'], { stdio: 'inherit' });
+// VIDLM_REFERENCE_CLI: a llama-mtmd-cli built elsewhere from the same tree (else build/'s, built here)
+const cliBin = process.env.VIDLM_REFERENCE_CLI ?? join(root, 'build', 'bin', 'llama-mtmd-cli');
+if (!process.env.VIDLM_REFERENCE_CLI) execFileSync(process.execPath, [join(root, 'scripts', 'build-native.mjs'), '--target', 'llama-mtmd-cli'], { stdio: 'inherit' });
 const { tinyModels } = await import(join(root, 'dist', 'fixtures', 'tiny-models.js'));
 const m = await tinyModels();
 
@@ -68,5 +69,33 @@ for (const c of cases) {
   if (!same) failed++;
   console.log(`${same ? 'ok    ' : 'DIFFER'} ${file.split('/').pop()}\n  llama-mtmd-cli: ${JSON.stringify(expected)}\n  vidlm ask:      ${JSON.stringify(got)}`);
 }
-console.log(`\n${cases.length - failed} passed, ${failed} failed`);
+
+// The semantic eval's trained pair (lib/fixtures/semantic; scripts/setup.sh builds it): on a still
+// frame of a state of the synthetic clips (a lossless PNG of the frame the training bank encodes),
+// llama-mtmd-cli and `vidlm ask` must both give the PyTorch model's greedy answer
+// (python/semantic/reference.py writes it to check-image.json): the GGUF export is what was trained.
+const { semanticModel, SEMANTIC_TOWER } = await import(join(root, 'dist', 'fixtures', 'semantic', 'build.js'));
+const { renderState } = await import(join(root, 'dist', 'fixtures', 'semantic', 'states.js'));
+const sm = await semanticModel();
+const size = SEMANTIC_TOWER.imageSize;
+const imageCases = JSON.parse(readFileSync(join(sm.dir, 'check-image.json'), 'utf8'));
+for (const c of imageCases) {
+  const png = join(media, `semantic-state-${c.state}.png`);
+  execFileSync('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${size}x${size}`, '-i', '-', '-frames:v', '1', png],
+    { input: Buffer.from(renderState(c.state, size, size)) });
+  const ref = spawnSync(cliBin, ['-m', sm.model, '--mmproj', sm.mmproj, '--image', png, '-p', `<__media__>\n${c.question}`,
+    '--temp', '0', '-n', '24', '-c', '2048', '-t', threads], { encoding: 'utf8' });
+  if (ref.status !== 0) { console.error(ref.stderr); throw new Error(`llama-mtmd-cli exited with ${ref.status}`); }
+  const cli = ref.stdout.replace(/^\n/, '').replace(/\n+$/, '').trim();
+  const ours = spawnSync(process.execPath, [join(root, 'dist', 'cli.js'), 'ask', png, c.question, '--model', sm.model, '--mmproj', sm.mmproj,
+    '--strategy', 'concat', '--temp', '0', '--max-tokens', '24', '--ctx-size', '2048', '--threads', threads, '--json'], { encoding: 'utf8' });
+  if (ours.status !== 0) { console.error(ours.stderr); throw new Error(`vidlm ask exited with ${ours.status}`); }
+  const got = JSON.parse(ours.stdout).text.trim();
+  const expected = c.text.trim();
+  const same = cli === expected && got === expected;
+  if (!same) failed++;
+  console.log(`${same ? 'ok    ' : 'DIFFER'} semantic pair, state ${c.state}: ${c.question}\n  PyTorch:        ${JSON.stringify(expected)}\n  llama-mtmd-cli: ${JSON.stringify(cli)}\n  vidlm ask:      ${JSON.stringify(got)}`);
+}
+const total = cases.length + imageCases.length;
+console.log(`\n${total - failed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);
