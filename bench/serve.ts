@@ -89,7 +89,9 @@ async function session(name: 'vidlm' | 'llama-server'): Promise<{ first: Turn; f
   const url = `http://127.0.0.1:${port}`;
   const child = name === 'vidlm'
     ? spawn(process.execPath, [join(root, 'dist', 'cli.js'), 'serve', '--model', m.model, '--mmproj', m.mmproj!, '--port', String(port), '--media-path', dir, '--threads', '2', '--ctx-size', CTX], { stdio: 'ignore' })
-    : spawn(llamaServer!, ['-m', m.model, '--mmproj', m.mmproj!, '--port', String(port), '--host', '127.0.0.1', '--media-path', dir, '-t', '2', '-c', CTX, '-np', '1', '--video-fps', VIDEO_FPS, '--no-webui'], { stdio: 'ignore' });
+    : spawn(llamaServer!, ['-m', m.model, '--mmproj', m.mmproj!, '--port', String(port), '--host', '127.0.0.1', '--media-path', dir, '-t', '2', '-c', CTX, '-np', '1', '--video-fps', VIDEO_FPS, '--no-webui',
+      // llama-server caps a slot at the model's trained length (2048 for the tiny pair); vidlm does not: the same context for both
+      ...(Number(CTX) > 2048 ? ['--override-kv', `llama.context_length=int:${CTX}`] : [])], { stdio: 'ignore' });
   try {
     await waitReady(url, child);
     const video = name === 'vidlm'
