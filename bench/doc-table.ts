@@ -32,10 +32,11 @@ function commit(root: string): string {
   try { return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim(); } catch { return '0000000'; }
 }
 
-function dirtyNote(root: string): string {
+/** Said after the commit when what the bench measured or ran differs from it: lib/, native/, the bench itself or this helper. */
+function dirtyNote(root: string, name: string): string {
   try {
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', 'lib', 'native', 'bench'], { cwd: root, encoding: 'utf8' }).trim();
-    return dirty ? ' (with uncommitted changes to lib/, native/ or bench/)' : '';
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', 'lib', 'native', `bench/${name}.ts`, 'bench/doc-table.ts'], { cwd: root, encoding: 'utf8' }).trim();
+    return dirty ? ` (with uncommitted changes to ${dirty.split('\n').map((l) => l.slice(3)).join(', ')})` : '';
   } catch { return ''; }
 }
 
@@ -44,7 +45,7 @@ export function footer(run: BenchRun, o: { runs: number; statistic: string; note
   const cmd = ['npm run bench --', run.name, ...run.args].join(' ');
   const date = run.started.toISOString().slice(0, 16).replace('T', ' ');
   const cpu = (cpus()[0]?.model ?? 'unknown CPU').replace(/[,;]/g, ' ').replace(/\s+/g, ' ').trim();
-  const line = `Measured by \`${cmd}\` at commit ${commit(run.root)}${dirtyNote(run.root)}, ${date} UTC, on ${cpu}, ${availableParallelism()} cores; ` +
+  const line = `Measured by \`${cmd}\` at commit ${commit(run.root)}${dirtyNote(run.root, run.name)}, ${date} UTC, on ${cpu}, ${availableParallelism()} cores; ` +
     `load average at the start ${run.load.map((x) => x.toFixed(2)).join(' / ')}; ${o.runs === 1 ? 'one run' : `median of ${o.runs} runs`}: ${o.statistic}.` +
     (o.note ? ` ${o.note}` : '');
   if (!parseFooter(line)) throw new Error(`bench/doc-table.ts wrote a footer its own rule does not read: ${line}`);

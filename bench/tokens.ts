@@ -23,7 +23,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { countTokens, strategyDefaults, type StrategyName } from '../lib/index.js';
+import { countTokens, strategyDefaults, type PooledStrategyName as StrategyName } from '../lib/index.js';
 import { tinyModels } from '../lib/fixtures/tiny-models.js';
 import { benchRun, median, publish, spread } from './doc-table.js';
 import { referenceVideoCli } from './reference-build.js';
