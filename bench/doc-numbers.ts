@@ -84,6 +84,22 @@ export function benchmarkFigures(line: string, context = ''): string[] {
   return found;
 }
 
+// a header cell that gives its column's unit or says it holds results: "total (ms)", "peak RSS (MiB)", "ratio"
+const UNIT_HEADER = /\((ms|s|MiB|MB|GiB|GB|KiB|%|tok\/s|×)\)|\bratio\b|\bwall s\b|jobs\/min|jobs per minute|real-time factor|\bRSS\b|tok\/s|tokens\/s/i;
+const cells = (row: string) => row.trim().replace(/^\||\|$/g, '').split('|').map((c) => c.trim());
+
+/** Numbers in the columns of a table whose header gives a unit or names a result. */
+export function unitColumnFigures(header: string, row: string): string[] {
+  if (/^\s*\|[\s:|-]+\|\s*$/.test(row)) return []; // the |---| row
+  const h = cells(header), r = cells(row);
+  const found: string[] = [];
+  r.forEach((c, k) => {
+    if (k < h.length && UNIT_HEADER.test(h[k]!) && /^[~≈]?-?\d[\d,]*(\.\d+)?\b/.test(stripInlineCode(c).trim()) && !RATIO.test(c)) found.push(`${c} (${h[k]})`);
+    RATIO.lastIndex = 0;
+  });
+  return found;
+}
+
 /** Reads a markdown file: its bench sections and the benchmark numbers outside them. */
 export function scanDoc(text: string): { sections: Section[]; strays: Stray[]; problems: string[] } {
   const lines = text.split('\n');
@@ -134,6 +150,7 @@ export function scanDoc(text: string): { sections: Section[]; strays: Stray[]; p
       flush();
       if (!/^\s*\|/.test(lines[i - 1] ?? '')) { header = line; continue; } // a table's header row: context for its rows
       check(line, i + 1, MEASURING_HEADER.test(header) ? `${header} measured` : header);
+      for (const figure of unitColumnFigures(header, line)) strays.push({ line: i + 1, text: line.trim(), figure });
       continue;
     }
     header = '';

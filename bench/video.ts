@@ -16,8 +16,8 @@
  * The sides take turns run by run (order reversed every other run); cells are medians of --runs
  * runs with min–max, and every process of (b) is run: no time is scaled up from a sample.
  *
- * Run: npm run bench -- video [--plans 16,lita,1fps] [--runs 3] [--write-docs]
- *      (--write-docs: docs/video.md, section bench:video)
+ * Run: npm run bench -- video [--plans 16,lita,1fps] [--runs 3] [--write-docs] [--section video]
+ *      (--write-docs: docs/video.md, section bench:video, or the one --section names)
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -122,6 +122,8 @@ async function main(): Promise<void> {
   const keys = pi >= 0 ? args[pi + 1]!.split(',') : Object.keys(PLANS);
   const ri = args.indexOf('--runs');
   const RUNS = ri >= 0 ? Number(args[ri + 1]) : 3;
+  const si = args.indexOf('--section');
+  const section = si >= 0 ? args[si + 1]! : 'video';
   const probeSrc = await openVideo(clip);
   const v = probeSrc.probe.video!;
   await probeSrc.close();
@@ -171,7 +173,7 @@ async function main(): Promise<void> {
   }
   const body = ['| plan | vidlm CLI | (a) full decode | (b) -ss per process | (c) -ss inputs, one process | (a) / vidlm | (b) / vidlm | (c) / vidlm |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |', ...rows].join('\n');
-  publish(run, { file: 'docs/video.md', section: 'video', body, runs: RUNS,
+  publish(run, { file: 'docs/video.md', section, body, runs: RUNS,
     statistic: 'whole processes (spawn to exit; peak RSS from GNU time, median), the sides taking turns (order reversed every other run); times are medians with min–max, ratios the ratio of medians with the range of per-run ratios; (b) is the sum of all its processes' });
 }
 
