@@ -16,11 +16,11 @@
  * The sides take turns run by run (order reversed every other run); cells are medians of --runs
  * runs with min–max, and every process of (b) is run: no time is scaled up from a sample.
  *
- * Run: npm run bench -- video [--plans 16,lita,1fps] [--runs 3] [--write-docs] [--section video]
+ * Run: npm run bench -- video [--plans 16,lita,1fps] [--runs 3] [--seconds 600] [--write-docs] [--section video]
  *      (--write-docs: docs/video.md, section bench:video, or the one --section names)
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { benchRun, median, publish, spread } from './doc-table.js';
 import { join } from 'node:path';
@@ -33,11 +33,27 @@ const SIZE = 336;
 const FRAME_BYTES = SIZE * SIZE * 3;
 const root = join(fileURLToPath(import.meta.url), '..', '..');
 const cliJs = join(root, 'dist', 'cli.js');
+// the clip's length: 600 s (media.bench(), the default) or --seconds N for a shorter clip of the same kind
+const secondsArg = process.argv.indexOf('--seconds');
+const SECONDS = secondsArg >= 0 ? Number(process.argv[secondsArg + 1]) : 600;
 const PLANS: Record<string, { plan: SamplePlan; cli: string[]; fpsFilter: string; label: string }> = {
-  '16': { plan: { uniform: 16 }, cli: ['--frames', '16'], fpsFilter: '16/600', label: '16 frames (uniform)' },
-  lita: { plan: { lita: 100 }, cli: ['--lita', '100'], fpsFilter: '100/600', label: '100 frames (LITA)' },
-  '1fps': { plan: { fps: 1 }, cli: ['--fps', '1'], fpsFilter: '1', label: '1 fps (600 frames)' },
+  '16': { plan: { uniform: 16 }, cli: ['--frames', '16'], fpsFilter: `16/${SECONDS}`, label: '16 frames (uniform)' },
+  lita: { plan: { lita: 100 }, cli: ['--lita', '100'], fpsFilter: `100/${SECONDS}`, label: '100 frames (LITA)' },
+  '1fps': { plan: { fps: 1 }, cli: ['--fps', '1'], fpsFilter: '1', label: `1 fps (${SECONDS} frames)` },
 };
+
+/** media.bench()'s clip, or the same encoding settings for --seconds N (x264 veryfast, CRF 23, 30 fps, AAC). */
+async function benchClip(): Promise<string> {
+  if (SECONDS === 600) return media.bench();
+  const clip = join(root, '.cache', 'media', `bench-720p-${SECONDS}s.mp4`);
+  if (!existsSync(clip)) {
+    const tmp = `${clip}.tmp${process.pid}.mp4`;
+    await timed('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
+      '-t', String(SECONDS), '-map', '0:v', '-map', '1:a', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-b:a', '96k', '-movflags', '+faststart', tmp]);
+    renameSync(tmp, clip);
+  }
+  return clip;
+}
 
 interface Run { ms: number; peakMB: number; out: Buffer; stderr: string }
 interface Measure { wallMs: number; peakMB: number; frames: number; note?: string }
@@ -117,7 +133,7 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (!existsSync(cliJs)) throw new Error('dist/cli.js is missing: run `npm run build:ts` first');
   if (!existsSync('/usr/bin/time')) throw new Error('/usr/bin/time (Debian package "time") is needed for peak memory');
-  const clip = await media.bench();
+  const clip = await benchClip();
   const pi = args.indexOf('--plans');
   const keys = pi >= 0 ? args[pi + 1]!.split(',') : Object.keys(PLANS);
   const ri = args.indexOf('--runs');
