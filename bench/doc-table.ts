@@ -19,11 +19,12 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseFooter } from './doc-numbers.js';
 
-export interface BenchRun { name: string; args: string[]; load: number[]; started: Date; root: string }
+export interface BenchRun { name: string; args: string[]; load: number[]; started: Date; root: string; commit: string; dirty: string }
 
 /** Call first: records the load average before the bench adds its own. */
 export function benchRun(name: string, args = process.argv.slice(2), root = process.cwd()): BenchRun {
-  return { name, args: args.filter((a) => a !== '--write-docs' && a !== '--markdown'), load: loadavg(), started: new Date(), root };
+  // the commit and the tree as the bench starts: what it runs, whatever is committed while it runs
+  return { name, args: args.filter((a) => a !== '--write-docs' && a !== '--markdown'), load: loadavg(), started: new Date(), root, commit: commit(root), dirty: dirtyNote(root, name) };
 }
 
 export const wantsDocs = (argv = process.argv.slice(2)) => argv.includes('--write-docs');
@@ -45,7 +46,7 @@ export function footer(run: BenchRun, o: { runs: number; statistic: string; note
   const cmd = ['npm run bench --', run.name, ...run.args].join(' ');
   const date = run.started.toISOString().slice(0, 16).replace('T', ' ');
   const cpu = (cpus()[0]?.model ?? 'unknown CPU').replace(/[,;]/g, ' ').replace(/\s+/g, ' ').trim();
-  const line = `Measured by \`${cmd}\` at commit ${commit(run.root)}${dirtyNote(run.root, run.name)}, ${date} UTC, on ${cpu}, ${availableParallelism()} cores; ` +
+  const line = `Measured by \`${cmd}\` at commit ${run.commit}${run.dirty}, ${date} UTC, on ${cpu}, ${availableParallelism()} cores; ` +
     `load average at the start ${run.load.map((x) => x.toFixed(2)).join(' / ')}; ${o.runs === 1 ? 'one run' : `median of ${o.runs} runs`}: ${o.statistic}.` +
     (o.note ? ` ${o.note}` : '');
   if (!parseFooter(line)) throw new Error(`bench/doc-table.ts wrote a footer its own rule does not read: ${line}`);
