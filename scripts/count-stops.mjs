@@ -15,7 +15,9 @@
 //
 // The route keeps the calls inside which the value reaches the prefill and the calls whose result
 // feeds one of those (or the caller's use of the function's result): open, plan, budget, sample,
-// encode, assemble, render and what they call with the value; a check that only throws is off it.
+// encode, assemble, render and what they call with the value; a check that only throws is off it,
+// and so is an error built to be thrown (`throw videoError(e)` in a .catch, `throw new HttpError`
+// in a check the caller hands the pipeline): a thrown value leaves the route.
 // The walk reads the route depth first, as a reader follows the value with the imports open:
 //
 //   stop   a call on the route into a function of another module (file) than the caller's, read
@@ -138,6 +140,8 @@ function candidates(fn, tracked, stack) {
 }
 
 const within = (node, outer) => node.pos >= outer.pos && node.end <= outer.end && node.getSourceFile() === outer.getSourceFile();
+/** Is `call` the operand of a `throw` (or inside one) below `outer`? A thrown value leaves the route: it never reaches the prefill. */
+const thrownIn = (call, outer) => { for (let n = call.parent; n && n !== outer; n = n.parent) if (ts.isThrowStatement(n)) return true; return false; };
 const reachMemo = new Map();
 /** Does the value reach the prefill inside `fn`? */
 function reaches(fn, params, stack) {
@@ -202,7 +206,7 @@ function route(fn, params, returnNeeded, stack) {
   }
   const out = [];
   for (const c of cands) {
-    const feeds = needed.some((e) => within(c.call, e) && c.call !== e.parent);
+    const feeds = needed.some((e) => within(c.call, e) && c.call !== e.parent && !thrownIn(c.call, e));
     const reach = reaches(c.callee, c.params, [...stack, c.callee]);
     if (!feeds && !reach) continue;
     out.push({ ...c, returnNeeded: needed.some((e) => within(c.call, e)) });
