@@ -158,13 +158,14 @@ function reaches(fn, params, stack) {
 /** Methods that put their arguments into the receiver (a list, a map, a set). */
 const MUTATORS = new Set(['push', 'unshift', 'splice', 'set', 'add']);
 
-/** Every expression that binds names in `fn`: [expression, names] (declarations, assignments, for-of, x.push(y)). */
+/** Every expression that binds names in `fn`: [expression, names] (declarations, assignments — `n += k` too — for-of, x.push(y)). */
 function bindings(fn) {
   const binds = [];
   const root = (e) => { while (ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e) || ts.isNonNullExpression(e)) e = e.expression; return ts.isIdentifier(e) ? e : null; };
   const visit = (n) => {
     if (ts.isVariableDeclaration(n) && n.initializer) binds.push([n.initializer, bindingNames(n.name)]);
-    else if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
+    else if (ts.isBinaryExpression(n) && (n.operatorToken.kind === ts.SyntaxKind.EqualsToken
+      || (n.operatorToken.kind >= ts.SyntaxKind.FirstCompoundAssignment && n.operatorToken.kind <= ts.SyntaxKind.LastCompoundAssignment))) {
       const ids = []; const v = (m) => { if (ts.isIdentifier(m)) ids.push(m); else ts.forEachChild(m, v); };
       const r = root(n.left); if (r) ids.push(r); else v(n.left);
       binds.push([n.right, ids]);
