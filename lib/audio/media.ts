@@ -75,6 +75,23 @@ export async function readAudioMedia(source: VideoSource, a: CheckedAudio, frame
   return { steps, chunks, warnings: [] };
 }
 
+/**
+ * The native path's layout of a video: frames and audio chunks in step order (the frames alone
+ * without audio), and the user content around their markers with the subtitle cues after their
+ * frame (after the last frame of a group when libmtmd merges `group` frames); no content when
+ * there is neither sound nor a cue (the markers alone).
+ */
+export function nativeLayout<F extends { t: number }>(frames: readonly F[], audio: Pick<AudioMedia, 'steps' | 'chunks'> | undefined,
+  cues: SubtitleCue[], segment?: [number, number], group = 1): { frames: readonly (F | MediaAudio)[]; content?: (marker: string) => string } {
+  if (!audio && cues.length === 0) return { frames };
+  const times = frames.map((f) => f.t);
+  const steps: MediaStep[] = audio ? audio.steps : times.map((t, index) => ({ kind: 'frame', index, t }));
+  return {
+    frames: audio ? orderedMedia(steps, frames, audio.chunks) : frames,
+    content: (marker) => stepContent(marker, steps, times, cues, segment, group),
+  };
+}
+
 /** The media list in step order, frames taken from `frames` by index. */
 export function orderedMedia<F>(steps: MediaStep[], frames: readonly F[], chunks: readonly MediaAudio[]): (F | MediaAudio)[] {
   let c = 0;
