@@ -7,7 +7,7 @@ import { VidlmError } from '../errors.js';
 import type { SubtitleCue } from '../video/types.js';
 import type { VideoSource } from '../video/video.js';
 import type { MediaAudio } from './clip.js';
-import { groupCues, placeCues, renderCue } from '../subtitles/cues.js';
+import { cueLines } from '../subtitles/cues.js';
 import { defaultAudioWindow, mediaOrder, type AudioMode, type MediaStep, type WindowLayout } from './plan.js';
 import { audioSampleTokens, countsAudio, type AudioCost, type AudioLength } from './budget.js';
 
@@ -100,14 +100,12 @@ export function orderedMedia<F>(steps: MediaStep[], frames: readonly F[], chunks
 
 /** The user content: one marker per step, with subtitle cues after the marker of their frame. */
 export function stepContent(marker: string, steps: MediaStep[], frameTimes: number[], cues: SubtitleCue[], segment?: [number, number], group = 1): string {
-  const placed = placeCues(cues, frameTimes, segment?.[0], segment?.[1]);
-  const before = placed.before;
-  const after = groupCues(placed.after, group);
-  let s = before.map((c) => `${renderCue(c)}\n`).join('');
+  const { before, after } = cueLines(cues, frameTimes, segment, group);
+  let s = before.map((line) => `${line}\n`).join('');
   for (const st of steps) {
     s += marker;
     const lines = st.kind === 'frame' ? after[st.index]! : [];
-    if (lines.length > 0) s += `\n${lines.map(renderCue).join('\n')}\n`;
+    if (lines.length > 0) s += `\n${lines.join('\n')}\n`;
   }
   return s;
 }

@@ -6,19 +6,17 @@
  *    between the video and the question, every line stamped `[t s]` like the frames' time tokens.
  */
 import type { SubtitleCue } from '../video/types.js';
-import { groupCues, placeCues, renderCue } from './cues.js';
+import { cueLines, placeCues, renderCue } from './cues.js';
 
 /** The user content for the native path: `marker` per frame with the cues after their frame
  *  (after the last frame of its group when libmtmd merges `group` frames into one). */
 export function interleaveMarkers(marker: string, frameTimes: number[], cues: SubtitleCue[], segment?: [number, number], group = 1): string {
-  const placed = placeCues(cues, frameTimes, segment?.[0], segment?.[1]);
-  const before = placed.before;
-  const after = groupCues(placed.after, group);
-  let s = before.map((c) => `${renderCue(c)}\n`).join('');
+  const { before, after } = cueLines(cues, frameTimes, segment, group);
+  let s = before.map((line) => `${line}\n`).join('');
   frameTimes.forEach((_, k) => {
     s += marker;
     const lines = after[k]!;
-    if (lines.length > 0) s += `\n${lines.map(renderCue).join('\n')}\n`;
+    if (lines.length > 0) s += `\n${lines.join('\n')}\n`;
   });
   return s;
 }
