@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import {
-  mropePositions, qwen3Timestamp, qwenImageParts, qwenItems, qwenVideoParts, type QwenFamily, type QwenPart, type QwenVideoOptions,
+  mropePositions, qwen3Timestamp, qwenFamilyOf, qwenImageParts, qwenItems, qwenVideoParts, type QwenFamily, type QwenPart, type QwenVideoOptions,
 } from '../../lib/mrope/index.js';
 
 interface Video { num_frames: number; grid_h: number; grid_w: number; fps: number; frames_indices: number[] }
@@ -103,4 +103,30 @@ t.test('the goldens catch a changed time rule', async (t) => {
   // per-frame timestamps (no pair mean) would not match either
   const perFrame = q3.text.replace('<0.2 seconds>', '<0.0 seconds>');
   t.not(render(vidlmParts(q3), '<|video_pad|>'), perFrame);
+});
+
+t.test('the family follows the projector (a Qwen2.5-VL LLM is architecture qwen2vl too)', async (t) => {
+  t.equal(qwenFamilyOf('qwen2vl_merger'), 'qwen2vl');
+  t.equal(qwenFamilyOf('qwen2.5vl_merger'), 'qwen25vl');
+  t.equal(qwenFamilyOf('qwen3vl_merger'), 'qwen3vl');
+  t.equal(qwenFamilyOf('qwen2.5o'), null);
+  t.equal(qwenFamilyOf('mlp'), null);
+  t.equal(qwenFamilyOf(null), null);
+});
+
+t.test('Qwen2.5-VL on uneven frame times (hand-computed) and bad input', async (t) => {
+  // pairs start at 0, 3.0 and 7.2 s (the odd last frame pairs with itself): t = ⌊s · 2⌋ = 0, 6, 14
+  const g = qwenVideoParts('qwen25vl', { times: [0, 0.5, 3.0, 3.5, 7.2], h: 1, w: 2 })[1]!;
+  t.same(g, { kind: 'grid', t: [0, 6, 14], h: 1, w: 2 });
+  // relative to the first pair: a segment from 60 s gives the same indices as one from 0
+  t.same(qwenVideoParts('qwen25vl', { times: [60, 60.5, 63, 63.5, 67.2], h: 1, w: 2 })[1], g);
+  // 1.4999999999999998 s (1.5 after float noise) · 2 is 2.9999999999999996: counted as 3
+  t.same((qwenVideoParts('qwen25vl', { times: [0, 1, 1.4999999999999998], h: 1, w: 1 })[1] as { t: number[] }).t, [0, 3]);
+  // Qwen3-VL: the odd last frame's timestamp is its own time; timestamps are absolute
+  t.equal((qwenVideoParts('qwen3vl', { times: [60, 61, 62.5], h: 1, w: 1 })[2] as { text: string }).text, '<|vision_end|><62.5 seconds><|vision_start|>');
+  for (const bad of [{ times: [], h: 1, w: 1 }, { times: [1, 0], h: 1, w: 1 }, { times: [0], h: 0, w: 1 }, { times: [Number.NaN], h: 1, w: 1 }]) {
+    t.throws(() => qwenVideoParts('qwen3vl', bad), { code: 'ERR_INVALID_ARG' });
+  }
+  t.throws(() => qwenVideoParts('qwen25vl', { times: [0], h: 1, w: 1 }, { tokensPerSecond: 0 }), { code: 'ERR_INVALID_ARG' });
+  t.throws(() => qwenVideoParts('qwen4' as QwenFamily, { times: [0], h: 1, w: 1 }), { code: 'ERR_INVALID_ARG' });
 });
