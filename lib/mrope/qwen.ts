@@ -14,7 +14,9 @@
  *   with itself), formatted like Python's `format(ts, '.1f')` (ties to even on the binary value).
  *
  * Frames are grouped in pairs (temporal_patch_size 2) in every family; an odd count repeats the last frame.
- * Grids are in merged units (tokens per row w, rows h), as libmtmd reports an image chunk's nx, ny.
+ * Grids are in merged units (tokens per row w, rows h), as libmtmd reports an image chunk's nx, ny; a
+ * multi-step grid's tokens are the frame pairs' embeddings one pair after another (t-major), so libmtmd's
+ * per-pair chunks, encoded in order, fill it.
  * Pure: no I/O, no tokenizer (the caller counts text tokens; see qwenItems).
  */
 import { VidlmError } from '../errors.js';
