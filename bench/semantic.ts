@@ -6,25 +6,21 @@
  * this model; seconds per question are one loaded run's mean and only compare rows of one run.
  *
  * Run: npm run build:ts && npm run bench -- semantic [--threads 1] [--write-docs]
- * --write-docs replaces what lies between <!-- bench:semantic:start --> and <!-- bench:semantic:end -->
- * in docs/methods.md, with the footer line of issue 30's convention (command, commit, date, CPU,
- * cores, load at the start, runs, statistic).
+ * --write-docs replaces the bench:semantic section of docs/methods.md (bench/doc-table.ts: the
+ * table and its footer line).
  */
-import { execFileSync } from 'node:child_process';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadModel } from '../lib/index.js';
 import { semanticModel } from '../lib/fixtures/semantic/build.js';
 import { semanticTable, type ReferenceRow } from '../lib/eval/semantic/report.js';
 import { defaultRuns, runSemantic, type SemanticRunReport } from '../lib/eval/semantic/run.js';
+import { benchRun, publish } from './doc-table.js';
 
-const load = loadavg();
-const started = new Date();
-const { values } = parseArgs({ options: { threads: { type: 'string' }, 'write-docs': { type: 'boolean', default: false } } });
+const run = benchRun('semantic');
+const { values } = parseArgs({ options: { threads: { type: 'string' }, 'write-docs': { type: 'boolean', default: false }, markdown: { type: 'boolean', default: false } } });
 const threads = Number(values.threads ?? 1);
-const root = process.cwd();
 
 const sm = await semanticModel({ log: (s) => process.stderr.write(s) });
 const meta = JSON.parse(readFileSync(join(sm.dir, 'weights.json'), 'utf8')) as { config: { n_embd: number; n_layer: number }; steps: number; batch: number; train_seconds: number };
@@ -32,9 +28,9 @@ const reference = (JSON.parse(readFileSync(sm.reference, 'utf8')) as { rows: Ref
 const model = await loadModel({ model: sm.model, mmproj: sm.mmproj, threads });
 const reports: SemanticRunReport[] = [];
 try {
-  for (const run of defaultRuns()) {
-    reports.push(await runSemantic(model, sm.clips, run));
-    process.stderr.write(`${run.strategy} ${run.timeTokens}: done\n`);
+  for (const r of defaultRuns()) {
+    reports.push(await runSemantic(model, sm.clips, r));
+    process.stderr.write(`${r.strategy} ${r.timeTokens}: done\n`);
   }
 } finally {
   model.dispose();
@@ -49,19 +45,7 @@ Model: LLM n_embd ${meta.config.n_embd}, ${meta.config.n_layer} layers (${mb(sm.
   `Colour: ${2 * scenes} questions a run (start and end of ${scenes} scene clips); count: ${flashes} flash clips; ` +
   `mIoU and R@0.5: ${scenes} scene clips (text and LITA time styles). vidlm with --threads ${threads}; "ref" = the reference pipeline.`;
 
-const commit = (() => { try { return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim(); } catch { return '0000000'; } })();
-const cpu = (cpus()[0]?.model ?? 'unknown CPU').replace(/[,;]/g, ' ').replace(/\s+/g, ' ').trim();
-const footer = `Measured by \`npm run bench -- semantic --threads ${threads}\` at commit ${commit}, ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, ` +
-  `on ${cpu}, ${availableParallelism()} cores; load average at the start ${load.map((x) => x.toFixed(2)).join(' / ')}; ` +
-  'one run: every held-out question once per strategy and time style (greedy, so accuracy and mIoU repeat exactly), seconds per question the mean of the run.';
-const content = `${body}\n\n${footer}`;
-console.log(content);
-if (values['write-docs']) {
-  const file = join(root, 'docs', 'methods.md');
-  const doc = readFileSync(file, 'utf8');
-  const a = '<!-- bench:semantic:start -->', b = '<!-- bench:semantic:end -->';
-  const i = doc.indexOf(a), j = doc.indexOf(b);
-  if (i < 0 || j < i) throw new Error(`docs/methods.md has no ${a} … ${b} section`);
-  writeFileSync(file, `${doc.slice(0, i + a.length)}\n${content.trim()}\n${doc.slice(j)}`);
-  process.stderr.write('docs/methods.md: section semantic written\n');
-}
+publish(run, {
+  file: 'docs/methods.md', section: 'semantic', body, runs: 1,
+  statistic: 'every held-out question once per strategy and time style (greedy, so accuracy and mIoU repeat exactly), seconds per question the mean of the run',
+});
