@@ -26,12 +26,13 @@ export interface WatchOptions extends Omit<GenerateOptions, 'sequence' | 'signal
   /**
    * Each window's sound into the model (needs model.info.audio): true / 'interleave' puts each
    * `audioWindow` of sound after the frames taken while it played, 'prefix' the window's sound
-   * before its frames. The window then goes through the native path (libmtmd's own media handling). Files only: a
-   * live stream's sound is not read (a `warning` item). A model with an audio encoder and no
-   * vision encoder hears each window's sound alone ('prefix' unless set).
+   * before its frames, on the window's strategy as ask() places it (pooled: audio clips among the
+   * frame blocks; native: libmtmd's media). Files only: a live stream's sound is not read (a
+   * `warning` item). A model with an audio encoder and no vision encoder hears each window's
+   * sound alone ('prefix' unless set).
    */
   audio?: AudioOption;
-  /** Seconds of sound per interleaved chunk (default 2, Qwen2.5-Omni's; 29.9 with audioLength 'padded'). */
+  /** Seconds of sound per interleaved chunk (default from the cost rule: 2, Qwen2.5-Omni's, or longer to keep libmtmd's frame pairs whole; 29.9 with audioLength 'padded'). */
   audioWindow?: number;
   /**
    * How much of each audio clip the model gets: 'real' (default) the embeddings of its real

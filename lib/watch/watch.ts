@@ -20,6 +20,7 @@ import { Extras } from './extras.js';
 import { checkSource, checkWatch, type CheckedWatch } from './options.js';
 import { FunctionResponder, ModelResponder, hasTokenOf, type AnswerFn, type Responder } from './respond.js';
 import { Schedule } from './schedule.js';
+import { pooledMedia } from './sound.js';
 import { openFeed, type Feed, type FeedItem, type WatchFrame } from './source.js';
 import type { WatchEvent, WatchItem, WatchOptions, WatchStats, WatchWindow } from './types.js';
 
@@ -223,8 +224,9 @@ export class Watch implements AsyncIterable<WatchItem> {
         const video = assemble(encoded, assemblyPlan(c.strategy, c.model.info, [0, end - start]), end - start, { timeTokens: c.timeTokens, preamble: false }, hasToken,
           { cues: extra.cues, ...(extra.audio ? { audio: extra.audio } : {}) });
         if (video.kind === 'native' && video.frames.length === 0) { this.stats.skipped++; continue; } // nothing to see or hear in this window
-        const media = video.kind === 'native' ? video.frames.map((it) => ('audio' in it ? { kind: 'audio' as const, samples: it.audio } : { kind: 'frame' as const, t: it.t })) : undefined;
-        const session = await responder.open(video, { ...q, ...(media ? { media } : { transcript: video.kind === 'items' ? video.transcript : '' }) }, signal);
+        const media = video.kind === 'native' ? video.frames.map((it) => ('audio' in it ? { kind: 'audio' as const, samples: it.audio } : { kind: 'frame' as const, t: it.t }))
+          : extra.audio ? pooledMedia(extra.audio, rel) : undefined;
+        const session = await responder.open(video, { ...q, ...(media ? { media } : {}), ...(video.kind === 'items' ? { transcript: video.transcript } : media ? {} : { transcript: '' }) }, signal);
         const frames = entries.map((e) => e.frame);
         let text: string, prompt = 0, generated = 0, tps = 0;
         let event: WatchEvent | null = null;
