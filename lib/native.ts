@@ -253,10 +253,12 @@ export interface NativeConvertSpec {
 export interface NativeFrame { t: number; clamped: boolean; width: number; height: number; rgb: Buffer }
 
 /** What live.ts's sampling knows: times in seconds (tb: seconds per tick) except `prevT` (ticks). */
-export interface NativeLiveSampling { tb: number; first: number | null; nextT: number; prevT: number | null; prevWall: number; maxJump: number; yieldMs: number }
+export interface NativeLiveSampling { tb: number; first: number | null; nextT: number; prevT: number | null; prevWall: number; maxJump: number; yieldMs: number; audioStream?: number; audioRate?: number }
 
 /** `rgb` only when kept; `discontinuity`: isDiscontinuity() from the frame before (prevT, prevWall ms). */
-export type NativeLiveFrame = { t: number; wall: number; prevT: number | null; prevWall: number; discontinuity: boolean; skipped: number } &
+export type NativeLiveFrame = { t: number; wall: number; prevT: number | null; prevWall: number; discontinuity: boolean; skipped: number;
+  /** With `audioStream`: the sound decoded during the call, mono at `audioRate`, in runs stamped with their first sample's stream time (seconds). */
+  audio?: { t: number; samples: Float32Array }[] } &
   ({ kept: true; width: number; height: number; rgb: Buffer } | { kept: false });
 
 export interface NativeWalkStats { seeks: number; packetsRead: number; packetsDecoded: number; framesDecoded: number; decodeErrors: number }
