@@ -170,6 +170,8 @@ export interface NativeModel {
   dispose(): void;
   readonly disposed: boolean;
   encode(frames: NativeFrameInput[], batchSize: number, abort?: NativeAbortToken, onProgress?: (f: number) => void): Promise<{ frames: NativeEncodedFrame[]; batches: number; ms: number }>;
+  /** An audio clip's embeddings read out (every chunk's, libmtmd's padding included): native/encode_audio.cpp. */
+  encodeAudio(pcm: Float32Array, abort?: NativeAbortToken): Promise<{ data: Float32Array; tokens: number; dim: number; chunks: number; ms: number }>;
   applyTemplate(messages: { role: string; content: string }[], opts?: { addAssistant?: boolean; template?: string }): string;
   /** applyTemplate on a worker thread (llama.cpp analyses the template on each call: ~2 ms). */
   applyTemplateAsync(messages: { role: string; content: string }[], opts?: { addAssistant?: boolean; template?: string }): Promise<string>;
