@@ -170,6 +170,8 @@ export interface NativeModel {
   dispose(): void;
   readonly disposed: boolean;
   encode(frames: NativeFrameInput[], batchSize: number, abort?: NativeAbortToken, onProgress?: (f: number) => void): Promise<{ frames: NativeEncodedFrame[]; batches: number; ms: number }>;
+  /** An audio clip's embeddings read out (every chunk's, libmtmd's padding included): native/encode_audio.cpp. */
+  encodeAudio(pcm: Float32Array, abort?: NativeAbortToken): Promise<{ data: Float32Array; tokens: number; dim: number; chunks: number; ms: number }>;
   applyTemplate(messages: { role: string; content: string }[], opts?: { addAssistant?: boolean; template?: string }): string;
   /** applyTemplate on a worker thread (llama.cpp analyses the template on each call: ~2 ms). */
   applyTemplateAsync(messages: { role: string; content: string }[], opts?: { addAssistant?: boolean; template?: string }): Promise<string>;
@@ -253,10 +255,12 @@ export interface NativeConvertSpec {
 export interface NativeFrame { t: number; clamped: boolean; width: number; height: number; rgb: Buffer }
 
 /** What live.ts's sampling knows: times in seconds (tb: seconds per tick) except `prevT` (ticks). */
-export interface NativeLiveSampling { tb: number; first: number | null; nextT: number; prevT: number | null; prevWall: number; maxJump: number; yieldMs: number }
+export interface NativeLiveSampling { tb: number; first: number | null; nextT: number; prevT: number | null; prevWall: number; maxJump: number; yieldMs: number; audioStream?: number; audioRate?: number }
 
 /** `rgb` only when kept; `discontinuity`: isDiscontinuity() from the frame before (prevT, prevWall ms). */
-export type NativeLiveFrame = { t: number; wall: number; prevT: number | null; prevWall: number; discontinuity: boolean; skipped: number } &
+export type NativeLiveFrame = { t: number; wall: number; prevT: number | null; prevWall: number; discontinuity: boolean; skipped: number;
+  /** With `audioStream`: the sound decoded during the call, mono at `audioRate`, in runs stamped with their first sample's stream time (seconds). */
+  audio?: { t: number; samples: Float32Array }[] } &
   ({ kept: true; width: number; height: number; rgb: Buffer } | { kept: false });
 
 export interface NativeWalkStats { seeks: number; packetsRead: number; packetsDecoded: number; framesDecoded: number; decodeErrors: number }

@@ -61,6 +61,11 @@ export async function readAudioMedia(source: VideoSource, a: CheckedAudio, frame
     return { steps: mediaOrder(frameTimes, [0, 0], a.mode), chunks: [], warnings: [`audio: ${source.probe.source} has no audio track; the frames alone were used`] };
   }
   const clip = await source.audio({ sampleRate: rate, channels: 1, segment: span, signal });
+  return cutAudioMedia(clip, a, frameTimes, span, rate);
+}
+
+/** The sound of `span` (a clip whose samples[0] is at `clip.t`, at `rate`) cut into the plan's chunks and ordered with the frames (a file's track, or a live stream's). */
+export function cutAudioMedia(clip: { t: number; samples: Float32Array }, a: CheckedAudio, frameTimes: number[], span: [number, number], rate: number): AudioMedia {
   const steps = mediaOrder(frameTimes, span, a.mode, a.window);
   const chunks: MediaAudio[] = [];
   for (const s of steps) {

@@ -14,7 +14,8 @@ import { badRequest, HttpError } from './errors.js';
 import type { Metrics } from './metrics.js';
 import type { CheckedServerOptions } from './options.js';
 import { mediaTokenBudget, mediaTokensByPart } from '../pipeline/index.js';
-import { cells, keysOnly, planFrom, positions, type Entry } from './prefix.js';
+import { cells, keysOnly, positions, type Entry } from './prefix.js';
+import { addAudioTokens, knownAudio, prefillEntries } from './audio-entries.js';
 import { mediaEntries, pooledEntries, renderRequest } from './prompt.js';
 import type { ParsedRequest } from './request.js';
 import type { Slot, SlotPool } from './slots.js';
@@ -70,10 +71,12 @@ export async function runCompletion(s: ServerState, req: ParsedRequest, signal: 
   const audioParam = req.video.audio !== undefined ? 'vidlm.audio' : mediaParts.find((p) => p.kind === 'media' && p.audio)?.param;
   if (audioParam && !info.audio) throw new VidlmError('ERR_UNSUPPORTED', "the model's mmproj has no audio encoder: it cannot take sound (vidlm.audio, input_audio)", { option: audioParam });
   if (mediaParts.length > 0 && !info.vision && !info.audio) throw badRequest('unsupported_value', 'the model has no vision encoder (no mmproj)', 'messages');
-  // sound goes through the native path (libmtmd's own media handling): the native strategy, whatever the model's positions
-  const mediaPath = audioParam !== undefined || (mediaParts.length > 0 && !info.vision);
+  // sound alone (input_audio parts, a model that does not see) goes through libmtmd's media path; a video's sound goes with
+  // the request's strategy as ask() takes it (pooled: audio clips among the frame blocks, audio-entries.ts)
+  const soundAlone = mediaParts.some((p) => p.kind === 'media' && p.audio);
+  const mediaPath = soundAlone || (mediaParts.length > 0 && !info.vision);
   if (mediaPath && req.video.strategy !== 'auto' && req.video.strategy !== 'native') {
-    throw new VidlmError('ERR_UNSUPPORTED', `sound goes through the native path: strategy ${req.video.strategy} cannot take it (leave strategy out or use 'native')`, { option: 'vidlm.strategy' });
+    throw new VidlmError('ERR_UNSUPPORTED', `sound without pictures goes through the native path: strategy ${req.video.strategy} has no frames to pool (leave strategy out or use 'native')`, { option: 'vidlm.strategy' });
   }
   const subtitles = await resolveSubtitles(req.video.subtitles, s.options);
   const video = subtitles === req.video.subtitles ? req.video : { ...req.video, subtitles };
@@ -134,7 +137,8 @@ export async function runCompletion(s: ServerState, req: ParsedRequest, signal: 
       prompt = cells(all);
       slot.held = keysOnly(all);
     } else {
-      const entries = await pooledEntries(s.model, s.tokenizer, rendered, media);
+      // audio clips take the counts a slot that evaluated them learned (provisional otherwise, until the prefill)
+      const entries = knownAudio(await pooledEntries(s.model, s.tokenizer, rendered, media), s.pool.slots.map((sl) => sl.held));
       prompt = positions(entries);
       if (prompt >= s.contextSize) {
         throw new HttpError(400, 'context_length_exceeded', `the prompt is ${prompt} tokens; a slot holds ${s.contextSize}`, { param: 'messages' });
@@ -144,8 +148,10 @@ export async function runCompletion(s: ServerState, req: ParsedRequest, signal: 
       cached = positions(entries, taken.shared);
       slot.held = [];
       await slot.sequence.truncate(cached);
-      const r = await slot.sequence.prefill(planFrom(entries, taken.shared), { addBos: false, signal });
+      const r = await prefillEntries(slot.sequence, entries, taken.shared, signal);
       prefillMs = r.ms;
+      addAudioTokens(media, entries);
+      prompt = positions(entries);
       slot.held = keysOnly(entries);
     }
     // what the slot's KV holds now: the whole prompt, and nothing of earlier requests past it

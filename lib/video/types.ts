@@ -222,6 +222,10 @@ export interface LiveOptions extends FrameOptions, Omit<OpenOptions, 'allowAudio
   maxBackoff?: number;
   /** Seconds the stream's clock may run ahead of the wall clock between two frames before it counts as a discontinuity (default 5); any step back does. */
   maxJump?: number;
+  /** Also read the stream's sound (its default audio track), mono at `audioSampleRate`: LiveStream.audio(). Default false. */
+  audio?: boolean;
+  /** Sample rate of the sound read with `audio` (default 16000, the Whisper encoders'). */
+  audioSampleRate?: number;
 }
 
 export interface LiveFrame extends VideoFrame {
@@ -233,4 +237,6 @@ export interface LiveFrame extends VideoFrame {
   connection: number;
   /** Set on the first frame after a timestamp discontinuity: the stream times before and after it (`t` goes on with the wall clock). */
   discontinuity?: { streamFrom: number; streamTo: number };
+  /** With `audio`: set while the stream's sound has stalled (nothing for `timeout` seconds) and its pictures go on. */
+  audioStalled?: true;
 }
