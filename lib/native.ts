@@ -291,6 +291,8 @@ export interface NativeAddon {
   ffmpegVersions(): NativeFFmpegVersions;
   /** Pictures converted to RGB by this process so far (tests count what live sampling converts). */
   videoCounters(): { conversions: number };
+  /** What the LLM's thread settings did, process-wide (native/compute.h): graphs, graphs that started threads of their own, pools made, thread-count changes. */
+  computeCounters(): { graphs: number; perGraphPool: number; poolsMade: number; threadChanges: number };
   versions(): NativeVersions;
   /** Present in addons built with this loader: whether backends are plug-ins, and the .node path. */
   backendInfo?(): { dynamic: boolean; addonPath: string };
