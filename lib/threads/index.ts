@@ -50,3 +50,22 @@ export async function withThreads<T>(config: ComputeConfig, handles: readonly Co
     lease.release();
   }
 }
+
+/**
+ * FFmpeg's decoding threads under the policy (openVideo without `threads`): FFmpeg fixes a
+ * decoder's count when it opens, so a walk takes the budget's free threads once, when it starts
+ * (decodeThreads), and each native decoding call holds a lease meanwhile (withDecodeLease): compute
+ * calls that start beside it get their share of what is left instead of every core.
+ */
+export function decodeThreads(): Promise<number> {
+  return computeBudget.free();
+}
+
+export async function withDecodeLease<T>(job: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  const lease = await computeBudget.acquire(() => { /* the decoder keeps the count it opened with */ }, signal, 'decode');
+  try {
+    return await job();
+  } finally {
+    lease.release();
+  }
+}
