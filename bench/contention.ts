@@ -72,7 +72,7 @@ async function stopHog(h: ChildProcess): Promise<void> {
   await gone;
 }
 
-interface Sample { total: number; encode: number; prefill: number; generate: number; tps: number; generated: number; grants: number[] }
+interface Sample { total: number; decode: number; encode: number; prefill: number; generate: number; tps: number; generated: number; grants: number[] }
 function runOnce(row: Row, setting: string): Promise<Sample> {
   const cfg = { ...row, ...SETTINGS[setting], question: 'What happens in this video?' };
   return new Promise((resolve, reject) => {
@@ -86,7 +86,7 @@ function runOnce(row: Row, setting: string): Promise<Sample> {
       if (code !== 0) return reject(new Error(`${row.pair} ${row.question} ${setting}: exit ${code}\n${err}`));
       const r = JSON.parse(out.trim().split('\n').pop()!);
       const g = r.timings;
-      resolve({ total, encode: g.encodeMs, prefill: g.prefillMs, generate: g.generateMs, generated: r.tokens.generated,
+      resolve({ total, decode: g.decodeMs, encode: g.encodeMs, prefill: g.prefillMs, generate: g.generateMs, generated: r.tokens.generated,
         tps: r.tokens.generated > 0 ? (r.tokens.generated * 1000) / g.generateMs : 0, grants: r.grants });
     });
   });
@@ -109,7 +109,7 @@ for (const row of selected) {
           const x = await runOnce(row, s);
           const k = key(row, cond, s);
           results.set(k, [...(results.get(k) ?? []), x]);
-          console.error(`  ${row.pair} | ${row.question} | ${cond} | ${s} | run ${run + 1}: ${fmt(x.total)} (encode ${fmt(x.encode)}, prefill ${fmt(x.prefill)}, generate ${fmt(x.generate)}, ${x.generated} tok) threads ${x.grants.join(',') || 'fixed'}`);
+          console.error(`  ${row.pair} | ${row.question} | ${cond} | ${s} | run ${run + 1}: ${fmt(x.total)} (decode ${fmt(x.decode)}, encode ${fmt(x.encode)}, prefill ${fmt(x.prefill)}, generate ${fmt(x.generate)}, ${x.generated} tok) threads ${x.grants.join(',') || 'fixed'}`);
         }
       } finally {
         if (hog) await stopHog(hog);
@@ -127,8 +127,8 @@ const footer = `Measured by \`npm run bench -- contention\` at commit ${commit},
 /** One condition's table (idle or hog), its verdicts and the footer: what one docs section holds. */
 function section(cond: 'idle' | 'hog'): string {
   const lines: string[] = [];
-  lines.push('| pair | question | machine | threads | total | encode | prefill | generate | tokens/s | policy threads | total vs today | total vs best fixed |');
-  lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  lines.push('| pair | question | machine | threads | total | decode | encode | prefill | generate | tokens/s | policy threads | total vs today | total vs best fixed |');
+  lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   const verdicts: string[] = [];
   for (const row of selected) {
     const med = (s: string) => median((results.get(key(row, cond, s)) ?? []).map((x) => x.total));
@@ -140,10 +140,14 @@ function section(cond: 'idle' | 'hog'): string {
       const label = s === 'today' ? `${cores} (today's default)` : s === 't1' ? '1' : s === 'poll0' ? `${cores}, poll 0` : 'policy (default)';
       const grants = s === 'policy' ? [...new Set(xs.flatMap((x) => x.grants))].sort().join(', ') : '';
       const vsToday = results.has(key(row, cond, 'today')) ? `${(med(s) / med('today')).toFixed(2)}×` : '';
-      lines.push(`| ${row.pair} | ${row.question} | ${cond === 'hog' ? 'CPU hog on all cores' : 'no hog'} | ${label} | ${cell(xs.map((x) => x.total))} | ${cell(xs.map((x) => x.encode))} | ${cell(xs.map((x) => x.prefill))} | ${cell(xs.map((x) => x.generate))} | ${median(xs.map((x) => x.tps)).toFixed(1)} (${median(xs.map((x) => x.generated))} tok) | ${grants} | ${vsToday} | ${Number.isFinite(best) ? `${(med(s) / best).toFixed(2)}×` : ''} |`);
+      lines.push(`| ${row.pair} | ${row.question} | ${cond === 'hog' ? 'CPU hog on all cores' : 'no hog'} | ${label} | ${cell(xs.map((x) => x.total))} | ${cell(xs.map((x) => x.decode))} | ${cell(xs.map((x) => x.encode))} | ${cell(xs.map((x) => x.prefill))} | ${cell(xs.map((x) => x.generate))} | ${median(xs.map((x) => x.tps)).toFixed(1)} (${median(xs.map((x) => x.generated))} tok) | ${grants} | ${vsToday} | ${Number.isFinite(best) ? `${(med(s) / best).toFixed(2)}×` : ''} |`);
     }
     if (results.has(key(row, cond, 'policy')) && results.has(key(row, cond, 'today'))) {
       const r = med('policy') / med('today');
+      // what overlapping decode and encode (issue 26, item 3) could save at most: the shorter of the two stages
+      const px = results.get(key(row, cond, 'policy'))!;
+      const bound = median(px.map((x) => Math.min(x.decode, x.encode)));
+      verdicts.push(`- ${row.pair}, ${row.question}, ${cond}: overlapping decode and encode could save at most ${fmt(bound)} (${((bound / med('policy')) * 100).toFixed(1)} % of the policy's total)`);
       verdicts.push(`- ${row.pair}, ${row.question}, ${cond}: policy ${fmt(med('policy'))} = ${r.toFixed(2)}× today's default's time (${r <= 1 ? `${(1 / r).toFixed(2)}× faster` : `${((r - 1) * 100).toFixed(0)} % slower`}), ${(med('policy') / best).toFixed(2)}× the best fixed setting`);
     }
   }

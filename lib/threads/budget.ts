@@ -34,6 +34,8 @@ class LeaseImpl implements Lease {
   }
 }
 
+const DECODE_READING_MS = 1000;
+
 export class ComputeBudget {
   #leases: LeaseImpl[] = [];
   #waiting: Array<() => void> = [];
@@ -43,6 +45,14 @@ export class ComputeBudget {
 
   constructor(probe: (ownThreads: number) => Promise<SystemView> = probeSystem) {
     this.#probe = probe;
+    this.#readAt = -Infinity;
+  }
+
+  #readAt = -Infinity;
+
+  async #read(): Promise<void> {
+    this.#budget = threadBudget({ ...(await this.#probe(this.#inUse)), ownThreads: this.#inUse });
+    this.#readAt = performance.now();
   }
 
   get #inUse(): number { return this.#leases.reduce((n, l) => n + l.threads, 0); }
@@ -51,7 +61,8 @@ export class ComputeBudget {
   async acquire(apply: ApplyThreads, signal?: AbortSignal, kind: 'compute' | 'decode' = 'compute'): Promise<Lease> {
     for (;;) {
       if (signal?.aborted) throw abortError(signal);
-      this.#budget = threadBudget({ ...(await this.#probe(this.#inUse)), ownThreads: this.#inUse });
+      // a decoding call (one per frame) reuses a reading up to a second old: the probe sleeps a few ms
+      if (kind === 'compute' || performance.now() - this.#readAt > DECODE_READING_MS) await this.#read();
       if (this.#leases.length < this.#budget) break;
       await new Promise<void>((resolve) => {
         const wake = () => { signal?.removeEventListener('abort', wake); resolve(); };
@@ -71,7 +82,7 @@ export class ComputeBudget {
 
   /** Threads of the budget no lease holds now (the machine read again), at least 1: what a decoder opened now may start. */
   async free(): Promise<number> {
-    this.#budget = threadBudget({ ...(await this.#probe(this.#inUse)), ownThreads: this.#inUse });
+    await this.#read();
     return Math.max(1, this.#budget - this.#inUse);
   }
 
@@ -103,6 +114,7 @@ export class ComputeBudget {
   /** @internal Reads the machine with `probe` from now on (tests and benchmarks give a fixed machine); no argument: the real one. */
   setProbe(probe: (ownThreads: number) => Promise<SystemView> = probeSystem): void {
     this.#probe = probe;
+    this.#readAt = -Infinity;
   }
 
   /** Forgets the peaks (tests). */
