@@ -142,12 +142,14 @@ function section(cond: 'idle' | 'hog'): string {
       const vsToday = results.has(key(row, cond, 'today')) ? `${(med(s) / med('today')).toFixed(2)}×` : '';
       lines.push(`| ${row.pair} | ${row.question} | ${cond === 'hog' ? 'CPU hog on all cores' : 'no hog'} | ${label} | ${cell(xs.map((x) => x.total))} | ${cell(xs.map((x) => x.decode))} | ${cell(xs.map((x) => x.encode))} | ${cell(xs.map((x) => x.prefill))} | ${cell(xs.map((x) => x.generate))} | ${median(xs.map((x) => x.tps)).toFixed(1)} (${median(xs.map((x) => x.generated))} tok) | ${grants} | ${vsToday} | ${Number.isFinite(best) ? `${(med(s) / best).toFixed(2)}×` : ''} |`);
     }
-    if (results.has(key(row, cond, 'policy')) && results.has(key(row, cond, 'today'))) {
-      const r = med('policy') / med('today');
+    const px = results.get(key(row, cond, 'policy'));
+    if (px && row.frames) {
       // what overlapping decode and encode (issue 26, item 3) could save at most: the shorter of the two stages
-      const px = results.get(key(row, cond, 'policy'))!;
       const bound = median(px.map((x) => Math.min(x.decode, x.encode)));
-      verdicts.push(`- ${row.pair}, ${row.question}, ${cond}: overlapping decode and encode could save at most ${fmt(bound)} (${((bound / med('policy')) * 100).toFixed(1)} % of the policy's total)`);
+      verdicts.push(`- ${row.pair}, ${row.question}, ${cond}: overlapping decode and encode could save at most ${fmt(bound)} (${((bound / med('policy')) * 100).toFixed(1)} % of the policy's total; decode ${fmt(median(px.map((x) => x.decode)))}, encode ${fmt(median(px.map((x) => x.encode)))})`);
+    }
+    if (px && results.has(key(row, cond, 'today'))) {
+      const r = med('policy') / med('today');
       verdicts.push(`- ${row.pair}, ${row.question}, ${cond}: policy ${fmt(med('policy'))} = ${r.toFixed(2)}× today's default's time (${r <= 1 ? `${(1 / r).toFixed(2)}× faster` : `${((r - 1) * 100).toFixed(0)} % slower`}), ${(med('policy') / best).toFixed(2)}× the best fixed setting`);
     }
   }
