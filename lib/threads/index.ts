@@ -53,7 +53,7 @@ export async function withThreads<T>(config: ComputeConfig, handles: readonly Co
 
 /**
  * FFmpeg's decoding threads under the policy (openVideo without `threads`): FFmpeg fixes a
- * decoder's count when it opens, so a walk takes the budget's free threads once, when it starts
+ * decoder's count when it opens, so a video takes the budget's free threads at its first walk
  * (decodeThreads), and each native decoding call holds a lease meanwhile (withDecodeLease): compute
  * calls that start beside it get their share of what is left instead of every core.
  */
