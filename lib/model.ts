@@ -36,7 +36,9 @@ export interface LoadModelOptions {
   threads?: number | 'auto';
   /**
    * ggml's polling level, 0 to 100: the LLM's graphs run on a persistent thread pool whose idle
-   * workers poll that long for the next graph before sleeping. Default 'auto': ggml's own pool per graph.
+   * workers poll that long for the next graph before sleeping. Default 'auto': under the policy
+   * (threads 'auto') a persistent pool at level 0 (workers sleep between graphs); with a fixed
+   * `threads`, ggml's own pool per graph.
    */
   poll?: number | 'auto';
   /** LLM layers to offload to the GPU: a count, or 'auto' (all when a GPU is present). Default 'auto'. */

@@ -301,6 +301,8 @@ export interface NativeAddon {
    * tests and benchmarks count encodes here rather than trusting the surface's own report.
    */
   encoderCounters(): { framesEncoded: number; graphs: number };
+  /** What the LLM's thread settings did, process-wide (native/compute.h): graphs, graphs that started threads of their own, pools made, thread-count changes. */
+  computeCounters(): { graphs: number; perGraphPool: number; poolsMade: number; threadChanges: number };
   versions(): NativeVersions;
   /** Present in addons built with this loader: whether backends are plug-ins, and the .node path. */
   backendInfo?(): { dynamic: boolean; addonPath: string };

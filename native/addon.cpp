@@ -9,6 +9,7 @@
 #include "abort_token.h"
 #include "addon_data.h"
 #include "backends.h"
+#include "compute.h"
 #include "context.h"
 #include "encoder_counters.h"
 #include "errors.h"
@@ -41,6 +42,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Model", Model::Define(env));
   exports.Set("Context", Context::Define(env));
   exports.Set("loadModel", Napi::Function::New(env, LoadModel, "loadModel"));
+  exports.Set("computeCounters", Napi::Function::New(env, ComputeCounters, "computeCounters"));
   // video: FFmpeg's libraries are loaded on first use (native/video/ffmpeg_api.h)
   exports.Set("MediaSource", MediaSource::Define(env));
   exports.Set("encodePng", Napi::Function::New(env, EncodePngJs, "encodePng"));

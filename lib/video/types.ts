@@ -12,7 +12,11 @@ export interface OpenOptions {
   ffmpegOptions?: Record<string, string | number>;
   /** Open files that have audio but no video (probe().video is then null). Default false: ERR_VIDEO_NO_STREAM. */
   allowAudioOnly?: boolean;
-  /** Decoder threads (0 = FFmpeg's automatic choice, the default). */
+  /**
+   * Decoder threads; 0: FFmpeg's automatic choice (cores + 1). Default: the free threads of the
+   * process's compute budget when the first walk starts (lib/threads; docs/deploy.md), each
+   * decoding call holding a lease of it.
+   */
   threads?: number;
   /**
    * Largest picture (width × height) to decode (default 8192 × 8192). A header declaring more is
