@@ -69,7 +69,10 @@ export async function pooledEntries(model: Model, tokenizer: Context, rendered: 
   // the text tokenized on the addon's worker thread: a long prompt does not hold the event loop
   for (const item of tokenizer.toItems(await tokenizeText(model, [...rendered.prefix.plan, ...rendered.rest]), true)) {
     if ('tokens' in item) for (const t of item.tokens) entries.push(t);
-    else entries.push({ key: keyOf.get(item.embeddings) ?? 'unknown', count: item.count, embeddings: item.embeddings });
+    else if (item.positions) {
+      // M-RoPE: the block takes `span` positions and `count` cells, at positions of its own
+      entries.push({ key: keyOf.get(item.embeddings) ?? 'unknown', count: item.span ?? item.count, tokens: item.count, embeddings: item.embeddings, positions: item.positions });
+    } else entries.push({ key: keyOf.get(item.embeddings) ?? 'unknown', count: item.count, embeddings: item.embeddings });
   }
   return entries;
 }
