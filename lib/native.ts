@@ -205,6 +205,8 @@ export interface NativeLoadOptions {
   threads: number;
   gpuLayers: number;
   mmprojGpu: boolean;
+  /** The encoder's input side (clip.vision.image_size): the size an M-RoPE model's grid is probed at (frames are sampled at it). */
+  probeSize?: number;
 }
 
 export interface NativeStreamInfo {

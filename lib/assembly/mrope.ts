@@ -9,6 +9,7 @@
  * in the sequence: frames in time order, time tokens between them as text.
  */
 import { VidlmError } from '../errors.js';
+import { mropePositions } from '../mrope/index.js';
 import type { EmbeddingItem, GridBlock } from './types.js';
 
 export interface BlockPositions {
@@ -18,24 +19,12 @@ export interface BlockPositions {
   span: number;
 }
 
-/** Positions of `count` tokens laid out as `grids` (nx · ny each, summing to `count`). */
+/** Positions of `count` tokens laid out as `grids` (nx · ny each, summing to `count`): one-step grids of lib/mrope. */
 export function gridPositions(grids: readonly GridBlock[], count: number): BlockPositions {
   const total = grids.reduce((n, g) => n + g.nx * g.ny, 0);
   if (total !== count) throw new VidlmError('ERR_INVALID_ARG', `the block's grids hold ${total} tokens, not its ${count}`);
-  const positions = new Int32Array(4 * count);
-  let p = 0, i = 0;
-  for (const { nx, ny } of grids) {
-    for (let y = 0; y < ny; y++) {
-      for (let x = 0; x < nx; x++, i++) {
-        positions[i] = p;
-        positions[count + i] = p + y;
-        positions[2 * count + i] = p + x;
-        // extra section (3 * count + i): 0, as libmtmd gives images and llama.cpp gives text
-      }
-    }
-    p += Math.max(nx, ny);
-  }
-  return { positions, span: p };
+  const { positions, next } = mropePositions(grids.map((g) => ({ kind: 'grid' as const, t: [0], h: g.ny, w: g.nx })));
+  return { positions, span: next };
 }
 
 /** The block with its M-RoPE positions (from its grids; one token per row without them). */

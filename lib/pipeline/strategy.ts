@@ -64,6 +64,11 @@ export function chooseStrategy(choice: StrategyChoice, info: ModelInfo, budget: 
   // M-RoPE models take every method: pooled grids get (t, h, w) positions from their own grids (lib/assembly/mrope.ts)
   if (choice !== 'auto') return choice;
   if (info.mrope) return 'native';
+  return leastPooled(info, budget, frames);
+}
+
+/** The least pooled method whose frames fit in `budget` tokens: concat, then PLLaVA's 2×2 pooling, then LITA's SlowFast. */
+export function leastPooled(info: ModelInfo, budget: number, frames?: number): StrategyName {
   for (const s of ['concat', 'pllava', 'slowfast'] as const) {
     if (visualTokens(s, frames ?? defaultFrames(s), info) <= budget) return s;
   }
