@@ -17,7 +17,7 @@ import type { Model } from '../model.js';
 import { invalid, optionalBool, optionalFunction, optionalInt, optionalNumber, optionalSignal } from '../options.js';
 import { resolveTimeEncoding, type TimeTokenMode } from '../time/encode.js';
 import type { FitMode, VideoInput } from '../video/types.js';
-import { chooseStrategy, leastPooled, contextFull, imageChunkTokens, mediaBudgetError, mediaTokenBudget, visualTokens } from '../pipeline/index.js';
+import { chooseStrategy, contextFull, imageChunkTokens, mediaBudgetError, mediaTokenBudget, visualTokens } from '../pipeline/index.js';
 import { temporalMerge } from '../subtitles/cues.js';
 import { isLiveInput } from './source.js';
 import type { WatchOptions } from './types.js';
@@ -127,9 +127,8 @@ export function checkWatch(source: VideoInput, o: WatchOptions): CheckedWatch {
     strategy = 'native';
   } else {
     // localize needs time tokens in front of the frames: LITA's SlowFast is its method (on M-RoPE models too: its grids get positions of their own)
-    // an M-RoPE model too takes a pooled method by default: its windows share their frames' encodes (native re-encodes each window)
-    strategy = choice === 'auto' && !localize && info.mrope ? leastPooled(info, budget, maxFrames)
-      : chooseStrategy(choice === 'auto' && localize ? 'slowfast' : choice, info, budget, maxFrames);
+    // auto is ask()'s rule (native on M-RoPE models); a pooled method shares the windows' encodes on M-RoPE models too
+    strategy = chooseStrategy(choice === 'auto' && localize ? 'slowfast' : choice, info, budget, maxFrames);
   }
   if (strategy === 'native') {
     if (localize || time.mode !== 'none') {

@@ -62,13 +62,13 @@ t.test('chat(): the prompt ends at M-RoPE positions (grids take max(nx, ny)); fo
   }
 });
 
-t.test('watch() without sound on M-RoPE: a pooled method by default, each window encodes only its new frames', async (t) => {
+t.test('watch() without sound on M-RoPE with a pooled method: each window encodes only its new frames', async (t) => {
   const items: WatchItem[] = [];
   let encodes = 0;
   const enc = model.encodeWithStats.bind(model);
   model.encodeWithStats = (frames, o) => { encodes += frames.length; return enc(frames, o); };
   t.teardown(() => { model.encodeWithStats = enc; });
-  for await (const x of watch(clip, { model, every: 1, window: 2, fps: 2, realtime: false, maxTokens: 2, temperature: 0 })) items.push(x);
+  for await (const x of watch(clip, { model, strategy: 'concat', every: 1, window: 2, fps: 2, realtime: false, maxTokens: 2, temperature: 0 })) items.push(x);
   const wins = items.filter((x): x is WatchWindow => x.type === 'window');
   t.ok(wins.length >= 3, `${wins.length} windows`);
   const seen = new Set<number>();

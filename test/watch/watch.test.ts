@@ -180,7 +180,7 @@ t.test('bad options: a clear error with a stable code before anything is opened'
   t.doesNotThrow(() => watch(clip, { model: mrope, strategy: 'concat' }), 'pooling on M-RoPE');
   t.doesNotThrow(() => watch(clip, { model: mrope, when: 'x', localize: true }), 'localize: LITA SlowFast');
   t.throws(() => watch(clip, { model: mrope, strategy: 'native', when: 'x', localize: true }), { code: 'ERR_UNSUPPORTED' });
-  t.doesNotThrow(() => watch(clip, { model: mrope }), 'auto: a pooled method');
+  t.doesNotThrow(() => watch(clip, { model: mrope }), 'auto: the native strategy');
   const text = await loadModel({ model: m.model, threads: 1 });
   t.teardown(() => text.dispose());
   t.throws(() => watch(clip, { model: text }), { code: 'ERR_UNSUPPORTED' });
