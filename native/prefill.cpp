@@ -223,12 +223,12 @@ void ReadPositions(Napi::Env env, Napi::Object o, uint32_t i, const ContextState
   Napi::Int32Array p = o.Get("positions").As<Napi::Int32Array>();
   if (p.ElementLength() != static_cast<size_t>(it.count) * 4) Throw(env, "ERR_INVALID_ARG", at + "positions must hold 4 × count values (t, h, w, extra sections)");
   it.rel.assign(p.Data(), p.Data() + p.ElementLength());
-  int32_t most = 0;
-  for (size_t r = 0; r < 3; r++)
+  int32_t most = 0;  // the largest t, h or w: the extra section does not advance the sequence
+  for (size_t r = 0; r < 4; r++)
     for (int j = 0; j < it.count; j++) {
       const int32_t v = it.rel[r * it.count + j];
       if (v < 0 || v > (1 << 24)) Throw(env, "ERR_INVALID_ARG", at + "positions must be between 0 and 2^24");
-      most = std::max(most, v);
+      if (r < 3) most = std::max(most, v);
     }
   const double span = o.Get("span").IsUndefined() ? most + 1 : o.Get("span").ToNumber().DoubleValue();
   if (!(span > most && span <= (1 << 24) && span == static_cast<double>(static_cast<int>(span))))

@@ -59,6 +59,7 @@ t.test('positions are checked before anything is evaluated', async (t) => {
   await t.rejects(ctx.prefill([{ embeddings: e, count: 4, grids: [{ nx: 3, ny: 1 }] }]), { code: 'ERR_INVALID_ARG' });
   await t.rejects(ctx.prefill([{ embeddings: e, count: 4, positions: new Int32Array(15), span: 2 }]), { code: 'ERR_INVALID_ARG', message: /4 × count/ });
   await t.rejects(ctx.prefill([{ embeddings: e, count: 4, positions: new Int32Array(16).fill(3), span: 2 }]), { code: 'ERR_INVALID_ARG', message: /span/ });
+  await t.rejects(ctx.prefill([{ embeddings: e, count: 4, positions: Int32Array.from({ length: 16 }, (_, i) => (i === 15 ? -1 : 0)), span: 1 }]), { code: 'ERR_INVALID_ARG', message: /between 0/ });
   const p = await ctx.prefill([{ text: 'hi' }]);
   const fresh = await model.createContext({ contextSize: 256 });
   t.teardown(() => fresh.dispose());
