@@ -299,6 +299,12 @@ export interface NativeAddon {
   ffmpegVersions(): NativeFFmpegVersions;
   /** Pictures converted to RGB by this process so far (tests count what live sampling converts). */
   videoCounters(): { conversions: number };
+  /**
+   * Images that came out of the vision encoder in this process so far (Model.encode()'s frames and the
+   * image chunks prefillMedia() encodes; a merged frame pair is one chunk) and the encoder graphs run:
+   * tests and benchmarks count encodes here rather than trusting the surface's own report.
+   */
+  encoderCounters(): { framesEncoded: number; graphs: number };
   versions(): NativeVersions;
   /** Present in addons built with this loader: whether backends are plug-ins, and the .node path. */
   backendInfo?(): { dynamic: boolean; addonPath: string };

@@ -10,6 +10,7 @@
 #include "addon_data.h"
 #include "backends.h"
 #include "context.h"
+#include "encoder_counters.h"
 #include "errors.h"
 #include "llama.h"
 #include "log.h"
@@ -45,6 +46,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("encodePng", Napi::Function::New(env, EncodePngJs, "encodePng"));
   exports.Set("ffmpegVersions", Napi::Function::New(env, FFmpegVersions, "ffmpegVersions"));
   exports.Set("videoCounters", Napi::Function::New(env, VideoCounters, "videoCounters"));
+  exports.Set("encoderCounters", Napi::Function::New(env, EncoderCounters, "encoderCounters"));
   return exports;
 }
 

@@ -12,6 +12,10 @@
  * - The next free position after a grid is 1 + the largest value it used (`llm_pos_ids_list[-1].max() + 1`);
  *   for a one-step grid with t = [0] that is s + max(h, w): libmtmd's `mtmd_image_tokens_get_n_pos`.
  *
+ * Evaluating: an embedding batch takes all 4·n values of its tokens (section s of token i at s·n + i of
+ * that batch, as `decode_embd_batch` fills it); a token batch takes one position per token (llama-batch
+ * copies it to every section), i.e. the first section of the text run's span.
+ *
  * Pure: no I/O, no native code.
  */
 import { VidlmError } from '../errors.js';

@@ -9,7 +9,7 @@
  * (an audio chunk or a cue line keeps them apart, as in mtmd_group_mergeable_bitmaps).
  */
 import { mediaOrder, type MediaStep } from '../audio/plan.js';
-import { audioSampleTokens, spanSamples } from '../audio/budget.js';
+import { audioPlanTokens } from '../audio/budget.js';
 import { audioFitHint } from '../audio/suggest.js';
 import { audioSpan } from '../audio/check.js';
 import { stepContent } from '../audio/media.js';
@@ -18,7 +18,7 @@ import { mediaBudgetError, type MediaBudget } from './budget-error.js';
 
 export { mediaBudgetError, type MediaBudget } from './budget-error.js';
 import type { ModelInfo } from '../model-info.js';
-import { interleaveMarkers, subtitleTranscript } from '../subtitles/prompt.js';
+import { subtitleTranscript } from '../subtitles/prompt.js';
 import { loadSubtitles, type LoadedSubtitles } from '../subtitles/load.js';
 import { resolvePlan } from '../video/plans.js';
 import type { SubtitleCue, VideoProbe } from '../video/types.js';
@@ -115,16 +115,14 @@ export function mediaBudget(plan: VideoPlan, probe: VideoProbe, info: ModelInfo,
   const span = plan.audio && probe.audio ? audioSpan(probe, plan.segment) : null;
   const steps = span ? mediaOrder(frameTimes, span, plan.audio!.mode, plan.audio!.window) : mediaOrder(frameTimes, [0, 0], 'prefix');
   const audio = steps.filter((s): s is Extract<MediaStep, { kind: 'audio' }> => s.kind === 'audio');
-  let audioTokens: number | null = 0;
-  for (const s of audio) {
-    const k = audioSampleTokens(plan.audio!, spanSamples(s.start, s.end, plan.audio!.rate));
-    audioTokens = k === null || audioTokens === null ? null : audioTokens + k;
-  }
+  // null when the encoder's count is unknown (no steps without sound: 0)
+  const audioTokens = plan.audio ? audioPlanTokens(plan.audio, steps) : 0;
   const frames = frameTimes.length;
   let imageChunks = frames, frameTokens = 0, cueText = '';
   if (plan.path === 'native') {
     const merge = plan.temporalMerge ?? 1;
-    const content = span ? stepContent(MARK, steps, frameTimes, cues, plan.segment, merge) : interleaveMarkers(MARK, frameTimes, cues, plan.segment, merge);
+    // the content assemble's native layout gives (without sound the steps are the frames alone)
+    const content = stepContent(MARK, steps, frameTimes, cues, plan.segment, merge);
     imageChunks = imageChunksOf(content, steps, merge);
     if (frames > 0) {
       const [w, h] = frameSize(plan, probe);

@@ -7,7 +7,7 @@ import { countTokens, defaults, strategyNames } from '../assembly/index.js';
 import type { StrategyName } from '../assembly/types.js';
 import { VidlmError } from '../errors.js';
 import type { ModelInfo } from '../model-info.js';
-import type { SamplePlan } from '../video/types.js';
+import type { SamplePlan, VideoProbe } from '../video/types.js';
 
 export type StrategyChoice = StrategyName | 'auto';
 
@@ -73,4 +73,53 @@ export function leastPooled(info: ModelInfo, budget: number, frames?: number): S
     if (visualTokens(s, frames ?? defaultFrames(s), info) <= budget) return s;
   }
   return 'slowfast';
+}
+
+/** The most frames whose visual tokens fit in `budget` (Infinity for the native path: libmtmd counts them in the prefill). */
+export function framesThatFit(strategy: StrategyName, info: ModelInfo, budget: number): number {
+  if (strategy === 'native') return Infinity;
+  let lo = 0, hi = 10_000;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (visualTokens(strategy, mid, info) <= budget) lo = mid; else hi = mid - 1;
+  }
+  return lo;
+}
+
+/** Fewest frames an fps plan gives on this video: known before decoding when the duration is. */
+export function fpsFramesAtLeast(fps: number, probe: VideoProbe, segment?: [number, number]): number {
+  const start = segment?.[0] ?? 0;
+  const end = Math.min(segment?.[1] ?? probe.duration, probe.duration);
+  const rate = Math.min(fps, probe.video?.avgFps || fps); // a frame is never returned twice
+  return Math.max(1, Math.floor((end - start) * rate) - 1);
+}
+
+/** The frames part of a plan: the strategy, the most frames that fit, the frames asked for and how they are sampled. */
+export interface FrameChoice {
+  strategy: StrategyName;
+  maxFrames: number;
+  /** Frames asked for: a count (the method's default without one), the least an fps plan gives on a video of known length, 1 for a still, 0 for the sound alone. */
+  count: number;
+  /** A count plan: fewer frames than `count` means the video had fewer. */
+  byCount: boolean;
+  sample: SamplePlan;
+}
+
+/**
+ * The strategy rules on one video, before any decoding: auto's choice (the native path for the
+ * sound alone), the most frames `budget` holds, the frames asked for and the method's sampling
+ * plan. The caller judges them (ERR_CONTEXT_FULL when `count` exceeds `maxFrames`).
+ */
+export function chooseFrames(choice: StrategyChoice, info: ModelInfo, budget: number, probe: VideoProbe,
+  q: { frames?: number; fps?: number; segment?: [number, number] }, audioOnly: boolean): FrameChoice {
+  const { isImage, duration } = probe;
+  const strategy = audioOnly ? 'native' : chooseStrategy(choice, info, budget, isImage ? 1 : q.frames);
+  const fps = isImage ? undefined : q.fps;
+  const maxFrames = framesThatFit(strategy, info, budget);
+  const count = audioOnly ? 0 : isImage ? 1 : fps === undefined ? q.frames ?? defaultFrames(strategy) : duration > 0 ? fpsFramesAtLeast(fps, probe, q.segment) : 0;
+  return {
+    strategy, maxFrames, count,
+    byCount: !isImage && !audioOnly && fps === undefined,
+    sample: isImage || audioOnly ? { uniform: 1 } : samplingPlan(strategy, count, fps, q.segment),
+  };
 }

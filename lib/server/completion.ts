@@ -4,7 +4,7 @@
  * gets the answer's pieces as they come and a summary; its signal (client gone, timeout,
  * shutdown) aborts whichever stage is running and gives the slot back.
  */
-import type { Agent } from 'undici';
+import type { RemoteClient } from './media.js';
 import { VidlmError } from '../errors.js';
 import type { Context } from '../inference/context.js';
 import type { GenerateResult } from '../inference/generation.js';
@@ -30,7 +30,7 @@ export interface ServerState {
   tokenizer: Context;
   contextSize: number;
   options: CheckedServerOptions;
-  agent: Agent;
+  remote: RemoteClient;
   metrics: Metrics;
   /** Frame encodes in progress, so requests asking for the same frames at once encode them once. */
   encoding: Map<string, Promise<unknown>>;
@@ -44,7 +44,9 @@ export interface CompletionResult {
   usage: { prompt: number; cached: number; completion: number };
   media: { strategy: string; frames: { index: number; t: number }[]; duration: number; visual_tokens: number; decoded: number; encoded: number; cached: number;
     /** Audio clips the part gave the model, subtitle cues read, and what it went without (no audio track, a missing subtitle track). */
-    audio_chunks: number; subtitle_cues: number; warnings?: string[] }[];
+    audio_chunks: number; subtitle_cues: number; warnings?: string[];
+    /** http(s) media only: downloaded, or the server's kept bytes reused after the remote answered 304 Not Modified. */
+    remote?: 'downloaded' | 'not_modified' }[];
   timings: { queue_ms: number; prepare_ms: number; prefill_ms: number; first_token_ms: number; generate_ms: number };
   slot: number;
   /** Positions the slot's KV held after the prefill (equals the prompt on the text path). */
@@ -89,7 +91,7 @@ export async function runCompletion(s: ServerState, req: ParsedRequest, signal: 
     for (const p of mediaParts) {
       if (p.kind !== 'media') continue;
       const m = await prepareMedia(p.url, p.param, strategy, video, {
-        model: s.model, options: { ...s.options, maxFrames: s.options.maxFrames - framesSoFar }, agent: s.agent, metrics: s.metrics, signal,
+        model: s.model, options: { ...s.options, maxFrames: s.options.maxFrames - framesSoFar }, remote: s.remote, metrics: s.metrics, signal,
         contextSize: s.contextSize, budget, hasToken, encoding: s.encoding,
       }, p.audio === true);
       framesSoFar += m.frames.length;
@@ -165,6 +167,7 @@ export async function runCompletion(s: ServerState, req: ParsedRequest, signal: 
       media: media.map((m) => ({
         strategy: m.strategy, frames: m.frames, duration: m.duration, visual_tokens: m.visual, decoded: m.read.decoded, encoded: m.encoded, cached: m.cached,
         audio_chunks: m.audioChunks, subtitle_cues: m.cues, ...(m.warnings.length > 0 ? { warnings: m.warnings } : {}),
+        ...(m.remote ? { remote: m.remote } : {}),
       })),
       timings: { queue_ms: tQueue - t0, prepare_ms: tPrepared - tQueue, prefill_ms: prefillMs, first_token_ms: g.timings.firstTokenMs, generate_ms: g.timings.generateMs },
       slot: slot.id,

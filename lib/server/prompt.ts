@@ -13,7 +13,7 @@ import type { Entry } from './prefix.js';
 import type { Message } from './request.js';
 import type { PreparedMedia } from './video.js';
 import type { NativeToolsTemplate } from '../native.js';
-import { toolsTemplate, withToolFields, type ToolRequest } from './tools.js';
+import { toolsTemplate, type ToolRequest } from './tools.js';
 
 function turnsOf(messages: Message[], media: PreparedMedia[], marker: string): TurnMessage[] {
   let m = 0;
@@ -38,7 +38,7 @@ export async function renderRequest(model: Model, messages: Message[], media: Pr
   let text: string;
   let chat: NativeToolsTemplate | undefined;
   if (tools || messages.some((m) => m.toolCalls || m.role === 'tool')) {
-    chat = await toolsTemplate(model, withToolFields(turnMessages(model, turns), messages), tools, template);
+    chat = await toolsTemplate(model, turnMessages(model, turns), messages, tools, template);
     text = chat.prompt;
   } else {
     try {

@@ -17,7 +17,7 @@ every other character one token, so a golden's text runs are counted in characte
 import json
 import sys
 from types import SimpleNamespace
-from typing import Optional, Union
+from typing import List, Optional, Union
 
 import numpy as np
 import torch
@@ -43,13 +43,24 @@ def shim_tokenize(text):
 
 
 class ShimTokenizer:
+    """SHIM: keeps the (expanded) text it was given, so the golden records the prompt the processor built."""
     init_kwargs = {}
 
     def convert_tokens_to_ids(self, token):
         return SPECIAL_TOKENS[token]
 
     def __call__(self, text, **kwargs):
+        self.last_text = list(text)
         return {"input_ids": [shim_tokenize(t) for t in text]}
+
+
+# SHIM: type names the verbatim signatures mention
+ImageInput = TextInput = PreTokenizedInput = VideoInput = object
+
+
+class Unpack:
+    def __class_getitem__(cls, item):
+        return object
 
 
 class ShimLogger:
@@ -60,8 +71,9 @@ class ShimLogger:
 logger = ShimLogger()
 
 
-def BatchFeature(data=None, tensor_type=None):  # SHIM: the processors' return type, a plain dict here
-    return data
+class BatchFeature(dict):  # SHIM: the processors' return type, a plain dict here
+    def __init__(self, data=None, tensor_type=None):
+        super().__init__(data or {})
 
 
 class Qwen2_5_VLProcessorKwargs:  # SHIM: only passed to _merge_kwargs
@@ -85,19 +97,6 @@ class ShimProcessorMixin:
         pass
 
 
-def temporal_pad(num_frames, temporal_patch_size):
-    """grid_t as Qwen2VLVideoProcessor._preprocess computes it, on a pixel-less stand-in. The three lines
-    from `if patches.shape[1] ...` are verbatim from huggingface/transformers@00b676f8f0489b88652a31d70751cc540dd06305
-    src/transformers/models/qwen2_vl/video_processing_qwen2_vl.py (the last frame is repeated to fill a pair)."""
-    patches = torch.zeros(1, num_frames, 1, 1, 1)
-    if patches.shape[1] % temporal_patch_size != 0:
-        repeats = patches[:, -1:].repeat(1, temporal_patch_size - 1, 1, 1, 1)
-        patches = torch.cat([patches, repeats], dim=1)
-    batch_size, grid_t, channel = patches.shape[:3]
-    grid_t = grid_t // temporal_patch_size
-    return grid_t
-
-
 class ShimVideoProcessor:
     """SHIM: returns video_grid_thw (and Qwen3-VL's metadata) for pixel-less videos
     {"num_frames", "grid_h", "grid_w", "frames_indices", "fps"} (grid in patches)."""
@@ -105,8 +104,21 @@ class ShimVideoProcessor:
     merge_size = 2
     temporal_patch_size = 2
 
+    def grid_t(self, num_frames, temporal_patch_size=2):
+        """grid_t as Qwen2VLVideoProcessor._preprocess computes it, on a pixel-less stand-in of the frames.
+        The five lines from `if patches.shape[1] ...` are verbatim from huggingface/transformers@000513e6ac52423dd6fe684019e482fe85b5aaf1
+        src/transformers/models/qwen2_vl/video_processing_qwen2_vl.py (an odd count repeats the last frame)."""
+        patches = torch.zeros(1, num_frames, 1, 1, 1)
+        if patches.shape[1] % temporal_patch_size != 0:
+            repeats = patches[:, -1:].repeat(1, self.temporal_patch_size - 1, 1, 1, 1)
+            patches = torch.cat([patches, repeats], dim=1)
+
+        batch_size, grid_t, channel = patches.shape[:3]
+        grid_t = grid_t // temporal_patch_size
+        return grid_t
+
     def __call__(self, videos=None, **kwargs):
-        thw = [[temporal_pad(v["num_frames"], self.temporal_patch_size), v["grid_h"], v["grid_w"]] for v in videos]
+        thw = [[self.grid_t(v["num_frames"]), v["grid_h"], v["grid_w"]] for v in videos]
         meta = [SimpleNamespace(fps=v.get("fps"), frames_indices=list(v.get("frames_indices", []))) for v in videos]
         return {"video_grid_thw": torch.tensor(thw), "video_metadata": meta}
 
@@ -157,7 +169,7 @@ class Qwen2VLProcessor(ShimProcessorMixin):
                 i_vid, i = i_vid + 1, i + len(self.video_token)
             else:
                 out, i = out + text[i], i + 1
-        return {"text": [out], "input_ids": [shim_tokenize(out)], **image_inputs, **video_inputs}
+        return {**self.tokenizer([out]), **image_inputs, **video_inputs}
 
 
 class Qwen2VLModel:
@@ -298,11 +310,11 @@ class Qwen2_5_VLProcessor(ShimProcessorMixin):
 
     def __call__(
         self,
-        images=None,
-        text=None,
-        videos=None,
-        **kwargs,
-    ):
+        images: ImageInput = None,
+        text: Union[TextInput, PreTokenizedInput, List[TextInput], List[PreTokenizedInput]] = None,
+        videos: VideoInput = None,
+        **kwargs: Unpack[Qwen2_5_VLProcessorKwargs],
+    ) -> BatchFeature:
         output_kwargs = self._merge_kwargs(
             Qwen2_5_VLProcessorKwargs,
             tokenizer_init_kwargs=self.tokenizer.init_kwargs,
@@ -357,7 +369,7 @@ class Qwen2_5_VLProcessor(ShimProcessorMixin):
         text_inputs = self.tokenizer(text, **output_kwargs["text_kwargs"])
         self._check_special_mm_tokens(text, text_inputs, modalities=["image", "video"])
 
-        return BatchFeature(data={**text_inputs, **image_inputs, **videos_inputs, "text": text}, tensor_type=return_tensors)
+        return BatchFeature(data={**text_inputs, **image_inputs, **videos_inputs}, tensor_type=return_tensors)
 
 
 class Qwen2_5_VLModel:
@@ -538,11 +550,11 @@ class Qwen3VLProcessor(ShimProcessorMixin):
 
     def __call__(
         self,
-        images=None,
-        text=None,
-        videos=None,
-        **kwargs,
-    ):
+        images: ImageInput = None,
+        text: Union[TextInput, PreTokenizedInput, list[TextInput], list[PreTokenizedInput]] = None,
+        videos: VideoInput = None,
+        **kwargs: Unpack[Qwen3VLProcessorKwargs],
+    ) -> BatchFeature:
         output_kwargs = self._merge_kwargs(
             Qwen3VLProcessorKwargs,
             tokenizer_init_kwargs=self.tokenizer.init_kwargs,
@@ -633,7 +645,7 @@ class Qwen3VLProcessor(ShimProcessorMixin):
             mm_token_type_ids[array_ids == self.image_token_id] = 1
             text_inputs["mm_token_type_ids"] = mm_token_type_ids.tolist()
 
-        return BatchFeature(data={**text_inputs, **image_inputs, **videos_inputs, "text": text}, tensor_type=return_tensors)
+        return BatchFeature(data={**text_inputs, **image_inputs, **videos_inputs}, tensor_type=return_tensors)
 
     def _calculate_timestamps(self, indices: Union[list[int], np.ndarray], video_fps: float, merge_size: int = 2):
         if not isinstance(indices, list):
@@ -847,7 +859,7 @@ def run(case):
     golden["grid_thw"] = [g.tolist() for g in (out.get("image_grid_thw"), out.get("video_grid_thw")) if g is not None]
     if "second_per_grid_ts" in out:
         golden["second_per_grid_ts"] = out["second_per_grid_ts"]
-    golden["text"] = out["text"][0]
+    golden["text"] = tok.last_text[0]
     golden["position_ids"] = pos[:, 0, :].tolist()
     return golden
 
@@ -855,7 +867,7 @@ def run(case):
 if __name__ == "__main__":
     doc = {
         "generator": "python/goldens/qwen_rope.py",
-        "source": "huggingface/transformers: qwen2_vl modeling @00b676f8, processing @0117d5f7; qwen2_5_vl modeling @00b676f8, processing @00368c17; "
+        "source": "huggingface/transformers: qwen2_vl modeling @00b676f8, processing @0117d5f7, video processing @000513e6; qwen2_5_vl modeling @00b676f8, processing @00368c17; "
                   "qwen3_vl modeling @00709b86, processing @e1b55167",
         "torch": torch.__version__,
         "cases": [run(c) for c in CASES],
