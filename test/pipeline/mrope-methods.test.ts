@@ -41,6 +41,21 @@ t.test('ask(): every method and time style answers on M-RoPE; counted = evaluate
   }
 });
 
+t.test('the Qwen2.5-VL and Qwen3-VL pairs: every method answers, counted = evaluated', async (t) => {
+  for (const [name, pair] of [['qwen2.5vl', { model: m.qwen2vlModel, mmproj: m.qwen25vlMmproj }], ['qwen3vl', { model: m.qwen3vlModel, mmproj: m.qwen3vlMmproj }]] as const) {
+    const other = await loadModel({ ...pair, threads: 1 });
+    t.teardown(() => other.dispose());
+    t.equal(other.info.mrope, true, `${name}: M-RoPE`);
+    for (const strategy of ['concat', 'slowfast', 'pllava', 'bilinear', 'vcgpt'] as const) {
+      const o = { model: other, strategy, timeTokens: strategy === 'slowfast' ? 'lita' as const : 'text' as const, frames: 4, contextSize: 2048 };
+      const c = await countMediaTokens(clip, o);
+      const r = await ask(clip, 'What happens?', { ...o, ...gen });
+      t.equal(r.tokens.visual, c.frameTokens, `${name} ${strategy}: ${c.frameTokens} counted = evaluated`);
+      t.equal(r.tokens.generated, 2);
+    }
+  }
+});
+
 t.test('chat(): the prompt ends at M-RoPE positions (grids take max(nx, ny)); follow-ups and forks evaluate only their turn', async (t) => {
   for (const strategy of ['concat', 'slowfast', 'vcgpt'] as const) {
     const c = await chat(clip, { model, strategy, frames: 4 });
@@ -97,12 +112,14 @@ t.test('vidlm serve: a follow-up on a pooled M-RoPE video reuses its KV (cached_
   t.equal(again.json.choices[0].message.content, follow.json.choices[0].message.content, 'the reused KV answers as a fresh evaluation would');
 });
 
-t.test('CLI: vidlm ask --strategy slowfast --time-tokens lita on the Qwen2-VL pair, and a batch job', async (t) => {
+t.test('CLI: vidlm ask --strategy slowfast --time-tokens lita on the Qwen2-VL and Qwen3-VL pairs, and a batch job', async (t) => {
   const args = ['--model', m.qwen2vlModel, '--mmproj', m.qwen2vlMmproj, '--threads', '1', '--frames', '4', '--max-tokens', '2', '--temp', '0'];
   const { stdout } = await run(process.execPath, [cli, 'ask', clip, 'What happens?', ...args, '--strategy', 'slowfast', '--time-tokens', 'lita', '--json']);
   const r = JSON.parse(stdout);
   t.equal(r.strategy, 'slowfast');
   t.equal(r.tokens.visual, byHand.slowfast);
+  const q3 = JSON.parse((await run(process.execPath, [cli, 'ask', clip, 'What happens?', ...args.slice(4), '--model', m.qwen3vlModel, '--mmproj', m.qwen3vlMmproj, '--strategy', 'slowfast', '--time-tokens', 'lita', '--json'])).stdout);
+  t.same([q3.strategy, q3.tokens.visual, q3.tokens.generated], ['slowfast', byHand.slowfast, 2], 'the Qwen3-VL pair too');
   const dir = t.testdir({ 'jobs.jsonl': `${JSON.stringify({ id: 'q', video: clip, task: 'ask', question: 'What happens?', options: { strategy: 'pllava', frames: 4, timeTokens: 'text', maxTokens: 2 } })}\n` });
   const out = join(dir, 'out.jsonl');
   await run(process.execPath, [cli, 'batch', join(dir, 'jobs.jsonl'), '--out', out, '--model', m.qwen2vlModel, '--mmproj', m.qwen2vlMmproj, '--threads', '1']);
