@@ -316,8 +316,9 @@ async function load(modelPath: string, mmprojPath: string | undefined, compute: 
   // where libmtmd's cannot be changed per call (info().encoderThreadsPerCall false)
   const inUse = computeBudget.stats().inUse;
   const threads = compute.threads ?? threadBudget({ ...(await probeSystem(inUse)), ownThreads: inUse });
+  const probeSize = proj ? kvNumber(proj, 'clip.vision.image_size') ?? undefined : undefined;
   const handle = await withAbort(signal, (token) =>
-    native().loadModel({ model: modelPath, mmproj: mmprojPath, threads, gpuLayers, mmprojGpu }, token, onProgress));
+    native().loadModel({ model: modelPath, mmproj: mmprojPath, threads, gpuLayers, mmprojGpu, ...(probeSize ? { probeSize } : {}) }, token, onProgress));
   const n = handle.info();
   const vision = n.vision;
   const imageSize = vision && proj ? kvNumber(proj, 'clip.vision.image_size') : null;

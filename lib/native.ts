@@ -92,7 +92,13 @@ export interface NativeContextOptions {
 }
 
 /** The native side adds the model's BOS and picks the attention of embedding blocks (non-causal where libmtmd's images need it). */
-export type NativePlanItem = { tokens: Int32Array } | { embeddings: Float32Array; count: number };
+export type NativePlanItem = { tokens: Int32Array } | {
+  embeddings: Float32Array;
+  count: number;
+  /** M-RoPE models only: 4 sections of `count` (t, h, w, extra) relative to the block's start, and the positions it advances. */
+  positions?: Int32Array;
+  span?: number;
+};
 
 export interface NativeGenerateParams {
   maxTokens?: number;
@@ -201,6 +207,8 @@ export interface NativeLoadOptions {
   threads: number;
   gpuLayers: number;
   mmprojGpu: boolean;
+  /** The encoder's input side (clip.vision.image_size): the size an M-RoPE model's grid is probed at (frames are sampled at it). */
+  probeSize?: number;
 }
 
 export interface NativeStreamInfo {

@@ -26,8 +26,8 @@ import type { VideoSource } from '../video/video.js';
 import type { VideoPlan } from './plan.js';
 import { visualTokens } from './strategy.js';
 
-/** The side of the picture the addon tokenizes at load to learn the grid (native/load_model.cpp ProbeImageShape). */
-const PROBE_SIDE = 448;
+/** The side of the picture the addon tokenizes at load to learn the grid (native/load_model.cpp ProbeImageShape): the encoder's side on M-RoPE models, else 448. */
+const probeSide = (info: ModelInfo): number => (info.mrope && info.imageSize && info.imageSize >= 28 && info.imageSize <= 4096 ? info.imageSize : 448);
 
 /**
  * libmtmd's dynamic-size preprocessor (mtmd_image_preprocessor_dyn_size) with
@@ -62,7 +62,7 @@ export function smartResize(width: number, height: number, align: number, minPix
 
 /** The spatial merge of a dynamic-size tower, from the grid the addon measured at load (2 for every Qwen-VL release). */
 function spatialMerge(info: ModelInfo): number {
-  const m = info.patchSize && info.imageGrid ? PROBE_SIDE / info.patchSize / info.imageGrid.nx : NaN;
+  const m = info.patchSize && info.imageGrid ? probeSide(info) / info.patchSize / info.imageGrid.nx : NaN;
   return Number.isInteger(m) && m > 0 ? m : 2;
 }
 

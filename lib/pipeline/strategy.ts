@@ -52,21 +52,23 @@ export function visualTokens(strategy: StrategyName, frames: number, info: Model
 }
 
 /**
- * `auto`: M-RoPE models need their own path; otherwise the least pooled method whose default
- * frame count fits in `budget` tokens (concat, then PLLaVA's 2×2 pooling, then LITA's SlowFast).
- * Any model takes 'native' (the native path (libmtmd's own media handling)); an M-RoPE model takes nothing else.
+ * `auto`: M-RoPE models take their own path (frames as the model's media); otherwise the least
+ * pooled method whose default frame count fits in `budget` tokens (concat, then PLLaVA's 2×2
+ * pooling, then LITA's SlowFast). Any model takes any strategy; on an M-RoPE model a pooled
+ * method's grids get M-RoPE positions of their own (lib/assembly/mrope.ts).
  */
 export function chooseStrategy(choice: StrategyChoice, info: ModelInfo, budget: number, frames?: number): StrategyName {
   if (choice !== 'auto' && !queryStrategies.includes(choice)) {
     throw new VidlmError('ERR_INVALID_ARG', `strategy must be 'auto' or one of ${queryStrategies.join(', ')} (got ${JSON.stringify(choice)})`);
   }
-  if (choice !== 'auto') {
-    if (info.mrope && choice !== 'native') {
-      throw new VidlmError('ERR_UNSUPPORTED', `${info.architecture} uses M-RoPE positions: only the native strategy fits it`);
-    }
-    return choice;
-  }
+  // M-RoPE models take every method: pooled grids get (t, h, w) positions from their own grids (lib/assembly/mrope.ts)
+  if (choice !== 'auto') return choice;
   if (info.mrope) return 'native';
+  return leastPooled(info, budget, frames);
+}
+
+/** The least pooled method whose frames fit in `budget` tokens: concat, then PLLaVA's 2×2 pooling, then LITA's SlowFast. */
+export function leastPooled(info: ModelInfo, budget: number, frames?: number): StrategyName {
   for (const s of ['concat', 'pllava', 'slowfast'] as const) {
     if (visualTokens(s, frames ?? defaultFrames(s), info) <= budget) return s;
   }

@@ -34,6 +34,8 @@ export function planEntries(tokenizer: Context, plan: ContextPlan, keyOf: (embed
   const flush = () => {
     for (const item of tokenizer.toItems(run, first)) {
       if ('tokens' in item) for (const t of item.tokens) entries.push(t);
+      // M-RoPE: the block takes `span` positions and `count` cells, at positions of its own
+      else if (item.positions) entries.push({ key: keyOf(item.embeddings), count: item.span ?? item.count, tokens: item.count, embeddings: item.embeddings, positions: item.positions });
       else entries.push({ key: keyOf(item.embeddings), count: item.count, embeddings: item.embeddings });
     }
     first = false;

@@ -10,10 +10,11 @@ import type { AudioItem } from '../inference/context.js';
  * A text token id, or a block of `count` positions named by `key` (what they were made from):
  * a run of pooled embeddings, or what libmtmd evaluated up to a request's last media marker
  * (`tokens`: its KV cells, more than its positions with M-RoPE; `visual`: each part's media
- * tokens as libmtmd counted them), or an audio clip of a pooled prompt (audio-entries.ts;
+ * tokens as libmtmd counted them; `positions`: a pooled block's own M-RoPE positions, with
+ * `count` its span and `tokens` its cells), or an audio clip of a pooled prompt (audio-entries.ts;
  * `pending` until a slot has evaluated it and its count is known).
  */
-export type Entry = number | { key: string; count: number; embeddings?: Float32Array; tokens?: number; visual?: number[]; audio?: AudioItem; pending?: boolean };
+export type Entry = number | { key: string; count: number; embeddings?: Float32Array; tokens?: number; visual?: number[]; positions?: Int32Array; audio?: AudioItem; pending?: boolean };
 
 export const weight = (e: Entry) => (typeof e === 'number' ? 1 : e.count);
 
@@ -46,8 +47,10 @@ export const cells = (entries: readonly Entry[], upTo = entries.length) => {
 };
 
 /** The plan of `entries` from index `from` on: runs of tokens and the embedding blocks. */
-export function planFrom(entries: readonly Entry[], from: number): ({ tokens: Int32Array } | { embeddings: Float32Array; count: number })[] {
-  const plan: ({ tokens: Int32Array } | { embeddings: Float32Array; count: number })[] = [];
+type PlanPiece = { tokens: Int32Array } | { embeddings: Float32Array; count: number; positions?: Int32Array; span?: number };
+
+export function planFrom(entries: readonly Entry[], from: number): PlanPiece[] {
+  const plan: PlanPiece[] = [];
   let run: number[] = [];
   const flush = () => { if (run.length) plan.push({ tokens: Int32Array.from(run) }); run = []; };
   for (let i = from; i < entries.length; i++) {
@@ -56,7 +59,7 @@ export function planFrom(entries: readonly Entry[], from: number): ({ tokens: In
     else {
       flush();
       if (!e.embeddings) throw new Error(`entry ${i} has no embeddings to evaluate`);
-      plan.push({ embeddings: e.embeddings, count: e.count });
+      plan.push(e.positions ? { embeddings: e.embeddings, count: e.tokens ?? e.count, positions: e.positions, span: e.count } : { embeddings: e.embeddings, count: e.count });
     }
   }
   flush();

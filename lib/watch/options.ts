@@ -107,9 +107,9 @@ export function checkWatch(source: VideoInput, o: WatchOptions): CheckedWatch {
     if (choice !== 'auto' && choice !== 'native') throw new VidlmError('ERR_UNSUPPORTED', `the model only hears: strategy ${choice} has no frames to pool (leave strategy out)`, { option: 'strategy' });
     strategy = 'native';
   } else {
-    // localize needs time tokens in front of the frames: LITA's SlowFast is its method (an M-RoPE model has none: chooseStrategy says so);
-    // sound goes with either path, as in ask() (pooled: audio items among the frame blocks)
-    strategy = chooseStrategy(choice === 'auto' && localize && !info.mrope ? 'slowfast' : choice, info, budget, maxFrames);
+    // localize needs time tokens in front of the frames: LITA's SlowFast is its method (on M-RoPE models too: its grids get positions of their own);
+    // auto is ask()'s rule (native on M-RoPE models); sound goes with either path, as in ask() (pooled: audio items among the frame blocks)
+    strategy = chooseStrategy(choice === 'auto' && localize ? 'slowfast' : choice, info, budget, maxFrames);
   }
   audio = windowAudio(o, info, strategy, pictures ? maxFrames : 0, window, audio);
   if (strategy === 'native') {

@@ -50,8 +50,9 @@ export interface WatchOptions extends Omit<GenerateOptions, 'sequence' | 'signal
   subtitles?: SubtitleSpec;
   /**
    * Token assembly method, as ask() takes it: 'auto' (default) takes the least pooled one whose
-   * window fits the context, and 'native' (the native path (libmtmd's own media handling)) for M-RoPE models; 'native'
-   * re-encodes each window's frames inside its prefill, where a pooled method encodes each frame once.
+   * window fits the context, and 'native' (libmtmd's own media handling) for M-RoPE models and
+   * windows with sound; 'native' re-encodes each window's frames inside its prefill, where a pooled
+   * method (on M-RoPE models too: their grids get positions of their own) encodes each frame once.
    */
   strategy?: StrategyName | 'auto';
   /** Frames sampled per window (spread evenly: fps = frames / window). */
