@@ -56,8 +56,18 @@ function timed(cmd: string, args: string[]): { ms: number; stdout: string; stder
 
 interface Sample { ms: number; prompt: number; frames: number }
 
-/** llama.cpp's video path: its prompt tokens and the number of frames its helper produced. */
+/** llama.cpp's video path; a run whose log lost its perf summary (seen once under heavy load) is run again, said on stderr. */
 function llamaCpp(): Sample {
+  for (let attempt = 1; ; attempt++) {
+    try { return llamaCppOnce(); } catch (e) {
+      if (attempt >= 3 || !/no perf lines/.test((e as Error).message)) throw e;
+      console.error(`  llama-mtmd-cli's log had no perf summary (attempt ${attempt}); running it again, the lost run not counted`);
+    }
+  }
+}
+
+/** llama.cpp's video path: its prompt tokens and the number of frames its helper produced. */
+function llamaCppOnce(): Sample {
   // -lv 4: libllama's own info lines (its perf summary) pass the CLI's log filter
   const r = timed(ref, ['-m', m.model, '--mmproj', m.mmproj, '--video', clip, '-p', QUESTION, '-n', '1', '--temp', '0', '-c', '20480', '-t', THREADS, '-lv', '4']);
   const pEval = /prompt eval time =\s*[\d.]+ ms \/\s*(\d+) tokens/.exec(r.stderr);
