@@ -12,7 +12,8 @@
 import { createHash } from 'node:crypto';
 import { realpath, stat } from 'node:fs/promises';
 import { LRUCache } from 'lru-cache';
-import type { VideoInput, VideoProbe } from '../video/types.js';
+import type { AudioMedia } from '../audio/media.js';
+import type { SubtitleCue, VideoInput, VideoProbe } from '../video/types.js';
 import type { PlanQuery, VideoPlan } from './plan.js';
 
 /** A remembered read: enough to rebuild the frames (without pixels) and to check a request's limits. */
@@ -22,11 +23,18 @@ export interface MediaMemoEntry {
   frames: { index: number; t: number; width: number; height: number }[];
   duration: number;
   variant: string;
+  /** The sound the read cut (its samples: a repeat needs them for libmtmd and for the server's prefix keys). */
+  audio?: AudioMedia;
+  /** The subtitle cues it read. */
+  cues?: SubtitleCue[];
   warning?: string;
 }
 
-/** Default cap of a model's memo: the bytes its entries take (frame times, probe, plan). */
-export const MEDIA_MEMO_BYTES = 8 * 1024 * 1024;
+/**
+ * Default cap of a model's memo: the bytes its entries take (frame times, probe, plan, and the
+ * sound's samples: 64 KB a second at 16 kHz, so a few minutes of sound; a longer one is not kept).
+ */
+export const MEDIA_MEMO_BYTES = 32 * 1024 * 1024;
 
 export class MediaMemo<Running = unknown> {
   readonly entries: LRUCache<string, MediaMemoEntry>;
@@ -38,9 +46,10 @@ export class MediaMemo<Running = unknown> {
   }
 }
 
-/** About what an entry holds in memory: 80 bytes a frame, the probe's and plan's JSON twice (UTF-16). */
+/** About what an entry holds in memory: 80 bytes a frame, the probe's, plan's and cues' JSON twice (UTF-16), the sound's samples. */
 function entryBytes(e: MediaMemoEntry): number {
-  return 256 + e.frames.length * 80 + 2 * (JSON.stringify(e.probe).length + JSON.stringify(e.plan).length);
+  const sound = (e.audio?.chunks ?? []).reduce((n, c) => n + c.audio.byteLength, 0);
+  return 256 + e.frames.length * 80 + 2 * (JSON.stringify(e.probe).length + JSON.stringify(e.plan).length + JSON.stringify(e.cues ?? []).length) + sound;
 }
 
 const memos = new WeakMap<object, MediaMemo>();
@@ -70,11 +79,12 @@ export async function mediaIdentity(input: VideoInput): Promise<string | undefin
 }
 
 /**
- * The memo key: the identity and every query option that changes the plan or the frames. None
- * (not remembered) when the read also takes sound or subtitles, which are decoded with the frames.
+ * The memo key: the identity and every query option that changes the plan, the frames, the sound
+ * or the cues. None (not remembered) for subtitles from a file of their own, which can change
+ * apart from the video.
  */
 export function memoKey(identity: string, q: PlanQuery): string | undefined {
-  if ((q.audio !== undefined && q.audio !== false) || (q.subtitles !== undefined && q.subtitles !== false) || q.soundOnly) return undefined;
+  if (typeof q.subtitles === 'string' && /\.(srt|vtt|webvtt|ass|ssa)$/i.test(q.subtitles)) return undefined;
   return JSON.stringify([identity, q.strategy, q.frames ?? null, q.fps ?? null, q.segment ?? null, q.timeTokens, q.preamble,
-    q.contextSize, q.fit, q.budget ?? null]);
+    q.contextSize, q.fit, q.budget ?? null, q.audio ?? null, q.audioWindow ?? null, q.audioLength ?? null, q.soundOnly ?? false, q.subtitles ?? null]);
 }

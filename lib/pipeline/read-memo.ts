@@ -33,7 +33,7 @@ export async function readRemembered(input: VideoInput, q: ReadQuery, fresh: (id
   memo.running.set(key, read);
   try {
     const r = await read;
-    if (!r.plan.audioOnly && r.video.frames.length > 0) memo.entries.set(key, entryOf(r));
+    if (r.video.frames.length > 0 || (r.video.audio?.chunks.length ?? 0) > 0) memo.entries.set(key, entryOf(r));
     return r;
   } finally {
     if (memo.running.get(key) === read) memo.running.delete(key);
@@ -44,6 +44,7 @@ function entryOf(r: ReadVideo): MediaMemoEntry {
   return {
     probe: r.probe, plan: r.plan, duration: r.video.duration, variant: r.video.variant,
     frames: r.video.frames.map((f) => ({ index: f.index, t: f.t, width: f.width, height: f.height })),
+    ...(r.video.audio ? { audio: r.video.audio } : {}), ...(r.video.cues ? { cues: r.video.cues } : {}),
     ...(r.video.warning ? { warning: r.video.warning } : {}),
   };
 }
@@ -80,7 +81,10 @@ async function remembered(input: VideoInput, identity: string, e: MediaMemoEntry
   q.check?.(probe, plan);
   stageReporter(q.onProgress, 'decode')?.(1); // what a repeat must decode is decoded within encode (or by pixels())
   const frames: VideoFrame[] = e.frames.map((f) => ({ ...f, rgb: new Uint8Array(0) }));
-  const video: SampledVideo = { frames, duration: e.duration, variant: e.variant, ...(e.warning ? { warning: e.warning } : {}) };
+  const video: SampledVideo = {
+    frames, duration: e.duration, variant: e.variant,
+    ...(e.audio ? { audio: e.audio } : {}), ...(e.cues ? { cues: e.cues } : {}), ...(e.warning ? { warning: e.warning } : {}),
+  };
   let decoded = 0, decodeMs = 0;
   const decodeFrames = async (idx: number[]): Promise<VideoFrame[]> => {
     const t0 = performance.now();

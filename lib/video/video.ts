@@ -19,9 +19,10 @@ export function newWalkStats(): WalkStats {
   return { seeks: 0, packetsRead: 0, packetsDecoded: 0, framesDecoded: 0, decodeErrors: 0, calls: 0, twoLaneWalks: 0 };
 }
 
-/** Frames the native decoder has decoded in this process, every source together: what tests and
- *  benchmarks count to tell a decode from a reuse (the addon's own walk stats, summed). */
-export const decoderTotals = { framesDecoded: 0 };
+/** Frames the native decoder has decoded in this process, every source together, and the sound
+ *  clips and subtitle tracks read: what tests and benchmarks count to tell a decode from a reuse
+ *  (the addon's own walk stats, summed). */
+export const decoderTotals = { framesDecoded: 0, audioReads: 0, subtitleReads: 0 };
 
 interface FetchContext {
   tl: Timeline;
@@ -244,6 +245,7 @@ export class VideoSource {
     if (!this.astream || !this.probe.audio) throw new VidlmError('ERR_VIDEO_NO_STREAM', `${this.probe.source} has no audio stream`, { source: this.probe.source });
     if (this.probe.isLive) throw new VidlmError('ERR_UNSUPPORTED', `${this.probe.source} is a live source`, { source: this.probe.source });
     const astream = this.astream;
+    decoderTotals.audioReads++;
     return this.exclusive(() => extractAudio(this.src, astream, this.probe, this.origin, options).catch((e: unknown) => { throw videoError(e, this.probe.source, options.signal); }));
   }
 
@@ -251,6 +253,7 @@ export class VideoSource {
   async subtitles(options: SubtitleOptions = {}): Promise<SubtitleTrack> {
     if (this.closed) throw new VidlmError('ERR_DISPOSED', `${this.probe.source} is closed`);
     const track = pickSubtitleStream(this.probe.subtitles, options.track, this.probe.source);
+    decoderTotals.subtitleReads++;
     return this.exclusive(() => readSubtitles(this.src, track, this.origin, this.probe.source, options.signal).catch((e: unknown) => { throw videoError(e, this.probe.source, options.signal); }));
   }
 

@@ -93,8 +93,9 @@ t.test('identity and key', async (t) => {
   const base = { strategy: 'auto' as const, timeTokens: 'none' as const, preamble: false, contextSize: 2048, fit: 'pad' as const };
   t.not(memoKey('x', { ...base, frames: 4 }), memoKey('x', { ...base, frames: 5 }));
   t.not(memoKey('x', { ...base, fps: 1 }), memoKey('x', { ...base, fps: 2 }));
-  t.equal(memoKey('x', { ...base, audio: true }), undefined, 'sound is decoded with the frames: not remembered');
-  t.equal(memoKey('x', { ...base, subtitles: 'en' }), undefined);
+  t.not(memoKey('x', { ...base, audio: true }), memoKey('x', base), 'sound is remembered under its own key');
+  t.not(memoKey('x', { ...base, subtitles: 'en' }), memoKey('x', { ...base, subtitles: 'fr' }));
+  t.equal(memoKey('x', { ...base, subtitles: 'talk.srt' }), undefined, 'a subtitle file of its own is read again');
   const memo = new MediaMemo(4096);
   const probe = { duration: 1 } as never, plan = { path: 'pooled' } as never;
   for (let i = 0; i < 100; i++) memo.entries.set(`k${i}`, { probe, plan, frames: [{ index: 0, t: 0, width: 1, height: 1 }], duration: 1, variant: '' });
