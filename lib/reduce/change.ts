@@ -1,0 +1,37 @@
+/**
+ * A cheap change measure between decoded frames: each frame's luma (BT.601) averaged into a
+ * CELLS × CELLS grid of cells; two frames differ by the mean absolute luma difference of their
+ * most changed cell. The most changed cell, not the whole picture: a person walking through a
+ * corner of a static camera moves one cell a lot and the picture's mean hardly at all, while
+ * compression noise moves every cell a little.
+ */
+import type { VideoFrame } from '../video/types.js';
+
+export const CELLS = 8;
+
+/** The frame's luma, CELLS × CELLS cell means (0–255), row-major. */
+export function lumaCells(f: Pick<VideoFrame, 'width' | 'height' | 'rgb'>): Float32Array {
+  const { width: w, height: h, rgb } = f;
+  const sum = new Float64Array(CELLS * CELLS);
+  const cnt = new Uint32Array(CELLS * CELLS);
+  // every second pixel of every second row: enough for a cell mean, a quarter of the reads
+  for (let y = 0; y < h; y += 2) {
+    const cy = Math.min(CELLS - 1, Math.floor((y * CELLS) / h));
+    let p = y * w * 3;
+    for (let x = 0; x < w; x += 2, p += 6) {
+      const c = cy * CELLS + Math.min(CELLS - 1, Math.floor((x * CELLS) / w));
+      sum[c] = sum[c]! + 0.299 * rgb[p]! + 0.587 * rgb[p + 1]! + 0.114 * rgb[p + 2]!;
+      cnt[c] = cnt[c]! + 1;
+    }
+  }
+  const out = new Float32Array(CELLS * CELLS);
+  for (let i = 0; i < out.length; i++) out[i] = cnt[i] ? sum[i]! / cnt[i]! : 0;
+  return out;
+}
+
+/** The change between two frames' cells: the largest absolute difference of a cell's mean. */
+export function cellChange(a: Float32Array, b: Float32Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}

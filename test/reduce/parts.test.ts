@@ -1,0 +1,95 @@
+// lib/reduce's pure parts, each against values computed by hand or by a plain loop written here.
+import t from 'tap';
+import { CELLS, cellChange, lumaCells } from '../../lib/reduce/change.js';
+import { skipStill } from '../../lib/reduce/skip.js';
+import { mergeRepeats } from '../../lib/reduce/merge.js';
+import { codecTimes, packetChange } from '../../lib/reduce/codec-plan.js';
+import { checkReduce, fromPruningRate, reducedBound } from '../../lib/reduce/option.js';
+import type { Segment } from '../../lib/assembly/plan.js';
+
+const solid = (w: number, h: number, rgb: [number, number, number], t = 0, index = 0) => {
+  const px = new Uint8Array(w * h * 3);
+  for (let i = 0; i < w * h; i++) px.set(rgb, i * 3);
+  return { index, t, width: w, height: h, rgb: px };
+};
+
+t.test('luma cells: the BT.601 mean of each cell; change is the most changed cell', async (t) => {
+  const f = solid(64, 48, [200, 100, 50]);
+  // a square of white in the top-left cell only (cells are 8 × 6 px)
+  for (let y = 0; y < 6; y++) for (let x = 0; x < 8; x++) f.rgb.set([255, 255, 255], (y * 64 + x) * 3);
+  const c = lumaCells(f);
+  const base = 0.299 * 200 + 0.587 * 100 + 0.114 * 50;
+  t.equal(c.length, CELLS * CELLS);
+  t.ok(Math.abs(c[0]! - 255) < 1e-3, 'the white cell');
+  t.ok(Math.abs(c[1]! - base) < 1e-3 && Math.abs(c[63]! - base) < 1e-3, 'the others');
+  t.ok(Math.abs(cellChange(c, lumaCells(solid(64, 48, [200, 100, 50]))) - (255 - base)) < 1e-3, 'a change in one cell counts fully');
+});
+
+t.test('skip: near-duplicates of the last KEPT frame go; the kept frame stands until the last one it replaced', async (t) => {
+  const f = [[10, 10, 10], [11, 10, 10], [12, 10, 10], [80, 80, 80], [80, 80, 80], [10, 10, 10]].map((c, i) => solid(32, 32, c as [number, number, number], i * 0.5, i));
+  const kept = skipStill(f, 3);
+  // 10→11→12 each moves < 3 from frame 0 (luma 0.299 per red step, at most 0.6); 80 is new; back to 10 is new again
+  t.same(kept.map((k) => [k.frame.index, k.until]), [[0, 1], [3, 2], [5, 2.5]]);
+  t.same(skipStill(f, 0).map((k) => k.frame.index), [0, 1, 2, 3, 4, 5], 'still 0: every frame kept');
+});
+
+t.test('merge: a token that repeats the last kept token at its place is dropped (DyCoke TTM), by threshold and by budget', async (t) => {
+  const dim = 2;
+  const block = (t: number, v: number[][]): Segment => ({ t, count: v.length, embeddings: Float32Array.from(v.flat()) });
+  const segs: Segment[] = [
+    block(0, [[1, 0], [0, 1]]),
+    { text: ' ' },
+    block(1, [[1, 0.01], [1, 0]]),     // token 0 repeats (cos ≈ 1), token 1 turned 90°
+    { text: ' ' },
+    block(2, [[0.99, 0.1], [1, 0.02]]), // both repeat the last kept at their places
+  ];
+  const out = mergeRepeats(segs, dim, { similar: 0.9 });
+  const counts = out.map((s) => ('count' in s ? s.count : s.text));
+  t.same(counts, [2, ' ', 1, ' ', 0], 'time blocks keep their place, emptied ones included');
+  t.same(Array.from((out[2] as { embeddings: Float32Array }).embeddings), [1, 0], 'the new token is the one kept');
+  // budget 2: the most repeated tokens go first (similarities: -inf, -inf, ~1, 0, ~0.995, ~1)
+  const two = mergeRepeats(segs, dim, { similar: 2, maxTokens: 2 });
+  t.same(two.map((s) => ('count' in s ? s.count : s.text)), [2, ' ', 0, ' ', 0]);
+  const three = mergeRepeats(segs, dim, { similar: 2, maxTokens: 3 });
+  t.same(three.map((s) => ('count' in s ? s.count : s.text)), [2, ' ', 1, ' ', 0], 'the least similar (cos 0) stays');
+  t.same(Array.from((three[2] as { embeddings: Float32Array }).embeddings), [1, 0]);
+});
+
+t.test('codec plan: frames go where the packets are big, a floor stays uniform, every time is a packet time', async (t) => {
+  const n = 100;
+  const tt = Float64Array.from({ length: n }, (_, i) => i / 10);
+  const size = Float64Array.from({ length: n }, (_, i) => (i >= 50 && i < 60 ? 1000 : 10));
+  const key = Uint8Array.from({ length: n }, (_, i) => (i % 25 === 0 ? 1 : 0));
+  const p = { t: tt, size, key };
+  const c = packetChange(p);
+  t.equal(c[25], (10 + 10) / 2, 'a regular keyframe counts as its neighbours');
+  const times = codecTimes(p, 10, 0.5);
+  t.equal(new Set(times).size, 10);
+  t.ok(times.every((x) => tt.includes(x)), 'exact packet times');
+  // by hand: the burst holds 0.5·10/100 + 0.5·10000/(10000+90·10)≈0.459 → 0.509 of the weight: 5 of 10 frames
+  t.equal(times.filter((x) => x >= 5 && x < 6).length, 5);
+  t.ok(times[0]! < 5 && times[9]! >= 6, 'the quiet stretches still get frames');
+  t.same(codecTimes(p, 200), Array.from(tt), 'a budget over the packet count takes them all');
+  // a keyframe off the regular interval is a cut
+  const cut = { ...p, size: new Float64Array(n).fill(10), key: Uint8Array.from({ length: n }, (_, i) => (i % 25 === 0 || i === 70 ? 1 : 0)) };
+  t.ok(packetChange(cut)[70]! > 100, 'the scene cut weighs');
+  t.ok(codecTimes(cut, 4, 0.5).includes(7), 'and gets a frame');
+});
+
+t.test('the option: every form checked before work', async (t) => {
+  t.equal(checkReduce(undefined), null);
+  t.equal(checkReduce('off'), null);
+  t.same(checkReduce('auto'), { still: 3, similar: 0.9, codecPlan: true });
+  t.same(checkReduce({ tokens: 100 }), { still: 3, similar: 0.9, codecPlan: true, tokens: 100 });
+  t.same(checkReduce({ ratio: 0.25, codecPlan: false }), { still: 3, similar: 0.9, codecPlan: false, ratio: 0.25 });
+  t.same(checkReduce({ skip: false, merge: false }), { still: 0, similar: Infinity, codecPlan: true });
+  for (const bad of ['on', 0, null, [], { tokens: 0 }, { tokens: 1.5 }, { ratio: 0 }, { ratio: 1.5 }, { ratio: '0.5' }, { tokens: 5, ratio: 0.5 }, { skip: 'yes' }, { frames: 3 }]) {
+    t.throws(() => checkReduce(bad), { code: 'ERR_INVALID_ARG', details: { option: 'reduce' } }, JSON.stringify(bad));
+  }
+  t.same(fromPruningRate(0.75), { ratio: 0.25 });
+  t.equal(fromPruningRate(0), 'off');
+  t.throws(() => fromPruningRate(1), { code: 'ERR_INVALID_ARG', details: { option: 'video_pruning_rate' } });
+  t.equal(reducedBound(checkReduce({ ratio: 0.25 }), 1000), 250);
+  t.equal(reducedBound(checkReduce({ tokens: 300 }), 1000), 300);
+  t.equal(reducedBound(checkReduce('auto'), 1000), 1000, 'auto: known only after');
+});
