@@ -14,6 +14,7 @@ import { realpath, stat } from 'node:fs/promises';
 import { LRUCache } from 'lru-cache';
 import type { VideoInput, VideoProbe } from '../video/types.js';
 import type { PlanQuery, VideoPlan } from './plan.js';
+import type { ReduceSpec } from '../reduce/option.js';
 
 /** A remembered read: enough to rebuild the frames (without pixels) and to check a request's limits. */
 export interface MediaMemoEntry {
@@ -71,10 +72,13 @@ export async function mediaIdentity(input: VideoInput): Promise<string | undefin
 
 /**
  * The memo key: the identity and every query option that changes the plan or the frames. None
- * (not remembered) when the read also takes sound or subtitles, which are decoded with the frames.
+ * (not remembered) when the read also takes sound or subtitles, which are decoded with the frames,
+ * or reduces its frames by their content.
  */
 export function memoKey(identity: string, q: PlanQuery): string | undefined {
   if ((q.audio !== undefined && q.audio !== false) || (q.subtitles !== undefined && q.subtitles !== false) || q.soundOnly) return undefined;
+  // a reduced read keeps the frames its content chose: read fresh (the encoder's cache still holds their embeddings)
+  if ((q as { reduce?: ReduceSpec | null }).reduce) return undefined;
   return JSON.stringify([identity, q.strategy, q.frames ?? null, q.fps ?? null, q.segment ?? null, q.timeTokens, q.preamble,
     q.contextSize, q.fit, q.budget ?? null]);
 }

@@ -24,7 +24,7 @@ export type ReduceOption = 'off' | 'auto' | ReduceParts;
 
 /** A checked `reduce`: null when off. */
 export interface ReduceSpec {
-  /** Mean absolute luma change (0–255) of the most changed cell below which a frame repeats the last kept one (0: no skip). */
+  /** Change (0–255) of the most changed cell and channel mean below which a frame repeats the last kept one (0: no skip). */
   still: number;
   /** Cosine similarity above which a token repeats the same token of the block before it (DyCoke's TTM; Infinity: no merge). */
   similar: number;

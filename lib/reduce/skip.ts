@@ -1,11 +1,11 @@
 /**
  * Skip before encoding: a sampled frame whose picture repeats the last kept frame (its most
- * changed luma cell moved less than `still`, lib/reduce/change.ts) is not encoded. The kept frame
+ * changed colour cell moved less than `still`, lib/reduce/change.ts) is not encoded. The kept frame
  * stands for the span up to the next kept frame: its time marker says when that picture was
  * taken, and `until` when it last held (the time of the last frame it stands for).
  */
 import type { VideoFrame } from '../video/types.js';
-import { cellChange, lumaCells } from './change.js';
+import { cellChange, colourCells } from './change.js';
 
 export interface KeptFrame<F extends VideoFrame = VideoFrame> {
   frame: F;
@@ -21,7 +21,7 @@ export class StillGate {
   /** Does `f` differ from the last kept frame? A kept frame becomes the reference. */
   changed(f: Pick<VideoFrame, 'width' | 'height' | 'rgb'>): boolean {
     if (f.rgb.length === 0) return true; // no pixels (a tick, a frame read back without them): cannot judge
-    const cells = lumaCells(f);
+    const cells = colourCells(f);
     if (this.#last && cellChange(cells, this.#last) < this.still) return false; // still 0: nothing is below it, every frame kept
     this.#last = cells;
     return true;

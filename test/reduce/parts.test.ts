@@ -1,6 +1,6 @@
 // lib/reduce's pure parts, each against values computed by hand or by a plain loop written here.
 import t from 'tap';
-import { CELLS, cellChange, lumaCells } from '../../lib/reduce/change.js';
+import { CELLS, cellChange, colourCells } from '../../lib/reduce/change.js';
 import { skipStill } from '../../lib/reduce/skip.js';
 import { mergeRepeats } from '../../lib/reduce/merge.js';
 import { codecTimes, packetChange } from '../../lib/reduce/codec-plan.js';
@@ -13,22 +13,23 @@ const solid = (w: number, h: number, rgb: [number, number, number], t = 0, index
   return { index, t, width: w, height: h, rgb: px };
 };
 
-t.test('luma cells: the BT.601 mean of each cell; change is the most changed cell', async (t) => {
+t.test('colour cells: the mean of each channel in each cell; change is the most changed cell and channel', async (t) => {
   const f = solid(64, 48, [200, 100, 50]);
   // a square of white in the top-left cell only (cells are 8 × 6 px)
   for (let y = 0; y < 6; y++) for (let x = 0; x < 8; x++) f.rgb.set([255, 255, 255], (y * 64 + x) * 3);
-  const c = lumaCells(f);
-  const base = 0.299 * 200 + 0.587 * 100 + 0.114 * 50;
-  t.equal(c.length, CELLS * CELLS);
-  t.ok(Math.abs(c[0]! - 255) < 1e-3, 'the white cell');
-  t.ok(Math.abs(c[1]! - base) < 1e-3 && Math.abs(c[63]! - base) < 1e-3, 'the others');
-  t.ok(Math.abs(cellChange(c, lumaCells(solid(64, 48, [200, 100, 50]))) - (255 - base)) < 1e-3, 'a change in one cell counts fully');
+  const c = colourCells(f);
+  t.equal(c.length, CELLS * CELLS * 3);
+  t.same(Array.from(c.subarray(0, 6)), [255, 255, 255, 200, 100, 50], 'the white cell, then the next');
+  t.same(Array.from(c.subarray(189)), [200, 100, 50], 'the last cell');
+  t.equal(cellChange(c, colourCells(solid(64, 48, [200, 100, 50]))), 255 - 50, 'one cell\'s blue moved most');
+  // ffmpeg's red and green: BT.601 luma 76.2 and 75.1, a change all the same
+  t.equal(cellChange(colourCells(solid(16, 16, [255, 0, 0])), colourCells(solid(16, 16, [0, 128, 0]))), 255);
 });
 
 t.test('skip: near-duplicates of the last KEPT frame go; the kept frame stands until the last one it replaced', async (t) => {
   const f = [[10, 10, 10], [11, 10, 10], [12, 10, 10], [80, 80, 80], [80, 80, 80], [10, 10, 10]].map((c, i) => solid(32, 32, c as [number, number, number], i * 0.5, i));
   const kept = skipStill(f, 3);
-  // 10→11→12 each moves < 3 from frame 0 (luma 0.299 per red step, at most 0.6); 80 is new; back to 10 is new again
+  // 10→11→12 each moves < 3 from frame 0 (red by 1 and 2); 80 is new; back to 10 is new again
   t.same(kept.map((k) => [k.frame.index, k.until]), [[0, 1], [3, 2], [5, 2.5]]);
   t.same(skipStill(f, 0).map((k) => k.frame.index), [0, 1, 2, 3, 4, 5], 'still 0: every frame kept');
 });
