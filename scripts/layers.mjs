@@ -4,7 +4,7 @@ export const LAYERS = [
   ['base', /^(errors|options|serial|callbacks|versions|native|loader|model-info|limits)\.ts$|^(gguf|threads)\//],
   ['time', /^time\//],
   ['video', /^video\//],
-  ['media', /^(assembly|prompt|subtitles|audio)\//],
+  ['media', /^(assembly|prompt|subtitles|audio|reduce)\//],
   ['inference', /^inference\//],
   ['model', /^model\.ts$/],
   // a chat on a context: above the model, which does not know it
