@@ -16,6 +16,7 @@ import type { FitMode, FrameOptions, SamplePlan, VideoProbe } from '../video/typ
 import { temporalMerge } from '../subtitles/cues.js';
 import { checkSubtitleSpec, type SubtitleSpec } from '../subtitles/load.js';
 import { mediaBudgetError, NO_MEDIA } from './budget-error.js';
+import { reducedBound, type ReduceSpec } from '../reduce/option.js';
 import { chooseStrategy, defaultFrames, mediaTokenBudget, samplingPlan, visualTokens, type StrategyChoice } from './strategy.js';
 
 /** What the pipeline needs of a checked query (lib/api/options.ts checks the user's options). */
@@ -42,6 +43,8 @@ export interface PlanQuery {
    */
   budget?: number;
   soundOnly?: boolean;
+  /** Token reduction (lib/reduce): a fixed one ({ tokens }, { ratio }) lowers the frames' count before any work. */
+  reduce?: ReduceSpec | null;
 }
 
 export interface VideoPlan {
@@ -72,16 +75,18 @@ export interface VideoPlan {
   temporalMerge?: number;
   /** Known before decoding (a video's picture skipped on an audio-only model). */
   warning?: string;
+  /** Token reduction: the budget checks count what a fixed one keeps at most. */
+  reduce?: ReduceSpec;
 }
 
 
 /** The most frames whose visual tokens fit in `budget` (Infinity for the mtmd path: libmtmd counts them in the prefill). */
-export function framesThatFit(strategy: StrategyName, info: ModelInfo, budget: number): number {
+export function framesThatFit(strategy: StrategyName, info: ModelInfo, budget: number, reduce: ReduceSpec | null = null): number {
   if (strategy === 'native') return Infinity;
   let lo = 0, hi = 10_000;
   while (lo < hi) {
     const mid = Math.ceil((lo + hi) / 2);
-    if (visualTokens(strategy, mid, info) <= budget) lo = mid; else hi = mid - 1;
+    if (reducedBound(reduce, visualTokens(strategy, mid, info)) <= budget) lo = mid; else hi = mid - 1;
   }
   return lo;
 }
@@ -95,8 +100,8 @@ export function fpsFramesAtLeast(fps: number, probe: VideoProbe, segment?: [numb
 }
 
 /** ERR_CONTEXT_FULL for `frames` frames of a strategy: the one budget error (mediaBudgetError) with the frames alone. */
-export function contextFull(strategy: StrategyName, frames: number, info: ModelInfo, contextSize: number, reserve: number): VidlmError {
-  const frameTokens = visualTokens(strategy, frames, info);
+export function contextFull(strategy: StrategyName, frames: number, info: ModelInfo, contextSize: number, reserve: number, reduce: ReduceSpec | null = null): VidlmError {
+  const frameTokens = reducedBound(reduce, visualTokens(strategy, frames, info));
   return mediaBudgetError({ ...NO_MEDIA, frames, imageChunks: frames, frameTokens, total: frameTokens }, contextSize - reserve, contextSize, strategy)!;
 }
 
@@ -144,9 +149,10 @@ export function planVideo(probe: VideoProbe, info: ModelInfo, q: PlanQuery): Vid
     throw new VidlmError('ERR_UNSUPPORTED', 'the native strategy gives the frames to the model as its own media: time tokens and the time preamble need a pooling strategy');
   }
   const fps = isImage ? undefined : q.fps;
-  const maxFrames = framesThatFit(strategy, info, budget);
+  const reduce = strategy === 'native' ? null : q.reduce ?? null;
+  const maxFrames = framesThatFit(strategy, info, budget, reduce);
   const count = audioOnly ? 0 : isImage ? 1 : fps === undefined ? q.frames ?? defaultFrames(strategy) : duration > 0 ? fpsFramesAtLeast(fps, probe, q.segment) : 0;
-  if (count > maxFrames) throw contextFull(strategy, count, info, q.contextSize, reserve);
+  if (count > maxFrames) throw contextFull(strategy, count, info, q.contextSize, reserve, reduce);
   if (audio && q.audioWindow === undefined && !audioOnly) {
     // the default window from the cost rule, now that the frames are known
     const span = audioSpan(probe, q.segment);
@@ -154,7 +160,7 @@ export function planVideo(probe: VideoProbe, info: ModelInfo, q: PlanQuery): Vid
   }
   if (audio) {
     // pooled: the frames' tokens are known now, the audio gets what they leave (native: the whole check follows, with the frames' real sizes)
-    const e = audioTooLong(audio, probe, count, strategy === 'native' || audioOnly ? 0 : visualTokens(strategy, count, info), budget, q.contextSize, strategy, q.segment);
+    const e = audioTooLong(audio, probe, count, strategy === 'native' || audioOnly ? 0 : reducedBound(reduce, visualTokens(strategy, count, info)), budget, q.contextSize, strategy, q.segment);
     if (e) throw e;
   }
   // Images reach libmtmd at their own size (its preprocessing, as llama-mtmd-cli); video frames at the encoder's.
@@ -170,6 +176,7 @@ export function planVideo(probe: VideoProbe, info: ModelInfo, q: PlanQuery): Vid
     reserve,
     ...(audioOnly ? { audioOnly } : {}),
     ...(audio ? { audio } : {}),
+    ...(reduce ? { reduce } : {}),
     ...(q.subtitles !== undefined && q.subtitles !== false ? { subtitles: q.subtitles } : {}),
     ...(audioOnly && probe.video ? { warning: 'the model has no vision encoder: only the sound was used' } : {}),
   };

@@ -61,9 +61,13 @@ export function mergeRepeats(segments: readonly Segment[], dim: number, o: Merge
   let cut = o.similar; // keep a token when its similarity is <= cut
   let total = 0;
   for (const sim of sims) for (const v of sim) if (!(v > cut)) total++;
-  if (o.maxTokens !== undefined && total > o.maxTokens) cut = budgetCut(sims, o.maxTokens);
+  // the budget is the whole plan's: tokens from no frame (a method's spatial or newline tokens) take their share first
+  let other = 0;
+  for (const s of segments) if (!isFrameBlock(s) && (s as EmbeddingItem).embeddings !== undefined) other += (s as EmbeddingItem).count;
+  const max = o.maxTokens === undefined ? undefined : Math.max(0, o.maxTokens - other);
+  if (max !== undefined && total > max) cut = budgetCut(sims, max);
   const out = [...segments];
-  let left = o.maxTokens ?? Infinity;
+  let left = max ?? Infinity;
   blocks.forEach((i, b) => {
     const s = segments[i] as EmbeddingItem & { t: number };
     const sim = sims[b]!;

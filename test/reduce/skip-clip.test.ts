@@ -2,7 +2,7 @@
 // each at 10 fps, made by the ffmpeg program) sampled at 12 frames encodes exactly the 3 distinct
 // runs, each kept frame's time marker is its own time and `until` the last time it stands for.
 import t from 'tap';
-import { ask, chat } from '../../lib/index.js';
+import { ask, chat, countMediaTokens } from '../../lib/index.js';
 import { readVideo } from '../../lib/pipeline/index.js';
 import { checkReduce } from '../../lib/reduce/option.js';
 import { heldClip } from './helpers.js';
@@ -60,4 +60,17 @@ t.test('reduce is checked before any work', async (t) => {
     await t.rejects(ask(clip, 'q', { ...base, reduce: reduce as never }), { code: 'ERR_INVALID_ARG', details: { option: 'reduce' } });
     await t.rejects(chat(clip, { ...base, reduce: reduce as never }), { code: 'ERR_INVALID_ARG' });
   }
+});
+
+t.test('a fixed reduce is known before any work: countMediaTokens and the budget check count its bound, ask() the real count', async (t) => {
+  const c = await countMediaTokens(clip, { ...base, reduce: { tokens: 100 } });
+  t.same([c.frameTokens, c.upperBound], [100, true], 'min(100, 12 × 64)');
+  t.equal((await countMediaTokens(clip, { ...base, reduce: { ratio: 0.3 } })).frameTokens, Math.ceil(768 * 0.3));
+  t.equal((await countMediaTokens(clip, { ...base, reduce: 'auto' })).frameTokens, 768, "auto: every token, at most");
+  // 60 frames of concat (3840 tokens) do not fit a 2048 context; capped at 1000 they do
+  const small = { ...base, frames: 60, contextSize: 2048 };
+  await t.rejects(ask(clip, 'q', { ...small, maxTokens: 1 }), { code: 'ERR_CONTEXT_FULL' });
+  const r = await ask(clip, 'q', { ...small, reduce: { tokens: 1000 }, maxTokens: 1 });
+  t.ok(r.tokens.visual <= 1000, `${r.tokens.visual} <= 1000`);
+  t.ok(r.tokens.visual < 1000, 'the real count after: the held pictures merge below the cap');
 });
