@@ -4,12 +4,12 @@ export const LAYERS = [
   ['base', /^(errors|options|serial|callbacks|versions|native|loader|model-info|limits)\.ts$|^(gguf|threads)\//],
   ['time', /^time\//],
   ['video', /^video\//],
-  ['media', /^(assembly|prompt|subtitles|audio|reduce)\//],
+  ['media', /^(assembly|prompt|subtitles|audio)\//],
   ['inference', /^inference\//],
   ['model', /^model\.ts$/],
   // a chat on a context: above the model, which does not know it
   ['chat', /^inference\/chat\.ts$/],
-  ['pipeline', /^pipeline\//],
+  ['pipeline', /^(pipeline|reduce)\//],
   ['surfaces', /^(api|watch|server|batch|eval)\/|^(cli-flags|optional-value)\.ts$/],
   ['entry', /^(index|cli)\.ts$|^commands\/|^fixtures\//],
 ];

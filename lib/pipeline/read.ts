@@ -17,6 +17,7 @@ import { checkPlanLimits, plannedMedia } from '../limits.js';
 import { planVideo, type VideoPlan } from './plan.js';
 import { sample, type SampledVideo } from './sample.js';
 import { codecPlan, skipFrames, type ReduceReport } from '../reduce/pipeline.js';
+import { reusingEncoder } from '../reduce/reuse.js';
 import { visualTokens } from './strategy.js';
 
 export type { ReadQuery, ReadVideo } from './read-types.js';
@@ -51,7 +52,9 @@ async function readFresh(input: VideoInput, q: ReadQuery, identity: string | und
     await source.close();
   }
   const decodeMs = performance.now() - t0;
-  const encoded = await encode(q.encoder ?? model, plan, video, {
+  // reduce: a picture that came back reuses its first embedding
+  const encoder = reduced ? reusingEncoder(q.encoder ?? model, reduced.same) : q.encoder ?? model;
+  const encoded = await encode(encoder, plan, video, {
     source: identity, batchSize: q.encodeBatchSize, signal, onProgress: stageReporter(q.onProgress, 'encode'),
   });
   const hasToken = q.hasToken ?? ((tok: string) => model.handle.countTokens(tok) === 1);

@@ -20,6 +20,8 @@ export interface ReduceReport {
   kept: number;
   /** For each kept frame, the time of the last sampled frame it stands for. */
   until: number[];
+  /** For each kept frame, the earlier kept frame whose picture (and embedding) it repeats, if any. */
+  same: Array<number | undefined>;
   /** Frame times came from the codec's packets (codecPlan) rather than the strategy's rule. */
   codecPlan: boolean;
 }
@@ -40,7 +42,7 @@ export async function codecPlan(source: VideoSource, sample: SamplePlan, count: 
 export function skipFrames<F extends VideoFrame>(frames: F[], spec: ReduceSpec | null | undefined, codec: boolean): { frames: F[]; report?: ReduceReport } {
   if (!spec) return { frames };
   const kept = skipStill(frames, spec.still);
-  return { frames: kept.map((k) => k.frame), report: { sampled: frames.length, kept: kept.length, until: kept.map((k) => k.until), codecPlan: codec } };
+  return { frames: kept.map((k) => k.frame), report: { sampled: frames.length, kept: kept.length, until: kept.map((k) => k.until), same: kept.map((k) => k.same), codecPlan: codec } };
 }
 
 /** The assemble stage's merge of repeated tokens; `full`: the visual tokens of the unreduced frames (for a fixed budget). */

@@ -2,6 +2,7 @@
 import t from 'tap';
 import { CELLS, cellChange, colourCells } from '../../lib/reduce/change.js';
 import { skipStill } from '../../lib/reduce/skip.js';
+import { reusingEncoder } from '../../lib/reduce/reuse.js';
 import { mergeRepeats } from '../../lib/reduce/merge.js';
 import { codecTimes, packetChange } from '../../lib/reduce/codec-plan.js';
 import { checkReduce, fromPruningRate, reducedBound } from '../../lib/reduce/option.js';
@@ -30,8 +31,24 @@ t.test('skip: near-duplicates of the last KEPT frame go; the kept frame stands u
   const f = [[10, 10, 10], [11, 10, 10], [12, 10, 10], [80, 80, 80], [80, 80, 80], [10, 10, 10]].map((c, i) => solid(32, 32, c as [number, number, number], i * 0.5, i));
   const kept = skipStill(f, 3);
   // 10→11→12 each moves < 3 from frame 0 (red by 1 and 2); 80 is new; back to 10 is new again
-  t.same(kept.map((k) => [k.frame.index, k.until]), [[0, 1], [3, 2], [5, 2.5]]);
+  t.same(kept.map((k) => [k.frame.index, k.until, k.same]), [[0, 1, undefined], [3, 2, undefined], [5, 2.5, 0]], 'the returning picture reuses frame 0');
   t.same(skipStill(f, 0).map((k) => k.frame.index), [0, 1, 2, 3, 4, 5], 'still 0: every frame kept');
+});
+
+t.test('reusing encoder: a returning picture is not encoded again; its grid is the first one at its own time', async (t) => {
+  const seen: number[] = [];
+  const inner = {
+    async encodeWithStats(frames: readonly { t: number }[]) {
+      seen.push(...frames.map((f) => f.t));
+      return { grids: frames.map((f) => ({ t: f.t, nx: 1, ny: 1, dim: 1, data: Float32Array.of(f.t * 10) })), stats: { encoded: frames.length, cached: 0, batches: 1, ms: 0 } };
+    },
+  };
+  const enc = reusingEncoder(inner as never, [undefined, undefined, 0]);
+  const frames = [0, 1, 2].map((t) => ({ t, width: 1, height: 1, rgb: new Uint8Array(3) }));
+  const r = await enc.encodeWithStats(frames as never, {});
+  t.same(seen, [0, 1], 'two encoded');
+  t.same(r.grids.map((g) => [g.t, g.data[0]]), [[0, 0], [1, 10], [2, 0]]);
+  t.equal(r.stats.encoded, 2);
 });
 
 t.test('merge: a token that repeats the last kept token at its place is dropped (DyCoke TTM), by threshold and by budget', async (t) => {

@@ -1,6 +1,6 @@
 // Skip before encoding on a real clip: a clip of three held pictures (red, green, red again; 2 s
-// each at 10 fps, made by the ffmpeg program) sampled at 12 frames encodes exactly the 3 distinct
-// runs, each kept frame's time marker is its own time and `until` the last time it stands for.
+// each at 10 fps, made by the ffmpeg program) sampled at 12 frames keeps 3 runs and encodes exactly
+// the 2 distinct pictures; each kept frame's time marker is its own time, `until` the last time it stands for.
 import t from 'tap';
 import { ask, chat, countMediaTokens } from '../../lib/index.js';
 import { readVideo } from '../../lib/pipeline/index.js';
@@ -13,13 +13,14 @@ const model = await tinyModel({ cache: false, threads: 1 });
 t.teardown(() => model.dispose());
 const base = { model, strategy: 'concat' as const, frames: 12, timeTokens: 'text' as const, preamble: false, contextSize: 4096, fit: 'pad' as const };
 
-t.test('12 frames of 3 held pictures: 3 encoded, markers at their own times, spans to the last frame each replaced', async (t) => {
+t.test('12 frames of 3 held runs (2 pictures): 2 encoded, 3 blocks, markers at their own times, spans to the last frame each replaced', async (t) => {
   const off = await readVideo(clip, { ...base, signal: new AbortController().signal });
   t.equal(off.encoded.kind === 'grids' && off.encoded.stats?.encoded, 12, 'without reduce every sampled frame is encoded');
   const times = off.video.frames.map((f) => f.t);
   const r = await readVideo(clip, { ...base, reduce: checkReduce({ codecPlan: false, merge: false }), signal: new AbortController().signal });
   if (r.encoded.kind !== 'grids' || r.assembled.kind !== 'items') throw new Error('pooled');
-  t.equal(r.encoded.stats?.encoded, 3, 'exactly the distinct runs are encoded');
+  t.equal(r.encoded.stats?.encoded, 2, 'exactly the distinct pictures are encoded: red, green (red again reuses the first)');
+  t.same(r.reduced?.same, [undefined, undefined, 0]);
   // by hand: the 12 sampled times split at 2 s and 4 s; each run's first frame is kept, its last is `until`
   const runs = [0, 1, 2].map((k) => times.filter((x) => x >= 2 * k - 1e-6 && x < 2 * k + 2 - 1e-6));
   t.same(r.video.frames.map((f) => f.t), runs.map((x) => x[0]));
