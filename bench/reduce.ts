@@ -103,7 +103,7 @@ async function semanticAccuracy(reduce: ReduceOption): Promise<{ score: number; 
   return { score: sum / n, questions: n };
 }
 
-const git = (args: string[]): string => { try { return execFileSync('git', args, { encoding: 'utf8' }).trim(); } catch { return '?'; } };
+const git = (a: string[]): string => { try { return execFileSync('git', a, { encoding: 'utf8' }).trim(); } catch { return '?'; } };
 const loadBefore = loadavg();
 const rows = values.rows!.split(',');
 const pairs: Record<string, () => Promise<{ model: string; mmproj: string; label: string }>> = {
@@ -143,5 +143,8 @@ if (!values['no-eval']) {
     console.log(`| ${ROW_LABEL[row]} | ${(100 * a.score).toFixed(1)} % of ${a.questions} | ${ref > 0 ? (100 * a.score / ref).toFixed(1) : '–'} % |`);
   }
 }
-console.log(`\ncommit ${git(['rev-parse', '--short', 'HEAD'])}${git(['status', '--porcelain', '--untracked-files=no']) ? '+dirty' : ''}, ${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? '?'}, ${cpus().length} cores, `
-  + `load ${loadBefore.map((x) => x.toFixed(1)).join('/')} before and ${loadavg().map((x) => x.toFixed(1)).join('/')} after, ${RUNS} runs, median (min–max)`);
+const args = process.argv.slice(2).join(' ');
+const when = new Date().toISOString();
+console.log(`\nMeasured by \`npm run bench -- reduce${args ? ` ${args}` : ''}\` at commit ${git(['rev-parse', '--short', 'HEAD'])}${git(['status', '--porcelain', '--untracked-files=no']) ? '+dirty' : ''}, `
+  + `${when.slice(0, 10)} ${when.slice(11, 16)} UTC, on ${cpus()[0]?.model ?? '?'}, ${cpus().length} cores; load average at the start ${loadBefore.map((x) => x.toFixed(2)).join(' / ')} `
+  + `(at the end ${loadavg().map((x) => x.toFixed(2)).join(' / ')}); median of ${RUNS} runs with min–max: whole processes (spawn to exit), the rows taking turns within each run.`);
