@@ -20,13 +20,14 @@ import { ask, loadModel, type ReduceOption } from '../lib/index.js';
 import { QUESTIONS, scoreAnswer, tasksFor, type SemanticClip } from '../lib/eval/semantic/tasks.js';
 import { tinyModels } from '../lib/fixtures/tiny-models.js';
 import { benchPair, LLM_05B } from './models.js';
+import { watchWith } from '../lib/watch/watch.js';
 
 const run = promisify(execFile);
 const root = resolve('.');
 const { values } = parseArgs({ options: {
   pairs: { type: 'string', default: 'tiny,05b' }, clips: { type: 'string', default: 'static,talking,motion' }, runs: { type: 'string', default: '3' },
   rows: { type: 'string', default: 'off,skip,merge,auto' }, threads: { type: 'string', default: '1' }, 'no-eval': { type: 'boolean', default: false },
-  strategy: { type: 'string', default: 'pllava' }, frames: { type: 'string', default: '16' },
+  strategy: { type: 'string', default: 'pllava' }, frames: { type: 'string', default: '16' }, watch: { type: 'boolean', default: false },
 } });
 const RUNS = Number(values.runs), THREADS = Number(values.threads), STRATEGY = values.strategy!, FRAMES = Number(values.frames);
 
@@ -81,7 +82,7 @@ const med = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b);
 const fmt = (xs: number[], div = 1000, d = 2): string => `${(med(xs) / div).toFixed(d)} (${(Math.min(...xs) / div).toFixed(d)}–${(Math.max(...xs) / div).toFixed(d)})`;
 
 /** The semantic eval's colour and count tasks through ask() with `reduce`: the mean score. */
-async function semanticAccuracy(reduce: ReduceOption): Promise<{ score: number; questions: number } | null> {
+async function semanticAccuracy(reduce: ReduceOption, strategy: 'concat' | 'pllava', frames: number): Promise<{ score: number; questions: number } | null> {
   const base = join(homedir(), '.cache', 'vidlm');
   const dir = existsSync(base) ? readdirSync(base).filter((d) => d.startsWith('semantic-') && existsSync(join(base, d, 'done'))).map((d) => join(base, d))[0] : undefined;
   if (!dir) return null;
@@ -89,10 +90,10 @@ async function semanticAccuracy(reduce: ReduceOption): Promise<{ score: number; 
   const model = await loadModel({ model: join(dir, 'semantic-llm.gguf'), mmproj: join(dir, 'semantic-mmproj.gguf'), threads: THREADS, cache: false });
   let sum = 0, n = 0;
   try {
-    // concat 4 frames, the eval's own setting for its trained method (EVAL_FRAMES)
+    // the eval's own frame counts (EVAL_FRAMES: concat 4, pllava 8)
     for (const clip of clips) {
       for (const task of tasksFor(clip, 'none')) {
-        const r = await ask(clip.file, QUESTIONS[task], { model, strategy: 'concat', frames: 4, timeTokens: 'none', temperature: 0, maxTokens: 24, reduce });
+        const r = await ask(clip.file, QUESTIONS[task], { model, strategy, frames, timeTokens: 'none', temperature: 0, maxTokens: 24, reduce });
         sum += scoreAnswer(clip, task, r.text, 'none');
         n++;
       }
@@ -112,7 +113,7 @@ const pairs: Record<string, () => Promise<{ model: string; mmproj: string; label
 };
 
 console.log(`# reduce: ${STRATEGY}, ${FRAMES} frames asked for, --threads ${THREADS}, ${RUNS} alternating runs; median (min–max), seconds`);
-for (const pairName of values.pairs!.split(',')) {
+for (const pairName of values.pairs!.split(',').filter(Boolean)) {
   const pair = await pairs[pairName]!();
   console.log(`\n## ${pair.label}`);
   for (const clipName of values.clips!.split(',')) {
@@ -131,16 +132,38 @@ for (const pairName of values.pairs!.split(',')) {
   }
 }
 
+if (values.watch) {
+  // watch on the static clip, tiny pair, answers from a stub (the frames are still encoded): frames encoded and windows asked
+  const m = await tinyModels();
+  const model = await loadModel({ model: m.model, mmproj: m.mmproj!, threads: THREADS, cache: false });
+  const input = await makeClip('static');
+  console.log('\n### watch on the static camera (tiny pair, every 10 s, window 30 s, 1 fps, answers stubbed)\n');
+  console.log('| reduce | frames encoded | windows | questions asked (the others gated) |');
+  console.log('|---|---|---|---|');
+  for (const reduce of ['off', 'auto'] as const) {
+    let asked = 0;
+    const w = watchWith(input, { model, every: 10, window: 30, fps: 1, realtime: false, reduce }, { answer: () => { asked++; return 'ok'; } });
+    let windows = 0;
+    for await (const x of w) if (x.type === 'window') windows++;
+    console.log(`| ${reduce} | ${w.stats.encoded} | ${windows} | ${asked} |`);
+  }
+  model.dispose();
+}
+
 if (!values['no-eval']) {
-  console.log('\n### accuracy kept: the trained semantic eval (colour and count tasks; concat, 4 frames, no time tokens)\n');
-  console.log('| row | score | share of the unreduced score |');
-  console.log('|---|---|---|');
-  let ref: number | null = null;
+  console.log('\n### accuracy kept: the trained semantic eval (colour and count tasks, no time tokens, the eval\'s frame counts)\n');
+  console.log('| reduce | concat, 4 frames | share of off | pllava, 8 frames | share of off |');
+  console.log('|---|---|---|---|---|');
+  const ref: Record<string, number> = {};
   for (const row of rows) {
-    const a = await semanticAccuracy(ROWS[row]!);
-    if (!a) { console.log('| (no trained semantic model in ~/.cache/vidlm: `node dist/fixtures/semantic/build.js`) | | |'); break; }
-    ref ??= a.score;
-    console.log(`| ${ROW_LABEL[row]} | ${(100 * a.score).toFixed(1)} % of ${a.questions} | ${ref > 0 ? (100 * a.score / ref).toFixed(1) : '–'} % |`);
+    const cells: string[] = [];
+    for (const [strategy, frames] of [['concat', 4], ['pllava', 8]] as const) {
+      const a = await semanticAccuracy(ROWS[row]!, strategy, frames);
+      if (!a) { cells.push('(no trained semantic model in ~/.cache/vidlm)', ''); continue; }
+      ref[strategy] ??= a.score;
+      cells.push(`${(100 * a.score).toFixed(1)} % of ${a.questions}`, ref[strategy]! > 0 ? `${(100 * a.score / ref[strategy]!).toFixed(1)} %` : '–');
+    }
+    console.log(`| ${row === 'off' ? 'off' : ROW_LABEL[row]} | ${cells.join(' | ')} |`);
   }
 }
 const args = process.argv.slice(2).join(' ');
