@@ -119,7 +119,14 @@ for (const pairName of values.pairs!.split(',').filter(Boolean)) {
   for (const clipName of values.clips!.split(',')) {
     const input = await makeClip(clipName);
     const samples: Record<string, Sample[]> = Object.fromEntries(rows.map((r) => [r, []]));
-    for (let k = 0; k < RUNS; k++) for (const row of rows) samples[row]!.push(await once(pair, input, ROWS[row]!));
+    for (let k = 0; k < RUNS; k++) {
+      for (const row of rows) {
+        const x = await once(pair, input, ROWS[row]!);
+        samples[row]!.push(x);
+        // each sample as it comes (stderr): a run cut short still leaves what it measured
+        process.stderr.write(`sample ${JSON.stringify({ pair: pairName, clip: clipName, run: k + 1, row, ...x })}\n`);
+      }
+    }
     console.log(`\n### ${CLIPS[clipName]!.label}\n`);
     console.log('| row | frames encoded | visual tokens | encode s | prefill s | time to first token s | total s (process) | TTFT vs alone |');
     console.log('|---|---|---|---|---|---|---|---|');

@@ -36,7 +36,7 @@ export interface ReduceSpec {
 }
 
 /** Defaults of 'auto', measured on bench/reduce.ts's clips (docs/methods.md, "Token reduction"). */
-export const REDUCE_AUTO: Readonly<ReduceSpec> = { still: 3, similar: 0.9, codecPlan: true };
+export const REDUCE_AUTO: Readonly<ReduceSpec> = { still: 3, similar: 0.98, codecPlan: true };
 
 function bad(option: string, v: unknown, why = ''): VidlmError {
   let shown: string;

@@ -97,9 +97,9 @@ t.test('codec plan: frames go where the packets are big, a floor stays uniform, 
 t.test('the option: every form checked before work', async (t) => {
   t.equal(checkReduce(undefined), null);
   t.equal(checkReduce('off'), null);
-  t.same(checkReduce('auto'), { still: 3, similar: 0.9, codecPlan: true });
-  t.same(checkReduce({ tokens: 100 }), { still: 3, similar: 0.9, codecPlan: true, tokens: 100 });
-  t.same(checkReduce({ ratio: 0.25, codecPlan: false }), { still: 3, similar: 0.9, codecPlan: false, ratio: 0.25 });
+  t.same(checkReduce('auto'), { still: 3, similar: 0.98, codecPlan: true });
+  t.same(checkReduce({ tokens: 100 }), { still: 3, similar: 0.98, codecPlan: true, tokens: 100 });
+  t.same(checkReduce({ ratio: 0.25, codecPlan: false }), { still: 3, similar: 0.98, codecPlan: false, ratio: 0.25 });
   t.same(checkReduce({ skip: false, merge: false }), { still: 0, similar: Infinity, codecPlan: true });
   for (const bad of ['on', 0, null, [], { tokens: 0 }, { tokens: 1.5 }, { ratio: 0 }, { ratio: 1.5 }, { ratio: '0.5' }, { tokens: 5, ratio: 0.5 }, { skip: 'yes' }, { frames: 3 }]) {
     t.throws(() => checkReduce(bad), { code: 'ERR_INVALID_ARG', details: { option: 'reduce' } }, JSON.stringify(bad));
