@@ -12,4 +12,4 @@ const r = await ask(c.input, 'What happens in the video?', {
   onToken: () => { if (!first) first = performance.now() - t0; },
 });
 model.dispose();
-process.stdout.write(JSON.stringify({ ttftMs: first || performance.now() - t0, timings: r.timings, tokens: r.tokens, frames: r.frames.length, reduced: r.reduced ?? null }) + '\n');
+process.stdout.write(JSON.stringify({ ttftMs: first || performance.now() - t0, timings: r.timings, tokens: r.tokens, frames: r.frames.length, encoded: r.reduced ? r.reduced.pictures : r.frames.length, reduced: r.reduced ?? null }) + '\n');

@@ -43,7 +43,7 @@ async function run(input: VideoInput, question: string, o: VideoQueryOptions): P
         },
         frames: p.frames.map((f, i) => ({ index: f.index, t: f.t, ...(p.reduced ? { until: p.reduced.until[i]! } : {}) })),
         duration: p.duration,
-        ...(p.reduced ? { reduced: { sampled: p.reduced.sampled, kept: p.reduced.kept, codecPlan: p.reduced.codecPlan } } : {}),
+        ...(p.reduced ? { reduced: { sampled: p.reduced.sampled, kept: p.reduced.kept, pictures: p.reduced.same.filter((x) => x === undefined).length, codecPlan: p.reduced.codecPlan } } : {}),
         ...(p.warning ? { warning: p.warning } : {}),
       };
     } finally {

@@ -79,8 +79,11 @@ export interface AskResult {
   /** The frames the model saw; with `reduce`, `until` is the last time a kept frame stands for (the frames after it repeated it). */
   frames: { index: number; t: number; until?: number }[];
   duration: number;
-  /** With `reduce`: frames sampled and kept (encoded), and whether the codec chose their times. */
-  reduced?: { sampled: number; kept: number; codecPlan: boolean };
+  /**
+   * With `reduce`: frames sampled and kept (each a block of the prompt), the distinct pictures among
+   * the kept ones (encoded; a picture that came back reuses its embedding), and whether the codec chose their times.
+   */
+  reduced?: { sampled: number; kept: number; pictures: number; codecPlan: boolean };
   /** Set when sampling was clamped (more frames asked than the video has), a subtitle or audio
    *  track was missing or broken, or a video's picture was skipped by an audio-only model. */
   warning?: string;

@@ -34,7 +34,7 @@ t.test('12 frames of 3 held runs (2 pictures): 2 encoded, 3 blocks, markers at t
 
 t.test('ask(): the kept frames and their spans in the result; merge drops repeated tokens after the encoder', async (t) => {
   const r = await ask(clip, 'What colour?', { ...base, reduce: { codecPlan: false }, maxTokens: 2, temperature: 0 });
-  t.same(r.reduced, { sampled: 12, kept: 3, codecPlan: false });
+  t.same(r.reduced, { sampled: 12, kept: 3, pictures: 2, codecPlan: false });
   t.equal(r.frames.length, 3);
   t.ok(r.frames.every((f) => typeof f.until === 'number' && f.until >= f.t));
   // the third run is red again: its tokens repeat the first run's at every place → merged away (a solid picture: every token alike)
