@@ -12,7 +12,11 @@
  * It also counts the Redis commands the queue runs per job (INFO stats) and the worker's start
  * time (process start to ready: model load included).
  *
- * Run: npm run bench -- batch [--clips 40] [--frames 4] [--max-tokens 8] [--threads 1]
+ * The ways take turns run by run (order reversed every other run); cells are medians of --runs runs
+ * with min–max.
+ *
+ * Run: npm run bench -- batch [--runs 3] [--clips 40] [--frames 4] [--max-tokens 8] [--threads 1] [--write-docs]
+ *      (--write-docs: docs/scale.md, section bench:batch)
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
@@ -21,8 +25,11 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { tinyModels } from '../lib/fixtures/tiny-models.js';
 import { Cli, RedisServer, cliSync, writeJobs } from '../test/batch/helpers.js';
+import { benchRun, median, publish } from './doc-table.js';
 
-const { values } = parseArgs({ options: { clips: { type: 'string' }, frames: { type: 'string' }, 'max-tokens': { type: 'string' }, threads: { type: 'string' } } });
+const { values } = parseArgs({ options: { runs: { type: 'string' }, clips: { type: 'string' }, frames: { type: 'string' }, 'max-tokens': { type: 'string' }, threads: { type: 'string' }, 'write-docs': { type: 'boolean' }, markdown: { type: 'boolean' } } });
+const run = benchRun('batch');
+const RUNS = Number(values.runs ?? 3);
 const CLIPS = Number(values.clips ?? 40);
 const jobOpts = ['--frames', values.frames ?? '4', '--max-tokens', values['max-tokens'] ?? '8', '--temp', '0', '--ctx-size', '1024'];
 const threads = ['--threads', values.threads ?? '1'];
@@ -42,66 +49,89 @@ rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
 const jobs = writeJobs(work, 'jobs.jsonl', clips.map((video, i) => ({ id: `c${i}`, video, task: 'ask', question: 'What happens in this clip?' })));
 
-interface Run { name: string; ms: number; failed: number; wallMs?: number }
-const runs: Run[] = [];
+interface Run { ms: number; failed: number; wallMs: number }
+let serial = 0;
 
 async function batch(name: string, args: string[]): Promise<Run> {
-  const out = join(work, `${name.replace(/\W+/g, '-')}.jsonl`);
+  const out = join(work, `${name.replace(/\W+/g, '-')}-${serial++}.jsonl`);
   const t0 = performance.now();
   const c = new Cli(['batch', jobs, '--out', out, '--json', ...jobOpts, ...args]);
   const end = await c.waitFor((e) => e.event === 'end', 1_800_000);
   await c.exited;
-  const r = { name, ms: end.elapsedMs as number, failed: end.failed as number, wallMs: performance.now() - t0 };
-  runs.push(r);
-  console.error(`${name}: ${(CLIPS / (r.ms / 60_000)).toFixed(1)} jobs/min (${r.failed} failed)`);
+  const r = { ms: end.elapsedMs as number, failed: end.failed as number, wallMs: performance.now() - t0 };
+  console.error(`  ${name}: ${(CLIPS / (r.ms / 60_000)).toFixed(1)} jobs/min (${r.failed} failed)`);
   return r;
 }
 
-await batch('local --parallel 1', [...modelArgs, '--parallel', '1']);
-await batch('local --parallel 2', [...modelArgs, '--parallel', '2']);
-
-// what callers do today: a loop that runs `vidlm ask` once per clip (a process and a model load each)
-const loopT0 = performance.now();
-let loopFailed = 0;
-for (const video of clips) {
-  const r = cliSync(['ask', video, 'What happens in this clip?', ...modelArgs, ...jobOpts, '--json'], 120_000);
-  if (r.status !== 0) loopFailed++;
+/** What callers do today: a loop that runs `vidlm ask` once per clip (a process and a model load each). */
+function loop(): Run {
+  const t0 = performance.now();
+  let failed = 0;
+  for (const video of clips) {
+    const r = cliSync(['ask', video, 'What happens in this clip?', ...modelArgs, ...jobOpts, '--json'], 120_000);
+    if (r.status !== 0) failed++;
+  }
+  const ms = performance.now() - t0;
+  console.error(`  loop of vidlm ask: ${(CLIPS / (ms / 60_000)).toFixed(1)} jobs/min, wall clock (${failed} failed)`);
+  return { ms, failed, wallMs: ms };
 }
-const loopMs = performance.now() - loopT0;
-console.error(`loop of vidlm ask: ${(CLIPS / (loopMs / 60_000)).toFixed(1)} jobs/min, wall clock (${loopFailed} failed)`);
 
 const redis = await RedisServer.start();
 const client = new Redis(redis.url);
 const commands = async () => Number(/total_commands_processed:(\d+)/.exec(await client.info('stats'))![1]);
 const startMs: number[] = [];
-let perJob = 0;
+const perJob: number[] = [];
+let queues = 0;
+
+async function queue(n: number): Promise<Run> {
+  const name = `q${n}-${queues++}`;
+  const workers = Array.from({ length: n }, () => new Cli(['worker', '--queue', redis.url, '--name', name, ...modelArgs, '--json']));
+  const t0 = performance.now();
+  await Promise.all(workers.map((w) => w.waitFor((e) => e.event === 'ready')));
+  startMs.push(performance.now() - t0);
+  const before = await commands();
+  const r = await batch(`queue, ${n} worker${n > 1 ? 's' : ''}`, ['--queue', redis.url, '--name', name]);
+  if (n === 1) perJob.push(((await commands()) - before) / CLIPS);
+  for (const w of workers) w.kill('SIGTERM');
+  await Promise.all(workers.map((w) => w.exited));
+  return r;
+}
+
+const WAYS: Record<string, () => Promise<Run>> = {
+  'local `--parallel 1` (reference)': () => batch('local --parallel 1', [...modelArgs, '--parallel', '1']),
+  'local `--parallel 2`': () => batch('local --parallel 2', [...modelArgs, '--parallel', '2']),
+  'queue, 1 worker': () => queue(1),
+  'queue, 2 workers': () => queue(2),
+  loop: async () => loop(),
+};
+const got = new Map<string, Run[]>();
 try {
-  for (const n of [1, 2]) {
-    const name = `q${n}`;
-    const workers = Array.from({ length: n }, () => new Cli(['worker', '--queue', redis.url, '--name', name, ...modelArgs, '--json']));
-    const t0 = performance.now();
-    await Promise.all(workers.map((w) => w.waitFor((e) => e.event === 'ready')));
-    startMs.push(performance.now() - t0);
-    const before = await commands();
-    await batch(`queue, ${n} worker${n > 1 ? 's' : ''}`, ['--queue', redis.url, '--name', name]);
-    if (n === 1) perJob = ((await commands()) - before) / CLIPS;
-    for (const w of workers) w.kill('SIGTERM');
-    await Promise.all(workers.map((w) => w.exited));
+  for (let r = 0; r < RUNS; r++) {
+    const names = Object.keys(WAYS);
+    for (const name of r % 2 ? [...names].reverse() : names) got.set(name, [...(got.get(name) ?? []), await WAYS[name]!()]);
   }
 } finally {
   client.disconnect();
   await redis.dispose();
 }
 
-const ref = runs[0]!;
-const rate = (r: Run) => CLIPS / (r.ms / 60_000);
-console.log(`\nbatch of ${CLIPS} one-second clips, tiny model, ask with ${jobOpts.join(' ')}, ${threads.join(' ')} per process`);
-console.log(`| run | jobs/min | vs local --parallel 1 |\n| --- | --- | --- |`);
-for (const r of runs) console.log(`| ${r.name} | ${rate(r).toFixed(1)} | ${(rate(r) / rate(ref)).toFixed(2)}× |${r.failed ? ` ${r.failed} failed` : ''}`);
-const local1 = runs[0]!;
-console.log(`\nwhole commands, wall clock (process start, model load, all jobs):`);
-console.log(`| run | jobs/min | vs the loop |\n| --- | --- | --- |`);
-console.log(`| loop of \`vidlm ask\` (${CLIPS} processes) | ${(CLIPS / (loopMs / 60_000)).toFixed(1)} | 1.00× |${loopFailed ? ` ${loopFailed} failed` : ''}`);
-console.log(`| \`vidlm batch --parallel 1\` | ${(CLIPS / (local1.wallMs! / 60_000)).toFixed(1)} | ${(loopMs / local1.wallMs!).toFixed(2)}× |`);
-console.log(`\nRedis commands per job (queue, 1 worker: enqueue, take, progress, complete, collect): ${perJob.toFixed(1)}`);
-console.log(`worker start to ready (process start + model load): ${startMs.map((x) => `${x.toFixed(0)} ms`).join(', ')} (for 1 and 2 workers started at once)`);
+const rate = (x: Run, wall = false) => CLIPS / ((wall ? x.wallMs : x.ms) / 60_000);
+const cellOf = (xs: number[]) => `${median(xs).toFixed(1)} (${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)})`;
+const vs = (xs: number[], ref: number[]) => { const per = xs.map((x, k) => x / ref[k]!); return `${(median(xs) / median(ref)).toFixed(2)}× (${Math.min(...per).toFixed(2)}–${Math.max(...per).toFixed(2)})`; };
+const failed = [...got.values()].flat().reduce((n, x) => n + x.failed, 0);
+const ref = got.get('local `--parallel 1` (reference)')!.map((x) => rate(x));
+const lines = [`| ${CLIPS} jobs, batch's own clock | jobs/min | vs local \`--parallel 1\` |`, '| --- | --- | --- |'];
+for (const name of Object.keys(WAYS).filter((n) => n !== 'loop')) {
+  const xs = got.get(name)!.map((x) => rate(x));
+  lines.push(`| ${name} | ${cellOf(xs)} | ${vs(xs, ref)} |`);
+}
+const loopRates = got.get('loop')!.map((x) => rate(x, true));
+const batchWall = got.get('local `--parallel 1` (reference)')!.map((x) => rate(x, true));
+lines.push('', '| whole command, wall clock | jobs/min | vs the loop |', '| --- | --- | --- |',
+  `| loop of \`vidlm ask\`, ${CLIPS} processes (reference) | ${cellOf(loopRates)} | 1× |`,
+  `| \`vidlm batch --parallel 1\` | ${cellOf(batchWall)} | ${vs(batchWall, loopRates)} |`,
+  '', `Redis commands per job (queue, 1 worker): ${cellOf(perJob)}; a worker's start to ready (process start and model load), 1 and 2 workers started at once: ${cellOf(startMs.map((x) => x / 1000))} s${failed ? `; ${failed} jobs failed` : ''}.`);
+publish(run, {
+  file: 'docs/scale.md', section: 'batch', body: lines.join('\n'), runs: RUNS,
+  statistic: `${CLIPS} one-second clips, tiny model, ask with ${jobOpts.join(' ')}, ${threads.join(' ')} per process; the ways taking turns (order reversed every other run), fresh processes each; medians with min–max, ratios the ratio of medians with the range of per-run ratios`,
+});

@@ -6,7 +6,8 @@
  * The one-shot baseline runs twice: with no embedding cache (nothing reused) and with the cache
  * warm (the frames' tokens reused; decode and prefill still run).
  *
- * Run: npm run bench -- chat [--strategy concat] [--frames 8] [--repeat 5]
+ * Run: npm run bench -- chat [--strategy concat] [--frames 8] [--repeat 3] [--write-docs]
+ *      (--write-docs: docs/benchmarks.md, section bench:chat)
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -14,11 +15,13 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ask, chat, loadModel, type StrategyName } from '../lib/index.js';
 import { tinyModels } from '../lib/fixtures/tiny-models.js';
+import { benchRun, median, publish, spread } from './doc-table.js';
 
-const { values } = parseArgs({ options: { strategy: { type: 'string' }, frames: { type: 'string' }, repeat: { type: 'string' } } });
+const { values } = parseArgs({ options: { strategy: { type: 'string' }, frames: { type: 'string' }, repeat: { type: 'string' }, 'write-docs': { type: 'boolean' }, markdown: { type: 'boolean' } } });
+const run = benchRun('chat');
 const strategy = (values.strategy ?? 'concat') as StrategyName;
 const frames = values.frames ? Number(values.frames) : undefined;
-const REPEAT = Number(values.repeat ?? 5);
+const REPEAT = Number(values.repeat ?? 3);
 const dir = join(process.cwd(), '.cache', 'media');
 mkdirSync(dir, { recursive: true });
 const clip = join(dir, 'demo-20s.mp4');
@@ -28,7 +31,6 @@ if (!existsSync(clip)) {
 const m = await tinyModels();
 const cold = await loadModel({ model: m.model, mmproj: m.mmproj, cache: false });
 const warm = await loadModel({ model: m.model, mmproj: m.mmproj });
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const Q1 = 'What happens in this video?';
 const Q2 = 'What colour is the background?';
 const gen = { maxTokens: 8, temperature: 0 } as const;
@@ -69,8 +71,14 @@ console.log(`  follow-up question in a chat ${f.toFixed(0).padStart(6)} ms  (${e
 console.log(`  same question, one-shot ask  ${b.toFixed(0).padStart(6)} ms  (no embedding cache: decode + encode + prefill again)`);
 console.log(`  same question, one-shot ask  ${bw.toFixed(0).padStart(6)} ms  (embedding cache warm: decode + prefill again)`);
 console.log(`  follow-up vs one-shot: ${(b / f).toFixed(1)}× sooner (${(bw / f).toFixed(1)}× with the cache warm)`);
-console.log(`\n| ${strategy}, tiny model | first token |\n| --- | --- |`);
-console.log(`| follow-up in a chat (${evaluated} tokens evaluated) | ${f.toFixed(0)} ms |`);
-console.log(`| one-shot ask, no cache | ${b.toFixed(0)} ms (${(b / f).toFixed(1)}×) |`);
-console.log(`| one-shot ask, embedding cache warm | ${bw.toFixed(0)} ms (${(bw / f).toFixed(1)}×) |`);
-console.log(`| first question of a chat | ${c1.toFixed(0)} ms |`);
+const ms = (x: number) => `${x.toFixed(0)} ms`;
+const per = (xs: number[]) => { const r = xs.map((x, k) => x / times.followUp[k]!); return `${(median(xs) / f).toFixed(1)}× (${Math.min(...r).toFixed(1)}–${Math.max(...r).toFixed(1)})`; };
+publish(run, {
+  file: 'docs/benchmarks.md', section: 'chat', runs: REPEAT,
+  body: [`| ${strategy}${frames ? `, ${frames} frames` : ''}, tiny model | time to first token | vs the follow-up |`, '| --- | --- | --- |',
+    `| follow-up in a chat (${evaluated} tokens evaluated) | ${spread(times.followUp, ms)} | 1× |`,
+    `| the same question, one-shot \`ask()\`, no embedding cache | ${spread(times.fresh, ms)} | ${per(times.fresh)} |`,
+    `| the same question, one-shot \`ask()\`, embedding cache warm | ${spread(times.freshWarm, ms)} | ${per(times.freshWarm)} |`,
+    `| first question of a chat (video + question) | ${spread(times.chatFirst, ms)} | ${per(times.chatFirst)} |`].join('\n'),
+  statistic: 'in one process, call against call, the four taking turns in each run; times are medians with min–max, ratios the ratio of medians with the range of per-run ratios',
+});

@@ -4,16 +4,16 @@
  * process of this bench busy-looping on every core at normal priority), with
  *   today     threads = all cores, ggml's default waiting (what loadModel did before the policy)
  *   t1        threads: 1
- *   poll0     threads = all cores, poll 0 (the waiting mode alone; --settings today,t1,policy,poll0)
- *   policy    the default: free cores from the thread policy (lib/threads)
+ *   poll0     threads = all cores, poll 0 (a persistent pool whose workers sleep between graphs: the waiting mode alone)
+ *   policy    the default: free cores from the thread policy (lib/threads), on a poll-0 pool
  * taking turns run by run (every setting of a row, then again), medians with min–max. Rows: the
  * tiny pair (image, 16-frame video, 64-token answer) and a pair with Qwen2.5-0.5B's LLM shape
  * (16-frame PLLaVA question). The machine is what it is: "idle" means no hog of ours; the load
  * average at the start is printed in the footer.
  *
- * Run: npm run build:ts && npm run bench -- contention [--runs 3] [--pairs tiny,05b] [--settings today,t1,policy]
- *      [--conditions idle,hog] [--write-docs]   (--write-docs replaces the section of docs/deploy.md marked
- *      contention-table:<pairs>, e.g. contention-table:tiny)
+ * Run: npm run build:ts && npm run bench -- contention [--runs 3] [--pairs tiny,05b] [--settings today,t1,poll0,policy]
+ *      [--conditions idle,hog] [--write-docs]   (--write-docs replaces, for each condition run, the section of
+ *      docs/deploy.md marked contention-table:<pairs>:<condition>, e.g. contention-table:tiny:idle)
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -26,7 +26,7 @@ import { benchClip } from './server-process.js';
 
 const { values: v } = parseArgs({ options: {
   runs: { type: 'string', default: '3' }, pairs: { type: 'string', default: 'tiny,05b' },
-  settings: { type: 'string', default: 'today,t1,policy' }, conditions: { type: 'string', default: 'idle,hog' },
+  settings: { type: 'string', default: 'today,t1,poll0,policy' }, conditions: { type: 'string', default: 'idle,hog' },
   'write-docs': { type: 'boolean', default: false }, only: { type: 'string' },
 } });
 const root = process.cwd();
@@ -72,7 +72,7 @@ async function stopHog(h: ChildProcess): Promise<void> {
   await gone;
 }
 
-interface Sample { total: number; encode: number; prefill: number; generate: number; tps: number; generated: number; grants: number[] }
+interface Sample { total: number; decode: number; encode: number; prefill: number; generate: number; tps: number; generated: number; grants: number[] }
 function runOnce(row: Row, setting: string): Promise<Sample> {
   const cfg = { ...row, ...SETTINGS[setting], question: 'What happens in this video?' };
   return new Promise((resolve, reject) => {
@@ -86,7 +86,7 @@ function runOnce(row: Row, setting: string): Promise<Sample> {
       if (code !== 0) return reject(new Error(`${row.pair} ${row.question} ${setting}: exit ${code}\n${err}`));
       const r = JSON.parse(out.trim().split('\n').pop()!);
       const g = r.timings;
-      resolve({ total, encode: g.encodeMs, prefill: g.prefillMs, generate: g.generateMs, generated: r.tokens.generated,
+      resolve({ total, decode: g.decodeMs, encode: g.encodeMs, prefill: g.prefillMs, generate: g.generateMs, generated: r.tokens.generated,
         tps: r.tokens.generated > 0 ? (r.tokens.generated * 1000) / g.generateMs : 0, grants: r.grants });
     });
   });
@@ -109,7 +109,7 @@ for (const row of selected) {
           const x = await runOnce(row, s);
           const k = key(row, cond, s);
           results.set(k, [...(results.get(k) ?? []), x]);
-          console.error(`  ${row.pair} | ${row.question} | ${cond} | ${s} | run ${run + 1}: ${fmt(x.total)} (encode ${fmt(x.encode)}, prefill ${fmt(x.prefill)}, generate ${fmt(x.generate)}, ${x.generated} tok) threads ${x.grants.join(',') || 'fixed'}`);
+          console.error(`  ${row.pair} | ${row.question} | ${cond} | ${s} | run ${run + 1}: ${fmt(x.total)} (decode ${fmt(x.decode)}, encode ${fmt(x.encode)}, prefill ${fmt(x.prefill)}, generate ${fmt(x.generate)}, ${x.generated} tok) threads ${x.grants.join(',') || 'fixed'}`);
         }
       } finally {
         if (hog) await stopHog(hog);
@@ -118,12 +118,19 @@ for (const row of selected) {
   }
 }
 
-const lines: string[] = [];
-lines.push('| pair | question | machine | threads | total | encode | prefill | generate | tokens/s | policy threads | total vs today | total vs best fixed |');
-lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
-const verdicts: string[] = [];
-for (const row of selected) {
-  for (const cond of conditions) {
+let commit = 'unknown';
+try { commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim(); } catch { /* not a checkout */ }
+const footer = `Measured by \`npm run bench -- contention\` at commit ${commit}, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, on ${cpus()[0]?.model ?? 'unknown CPU'}, ${cores} cores; ` +
+  `load average at the start ${loadAtStart.map((x) => x.toFixed(2)).join(' / ')} (the machine was shared: "no hog" is not an idle machine); ` +
+  `each cell: median of ${RUNS} whole-process runs (spawn to exit for total; stages as ask() reports them) with min–max, settings taking turns run by run.`;
+
+/** One condition's table (idle or hog), its verdicts and the footer: what one docs section holds. */
+function section(cond: 'idle' | 'hog'): string {
+  const lines: string[] = [];
+  lines.push('| pair | question | machine | threads | total | decode | encode | prefill | generate | tokens/s | policy threads | total vs today | total vs best fixed |');
+  lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  const verdicts: string[] = [];
+  for (const row of selected) {
     const med = (s: string) => median((results.get(key(row, cond, s)) ?? []).map((x) => x.total));
     const fixed = settings.filter((s) => s !== 'policy' && results.has(key(row, cond, s)));
     const best = Math.min(...fixed.map(med));
@@ -133,26 +140,33 @@ for (const row of selected) {
       const label = s === 'today' ? `${cores} (today's default)` : s === 't1' ? '1' : s === 'poll0' ? `${cores}, poll 0` : 'policy (default)';
       const grants = s === 'policy' ? [...new Set(xs.flatMap((x) => x.grants))].sort().join(', ') : '';
       const vsToday = results.has(key(row, cond, 'today')) ? `${(med(s) / med('today')).toFixed(2)}×` : '';
-      lines.push(`| ${row.pair} | ${row.question} | ${cond === 'hog' ? 'CPU hog on all cores' : 'no hog'} | ${label} | ${cell(xs.map((x) => x.total))} | ${cell(xs.map((x) => x.encode))} | ${cell(xs.map((x) => x.prefill))} | ${cell(xs.map((x) => x.generate))} | ${median(xs.map((x) => x.tps)).toFixed(1)} (${median(xs.map((x) => x.generated))} tok) | ${grants} | ${vsToday} | ${Number.isFinite(best) ? `${(med(s) / best).toFixed(2)}×` : ''} |`);
+      lines.push(`| ${row.pair} | ${row.question} | ${cond === 'hog' ? 'CPU hog on all cores' : 'no hog'} | ${label} | ${cell(xs.map((x) => x.total))} | ${cell(xs.map((x) => x.decode))} | ${cell(xs.map((x) => x.encode))} | ${cell(xs.map((x) => x.prefill))} | ${cell(xs.map((x) => x.generate))} | ${median(xs.map((x) => x.tps)).toFixed(1)} (${median(xs.map((x) => x.generated))} tok) | ${grants} | ${vsToday} | ${Number.isFinite(best) ? `${(med(s) / best).toFixed(2)}×` : ''} |`);
     }
-    if (results.has(key(row, cond, 'policy')) && results.has(key(row, cond, 'today'))) {
-      verdicts.push(`- ${row.pair}, ${row.question}, ${cond}: policy ${fmt(med('policy'))} = ${(med('today') / med('policy')).toFixed(2)}× faster than today's default, ${(med('policy') / best).toFixed(2)}× the best fixed setting`);
+    const px = results.get(key(row, cond, 'policy'));
+    if (px && row.frames) {
+      // what overlapping decode and encode (issue 26, item 3) could save at most: the shorter of the two stages
+      const bound = median(px.map((x) => Math.min(x.decode, x.encode)));
+      verdicts.push(`- ${row.pair}, ${row.question}, ${cond}: overlapping decode and encode could save at most ${fmt(bound)} (${((bound / med('policy')) * 100).toFixed(1)} % of the policy's total; decode ${fmt(median(px.map((x) => x.decode)))}, encode ${fmt(median(px.map((x) => x.encode)))})`);
+    }
+    if (px && results.has(key(row, cond, 'today'))) {
+      const r = med('policy') / med('today');
+      verdicts.push(`- ${row.pair}, ${row.question}, ${cond}: policy ${fmt(med('policy'))} = ${r.toFixed(2)}× today's default's time (${r <= 1 ? `${(1 / r).toFixed(2)}× faster` : `${((r - 1) * 100).toFixed(0)} % slower`}), ${(med('policy') / best).toFixed(2)}× the best fixed setting`);
     }
   }
+  return [...lines, '', ...verdicts, '', footer].join('\n');
 }
-let commit = 'unknown';
-try { commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim(); } catch { /* not a checkout */ }
-const footer = `Measured by \`npm run bench -- contention\` at commit ${commit}, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, on ${cpus()[0]?.model ?? 'unknown CPU'}, ${cores} cores; ` +
-  `load average at the start ${loadAtStart.map((x) => x.toFixed(2)).join(' / ')} (the machine was shared: "no hog" is not an idle machine); ` +
-  `each cell: median of ${RUNS} whole-process runs (spawn to exit for total; stages as ask() reports them) with min–max, settings taking turns run by run.`;
-const table = [...lines, '', ...verdicts, '', footer].join('\n');
-console.log(table);
+const sections = new Map(conditions.map((c) => [c, section(c)] as const));
+console.log([...sections.values()].join('\n\n'));
 if (v['write-docs']) {
+  // one section per pairs and condition (contention-table:tiny:idle, contention-table:tiny:hog): idle rows can be rerun alone in a quiet window
   const path = join(root, 'docs', 'deploy.md');
-  const doc = readFileSync(path, 'utf8');
-  const a = `<!-- contention-table:${v.pairs}:start -->`, b = `<!-- contention-table:${v.pairs}:end -->`;
-  const i = doc.indexOf(a), j = doc.indexOf(b);
-  if (i < 0 || j < 0) throw new Error(`docs/deploy.md has no ${a} … ${b} section`);
-  writeFileSync(path, doc.slice(0, i + a.length) + '\n' + table + '\n' + doc.slice(j));
-  console.error('docs/deploy.md updated');
+  let doc = readFileSync(path, 'utf8');
+  for (const [cond, table] of sections) {
+    const a = `<!-- contention-table:${v.pairs}:${cond}:start -->`, b = `<!-- contention-table:${v.pairs}:${cond}:end -->`;
+    const i = doc.indexOf(a), j = doc.indexOf(b);
+    if (i < 0 || j < 0) throw new Error(`docs/deploy.md has no ${a} … ${b} section`);
+    doc = doc.slice(0, i + a.length) + '\n' + table + '\n' + doc.slice(j);
+  }
+  writeFileSync(path, doc);
+  console.error(`docs/deploy.md updated: ${[...sections.keys()].map((c) => `contention-table:${v.pairs}:${c}`).join(', ')}`);
 }

@@ -13,7 +13,10 @@
  * encode stats (preprocessing + encoder graphs) and the sum of llama-mtmd-cli's "mtmd batch
  * encoding done" lines (encoder graphs only).
  *
- * Run: npm run build:ts && npm run bench -- encode [--frames 8] [--repeat 3] [--threads N] [--only clip224,siglip384] [--families llava,internvl]
+ * The two sides take turns, the order reversed every other run; cells are medians with min–max.
+ *
+ * Run: npm run build:ts && npm run bench -- encode [--frames 8] [--repeat 3] [--threads N] [--only clip224,siglip384] [--families llava,internvl] [--write-docs]
+ *      (--write-docs: docs/benchmarks.md, section bench:encode)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -21,18 +24,20 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchPair, ENCODERS, type EncoderSize, type Family } from './models.js';
+import { benchRun, median, publish, spread } from './doc-table.js';
+import { referenceVideoCli } from './reference-build.js';
 
-const { values } = parseArgs({ options: { frames: { type: 'string' }, repeat: { type: 'string' }, threads: { type: 'string' }, only: { type: 'string' }, families: { type: 'string' } } });
+const { values } = parseArgs({ options: { frames: { type: 'string' }, repeat: { type: 'string' }, threads: { type: 'string' }, only: { type: 'string' }, families: { type: 'string' }, 'write-docs': { type: 'boolean' }, markdown: { type: 'boolean' } } });
+const run = benchRun('encode');
 const N = Number(values.frames ?? 8);
 const REPEAT = Number(values.repeat ?? 3);
 const THREADS = Number(values.threads ?? availableParallelism());
 const SIZES = (values.only?.split(',') ?? Object.keys(ENCODERS)) as EncoderSize[];
 const FAMILIES = (values.families?.split(',') ?? ['llava', 'internvl']) as Family[];
 const root = process.cwd();
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-const cli = join(root, 'build', 'bin', 'llama-mtmd-cli');
-if (!existsSync(cli)) execFileSync(process.execPath, [join(root, 'scripts', 'build-native.mjs'), '--target', 'llama-mtmd-cli'], { stdio: 'inherit' });
+// llama-mtmd-cli from the vendored tree: vidlm's build folder if it has one, else the reference build (its video path does not touch images)
+const cli = existsSync(join(root, 'build', 'bin', 'llama-mtmd-cli')) ? join(root, 'build', 'bin', 'llama-mtmd-cli') : referenceVideoCli(root);
 
 /** N different pictures of a moving test pattern at the encoder's size. */
 function images(side: number): string[] {
@@ -63,16 +68,21 @@ for (const size of SIZES) {
     const ctxSize = String(N * pair.tokensPerImage + 512);
     const ours: number[] = [], theirs: number[] = [], oursEnc: number[] = [], theirsEnc: number[] = [];
     let graphs = 0, theirGraphs = 0, promptOurs = 0;
-    for (let r = 0; r < REPEAT; r++) {
+    const vidlmSide = () => {
       const a = timed(process.execPath, [join(root, 'bench', 'encode-worker.mjs'), pair.model, pair.mmproj, String(THREADS), ...files]);
       const w = JSON.parse(a.stdout.trim().split('\n').pop()!) as { encodeMs: number; graphs: number; tokens: number; prompt: number };
       if (w.tokens !== N * pair.tokensPerImage) throw new Error(`vidlm made ${w.tokens} tokens, expected ${N} × ${pair.tokensPerImage}`);
       ours.push(a.ms); oursEnc.push(w.encodeMs); graphs = w.graphs; promptOurs = w.prompt;
+    };
+    const theirSide = () => {
       const b = timed(cli, ['-m', pair.model, '--mmproj', pair.mmproj, ...files.flatMap((f) => ['--image', f]), '-p', 'Describe.',
         '-n', '1', '--temp', '0', '-c', ctxSize, '-t', String(THREADS)]);
       const enc = [...b.stderr.matchAll(/mtmd batch encoding done in (\d+) ms/g)].map((m) => Number(m[1]));
       if (enc.length === 0) throw new Error("no encode timings in llama-mtmd-cli's log");
       theirs.push(b.ms); theirsEnc.push(enc.reduce((x, y) => x + y, 0)); theirGraphs = enc.length;
+    };
+    for (let r = 0; r < REPEAT; r++) {
+      if (r % 2) { theirSide(); vidlmSide(); } else { vidlmSide(); theirSide(); }
     }
     const [a, b] = [median(ours), median(theirs)];
     console.log(`\n${pair.label}: ${pair.tokensPerImage} tokens per image`);
@@ -80,9 +90,12 @@ for (const size of SIZES) {
     console.log(`  in-process     vidlm encode() ${median(oursEnc).toFixed(0)} ms in ${graphs} graphs (preprocessing + encoder)`);
     console.log(`                 llama-mtmd-cli ${median(theirsEnc).toFixed(0)} ms in ${theirGraphs} graphs (encoder only: its "mtmd batch encoding done" lines)`);
     console.log(`  vidlm prompt: ${promptOurs} positions`);
-    rows.push(`| ${pair.label} | ${pair.tokensPerImage} | ${(a / 1000).toFixed(2)} s (${graphs} graphs) | ${(b / 1000).toFixed(2)} s (${theirGraphs} graphs) | ${(b / a).toFixed(2)}× |`);
+    const per = theirs.map((x, k) => x / ours[k]!);
+    rows.push(`| ${pair.label} | ${pair.tokensPerImage} | ${spread(ours)} (${graphs} graphs) | ${spread(theirs)} (${theirGraphs} graphs) | ${(b / a).toFixed(2)}× (${Math.min(...per).toFixed(2)}–${Math.max(...per).toFixed(2)}) |`);
   }
 }
-console.log(`\n| encoder (${N} images, ${THREADS} threads) | tokens/image | vidlm process | llama-mtmd-cli process | ratio |`);
-console.log('| --- | --- | --- | --- | --- |');
-for (const r of rows) console.log(r);
+publish(run, {
+  file: 'docs/benchmarks.md', section: 'encode', runs: REPEAT,
+  body: [`| encoder (${N} images, ${THREADS} thread(s)) | tokens/image | vidlm process | llama-mtmd-cli process | llama-mtmd-cli / vidlm |`, '| --- | --- | --- | --- | --- |', ...rows].join('\n'),
+  statistic: 'whole processes (spawn to exit), the two sides taking turns (order reversed every other run); times are medians with min–max, the ratio is the ratio of medians with the range of per-run ratios',
+});

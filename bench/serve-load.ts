@@ -3,14 +3,16 @@
  * tree with its video path, bench/reference-build.ts), each in its own process on the same
  * machine and tiny model pair, 2 slots each. 64 clients stream the same question about a 4 s clip
  * at once (max_tokens 16) while a health checker in a third process polls GET /health every
- * 10 ms (test/server/health-probe.mjs, the load test's probe). vidlm runs with --queue 16, so it
- * answers the rest 503 at once; llama-server has no bound on its queue and serves all 64.
+ * 10 ms (test/server/health-probe.mjs, the load test's probe). Equal work: both take 8 frames of
+ * the clip (vidlm's concat default; llama-server --video-fps 2 on 4 s) and admit all 64 requests
+ * (llama-server's queue has no bound; vidlm gets --queue 62 behind its 2 slots). --queue N
+ * measures vidlm refusing the rest with 503 instead, which is then not the same work.
  *
  * Printed for each: /health p50, p99 and max over the probes taken while the clients ran, the
  * requests completed and refused, and the wall time of the 64. Ratios are vidlm / llama-server.
  * The issue's bound is vidlm's p99 < 50 ms.
  *
- * Run (outside CI): npm run build:ts && npm run bench -- serve-load [--repeat 3]
+ * Run (outside CI): npm run build:ts && npm run bench -- serve-load [--repeat 3] [--queue 62]
  */
 import { fork, spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -20,8 +22,9 @@ import { freeTcpPort } from '../test/fixtures/ports.js';
 import { referenceServer } from './reference-build.js';
 import { benchClip, waitReady } from './server-process.js';
 
-const { values } = parseArgs({ options: { repeat: { type: 'string' } } });
+const { values } = parseArgs({ options: { repeat: { type: 'string' }, queue: { type: 'string' } } });
 const REPEAT = Number(values.repeat ?? 3);
+const QUEUE = String(Number(values.queue ?? 62));
 const root = process.cwd();
 const { dir, clip: CLIP } = benchClip(root, 'serve-load-4s.mp4', 4, '640x360');
 const m = await tinyModels();
@@ -34,7 +37,7 @@ async function run(name: 'vidlm' | 'llama-server'): Promise<Run> {
   const port = await freeTcpPort();
   const url = `http://127.0.0.1:${port}`;
   const child = name === 'vidlm'
-    ? spawn(process.execPath, [join(root, 'dist', 'cli.js'), 'serve', '--model', m.model, '--mmproj', m.mmproj!, '--port', String(port), '--media-path', dir, '--threads', '1', '--ctx-size', '2048', '--parallel', '2', '--queue', '16'], { stdio: 'ignore' })
+    ? spawn(process.execPath, [join(root, 'dist', 'cli.js'), 'serve', '--model', m.model, '--mmproj', m.mmproj!, '--port', String(port), '--media-path', dir, '--threads', '1', '--ctx-size', '2048', '--parallel', '2', '--queue', QUEUE], { stdio: 'ignore' })
     : spawn(llamaServer, ['-m', m.model, '--mmproj', m.mmproj!, '--port', String(port), '--host', '127.0.0.1', '--media-path', dir, '-t', '1', '-c', '4096', '-np', '2', '--video-fps', '2', '--no-webui'], { stdio: 'ignore' });
   try {
     await waitReady(url, child);
@@ -69,7 +72,7 @@ async function run(name: 'vidlm' | 'llama-server'): Promise<Run> {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const runs: Record<string, Run[]> = { vidlm: [], 'llama-server': [] };
 for (let r = 0; r < REPEAT; r++) {
-  for (const name of ['llama-server', 'vidlm'] as const) {
+  for (const name of (r % 2 ? ['vidlm', 'llama-server'] : ['llama-server', 'vidlm']) as const) {
     const x = await run(name);
     runs[name]!.push(x);
     console.error(`${name} run ${r + 1}: /health p50 ${x.p50.toFixed(1)} ms, p99 ${x.p99.toFixed(1)} ms, max ${x.max.toFixed(1)} ms over ${x.probes} probes; ${x.done} done, ${x.refused} refused, ${x.wallMs.toFixed(0)} ms`);

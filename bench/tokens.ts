@@ -2,27 +2,36 @@
  * Prompt tokens and time of each strategy for a 60-second clip, against llama.cpp's own video
  * path run in the same benchmark: llama-mtmd-cli built with MTMD_VIDEO (bench/reference-build.ts)
  * given the clip with --video (its mtmd-helper spawns the ffmpeg program: 4 fps, every frame in
- * full, a "[XmY.YYs]" timestamp every 5 s). Both sides are whole processes doing the same work
- * with the same tiny model pair (8×8 grid, 64 tokens per frame): load the pair, decode the clip,
- * encode, evaluate the prompt, generate one token. vidlm is `vidlm ask --json` (dist/cli.js).
+ * full, a "[XmY.YYs]" timestamp every 5 s). Both sides are whole processes with the same tiny model
+ * pair (8×8 grid, 64 tokens per frame), the same thread count and the same clip: load the pair,
+ * decode the clip, encode, evaluate the prompt, generate one token. vidlm is `vidlm ask --json`.
  *
- * llama-mtmd-cli's prompt tokens are read from libllama's own perf lines (prompt-eval tokens,
- * plus timed one-token runs); vidlm's from `tokens.prompt`. The G=24 and G=27 columns count
- * the visual tokens of real encoders (CLIP-L/14@336, SigLIP-so400m@384) with each strategy's own
- * counter, which the measured G=8 column checks; they are counts, not measurements.
+ * Two kinds of row per strategy, labelled in the table:
+ *   same frames     vidlm samples as many frames as llama.cpp's video path took (240 for 60 s at
+ *                   4 fps), so both encoders do the same work and the ratio measures the rest
+ *                   (decoding in-process vs the ffmpeg program, the tokens each strategy keeps);
+ *   each side's default   vidlm with the strategy's own frame count (8 to 100) against llama.cpp's
+ *                   240: the design difference, not equal work.
+ * Runs take turns: llama.cpp, then every vidlm row, the order reversed every other run; each cell is
+ * the median of --runs runs with min–max. Prompt tokens: llama-mtmd-cli's from libllama's perf lines,
+ * vidlm's from `tokens.prompt` (checked against each strategy's counter).
  *
- * Run: npm run build:ts && npm run bench -- tokens [--repeat 3]
+ * Run: npm run build:ts && npm run bench -- tokens [--runs 3] [--threads 1] [--write-docs]
+ *      (--write-docs: docs/benchmarks.md, section bench:tokens)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { countTokens, strategyDefaults, type StrategyName } from '../lib/index.js';
+import { countTokens, strategyDefaults, type PooledStrategyName as StrategyName } from '../lib/index.js';
 import { tinyModels } from '../lib/fixtures/tiny-models.js';
+import { benchRun, median, publish, spread } from './doc-table.js';
 import { referenceVideoCli } from './reference-build.js';
 
-const { values } = parseArgs({ options: { repeat: { type: 'string' } } });
-const REPEAT = Number(values.repeat ?? 3);
+const { values } = parseArgs({ options: { runs: { type: 'string' }, threads: { type: 'string' }, 'write-docs': { type: 'boolean' }, markdown: { type: 'boolean' } } });
+const run = benchRun('tokens');
+const RUNS = Number(values.runs ?? 3);
+const THREADS = String(Number(values.threads ?? 1));
 const DURATION = 60;
 const QUESTION = 'What happens in this video?';
 const root = process.cwd();
@@ -35,7 +44,6 @@ if (!existsSync(clip)) {
 }
 const m = await tinyModels();
 const ref = referenceVideoCli(root);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const framesOf = (s: StrategyName) => (strategyDefaults[s] as { frames: number }).frames;
 
 function timed(cmd: string, args: string[]): { ms: number; stdout: string; stderr: string } {
@@ -46,10 +54,12 @@ function timed(cmd: string, args: string[]): { ms: number; stdout: string; stder
   return { ms, stdout: p.stdout, stderr: p.stderr };
 }
 
+interface Sample { ms: number; prompt: number; frames: number }
+
 /** llama.cpp's video path: its prompt tokens and the number of frames its helper produced. */
-function llamaCpp(): { ms: number; prompt: number; frames: number } {
+function llamaCpp(): Sample {
   // -lv 4: libllama's own info lines (its perf summary) pass the CLI's log filter
-  const r = timed(ref, ['-m', m.model, '--mmproj', m.mmproj, '--video', clip, '-p', QUESTION, '-n', '1', '--temp', '0', '-c', '20480', '-t', '2', '-lv', '4']);
+  const r = timed(ref, ['-m', m.model, '--mmproj', m.mmproj, '--video', clip, '-p', QUESTION, '-n', '1', '--temp', '0', '-c', '20480', '-t', THREADS, '-lv', '4']);
   const pEval = /prompt eval time =\s*[\d.]+ ms \/\s*(\d+) tokens/.exec(r.stderr);
   const runs = /\beval time =\s*([\d.]+) ms \/\s*(\d+) runs/.exec(r.stderr);
   if (!pEval || !runs) throw new Error(`no perf lines in llama-mtmd-cli's log:\n${r.stderr.slice(-3000)}`);
@@ -59,49 +69,55 @@ function llamaCpp(): { ms: number; prompt: number; frames: number } {
   return { ms: r.ms, prompt: Number(pEval[1]) + (Number(runs[1]) > 0 ? Number(runs[2]) : 0), frames };
 }
 
-function vidlm(s: StrategyName): { ms: number; prompt: number; visual: number; frames: number } {
+function vidlm(s: StrategyName, frames: number): Sample {
   const r = timed(process.execPath, [join(root, 'dist', 'cli.js'), 'ask', clip, QUESTION, '--model', m.model, '--mmproj', m.mmproj,
-    '--strategy', s, ...(s === 'slowfast' ? ['--time-tokens', 'lita'] : []), '--max-tokens', '1', '--temp', '0', '--ctx-size', '8192', '--threads', '2', '--json']);
+    '--strategy', s, '--frames', String(frames), ...(s === 'slowfast' ? ['--time-tokens', 'lita'] : []),
+    '--max-tokens', '1', '--temp', '0', '--ctx-size', '20480', '--threads', THREADS, '--json']);
   const j = JSON.parse(r.stdout) as { tokens: { prompt: number; visual: number }; frames: unknown[] };
-  return { ms: r.ms, prompt: j.tokens.prompt, visual: j.tokens.visual, frames: j.frames.length };
+  const counted = countTokens(s, { frames, nx: 8, ny: 8 });
+  if (j.tokens.visual !== counted) throw new Error(`${s}, ${frames} frames: measured ${j.tokens.visual} visual tokens, its counter says ${counted}`);
+  if (j.frames.length !== frames) throw new Error(`${s}: asked for ${frames} frames, got ${j.frames.length}`);
+  return { ms: r.ms, prompt: j.tokens.prompt, frames: j.frames.length };
 }
 
 const strategies: StrategyName[] = ['concat', 'slowfast', 'pllava', 'bilinear', 'vcgpt'];
-const runs = new Map<string, { ms: number[]; prompt: number; frames: number }>();
-for (let r = 0; r < REPEAT; r++) {
-  // turns: llama.cpp then every strategy, so a change in machine load hits all alike
+const samples = new Map<string, Sample[]>();
+const add = (k: string, x: Sample) => samples.set(k, [...(samples.get(k) ?? []), x]);
+console.error(`tokens: ${RUNS} runs, ${THREADS} thread(s), load at start ${run.load.map((x) => x.toFixed(2)).join(' ')}`);
+let refFrames = 0;
+for (let r = 0; r < RUNS; r++) {
   const l = llamaCpp();
-  const lr = runs.get('llama') ?? { ms: [], prompt: l.prompt, frames: l.frames };
-  lr.ms.push(l.ms);
-  runs.set('llama', lr);
-  for (const s of strategies) {
-    const v = vidlm(s);
-    const count = countTokens(s, { frames: framesOf(s), nx: 8, ny: 8 });
-    if (v.visual !== count) throw new Error(`${s}: measured ${v.visual} visual tokens, counted ${count}`);
-    const e = runs.get(s) ?? { ms: [], prompt: v.prompt, frames: v.frames };
-    e.ms.push(v.ms);
-    runs.set(s, e);
+  add('llama', l);
+  if (refFrames && l.frames !== refFrames) throw new Error(`llama.cpp took ${l.frames} frames, before ${refFrames}`);
+  refFrames = l.frames;
+  console.error(`  run ${r + 1}: llama.cpp ${l.frames} frames, ${l.prompt} tokens, ${(l.ms / 1000).toFixed(2)} s`);
+  const order = strategies.flatMap((s) => [[s, 'same'], [s, 'default']] as const);
+  for (const [s, kind] of r % 2 ? [...order].reverse() : order) {
+    const v = vidlm(s, kind === 'same' ? refFrames : framesOf(s));
+    add(`${s}|${kind}`, v);
+    console.error(`  run ${r + 1}: ${s} ${kind} ${v.frames} frames, ${v.prompt} tokens, ${(v.ms / 1000).toFixed(2)} s`);
   }
 }
 
-const L = runs.get('llama')!;
-const lms = median(L.ms);
-console.log(`${DURATION} s clip, tiny model (G = 8: 64 tokens per frame), whole processes, median of ${REPEAT}:\n`);
-console.log(`${'method'.padEnd(30)}${'frames'.padStart(7)}${'prompt'.padStart(8)}${'time'.padStart(10)}   ${'prompt vs llama.cpp'.padEnd(21)}${'time vs'.padEnd(9)}${'G=24'.padStart(8)}${'G=27'.padStart(8)}`);
-const line = (name: string, frames: number, prompt: number, ms: number, pr: string, tr: string, g24: number, g27: number) =>
-  console.log(`${name.padEnd(30)}${String(frames).padStart(7)}${String(prompt).padStart(8)}${(ms / 1000).toFixed(2).padStart(9)}s   ${pr.padEnd(21)}${tr.padEnd(9)}${String(g24).padStart(8)}${String(g27).padStart(8)}`);
-line('llama.cpp video path (4 fps)', L.frames, L.prompt, lms, '1×', '1×', L.frames * 576, L.frames * 729);
-const table = [`| llama.cpp video path (4 fps) | ${L.frames} | ${L.prompt} | ${(lms / 1000).toFixed(2)} s | 1× | 1× | ${L.frames * 576} | ${L.frames * 729} |`];
-for (const s of strategies) {
-  const e = runs.get(s)!;
-  const ms = median(e.ms);
-  const [g24, g27] = [24, 27].map((g) => countTokens(s, { frames: framesOf(s), nx: g, ny: g }));
-  const name = s + (s === 'slowfast' ? ' + LITA time tokens' : '');
-  const pr = `${(L.prompt / e.prompt).toFixed(1)}× fewer`, tr = `${(lms / ms).toFixed(1)}×`;
-  line(name, e.frames, e.prompt, ms, pr, tr, g24!, g27!);
-  table.push(`| ${name} | ${e.frames} | ${e.prompt} | ${(ms / 1000).toFixed(2)} s | ${pr} | ${tr} | ${g24} | ${g27} |`);
+const L = samples.get('llama')!;
+const lms = median(L.map((x) => x.ms));
+const lines = [
+  '| rows | method | frames | prompt tokens | whole process | prompt vs llama.cpp | llama.cpp time / vidlm time |',
+  '| --- | --- | ---: | ---: | --- | --- | --- |',
+  `| reference | llama.cpp video path (4 fps) | ${L[0]!.frames} | ${L[0]!.prompt} | ${spread(L.map((x) => x.ms))} | 1× | 1× |`,
+];
+for (const kind of ['same', 'default'] as const) {
+  for (const s of strategies) {
+    const xs = samples.get(`${s}|${kind}`)!;
+    const ms = xs.map((x) => x.ms);
+    // the ratio of medians, with the range of the per-run ratios (run k of llama.cpp against run k of vidlm)
+    const per = xs.map((x, k) => L[k]!.ms / x.ms);
+    const name = s + (s === 'slowfast' ? ' + LITA time tokens' : '');
+    lines.push(`| ${kind === 'same' ? 'same frames' : "each side's default"} | ${name} | ${xs[0]!.frames} | ${xs[0]!.prompt} | ${spread(ms)} | ` +
+      `${(L[0]!.prompt / xs[0]!.prompt).toFixed(1)}× fewer | ${(lms / median(ms)).toFixed(2)}× (${Math.min(...per).toFixed(2)}–${Math.max(...per).toFixed(2)}) |`);
+  }
 }
-console.log('\n| method | frames | prompt tokens (G=8) | whole process | prompt vs llama.cpp | time vs llama.cpp | visual G=24 | visual G=27 |');
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
-for (const row of table) console.log(row);
-console.log("\nG=24 / G=27: visual tokens counted for those grids (llama.cpp: its measured frame count × G²); the time ratio is llama.cpp's time over vidlm's.");
+publish(run, {
+  file: 'docs/benchmarks.md', section: 'tokens', body: lines.join('\n'), runs: RUNS,
+  statistic: `whole processes (spawn to exit), ${THREADS} thread(s) on both sides, llama.cpp and every vidlm row taking turns (order reversed every other run); time cells are medians with min–max, the time ratio is the ratio of medians with the range of the per-run ratios`,
+});

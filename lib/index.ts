@@ -33,7 +33,7 @@ export type { AudioOption } from './audio/media.js';
 export type { AudioLength } from './audio/budget.js';
 export type { AudioMode } from './audio/plan.js';
 export { assemble, countTokens, strategies, strategyNames, defaults as strategyDefaults } from './assembly/index.js';
-export type { FrameGrid, GridShape, SequencePlan, PlanItem, TextItem, EmbeddingItem, StrategyName, PooledStrategyName } from './assembly/types.js';
+export type { FrameGrid, GridBlock, GridShape, SequencePlan, PlanItem, TextItem, EmbeddingItem, StrategyName, PooledStrategyName } from './assembly/types.js';
 export { parseTimes } from './time/parse.js';
 export type { TimeTokenMode, TimeEncodingOptions } from './time/encode.js';
 export { watch, Watch } from './watch/watch.js';

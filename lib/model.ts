@@ -17,7 +17,7 @@ import { CallbackGuard } from './callbacks.js';
 import { ensureDir } from './inference/cache-dir.js';
 import { SerialQueue } from './serial.js';
 import { resolveLimits, type JobLimits, type ResolvedLimits } from './limits.js';
-import { checkPoll, checkThreads, computeBudget, threadBudget, type ComputeConfig } from './threads/index.js';
+import { checkPoll, checkThreads, computeBudget, threadBudget, withThreads, type ComputeConfig } from './threads/index.js';
 import { probeSystem } from './threads/probe.js';
 
 export type { ChatMessage } from './inference/prompt.js';
@@ -36,7 +36,9 @@ export interface LoadModelOptions {
   threads?: number | 'auto';
   /**
    * ggml's polling level, 0 to 100: the LLM's graphs run on a persistent thread pool whose idle
-   * workers poll that long for the next graph before sleeping. Default 'auto': ggml's own pool per graph.
+   * workers poll that long for the next graph before sleeping. Default 'auto': under the policy
+   * (threads 'auto') a persistent pool at level 0 (workers sleep between graphs); with a fixed
+   * `threads`, ggml's own pool per graph.
    */
   poll?: number | 'auto';
   /** LLM layers to offload to the GPU: a count, or 'auto' (all when a GPU is present). Default 'auto'. */
@@ -129,6 +131,21 @@ export class Model {
     const cache = optionalBool('cache', opts.cache, true) ? this.cache : null;
     if (!this.info.vision) throw new VidlmError('ERR_UNSUPPORTED', 'this model has no vision encoder: load it with an mmproj');
     return encodeFrames({ handle: this.handle, queue: this.#encoder, id: this.#mmprojId, compute: this.#compute }, frames, cache, checked);
+  }
+
+  /**
+   * @internal An audio clip's embeddings as libmtmd makes them (mono PCM at info.audioSampleRate),
+   * read out rather than evaluated: every 30-s chunk's, libmtmd's padding included
+   * (`tokens` × `dim` floats). For measuring real-length audio against a longer clip's
+   * embeddings (bench/audio-cosine.ts); prompts never need it.
+   */
+  encodeAudio(samples: Float32Array, opts: { signal?: AbortSignal } = {}): Promise<{ data: Float32Array; tokens: number; dim: number; chunks: number }> {
+    this.#live();
+    if (!(samples instanceof Float32Array) || samples.length === 0) throw invalid('samples', 'a non-empty Float32Array of mono PCM', samples);
+    if (!this.info.audio) throw new VidlmError('ERR_UNSUPPORTED', "the model's mmproj has no audio encoder", { option: 'audio' });
+    const signal = optionalSignal('signal', opts.signal);
+    const handle = this.handle;
+    return this.#encoder.run(() => withThreads(this.#compute, [handle], () => withAbort(signal, (token) => handle.encodeAudio(samples, token)), signal));
   }
 
   /** Formats chat messages with the model's own template (llama.cpp's jinja engine). */
@@ -299,8 +316,9 @@ async function load(modelPath: string, mmprojPath: string | undefined, compute: 
   // where libmtmd's cannot be changed per call (info().encoderThreadsPerCall false)
   const inUse = computeBudget.stats().inUse;
   const threads = compute.threads ?? threadBudget({ ...(await probeSystem(inUse)), ownThreads: inUse });
+  const probeSize = proj ? kvNumber(proj, 'clip.vision.image_size') ?? undefined : undefined;
   const handle = await withAbort(signal, (token) =>
-    native().loadModel({ model: modelPath, mmproj: mmprojPath, threads, gpuLayers, mmprojGpu }, token, onProgress));
+    native().loadModel({ model: modelPath, mmproj: mmprojPath, threads, gpuLayers, mmprojGpu, ...(probeSize ? { probeSize } : {}) }, token, onProgress));
   const n = handle.info();
   const vision = n.vision;
   const imageSize = vision && proj ? kvNumber(proj, 'clip.vision.image_size') : null;

@@ -92,7 +92,13 @@ export interface NativeContextOptions {
 }
 
 /** The native side adds the model's BOS and picks the attention of embedding blocks (non-causal where libmtmd's images need it). */
-export type NativePlanItem = { tokens: Int32Array } | { embeddings: Float32Array; count: number };
+export type NativePlanItem = { tokens: Int32Array } | {
+  embeddings: Float32Array;
+  count: number;
+  /** M-RoPE models only: 4 sections of `count` (t, h, w, extra) relative to the block's start, and the positions it advances. */
+  positions?: Int32Array;
+  span?: number;
+};
 
 export interface NativeGenerateParams {
   maxTokens?: number;
@@ -170,6 +176,8 @@ export interface NativeModel {
   dispose(): void;
   readonly disposed: boolean;
   encode(frames: NativeFrameInput[], batchSize: number, abort?: NativeAbortToken, onProgress?: (f: number) => void): Promise<{ frames: NativeEncodedFrame[]; batches: number; ms: number }>;
+  /** An audio clip's embeddings read out (every chunk's, libmtmd's padding included): native/encode_audio.cpp. */
+  encodeAudio(pcm: Float32Array, abort?: NativeAbortToken): Promise<{ data: Float32Array; tokens: number; dim: number; chunks: number; ms: number }>;
   applyTemplate(messages: { role: string; content: string }[], opts?: { addAssistant?: boolean; template?: string }): string;
   /** applyTemplate on a worker thread (llama.cpp analyses the template on each call: ~2 ms). */
   applyTemplateAsync(messages: { role: string; content: string }[], opts?: { addAssistant?: boolean; template?: string }): Promise<string>;
@@ -199,6 +207,8 @@ export interface NativeLoadOptions {
   threads: number;
   gpuLayers: number;
   mmprojGpu: boolean;
+  /** The encoder's input side (clip.vision.image_size): the size an M-RoPE model's grid is probed at (frames are sampled at it). */
+  probeSize?: number;
 }
 
 export interface NativeStreamInfo {
@@ -253,10 +263,12 @@ export interface NativeConvertSpec {
 export interface NativeFrame { t: number; clamped: boolean; width: number; height: number; rgb: Buffer }
 
 /** What live.ts's sampling knows: times in seconds (tb: seconds per tick) except `prevT` (ticks). */
-export interface NativeLiveSampling { tb: number; first: number | null; nextT: number; prevT: number | null; prevWall: number; maxJump: number; yieldMs: number }
+export interface NativeLiveSampling { tb: number; first: number | null; nextT: number; prevT: number | null; prevWall: number; maxJump: number; yieldMs: number; audioStream?: number; audioRate?: number }
 
 /** `rgb` only when kept; `discontinuity`: isDiscontinuity() from the frame before (prevT, prevWall ms). */
-export type NativeLiveFrame = { t: number; wall: number; prevT: number | null; prevWall: number; discontinuity: boolean; skipped: number } &
+export type NativeLiveFrame = { t: number; wall: number; prevT: number | null; prevWall: number; discontinuity: boolean; skipped: number;
+  /** With `audioStream`: the sound decoded during the call, mono at `audioRate`, in runs stamped with their first sample's stream time (seconds). */
+  audio?: { t: number; samples: Float32Array }[] } &
   ({ kept: true; width: number; height: number; rgb: Buffer } | { kept: false });
 
 export interface NativeWalkStats { seeks: number; packetsRead: number; packetsDecoded: number; framesDecoded: number; decodeErrors: number }
@@ -292,6 +304,14 @@ export interface NativeAddon {
   ffmpegVersions(): NativeFFmpegVersions;
   /** Pictures converted to RGB by this process so far (tests count what live sampling converts). */
   videoCounters(): { conversions: number };
+  /**
+   * Images that came out of the vision encoder in this process so far (Model.encode()'s frames and the
+   * image chunks prefillMedia() encodes; a merged frame pair is one chunk) and the encoder graphs run:
+   * tests and benchmarks count encodes here rather than trusting the surface's own report.
+   */
+  encoderCounters(): { framesEncoded: number; graphs: number };
+  /** What the LLM's thread settings did, process-wide (native/compute.h): graphs, graphs that started threads of their own, pools made, thread-count changes. */
+  computeCounters(): { graphs: number; perGraphPool: number; poolsMade: number; threadChanges: number };
   versions(): NativeVersions;
   /** Present in addons built with this loader: whether backends are plug-ins, and the .node path. */
   backendInfo?(): { dynamic: boolean; addonPath: string };

@@ -9,7 +9,9 @@
 #include "abort_token.h"
 #include "addon_data.h"
 #include "backends.h"
+#include "compute.h"
 #include "context.h"
+#include "encoder_counters.h"
 #include "errors.h"
 #include "llama.h"
 #include "log.h"
@@ -40,11 +42,13 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Model", Model::Define(env));
   exports.Set("Context", Context::Define(env));
   exports.Set("loadModel", Napi::Function::New(env, LoadModel, "loadModel"));
+  exports.Set("computeCounters", Napi::Function::New(env, ComputeCounters, "computeCounters"));
   // video: FFmpeg's libraries are loaded on first use (native/video/ffmpeg_api.h)
   exports.Set("MediaSource", MediaSource::Define(env));
   exports.Set("encodePng", Napi::Function::New(env, EncodePngJs, "encodePng"));
   exports.Set("ffmpegVersions", Napi::Function::New(env, FFmpegVersions, "ffmpegVersions"));
   exports.Set("videoCounters", Napi::Function::New(env, VideoCounters, "videoCounters"));
+  exports.Set("encoderCounters", Napi::Function::New(env, EncoderCounters, "encoderCounters"));
   return exports;
 }
 

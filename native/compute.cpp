@@ -1,5 +1,6 @@
 #include "compute.h"
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -20,6 +21,14 @@ void ReadCompute(Napi::Env env, const Napi::CallbackInfo & info, ComputeSettings
 }
 
 namespace {
+
+struct Counters {
+  std::atomic<uint64_t> graphs{0}, perGraphPool{0}, poolsMade{0}, threadChanges{0};
+};
+Counters & Count() {
+  static Counters c;
+  return c;
+}
 
 // The CPU backend's pool functions through its registry, as llama.cpp's common does: in the
 // prebuilt packages the CPU backend is a plug-in that vidlm.node does not link.
@@ -56,25 +65,43 @@ void LlamaCompute::Release() {
 void LlamaCompute::Apply(llama_context * ctx, const ComputeSettings & want) {
   const int t = want.threads.load(std::memory_order_relaxed);
   const int p = want.poll.load(std::memory_order_relaxed);
-  if (t > 0 && t != static_cast<int>(llama_n_threads(ctx))) llama_set_n_threads(ctx, t, t);
+  Count().graphs++;
+  if (t > 0 && t != static_cast<int>(llama_n_threads(ctx))) {
+    llama_set_n_threads(ctx, t, t);
+    Count().threadChanges++;
+  }
   const int n = static_cast<int>(llama_n_threads(ctx));
   if (p < 0) {
     if (pool_) {
       llama_detach_threadpool(ctx);
       Release();
     }
+    if (n > 1) Count().perGraphPool++;
     return;
   }
   if (pool_ && poolThreads_ == n && poolPoll_ == p) return;
   ggml_threadpool_params tp = ggml_threadpool_params_default(n);
   tp.poll = static_cast<uint32_t>(p);
   ggml_threadpool * next = Pools().make ? Pools().make(&tp) : nullptr;
-  if (!next) return;  // no CPU backend pool functions: ggml's per-graph pool, as without poll
+  if (!next) {  // no CPU backend pool functions: ggml's per-graph pool, as without poll
+    if (n > 1) Count().perGraphPool++;
+    return;
+  }
+  Count().poolsMade++;
   llama_attach_threadpool(ctx, next, next);
   Release();
   pool_ = next;
   poolThreads_ = n;
   poolPoll_ = p;
+}
+
+Napi::Value ComputeCounters(const Napi::CallbackInfo & info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("graphs", static_cast<double>(Count().graphs.load()));
+  o.Set("perGraphPool", static_cast<double>(Count().perGraphPool.load()));
+  o.Set("poolsMade", static_cast<double>(Count().poolsMade.load()));
+  o.Set("threadChanges", static_cast<double>(Count().threadChanges.load()));
+  return o;
 }
 
 namespace {

@@ -39,6 +39,15 @@ class LlamaCompute {
 // of its private struct (pinned llama.cpp tree) to change it between calls; CheckMtmdLayout proves
 // the mirror against the values the context was made with, and where it does not match the count
 // stays what loadModel set.
+// computeCounters(): what LlamaCompute did, process-wide since load (tests: a generated token must
+// not start threads of its own, nor change the thread count when the grant did not move).
+//   graphs        LLM graphs run through Apply (one per llama_decode)
+//   perGraphPool  of those, graphs with more than one thread and no persistent pool: ggml starts and
+//                 joins that many threads for the one graph (under load a new thread waits for a core)
+//   poolsMade     persistent pools made (a new one only when the count or polling level moves)
+//   threadChanges llama_set_n_threads calls
+Napi::Value ComputeCounters(const Napi::CallbackInfo & info);
+
 bool CheckMtmdLayout(mtmd_context * m, int threads, bool vision, bool audio);
 // Worker thread, with the encoder claimed; a no-op where the layout check failed or threads <= 0.
 void ApplyMtmdThreads(mtmd_context * m, bool layoutOk, int threads);

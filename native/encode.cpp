@@ -7,6 +7,7 @@
 #include "abort_token.h"
 #include "busy.h"
 #include "encode.h"
+#include "encoder_counters.h"
 #include "errors.h"
 #include "grid.h"
 #include "log.h"
@@ -98,6 +99,7 @@ class EncodeWorker : public PromiseWorker {
         break;  // full (2) or not batchable with the others (3): encode what we have
       }
       if (mtmd_batch_encode(batch.get()) != 0) return Fail("ERR_ENCODE", "the vision encoder failed", &log);
+      CountImagesEncoded(n);
       for (size_t k = 0; k < n; k++) {
         const mtmd_input_chunk * ch = image[i + k];
         const float * embd = mtmd_batch_get_output_embd(batch.get(), ch);

@@ -23,6 +23,7 @@ struct LoadOptions {
   int threads = 4;
   int gpuLayers = 0;
   bool mmprojGpu = true;
+  int probeSize = 0;  // the encoder's input side (clip.vision.image_size), 0: unknown
 };
 
 struct ProgressCtx {
@@ -39,8 +40,10 @@ static bool OnProgress(float p, void * ud) {
 
 // Fills the shape facts that need a live mtmd context: tokens per image from a blank image of
 // the encoder's size (preprocessing only, no encode).
-static void ProbeImageShape(ModelState & s) {
-  const int side = 448;  // preprocessors resize; the grid depends on the model, not this size
+static void ProbeImageShape(ModelState & s, int probeSize) {
+  // fixed-size preprocessors resize, so the grid does not depend on this size; the M-RoPE family
+  // keeps an image's own resolution, so its grid is the one of the frames vidlm samples: the encoder's side
+  const int side = mtmd_decode_use_mrope(s.mtmd) && probeSize >= 28 && probeSize <= 4096 ? probeSize : 448;
   std::vector<unsigned char> rgb(static_cast<size_t>(side) * side * 3, 0);
   mtmd::bitmap_ptr bmp(mtmd_bitmap_init(side, side, rgb.data()));
   mtmd::input_chunks_ptr owned(mtmd_input_chunks_init());
@@ -148,7 +151,7 @@ class LoadModelWorker : public PromiseWorker {
       m.mrope = mtmd_decode_use_mrope(state->mtmd);
       m.mediaMarker = mtmd_get_marker(state->mtmd);
       state->mtmdThreadsSettable = CheckMtmdLayout(state->mtmd, opts_.threads, m.vision, m.audio);
-      if (m.vision) ProbeImageShape(*state);
+      if (m.vision) ProbeImageShape(*state, opts_.probeSize);
     }
     progress_.report(1.0f);
     state_ = std::move(state);
@@ -179,6 +182,7 @@ Napi::Value LoadModel(const Napi::CallbackInfo & info) {
   ReadOption(o, "threads", opts.threads);
   ReadOption(o, "gpuLayers", opts.gpuLayers);
   ReadOption(o, "mmprojGpu", opts.mmprojGpu);
+  ReadOption(o, "probeSize", opts.probeSize);
   return (new LoadModelWorker(env, std::move(opts), AbortToken::From(env, info[1]), info[2]))->Start();
 }
 

@@ -22,6 +22,7 @@ Napi::Function Model::Define(Napi::Env env) {
     InstanceMethod("dispose", &Model::Dispose),
     InstanceAccessor("disposed", &Model::Disposed, nullptr),
     InstanceMethod("encode", &Model::Encode),
+    InstanceMethod("encodeAudio", &Model::EncodeAudio),
     InstanceMethod("applyTemplate", &Model::ApplyTemplate),
     InstanceMethod("applyTemplateAsync", &Model::ApplyTemplateAsync),
     InstanceMethod("applyToolsTemplateAsync", &Model::ApplyToolsTemplateAsync),
@@ -68,6 +69,10 @@ Napi::Value Model::Disposed(const Napi::CallbackInfo & info) {
 
 Napi::Value Model::Encode(const Napi::CallbackInfo & info) {
   return vidlm::Encode(info, acquire(info.Env()));
+}
+
+Napi::Value Model::EncodeAudio(const Napi::CallbackInfo & info) {
+  return vidlm::EncodeAudio(info, acquire(info.Env()));
 }
 
 Napi::Value Model::ApplyTemplate(const Napi::CallbackInfo & info) {

@@ -65,6 +65,7 @@ class Model : public Napi::ObjectWrap<Model> {
   Napi::Value Dispose(const Napi::CallbackInfo & info);
   Napi::Value Disposed(const Napi::CallbackInfo & info);
   Napi::Value Encode(const Napi::CallbackInfo & info);
+  Napi::Value EncodeAudio(const Napi::CallbackInfo & info);
   Napi::Value ApplyTemplate(const Napi::CallbackInfo & info);
   Napi::Value ApplyTemplateAsync(const Napi::CallbackInfo & info);
   Napi::Value ApplyToolsTemplateAsync(const Napi::CallbackInfo & info);

@@ -12,6 +12,7 @@
 
 #include "abort_token.h"
 #include "context.h"
+#include "encoder_counters.h"
 #include "errors.h"
 #include "log.h"
 #include "media_prefix.h"
@@ -125,6 +126,7 @@ class PrefillMediaWorker : public PromiseWorker {
             if (mtmd_batch_add_chunk(mbatch.get(), next_chunk) != 0) break;
           }
           if (mtmd_batch_encode(mbatch.get()) != 0) return Fail("ERR_ENCODE", "the media encoder failed", &log);
+          CountImagesEncoded(CountImageChunks(mbatch.get(), chunks.get(), i, n));
           embd = mtmd_batch_get_output_embd(mbatch.get(), chunk);
           if (!embd) return Fail("ERR_ENCODE", "no embeddings for a media chunk", &log);
         }

@@ -15,7 +15,9 @@
 //
 // The route keeps the calls inside which the value reaches the prefill and the calls whose result
 // feeds one of those (or the caller's use of the function's result): open, plan, budget, sample,
-// encode, assemble, render and what they call with the value; a check that only throws is off it.
+// encode, assemble, render and what they call with the value; a check that only throws is off it,
+// and so is an error built to be thrown (`throw videoError(e)` in a .catch, `throw new HttpError`
+// in a check the caller hands the pipeline): a thrown value leaves the route.
 // The walk reads the route depth first, as a reader follows the value with the imports open:
 //
 //   stop   a call on the route into a function of another module (file) than the caller's, read
@@ -138,6 +140,8 @@ function candidates(fn, tracked, stack) {
 }
 
 const within = (node, outer) => node.pos >= outer.pos && node.end <= outer.end && node.getSourceFile() === outer.getSourceFile();
+/** Is `call` the operand of a `throw` (or inside one) below `outer`? A thrown value leaves the route: it never reaches the prefill. */
+const thrownIn = (call, outer) => { for (let n = call.parent; n && n !== outer; n = n.parent) if (ts.isThrowStatement(n)) return true; return false; };
 const reachMemo = new Map();
 /** Does the value reach the prefill inside `fn`? */
 function reaches(fn, params, stack) {
@@ -154,13 +158,14 @@ function reaches(fn, params, stack) {
 /** Methods that put their arguments into the receiver (a list, a map, a set). */
 const MUTATORS = new Set(['push', 'unshift', 'splice', 'set', 'add']);
 
-/** Every expression that binds names in `fn`: [expression, names] (declarations, assignments, for-of, x.push(y)). */
+/** Every expression that binds names in `fn`: [expression, names] (declarations, assignments — `n += k` too — for-of, x.push(y)). */
 function bindings(fn) {
   const binds = [];
   const root = (e) => { while (ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e) || ts.isNonNullExpression(e)) e = e.expression; return ts.isIdentifier(e) ? e : null; };
   const visit = (n) => {
     if (ts.isVariableDeclaration(n) && n.initializer) binds.push([n.initializer, bindingNames(n.name)]);
-    else if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
+    else if (ts.isBinaryExpression(n) && (n.operatorToken.kind === ts.SyntaxKind.EqualsToken
+      || (n.operatorToken.kind >= ts.SyntaxKind.FirstCompoundAssignment && n.operatorToken.kind <= ts.SyntaxKind.LastCompoundAssignment))) {
       const ids = []; const v = (m) => { if (ts.isIdentifier(m)) ids.push(m); else ts.forEachChild(m, v); };
       const r = root(n.left); if (r) ids.push(r); else v(n.left);
       binds.push([n.right, ids]);
@@ -202,7 +207,7 @@ function route(fn, params, returnNeeded, stack) {
   }
   const out = [];
   for (const c of cands) {
-    const feeds = needed.some((e) => within(c.call, e) && c.call !== e.parent);
+    const feeds = needed.some((e) => within(c.call, e) && c.call !== e.parent && !thrownIn(c.call, e));
     const reach = reaches(c.callee, c.params, [...stack, c.callee]);
     if (!feeds && !reach) continue;
     out.push({ ...c, returnNeeded: needed.some((e) => within(c.call, e)) });

@@ -2,7 +2,7 @@
 // Shared by scripts/check-layers.mjs (the rule) and scripts/count-stops.mjs (climbs).
 export const LAYERS = [
   ['base', /^(errors|options|serial|callbacks|versions|native|loader|model-info|limits)\.ts$|^(gguf|threads)\//],
-  ['time', /^time\//],
+  ['time', /^(time|mrope)\//],
   ['video', /^video\//],
   ['media', /^(assembly|prompt|subtitles|audio)\//],
   ['inference', /^inference\//],

@@ -77,7 +77,8 @@ export function assembleBilinear(grids: readonly FrameGrid[], opts: BilinearOpti
       if (rowNl) out.set(newline!, at + rowLen);
     }
     if (frameNl) out.set(newline!, base + oy * ox * dim);
-    return { embeddings: out.subarray(base, base + perFrame * dim), count: perFrame, t: g.t };
+    // a row's newline is one more column of the frame's grid (OneVision's image_newline); a frame's is a token of its own
+    return { embeddings: out.subarray(base, base + perFrame * dim), count: perFrame, grids: [{ nx: ox + rowNl, ny: oy }, ...(frameNl ? [{ nx: 1, ny: 1 }] : [])], t: g.t };
   });
   if (newline && position === 'one_token') segments.push({ embeddings: newline, count: 1 });
   return buildPlan(segments, dim, opts);

@@ -33,7 +33,7 @@ export function assembleConcat(grids: readonly FrameGrid[], opts: ConcatOptions 
   const segments: Segment[] = [];
   frames.forEach((g, i) => {
     if (i > 0) segments.push({ text: sep });
-    segments.push({ embeddings: g.data, count: g.nx * g.ny, t: g.t });
+    segments.push({ embeddings: g.data, count: g.nx * g.ny, grids: [{ nx: g.nx, ny: g.ny }], t: g.t });
   });
   return buildPlan(segments, frames[0]!.dim, opts);
 }

@@ -71,7 +71,7 @@ export function countTokens<N extends PooledStrategyName>(name: N, shape: GridSh
 
 export { planTokenCount, buildPlan, isSlotItem, type Segment, type PlanOptions, type SlotItem, type SlottedPlan, type TimeSlot } from './plan.js';
 export { isEmbeddingItem } from './types.js';
-export type { FrameGrid, GridShape, PlanItem, PooledStrategyName, SequencePlan, StrategyName, TextItem, EmbeddingItem } from './types.js';
+export type { FrameGrid, GridBlock, GridShape, PlanItem, PooledStrategyName, SequencePlan, StrategyName, TextItem, EmbeddingItem } from './types.js';
 export type { Strategy } from './strategy.js';
 export { assembleConcat, countConcat, concatDefaults, type ConcatOptions } from './concat.js';
 export { assembleSlowFast, countSlowFast, slowfastDefaults, slowFrameIndices, type SlowFastOptions } from './slowfast.js';

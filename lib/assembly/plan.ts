@@ -6,7 +6,7 @@
  */
 import { VidlmError } from '../errors.js';
 import { resolveTimeEncoding, timeMarker, type TimeEncodingOptions } from '../time/encode.js';
-import type { EmbeddingItem, PlanItem, SequencePlan, TextItem } from './types.js';
+import type { EmbeddingItem, GridBlock, PlanItem, SequencePlan, TextItem } from './types.js';
 import { isEmbeddingItem } from './types.js';
 
 /** An embedding block with `t` set is one frame's tokens (or a token taken from one frame). */
@@ -42,8 +42,14 @@ export function isSlotItem(item: PlanItem | SlotItem): item is SlotItem {
   return typeof (item as SlotItem).slot === 'number';
 }
 
+/** The grids of joined blocks, in order; a block without them is one token per row (1×1 grids). */
+function joinGrids(blocks: EmbeddingItem[]): GridBlock[] {
+  return blocks.flatMap((b) => b.grids ?? Array.from({ length: b.count }, () => ({ nx: 1, ny: 1 })));
+}
+
 function joinEmbeddings(blocks: EmbeddingItem[], dim: number): EmbeddingItem {
-  if (blocks.length === 1) return { embeddings: blocks[0]!.embeddings, count: blocks[0]!.count };
+  const grids = joinGrids(blocks);
+  if (blocks.length === 1) return { embeddings: blocks[0]!.embeddings, count: blocks[0]!.count, grids };
   const count = blocks.reduce((n, b) => n + b.count, 0);
   const first = blocks[0]!.embeddings;
   let contiguous = true;
@@ -51,11 +57,11 @@ function joinEmbeddings(blocks: EmbeddingItem[], dim: number): EmbeddingItem {
     const prev = blocks[i - 1]!.embeddings, cur = blocks[i]!.embeddings;
     contiguous = cur.buffer === first.buffer && prev.byteOffset + prev.byteLength === cur.byteOffset;
   }
-  if (contiguous) return { embeddings: new Float32Array(first.buffer, first.byteOffset, count * dim), count };
+  if (contiguous) return { embeddings: new Float32Array(first.buffer, first.byteOffset, count * dim), count, grids };
   const out = new Float32Array(count * dim);
   let at = 0;
   for (const b of blocks) { out.set(b.embeddings, at); at += b.embeddings.length; }
-  return { embeddings: out, count };
+  return { embeddings: out, count, grids };
 }
 
 export function buildPlan(segments: readonly Segment[], dim: number, time: PlanOptions): SequencePlan {
@@ -92,7 +98,7 @@ export function buildPlan(segments: readonly Segment[], dim: number, time: PlanO
     if (t !== undefined && t > lastT) lastT = t;
     const marker = t === undefined ? null : timeMarker(t, enc);
     if (marker) pushText(marker);
-    if (s.count > 0) pending.push({ embeddings: s.embeddings, count: s.count });
+    if (s.count > 0) pending.push({ embeddings: s.embeddings, count: s.count, ...(s.grids ? { grids: s.grids } : {}) });
   }
   placeSlots(Infinity);
   flush();

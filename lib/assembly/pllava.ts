@@ -42,7 +42,7 @@ export function assemblePllava(grids: readonly FrameGrid[], opts: PllavaOptions 
   const out = new Float32Array(frames.length * per * dim);
   const segments: Segment[] = frames.map((g, i) => {
     adaptiveAvgPool2d(g.data, nx, ny, dim, target.nx, target.ny, out, i * per);
-    return { embeddings: out.subarray(i * per * dim, (i + 1) * per * dim), count: per, t: g.t };
+    return { embeddings: out.subarray(i * per * dim, (i + 1) * per * dim), count: per, grids: [target], t: g.t };
   });
   return buildPlan(segments, dim, opts);
 }

@@ -58,7 +58,7 @@ export function assembleSlowFast(grids: readonly FrameGrid[], opts: SlowFastOpti
   slowFrameIndices(T, slowFrames).forEach((f, k) => {
     const at = T + k * perSlow;
     avgPool2d(frames[f]!.data, nx, ny, dim, pool, out, at);
-    segments.push({ embeddings: out.subarray(at * dim, (at + perSlow) * dim), count: perSlow, t: frames[f]!.t });
+    segments.push({ embeddings: out.subarray(at * dim, (at + perSlow) * dim), count: perSlow, grids: [{ nx: px, ny: py }], t: frames[f]!.t });
   });
   return buildPlan(segments, dim, opts);
 }

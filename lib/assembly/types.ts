@@ -23,13 +23,27 @@ import type { TextItem } from '../time/encode.js';
 
 export type { TextItem } from '../time/encode.js';
 
+/** A spatial grid of tokens inside an embedding block (row-major, `nx` wide); a 1×1 grid is one token without layout. */
+export interface GridBlock {
+  nx: number;
+  ny: number;
+}
+
 /**
  * `count` embeddings of the model's width, back to back. Strategies may hand out views of their
- * input grids (no copy). M-RoPE positions are libmtmd's (the native strategy), never a plan's.
+ * input grids (no copy).
+ * - `grids`: the block's tokens as grids in order (nx · ny each, summing to `count`), set by the
+ *   pooling methods: what M-RoPE positions are computed from (lib/assembly/mrope.ts).
+ * - `positions`, `span`: M-RoPE positions of the block (4 sections of `count`: t, h, w, extra),
+ *   relative to where it starts, and the positions it advances; computed from `grids` for an
+ *   M-RoPE model when the plan reaches the context.
  */
 export interface EmbeddingItem {
   embeddings: Float32Array;
   count: number;
+  grids?: readonly GridBlock[];
+  positions?: Int32Array;
+  span?: number;
 }
 
 export type PlanItem = TextItem | EmbeddingItem;

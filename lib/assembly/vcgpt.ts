@@ -46,7 +46,7 @@ export function assembleVcgpt(grids: readonly FrameGrid[], opts: VcgptOptions & 
   if (padVector) for (let r = T; r < rows; r++) out.set(padVector, r * dim);
   if (rows > T) segments.push({ embeddings: out.subarray(T * dim, rows * dim), count: rows - T });
   temporalMean(frames.map((g) => g.data), n, dim, out, rows);
-  segments.push({ embeddings: out.subarray(rows * dim), count: n });
+  segments.push({ embeddings: out.subarray(rows * dim), count: n, grids: [{ nx, ny }] });
   return buildPlan(segments, dim, opts);
 }
 

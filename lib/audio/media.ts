@@ -7,7 +7,7 @@ import { VidlmError } from '../errors.js';
 import type { SubtitleCue } from '../video/types.js';
 import type { VideoSource } from '../video/video.js';
 import type { MediaAudio } from './clip.js';
-import { groupCues, placeCues, renderCue } from '../subtitles/cues.js';
+import { cueLines } from '../subtitles/cues.js';
 import { defaultAudioWindow, mediaOrder, type AudioMode, type MediaStep, type WindowLayout } from './plan.js';
 import { audioSampleTokens, countsAudio, type AudioCost, type AudioLength } from './budget.js';
 
@@ -61,6 +61,11 @@ export async function readAudioMedia(source: VideoSource, a: CheckedAudio, frame
     return { steps: mediaOrder(frameTimes, [0, 0], a.mode), chunks: [], warnings: [`audio: ${source.probe.source} has no audio track; the frames alone were used`] };
   }
   const clip = await source.audio({ sampleRate: rate, channels: 1, segment: span, signal });
+  return cutAudioMedia(clip, a, frameTimes, span, rate);
+}
+
+/** The sound of `span` (a clip whose samples[0] is at `clip.t`, at `rate`) cut into the plan's chunks and ordered with the frames (a file's track, or a live stream's). */
+export function cutAudioMedia(clip: { t: number; samples: Float32Array }, a: CheckedAudio, frameTimes: number[], span: [number, number], rate: number): AudioMedia {
   const steps = mediaOrder(frameTimes, span, a.mode, a.window);
   const chunks: MediaAudio[] = [];
   for (const s of steps) {
@@ -75,6 +80,23 @@ export async function readAudioMedia(source: VideoSource, a: CheckedAudio, frame
   return { steps, chunks, warnings: [] };
 }
 
+/**
+ * The native path's layout of a video: frames and audio chunks in step order (the frames alone
+ * without audio), and the user content around their markers with the subtitle cues after their
+ * frame (after the last frame of a group when libmtmd merges `group` frames); no content when
+ * there is neither sound nor a cue (the markers alone).
+ */
+export function nativeLayout<F extends { t: number }>(frames: readonly F[], audio: Pick<AudioMedia, 'steps' | 'chunks'> | undefined,
+  cues: SubtitleCue[], segment?: [number, number], group = 1): { frames: readonly (F | MediaAudio)[]; content?: (marker: string) => string } {
+  if (!audio && cues.length === 0) return { frames };
+  const times = frames.map((f) => f.t);
+  const steps: MediaStep[] = audio ? audio.steps : times.map((t, index) => ({ kind: 'frame', index, t }));
+  return {
+    frames: audio ? orderedMedia(steps, frames, audio.chunks) : frames,
+    content: (marker) => stepContent(marker, steps, times, cues, segment, group),
+  };
+}
+
 /** The media list in step order, frames taken from `frames` by index. */
 export function orderedMedia<F>(steps: MediaStep[], frames: readonly F[], chunks: readonly MediaAudio[]): (F | MediaAudio)[] {
   let c = 0;
@@ -83,14 +105,12 @@ export function orderedMedia<F>(steps: MediaStep[], frames: readonly F[], chunks
 
 /** The user content: one marker per step, with subtitle cues after the marker of their frame. */
 export function stepContent(marker: string, steps: MediaStep[], frameTimes: number[], cues: SubtitleCue[], segment?: [number, number], group = 1): string {
-  const placed = placeCues(cues, frameTimes, segment?.[0], segment?.[1]);
-  const before = placed.before;
-  const after = groupCues(placed.after, group);
-  let s = before.map((c) => `${renderCue(c)}\n`).join('');
+  const { before, after } = cueLines(cues, frameTimes, segment, group);
+  let s = before.map((line) => `${line}\n`).join('');
   for (const st of steps) {
     s += marker;
     const lines = st.kind === 'frame' ? after[st.index]! : [];
-    if (lines.length > 0) s += `\n${lines.map(renderCue).join('\n')}\n`;
+    if (lines.length > 0) s += `\n${lines.join('\n')}\n`;
   }
   return s;
 }

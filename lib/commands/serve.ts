@@ -22,6 +22,7 @@ const options = {
   'allow-remote': { type: 'boolean' },
   'allow-private': { type: 'boolean' },
   'max-media-mb': { type: 'string' },
+  'remote-cache-mb': { type: 'string' },
   'max-duration': { type: 'string' },
   'max-frames': { type: 'string' },
   timeout: { type: 'string' },
@@ -39,7 +40,7 @@ const options = {
 
 const USAGE = `usage: vidlm serve --model M.gguf --mmproj P.gguf
   [--host 127.0.0.1] [--port 8080] [--parallel N] [--queue N] [--ctx-size N]
-  [--api-key K (or VIDLM_API_KEY)] [--media-path DIR] [--allow-remote [--allow-private]]
+  [--api-key K (or VIDLM_API_KEY)] [--media-path DIR] [--allow-remote [--allow-private] [--remote-cache-mb N]]
   [--max-media-mb N] [--max-duration S] [--max-frames N] [--timeout S] [--body-timeout S]
   [--min-body-rate BYTES_PER_S] [--max-connections-per-client N] [--threads N|auto] [--poll 0-100|auto]
   [--alias NAME] [--chat-template-file JINJA] [--no-ui] [--live NAME=URL ...] [--live-watches N]
@@ -66,6 +67,7 @@ export async function run(args: string[]): Promise<number> {
     allowRemote: v['allow-remote'],
     allowPrivateAddresses: v['allow-private'],
     maxMediaMb: num('max-media-mb', v['max-media-mb']),
+    remoteCacheMb: num('remote-cache-mb', v['remote-cache-mb']),
     maxDuration: num('max-duration', v['max-duration']),
     maxFrames: num('max-frames', v['max-frames']),
     requestTimeout: num('timeout', v.timeout),

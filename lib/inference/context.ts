@@ -3,6 +3,7 @@
  * one at a time in the order they are made (a context is one llama_context); a chat turn's
  * prefill and generation run as one unit (turn()), so turns on other sequences cannot interleave.
  */
+import { withMropePositions } from '../assembly/mrope.js';
 import type { SequencePlan } from '../assembly/types.js';
 import { CallbackGuard } from '../callbacks.js';
 import { VidlmError, abortError, throwIfAborted } from '../errors.js';
@@ -141,7 +142,12 @@ export class Context {
         if (!Number.isInteger(item.count) || item.count <= 0 || item.embeddings.length !== item.count * dim) {
           throw new VidlmError('ERR_INVALID_ARG', `plan item ${i}: embeddings must hold count × ${dim} floats`);
         }
-        items.push({ embeddings: item.embeddings, count: item.count });
+        // an M-RoPE model: every block gets (t, h, w) positions from its grids (lib/assembly/mrope.ts)
+        if (!this.#facts.info.mrope) items.push({ embeddings: item.embeddings, count: item.count });
+        else {
+          const { positions, span } = withMropePositions(item);
+          items.push({ embeddings: item.embeddings, count: item.count, positions, span });
+        }
       } else throw new VidlmError('ERR_INVALID_ARG', `plan item ${i} must be { text }, { tokens } or { embeddings, count }`);
     });
     return items;

@@ -7,14 +7,14 @@
  * timed transcript before the question (pooled), and audio chunks among the frames in time order
  * (native: media of their own; pooled: audio items between the frame blocks, with time markers).
  */
-import { assemble as assemblePooled, assembleWithSlots, isSlotItem } from '../assembly/index.js';
+import { assembleWithSlots, isSlotItem } from '../assembly/index.js';
 import type { PlanItem, PooledStrategyName } from '../assembly/types.js';
-import { orderedMedia, stepContent, type AudioMedia } from '../audio/media.js';
+import { nativeLayout, type AudioMedia } from '../audio/media.js';
 import { audioSlots } from '../audio/slots.js';
 import type { AudioItem } from '../inference/context.js';
 import type { MediaInput } from '../inference/encode.js';
 import { composeUserTurn } from '../prompt/compose.js';
-import { interleaveMarkers, subtitleTranscript } from '../subtitles/prompt.js';
+import { subtitleTranscript } from '../subtitles/prompt.js';
 import type { TimeEncodingOptions, TimeTokenMode } from '../time/encode.js';
 import type { SubtitleCue } from '../video/types.js';
 import type { Encoded } from './encode.js';
@@ -65,27 +65,15 @@ export interface AssembleQuery {
 export function assemble(encoded: Encoded, plan: Pick<VideoPlan, 'strategy' | 'segment' | 'temporalMerge'>, duration: number, q: AssembleQuery,
   hasToken: (token: string) => boolean, timeline: SampledExtras = {}): Assembled {
   const cues = [...(timeline.cues ?? [])];
-  if (encoded.kind === 'native') {
-    const times = encoded.frames.map((f) => f.t);
-    const group = plan.temporalMerge ?? 1;
-    const audio = timeline.audio;
-    if (audio) {
-      return {
-        kind: 'native', frames: orderedMedia(audio.steps, encoded.frames, audio.chunks),
-        content: (marker) => stepContent(marker, audio.steps, times, cues, plan.segment, group),
-      };
-    }
-    if (cues.length === 0) return { kind: 'native', frames: encoded.frames };
-    return { kind: 'native', frames: encoded.frames, content: (marker) => interleaveMarkers(marker, times, cues, plan.segment, group) };
-  }
+  // native: lib/audio lays out the frames, the audio chunks and the cues between their markers
+  if (encoded.kind === 'native') return { kind: 'native', ...nativeLayout(encoded.frames, timeline.audio, cues, plan.segment, plan.temporalMerge ?? 1) };
   const merge = mergeOf(q.reduce, q.reduceFull ?? Infinity);
   const time = { timeTokens: q.timeTokens, duration: duration > 0 ? duration : undefined, timeFormat: q.timeFormat, litaSpelling: q.litaSpelling, hasToken, ...(merge ? { merge } : {}) };
-  const audio = timeline.audio;
-  // audio chunks take slots among the pooled frame blocks, each after its own time marker; the pooling never sees them
-  const items: VideoItems = audio?.chunks.length
-    ? assembleWithSlots(plan.strategy as PooledStrategyName, encoded.grids, audioSlots(audio.steps), time)
-      .map((it) => (isSlotItem(it) ? audio.chunks[it.slot]! : it))
-    : assemblePooled(plan.strategy as PooledStrategyName, encoded.grids, time);
+  const chunks = timeline.audio?.chunks ?? [];
+  // audio chunks take slots among the pooled frame blocks, each after its own time marker; the pooling never sees them (no slots: the method's plan)
+  const slots = chunks.length > 0 ? audioSlots(timeline.audio!.steps) : [];
+  const items: VideoItems = assembleWithSlots(plan.strategy as PooledStrategyName, encoded.grids, slots, time)
+    .map((it) => (isSlotItem(it) ? chunks[it.slot]! : it));
   const visual = items.reduce((n, it) => n + ('count' in it ? it.count : 0), 0);
   const times = encoded.grids.map((g) => g.t);
   const preamble = q.preamble ? { duration, times } : null;

@@ -81,4 +81,4 @@ export { assemble, type Assembled, type AssembleQuery, type SampledExtras } from
 export { render, renderTurns, turnMessages, QUESTION, type ChatMessage, type ChatTemplate, type RenderedPrompt, type TurnMessage } from './render.js';
 export { readVideo, type ReadQuery, type ReadVideo } from './read.js';
 export { mediaTokensByPart, mediaUnits } from './media-chunks.js';
-export { chooseStrategy, defaultFrames, mediaTokenBudget, samplingPlan, textReserve, visualTokens, nativeDefaults, type StrategyChoice } from './strategy.js';
+export { chooseStrategy, leastPooled, defaultFrames, mediaTokenBudget, samplingPlan, textReserve, visualTokens, nativeDefaults, type StrategyChoice } from './strategy.js';

@@ -9,7 +9,7 @@
  * (an audio chunk or a cue line keeps them apart, as in mtmd_group_mergeable_bitmaps).
  */
 import { mediaOrder, type MediaStep } from '../audio/plan.js';
-import { audioSampleTokens, spanSamples } from '../audio/budget.js';
+import { audioPlanTokens } from '../audio/budget.js';
 import { audioFitHint } from '../audio/suggest.js';
 import { audioSpan } from '../audio/check.js';
 import { stepContent } from '../audio/media.js';
@@ -18,7 +18,7 @@ import { mediaBudgetError, type MediaBudget } from './budget-error.js';
 
 export { mediaBudgetError, type MediaBudget } from './budget-error.js';
 import type { ModelInfo } from '../model-info.js';
-import { interleaveMarkers, subtitleTranscript } from '../subtitles/prompt.js';
+import { subtitleTranscript } from '../subtitles/prompt.js';
 import { loadSubtitles, type LoadedSubtitles } from '../subtitles/load.js';
 import { resolvePlan } from '../video/plans.js';
 import type { SubtitleCue, VideoProbe } from '../video/types.js';
@@ -27,8 +27,8 @@ import type { VideoPlan } from './plan.js';
 import { visualTokens } from './strategy.js';
 import { reducedBound } from '../reduce/option.js';
 
-/** The side of the picture the addon tokenizes at load to learn the grid (native/load_model.cpp ProbeImageShape). */
-const PROBE_SIDE = 448;
+/** The side of the picture the addon tokenizes at load to learn the grid (native/load_model.cpp ProbeImageShape): the encoder's side on M-RoPE models, else 448. */
+const probeSide = (info: ModelInfo): number => (info.mrope && info.imageSize && info.imageSize >= 28 && info.imageSize <= 4096 ? info.imageSize : 448);
 
 /**
  * libmtmd's dynamic-size preprocessor (mtmd_image_preprocessor_dyn_size) with
@@ -63,7 +63,7 @@ export function smartResize(width: number, height: number, align: number, minPix
 
 /** The spatial merge of a dynamic-size tower, from the grid the addon measured at load (2 for every Qwen-VL release). */
 function spatialMerge(info: ModelInfo): number {
-  const m = info.patchSize && info.imageGrid ? PROBE_SIDE / info.patchSize / info.imageGrid.nx : NaN;
+  const m = info.patchSize && info.imageGrid ? probeSide(info) / info.patchSize / info.imageGrid.nx : NaN;
   return Number.isInteger(m) && m > 0 ? m : 2;
 }
 
@@ -116,16 +116,14 @@ export function mediaBudget(plan: VideoPlan, probe: VideoProbe, info: ModelInfo,
   const span = plan.audio && probe.audio ? audioSpan(probe, plan.segment) : null;
   const steps = span ? mediaOrder(frameTimes, span, plan.audio!.mode, plan.audio!.window) : mediaOrder(frameTimes, [0, 0], 'prefix');
   const audio = steps.filter((s): s is Extract<MediaStep, { kind: 'audio' }> => s.kind === 'audio');
-  let audioTokens: number | null = 0;
-  for (const s of audio) {
-    const k = audioSampleTokens(plan.audio!, spanSamples(s.start, s.end, plan.audio!.rate));
-    audioTokens = k === null || audioTokens === null ? null : audioTokens + k;
-  }
+  // null when the encoder's count is unknown (no steps without sound: 0)
+  const audioTokens = plan.audio ? audioPlanTokens(plan.audio, steps) : 0;
   const frames = frameTimes.length;
   let imageChunks = frames, frameTokens = 0, cueText = '';
   if (plan.path === 'native') {
     const merge = plan.temporalMerge ?? 1;
-    const content = span ? stepContent(MARK, steps, frameTimes, cues, plan.segment, merge) : interleaveMarkers(MARK, frameTimes, cues, plan.segment, merge);
+    // the content assemble's native layout gives (without sound the steps are the frames alone)
+    const content = stepContent(MARK, steps, frameTimes, cues, plan.segment, merge);
     imageChunks = imageChunksOf(content, steps, merge);
     if (frames > 0) {
       const [w, h] = frameSize(plan, probe);

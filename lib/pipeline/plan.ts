@@ -17,7 +17,7 @@ import { temporalMerge } from '../subtitles/cues.js';
 import { checkSubtitleSpec, type SubtitleSpec } from '../subtitles/load.js';
 import { mediaBudgetError, NO_MEDIA } from './budget-error.js';
 import { reducedBound, type ReduceSpec } from '../reduce/option.js';
-import { chooseStrategy, defaultFrames, mediaTokenBudget, samplingPlan, visualTokens, type StrategyChoice } from './strategy.js';
+import { chooseFrames, framesThatFit, mediaTokenBudget, visualTokens, type StrategyChoice } from './strategy.js';
 
 /** What the pipeline needs of a checked query (lib/api/options.ts checks the user's options). */
 export interface PlanQuery {
@@ -80,25 +80,6 @@ export interface VideoPlan {
 }
 
 
-/** The most frames whose visual tokens fit in `budget` (Infinity for the mtmd path: libmtmd counts them in the prefill). */
-export function framesThatFit(strategy: StrategyName, info: ModelInfo, budget: number, reduce: ReduceSpec | null = null): number {
-  if (strategy === 'native') return Infinity;
-  let lo = 0, hi = 10_000;
-  while (lo < hi) {
-    const mid = Math.ceil((lo + hi) / 2);
-    if (reducedBound(reduce, visualTokens(strategy, mid, info)) <= budget) lo = mid; else hi = mid - 1;
-  }
-  return lo;
-}
-
-/** Fewest frames an fps plan gives on this video: known before decoding when the duration is. */
-export function fpsFramesAtLeast(fps: number, probe: VideoProbe, segment?: [number, number]): number {
-  const start = segment?.[0] ?? 0;
-  const end = Math.min(segment?.[1] ?? probe.duration, probe.duration);
-  const rate = Math.min(fps, probe.video?.avgFps || fps); // a frame is never returned twice
-  return Math.max(1, Math.floor((end - start) * rate) - 1);
-}
-
 /** ERR_CONTEXT_FULL for `frames` frames of a strategy: the one budget error (mediaBudgetError) with the frames alone. */
 export function contextFull(strategy: StrategyName, frames: number, info: ModelInfo, contextSize: number, reserve: number, reduce: ReduceSpec | null = null): VidlmError {
   const frameTokens = reducedBound(reduce, visualTokens(strategy, frames, info));
@@ -144,14 +125,14 @@ export function planVideo(probe: VideoProbe, info: ModelInfo, q: PlanQuery): Vid
   // an audio model given an audio file (no picture), or a model without a vision encoder: the sound alone, through libmtmd
   const audioOnly = info.audio && (q.soundOnly === true || !probe.video || !info.vision);
   if (audioOnly) audio ??= checkAudioOption('prefix', q.audioWindow, info, q.audioLength);
-  const strategy = audioOnly ? 'native' : chooseStrategy(q.strategy, info, budget, isImage ? 1 : q.frames);
+  // the strategy rules (strategy.ts): which strategy, how many frames fit, how many are asked for, how they are sampled
+  const { strategy, maxFrames: chosenMax, count, byCount, sample } = chooseFrames(q.strategy, info, budget, probe, q, audioOnly);
   if (strategy === 'native' && (q.timeTokens !== 'none' || q.preamble)) {
     throw new VidlmError('ERR_UNSUPPORTED', 'the native strategy gives the frames to the model as its own media: time tokens and the time preamble need a pooling strategy');
   }
-  const fps = isImage ? undefined : q.fps;
   const reduce = strategy === 'native' ? null : q.reduce ?? null;
-  const maxFrames = framesThatFit(strategy, info, budget, reduce);
-  const count = audioOnly ? 0 : isImage ? 1 : fps === undefined ? q.frames ?? defaultFrames(strategy) : duration > 0 ? fpsFramesAtLeast(fps, probe, q.segment) : 0;
+  // a fixed reduce keeps at most its bound: more frames fit
+  const maxFrames = reduce ? framesThatFit(strategy, info, budget, reduce) : chosenMax;
   if (count > maxFrames) throw contextFull(strategy, count, info, q.contextSize, reserve, reduce);
   if (audio && q.audioWindow === undefined && !audioOnly) {
     // the default window from the cost rule, now that the frames are known
@@ -168,10 +149,10 @@ export function planVideo(probe: VideoProbe, info: ModelInfo, q: PlanQuery): Vid
   const size: [number, number] | undefined = isImage || !side ? undefined : [side, side];
   return {
     ...assemblyPlan(strategy, info, q.segment),
-    sample: isImage || audioOnly ? { uniform: 1 } : samplingPlan(strategy, count, fps, q.segment),
+    sample,
     frame: { ...(size ? { size } : {}), fit: q.fit },
     count,
-    byCount: !isImage && !audioOnly && fps === undefined,
+    byCount,
     maxFrames,
     reserve,
     ...(audioOnly ? { audioOnly } : {}),

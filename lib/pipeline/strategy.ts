@@ -3,11 +3,12 @@
  * many frames each method samples and with which index rule (shared/reference/video-llm-methods.md),
  * and how many visual tokens that makes before any work.
  */
+import { reducedBound, type ReduceSpec } from '../reduce/option.js';
 import { countTokens, defaults, strategyNames } from '../assembly/index.js';
 import type { StrategyName } from '../assembly/types.js';
 import { VidlmError } from '../errors.js';
 import type { ModelInfo } from '../model-info.js';
-import type { SamplePlan } from '../video/types.js';
+import type { SamplePlan, VideoProbe } from '../video/types.js';
 
 export type StrategyChoice = StrategyName | 'auto';
 
@@ -52,23 +53,74 @@ export function visualTokens(strategy: StrategyName, frames: number, info: Model
 }
 
 /**
- * `auto`: M-RoPE models need their own path; otherwise the least pooled method whose default
- * frame count fits in `budget` tokens (concat, then PLLaVA's 2×2 pooling, then LITA's SlowFast).
- * Any model takes 'native' (the native path (libmtmd's own media handling)); an M-RoPE model takes nothing else.
+ * `auto`: M-RoPE models take their own path (frames as the model's media); otherwise the least
+ * pooled method whose default frame count fits in `budget` tokens (concat, then PLLaVA's 2×2
+ * pooling, then LITA's SlowFast). Any model takes any strategy; on an M-RoPE model a pooled
+ * method's grids get M-RoPE positions of their own (lib/assembly/mrope.ts).
  */
 export function chooseStrategy(choice: StrategyChoice, info: ModelInfo, budget: number, frames?: number): StrategyName {
   if (choice !== 'auto' && !queryStrategies.includes(choice)) {
     throw new VidlmError('ERR_INVALID_ARG', `strategy must be 'auto' or one of ${queryStrategies.join(', ')} (got ${JSON.stringify(choice)})`);
   }
-  if (choice !== 'auto') {
-    if (info.mrope && choice !== 'native') {
-      throw new VidlmError('ERR_UNSUPPORTED', `${info.architecture} uses M-RoPE positions: only the native strategy fits it`);
-    }
-    return choice;
-  }
+  // M-RoPE models take every method: pooled grids get (t, h, w) positions from their own grids (lib/assembly/mrope.ts)
+  if (choice !== 'auto') return choice;
   if (info.mrope) return 'native';
+  return leastPooled(info, budget, frames);
+}
+
+/** The least pooled method whose frames fit in `budget` tokens: concat, then PLLaVA's 2×2 pooling, then LITA's SlowFast. */
+export function leastPooled(info: ModelInfo, budget: number, frames?: number): StrategyName {
   for (const s of ['concat', 'pllava', 'slowfast'] as const) {
     if (visualTokens(s, frames ?? defaultFrames(s), info) <= budget) return s;
   }
   return 'slowfast';
+}
+
+/** The most frames whose visual tokens fit in `budget` (Infinity for the native path: libmtmd counts them in the prefill). */
+export function framesThatFit(strategy: StrategyName, info: ModelInfo, budget: number, reduce: ReduceSpec | null = null): number {
+  if (strategy === 'native') return Infinity;
+  let lo = 0, hi = 10_000;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (reducedBound(reduce, visualTokens(strategy, mid, info)) <= budget) lo = mid; else hi = mid - 1;
+  }
+  return lo;
+}
+
+/** Fewest frames an fps plan gives on this video: known before decoding when the duration is. */
+export function fpsFramesAtLeast(fps: number, probe: VideoProbe, segment?: [number, number]): number {
+  const start = segment?.[0] ?? 0;
+  const end = Math.min(segment?.[1] ?? probe.duration, probe.duration);
+  const rate = Math.min(fps, probe.video?.avgFps || fps); // a frame is never returned twice
+  return Math.max(1, Math.floor((end - start) * rate) - 1);
+}
+
+/** The frames part of a plan: the strategy, the most frames that fit, the frames asked for and how they are sampled. */
+export interface FrameChoice {
+  strategy: StrategyName;
+  maxFrames: number;
+  /** Frames asked for: a count (the method's default without one), the least an fps plan gives on a video of known length, 1 for a still, 0 for the sound alone. */
+  count: number;
+  /** A count plan: fewer frames than `count` means the video had fewer. */
+  byCount: boolean;
+  sample: SamplePlan;
+}
+
+/**
+ * The strategy rules on one video, before any decoding: auto's choice (the native path for the
+ * sound alone), the most frames `budget` holds, the frames asked for and the method's sampling
+ * plan. The caller judges them (ERR_CONTEXT_FULL when `count` exceeds `maxFrames`).
+ */
+export function chooseFrames(choice: StrategyChoice, info: ModelInfo, budget: number, probe: VideoProbe,
+  q: { frames?: number; fps?: number; segment?: [number, number] }, audioOnly: boolean): FrameChoice {
+  const { isImage, duration } = probe;
+  const strategy = audioOnly ? 'native' : chooseStrategy(choice, info, budget, isImage ? 1 : q.frames);
+  const fps = isImage ? undefined : q.fps;
+  const maxFrames = framesThatFit(strategy, info, budget);
+  const count = audioOnly ? 0 : isImage ? 1 : fps === undefined ? q.frames ?? defaultFrames(strategy) : duration > 0 ? fpsFramesAtLeast(fps, probe, q.segment) : 0;
+  return {
+    strategy, maxFrames, count,
+    byCount: !isImage && !audioOnly && fps === undefined,
+    sample: isImage || audioOnly ? { uniform: 1 } : samplingPlan(strategy, count, fps, q.segment),
+  };
 }

@@ -16,7 +16,7 @@ import { capConnections, guardBody, Places } from './admission.js';
 import { HttpError, shuttingDown, toOpenAIError } from './errors.js';
 import { parseJsonOffThread } from './json-body.js';
 import { checkTextLength, textCap } from './text.js';
-import { remoteAgent } from './media.js';
+import { remoteClient } from './media.js';
 import { createMetrics } from './metrics.js';
 import { checkServerOptions, type ServerOptions } from './options.js';
 import { parseRequest, type ChatBody } from './request.js';
@@ -77,8 +77,8 @@ export async function createServer(options: ServerOptions): Promise<VidlmServer>
   const tokenizer = contexts.pop()!;
   const metrics = createMetrics();
   const pool = new SlotPool(contexts, o.queue, () => { metrics.queueDepth.set(pool.queued); metrics.slotsBusy.set(pool.busy); });
-  const agent = remoteAgent(o.allowPrivateAddresses);
-  const state: ServerState = { model, pool, tokenizer, contextSize: contexts[0]!.contextSize, options: o, agent, metrics, encoding: encodesOf(model) };
+  const remote = remoteClient(o);
+  const state: ServerState = { model, pool, tokenizer, contextSize: contexts[0]!.contextSize, options: o, remote, metrics, encoding: encodesOf(model) };
   /** Each admitted request's hooks for the work it starts (see the route's preValidation). */
   const admissions = new WeakMap<FastifyRequest, { workStarted(): void; workSettled(): void }>();
   /** Request bodies arriving now (their own pool: a body in flight holds no place in the slot queue). */
@@ -287,7 +287,7 @@ export async function createServer(options: ServerOptions): Promise<VidlmServer>
     for (const ctl of inflight) ctl.abort(new Error('the server is shutting down'));
     while (inflight.size > 0) await new Promise((r) => setTimeout(r, 20));
     await app.close();
-    await agent.close();
+    await remote.agent.close();
     await jsonParser.close();
     for (const s of pool.slots) s.sequence.context.dispose();
     tokenizer.dispose();

@@ -4,7 +4,7 @@
  * gets the answer's pieces as they come and a summary; its signal (client gone, timeout,
  * shutdown) aborts whichever stage is running and gives the slot back.
  */
-import type { Agent } from 'undici';
+import type { RemoteClient } from './media.js';
 import { VidlmError } from '../errors.js';
 import type { Context } from '../inference/context.js';
 import type { GenerateResult } from '../inference/generation.js';
@@ -14,7 +14,8 @@ import { badRequest, HttpError } from './errors.js';
 import type { Metrics } from './metrics.js';
 import type { CheckedServerOptions } from './options.js';
 import { mediaTokenBudget, mediaTokensByPart } from '../pipeline/index.js';
-import { cells, keysOnly, planFrom, positions, type Entry } from './prefix.js';
+import { cells, keysOnly, positions, type Entry } from './prefix.js';
+import { addAudioTokens, knownAudio, prefillEntries } from './audio-entries.js';
 import { mediaEntries, pooledEntries, renderRequest } from './prompt.js';
 import type { ParsedRequest } from './request.js';
 import type { Slot, SlotPool } from './slots.js';
@@ -30,7 +31,7 @@ export interface ServerState {
   tokenizer: Context;
   contextSize: number;
   options: CheckedServerOptions;
-  agent: Agent;
+  remote: RemoteClient;
   metrics: Metrics;
   /** Frame encodes in progress, so requests asking for the same frames at once encode them once. */
   encoding: Map<string, Promise<unknown>>;
@@ -44,7 +45,9 @@ export interface CompletionResult {
   usage: { prompt: number; cached: number; completion: number };
   media: { strategy: string; frames: { index: number; t: number }[]; duration: number; visual_tokens: number; decoded: number; encoded: number; cached: number;
     /** Audio clips the part gave the model, subtitle cues read, and what it went without (no audio track, a missing subtitle track). */
-    audio_chunks: number; subtitle_cues: number; warnings?: string[] }[];
+    audio_chunks: number; subtitle_cues: number; warnings?: string[];
+    /** http(s) media only: downloaded, or the server's kept bytes reused after the remote answered 304 Not Modified. */
+    remote?: 'downloaded' | 'not_modified' }[];
   timings: { queue_ms: number; prepare_ms: number; prefill_ms: number; first_token_ms: number; generate_ms: number };
   slot: number;
   /** Positions the slot's KV held after the prefill (equals the prompt on the text path). */
@@ -68,10 +71,12 @@ export async function runCompletion(s: ServerState, req: ParsedRequest, signal: 
   const audioParam = req.video.audio !== undefined ? 'vidlm.audio' : mediaParts.find((p) => p.kind === 'media' && p.audio)?.param;
   if (audioParam && !info.audio) throw new VidlmError('ERR_UNSUPPORTED', "the model's mmproj has no audio encoder: it cannot take sound (vidlm.audio, input_audio)", { option: audioParam });
   if (mediaParts.length > 0 && !info.vision && !info.audio) throw badRequest('unsupported_value', 'the model has no vision encoder (no mmproj)', 'messages');
-  // sound goes through the native path (libmtmd's own media handling): the native strategy, whatever the model's positions
-  const mediaPath = audioParam !== undefined || (mediaParts.length > 0 && !info.vision);
+  // sound alone (input_audio parts, a model that does not see) goes through libmtmd's media path; a video's sound goes with
+  // the request's strategy as ask() takes it (pooled: audio clips among the frame blocks, audio-entries.ts)
+  const soundAlone = mediaParts.some((p) => p.kind === 'media' && p.audio);
+  const mediaPath = soundAlone || (mediaParts.length > 0 && !info.vision);
   if (mediaPath && req.video.strategy !== 'auto' && req.video.strategy !== 'native') {
-    throw new VidlmError('ERR_UNSUPPORTED', `sound goes through the native path: strategy ${req.video.strategy} cannot take it (leave strategy out or use 'native')`, { option: 'vidlm.strategy' });
+    throw new VidlmError('ERR_UNSUPPORTED', `sound without pictures goes through the native path: strategy ${req.video.strategy} has no frames to pool (leave strategy out or use 'native')`, { option: 'vidlm.strategy' });
   }
   const subtitles = await resolveSubtitles(req.video.subtitles, s.options);
   const video = subtitles === req.video.subtitles ? req.video : { ...req.video, subtitles };
@@ -89,7 +94,7 @@ export async function runCompletion(s: ServerState, req: ParsedRequest, signal: 
     for (const p of mediaParts) {
       if (p.kind !== 'media') continue;
       const m = await prepareMedia(p.url, p.param, strategy, video, {
-        model: s.model, options: { ...s.options, maxFrames: s.options.maxFrames - framesSoFar }, agent: s.agent, metrics: s.metrics, signal,
+        model: s.model, options: { ...s.options, maxFrames: s.options.maxFrames - framesSoFar }, remote: s.remote, metrics: s.metrics, signal,
         contextSize: s.contextSize, budget, hasToken, encoding: s.encoding,
       }, p.audio === true);
       framesSoFar += m.frames.length;
@@ -132,7 +137,8 @@ export async function runCompletion(s: ServerState, req: ParsedRequest, signal: 
       prompt = cells(all);
       slot.held = keysOnly(all);
     } else {
-      const entries = await pooledEntries(s.model, s.tokenizer, rendered, media);
+      // audio clips take the counts a slot that evaluated them learned (provisional otherwise, until the prefill)
+      const entries = knownAudio(await pooledEntries(s.model, s.tokenizer, rendered, media), s.pool.slots.map((sl) => sl.held));
       prompt = positions(entries);
       if (prompt >= s.contextSize) {
         throw new HttpError(400, 'context_length_exceeded', `the prompt is ${prompt} tokens; a slot holds ${s.contextSize}`, { param: 'messages' });
@@ -142,8 +148,10 @@ export async function runCompletion(s: ServerState, req: ParsedRequest, signal: 
       cached = positions(entries, taken.shared);
       slot.held = [];
       await slot.sequence.truncate(cached);
-      const r = await slot.sequence.prefill(planFrom(entries, taken.shared), { addBos: false, signal });
+      const r = await prefillEntries(slot.sequence, entries, taken.shared, signal);
       prefillMs = r.ms;
+      addAudioTokens(media, entries);
+      prompt = positions(entries);
       slot.held = keysOnly(entries);
     }
     // what the slot's KV holds now: the whole prompt, and nothing of earlier requests past it
@@ -165,6 +173,7 @@ export async function runCompletion(s: ServerState, req: ParsedRequest, signal: 
       media: media.map((m) => ({
         strategy: m.strategy, frames: m.frames, duration: m.duration, visual_tokens: m.visual, decoded: m.read.decoded, encoded: m.encoded, cached: m.cached,
         audio_chunks: m.audioChunks, subtitle_cues: m.cues, ...(m.warnings.length > 0 ? { warnings: m.warnings } : {}),
+        ...(m.remote ? { remote: m.remote } : {}),
       })),
       timings: { queue_ms: tQueue - t0, prepare_ms: tPrepared - tQueue, prefill_ms: prefillMs, first_token_ms: g.timings.firstTokenMs, generate_ms: g.timings.generateMs },
       slot: slot.id,

@@ -7,11 +7,10 @@ import { createHash } from 'node:crypto';
 import { realpath, stat } from 'node:fs/promises';
 import { isAbsolute, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Agent } from 'undici';
 import { badRequest, HttpError } from './errors.js';
 import { isMediaMime, mediaOpenOptions } from './open-options.js';
-import { fetchRemote } from './remote.js';
-export { remoteAgent } from './remote.js';
+import { fetchRemote, type RemoteClient } from './remote.js';
+export { remoteClient, type RemoteClient } from './remote.js';
 import type { CheckedServerOptions } from './options.js';
 
 export interface ResolvedMedia {
@@ -20,6 +19,8 @@ export interface ResolvedMedia {
   ffmpegOptions: Record<string, string>;
   /** Identity of the bytes for the embedding cache: path + size + mtime, or a hash of the bytes. */
   identity: string;
+  /** A remote URL answered 304 Not Modified: its kept bytes were reused (false), or downloaded (true); absent for other media. */
+  downloaded?: boolean;
 }
 
 const bytesIdentity = (b: Uint8Array) => `sha1:${createHash('sha1').update(b).digest('hex')}`;
@@ -60,7 +61,7 @@ export async function localFile(p: string, o: CheckedServerOptions, param: strin
 }
 
 /** The media of one content part. `param` names it in errors (messages[1].content[0].video_url.url). */
-export async function resolveMedia(url: string, o: CheckedServerOptions, agent: Agent, signal: AbortSignal, param: string): Promise<ResolvedMedia> {
+export async function resolveMedia(url: string, o: CheckedServerOptions, remote: RemoteClient, signal: AbortSignal, param: string): Promise<ResolvedMedia> {
   if (url.startsWith('data:')) return dataUrl(url, o, param);
   if (/^[a-z][a-z0-9+.-]*:/i.test(url) && !/^[a-z]:[\\/]/i.test(url)) {
     let parsed: URL;
@@ -72,8 +73,8 @@ export async function resolveMedia(url: string, o: CheckedServerOptions, agent: 
       return localFile(path, o, param);
     }
     if (parsed.protocol === 'http:' || parsed.protocol === 'https:') {
-      const bytes = await fetchRemote(parsed, o, agent, signal, param);
-      return { input: bytes, identity: bytesIdentity(bytes), ffmpegOptions: mediaOpenOptions(bytes) };
+      const body = await fetchRemote(parsed, o, remote, signal, param);
+      return { input: body.bytes, identity: body.identity, ffmpegOptions: mediaOpenOptions(body.bytes), downloaded: body.downloaded };
     }
     throw badRequest('invalid_media', `media URLs may be data:, file:, http: or https: (got ${parsed.protocol})`, param);
   }

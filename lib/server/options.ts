@@ -42,6 +42,11 @@ export interface ServerOptions {
   maxConnectionsPerClient?: number;
   /** Seconds a remote download may take (default 30). */
   remoteTimeout?: number;
+  /**
+   * MB of downloaded media kept with their ETag / Last-Modified, so a repeat of a URL is asked for
+   * conditionally and a 304 reuses the bytes (default 256; 0 keeps none).
+   */
+  remoteCacheMb?: number;
   /** The page at GET / (default true; the CLI's --no-ui turns it off). */
   ui?: boolean;
   /**
@@ -79,6 +84,7 @@ export interface CheckedServerOptions extends CheckedLive {
   /** Request bodies that may be arriving at once: max(32, 2 × (parallel + queue)). */
   maxBodies: number;
   remoteTimeoutMs: number;
+  remoteCacheBytes: number;
   chatTemplate?: string;
 }
 
@@ -128,6 +134,7 @@ export function checkServerOptions(o: ServerOptions): CheckedServerOptions {
     maxConnectionsPerClient: int('maxConnectionsPerClient', o.maxConnectionsPerClient, 1, 1 << 20, Math.max(64, 4 * (parallel + queue))),
     maxBodies: Math.max(32, 2 * (parallel + queue)),
     remoteTimeoutMs: num('remoteTimeout', o.remoteTimeout, 0.001, 1e6, 30) * 1000,
+    remoteCacheBytes: Math.floor(num('remoteCacheMb', o.remoteCacheMb, 0, 1 << 20, 256) * 1024 * 1024),
     chatTemplate: str('chatTemplate', o.chatTemplate),
     ...checkLiveOptions(o.live, o.liveWatches),
   };

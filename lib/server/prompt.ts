@@ -13,7 +13,8 @@ import type { Entry } from './prefix.js';
 import type { Message } from './request.js';
 import type { PreparedMedia } from './video.js';
 import type { NativeToolsTemplate } from '../native.js';
-import { toolsTemplate, withToolFields, type ToolRequest } from './tools.js';
+import { toolsTemplate, type ToolRequest } from './tools.js';
+import { planEntries } from './audio-entries.js';
 
 function turnsOf(messages: Message[], media: PreparedMedia[], marker: string): TurnMessage[] {
   let m = 0;
@@ -38,7 +39,7 @@ export async function renderRequest(model: Model, messages: Message[], media: Pr
   let text: string;
   let chat: NativeToolsTemplate | undefined;
   if (tools || messages.some((m) => m.toolCalls || m.role === 'tool')) {
-    chat = await toolsTemplate(model, withToolFields(turnMessages(model, turns), messages), tools, template);
+    chat = await toolsTemplate(model, turnMessages(model, turns), messages, tools, template);
     text = chat.prompt;
   } else {
     try {
@@ -65,13 +66,8 @@ export async function pooledEntries(model: Model, tokenizer: Context, rendered: 
     let j = 0;
     for (const item of a.items) if ('embeddings' in item) keyOf.set(item.embeddings, `${med.key}#${j++}`);
   }
-  const entries: Entry[] = [];
-  // the text tokenized on the addon's worker thread: a long prompt does not hold the event loop
-  for (const item of tokenizer.toItems(await tokenizeText(model, [...rendered.prefix.plan, ...rendered.rest]), true)) {
-    if ('tokens' in item) for (const t of item.tokens) entries.push(t);
-    else entries.push({ key: keyOf.get(item.embeddings) ?? 'unknown', count: item.count, embeddings: item.embeddings });
-  }
-  return entries;
+  // the text tokenized on the addon's worker thread: a long prompt does not hold the event loop; audio clips are blocks of their own (audio-entries.ts)
+  return planEntries(tokenizer, await tokenizeText(model, [...rendered.prefix.plan, ...rendered.rest]), (e) => keyOf.get(e) ?? 'unknown');
 }
 
 /**

@@ -12,6 +12,7 @@ import ipaddr from 'ipaddr.js';
 import { Agent, fetch } from 'undici';
 import { badRequest, HttpError } from './errors.js';
 import type { CheckedServerOptions } from './options.js';
+import { RemoteBodies, type RemoteBody } from './remote-bodies.js';
 
 const MAX_REDIRECTS = 5;
 const PRIVATE = 'VIDLM_PRIVATE_ADDRESS';
@@ -38,8 +39,23 @@ export function remoteAgent(allowPrivate: boolean): Agent {
 const refusedPrivate = (href: string, param: string) =>
   new HttpError(403, 'private_address', `${href} was refused: it leads to a loopback, private or link-local address`, { param });
 
-/** The bytes behind an http(s) URL, every hop checked. */
-export async function fetchRemote(url: URL, o: CheckedServerOptions, agent: Agent, signal: AbortSignal, param: string): Promise<Buffer> {
+/** How a server fetches remote media: its checked agent and the bodies it keeps for conditional requests. */
+export interface RemoteClient {
+  agent: Agent;
+  bodies: RemoteBodies;
+}
+
+export function remoteClient(o: Pick<CheckedServerOptions, 'allowPrivateAddresses' | 'remoteCacheBytes'>): RemoteClient {
+  return { agent: remoteAgent(o.allowPrivateAddresses), bodies: new RemoteBodies(o.remoteCacheBytes) };
+}
+
+/**
+ * The bytes behind an http(s) URL, every hop checked. A URL fetched before with an ETag or a
+ * Last-Modified is asked for conditionally; 304 Not Modified reuses the kept bytes (`downloaded` false).
+ */
+export async function fetchRemote(url: URL, o: CheckedServerOptions, remote: RemoteClient, signal: AbortSignal, param: string): Promise<RemoteBody & { downloaded: boolean }> {
+  const { agent, bodies } = remote;
+  const kept = bodies.get(url.href);
   if (!o.allowRemote) throw new HttpError(403, 'remote_media_disabled', 'http(s) media is fetched only when the server allows it (--allow-remote)', { param });
   const timeout = AbortSignal.timeout(o.remoteTimeoutMs);
   const both = AbortSignal.any([signal, timeout]);
@@ -48,7 +64,11 @@ export async function fetchRemote(url: URL, o: CheckedServerOptions, agent: Agen
     for (let redirects = 0; ; redirects++) {
       const host = hop.hostname.replace(/^\[|\]$/g, '');
       if (ipaddr.isValid(host) && !o.allowPrivateAddresses && !isPublic(host)) throw refusedPrivate(url.href, param);
-      const res = await fetch(hop, { dispatcher: agent, signal: both, redirect: 'manual' });
+      const res = await fetch(hop, { dispatcher: agent, signal: both, redirect: 'manual', headers: RemoteBodies.conditional(kept) });
+      if (res.status === 304 && kept) {
+        await res.body?.cancel().catch(() => {});
+        return { ...kept, downloaded: false };
+      }
       const location = res.status >= 300 && res.status < 400 ? res.headers.get('location') : null;
       if (location !== null) {
         await res.body?.cancel().catch(() => {});
@@ -72,7 +92,7 @@ export async function fetchRemote(url: URL, o: CheckedServerOptions, agent: Agen
         if (n > o.maxMediaBytes) throw new HttpError(413, 'media_too_large', `${url.href} is more than ${o.maxMediaBytes} bytes (--max-media-mb)`, { param });
         chunks.push(chunk);
       }
-      return Buffer.concat(chunks);
+      return { ...bodies.put(url.href, Buffer.concat(chunks), res.headers), downloaded: true };
     }
   } catch (e) {
     if (e instanceof HttpError) throw e;

@@ -74,8 +74,10 @@ export function parseToolCalls(raw: unknown, param: string): ToolCall[] {
   });
 }
 
-/** The messages (media as the model's markers) rendered with the tools by llama.cpp; 400 when the template or a schema refuses. */
-export async function toolsTemplate(model: Model, messages: object[], req: ToolRequest | undefined, template?: string): Promise<NativeToolsTemplate> {
+/** The rendered turns (media as the model's markers) with their source messages' tool calls and results (withToolFields), rendered with the tools by llama.cpp; 400 when the template or a schema refuses. */
+export async function toolsTemplate(model: Model, rendered: ReadonlyArray<{ role: string; content: string }>, source: ReadonlyArray<{ toolCalls?: ToolCall[]; toolCallId?: string }>,
+  req: ToolRequest | undefined, template?: string): Promise<NativeToolsTemplate> {
+  const messages = withToolFields(rendered, source);
   let t: NativeToolsTemplate;
   try {
     t = await model.handle.applyToolsTemplateAsync(JSON.stringify(messages), JSON.stringify(req?.tools ?? []), { toolChoice: req?.choice ?? 'none', parallelToolCalls: req?.parallel ?? false, ...(template ? { template } : {}) });

@@ -7,7 +7,7 @@
  */
 import { checkReduce } from '../reduce/option.js';
 import { createHash } from 'node:crypto';
-import type { Agent } from 'undici';
+import type { RemoteClient } from './media.js';
 import type { StrategyName } from '../assembly/types.js';
 import { VidlmError } from '../errors.js';
 import type { Model } from '../model.js';
@@ -32,13 +32,15 @@ export interface PreparedMedia {
   cached: number;
   audioChunks: number;
   cues: number;
+  /** http(s) media: downloaded, or its kept bytes reused after 304 Not Modified. */
+  remote?: 'downloaded' | 'not_modified';
   warnings: string[];
 }
 
 export interface MediaContext {
   model: Model;
   options: CheckedServerOptions;
-  agent: Agent;
+  remote: RemoteClient;
   metrics: Metrics;
   signal: AbortSignal;
   /** A slot's tokens, and the part of them left for this media part. */
@@ -80,7 +82,7 @@ function asRequestError(e: unknown, param: string): unknown {
 export async function prepareMedia(url: string, param: string, strategy: StrategyName | 'auto', v: VideoOptions, c: MediaContext, audioPart = false): Promise<PreparedMedia> {
   const { model, options: o, signal } = c;
   const info = model.info;
-  const media = await resolveMedia(url, o, c.agent, signal, param);
+  const media = await resolveMedia(url, o, c.remote, signal, param);
   const read = await readVideo(media.input, {
     model, strategy, frames: v.frames, fps: v.fps, segment: v.segment, timeTokens: v.timeTokens, preamble: v.preamble,
     contextSize: c.contextSize, budget: c.budget, fit: 'pad',
@@ -122,6 +124,7 @@ export async function prepareMedia(url: string, param: string, strategy: Strateg
     read, strategy: plan.strategy, duration: video.duration, frames: video.frames.map((f) => ({ index: f.index, t: f.t })), key,
     visual: read.assembled.kind === 'items' ? read.assembled.visual : 0, encoded: enc, cached,
     audioChunks: video.audio?.chunks.length ?? 0, cues: video.cues?.length ?? 0, warnings,
+    ...(media.downloaded === undefined ? {} : { remote: media.downloaded ? 'downloaded' as const : 'not_modified' as const }),
   };
 }
 

@@ -46,3 +46,13 @@ export function groupCues<T>(after: T[][], group: number): T[][] {
 export function temporalMerge(projectorType: string | null): number {
   return projectorType !== null && /^qwen(2vl|2\.5vl|3vl)_merger$|^qwen2\.5o$|^qwen3vl/.test(projectorType) ? 2 : 1;
 }
+
+/**
+ * The rendered cue lines of a native layout: `before` the first frame, and `after[k]` frame k's
+ * (moved to the last frame of its group when libmtmd merges `group` frames), cues outside the
+ * segment left out.
+ */
+export function cueLines(cues: SubtitleCue[], frameTimes: number[], segment?: [number, number], group = 1): { before: string[]; after: string[][] } {
+  const placed = placeCues(cues, frameTimes, segment?.[0], segment?.[1]);
+  return { before: placed.before.map(renderCue), after: groupCues(placed.after, group).map((k) => k.map(renderCue)) };
+}

@@ -1,5 +1,5 @@
 /** Subtitles for prompts: reading a track or an external file, and placing cues among frames. */
 export { readSubtitleFile, isSubtitleFile } from './external.js';
-export { renderCue, placeCues, groupCues, temporalMerge } from './cues.js';
-export { interleaveMarkers, subtitleTranscript, withTranscript } from './prompt.js';
+export { cueLines, renderCue, placeCues, groupCues, temporalMerge } from './cues.js';
+export { subtitleTranscript, withTranscript } from './prompt.js';
 export { loadSubtitles, type SubtitleSpec, type LoadedSubtitles } from './load.js';

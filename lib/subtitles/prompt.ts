@@ -1,27 +1,13 @@
 /**
  * Subtitle cues in a prompt, in two layouts:
- *  - the native path (native): each cue's line goes right after the marker of the last
- *    frame shown at or before it, so the words sit next to their picture in the evaluated sequence;
+ *  - the native path: each cue's line goes right after the marker of the last frame shown at or
+ *    before it, so the words sit next to their picture in the evaluated sequence (cueLines in
+ *    cues.ts places them; lib/audio/media.ts lays the markers out, with or without sound);
  *  - pooled strategies (whose tokens are no longer one block per frame): a timed transcript
  *    between the video and the question, every line stamped `[t s]` like the frames' time tokens.
  */
 import type { SubtitleCue } from '../video/types.js';
-import { groupCues, placeCues, renderCue } from './cues.js';
-
-/** The user content for the native path: `marker` per frame with the cues after their frame
- *  (after the last frame of its group when libmtmd merges `group` frames into one). */
-export function interleaveMarkers(marker: string, frameTimes: number[], cues: SubtitleCue[], segment?: [number, number], group = 1): string {
-  const placed = placeCues(cues, frameTimes, segment?.[0], segment?.[1]);
-  const before = placed.before;
-  const after = groupCues(placed.after, group);
-  let s = before.map((c) => `${renderCue(c)}\n`).join('');
-  frameTimes.forEach((_, k) => {
-    s += marker;
-    const lines = after[k]!;
-    if (lines.length > 0) s += `\n${lines.map(renderCue).join('\n')}\n`;
-  });
-  return s;
-}
+import { placeCues, renderCue } from './cues.js';
 
 /** The transcript block for pooled strategies ('' when no cue falls in the sampled span). */
 export function subtitleTranscript(frameTimes: number[], cues: SubtitleCue[], segment?: [number, number]): string {

@@ -21,7 +21,7 @@ export interface Lease {
 }
 
 /** What a test or a benchmark reads: the budget last computed and the most threads ever given out at once. */
-export interface BudgetStats { budget: number; inUse: number; leases: number; peakInUse: number; peakLeases: number; grants: number[] }
+export interface BudgetStats { budget: number; inUse: number; leases: number; peakInUse: number; peakLeases: number; grants: number[]; decodeGrants: number[] }
 
 class LeaseImpl implements Lease {
   threads = 0;
@@ -34,24 +34,35 @@ class LeaseImpl implements Lease {
   }
 }
 
+const DECODE_READING_MS = 1000;
+
 export class ComputeBudget {
   #leases: LeaseImpl[] = [];
   #waiting: Array<() => void> = [];
   #budget = 1;
-  #stats = { peakInUse: 0, peakLeases: 0, grants: [] as number[] };
+  #stats = { peakInUse: 0, peakLeases: 0, grants: [] as number[], decodeGrants: [] as number[] };
   #probe: (ownThreads: number) => Promise<SystemView>;
 
   constructor(probe: (ownThreads: number) => Promise<SystemView> = probeSystem) {
     this.#probe = probe;
+    this.#readAt = -Infinity;
+  }
+
+  #readAt = -Infinity;
+
+  async #read(): Promise<void> {
+    this.#budget = threadBudget({ ...(await this.#probe(this.#inUse)), ownThreads: this.#inUse });
+    this.#readAt = performance.now();
   }
 
   get #inUse(): number { return this.#leases.reduce((n, l) => n + l.threads, 0); }
 
-  /** A lease for one native call; waits while every thread of the budget is leased. */
-  async acquire(apply: ApplyThreads, signal?: AbortSignal): Promise<Lease> {
+  /** A lease for one native call (a compute call, or FFmpeg's decoding); waits while every thread of the budget is leased. */
+  async acquire(apply: ApplyThreads, signal?: AbortSignal, kind: 'compute' | 'decode' = 'compute'): Promise<Lease> {
     for (;;) {
       if (signal?.aborted) throw abortError(signal);
-      this.#budget = threadBudget({ ...(await this.#probe(this.#inUse)), ownThreads: this.#inUse });
+      // a decoding call (one per frame) reuses a reading up to a second old: the probe sleeps a few ms
+      if (kind === 'compute' || performance.now() - this.#readAt > DECODE_READING_MS) await this.#read();
       if (this.#leases.length < this.#budget) break;
       await new Promise<void>((resolve) => {
         const wake = () => { signal?.removeEventListener('abort', wake); resolve(); };
@@ -63,9 +74,16 @@ export class ComputeBudget {
     const lease = new LeaseImpl(apply, this);
     this.#leases.push(lease);
     this.#split();
-    this.#stats.grants.push(lease.threads);
-    if (this.#stats.grants.length > 256) this.#stats.grants.shift();
+    const grants = kind === 'compute' ? this.#stats.grants : this.#stats.decodeGrants;
+    grants.push(lease.threads);
+    if (grants.length > 256) grants.shift();
     return lease;
+  }
+
+  /** Threads of the budget no lease holds now (the machine read again), at least 1: what a decoder opened now may start. */
+  async free(): Promise<number> {
+    await this.#read();
+    return Math.max(1, this.#budget - this.#inUse);
   }
 
   /** @internal LeaseImpl.release */
@@ -90,16 +108,17 @@ export class ComputeBudget {
   }
 
   stats(): BudgetStats {
-    return { budget: this.#budget, inUse: this.#inUse, leases: this.#leases.length, ...this.#stats, grants: [...this.#stats.grants] };
+    return { budget: this.#budget, inUse: this.#inUse, leases: this.#leases.length, ...this.#stats, grants: [...this.#stats.grants], decodeGrants: [...this.#stats.decodeGrants] };
   }
 
   /** @internal Reads the machine with `probe` from now on (tests and benchmarks give a fixed machine); no argument: the real one. */
   setProbe(probe: (ownThreads: number) => Promise<SystemView> = probeSystem): void {
     this.#probe = probe;
+    this.#readAt = -Infinity;
   }
 
   /** Forgets the peaks (tests). */
   resetStats(): void {
-    this.#stats = { peakInUse: this.#inUse, peakLeases: this.#leases.length, grants: [] };
+    this.#stats = { peakInUse: this.#inUse, peakLeases: this.#leases.length, grants: [], decodeGrants: [] };
   }
 }

@@ -4,10 +4,10 @@
  */
 import { invalid } from '../options.js';
 import { ComputeBudget, type Lease } from './budget.js';
-import { DEFAULT_POLL } from './policy.js';
+import { DEFAULT_POLL, POLICY_POLL } from './policy.js';
 
 export { ComputeBudget, type BudgetStats, type Lease } from './budget.js';
-export { capacity, externalLoad, shareBudget, threadBudget, type PolicyInput, type SystemView } from './policy.js';
+export { capacity, externalLoad, POLICY_POLL, shareBudget, threadBudget, type PolicyInput, type SystemView } from './policy.js';
 
 /** A native handle whose next graphs run with the given threads and polling level. */
 export interface ComputeHandle { setCompute(threads: number, poll: number): void }
@@ -42,7 +42,27 @@ export async function withThreads<T>(config: ComputeConfig, handles: readonly Co
     for (const h of handles) h.setCompute(config.threads, config.poll);
     return job();
   }
-  const lease: Lease = await computeBudget.acquire((n) => { for (const h of handles) h.setCompute(n, config.poll); }, signal);
+  const poll = config.poll === DEFAULT_POLL ? POLICY_POLL : config.poll;
+  const lease: Lease = await computeBudget.acquire((n) => { for (const h of handles) h.setCompute(n, poll); }, signal);
+  try {
+    return await job();
+  } finally {
+    lease.release();
+  }
+}
+
+/**
+ * FFmpeg's decoding threads under the policy (openVideo without `threads`): FFmpeg fixes a
+ * decoder's count when it opens, so a video takes the budget's free threads at its first walk
+ * (decodeThreads), and each native decoding call holds a lease meanwhile (withDecodeLease): compute
+ * calls that start beside it get their share of what is left instead of every core.
+ */
+export function decodeThreads(): Promise<number> {
+  return computeBudget.free();
+}
+
+export async function withDecodeLease<T>(job: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  const lease = await computeBudget.acquire(() => { /* the decoder keeps the count it opened with */ }, signal, 'decode');
   try {
     return await job();
   } finally {

@@ -67,5 +67,14 @@ export function shareBudget(budget: number, calls: number): number[] {
   return Array.from({ length: n }, (_, i) => Math.max(1, base + (i < extra ? 1 : 0)));
 }
 
-/** The polling level ggml's pool gets: -1 keeps ggml's per-graph pool (its workers never wait between graphs). */
+/** `poll: 'auto'` with fixed threads: -1, ggml's own pool per graph (what vidlm did before the policy). */
 export const DEFAULT_POLL = -1;
+
+/**
+ * `poll: 'auto'` under the policy: a persistent pool whose workers sleep as soon as a graph ends.
+ * ggml's per-graph pool starts and joins its workers for every graph, i.e. for every generated
+ * token; beside other work a new thread waits for a core (a scheduler slice, ~4 to 12 ms) while the
+ * first thread spins at the graph's first barrier, so a 2-thread answer ran at ~80 tokens/s where
+ * 1 thread runs ~2,000 (issue 26, idle rows). A sleeping worker that is woken gets a core at once.
+ */
+export const POLICY_POLL = 0;

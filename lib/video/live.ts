@@ -5,13 +5,17 @@
  * gives no frame for `timeout` seconds (silent, or sending what does not decode) or ends is
  * reopened with exponential backoff. A timestamp discontinuity (an encoder restart's clock
  * starting over, a jump ahead) is re-based onto the wall clock and marked on the next frame. An
- * AbortSignal or close() ends the iteration cleanly and frees the FFmpeg contexts.
+ * AbortSignal or close() ends the iteration cleanly and frees the FFmpeg contexts. With `audio`,
+ * the stream's sound is decoded along with its pictures (the same reads), placed on the frames'
+ * timeline by timestamp and read back by span (audio()); a sound that stalls while the pictures
+ * go on is flagged (stats.audio.stalled, `audioStalled` on the frames) and the frames go on.
  */
 import { VidlmError, isVidlmError } from '../errors.js';
 import { withAbort, type NativeConvertSpec, type NativeLiveFrame, type NativeLiveSampling } from '../native.js';
 import { convertSpec } from './convert.js';
 import { deadline } from './deadline.js';
 import { checkOpenOptions, describeInput, openInput, type OpenedInput } from './open.js';
+import { LiveSound, type LiveAudioClip, type LiveAudioStats } from './live-audio.js';
 import { buildProbe } from './probe.js';
 import type { LiveFrame, LiveOptions, VideoInput } from './types.js';
 
@@ -28,11 +32,15 @@ export interface LiveStats {
   failures: number;
   connected: boolean;
   lastError?: string;
+  /** With `audio`: the sound read along (null: not asked). */
+  audio: LiveAudioStats | null;
 }
 
 export interface LiveStream extends AsyncIterable<LiveFrame> {
   /** The frames of the last `window` seconds, oldest first. */
   window(): LiveFrame[];
+  /** With `audio`: the stream's sound of [from, to) on the frames' timeline (`t`), silence where none came; null without `audio`. */
+  audio(from: number, to: number): LiveAudioClip | null;
   /** Stops reading, ends the iteration and frees FFmpeg's contexts (resolves when they are). */
   close(): Promise<void>;
   readonly stats: LiveStats;
@@ -61,7 +69,8 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 class Live implements LiveStream {
-  readonly stats: LiveStats = { frames: 0, dropped: 0, reconnects: 0, discontinuities: 0, failures: 0, connected: false };
+  readonly stats: LiveStats = { frames: 0, dropped: 0, reconnects: 0, discontinuities: 0, failures: 0, connected: false, audio: null };
+  private readonly sound: LiveSound | null;
   private buf: Array<LiveFrame & { seq: number }> = [];
   private cursor = 0;
   private seq = 0;
@@ -89,6 +98,11 @@ class Live implements LiveStream {
       if (v !== undefined && !(typeof v === 'number' && v >= 0)) throw new VidlmError('ERR_INVALID_ARG', `${k} must be a number >= 0, got ${String(v)}`);
     }
     checkOpenOptions(opts);
+    const rate = opts.audioSampleRate ?? 16000;
+    if (opts.audio !== undefined && typeof opts.audio !== 'boolean') throw new VidlmError('ERR_INVALID_ARG', `audio must be a boolean, got ${String(opts.audio)}`);
+    if (!(Number.isInteger(rate) && rate >= 1000 && rate <= 384000)) throw new VidlmError('ERR_INVALID_ARG', `audioSampleRate must be an integer in [1000, 384000], got ${String(opts.audioSampleRate)}`);
+    this.sound = opts.audio ? new LiveSound(rate, win, (opts.timeout ?? 5) * 1000) : null;
+    this.stats.audio = this.sound?.stats ?? null;
     this.spec = convertSpec(opts, null);
     // one listener for the stream's whole life: waiters are woken by wake(), never one listener each
     this.ac.signal.addEventListener('abort', () => this.wake(), { once: true });
@@ -110,6 +124,10 @@ class Live implements LiveStream {
 
   window(): LiveFrame[] {
     return this.buf.map(({ seq: _seq, ...f }) => f);
+  }
+
+  audio(from: number, to: number): LiveAudioClip | null {
+    return this.sound ? this.sound.clip(from, to) : null;
   }
 
   private push(f: LiveFrame): void {
@@ -139,12 +157,15 @@ class Live implements LiveStream {
       let opened: OpenedInput | null = null;
       try {
         opened = await openInput(this.input, { ...this.opts, signal, timeout: timeoutS }, true);
-        const { probe, video, matrix } = buildProbe(opened.info, opened.display, opened.kind);
+        const { probe, video, audio, matrix } = buildProbe(opened.info, opened.display, opened.kind);
         if (!video || !probe.video) throw new VidlmError('ERR_VIDEO_NO_STREAM', `${opened.display} has no video stream`, { source: opened.display });
         const tb = video.timeBase[0] / video.timeBase[1];
         const spec = matrix ? { ...this.spec, matrix } : this.spec;
         if (connection > 0) this.stats.reconnects++;
         this.stats.connected = true;
+        // the sound is read along when asked and the stream has it (a stream without it: frames alone)
+        const sound = this.sound && audio ? { audioStream: audio.index, audioRate: this.sound.rate } : {};
+        this.sound?.connected(!!(this.sound && audio), Date.now());
         // watch time = anchor + (stream time - first); a discontinuity moves both (see rebase)
         let anchor = (Date.now() - sessionStart) / 1000;
         let first: number | null = null;
@@ -162,7 +183,7 @@ class Live implements LiveStream {
           // a connection's first frame may wait for a keyframe (a camera's GOP): twice as long
           const wait = prev === null ? 2 * timeoutS : timeoutS;
           const bound = deadline(wait * 1000, signal);
-          const sampling: NativeLiveSampling = { tb, first, nextT, prevT: prev?.t ?? null, prevWall: prev?.wall ?? 0, maxJump, yieldMs };
+          const sampling: NativeLiveSampling = { tb, first, nextT, prevT: prev?.t ?? null, prevWall: prev?.wall ?? 0, maxJump, yieldMs, ...sound };
           let f: NativeLiveFrame | null;
           try {
             f = await withAbort(bound.signal, (t) => src.liveNext(video.index, sampling, spec, this.opts.threads ?? 0, t));
@@ -175,7 +196,9 @@ class Live implements LiveStream {
           if (!f) throw new VidlmError('ERR_VIDEO_DECODE', `${opened.display} ended`, { source: opened.display, reason: 'eof' });
           this.stats.failures = 0;
           prev = { t: f.t, wall: f.wall };
-          if (!f.kept) continue; // only frames between sampling times came
+          // the sound decoded during the call, on the frames' timeline (before a jump: the old stretch's)
+          const base = { anchor, first };
+          if (!f.kept) { this.hear(f, base, null); continue; } // only frames between sampling times came
           const st = f.t * tb;
           const wall = f.wall;
           first ??= st;
@@ -188,9 +211,10 @@ class Live implements LiveStream {
             jumped = { streamFrom: prevSt, streamTo: st };
             this.stats.discontinuities++;
           }
+          this.hear(f, base.first === null ? { anchor, first } : base, f.discontinuity ? { anchor, first, from: f.prevT! * tb } : null);
           const rel = st - first;
           nextT = Math.floor(rel * fps + 1e-6) / fps + 1 / fps;
-          this.push({ index: this.seq, t: anchor + rel, width: f.width, height: f.height, rgb: new Uint8Array(f.rgb.buffer, f.rgb.byteOffset, f.rgb.byteLength), wallTime: wall, streamTime: st, connection, ...(jumped ? { discontinuity: jumped } : {}) });
+          this.push({ index: this.seq, t: anchor + rel, width: f.width, height: f.height, rgb: new Uint8Array(f.rgb.buffer, f.rgb.byteOffset, f.rgb.byteLength), wallTime: wall, streamTime: st, connection, ...(jumped ? { discontinuity: jumped } : {}), ...(this.sound?.stats.stalled ? { audioStalled: true } : {}) });
           jumped = undefined;
         }
       } catch (e) {
@@ -216,6 +240,20 @@ class Live implements LiveStream {
       connection++;
       await sleep(Math.min(maxBackoff, backoff * 2 ** (this.stats.failures - 1)) * 1000, signal);
     }
+  }
+
+  /**
+   * A call's sound onto the live timeline: t = anchor + (stream time − first). Runs decoded with
+   * a frame that starts a new stretch belong to the stretch nearer their own clock.
+   */
+  private hear(f: NativeLiveFrame, base: { anchor: number; first: number | null }, after: { anchor: number; first: number; from: number } | null): void {
+    if (!this.sound) return;
+    const runs = (f.audio ?? []).flatMap((r) => {
+      const useAfter = after !== null && Math.abs(r.t - after.first) < Math.abs(r.t - after.from);
+      const b = useAfter ? after : base;
+      return b.first === null ? [] : [{ t: b.anchor + (r.t - b.first), samples: r.samples }];
+    });
+    this.sound.add(runs, f.wall);
   }
 
   private takeNext(): LiveFrame | null {

@@ -12,7 +12,11 @@ export interface OpenOptions {
   ffmpegOptions?: Record<string, string | number>;
   /** Open files that have audio but no video (probe().video is then null). Default false: ERR_VIDEO_NO_STREAM. */
   allowAudioOnly?: boolean;
-  /** Decoder threads (0 = FFmpeg's automatic choice, the default). */
+  /**
+   * Decoder threads; 0: FFmpeg's automatic choice (cores + 1). Default: the free threads of the
+   * process's compute budget when the first walk starts (lib/threads; docs/deploy.md), each
+   * decoding call holding a lease of it.
+   */
   threads?: number;
   /**
    * Largest picture (width × height) to decode (default 8192 × 8192). A header declaring more is
@@ -222,6 +226,10 @@ export interface LiveOptions extends FrameOptions, Omit<OpenOptions, 'allowAudio
   maxBackoff?: number;
   /** Seconds the stream's clock may run ahead of the wall clock between two frames before it counts as a discontinuity (default 5); any step back does. */
   maxJump?: number;
+  /** Also read the stream's sound (its default audio track), mono at `audioSampleRate`: LiveStream.audio(). Default false. */
+  audio?: boolean;
+  /** Sample rate of the sound read with `audio` (default 16000, the Whisper encoders'). */
+  audioSampleRate?: number;
 }
 
 export interface LiveFrame extends VideoFrame {
@@ -233,4 +241,6 @@ export interface LiveFrame extends VideoFrame {
   connection: number;
   /** Set on the first frame after a timestamp discontinuity: the stream times before and after it (`t` goes on with the wall clock). */
   discontinuity?: { streamFrom: number; streamTo: number };
+  /** With `audio`: set while the stream's sound has stalled (nothing for `timeout` seconds) and its pictures go on. */
+  audioStalled?: true;
 }

@@ -3,6 +3,7 @@ import { VidlmError, abortError, isVidlmError } from '../errors.js';
 import { withAbort, type NativeConvertSpec, type NativeMediaSource, type NativeStreamInfo, type NativeWalkStats } from '../native.js';
 import { extractAudio } from './audio.js';
 import { convertSpec } from './convert.js';
+import { decodeThreads, withDecodeLease } from '../threads/index.js';
 import { laneUnits, twoLanes, type LaneWalk } from './lanes.js';
 import { openInput, type OpenedInput } from './open.js';
 import { cfrTimeline, indexAtOrAfter, listTimeline, resolvePlan, walkTarget, type Timeline } from './plans.js';
@@ -61,6 +62,9 @@ export class VideoSource {
     /** Opens the same file again (local files only), for a second decoding lane. */
     private readonly reopen: (() => Promise<OpenedInput>) | null = null,
   ) {}
+
+  /** Decoder threads from the budget, taken at the first walk without `threads` (a new count would reopen the decoder). */
+  private autoThreads: number | undefined;
 
   get isClosed(): boolean { return this.closed; }
 
@@ -164,15 +168,20 @@ export class VideoSource {
     await prev;
     let lanes: LaneWalk | undefined;
     try {
+      // without `threads`, the decoder's threads come from the process's budget (lib/threads)
+      const threads = this.opts.threads ?? (this.autoThreads ??= await decodeThreads());
       if (this.closed) throw new VidlmError('ERR_DISPOSED', `${this.probe.source} is closed`);
       // frames come out in index order; the plan's order may repeat or (times plans) go backwards
       let next: (idx: number) => Promise<VideoFrame>;
       const byIndex = new Map<number, VideoFrame>();
+      const fetch = this.opts.threads === undefined
+        ? (src: NativeMediaSource, idx: number, n: number, s?: AbortSignal) => withDecodeLease(() => this.fetchFrame(src, stream, idx, ctx, n, s), s)
+        : (src: NativeMediaSource, idx: number, n: number, s?: AbortSignal) => this.fetchFrame(src, stream, idx, ctx, n, s);
+      // lanes as before the budget (its leases make two lanes take turns where one thread is free)
       const units = laneUnits(wanted, tl, options, this.reopen !== null, this.opts.threads);
       if (units) {
         lanes = await twoLanes(units, {
-          first: this.src, reopen: this.reopen!, threads: this.opts.threads, signal,
-          fetch: (src, idx, threads, s) => this.fetchFrame(src, stream, idx, ctx, threads, s),
+          first: this.src, reopen: this.reopen!, threads: this.opts.threads ?? Math.max(1, Math.floor(threads / 2)), signal, fetch,
         });
         this.stats.twoLaneWalks++;
         next = lanes.get;
@@ -182,7 +191,7 @@ export class VideoSource {
           // one lane fetches in ascending order: fetch up to idx, keeping what a later entry reuses
           while (!byIndex.has(idx) && k < wanted.length) {
             const w = wanted[k++]!;
-            byIndex.set(w, await this.fetchFrame(this.src, stream, w, ctx, this.opts.threads ?? 0, signal));
+            byIndex.set(w, await fetch(this.src, w, threads, signal));
           }
           return byIndex.get(idx)!;
         };

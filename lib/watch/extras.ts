@@ -2,10 +2,12 @@
  * A window's sound and subtitles. For a file, a second opened source (its own demuxer, so the
  * frame reader is never paused) reads each window's audio at the encoder's rate when it is
  * answered, cut and ordered among the window's frames as ask() does (lib/audio), and the
- * subtitle cues are read once at the start (text, small). A live stream's sound and subtitles
- * are not read (live() decodes pictures): a warning says so, and the watch goes on without.
+ * subtitle cues are read once at the start (text, small). A live stream's sound is read by
+ * live() along with its pictures (the feed's audio()) and cut the same way; its subtitles are not
+ * read: a warning says so, and the watch goes on without.
  */
-import { readAudioMedia, type AudioMedia, type CheckedAudio } from '../audio/media.js';
+import { cutAudioMedia, readAudioMedia, type AudioMedia, type CheckedAudio } from '../audio/media.js';
+import type { LiveAudioClip } from '../video/live-audio.js';
 import { loadSubtitles, type SubtitleSpec } from '../subtitles/load.js';
 import type { OpenOptions, SubtitleCue, VideoInput } from '../video/types.js';
 import { openVideo, type VideoSource } from '../video/video.js';
@@ -19,6 +21,8 @@ export interface ExtrasOptions {
   format?: OpenOptions['format'];
   ffmpegOptions?: OpenOptions['ffmpegOptions'];
   signal: AbortSignal;
+  /** A live source's sound on the watch timeline (the feed's audio()). */
+  liveAudio?: (from: number, to: number) => LiveAudioClip | null;
 }
 
 export interface WindowExtras {
@@ -26,6 +30,8 @@ export interface WindowExtras {
   audio: AudioMedia | null;
   /** Cues shown during the window, times from the window's start (a cue already showing starts at 0). */
   cues: SubtitleCue[];
+  /** A live source's sound: seconds of the window it covered (less when it stalled or started late). */
+  heard?: number;
 }
 
 /** The cues of [from, to) on the source's timeline, shifted to start at `from`. */
@@ -53,7 +59,6 @@ export class Extras {
   static async open(input: VideoInput, o: ExtrasOptions): Promise<Extras> {
     const x = new Extras(o);
     if (o.live) {
-      if (o.audio) x.warnings.push("audio: a live stream's sound is not read (live() decodes pictures only); the frames alone are used");
       if (o.subtitles !== undefined) x.warnings.push("subtitles: a live stream's subtitles are not read; the windows go without");
       return x;
     }
@@ -85,10 +90,20 @@ export class Extras {
    */
   async window(start: number, end: number, frameTimes: number[], signal: AbortSignal): Promise<WindowExtras> {
     const cues = windowCues(this.#cues, start, end);
+    if (this.#o.live) return { audio: null, cues, ...this.#liveWindow(start, end, frameTimes) };
     const to = Math.min(end, this.#end); // the last window of a file may pass its end: no empty clip
     if (!this.#source || !this.#o.audio || to <= start + 1e-6) return { audio: null, cues };
     const audio = await readAudioMedia(this.#source, this.#o.audio, frameTimes, [Math.max(0, start), to], this.#o.rate, signal);
     return { audio, cues };
+  }
+
+  /** A live window [start, end) on the watch timeline: the sound that came, placed by timestamp (silence where it stalled); none when nothing came. */
+  #liveWindow(start: number, end: number, frameTimes: number[]): { audio?: AudioMedia; heard?: number } {
+    const a = this.#o.audio;
+    const clip = a && this.#o.liveAudio ? this.#o.liveAudio(start, end) : null;
+    if (!a || !clip) return {};
+    if (clip.seconds === 0) return { heard: 0 };
+    return { audio: cutAudioMedia(clip, a, frameTimes, [start, end], this.#o.rate), heard: clip.seconds };
   }
 
   async close(): Promise<void> {

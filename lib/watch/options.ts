@@ -4,10 +4,7 @@
  * frames cannot fit the context with the chosen strategy. The strategy rules (which a model
  * takes, auto's choice, the text reserve, the budget and its error) are the pipeline's.
  */
-import { audioPlanTokens } from '../audio/budget.js';
 import { checkAudioOption, type CheckedAudio } from '../audio/media.js';
-import { mediaOrder } from '../audio/plan.js';
-import { audioFitHint } from '../audio/suggest.js';
 import { checkSubtitleSpec, type SubtitleSpec } from '../subtitles/load.js';
 import type { StrategyName } from '../assembly/types.js';
 import { VidlmError } from '../errors.js';
@@ -17,8 +14,8 @@ import type { Model } from '../model.js';
 import { invalid, optionalBool, optionalFunction, optionalInt, optionalNumber, optionalSignal } from '../options.js';
 import { resolveTimeEncoding, type TimeTokenMode } from '../time/encode.js';
 import type { FitMode, VideoInput } from '../video/types.js';
-import { chooseStrategy, contextFull, imageChunkTokens, mediaBudgetError, mediaTokenBudget, visualTokens } from '../pipeline/index.js';
-import { temporalMerge } from '../subtitles/cues.js';
+import { chooseStrategy, contextFull, mediaTokenBudget, visualTokens } from '../pipeline/index.js';
+import { checkWindowMedia, windowAudio } from './sound.js';
 import { isLiveInput } from './source.js';
 import type { WatchOptions } from './types.js';
 import { checkReduce, type ReduceSpec } from '../reduce/option.js';
@@ -37,9 +34,9 @@ export interface CheckedWatch {
   when?: string;
   localize: boolean;
   cooldown: number;
-  /** The window's method: a paper's pooling (frames encoded once, shared by the windows) or 'native', the native path (M-RoPE models, windows with sound). */
+  /** The window's method: a paper's pooling (frames encoded once, shared by the windows) or 'native', the native path (M-RoPE models, a model that only hears). */
   strategy: StrategyName;
-  /** The sound of each window (native path), and whether the model sees pictures at all. */
+  /** The sound of each window (either path), and whether the model sees pictures at all. */
   audio: CheckedAudio | null;
   pictures: boolean;
   subtitles?: SubtitleSpec;
@@ -75,22 +72,6 @@ function optionalText(name: string, v: unknown): string | undefined {
   return v;
 }
 
-/** A window's frames and sound on the native path must fit before anything is opened (the audio count is known for Whisper encoders): the pipeline's budget error. */
-function checkWindowMedia(info: CheckedWatch['model']['info'], audio: CheckedAudio | null, frames: number, window: number, budget: number, contextSize: number): void {
-  const steps = audio ? mediaOrder([], [0, window], audio.mode, audio.window) : [];
-  // libmtmd merges frame pairs (the Qwen-VL family) unless audio clips lie between them; each chunk's tokens at the encoder's square size
-  const merge = audio?.mode === 'interleave' ? 1 : temporalMerge(info.projectorType);
-  const imageChunks = Math.ceil(frames / merge);
-  const side = info.imageSize ?? 0;
-  const frameTokens = frames > 0 ? imageChunks * imageChunkTokens(info, side, side) : 0;
-  const audioTokens = audio ? audioPlanTokens(audio, steps) ?? 0 : 0;
-  const total = frameTokens + audioTokens;
-  const hint = audio && total > budget ? audioFitHint(audio, [0, window], budget - frameTokens) : '';
-  const e = mediaBudgetError({ frames, imageChunks, frameTokens, audioSeconds: audio ? window : 0, audioChunks: steps.length, audioTokens, cues: 0, cueTokens: 0, total },
-    budget, contextSize, 'native', hint);
-  if (e) throw Object.assign(e, { details: { ...e.details, ...(audio ? { option: 'audio' } : {}) } });
-}
-
 export function checkWatch(source: VideoInput, o: WatchOptions): CheckedWatch {
   if (!o || typeof o !== 'object') throw invalid('options', 'an object with a model', o);
   if (!o.model || typeof o.model.encode !== 'function') throw invalid('model', 'a Model from loadModel()', o.model);
@@ -98,8 +79,8 @@ export function checkWatch(source: VideoInput, o: WatchOptions): CheckedWatch {
   const info = o.model.info;
   const pictures = !!(info.vision && info.imageGrid && info.imageSize);
   if (!pictures && !info.audio) throw new VidlmError('ERR_UNSUPPORTED', 'the model has no vision encoder: load it with its mmproj');
-  // sound goes through the native path (libmtmd's own media handling); a model that only hears gets each window's sound alone
-  const audio = checkAudioOption(o.audio, o.audioWindow, info, o.audioLength) ?? (pictures ? null : checkAudioOption('prefix', o.audioWindow, info, o.audioLength));
+  // a model that only hears gets each window's sound alone (the native path); the window's default audio window follows the strategy below
+  let audio = checkAudioOption(o.audio, o.audioWindow, info, o.audioLength) ?? (pictures ? null : checkAudioOption('prefix', o.audioWindow, info, o.audioLength));
   checkSubtitleSpec(o.subtitles);
   const every = optionalNumber('every', o.every, 0.05, 86_400, 10);
   const window = optionalNumber('window', o.window, every, 86_400, Math.max(30, every));
@@ -124,20 +105,22 @@ export function checkWatch(source: VideoInput, o: WatchOptions): CheckedWatch {
   const choice = o.strategy ?? 'auto';
   if (typeof choice !== 'string') throw invalid('strategy', "'auto' or a strategy name", choice);
   let strategy: StrategyName;
-  if (audio) {
-    // libmtmd places the frames and clips itself: no pooling, no time tokens in front of them
-    if (choice !== 'auto' && choice !== 'native') throw new VidlmError('ERR_UNSUPPORTED', `a watch with audio goes through the native path: strategy ${choice} cannot take sound (leave strategy out)`, { option: 'strategy' });
+  if (audio && !pictures) {
+    // nothing to see: libmtmd's media path, the window's sound alone
+    if (choice !== 'auto' && choice !== 'native') throw new VidlmError('ERR_UNSUPPORTED', `the model only hears: strategy ${choice} has no frames to pool (leave strategy out)`, { option: 'strategy' });
     strategy = 'native';
   } else {
-    // localize needs time tokens in front of the frames: LITA's SlowFast is its method (an M-RoPE model has none: chooseStrategy says so)
-    strategy = chooseStrategy(choice === 'auto' && localize && !info.mrope ? 'slowfast' : choice, info, budget, maxFrames);
+    // localize needs time tokens in front of the frames: LITA's SlowFast is its method (on M-RoPE models too: its grids get positions of their own);
+    // auto is ask()'s rule (native on M-RoPE models); sound goes with either path, as in ask() (pooled: audio items among the frame blocks)
+    strategy = chooseStrategy(choice === 'auto' && localize ? 'slowfast' : choice, info, budget, maxFrames);
   }
+  audio = windowAudio(o, info, strategy, pictures ? maxFrames : 0, window, audio);
   if (strategy === 'native') {
     if (localize || time.mode !== 'none') {
       throw new VidlmError('ERR_UNSUPPORTED', 'the native strategy gives the frames to the model as its own media: time tokens and localize need a pooling strategy', { option: localize ? 'localize' : 'timeTokens' });
     }
-    checkWindowMedia(info, audio, pictures ? maxFrames : 0, window, budget, contextSize);
-  } else if (visualTokens(strategy, maxFrames, info) > budget) throw contextFull(strategy, maxFrames, info, contextSize, contextSize - budget);
+  } else if (!audio && visualTokens(strategy, maxFrames, info) > budget) throw contextFull(strategy, maxFrames, info, contextSize, contextSize - budget);
+  if (strategy === 'native' || audio) checkWindowMedia({ info, audio, strategy, frames: pictures ? maxFrames : 0, window, budget, contextSize });
   const fit = o.fit ?? 'pad';
   if (!['stretch', 'pad', 'crop'].includes(fit)) throw invalid('fit', "'stretch', 'pad' or 'crop'", fit);
   if (o.system !== undefined && typeof o.system !== 'string') throw invalid('system', 'a string', o.system);

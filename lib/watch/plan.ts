@@ -89,7 +89,7 @@ export function windowCost(c: Pick<CheckedWatch, 'every' | 'window' | 'fps' | 's
 /** The estimate `vidlm watch --plan` prints: these settings, and a table of others around them. */
 export async function planWatch(source: string, o: WatchOptions): Promise<WatchPlan> {
   const c = checkWatch(source, o);
-  if (c.strategy === 'native') throw new VidlmError('ERR_UNSUPPORTED', "the estimate is for pooled windows: a native watch (M-RoPE, or with audio) goes through the native path, whose encoder runs inside each window's prefill", { option: c.audio ? 'audio' : 'strategy' });
+  if (c.strategy === 'native') throw new VidlmError('ERR_UNSUPPORTED', "the estimate is for pooled windows: a native watch (M-RoPE, or a model that only hears) goes through the native path, whose encoder runs inside each window's prefill", { option: c.audio ? 'audio' : 'strategy' });
   const speeds = await measureSpeeds(c.model, { contextSize: c.contextSize, signal: c.signal });
   const grid = c.model.info.imageGrid!;
   // the template adds a few dozen tokens around the question; a `when` answer is one token (+ a span on events)

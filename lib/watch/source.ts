@@ -10,6 +10,7 @@ import { VidlmError, throwIfAborted } from '../errors.js';
 import { live, type LiveStream } from '../video/live.js';
 import { openVideo } from '../video/video.js';
 import type { FitMode, LiveFrame, OpenOptions, VideoInput } from '../video/types.js';
+import type { LiveAudioClip } from '../video/live-audio.js';
 
 export interface WatchFrame {
   /** Seconds on the watch timeline: 0 at the first frame, monotonic across reconnects. */
@@ -22,6 +23,8 @@ export interface WatchFrame {
   height: number;
   /** Empty for a tick (no picture decoded: a watch that only hears). */
   rgb: Uint8Array;
+  /** A live source read with sound: set while its sound has stalled and its pictures go on. */
+  audioStalled?: true;
 }
 
 export type FeedItem =
@@ -33,6 +36,8 @@ export type FeedItem =
 export interface Feed {
   /** The next item; null at the end of a file (a live source ends only when closed). */
   next(): Promise<FeedItem | null>;
+  /** A live source read with `audio`: its sound of [from, to) on the watch timeline (null: none read). */
+  audio?(from: number, to: number): LiveAudioClip | null;
   close(): Promise<void>;
   readonly isLive: boolean;
 }
@@ -55,6 +60,8 @@ export interface FeedOptions {
   signal: AbortSignal;
   /** false: decode no pictures (a model that only hears); the feed gives ticks at `fps`. */
   pictures?: boolean;
+  /** A live source: also read its sound, mono at this rate (live()'s `audio`). */
+  audioRate?: number;
 }
 
 /** Network URLs are live sources; paths, file: URLs and bytes are files. */
@@ -148,6 +155,7 @@ async function liveFeed(input: VideoInput, o: FeedOptions): Promise<Feed> {
   const stream: LiveStream = live(input, {
     fps: o.fps, window: o.keep, size: o.size, fit: o.fit, signal: o.signal,
     timeout: o.timeout, retries: o.retries, backoff: o.backoff, maxBackoff: o.maxBackoff, maxJump: o.maxJump, format: o.format, ffmpegOptions: o.ffmpegOptions,
+    ...(o.audioRate ? { audio: true, audioSampleRate: o.audioRate } : {}),
   });
   const it = stream[Symbol.asyncIterator]();
   let origin: number | null = null;
@@ -155,7 +163,7 @@ async function liveFeed(input: VideoInput, o: FeedOptions): Promise<Feed> {
   let held: LiveFrame | null = null; // the frame that came after a reconnect item
   const toItem = (f: LiveFrame): FeedItem => {
     if (origin === null) origin = f.t;
-    return { kind: 'frame', frame: { t: f.t - origin, streamTime: f.streamTime, wallTime: f.wallTime, width: f.width, height: f.height, rgb: f.rgb } };
+    return { kind: 'frame', frame: { t: f.t - origin, streamTime: f.streamTime, wallTime: f.wallTime, width: f.width, height: f.height, rgb: f.rgb, ...(f.audioStalled ? { audioStalled: true } : {}) } };
   };
   return {
     isLive: true,
@@ -176,6 +184,8 @@ async function liveFeed(input: VideoInput, o: FeedOptions): Promise<Feed> {
       }
       return toItem(f);
     },
+    // the watch timeline is live()'s less its first frame's time
+    audio: (from, to) => (origin === null ? null : stream.audio(from + origin, to + origin)),
     close: () => stream.close(),
   };
 }

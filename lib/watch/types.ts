@@ -27,12 +27,14 @@ export interface WatchOptions extends Omit<GenerateOptions, 'sequence' | 'signal
   /**
    * Each window's sound into the model (needs model.info.audio): true / 'interleave' puts each
    * `audioWindow` of sound after the frames taken while it played, 'prefix' the window's sound
-   * before its frames. The window then goes through the native path (libmtmd's own media handling). Files only: a
-   * live stream's sound is not read (a `warning` item). A model with an audio encoder and no
-   * vision encoder hears each window's sound alone ('prefix' unless set).
+   * before its frames, on the window's strategy as ask() places it (pooled: audio clips among the
+   * frame blocks; native: libmtmd's media). A live stream's sound is read along with its
+   * pictures (live()'s `audio`) and placed by timestamp; window items say how much of the window
+   * it covered (`audioSeconds`, `audioStalled`). A model with an audio encoder and no vision
+   * encoder hears each window's sound alone ('prefix' unless set; files only).
    */
   audio?: AudioOption;
-  /** Seconds of sound per interleaved chunk (default 2, Qwen2.5-Omni's; 29.9 with audioLength 'padded'). */
+  /** Seconds of sound per interleaved chunk (default from the cost rule: 2, Qwen2.5-Omni's, or longer to keep libmtmd's frame pairs whole; 29.9 with audioLength 'padded'). */
   audioWindow?: number;
   /**
    * How much of each audio clip the model gets: 'real' (default) the embeddings of its real
@@ -49,8 +51,9 @@ export interface WatchOptions extends Omit<GenerateOptions, 'sequence' | 'signal
   subtitles?: SubtitleSpec;
   /**
    * Token assembly method, as ask() takes it: 'auto' (default) takes the least pooled one whose
-   * window fits the context, and 'native' (the native path (libmtmd's own media handling)) for M-RoPE models; 'native'
-   * re-encodes each window's frames inside its prefill, where a pooled method encodes each frame once.
+   * window fits the context, and 'native' (libmtmd's own media handling) for M-RoPE models and
+   * windows with sound; 'native' re-encodes each window's frames inside its prefill, where a pooled
+   * method (on M-RoPE models too: their grids get positions of their own) encodes each frame once.
    */
   strategy?: StrategyName | 'auto';
   /** Frames sampled per window (spread evenly: fps = frames / window). */
@@ -121,6 +124,10 @@ export interface WatchWindow extends WindowTimes {
   tokensPerSecond: number;
   /** With `audio`: the audio clips the window gave the model. */
   audioChunks?: number;
+  /** With `audio` on a live stream: seconds of the window its sound covered (0: none came; the clips carry silence where it stalled). */
+  audioSeconds?: number;
+  /** With `audio` on a live stream: its sound stalled (nothing for `timeout` seconds) during the window while its pictures went on. */
+  audioStalled?: true;
   /** With `subtitles`: the cues shown during the window. */
   cues?: number;
   /**

@@ -21,6 +21,7 @@ import { checkSource, checkWatch, type CheckedWatch } from './options.js';
 import { FunctionResponder, ModelResponder, hasTokenOf, type AnswerFn, type Responder } from './respond.js';
 import { Schedule } from './schedule.js';
 import { MotionGate, runs } from './motion.js';
+import { pooledMedia } from './sound.js';
 import { openFeed, type Feed, type FeedItem, type WatchFrame } from './source.js';
 import type { WatchEvent, WatchItem, WatchOptions, WatchStats, WatchWindow } from './types.js';
 
@@ -128,11 +129,13 @@ export class Watch implements AsyncIterable<WatchItem> {
       feed = await openFeed(this.#source, {
         fps: c.fps, size: [c.imageSize, c.imageSize], fit: c.fit, keep: c.window + c.every, realtime: c.realtime, live: c.live,
         timeout: c.timeout, retries: c.retries, backoff: c.backoff, maxBackoff: c.maxBackoff, format: c.format, ffmpegOptions: c.ffmpegOptions, signal,
-        pictures: c.pictures,
+        pictures: c.pictures, ...(c.audio && c.live ? { audioRate: c.model.info.audioSampleRate ?? 16000 } : {}),
       });
-      // the sound and subtitles of each window (a second reader of a file; none for a live stream: warnings)
+      // the sound and subtitles of each window (a second reader of a file; a live stream's sound from live(), its subtitles not read: a warning)
+      const liveAudio = feed.audio?.bind(feed);
       extras = await Extras.open(this.#source, {
         audio: c.audio, subtitles: c.subtitles, live: feed.isLive, rate: c.model.info.audioSampleRate ?? 16000, format: c.format, ffmpegOptions: c.ffmpegOptions, signal,
+        ...(liveAudio ? { liveAudio } : {}),
       });
       for (const message of extras.warnings) notices.push({ type: 'warning', message });
       const pull = !feed.isLive && !c.realtime;
@@ -208,8 +211,9 @@ export class Watch implements AsyncIterable<WatchItem> {
         const shown = motion ? runs(entries.filter((e) => e.frame.rgb.length > 0)).map((r) => ({ ...r.ref, frame: { ...r.ref.frame, t: r.first.frame.t, streamTime: r.first.frame.streamTime, wallTime: r.first.frame.wallTime } })) : entries.filter((e) => e.frame.rgb.length > 0);
         const rel = shown.map((e) => e.frame.t - start);
         const first = entries[0]!.frame;
-        const origin = first.streamTime - first.t; // the source's time of watch time 0 (files)
-        const extra = await extras.window(origin + start, origin + end, shown.map((e) => e.frame.streamTime), signal);
+        // a file's sound is read on its own timeline (its time of watch time 0); a live stream's is on the watch timeline
+        const origin = feed.isLive ? 0 : first.streamTime - first.t;
+        const extra = await extras.window(origin + start, origin + end, shown.map((e) => (feed!.isLive ? e.frame.t : e.frame.streamTime)), signal);
         const q = { frames: shown.map((e) => e.frame), windowStart: start, windowEnd: end, ...(c.subtitles !== undefined ? { cues: extra.cues } : {}) };
         const todo = c.strategy !== 'native' ? (motion ? [...new Set(shown.map((e) => e.ref!))] : entries).filter((e) => !e.grid) : [];
         if (judged && judged.judged > 0 && judged.changed === 0 && lastAnswer && todo.length === 0) {
@@ -242,8 +246,9 @@ export class Watch implements AsyncIterable<WatchItem> {
         const video = assemble(encoded, assemblyPlan(c.strategy, c.model.info, [0, end - start]), end - start, { timeTokens: c.timeTokens, preamble: false, reduce: c.reduce }, hasToken,
           { cues: extra.cues, ...(extra.audio ? { audio: extra.audio } : {}) });
         if (video.kind === 'native' && video.frames.length === 0) { this.stats.skipped++; continue; } // nothing to see or hear in this window
-        const media = video.kind === 'native' ? video.frames.map((it) => ('audio' in it ? { kind: 'audio' as const, samples: it.audio } : { kind: 'frame' as const, t: it.t })) : undefined;
-        const session = await responder.open(video, { ...q, ...(media ? { media } : { transcript: video.kind === 'items' ? video.transcript : '' }) }, signal);
+        const media = video.kind === 'native' ? video.frames.map((it) => ('audio' in it ? { kind: 'audio' as const, samples: it.audio } : { kind: 'frame' as const, t: it.t }))
+          : extra.audio ? pooledMedia(extra.audio, rel) : undefined;
+        const session = await responder.open(video, { ...q, ...(media ? { media } : {}), ...(video.kind === 'items' ? { transcript: video.transcript } : media ? {} : { transcript: '' }) }, signal);
         const frames = entries.map((e) => e.frame);
         let text: string, prompt = 0, generated = 0, tps = 0;
         let event: WatchEvent | null = null;
@@ -282,6 +287,7 @@ export class Watch implements AsyncIterable<WatchItem> {
           latencyMs: done - began, lagMs: Math.max(0, done - readyWall), skipped: this.stats.skipped,
           tokens: { prompt, generated }, tokensPerSecond: tps,
           ...(c.audio ? { audioChunks: extra.audio?.chunks.length ?? 0 } : {}),
+          ...(extra.heard !== undefined ? { audioSeconds: extra.heard, ...(entries.some((e) => e.frame.audioStalled) ? { audioStalled: true as const } : {}) } : {}),
           ...(c.subtitles !== undefined ? { cues: extra.cues.length } : {}),
           ...(judged ? { motion: { judged: judged.judged, changed: judged.changed, gated: false } } : {}),
         };

@@ -194,7 +194,10 @@ void Demuxer::CollectInfo() {
 }
 
 void Demuxer::Only(int stream) {
-  for (unsigned i = 0; i < fmt_->nb_streams; i++) fmt_->streams[i]->discard = static_cast<int>(i) == stream ? AVDISCARD_DEFAULT : AVDISCARD_ALL;
+  for (unsigned i = 0; i < fmt_->nb_streams; i++) {
+    const bool read = static_cast<int>(i) == stream || (side_ && static_cast<int>(i) == side_stream_);
+    fmt_->streams[i]->discard = read ? AVDISCARD_DEFAULT : AVDISCARD_ALL;
+  }
 }
 
 bool Demuxer::ReadPacket(AVPacket * pkt, int stream, int & ret) {
@@ -203,6 +206,7 @@ bool Demuxer::ReadPacket(AVPacket * pkt, int stream, int & ret) {
     ret = ff().av_read_frame(fmt_, pkt);
     if (ret < 0) return false;
     if (pkt->stream_index == stream) return true;
+    if (side_ && pkt->stream_index == side_stream_) side_(pkt);
     ff().av_packet_unref(pkt);
   }
 }

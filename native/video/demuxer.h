@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -79,8 +80,11 @@ class Demuxer {
 
   // Reads the next packet of `stream` (others are skipped); false at the end or on error (`ret`).
   bool ReadPacket(AVPacket * pkt, int stream, int & ret);
-  // Discards the other streams' packets in the demuxer while `stream` is read.
+  // Discards the other streams' packets in the demuxer while `stream` is read (not the side stream's).
   void Only(int stream);
+  // Live sources: ReadPacket hands the packets of `stream` to `sink` as it passes them (a live
+  // stream's sound read along with its pictures); -1 and no sink to stop.
+  void Side(int stream, std::function<void(const AVPacket *)> sink) { side_stream_ = stream; side_ = std::move(sink); }
 
   static int64_t NowUs() {
     return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -102,6 +106,8 @@ class Demuxer {
   const std::atomic<bool> * closed_ = nullptr;
   std::atomic<int64_t> deadline_us_{0};
   int64_t bytes_seen_ = 0;  // pb->bytes_read at the last interrupt check
+  int side_stream_ = -1;
+  std::function<void(const AVPacket *)> side_;
 };
 
 }  // namespace vidlm

@@ -11,6 +11,7 @@
 
 #include "convert.h"
 #include "demuxer.h"
+#include "live_audio.h"
 #include "walker.h"
 #include "webp_anim.h"
 
@@ -22,11 +23,13 @@ struct SourceState {
   std::unique_ptr<Demuxer> demuxer;
   std::unique_ptr<WebpAnimation> anim;  // an animated WebP instead of a demuxer
   std::map<int, std::unique_ptr<Walker>> walkers;
+  std::unique_ptr<LiveAudio> liveAudio;  // a live source's sound (liveNext with `audio`)
   FrameConverter converter;
   int64_t maxPixels = 0;
   bool open() const { return demuxer || anim; }
   void Reset() {
     walkers.clear();
+    liveAudio.reset();
     demuxer.reset();
     anim.reset();
   }

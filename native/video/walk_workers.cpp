@@ -147,6 +147,8 @@ struct LiveSampling {
   double prevWall = 0;                 // (ms since the epoch, as Date.now())
   double maxJump = 5;                  // seconds ahead of the wall clock that start a new stretch
   double yieldMs = 250;                // a call that keeps nothing returns a frame's time after this
+  int audioStream = -1;                // the sound read along (LiveAudio), at audioRate, mono
+  int audioRate = 16000;
 };
 
 double WallMs() {
@@ -172,7 +174,25 @@ class LiveWorker : public VideoWorker {
  protected:
   void Work() override {
     if (!state_->demuxer) { verr_ = {"ERR_UNSUPPORTED", "not-live", "an animated WebP is not a live source", ""}; return; }
-    state_->demuxer->Only(stream_);
+    Demuxer & dm = *state_->demuxer;
+    // the sound's packets are decoded as the reads pass them; the runs go back with this call's frame
+    struct Sound {
+      Demuxer & dm;
+      LiveAudio * audio;
+      std::vector<AudioRun> & runs;
+      ~Sound() {
+        dm.Side(-1, nullptr);
+        if (audio) runs = audio->Take();
+      }
+    } sound{dm, nullptr, runs_};
+    if (s_.audioStream >= 0) {
+      auto & la = state_->liveAudio;
+      if (!la || la->stream() != s_.audioStream || la->rate() != s_.audioRate) la = std::make_unique<LiveAudio>(dm.ctx()->streams[s_.audioStream], s_.audioRate);
+      LiveAudio * a = la.get();
+      sound.audio = a;
+      dm.Side(s_.audioStream, [a](const AVPacket * p) { a->Packet(p); });
+    }
+    dm.Only(stream_);
     Walker & w = WalkerFor(*state_, stream_, threads_);
     const auto start = std::chrono::steady_clock::now();
     for (;;) {
@@ -210,6 +230,16 @@ class LiveWorker : public VideoWorker {
     o.Set("prevWall", out_.prevWall);
     o.Set("discontinuity", out_.jumped);
     o.Set("skipped", skipped_);
+    Napi::Array audio = Napi::Array::New(env, runs_.size());
+    for (uint32_t i = 0; i < runs_.size(); i++) {
+      Napi::Object r = Napi::Object::New(env);
+      r.Set("t", runs_[i].t);
+      Napi::Float32Array pcm = Napi::Float32Array::New(env, runs_[i].pcm.size());
+      std::copy(runs_[i].pcm.begin(), runs_[i].pcm.end(), pcm.Data());
+      r.Set("samples", pcm);
+      audio.Set(i, r);
+    }
+    o.Set("audio", audio);
     return o;
   }
 
@@ -226,6 +256,7 @@ class LiveWorker : public VideoWorker {
   } out_;
   bool got_ = false;
   double skipped_ = 0;
+  std::vector<AudioRun> runs_;
 };
 
 }  // namespace
@@ -265,7 +296,16 @@ Napi::Value MediaSource::LiveNext(const Napi::CallbackInfo & info) {
   ReadOption(o, "yieldMs", s.yieldMs);
   if (o.Get("first").IsNumber()) s.first = o.Get("first").As<Napi::Number>().DoubleValue();
   if (o.Get("prevT").IsNumber()) s.prevT = static_cast<int64_t>(o.Get("prevT").As<Napi::Number>().DoubleValue());
+  ReadOption(o, "audioStream", s.audioStream);
+  ReadOption(o, "audioRate", s.audioRate);
   if (!(s.tb > 0)) Throw(env, "ERR_INVALID_ARG", "liveNext: sampling.tb must be > 0");
+  if (s.audioStream >= 0) {
+    const AVFormatContext * ctx = state_->demuxer ? state_->demuxer->ctx() : nullptr;
+    if (!ctx || s.audioStream >= static_cast<int>(ctx->nb_streams) || s.audioStream == stream || ctx->streams[s.audioStream]->codecpar->codec_type != AVMEDIA_TYPE_AUDIO) {
+      Throw(env, "ERR_INVALID_ARG", "liveNext: sampling.audioStream must be an audio stream of the source");
+    }
+    if (s.audioRate < 1000 || s.audioRate > 384000) Throw(env, "ERR_INVALID_ARG", "liveNext: sampling.audioRate must be in [1000, 384000]");
+  }
   const int threads = info[3].IsNumber() ? info[3].As<Napi::Number>().Int32Value() : 0;
   return StartWorker<LiveWorker>(env, state_, AbortToken::From(env, info[4]), stream, s, ReadSpec(info[2].As<Napi::Object>()), threads);
 }

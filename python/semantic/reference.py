@@ -103,6 +103,16 @@ def main():
                                 embs.append(v.astype(np.float32).reshape(-1))
                                 at += v.size
                         cases.append(case)
+    # the export check through llama-mtmd-cli: one still frame of a state (bank variant 0: drawn at the
+    # encoder's size, as a lossless PNG of it gives llama-mtmd-cli) in llama-mtmd-cli's own prompt
+    # ('USER: ' image '\n' question '\nASSISTANT:', the 1-frame concat layout without time markers)
+    images = []
+    for state, kind in [(tasks.state_id(0, True), 'start'), (tasks.state_id(2, False), 'end'), (tasks.state_id(5, True), 'when'), (tasks.FLASH, 'count')]:
+        q = {'start': tasks.Q_START, 'end': tasks.Q_END, 'when': tasks.Q_WHEN, 'count': tasks.Q_COUNT}[kind]
+        ids, emb, _ = encode(tok, chat('concat', layout('concat', bank.grids([state], rng, variant=0), [0.0], 'none', 1.0), q))
+        ans_ids = greedy(model, ids, emb)
+        images.append({'state': state, 'question': q, 'answer': ans_ids, 'text': tok.text(ans_ids)})
+    json.dump(images, open(args.dir + '/check-image.json', 'w'), indent=1)
     json.dump({'rows': rows}, open(args.dir + '/reference.json', 'w'))
     np.concatenate(embs).astype(np.float32).tofile(args.dir + '/check.f32')
     json.dump(cases, open(args.dir + '/check.json', 'w'))

@@ -87,7 +87,6 @@ t.test('native on a LLaVA model: libmtmd\'s path, one 8×8 grid per frame', asyn
 
 t.test('what native cannot do is refused with clear errors', async (t) => {
   const clip = await media.h264();
-  await t.rejects(ask(clip, 'What happens?', { model, strategy: 'pllava' }), { code: 'ERR_UNSUPPORTED' });
   await t.rejects(ask(clip, 'What happens?', { model, timeTokens: 'lita' }), { code: 'ERR_UNSUPPORTED', message: /time tokens/ });
   await t.rejects(ask(clip, 'What happens?', { model, frames: 200, contextSize: 512 }), { code: 'ERR_CONTEXT_FULL' });
 });

@@ -1,6 +1,8 @@
 /** Where cues go among frames and how they read: checked against hand-placed expectations. */
 import t from 'tap';
-import { interleaveMarkers, placeCues, renderCue, subtitleTranscript, temporalMerge, withTranscript } from '../../lib/subtitles/index.js';
+import { nativeLayout } from '../../lib/audio/media.js';
+import { placeCues, renderCue, subtitleTranscript, temporalMerge, withTranscript } from '../../lib/subtitles/index.js';
+import type { SubtitleCue } from '../../lib/video/types.js';
 import { subtitleOption } from '../../lib/subtitles/cli.js';
 import { withSoundValues } from '../../lib/cli-flags.js';
 import { loadSubtitles } from '../../lib/subtitles/load.js';
@@ -42,7 +44,11 @@ t.test('loadSubtitles: a broken or missing track is a warning, never a failure',
   tt.same(await loadSubtitles(none, false), { track: null, warnings: [] });
 });
 
-t.test('interleaveMarkers / subtitleTranscript: each cue after its frame, by hand', async (tt) => {
+/** The native path's user content for frames at `times` without sound: what assemble lays out (lib/audio's nativeLayout). */
+const interleaveMarkers = (marker: string, times: number[], cues: SubtitleCue[], segment?: [number, number], group?: number): string | undefined =>
+  nativeLayout(times.map((t) => ({ t })), undefined, cues, segment, group).content?.(marker);
+
+t.test('the native layout / subtitleTranscript: each cue after its frame, by hand', async (tt) => {
   const cues = [
     { start: 0.5, end: 1.2, text: 'one' },
     { start: 1.5, end: 2.2, text: 'two\nlines' },
@@ -55,6 +61,9 @@ t.test('interleaveMarkers / subtitleTranscript: each cue after its frame, by han
   // Qwen2-VL merges frame pairs: cues wait for the end of their pair (frames 1 and 3)
   tt.equal(interleaveMarkers('<M>', [0, 1, 2, 3], cues, undefined, 2), '<M><M>\n[0.5s] "one"\n[1.5s] "two / lines"\n<M><M>\n[3.3s] "three"\n');
   tt.equal(interleaveMarkers('<M>', [0, 1, 2], [cues[2]!], undefined, 2), '<M><M><M>\n[3.3s] "three"\n', 'an odd last frame takes its own');
+  // no cue and no sound: the frames as they are, no content (the markers alone)
+  const frames = [{ t: 0 }, { t: 1 }];
+  tt.same(nativeLayout(frames, undefined, []), { frames });
   tt.equal(temporalMerge('qwen2vl_merger'), 2);
   tt.equal(temporalMerge('qwen2.5vl_merger'), 2);
   tt.equal(temporalMerge('mlp'), 1);

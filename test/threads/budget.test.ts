@@ -55,3 +55,25 @@ t.test('a disposed handle does not break the others', async (t) => {
   a.release();
   t.equal(b.stats().leases, 0);
 });
+
+t.test('decoding leases: counted with compute leases, reading the machine at most once a second', async (t) => {
+  let reads = 0;
+  const b = new ComputeBudget(async () => { reads++; return { cores: 2, quota: null, load1: 0, runnable: 0 }; });
+  t.equal(await b.free(), 2, 'nothing leased: the free threads are the budget');
+  t.equal(reads, 1);
+  const seen: number[] = [];
+  const enc = await b.acquire((n) => seen.push(n));
+  t.equal(reads, 2, 'a compute call reads the machine');
+  t.equal(await b.free(), 1, 'a decoder opened now gets what the compute call leaves');
+  for (let i = 0; i < 5; i++) {
+    const frame = await b.acquire(() => {}, undefined, 'decode');
+    t.equal(frame.threads, 1);
+    t.equal(b.stats().inUse, 2, 'the decoding call holds its thread beside the compute call');
+    frame.release();
+  }
+  t.equal(reads, 3, 'five decoding calls within a second: no new reading');
+  t.same(seen, [2, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2], 'the compute call goes down to its share while a frame decodes, and back up');
+  t.same(b.stats().decodeGrants, [1, 1, 1, 1, 1]);
+  t.same(b.stats().grants, [2], 'compute grants are listed apart');
+  enc.release();
+});

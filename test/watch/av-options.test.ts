@@ -13,6 +13,7 @@ import { media, SUBS } from '../fixtures/media.js';
 import { tinyModels } from '../fixtures/tiny-models.js';
 import { freeUdpPort } from '../fixtures/ports.js';
 import { tinyModel } from '../inference/helpers.js';
+import { Context, type ContextPlan } from '../../lib/inference/context.js';
 import { colourSource } from './helpers.js';
 
 const m = await tinyModels();
@@ -72,11 +73,15 @@ t.test("the audio-only model on a video's sound, end to end: each window prefill
 t.test('frames and sound interleaved per window: each audio chunk after the frames taken while it played', async (t) => {
   const model = await seeingAndHearing();
   t.teardown(() => model.dispose());
-  const run = async (audio: 'interleave' | 'prefix') => {
+  const run = async (audio: 'interleave' | 'prefix', strategy: 'auto' | 'native' = 'native') => {
     const seen: WindowQuestion[] = [];
-    const w = watchWith(await media.toneBurst(), { model, every: 2, window: 2, fps: 2, audio, audioWindow: 1, realtime: false }, { answer: (q) => { seen.push(q); return 'ok'; } });
+    const w = watchWith(await media.toneBurst(), { model, every: 2, window: 2, fps: 2, audio, audioWindow: 1, realtime: false, strategy }, { answer: (q) => { seen.push(q); return 'ok'; } });
     return { wins: windowsOf(await collect(w)), seen };
   };
+  // the pooled path (auto on LLaVA, as ask() chooses) gives the hook the same order of frames and clips
+  const pooled = await run('interleave', 'auto');
+  t.same(pooled.seen.map((q) => q.media!.map((s) => (s.kind === 'frame' ? `f${s.t}` : 'a'))), [['f0', 'f0.5', 'a', 'f1', 'f1.5', 'a'], ['f0', 'f0.5', 'a', 'f1', 'f1.5', 'a']]);
+  t.same(pooled.wins.map((x) => [x.audioChunks, x.encoded]), [[2, 4], [2, 4]], 'pooled: the frames go through the encoder, the clips among their blocks');
   const { wins, seen } = await run('interleave');
   t.same(wins.map((x) => x.windowEnd), [2, 4]);
   // by hand: frames at 0, 0.5 | 1 s of sound | frames at 1, 1.5 | sound ... (times from the window's start)
@@ -97,6 +102,39 @@ t.test('frames and sound interleaved per window: each audio chunk after the fram
   t.equal(silent[0]!.type, 'warning');
   t.match(warningsOf(silent)[0]!.message, /no audio track/);
   t.same(windowsOf(silent).map((x) => x.audioChunks), [0, 0, 0]);
+});
+
+t.test('the LLaVA + Qwen2-Audio pair on a pooled strategy, end to end: each window prefills its frame blocks and its own real-length sound', async (t) => {
+  const both = await loadModel({ model: m.qwen2Model, mmproj: m.llavaAudioMmproj, threads: 1 });
+  t.teardown(() => both.dispose());
+  // every plan the windows hand to Context.prefill (the addon's boundary)
+  const plans: ContextPlan[] = [];
+  const original = Context.prototype.prefill;
+  Context.prototype.prefill = function (plan, opts) { plans.push(plan); return original.call(this, plan, opts); };
+  t.teardown(() => { Context.prototype.prefill = original; });
+  const clip = await media.toneBurst(); // 4 s, a 1 kHz burst at 2.0–2.5 s
+  const opts = { model: both, every: 2, window: 2, fps: 1, realtime: false, strategy: 'concat' as const, contextSize: 2048, maxTokens: 1, temperature: 0 };
+  const plain = windowsOf(await collect(watch(clip, opts)));
+  plans.length = 0;
+  const heard = windowsOf(await collect(watch(clip, { ...opts, audio: 'interleave', audioWindow: 2 })));
+  t.same(heard.map((x) => [x.windowEnd, x.frames, x.encoded, x.audioChunks]), [[2, 2, 2, 1], [4, 2, 2, 1]]);
+  // the window's prefix: E64 E64 (its two frames) then its 2 s clip, evaluated as the first 50 embeddings (real length)
+  const clips = plans.map((p) => p.filter((it): it is { audio: Float32Array; tokens?: number } => 'audio' in it));
+  t.same(clips.map((c) => c.map((a) => [a.audio.length, a.tokens])), [[[32000, 50]], [[32000, 50]]]);
+  t.ok(rms(clips[0]![0]!.audio) < 0.02 && rms(clips[1]![0]!.audio) > 0.15, 'the burst (2.0–2.5 s) is in the second window\'s clip');
+  const order = plans.map((p) => p.flatMap((it) => ('audio' in it ? ['A'] : 'embeddings' in it ? [`E${it.count}`] : [])));
+  t.same(order, [['E64', 'E64', 'A'], ['E64', 'E64', 'A']], 'the clip after the frames taken while it played');
+  // the prompt grows by the clip's 50 embeddings and the strings libmtmd wraps a qwen2a clip in
+  const ctx = await both.createContext({ contextSize: 64 });
+  const wrap = ctx.tokenize('<|audio_bos|>').length + ctx.tokenize('<|audio_eos|>').length;
+  ctx.dispose();
+  heard.forEach((w, i) => t.equal(w.tokens.prompt - plain[i]!.tokens.prompt, 50 + wrap, `window ${i}: ${plain[i]!.tokens.prompt} → ${w.tokens.prompt}`));
+  t.ok(heard.every((w) => w.tokens.generated === 1), 'each window answered by the model');
+  // padded (libmtmd's form): 750 embeddings a clip; over budget it is the one budget error, with the settings that fit
+  const padded = windowsOf(await collect(watch(clip, { ...opts, audio: 'interleave', audioWindow: 2, audioLength: 'padded' })));
+  padded.forEach((w, i) => t.equal(w.tokens.prompt - heard[i]!.tokens.prompt, 700, `padded window ${i}`));
+  t.throws(() => watch(clip, { ...opts, window: 8, every: 8, audio: 'interleave', audioWindow: 1, audioLength: 'padded' }),
+    { code: 'ERR_CONTEXT_FULL', details: { option: 'audio', strategy: 'concat', audioChunks: 8, audioTokens: 6000 }, message: /audioLength: 'real' fits \(200 tokens\)/ });
 });
 
 t.test('subtitles on the pooled path: each window gets the cues shown during it, as a timed transcript', async (t) => {
@@ -137,8 +175,12 @@ t.test('bad options: codes before anything is opened', async (t) => {
   t.throws(() => watch(clip, { model: seeing, subtitles: {} as never }), { code: 'ERR_INVALID_ARG' });
   const model = await seeingAndHearing();
   t.teardown(() => model.dispose());
-  t.throws(() => watch(clip, { model, audio: true, strategy: 'pllava' }), { code: 'ERR_UNSUPPORTED', details: { option: 'strategy' } });
-  t.throws(() => watch(clip, { model, audio: true, when: 'a beep', localize: true }), { code: 'ERR_UNSUPPORTED', details: { option: 'localize' } });
+  // sound goes with the pooled strategies too (localize: SlowFast and its time tokens); a model that only hears has no frames to pool
+  t.doesNotThrow(() => watch(clip, { model, audio: true, strategy: 'pllava' }));
+  t.doesNotThrow(() => watch(clip, { model, audio: true, when: 'a beep', localize: true }));
+  t.throws(() => watch(clip, { model, audio: true, strategy: 'native', when: 'a beep', localize: true }), { code: 'ERR_UNSUPPORTED', details: { option: 'localize' } });
+  const wav = await media.toneBurstWav();
+  t.throws(() => watch(wav, { model: hearing, strategy: 'pllava' }), { code: 'ERR_UNSUPPORTED', details: { option: 'strategy' } });
   // the audio-only model, padded: 10 s windows in 1 s chunks are 10 clips of 750 tokens, more than 2048 - 256
   t.throws(() => watch(clip, { model: hearing, every: 10, window: 10, audio: 'interleave', audioWindow: 1, audioLength: 'padded', contextSize: 2048 }),
     { code: 'ERR_CONTEXT_FULL', details: { option: 'audio', audioChunks: 10, audioTokens: 7500 } });
@@ -147,7 +189,7 @@ t.test('bad options: codes before anything is opened', async (t) => {
   t.match(e, { code: 'ERR_UNSUPPORTED' });
 });
 
-t.test('a live stream with audio asked: a warning, the frames alone, windows on time', { timeout: 120_000 }, async (t) => {
+t.test('a live stream with audio and subtitles asked: its sound is read (test/watch/live-sound.test.ts), its subtitles are not (a warning)', { timeout: 120_000 }, async (t) => {
   const model = await seeingAndHearing();
   t.teardown(() => model.dispose());
   const port = await freeUdpPort();
@@ -163,8 +205,8 @@ t.test('a live stream with audio asked: a warning, the frames alone, windows on 
     items.push(x);
     if (windowsOf(items).length >= 2) break;
   }
-  t.same(warningsOf(items).map((x) => x.message.split(':')[0]), ['audio', 'subtitles']);
-  t.same(windowsOf(items).map((x) => x.audioChunks), [0, 0]);
+  t.same(warningsOf(items).map((x) => x.message.split(':')[0]), ['subtitles']);
+  t.same(windowsOf(items).map((x) => x.audioChunks), [1, 1], "each window's second of sound, one clip (the default window from the cost rule)");
   t.ok(windowsOf(items).every((x) => x.frames >= 1));
 });
 

@@ -176,9 +176,10 @@ t.test('bad options: a clear error with a stable code before anything is opened'
   const m = await tinyModels();
   const mrope = await loadModel({ model: m.qwen2vlModel, mmproj: m.qwen2vlMmproj, threads: 1 });
   t.teardown(() => mrope.dispose());
-  // an M-RoPE model takes only its own media path, as in ask(): pooling is refused, localize needs time tokens it cannot take
-  t.throws(() => watch(clip, { model: mrope, strategy: 'concat' }), { code: 'ERR_UNSUPPORTED' });
-  t.throws(() => watch(clip, { model: mrope, when: 'x', localize: true }), { code: 'ERR_UNSUPPORTED' });
+  // an M-RoPE model takes every method, as in ask(); localize's time tokens need a pooled one
+  t.doesNotThrow(() => watch(clip, { model: mrope, strategy: 'concat' }), 'pooling on M-RoPE');
+  t.doesNotThrow(() => watch(clip, { model: mrope, when: 'x', localize: true }), 'localize: LITA SlowFast');
+  t.throws(() => watch(clip, { model: mrope, strategy: 'native', when: 'x', localize: true }), { code: 'ERR_UNSUPPORTED' });
   t.doesNotThrow(() => watch(clip, { model: mrope }), 'auto: the native strategy');
   const text = await loadModel({ model: m.model, threads: 1 });
   t.teardown(() => text.dispose());

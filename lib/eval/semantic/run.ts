@@ -62,10 +62,10 @@ export function summarize(run: SemanticRun, answers: SemanticAnswer[]): Semantic
 
 /** Asks every task of every clip for one run; `clips` carry their video file. */
 export async function runSemantic(model: Model, clips: ReadonlyArray<SemanticClip & { file: string }>, run: SemanticRun,
-  opts: { signal?: AbortSignal; onAnswer?: (a: SemanticAnswer) => void } = {}): Promise<SemanticRunReport> {
+  opts: { signal?: AbortSignal; onAnswer?: (a: SemanticAnswer) => void; tasks?: readonly SemanticTask[] } = {}): Promise<SemanticRunReport> {
   const answers: SemanticAnswer[] = [];
   for (const clip of clips) {
-    for (const task of tasksFor(clip, run.timeTokens)) {
+    for (const task of tasksFor(clip, run.timeTokens).filter((k) => !opts.tasks || opts.tasks.includes(k))) {
       const t0 = performance.now();
       const r = await ask(clip.file, QUESTIONS[task], {
         model, strategy: run.strategy, frames: run.frames, timeTokens: run.timeTokens, temperature: 0, maxTokens: 24, signal: opts.signal,

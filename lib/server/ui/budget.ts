@@ -34,7 +34,7 @@ export async function mediaBudget(s: ServerState, body: BudgetBody, signal: Abor
   const info = s.model.info;
   const sound = v.audio !== undefined;
   if (sound && !info.audio) throw new VidlmError('ERR_UNSUPPORTED', "the model's mmproj has no audio encoder: it cannot take sound (vidlm.audio)", { option: 'vidlm.audio' });
-  const media = await resolveMedia(body.url, s.options, s.agent, signal, 'url');
+  const media = await resolveMedia(body.url, s.options, s.remote, signal, 'url');
   const subtitles = await resolveSubtitles(v.subtitles, s.options);
   // the completion path's budget and choice for one media part (lib/pipeline/strategy.ts)
   const strategy = sound || !info.vision ? 'native' : chooseStrategy(v.strategy ?? 'auto', info, mediaTokenBudget(s.contextSize), v.frames);

@@ -261,7 +261,8 @@ async function start(): Promise<void> {
     info = await call<Info>('/ui/api/info');
     $('model').textContent = `${info.model} · ${info.architecture} · context ${info.context_size}`;
     const strategy = form.elements.namedItem('strategy') as HTMLSelectElement;
-    for (const o of [...strategy.options]) o.disabled = o.value !== 'auto' && (info.mrope ? o.value !== 'native' : o.value === 'native');
+    // every pooled method runs on M-RoPE models too; native is offered where it is the model's own path
+    for (const o of [...strategy.options]) o.disabled = !info.mrope && o.value === 'native';
     (form.elements.namedItem('audio') as HTMLSelectElement).disabled = !info.audio;
     $('watchsource').replaceChildren(h('option', { value: '' }, 'the video above'), ...info.live.map((name) => h('option', { value: name }, `live: ${name}`)));
     const listing = await call<{ media_path: boolean; files: Listed[] }>('/ui/api/media');
