@@ -75,3 +75,17 @@ t.test('a fixed reduce is known before any work: countMediaTokens and the budget
   t.ok(r.tokens.visual <= 1000, `${r.tokens.visual} <= 1000`);
   t.ok(r.tokens.visual < 1000, 'the real count after: the held pictures merge below the cap');
 });
+
+t.test('an M-RoPE pair (the native path): the kept frames are what libmtmd gets', async (t) => {
+  const { loadModel } = await import('../../lib/index.js');
+  const { tinyModels } = await import('../fixtures/tiny-models.js');
+  const m = await tinyModels();
+  const qwen = await loadModel({ model: m.qwen2vlModel, mmproj: m.qwen2vlMmproj, threads: 1 });
+  t.teardown(() => qwen.dispose());
+  const o = { model: qwen, strategy: 'native' as const, frames: 12, maxTokens: 1, temperature: 0 };
+  const off = await ask(clip, 'q', o);
+  const on = await ask(clip, 'q', { ...o, reduce: { codecPlan: false } });
+  t.equal(off.frames.length, 12);
+  t.same(on.frames.map((f) => f.t), off.frames.filter((_, i) => [0, 4, 8].includes(i)).map((f) => f.t), 'the first frame of each 4-frame run');
+  t.ok(on.tokens.visual < off.tokens.visual, `${on.tokens.visual} media tokens < ${off.tokens.visual}`);
+});
