@@ -22,6 +22,7 @@ export { countMediaTokens, type MediaTokenCount } from './api/count.js';
 export type { MediaBudget } from './pipeline/media-budget.js';
 export type { ProgressEvent, ProgressListener, Stage } from './pipeline/progress.js';
 export type { StrategyChoice } from './pipeline/strategy.js';
+export type { ReduceOption, ReduceParts } from './reduce/option.js';
 export { openVideo, probeVideo, VideoSource, live, encodePng } from './video/index.js';
 export type {
   VideoInput, VideoProbe, VideoFrame, SamplePlan, SampleOptions, SampledFrames, FitMode, FrameOptions, OpenOptions,

@@ -9,7 +9,7 @@ export const LAYERS = [
   ['model', /^model\.ts$/],
   // a chat on a context: above the model, which does not know it
   ['chat', /^inference\/chat\.ts$/],
-  ['pipeline', /^pipeline\//],
+  ['pipeline', /^(pipeline|reduce)\//],
   ['surfaces', /^(api|watch|server|batch|eval)\/|^(cli-flags|optional-value)\.ts$/],
   ['entry', /^(index|cli)\.ts$|^commands\/|^fixtures\//],
 ];

@@ -21,6 +21,8 @@ export interface MediaTokenCount extends MediaBudget {
   contextSize: number;
   /** total <= budget: ask() would go on to decode (otherwise it fails with ERR_CONTEXT_FULL first). */
   fits: boolean;
+  /** With `reduce`: frameTokens is the most the reduction keeps (the bound of { tokens } / { ratio }; every token for 'auto'); ask() reports the real count. */
+  upperBound?: true;
 }
 
 /**
@@ -50,7 +52,7 @@ export async function countWithOpenOptions(video: VideoInput, options: VideoQuer
       const { budget } = await measureMediaBudget(source, plan, model.info, (text) => model.handle.countTokens(text), signal);
       checkPlanLimits(model.limits, plannedMedia(budget, source.probe.video, model.info.imageSize));
       const room = q.contextSize - plan.reserve;
-      return { ...budget, strategy: plan.strategy, budget: room, contextSize: q.contextSize, fits: budget.total <= room };
+      return { ...budget, strategy: plan.strategy, budget: room, contextSize: q.contextSize, fits: budget.total <= room, ...(q.reduce ? { upperBound: true as const } : {}) };
     } finally {
       await source.close();
     }

@@ -17,6 +17,7 @@ import type { StrategyChoice } from '../pipeline/strategy.js';
 import { checkSubtitleSpec } from '../subtitles/load.js';
 import type { VideoQueryOptions } from './types.js';
 import { checkContextLimit, checkFramesLimit } from '../limits.js';
+import { checkReduce, type ReduceSpec } from '../reduce/option.js';
 
 export interface CheckedQuery {
   model: Model;
@@ -37,6 +38,7 @@ export interface CheckedQuery {
   audio?: VideoQueryOptions['audio'];
   audioWindow?: VideoQueryOptions['audioWindow'];
   audioLength?: VideoQueryOptions['audioLength'];
+  reduce: ReduceSpec | null;
   /** Generation parameters, grammar parsed by llama.cpp already. */
   generate: NativeGenerateParams;
   /** The caller's signal, also aborted when a callback fails; run the work in guard.run(). */
@@ -105,6 +107,7 @@ export function checkQuery(o: VideoQueryOptions, defaults: { sequences: number }
     audio: o.audio,
     audioWindow: o.audioWindow,
     audioLength: o.audioLength,
+    reduce: checkReduce(o.reduce),
     generate: resolveGrammar(o.model.handle, generateParams(o)),
     guard,
     onProgress: guard.wrap('onProgress', optionalFunction<ProgressListener>('onProgress', o.onProgress)),

@@ -41,8 +41,9 @@ async function run(input: VideoInput, question: string, o: VideoQueryOptions): P
           decodeMs: p.decodeMs, encodeMs: p.encodeMs, prefillMs: p.prefixMs + turn.prefillMs,
           firstTokenMs: turn.timings.firstTokenMs, generateMs: turn.timings.generateMs,
         },
-        frames: p.frames.map((f) => ({ index: f.index, t: f.t })),
+        frames: p.frames.map((f, i) => ({ index: f.index, t: f.t, ...(p.reduced ? { until: p.reduced.until[i]! } : {}) })),
         duration: p.duration,
+        ...(p.reduced ? { reduced: { sampled: p.reduced.sampled, kept: p.reduced.kept, pictures: p.reduced.same.filter((x) => x === undefined).length, codecPlan: p.reduced.codecPlan } } : {}),
         ...(p.warning ? { warning: p.warning } : {}),
       };
     } finally {

@@ -1,4 +1,5 @@
 /** The options and results of ask, describe, localize and chat (checked in options.ts). */
+import type { ReduceOption } from '../reduce/option.js';
 import type { StrategyName } from '../assembly/types.js';
 import type { AudioOption } from '../audio/media.js';
 import type { AudioLength } from '../audio/budget.js';
@@ -56,6 +57,13 @@ export interface VideoQueryOptions extends Omit<GenerateOptions, 'sequence' | 's
    * per started 30 s, llama-mtmd-cli's form).
    */
   audioLength?: AudioLength;
+  /**
+   * Token reduction (docs/methods.md, "Token reduction"): 'off' (default); 'auto' skips frames that
+   * repeat the last kept one before the encoder, merges tokens that repeat across frames after it
+   * (query-agnostic: a chat's follow-ups reuse the prefix) and samples where the codec sees change;
+   * { tokens: N } / { ratio: r } also caps the visual tokens (known before any work).
+   */
+  reduce?: ReduceOption;
   signal?: AbortSignal;
   onProgress?: ProgressListener;
   /** Called with each piece of the answer as it is generated. */
@@ -68,8 +76,14 @@ export interface AskResult {
   stopReason: TurnResult['stopReason'];
   tokens: { prompt: number; visual: number; generated: number };
   timings: { decodeMs: number; encodeMs: number; prefillMs: number; firstTokenMs: number; generateMs: number };
-  frames: { index: number; t: number }[];
+  /** The frames the model saw; with `reduce`, `until` is the last time a kept frame stands for (the frames after it repeated it). */
+  frames: { index: number; t: number; until?: number }[];
   duration: number;
+  /**
+   * With `reduce`: frames sampled and kept (each a block of the prompt), the distinct pictures among
+   * the kept ones (encoded; a picture that came back reuses its embedding), and whether the codec chose their times.
+   */
+  reduced?: { sampled: number; kept: number; pictures: number; codecPlan: boolean };
   /** Set when sampling was clamped (more frames asked than the video has), a subtitle or audio
    *  track was missing or broken, or a video's picture was skipped by an audio-only model. */
   warning?: string;

@@ -8,7 +8,7 @@ import { bilinear, bilinearDefaults, type BilinearCountOptions, type BilinearOpt
 import { concat, concatDefaults, type ConcatOptions } from './concat.js';
 import { pllava, pllavaDefaults, type PllavaOptions } from './pllava.js';
 import { slowfast, slowfastDefaults, type SlowFastOptions } from './slowfast.js';
-import type { SlottedPlan, TimeSlot } from './plan.js';
+import type { PlanOptions, SlottedPlan, TimeSlot } from './plan.js';
 import type { Strategy } from './strategy.js';
 import type { FrameGrid, GridShape, PooledStrategyName, SequencePlan } from './types.js';
 import { vcgpt, vcgptDefaults, type VcgptOptions } from './vcgpt.js';
@@ -25,7 +25,7 @@ export interface StrategyCountOptionsMap extends Omit<StrategyOptionsMap, 'bilin
   bilinear: BilinearCountOptions;
 }
 
-export type AssembleOptions<N extends PooledStrategyName = PooledStrategyName> = StrategyOptionsMap[N] & TimeEncodingOptions;
+export type AssembleOptions<N extends PooledStrategyName = PooledStrategyName> = StrategyOptionsMap[N] & TimeEncodingOptions & Pick<PlanOptions, 'merge'>;
 
 /** The pooled methods. `native` is not one: libmtmd assembles its own media (lib/pipeline/mtmd.ts). */
 export const strategies: { readonly [N in PooledStrategyName]: Strategy<StrategyOptionsMap[N], StrategyCountOptionsMap[N]> } = {

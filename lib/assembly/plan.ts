@@ -34,6 +34,8 @@ export type PlanOptions = TimeEncodingOptions & {
    * one before it, or a block from no frame) go right after it.
    */
   slots?: readonly TimeSlot[];
+  /** Drops or merges frame blocks' tokens before they are placed (lib/reduce/merge.ts); query-agnostic. */
+  merge?: (segments: readonly Segment[], dim: number) => Segment[];
 };
 
 export function isSlotItem(item: PlanItem | SlotItem): item is SlotItem {
@@ -86,7 +88,7 @@ export function buildPlan(segments: readonly Segment[], dim: number, time: PlanO
       plan.push({ slot: next++ });
     }
   };
-  for (const s of segments) {
+  for (const s of time.merge ? time.merge(segments, dim) : segments) {
     if (!isEmbeddingItem(s)) { pushText(s); continue; }
     const t = (s as { t?: number }).t;
     if (inRun && next < slots.length) {

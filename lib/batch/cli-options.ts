@@ -4,6 +4,7 @@ import { answerFlags, answerOptions, num, soundFlags, soundOptions } from '../cl
 import { subtitleOption } from '../subtitles/cli.js';
 import { isSubtitleFile } from '../subtitles/external.js';
 import type { JobOptions } from './jobs.js';
+import { reduceFlag, reduceFlags } from '../reduce/cli.js';
 import type { JobLimits } from '../limits.js';
 
 /** Flags that become every job's options (a job's own `options` win). */
@@ -14,6 +15,7 @@ export const jobDefaultFlags = {
   'time-tokens': { type: 'string' },
   ...answerFlags,
   ...soundFlags,
+  ...reduceFlags,
 } as const;
 
 
@@ -26,6 +28,7 @@ export function jobDefaults(v: Partial<Record<keyof typeof jobDefaultFlags, stri
     ...answerOptions(v),
     ...soundOptions(v),
     subtitles: subtitleFlag(v.subtitles),
+    reduce: reduceFlag(v.reduce),
   };
   for (const k of Object.keys(d)) if (d[k] === undefined) delete d[k];
   return d as JobOptions;

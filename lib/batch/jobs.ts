@@ -2,6 +2,7 @@
  * The lines of a jobs.jsonl file: `{ id, video, task: 'ask'|'describe'|'localize', question?, options? }`.
  * Each line is checked on its own, so one bad line becomes one error result and the batch goes on.
  */
+import { checkReduce } from '../reduce/option.js';
 import { isAbsolute, resolve } from 'node:path';
 import { VidlmError } from '../errors.js';
 import type { VideoQueryOptions } from '../api/query.js';
@@ -17,7 +18,7 @@ export type JobOptions = Omit<VideoQueryOptions, 'model' | 'signal' | 'onProgres
 const OPTION_KEYS = new Set([
   'strategy', 'frames', 'fps', 'segment', 'timeTokens', 'timeFormat', 'litaSpelling', 'preamble', 'system', 'contextSize',
   'encodeBatchSize', 'fit', 'maxTokens', 'temperature', 'topK', 'topP', 'minP', 'repeatPenalty', 'repeatLastN', 'seed',
-  'stop', 'grammar', 'jsonSchema', 'constrain', 'audio', 'audioWindow', 'audioLength', 'subtitles',
+  'stop', 'grammar', 'jsonSchema', 'constrain', 'audio', 'audioWindow', 'audioLength', 'subtitles', 'reduce',
 ]);
 
 export interface JobSpec {
@@ -67,6 +68,7 @@ export function checkJob(v: unknown, defaults: JobOptions = {}): JobSpec {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) throw bad('"options" must be an object', { field: 'options' });
   for (const k of Object.keys(options)) if (!OPTION_KEYS.has(k)) throw bad(`unknown option "${k}"`, { field: 'options', option: k });
   for (const k of Object.keys(o)) if (!['id', 'video', 'task', 'question', 'options'].includes(k)) throw bad(`unknown field "${k}"`, { field: k });
+  try { checkReduce((options as JobOptions).reduce); } catch (e) { throw bad((e as Error).message, { field: 'options', option: 'reduce' }); }
   return { id, video: o.video, task, ...(o.question === undefined ? {} : { question: o.question as string }), options: { ...defaults, ...(options as JobOptions) } };
 }
 

@@ -10,6 +10,7 @@ import { loadModel } from '../model.js';
 import type { TimeTokenMode } from '../time/encode.js';
 import { answerFlags, answerOptions, num, soundFlags, soundOptions, withSoundValues } from '../cli-flags.js';
 import { threadFlags, threadValues } from '../threads/flags.js';
+import { REDUCE_USAGE, reduceFlag, reduceFlags } from '../reduce/cli.js';
 
 const options = {
   model: { type: 'string', short: 'm' },
@@ -22,6 +23,7 @@ const options = {
   system: { type: 'string' },
   prompt: { type: 'string', short: 'p' },
   ...soundFlags,
+  ...reduceFlags,
   ...answerFlags,
   ...threadFlags,
   json: { type: 'boolean' },
@@ -35,7 +37,7 @@ function usage(cmd: Command): string {
   return `usage: vidlm ${cmd} ${what} --model M.gguf --mmproj P.gguf
   [--strategy auto|concat|slowfast|pllava|bilinear|vcgpt|native] [--frames N | --fps F]
   [--time-tokens none|text|lita] [--preamble] [--system TEXT] [--subtitles [LANG|FILE.srt]]
-  [--audio [interleave|prefix]] [--audio-window S] [--audio-length real|padded]
+  [--audio [interleave|prefix]] [--audio-window S] [--audio-length real|padded] ${REDUCE_USAGE}
   [--max-tokens N] [--temp T] [--seed S] [--threads N|auto] [--poll 0-100|auto] [--ctx-size N] [--json]\n`;
 }
 
@@ -51,6 +53,7 @@ export async function runQuery(cmd: Command, args: string[]): Promise<number> {
   }
   const [input, text] = positionals as [string, string];
   const tty = process.stderr.isTTY && !values.json;
+  const reduce = reduceFlag(values.reduce); // checked before the model loads
   const model = await loadModel({ model: values.model, mmproj: values.mmproj, ...threadValues(values) });
   try {
     const opts: VideoQueryOptions = {
@@ -62,6 +65,7 @@ export async function runQuery(cmd: Command, args: string[]): Promise<number> {
       preamble: values.preamble,
       system: values.system,
       ...soundOptions(values),
+      reduce,
       ...answerOptions(values),
       onToken: values.json ? undefined : (piece) => process.stdout.write(piece),
       onProgress: tty ? ({ stage, fraction }) => { if (stage !== 'generate') process.stderr.write(`\r${stage} ${Math.round(fraction * 100)}%   `); } : undefined,
@@ -77,6 +81,7 @@ export async function runQuery(cmd: Command, args: string[]): Promise<number> {
         tokens: r.tokens,
         timings: r.timings,
         frames: r.frames,
+        ...(r.reduced ? { reduced: r.reduced } : {}),
         ...(r.warning ? { warning: r.warning } : {}),
       }) + '\n');
     } else {

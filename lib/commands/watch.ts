@@ -3,6 +3,7 @@
  * every few seconds about a live stream or a file. One line per answer (JSONL with --json), a
  * live status line on a terminal, Ctrl-C stops cleanly. --plan prints the speed estimate.
  */
+import { REDUCE_USAGE, reduceFlag, reduceFlags } from '../reduce/cli.js';
 import { parseArgs } from 'node:util';
 import { loadModel } from '../model.js';
 import type { TimeTokenMode } from '../time/encode.js';
@@ -26,6 +27,7 @@ const options = {
   strategy: { type: 'string', short: 's' },
   'time-tokens': { type: 'string' },
   ...soundFlags,
+  ...reduceFlags,
   'no-realtime': { type: 'boolean' },
   live: { type: 'boolean' },
   timeout: { type: 'string' },
@@ -40,7 +42,7 @@ const options = {
 const USAGE = `usage: vidlm watch <file-or-stream-url> --model M.gguf --mmproj P.gguf (--prompt TEXT | --when EVENT)
   [--every S] [--window S] [--frames N | --fps F] [--strategy auto|concat|slowfast|pllava|bilinear|vcgpt|native]
   [--localize] [--cooldown N] [--time-tokens none|text|lita] [--no-realtime] [--live] [--timeout S]
-  [--audio [interleave|prefix]] [--audio-window S] [--audio-length real|padded] [--subtitles [LANG|FILE.srt]]
+  [--audio [interleave|prefix]] [--audio-window S] [--audio-length real|padded] [--subtitles [LANG|FILE.srt]] ${REDUCE_USAGE}
   [--system TEXT] [--max-tokens N] [--temp T] [--seed S] [--threads N|auto] [--poll 0-100|auto] [--ctx-size N] [--json] [--plan]
 `;
 
@@ -67,6 +69,7 @@ export async function run(args: string[]): Promise<number> {
     return 2;
   }
   const source = positionals[0]!;
+  const reduce = reduceFlag(values.reduce); // checked before the model loads
   const model = await loadModel({ model: values.model, mmproj: values.mmproj, ...threadValues(values) });
   const ac = new AbortController();
   try {
@@ -76,6 +79,7 @@ export async function run(args: string[]): Promise<number> {
       every: num('every', values.every), window: num('window', values.window), frames: num('frames', values.frames), fps: num('fps', values.fps),
       strategy: values.strategy as WatchOptions['strategy'], timeTokens: values['time-tokens'] as TimeTokenMode | undefined,
       ...soundOptions(values),
+      ...(reduce !== undefined ? { reduce } : {}),
       realtime: !values['no-realtime'], live: values.live, timeout: num('timeout', values.timeout), system: values.system,
       ...answer, maxTokens: answer.maxTokens ?? 64, signal: ac.signal,
     };

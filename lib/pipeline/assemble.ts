@@ -18,6 +18,8 @@ import { subtitleTranscript } from '../subtitles/prompt.js';
 import type { TimeEncodingOptions, TimeTokenMode } from '../time/encode.js';
 import type { SubtitleCue } from '../video/types.js';
 import type { Encoded } from './encode.js';
+import { mergeOf } from '../reduce/pipeline.js';
+import type { ReduceSpec } from '../reduce/option.js';
 import type { VideoPlan } from './plan.js';
 
 /** A pooled video: text and embedding items, and the audio clips libmtmd evaluates among them. */
@@ -54,6 +56,10 @@ export interface AssembleQuery {
   litaSpelling?: TimeEncodingOptions['litaSpelling'];
   /** State duration and frame times in the turn (LLaVA-Video's time instruction). */
   preamble: boolean;
+  /** Token reduction (lib/reduce): the repeated tokens of the pooled frame blocks are merged away. */
+  reduce?: ReduceSpec | null;
+  /** With a fixed reduce budget: the visual tokens of the frames as sampled, before any skip. */
+  reduceFull?: number;
 }
 
 export function assemble(encoded: Encoded, plan: Pick<VideoPlan, 'strategy' | 'segment' | 'temporalMerge'>, duration: number, q: AssembleQuery,
@@ -61,7 +67,8 @@ export function assemble(encoded: Encoded, plan: Pick<VideoPlan, 'strategy' | 's
   const cues = [...(timeline.cues ?? [])];
   // native: lib/audio lays out the frames, the audio chunks and the cues between their markers
   if (encoded.kind === 'native') return { kind: 'native', ...nativeLayout(encoded.frames, timeline.audio, cues, plan.segment, plan.temporalMerge ?? 1) };
-  const time = { timeTokens: q.timeTokens, duration: duration > 0 ? duration : undefined, timeFormat: q.timeFormat, litaSpelling: q.litaSpelling, hasToken };
+  const merge = mergeOf(q.reduce, q.reduceFull ?? Infinity);
+  const time = { timeTokens: q.timeTokens, duration: duration > 0 ? duration : undefined, timeFormat: q.timeFormat, litaSpelling: q.litaSpelling, hasToken, ...(merge ? { merge } : {}) };
   const chunks = timeline.audio?.chunks ?? [];
   // audio chunks take slots among the pooled frame blocks, each after its own time marker; the pooling never sees them (no slots: the method's plan)
   const slots = chunks.length > 0 ? audioSlots(timeline.audio!.steps) : [];

@@ -20,6 +20,7 @@ import { Chat } from '../inference/chat.js';
 import type { MediaChunkReport } from '../native.js';
 import type { VideoFrame, VideoInput } from '../video/types.js';
 import { stageReporter } from './progress.js';
+import type { ReduceReport } from '../reduce/pipeline.js';
 import { readVideo, type ReadQuery } from './read.js';
 import { render } from './render.js';
 
@@ -43,12 +44,14 @@ export interface Prepared {
   encodeMs: number;
   /** The mtmd path: what libmtmd evaluated, chunk by chunk (frames, audio clips, text between). */
   chunks?: MediaChunkReport[];
+  /** With `reduce`: what it did (lib/reduce/pipeline.ts). */
+  reduced?: ReduceReport;
   warning?: string;
 }
 
 export async function prepare(input: VideoInput, q: PipelineQuery): Promise<Prepared> {
   const { model, signal } = q;
-  const { plan, video, encoded, assembled, decodeMs } = await readVideo(input, q);
+  const { plan, video, encoded, assembled, decodeMs, reduced } = await readVideo(input, q);
   // the chat owns its context: disposing the chat (and its forks) frees it
   const context = await model.createContext({ contextSize: q.contextSize, sequences: q.sequences });
   try {
@@ -61,6 +64,7 @@ export async function prepare(input: VideoInput, q: PipelineQuery): Promise<Prep
       frames: video.frames, duration: video.duration, decodeMs,
       encodeMs: encoded.kind === 'grids' ? encoded.ms : 0,
       ...(started.chunks ? { chunks: started.chunks } : {}),
+      ...(reduced ? { reduced } : {}),
       ...(video.warning ? { warning: video.warning } : {}),
     };
   } catch (e) {

@@ -25,6 +25,7 @@ import type { SubtitleCue, VideoProbe } from '../video/types.js';
 import type { VideoSource } from '../video/video.js';
 import type { VideoPlan } from './plan.js';
 import { visualTokens } from './strategy.js';
+import { reducedBound } from '../reduce/option.js';
 
 /** The side of the picture the addon tokenizes at load to learn the grid (native/load_model.cpp ProbeImageShape): the encoder's side on M-RoPE models, else 448. */
 const probeSide = (info: ModelInfo): number => (info.mrope && info.imageSize && info.imageSize >= 28 && info.imageSize <= 4096 ? info.imageSize : 448);
@@ -130,7 +131,8 @@ export function mediaBudget(plan: VideoPlan, probe: VideoProbe, info: ModelInfo,
     }
     cueText = cues.length > 0 ? content : '';
   } else {
-    frameTokens = frames > 0 ? visualTokens(plan.strategy, frames, info) : 0;
+    // a fixed reduce keeps at most its bound; 'auto' at most every token (the real count comes after)
+    frameTokens = frames > 0 ? reducedBound(plan.reduce ?? null, visualTokens(plan.strategy, frames, info)) : 0;
     cueText = subtitleTranscript(frameTimes, cues, plan.segment);
   }
   // libmtmd tokenizes the text between markers piece by piece

@@ -15,6 +15,7 @@ import { LRUCache } from 'lru-cache';
 import type { AudioMedia } from '../audio/media.js';
 import type { SubtitleCue, VideoInput, VideoProbe } from '../video/types.js';
 import type { PlanQuery, VideoPlan } from './plan.js';
+import type { ReduceSpec } from '../reduce/option.js';
 
 /** A remembered read: enough to rebuild the frames (without pixels) and to check a request's limits. */
 export interface MediaMemoEntry {
@@ -81,10 +82,12 @@ export async function mediaIdentity(input: VideoInput): Promise<string | undefin
 /**
  * The memo key: the identity and every query option that changes the plan, the frames, the sound
  * or the cues. None (not remembered) for subtitles from a file of their own, which can change
- * apart from the video.
+ * apart from the video, and for a read that reduces its frames by their content.
  */
 export function memoKey(identity: string, q: PlanQuery): string | undefined {
   if (typeof q.subtitles === 'string' && /\.(srt|vtt|webvtt|ass|ssa)$/i.test(q.subtitles)) return undefined;
+  // a reduced read keeps the frames its content chose: read fresh (the encoder's cache still holds their embeddings)
+  if ((q as { reduce?: ReduceSpec | null }).reduce) return undefined;
   return JSON.stringify([identity, q.strategy, q.frames ?? null, q.fps ?? null, q.segment ?? null, q.timeTokens, q.preamble,
     q.contextSize, q.fit, q.budget ?? null, q.audio ?? null, q.audioWindow ?? null, q.audioLength ?? null, q.soundOnly ?? false, q.subtitles ?? null]);
 }

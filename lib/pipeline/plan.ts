@@ -16,7 +16,8 @@ import type { FitMode, FrameOptions, SamplePlan, VideoProbe } from '../video/typ
 import { temporalMerge } from '../subtitles/cues.js';
 import { checkSubtitleSpec, type SubtitleSpec } from '../subtitles/load.js';
 import { mediaBudgetError, NO_MEDIA } from './budget-error.js';
-import { chooseFrames, mediaTokenBudget, visualTokens, type StrategyChoice } from './strategy.js';
+import { reducedBound, type ReduceSpec } from '../reduce/option.js';
+import { chooseFrames, framesThatFit, mediaTokenBudget, visualTokens, type StrategyChoice } from './strategy.js';
 
 /** What the pipeline needs of a checked query (lib/api/options.ts checks the user's options). */
 export interface PlanQuery {
@@ -42,6 +43,8 @@ export interface PlanQuery {
    */
   budget?: number;
   soundOnly?: boolean;
+  /** Token reduction (lib/reduce): a fixed one ({ tokens }, { ratio }) lowers the frames' count before any work. */
+  reduce?: ReduceSpec | null;
 }
 
 export interface VideoPlan {
@@ -72,12 +75,14 @@ export interface VideoPlan {
   temporalMerge?: number;
   /** Known before decoding (a video's picture skipped on an audio-only model). */
   warning?: string;
+  /** Token reduction: the budget checks count what a fixed one keeps at most. */
+  reduce?: ReduceSpec;
 }
 
 
 /** ERR_CONTEXT_FULL for `frames` frames of a strategy: the one budget error (mediaBudgetError) with the frames alone. */
-export function contextFull(strategy: StrategyName, frames: number, info: ModelInfo, contextSize: number, reserve: number): VidlmError {
-  const frameTokens = visualTokens(strategy, frames, info);
+export function contextFull(strategy: StrategyName, frames: number, info: ModelInfo, contextSize: number, reserve: number, reduce: ReduceSpec | null = null): VidlmError {
+  const frameTokens = reducedBound(reduce, visualTokens(strategy, frames, info));
   return mediaBudgetError({ ...NO_MEDIA, frames, imageChunks: frames, frameTokens, total: frameTokens }, contextSize - reserve, contextSize, strategy)!;
 }
 
@@ -121,11 +126,14 @@ export function planVideo(probe: VideoProbe, info: ModelInfo, q: PlanQuery): Vid
   const audioOnly = info.audio && (q.soundOnly === true || !probe.video || !info.vision);
   if (audioOnly) audio ??= checkAudioOption('prefix', q.audioWindow, info, q.audioLength);
   // the strategy rules (strategy.ts): which strategy, how many frames fit, how many are asked for, how they are sampled
-  const { strategy, maxFrames, count, byCount, sample } = chooseFrames(q.strategy, info, budget, probe, q, audioOnly);
+  const { strategy, maxFrames: chosenMax, count, byCount, sample } = chooseFrames(q.strategy, info, budget, probe, q, audioOnly);
   if (strategy === 'native' && (q.timeTokens !== 'none' || q.preamble)) {
     throw new VidlmError('ERR_UNSUPPORTED', 'the native strategy gives the frames to the model as its own media: time tokens and the time preamble need a pooling strategy');
   }
-  if (count > maxFrames) throw contextFull(strategy, count, info, q.contextSize, reserve);
+  const reduce = strategy === 'native' ? null : q.reduce ?? null;
+  // a fixed reduce keeps at most its bound: more frames fit
+  const maxFrames = reduce ? framesThatFit(strategy, info, budget, reduce) : chosenMax;
+  if (count > maxFrames) throw contextFull(strategy, count, info, q.contextSize, reserve, reduce);
   if (audio && q.audioWindow === undefined && !audioOnly) {
     // the default window from the cost rule, now that the frames are known
     const span = audioSpan(probe, q.segment);
@@ -133,7 +141,7 @@ export function planVideo(probe: VideoProbe, info: ModelInfo, q: PlanQuery): Vid
   }
   if (audio) {
     // pooled: the frames' tokens are known now, the audio gets what they leave (native: the whole check follows, with the frames' real sizes)
-    const e = audioTooLong(audio, probe, count, strategy === 'native' || audioOnly ? 0 : visualTokens(strategy, count, info), budget, q.contextSize, strategy, q.segment);
+    const e = audioTooLong(audio, probe, count, strategy === 'native' || audioOnly ? 0 : reducedBound(reduce, visualTokens(strategy, count, info)), budget, q.contextSize, strategy, q.segment);
     if (e) throw e;
   }
   // Images reach libmtmd at their own size (its preprocessing, as llama-mtmd-cli); video frames at the encoder's.
@@ -149,6 +157,7 @@ export function planVideo(probe: VideoProbe, info: ModelInfo, q: PlanQuery): Vid
     reserve,
     ...(audioOnly ? { audioOnly } : {}),
     ...(audio ? { audio } : {}),
+    ...(reduce ? { reduce } : {}),
     ...(q.subtitles !== undefined && q.subtitles !== false ? { subtitles: q.subtitles } : {}),
     ...(audioOnly && probe.video ? { warning: 'the model has no vision encoder: only the sound was used' } : {}),
   };

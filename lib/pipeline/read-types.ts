@@ -1,6 +1,7 @@
 /** What readVideo (read.ts) takes and gives; apart so the memo (read-memo.ts) can name them too. */
 import type { Model } from '../model.js';
 import type { VideoProbe } from '../video/types.js';
+import type { ReduceReport } from '../reduce/pipeline.js';
 import type { ProgressListener } from './progress.js';
 import type { Assembled, AssembleQuery } from './assemble.js';
 import type { Encoded, FrameEncoder } from './encode.js';
@@ -39,6 +40,8 @@ export interface ReadVideo {
   decodeMs: number;
   /** Frames the decoder decoded for this read (0 for a repeat whose embeddings or prefix are held). */
   decoded: number;
+  /** With `reduce`: frames sampled and kept, and the span each kept frame stands for. */
+  reduced?: ReduceReport;
   /** A native repeat read with `lazyPixels`: decodes the frames' pixels (once) when the caller needs them. */
   pixels?: () => Promise<void>;
 }

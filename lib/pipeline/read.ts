@@ -16,6 +16,9 @@ import { checkMediaBudget } from './media-budget.js';
 import { checkPlanLimits, plannedMedia } from '../limits.js';
 import { planVideo, type VideoPlan } from './plan.js';
 import { sample, type SampledVideo } from './sample.js';
+import { codecPlan, skipFrames, type ReduceReport } from '../reduce/pipeline.js';
+import { reusingEncoder } from '../reduce/reuse.js';
+import { visualTokens } from './strategy.js';
 
 export type { ReadQuery, ReadVideo } from './read-types.js';
 
@@ -31,22 +34,32 @@ async function readFresh(input: VideoInput, q: ReadQuery, identity: string | und
   // an audio model also opens files without a picture (the sound alone)
   const source = await openVideo(input, { signal, allowAudioOnly: model.info.audio, ...(q.ffmpegOptions ? { ffmpegOptions: q.ffmpegOptions } : {}) });
   let plan: VideoPlan, video: SampledVideo, decoded: number;
+  let reduced: ReduceReport | undefined;
   try {
     plan = planVideo(source.probe, model.info, q);
     q.check?.(source.probe, plan);
     // frames, audio and subtitle cues counted together before any picture is decoded
     const { budget, subtitles } = await checkMediaBudget(source, plan, model.info, q.countText ?? ((text) => model.handle.countTokens(text)), q.contextSize, signal);
     checkPlanLimits(model.limits, plannedMedia(budget, source.probe.video, model.info.imageSize));
+    // reduce (lib/reduce): frame times from the codec's change, then the still frames dropped before the encoder
+    const byCodec = await codecPlan(source, plan.sample, plan.count, q.reduce, plan.byCount && !plan.audioOnly, signal);
+    if (byCodec) plan = { ...plan, sample: byCodec };
     video = await sample(source, plan, model.info, q.contextSize, { signal, onProgress: stageReporter(q.onProgress, 'decode'), subtitles });
+    const skipped = skipFrames(video.frames, q.reduce, byCodec !== null);
+    if (skipped.report) { video = { ...video, frames: skipped.frames }; reduced = skipped.report; }
   } finally {
     decoded = source.stats.framesDecoded;
     await source.close();
   }
   const decodeMs = performance.now() - t0;
-  const encoded = await encode(q.encoder ?? model, plan, video, {
+  // reduce: a picture that came back reuses its first embedding
+  const encoder = reduced ? reusingEncoder(q.encoder ?? model, reduced.same) : q.encoder ?? model;
+  const encoded = await encode(encoder, plan, video, {
     source: identity, batchSize: q.encodeBatchSize, signal, onProgress: stageReporter(q.onProgress, 'encode'),
   });
   const hasToken = q.hasToken ?? ((tok: string) => model.handle.countTokens(tok) === 1);
-  const assembled = assemble(encoded, plan, video.duration, q, hasToken, video);
-  return { plan, video, probe: source.probe, encoded, assembled, isImage: source.probe.isImage, decodeMs, decoded };
+  // a fixed reduce budget is a share of what the frames as sampled would have taken
+  const full = reduced && plan.path === 'pooled' ? visualTokens(plan.strategy, reduced.sampled, model.info) : 0;
+  const assembled = assemble(encoded, plan, video.duration, { ...q, reduceFull: full }, hasToken, video);
+  return { plan, video, probe: source.probe, encoded, assembled, isImage: source.probe.isImage, decodeMs, decoded, ...(reduced ? { reduced } : {}) };
 }

@@ -41,7 +41,7 @@ export async function sample(source: VideoSource, plan: VideoPlan, info: ModelIn
   if (!plan.audioOnly) {
     for await (const f of source.frames(plan.sample, { ...plan.frame, signal: opts.signal })) {
       frames.push(f);
-      if (frames.length > plan.maxFrames) throw contextFull(plan.strategy, frames.length, info, contextSize, plan.reserve);
+      if (frames.length > plan.maxFrames) throw contextFull(plan.strategy, frames.length, info, contextSize, plan.reserve, plan.reduce);
       opts.onProgress?.(plan.count > 0 ? Math.min(1, frames.length / plan.count) : 0);
     }
   }

@@ -3,6 +3,7 @@
  * many frames each method samples and with which index rule (shared/reference/video-llm-methods.md),
  * and how many visual tokens that makes before any work.
  */
+import { reducedBound, type ReduceSpec } from '../reduce/option.js';
 import { countTokens, defaults, strategyNames } from '../assembly/index.js';
 import type { StrategyName } from '../assembly/types.js';
 import { VidlmError } from '../errors.js';
@@ -76,12 +77,12 @@ export function leastPooled(info: ModelInfo, budget: number, frames?: number): S
 }
 
 /** The most frames whose visual tokens fit in `budget` (Infinity for the native path: libmtmd counts them in the prefill). */
-export function framesThatFit(strategy: StrategyName, info: ModelInfo, budget: number): number {
+export function framesThatFit(strategy: StrategyName, info: ModelInfo, budget: number, reduce: ReduceSpec | null = null): number {
   if (strategy === 'native') return Infinity;
   let lo = 0, hi = 10_000;
   while (lo < hi) {
     const mid = Math.ceil((lo + hi) / 2);
-    if (visualTokens(strategy, mid, info) <= budget) lo = mid; else hi = mid - 1;
+    if (reducedBound(reduce, visualTokens(strategy, mid, info)) <= budget) lo = mid; else hi = mid - 1;
   }
   return lo;
 }

@@ -3,6 +3,7 @@
  * and media parts, the video options (vLLM's media kwargs, then the `vidlm` object, which wins),
  * and generation options. Everything unsupported is refused here with a 400 naming its param.
  */
+import { checkReduce, fromPruningRate, type ReduceOption } from '../reduce/option.js';
 import type { GenerateOptions } from '../inference/context.js';
 import type { StrategyName } from '../assembly/types.js';
 import type { TimeTokenMode } from '../time/encode.js';
@@ -31,6 +32,8 @@ export interface VideoOptions {
   audioLength?: AudioLength;
   /** A subtitle track (true, a language, a stream index) or a subtitle file inside the media folder. */
   subtitles?: SubtitleSpec;
+  /** Token reduction (lib/reduce): `vidlm.reduce`, or vLLM's `video_pruning_rate`. */
+  reduce?: ReduceOption;
 }
 
 export interface ParsedRequest {
@@ -66,6 +69,7 @@ export interface ChatBody {
   response_format?: { type: 'text' | 'json_object' | 'json_schema'; json_schema?: { schema?: object } };
   media_io_kwargs?: { video?: { num_frames?: number; fps?: number } };
   mm_processor_kwargs?: { fps?: number };
+  video_pruning_rate?: number | null;
   vidlm?: Partial<VideoOptions>;
 }
 
@@ -137,12 +141,14 @@ export function parseRequest(b: ChatBody): ParsedRequest {
   if (typeof subtitles === 'string' && !LANGUAGE.test(subtitles) && !isSubtitleFile(subtitles)) {
     throw badRequest('invalid_value', `subtitles must be true, a language tag (en, fre, pt-BR), a stream index or a .srt/.vtt/.ass file in the media folder (got ${JSON.stringify(subtitles.slice(0, 100))})`, 'vidlm.subtitles');
   }
+  const reduce = requestReduce(v.reduce, b.video_pruning_rate);
   const video: VideoOptions = {
     strategy: v.strategy ?? 'auto', frames, fps, segment, timeTokens: v.timeTokens ?? 'none', preamble: v.preamble ?? false,
     ...(v.audio !== undefined && v.audio !== false ? { audio: v.audio } : {}),
     ...(v.audioWindow !== undefined ? { audioWindow: v.audioWindow } : {}),
     ...(v.audioLength !== undefined ? { audioLength: v.audioLength } : {}),
     ...(subtitles !== undefined && subtitles !== false ? { subtitles } : {}),
+    ...(reduce !== undefined ? { reduce } : {}),
   };
 
   const generate: ParsedRequest['generate'] = {
@@ -160,4 +166,15 @@ export function parseRequest(b: ChatBody): ParsedRequest {
   }
   if (tools?.choice === 'required' && generate.jsonSchema) throw badRequest('invalid_value', 'a forced tool call and response_format cannot both constrain the answer', 'response_format');
   return { messages, video, generate, stream: b.stream === true, includeUsage: b.stream_options?.include_usage === true, ...(tools ? { tools } : {}) };
+}
+
+/** `vidlm.reduce` (it wins) or vLLM's `video_pruning_rate`, checked here: a 400 naming the field. */
+function requestReduce(v: unknown, rate: unknown): ReduceOption | undefined {
+  try {
+    if (v !== undefined) { checkReduce(v, 'vidlm.reduce'); return v as ReduceOption; }
+    return fromPruningRate(rate);
+  } catch (e) {
+    const param = v !== undefined ? 'vidlm.reduce' : 'video_pruning_rate';
+    throw badRequest('invalid_value', e instanceof Error ? e.message : String(e), param);
+  }
 }

@@ -78,6 +78,8 @@ export const chatCompletionBody = {
       },
     },
     mm_processor_kwargs: { type: 'object', properties: { fps: { type: 'number', exclusiveMinimum: 0, maximum: 240 } } },
+    // vLLM's Efficient Video Sampling: the share of the video's tokens pruned (vidlm: reduce { ratio: 1 - p })
+    video_pruning_rate: { type: 'number', minimum: 0, exclusiveMaximum: 1 },
     vidlm: {
       type: 'object',
       additionalProperties: false,
@@ -93,6 +95,8 @@ export const chatCompletionBody = {
         audioLength: { type: 'string', enum: ['real', 'padded'] },
         // a track (true, a language tag, a stream index) or a .srt/.vtt/.ass file inside --media-path (request.ts checks which)
         subtitles: { anyOf: [{ type: 'boolean' }, { type: 'integer', minimum: 0, maximum: 1000 }, { type: 'string', minLength: 1, maxLength: 4096 }] },
+        // 'off' | 'auto' | { tokens } | { ratio } (lib/reduce/option.ts checks the object's fields)
+        reduce: { anyOf: [{ type: 'string', enum: ['off', 'auto'] }, { type: 'object' }] },
       },
     },
   },

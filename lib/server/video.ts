@@ -5,6 +5,7 @@
  * by the request's parts, and an encoder that lets requests asking for the same frames at once
  * encode them once.
  */
+import { checkReduce } from '../reduce/option.js';
 import { createHash } from 'node:crypto';
 import type { RemoteClient } from './media.js';
 import type { StrategyName } from '../assembly/types.js';
@@ -88,6 +89,7 @@ export async function prepareMedia(url: string, param: string, strategy: Strateg
     ...(v.subtitles !== undefined && !audioPart ? { subtitles: v.subtitles } : {}),
     ...(v.audio !== undefined ? { audio: v.audio } : {}), ...(v.audioWindow !== undefined ? { audioWindow: v.audioWindow } : {}),
     ...(v.audioLength !== undefined ? { audioLength: v.audioLength } : {}),
+    reduce: checkReduce(v.reduce),
     soundOnly: audioPart, signal, sourceId: media.identity, hasToken: c.hasToken, ffmpegOptions: media.ffmpegOptions,
     countText: boundedCount(model, c.contextSize), lazyPixels: true,
     encoder: sharedEncoder(model, media.identity, c.encoding, signal),
@@ -116,7 +118,7 @@ export async function prepareMedia(url: string, param: string, strategy: Strateg
     c.metrics.cacheMisses.inc(enc);
     for (const f of video.frames) f.rgb = new Uint8Array(0); // the pixels are not needed past encoding
   }
-  const key = createHash('sha1').update(JSON.stringify([media.identity, plan.strategy, v.timeTokens, video.frames.map((f) => f.t), plan.audio ?? null, audioPart, v.segment ?? null])).digest('hex');
+  const key = createHash('sha1').update(JSON.stringify([media.identity, plan.strategy, v.timeTokens, video.frames.map((f) => f.t), plan.audio ?? null, audioPart, v.segment ?? null, v.reduce ?? null])).digest('hex');
   const warnings = video.warning ? video.warning.split('; ') : [];
   return {
     read, strategy: plan.strategy, duration: video.duration, frames: video.frames.map((f) => ({ index: f.index, t: f.t })), key,

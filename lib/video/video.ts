@@ -113,6 +113,14 @@ export class VideoSource {
     return this.tl;
   }
 
+  /** Every packet of the video stream, read without decoding: time (seconds), bytes, keyframe flag (lib/reduce/codec-plan.ts). */
+  async packets(signal?: AbortSignal): Promise<{ t: Float64Array; size: Float64Array; key: Uint8Array }> {
+    const stream = this.videoStream();
+    const tb = stream.timeBase[0] / stream.timeBase[1];
+    const r = await this.exclusive(() => withAbort(signal, (t) => this.src.scan(stream.index, t)).catch((e: unknown) => { throw videoError(e, this.probe.source, signal); }));
+    return { t: r.pts.map((p) => p * tb - this.origin), size: r.sizes ?? new Float64Array(r.pts.length), key: r.keys ?? new Uint8Array(r.pts.length) };
+  }
+
   /**
    * Decodes the frames a plan selects, in plan order, as RGB24 at the requested size.
    * A plan asking for more frames than exist is clamped and `warning` says so.

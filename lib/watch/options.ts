@@ -18,6 +18,7 @@ import { chooseStrategy, contextFull, mediaTokenBudget, visualTokens } from '../
 import { checkWindowMedia, windowAudio } from './sound.js';
 import { isLiveInput } from './source.js';
 import type { WatchOptions } from './types.js';
+import { checkReduce, type ReduceSpec } from '../reduce/option.js';
 import { checkContextLimit, checkFramesLimit, checkPlanLimits } from '../limits.js';
 
 export const DEFAULT_PROMPT = 'Describe what changed.';
@@ -46,6 +47,8 @@ export interface CheckedWatch {
   contextSize: number;
   fit: FitMode;
   imageSize: number;
+  /** Token reduction: frames that repeat skipped, windows with nothing new gated (lib/watch/motion.ts). */
+  reduce: ReduceSpec | null;
   /** Generation options of every answer (grammars are added per question). */
   generate: GenerateOptions;
   signal?: AbortSignal;
@@ -132,7 +135,7 @@ export function checkWatch(source: VideoInput, o: WatchOptions): CheckedWatch {
     prompt: prompt ?? DEFAULT_PROMPT, when, localize,
     cooldown: optionalInt('cooldown', o.cooldown, 1, 1_000_000, 1),
     strategy, audio, pictures, ...(o.subtitles !== undefined && o.subtitles !== false ? { subtitles: o.subtitles } : {}),
-    timeTokens: time.mode, system: o.system,
+    timeTokens: time.mode, system: o.system, reduce: checkReduce(o.reduce),
     realtime: optionalBool('realtime', o.realtime, true), live,
     contextSize, fit, imageSize: info.imageSize ?? 0,
     generate: { maxTokens: generate.maxTokens, temperature: generate.temperature, topK: generate.topK, topP: generate.topP, minP: generate.minP,

@@ -1,4 +1,5 @@
 /** Public value types of watch(): its options and what its iterator yields. */
+import type { ReduceOption } from '../reduce/option.js';
 import type { StrategyName } from '../assembly/types.js';
 import type { GenerateOptions } from '../inference/generate-options.js';
 import type { Model } from '../model.js';
@@ -80,6 +81,12 @@ export interface WatchOptions extends Omit<GenerateOptions, 'sequence' | 'signal
   signal?: AbortSignal;
   /** Called with each piece of an answer as it is generated. */
   onToken?: (piece: string) => void;
+  /**
+   * Token reduction (lib/reduce): 'auto' or an object form (see VideoQueryOptions.reduce). A frame
+   * that repeats the last kept one is never encoded, and a window with nothing new repeats the
+   * last answer without asking (its `motion.gated`). Default 'off'.
+   */
+  reduce?: ReduceOption;
 }
 
 /** Times of a window: seconds on the watch's timeline (0 = first frame), the source's own clock, and wall clock. */
@@ -123,6 +130,12 @@ export interface WatchWindow extends WindowTimes {
   audioStalled?: true;
   /** With `subtitles`: the cues shown during the window. */
   cues?: number;
+  /**
+   * With `reduce`: the frames first judged in this window and how many showed something new
+   * (the others repeat a kept frame and were not encoded). `gated`: none did, so the question was
+   * not asked and the last answer stands (`tokens` 0).
+   */
+  motion?: { judged: number; changed: number; gated: boolean };
 }
 
 export interface WatchEvent extends WindowTimes {

@@ -20,6 +20,7 @@ import { Extras } from './extras.js';
 import { checkSource, checkWatch, type CheckedWatch } from './options.js';
 import { FunctionResponder, ModelResponder, hasTokenOf, type AnswerFn, type Responder } from './respond.js';
 import { Schedule } from './schedule.js';
+import { MotionGate, runs } from './motion.js';
 import { pooledMedia } from './sound.js';
 import { openFeed, type Feed, type FeedItem, type WatchFrame } from './source.js';
 import type { WatchEvent, WatchItem, WatchOptions, WatchStats, WatchWindow } from './types.js';
@@ -33,7 +34,7 @@ export function yesNoQuestion(event: string): string {
   return `Does this happen in the video: "${event.trim()}"? Answer yes or no.`;
 }
 
-interface Entry { frame: WatchFrame; grid?: FrameGrid }
+interface Entry { frame: WatchFrame; grid?: FrameGrid; ref?: Entry }
 
 const EPS = 1e-6;
 
@@ -112,6 +113,8 @@ export class Watch implements AsyncIterable<WatchItem> {
     let responder: Responder | null = null;
     let pump: Promise<void> = Promise.resolve();
     let index = 0;
+    const motion = c.reduce ? new MotionGate(c.reduce) : null;
+    let lastAnswer: { text: string; answer?: 'yes' | 'no' } | null = null;
     let reconnect: { connection: number; reason?: string; before: number } | null = null;
     let jump: { streamFrom: number; streamTo: number; before: number } | null = null;
     try {
@@ -203,14 +206,30 @@ export class Watch implements AsyncIterable<WatchItem> {
         const began = Date.now();
 
         // the pictures (a watch that only hears has ticks: times without pixels)
-        const shown = entries.filter((e) => e.frame.rgb.length > 0);
+        // reduce: a run of repeated pictures is its first frame's time with the kept frame's picture (lib/watch/motion.ts)
+        const judged = motion?.judge(entries.filter((e) => e.frame.rgb.length > 0));
+        const shown = motion ? runs(entries.filter((e) => e.frame.rgb.length > 0)).map((r) => ({ ...r.ref, frame: { ...r.ref.frame, t: r.first.frame.t, streamTime: r.first.frame.streamTime, wallTime: r.first.frame.wallTime } })) : entries.filter((e) => e.frame.rgb.length > 0);
         const rel = shown.map((e) => e.frame.t - start);
         const first = entries[0]!.frame;
         // a file's sound is read on its own timeline (its time of watch time 0); a live stream's is on the watch timeline
         const origin = feed.isLive ? 0 : first.streamTime - first.t;
         const extra = await extras.window(origin + start, origin + end, shown.map((e) => (feed!.isLive ? e.frame.t : e.frame.streamTime)), signal);
         const q = { frames: shown.map((e) => e.frame), windowStart: start, windowEnd: end, ...(c.subtitles !== undefined ? { cues: extra.cues } : {}) };
-        const todo = c.strategy !== 'native' ? entries.filter((e) => !e.grid) : [];
+        const todo = c.strategy !== 'native' ? (motion ? [...new Set(shown.map((e) => e.ref!))] : entries).filter((e) => !e.grid) : [];
+        if (judged && judged.judged > 0 && judged.changed === 0 && lastAnswer && todo.length === 0) {
+          // the motion gate: nothing new since the last answer, which stands
+          const frames = entries.map((e) => e.frame);
+          yield {
+            type: 'window', index: index++, windowStart: start, windowEnd: end,
+            streamStart: frames[0]!.streamTime, streamEnd: frames[frames.length - 1]!.streamTime, wallStart: frames[0]!.wallTime, wallEnd: frames[frames.length - 1]!.wallTime,
+            text: lastAnswer.text, ...(lastAnswer.answer ? { answer: lastAnswer.answer } : {}),
+            frames: shown.length, encoded: 0, frameTimes: shown.map((e) => e.frame.t),
+            latencyMs: Date.now() - began, lagMs: Math.max(0, Date.now() - readyWall), skipped: this.stats.skipped,
+            tokens: { prompt: 0, generated: 0 }, tokensPerSecond: 0, motion: { judged: judged.judged, changed: 0, gated: true },
+          };
+          this.stats.windows++;
+          continue;
+        }
         // the pipeline's encode stage, given what it lacks here: frames a live source decoded, grids earlier windows encoded
         let encoded: Encoded;
         if (c.strategy !== 'native') {
@@ -219,12 +238,12 @@ export class Watch implements AsyncIterable<WatchItem> {
             todo.forEach((e, i) => { e.grid = grids[i]!; });
             this.stats.encoded += todo.length;
           }
-          encoded = { kind: 'grids', grids: entries.map((e) => ({ ...e.grid!, t: e.frame.t - start })), ms: 0 };
+          encoded = { kind: 'grids', grids: (motion ? shown.map((e) => ({ ...e, grid: e.ref!.grid })) : entries).map((e) => ({ ...e.grid!, t: e.frame.t - start })), ms: 0 };
         } else {
           encoded = { kind: 'native', frames: shown.map((e) => ({ ...e.frame, t: e.frame.t - start })) };
         }
         // the pipeline's assemble stage on the window's own timeline: sound and cues placed as ask() places them
-        const video = assemble(encoded, assemblyPlan(c.strategy, c.model.info, [0, end - start]), end - start, { timeTokens: c.timeTokens, preamble: false }, hasToken,
+        const video = assemble(encoded, assemblyPlan(c.strategy, c.model.info, [0, end - start]), end - start, { timeTokens: c.timeTokens, preamble: false, reduce: c.reduce }, hasToken,
           { cues: extra.cues, ...(extra.audio ? { audio: extra.audio } : {}) });
         if (video.kind === 'native' && video.frames.length === 0) { this.stats.skipped++; continue; } // nothing to see or hear in this window
         const media = video.kind === 'native' ? video.frames.map((it) => ('audio' in it ? { kind: 'audio' as const, samples: it.audio } : { kind: 'frame' as const, t: it.t }))
@@ -270,7 +289,9 @@ export class Watch implements AsyncIterable<WatchItem> {
           ...(c.audio ? { audioChunks: extra.audio?.chunks.length ?? 0 } : {}),
           ...(extra.heard !== undefined ? { audioSeconds: extra.heard, ...(entries.some((e) => e.frame.audioStalled) ? { audioStalled: true as const } : {}) } : {}),
           ...(c.subtitles !== undefined ? { cues: extra.cues.length } : {}),
+          ...(judged ? { motion: { judged: judged.judged, changed: judged.changed, gated: false } } : {}),
         };
+        lastAnswer = { text, ...(answer ? { answer } : {}) };
         this.stats.windows++;
         this.stats.lagMs = window.lagMs;
         this.stats.tokensPerSecond = tps;

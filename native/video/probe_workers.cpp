@@ -1,5 +1,6 @@
 // Packet-level reads without decoding: scan() (every packet's time, for the exact timeline of a
-// variable-frame-rate or count-less file) and hasPacket() (is a zero-length file empty?).
+// variable-frame-rate or count-less file, with its size in bytes and keyframe flag: the codec's
+// own measure of change, for lib/reduce's sampling plan) and hasPacket() (is a zero-length file empty?).
 #include <algorithm>
 
 #include "video_worker.h"
@@ -17,7 +18,7 @@ class ScanWorker : public VideoWorker {
  protected:
   void Work() override {
     if (state_->anim) {
-      for (int64_t t : state_->anim->times()) pts_.push_back(static_cast<double>(t));
+      for (int64_t t : state_->anim->times()) pkts_.push_back({static_cast<double>(t), 0, 1});
       end_ = *state_->anim->Info().streams[0].duration;
       return;
     }
@@ -33,7 +34,7 @@ class ScanWorker : public VideoWorker {
     while (dm.ReadPacket(p, stream_, ret)) {
       const int64_t t = p->pts != AV_NOPTS_VALUE ? p->pts : p->dts;
       if (t != AV_NOPTS_VALUE) {
-        pts_.push_back(static_cast<double>(t));
+        pkts_.push_back({static_cast<double>(t), static_cast<double>(p->size), (p->flags & AV_PKT_FLAG_KEY) ? 1 : 0});
         end_ = std::max(end_, static_cast<double>(t + (p->duration > 0 ? p->duration : 0)));
       }
       f.av_packet_unref(p);
@@ -43,21 +44,27 @@ class ScanWorker : public VideoWorker {
       VideoError e = dm.ReadError(ret, "read");
       if (e.code != "ERR_VIDEO_DECODE") { verr_ = e; return; }
     }
-    std::sort(pts_.begin(), pts_.end());
+    std::sort(pkts_.begin(), pkts_.end(), [](const Packet & a, const Packet & b) { return a.pts < b.pts; });
     f.av_seek_frame(dm.ctx(), stream_, start, AVSEEK_FLAG_BACKWARD);
   }
   Napi::Value Result(Napi::Env env) override {
     Napi::Object r = Napi::Object::New(env);
-    Napi::Float64Array a = Napi::Float64Array::New(env, pts_.size());
-    std::copy(pts_.begin(), pts_.end(), a.Data());
+    const size_t n = pkts_.size();
+    Napi::Float64Array a = Napi::Float64Array::New(env, n);
+    Napi::Float64Array sizes = Napi::Float64Array::New(env, n);
+    Napi::Uint8Array keys = Napi::Uint8Array::New(env, n);
+    for (size_t i = 0; i < n; i++) { a[i] = pkts_[i].pts; sizes[i] = pkts_[i].size; keys[i] = pkts_[i].key; }
     r.Set("pts", a);
+    r.Set("sizes", sizes);
+    r.Set("keys", keys);
     r.Set("end", end_);
     return r;
   }
 
  private:
+  struct Packet { double pts; double size; uint8_t key; };
   int stream_;
-  std::vector<double> pts_;
+  std::vector<Packet> pkts_;
   double end_ = 0;
 };
 
