@@ -11,9 +11,9 @@
  * Accuracy: the trained semantic eval (~/.cache/vidlm/semantic-*, its colour and count tasks) at
  * each row, as a share of the unreduced row's.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
-import { cpus, homedir, loadavg } from 'node:os';
+import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { promisify } from 'node:util';
@@ -22,10 +22,13 @@ import { QUESTIONS, scoreAnswer, tasksFor, type SemanticClip } from '../lib/eval
 import { tinyModels } from '../lib/fixtures/tiny-models.js';
 import { benchPair, LLM_05B } from './models.js';
 import { watchWith } from '../lib/watch/watch.js';
+import { benchRun, publish } from './doc-table.js';
 
+const bench = benchRun('reduce');
 const run = promisify(execFile);
 const root = resolve('.');
 const { values } = parseArgs({ options: {
+  'write-docs': { type: 'boolean' }, markdown: { type: 'boolean' },
   pairs: { type: 'string', default: 'tiny,05b' }, clips: { type: 'string', default: 'static,talking,motion' }, runs: { type: 'string', default: '3' },
   rows: { type: 'string', default: 'off,skip,merge,auto' }, threads: { type: 'string', default: '1' }, 'no-eval': { type: 'boolean', default: false },
   strategy: { type: 'string', default: 'pllava' }, frames: { type: 'string', default: '16' }, watch: { type: 'boolean', default: false },
@@ -105,18 +108,19 @@ async function semanticAccuracy(reduce: ReduceOption, strategy: 'concat' | 'plla
   return { score: sum / n, questions: n };
 }
 
-const git = (a: string[]): string => { try { return execFileSync('git', a, { encoding: 'utf8' }).trim(); } catch { return '?'; } };
-const loadBefore = loadavg();
 const rows = values.rows!.split(',');
 const pairs: Record<string, () => Promise<{ model: string; mmproj: string; label: string }>> = {
   tiny: async () => { const m = await tinyModels(); return { model: m.model, mmproj: m.mmproj!, label: 'tiny LLaVA pair (8×8 grid, 64 tokens/frame)' }; },
   '05b': async () => benchPair(root, 'siglip384', 'llava', { ...LLM_05B, name: '05b' }),
 };
 
-console.log(`# reduce: ${STRATEGY}, ${FRAMES} frames asked for, --threads ${THREADS}, ${RUNS} alternating runs; median (min–max), seconds`);
+/** The table's lines: printed and, with --write-docs, written into docs/methods.md (bench:reduce-<pairs>). */
+const lines: string[] = [];
+const out = (text: string): void => { lines.push(text); };
+out(`${STRATEGY}, ${FRAMES} frames asked for, --threads ${THREADS}, ${RUNS} alternating runs; median (min–max), seconds.`);
 for (const pairName of values.pairs!.split(',').filter(Boolean)) {
   const pair = await pairs[pairName]!();
-  console.log(`\n## ${pair.label}`);
+  out(`\n**${pair.label}**`);
   for (const clipName of values.clips!.split(',')) {
     const input = await makeClip(clipName);
     const samples: Record<string, Sample[]> = Object.fromEntries(rows.map((r) => [r, []]));
@@ -128,14 +132,14 @@ for (const pairName of values.pairs!.split(',').filter(Boolean)) {
         process.stderr.write(`sample ${JSON.stringify({ pair: pairName, clip: clipName, run: k + 1, row, ...x })}\n`);
       }
     }
-    console.log(`\n### ${CLIPS[clipName]!.label}\n`);
-    console.log('| row | frames encoded | visual tokens | encode s | prefill s | time to first token s | total s (process) | TTFT vs alone |');
-    console.log('|---|---|---|---|---|---|---|---|');
+    out(`\n*${CLIPS[clipName]!.label}*\n`);
+    out('| row | frames encoded | visual tokens | encode s | prefill s | time to first token s | total s (process) | TTFT vs alone |');
+    out('|---|---|---|---|---|---|---|---|');
     const ref = samples[rows[0]!]!;
     for (const row of rows) {
       const s = samples[row]!;
       const ratio = med(ref.map((x) => x.ttftMs)) / med(s.map((x) => x.ttftMs));
-      console.log(`| ${ROW_LABEL[row]} | ${med(s.map((x) => x.encoded))} of ${FRAMES} (${med(s.map((x) => x.frames))} blocks) | ${med(s.map((x) => x.visual))} | ${fmt(s.map((x) => x.encodeMs))} | ${fmt(s.map((x) => x.prefillMs))} | ${fmt(s.map((x) => x.ttftMs))} | ${fmt(s.map((x) => x.wallMs))} | ${ratio.toFixed(2)}× |`);
+      out(`| ${ROW_LABEL[row]} | ${med(s.map((x) => x.encoded))} of ${FRAMES} (${med(s.map((x) => x.frames))} blocks) | ${med(s.map((x) => x.visual))} | ${fmt(s.map((x) => x.encodeMs))} | ${fmt(s.map((x) => x.prefillMs))} | ${fmt(s.map((x) => x.ttftMs))} | ${fmt(s.map((x) => x.wallMs))} | ${ratio.toFixed(2)}× |`);
     }
   }
 }
@@ -145,23 +149,23 @@ if (values.watch) {
   const m = await tinyModels();
   const model = await loadModel({ model: m.model, mmproj: m.mmproj!, threads: THREADS, cache: false });
   const input = await makeClip('static');
-  console.log('\n### watch on the static camera (tiny pair, every 10 s, window 30 s, 1 fps, answers stubbed)\n');
-  console.log('| reduce | frames encoded | windows | questions asked (the others gated) |');
-  console.log('|---|---|---|---|');
+  out('\n*watch on the static camera (tiny pair, every 10 s, window 30 s, 1 fps, answers stubbed)*\n');
+  out('| reduce | frames encoded | windows | questions asked (the others gated) |');
+  out('|---|---|---|---|');
   for (const reduce of ['off', 'auto'] as const) {
     let asked = 0;
     const w = watchWith(input, { model, every: 10, window: 30, fps: 1, realtime: false, reduce }, { answer: () => { asked++; return 'ok'; } });
     let windows = 0;
     for await (const x of w) if (x.type === 'window') windows++;
-    console.log(`| ${reduce} | ${w.stats.encoded} | ${windows} | ${asked} |`);
+    out(`| ${reduce} | ${w.stats.encoded} | ${windows} | ${asked} |`);
   }
   model.dispose();
 }
 
 if (!values['no-eval']) {
-  console.log('\n### accuracy kept: the trained semantic eval (colour and count tasks, no time tokens, the eval\'s frame counts)\n');
-  console.log('| reduce | concat, 4 frames | share of off | pllava, 8 frames | share of off |');
-  console.log('|---|---|---|---|---|');
+  out('\n*accuracy kept: the trained semantic eval (colour and count tasks, no time tokens, the eval\'s frame counts)*\n');
+  out('| reduce | concat, 4 frames | share of off | pllava, 8 frames | share of off |');
+  out('|---|---|---|---|---|');
   const ref: Record<string, number> = {};
   for (const row of rows) {
     const cells: string[] = [];
@@ -171,11 +175,10 @@ if (!values['no-eval']) {
       ref[strategy] ??= a.score;
       cells.push(`${(100 * a.score).toFixed(1)} % of ${a.questions}`, ref[strategy]! > 0 ? `${(100 * a.score / ref[strategy]!).toFixed(1)} %` : '–');
     }
-    console.log(`| ${row === 'off' ? 'off' : ROW_LABEL[row]} | ${cells.join(' | ')} |`);
+    out(`| ${row === 'off' ? 'off' : ROW_LABEL[row]} | ${cells.join(' | ')} |`);
   }
 }
-const args = process.argv.slice(2).join(' ');
-const when = new Date().toISOString();
-console.log(`\nMeasured by \`npm run bench -- reduce${args ? ` ${args}` : ''}\` at commit ${git(['rev-parse', '--short', 'HEAD'])}${git(['status', '--porcelain', '--untracked-files=no']) ? '+dirty' : ''}, `
-  + `${when.slice(0, 10)} ${when.slice(11, 16)} UTC, on ${cpus()[0]?.model ?? '?'}, ${cpus().length} cores; load average at the start ${loadBefore.map((x) => x.toFixed(2)).join(' / ')} `
-  + `(at the end ${loadavg().map((x) => x.toFixed(2)).join(' / ')}); median of ${RUNS} runs with min–max: whole processes (spawn to exit), the rows taking turns within each run.`);
+publish(bench, {
+  file: 'docs/methods.md', section: `reduce-${values.pairs!.split(',').join('-')}`, body: lines.join('\n'), runs: RUNS,
+  statistic: 'whole processes (spawn to exit), the rows taking turns within each run, each cell the median with min–max; frames encoded from a separate ask() per row (the counts do not depend on timing)',
+});
