@@ -212,6 +212,13 @@ class Live implements LiveStream {
             bound.done();
           }
           if (!f) throw new VidlmError('ERR_VIDEO_DECODE', `${opened.display} ended`, { source: opened.display, reason: 'eof' });
+          if (bound.expired()) {
+            // the deadline interrupted a read that FFmpeg then ended with what it held (its next
+            // read fails): still a stall; the sound that came is kept
+            this.hear(f, { anchor, first }, null);
+            for (const r of f.audio ?? []) soundOnly += r.samples.length / this.sound!.rate;
+            throw stalled(wait);
+          }
           if (f.t === null) {
             // the sound alone came (the pictures stall or are between frames): kept, and counted
             this.hear(f, { anchor, first }, null);
