@@ -266,10 +266,10 @@ export interface NativeFrame { t: number; clamped: boolean; width: number; heigh
 export interface NativeLiveSampling { tb: number; first: number | null; nextT: number; prevT: number | null; prevWall: number; maxJump: number; yieldMs: number; audioStream?: number; audioRate?: number }
 
 /** `rgb` only when kept; `discontinuity`: isDiscontinuity() from the frame before (prevT, prevWall ms). */
-export type NativeLiveFrame = { t: number; wall: number; prevT: number | null; prevWall: number; discontinuity: boolean; skipped: number;
+export type NativeLiveFrame = { wall: number; prevT: number | null; prevWall: number; discontinuity: boolean; skipped: number;
   /** With `audioStream`: the sound decoded during the call, mono at `audioRate`, in runs stamped with their first sample's stream time (seconds). */
   audio?: { t: number; samples: Float32Array }[] } &
-  ({ kept: true; width: number; height: number; rgb: Buffer } | { kept: false });
+  ({ kept: true; t: number; width: number; height: number; rgb: Buffer } | { kept: false; /** null: sound came and no picture for yieldMs */ t: number | null });
 
 export interface NativeWalkStats { seeks: number; packetsRead: number; packetsDecoded: number; framesDecoded: number; decodeErrors: number }
 

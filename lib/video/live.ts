@@ -32,6 +32,12 @@ export interface LiveStats {
   failures: number;
   connected: boolean;
   lastError?: string;
+  /**
+   * With `audio`: seconds of sound that came while no picture did, before the last picture stall
+   * that ended a connection (0: none came, the whole stream stalled); kept through the failed
+   * attempts that follow. Absent until such a stall, and after a connection ends otherwise.
+   */
+  audioDuringStall?: number;
   /** With `audio`: the sound read along (null: not asked). */
   audio: LiveAudioStats | null;
 }
@@ -155,6 +161,8 @@ class Live implements LiveStream {
     let lastError: unknown = null;
     while (!signal.aborted) {
       let opened: OpenedInput | null = null;
+      let stallSound: number | undefined; // set when this connection ends in a picture stall
+      let pictured = false; // this connection brought a picture (else it is part of the same outage)
       try {
         opened = await openInput(this.input, { ...this.opts, signal, timeout: timeoutS }, true);
         const { probe, video, audio, matrix } = buildProbe(opened.info, opened.display, opened.kind);
@@ -174,6 +182,14 @@ class Live implements LiveStream {
         let jumped: LiveFrame['discontinuity'];
         // a call that keeps nothing returns after this, so the stall deadline below is per call
         const yieldMs = Math.min(250, timeoutS * 100);
+        // the stall deadline runs from the last picture: calls that bring only sound do not reset it
+        let pictureAt = Date.now();
+        let soundOnly = 0; // seconds of sound since then
+        const stalled = (wait: number) => {
+          stallSound = soundOnly;
+          const flowing = soundOnly > 0 ? `; the sound went on (${soundOnly.toFixed(2)} s)` : '';
+          return new VidlmError('ERR_VIDEO_TIMEOUT', `${opened!.display}: no frame in ${wait} s (a stall, or data that does not decode)${flowing}`, { source: opened!.display, reason: 'no-frame', ...(this.sound ? { audioSeconds: soundOnly } : {}) });
+        };
         for (;;) {
           // the addon reads on to the next frame these rules keep (frames between sampling
           // times are decoded and dropped there, unconverted; see isDiscontinuity); a call that
@@ -182,18 +198,36 @@ class Live implements LiveStream {
           const src = opened.src;
           // a connection's first frame may wait for a keyframe (a camera's GOP): twice as long
           const wait = prev === null ? 2 * timeoutS : timeoutS;
-          const bound = deadline(wait * 1000, signal);
+          const left = wait * 1000 - (Date.now() - pictureAt);
+          if (left <= 0) throw stalled(wait);
+          const bound = deadline(left, signal);
           const sampling: NativeLiveSampling = { tb, first, nextT, prevT: prev?.t ?? null, prevWall: prev?.wall ?? 0, maxJump, yieldMs, ...sound };
           let f: NativeLiveFrame | null;
           try {
             f = await withAbort(bound.signal, (t) => src.liveNext(video.index, sampling, spec, this.opts.threads ?? 0, t));
           } catch (e) {
-            if (bound.expired()) throw new VidlmError('ERR_VIDEO_TIMEOUT', `${opened.display}: no frame in ${wait} s (a stall, or data that does not decode)`, { source: opened.display, reason: 'no-frame' });
+            if (bound.expired()) throw stalled(wait);
             throw e;
           } finally {
             bound.done();
           }
           if (!f) throw new VidlmError('ERR_VIDEO_DECODE', `${opened.display} ended`, { source: opened.display, reason: 'eof' });
+          if (bound.expired()) {
+            // the deadline interrupted a read that FFmpeg then ended with what it held (its next
+            // read fails): still a stall; the sound that came is kept
+            this.hear(f, { anchor, first }, null);
+            for (const r of f.audio ?? []) soundOnly += r.samples.length / this.sound!.rate;
+            throw stalled(wait);
+          }
+          if (f.t === null) {
+            // the sound alone came (the pictures stall or are between frames): kept, and counted
+            this.hear(f, { anchor, first }, null);
+            for (const r of f.audio ?? []) soundOnly += r.samples.length / this.sound!.rate;
+            continue;
+          }
+          pictureAt = Date.now();
+          soundOnly = 0;
+          pictured = true;
           this.stats.failures = 0;
           prev = { t: f.t, wall: f.wall };
           // the sound decoded during the call, on the frames' timeline (before a jump: the old stretch's)
@@ -222,6 +256,9 @@ class Live implements LiveStream {
         if (isVidlmError(e) && FATAL.has(e.code)) throw e;
         lastError = e;
         this.stats.lastError = e instanceof Error ? e.message : String(e);
+        // kept through the failed attempts of the same outage, up to the reconnect that reports it
+        if (this.sound && stallSound !== undefined) this.stats.audioDuringStall = stallSound;
+        else if (pictured) delete this.stats.audioDuringStall;
       } finally {
         this.stats.connected = false;
         if (opened) {

@@ -29,7 +29,7 @@ export interface WatchFrame {
 
 export type FeedItem =
   | { kind: 'frame'; frame: WatchFrame }
-  | { kind: 'reconnect'; connection: number; reason?: string }
+  | { kind: 'reconnect'; connection: number; reason?: string; audioSecondsDuringStall?: number }
   /** The next frame starts a new stretch of the source's clock (live(): re-based onto the wall clock). */
   | { kind: 'discontinuity'; streamFrom: number; streamTo: number };
 
@@ -175,7 +175,8 @@ async function liveFeed(input: VideoInput, o: FeedOptions): Promise<Feed> {
       if (f.connection !== connection && origin !== null) {
         connection = f.connection;
         held = f;
-        return { kind: 'reconnect', connection, reason: stream.stats.lastError };
+        const heard = stream.stats.audioDuringStall;
+        return { kind: 'reconnect', connection, reason: stream.stats.lastError, ...(heard !== undefined ? { audioSecondsDuringStall: heard } : {}) };
       }
       connection = f.connection;
       if (f.discontinuity && origin !== null) {

@@ -158,6 +158,11 @@ export interface WatchReconnect {
   gap: number;
   /** Why the previous connection ended, as live() recorded it. */
   reason?: string;
+  /**
+   * With `audio`, when the pictures stalled: seconds of the stream's sound that still came while
+   * no picture did (kept on the timeline; 0: the whole stream stalled). The reverse of `audioStalled`.
+   */
+  audioSecondsDuringStall?: number;
 }
 
 /** A live source's clock started over (an encoder or camera restart) or jumped ahead: the watch time goes on with the wall clock. */

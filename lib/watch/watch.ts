@@ -115,7 +115,7 @@ export class Watch implements AsyncIterable<WatchItem> {
     let index = 0;
     const motion = c.reduce ? new MotionGate(c.reduce) : null;
     let lastAnswer: { text: string; answer?: 'yes' | 'no' } | null = null;
-    let reconnect: { connection: number; reason?: string; before: number } | null = null;
+    let reconnect: { connection: number; reason?: string; audioSecondsDuringStall?: number; before: number } | null = null;
     let jump: { streamFrom: number; streamTo: number; before: number } | null = null;
     try {
       if (signal.aborted) throw abortError(c.signal);
@@ -150,7 +150,7 @@ export class Watch implements AsyncIterable<WatchItem> {
             if (!item) { ended = true; break; }
             if (item.kind === 'reconnect') {
               this.stats.reconnects++;
-              reconnect = { connection: item.connection, reason: item.reason, before: latest };
+              reconnect = { connection: item.connection, reason: item.reason, audioSecondsDuringStall: item.audioSecondsDuringStall, before: latest };
             } else if (item.kind === 'discontinuity') {
               jump = { streamFrom: item.streamFrom, streamTo: item.streamTo, before: latest };
             } else {
@@ -160,7 +160,7 @@ export class Watch implements AsyncIterable<WatchItem> {
                 jump = null;
               }
               if (reconnect) {
-                notices.push({ type: 'reconnect', connection: reconnect.connection, at: fr.t, gap: fr.t - reconnect.before, ...(reconnect.reason ? { reason: reconnect.reason } : {}) });
+                notices.push({ type: 'reconnect', connection: reconnect.connection, at: fr.t, gap: fr.t - reconnect.before, ...(reconnect.reason ? { reason: reconnect.reason } : {}), ...(reconnect.audioSecondsDuringStall !== undefined ? { audioSecondsDuringStall: reconnect.audioSecondsDuringStall } : {}) });
                 reconnect = null;
               }
               buffer.push({ frame: fr });

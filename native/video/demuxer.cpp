@@ -206,8 +206,9 @@ bool Demuxer::ReadPacket(AVPacket * pkt, int stream, int & ret) {
     ret = ff().av_read_frame(fmt_, pkt);
     if (ret < 0) return false;
     if (pkt->stream_index == stream) return true;
-    if (side_ && pkt->stream_index == side_stream_) side_(pkt);
+    const bool yield = side_ && pkt->stream_index == side_stream_ && side_(pkt);
     ff().av_packet_unref(pkt);
+    if (yield) { ret = kSideYield; return false; }
   }
 }
 

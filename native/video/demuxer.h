@@ -83,8 +83,10 @@ class Demuxer {
   // Discards the other streams' packets in the demuxer while `stream` is read (not the side stream's).
   void Only(int stream);
   // Live sources: ReadPacket hands the packets of `stream` to `sink` as it passes them (a live
-  // stream's sound read along with its pictures); -1 and no sink to stop.
-  void Side(int stream, std::function<void(const AVPacket *)> sink) { side_stream_ = stream; side_ = std::move(sink); }
+  // stream's sound read along with its pictures); -1 and no sink to stop. A sink that returns
+  // true ends the read with kSideYield (the sound flows while no picture comes: the call returns it).
+  void Side(int stream, std::function<bool(const AVPacket *)> sink) { side_stream_ = stream; side_ = std::move(sink); }
+  static constexpr int kSideYield = FFERRTAG('Y', 'L', 'D', 'S');
 
   static int64_t NowUs() {
     return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -107,7 +109,7 @@ class Demuxer {
   std::atomic<int64_t> deadline_us_{0};
   int64_t bytes_seen_ = 0;  // pb->bytes_read at the last interrupt check
   int side_stream_ = -1;
-  std::function<void(const AVPacket *)> side_;
+  std::function<bool(const AVPacket *)> side_;
 };
 
 }  // namespace vidlm

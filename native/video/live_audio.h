@@ -30,6 +30,7 @@ class LiveAudio {
   void Packet(const AVPacket * pkt);
   // The runs decoded since the last call.
   std::vector<AudioRun> Take();
+  bool Pending() const { return !runs_.empty(); }
   int64_t errors() const { return errors_; }
 
  private:

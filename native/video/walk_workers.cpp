@@ -175,6 +175,7 @@ class LiveWorker : public VideoWorker {
   void Work() override {
     if (!state_->demuxer) { verr_ = {"ERR_UNSUPPORTED", "not-live", "an animated WebP is not a live source", ""}; return; }
     Demuxer & dm = *state_->demuxer;
+    start_ = std::chrono::steady_clock::now();
     // the sound's packets are decoded as the reads pass them; the runs go back with this call's frame
     struct Sound {
       Demuxer & dm;
@@ -190,15 +191,23 @@ class LiveWorker : public VideoWorker {
       if (!la || la->stream() != s_.audioStream || la->rate() != s_.audioRate) la = std::make_unique<LiveAudio>(dm.ctx()->streams[s_.audioStream], s_.audioRate);
       LiveAudio * a = la.get();
       sound.audio = a;
-      dm.Side(s_.audioStream, [a](const AVPacket * p) { a->Packet(p); });
+      // while no picture comes the sound still does: after yieldMs with sound decoded, the call
+      // returns it (no frame) so that the caller keeps it and sees the pictures alone stalled
+      dm.Side(s_.audioStream, [a, this](const AVPacket * p) {
+        a->Packet(p);
+        return a->Pending() && ElapsedMs() >= s_.yieldMs;
+      });
     }
     dm.Only(stream_);
     Walker & w = WalkerFor(*state_, stream_, threads_);
-    const auto start = std::chrono::steady_clock::now();
     for (;;) {
       if (abortFlag() && IsAborted(abortFlag())) { verr_ = {"ERR_ABORTED", "aborted", "aborted", ""}; return; }
       Walker::Hit hit;
-      if (!w.NextLive(std::nullopt, hit, verr_) || !hit.frame) return;
+      if (!w.NextLive(std::nullopt, hit, verr_) || !hit.frame) {
+        soundOnly_ = !verr_.failed() && verr_.reason == "yield";
+        if (soundOnly_ && !got_) out_.wall = WallMs();
+        return;
+      }
       const double wall = WallMs(), st = static_cast<double>(hit.t) * s_.tb;
       const bool jumped = s_.prevT && IsDiscontinuity(static_cast<double>(*s_.prevT) * s_.tb, s_.prevWall, st, wall, s_.maxJump);
       const bool keep = jumped || !s_.first || !(st - *s_.first < s_.nextT - 1e-6);
@@ -217,13 +226,14 @@ class LiveWorker : public VideoWorker {
       skipped_++;
       s_.prevT = hit.t;
       s_.prevWall = wall;
-      if (std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count() >= s_.yieldMs) return;
+      if (ElapsedMs() >= s_.yieldMs) return;
     }
   }
   Napi::Value Result(Napi::Env env) override {
-    if (!got_) return env.Null();
+    if (!got_ && !soundOnly_) return env.Null();
     Napi::Object o = out_.kept ? FrameToJs(env, out_.f) : Napi::Object::New(env);
-    if (!out_.kept) o.Set("t", static_cast<double>(out_.f.t));
+    // a call that brought sound and no picture: t null, only `audio` counts
+    if (!out_.kept) o.Set("t", got_ ? Napi::Value(Napi::Number::New(env, static_cast<double>(out_.f.t))) : env.Null());
     o.Set("kept", out_.kept);
     o.Set("wall", out_.wall);
     o.Set("prevT", out_.prevT ? Napi::Value(Napi::Number::New(env, static_cast<double>(*out_.prevT))) : env.Null());
@@ -254,8 +264,10 @@ class LiveWorker : public VideoWorker {
     std::optional<int64_t> prevT;
     bool jumped = false, kept = false;
   } out_;
-  bool got_ = false;
+  bool got_ = false, soundOnly_ = false;
   double skipped_ = 0;
+  std::chrono::steady_clock::time_point start_;
+  double ElapsedMs() const { return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count(); }
   std::vector<AudioRun> runs_;
 };
 

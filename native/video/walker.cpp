@@ -86,6 +86,8 @@ bool Walker::Read(AVPacket *& out, VideoError & err) {
   if (!dm_.ReadPacket(p, stream_, ret)) {
     ff().av_packet_free(&p);
     if (ret == AVERROR_EOF) { out = nullptr; return true; }
+    // the side stream's sink asked the read to return (no error: the caller sees `err` unset)
+    if (ret == Demuxer::kSideYield) { err = {"", "yield", "", ""}; return false; }
     err = dm_.ReadError(ret, "read");
     // a damaged file: FFmpeg's own word for it; treated as the end where the stream is local
     if (err.code == "ERR_VIDEO_DECODE" && ret == AVERROR_INVALIDDATA) { out = nullptr; return true; }

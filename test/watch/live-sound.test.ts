@@ -3,12 +3,16 @@
 // live() gives the sound on the frames' timeline; watch() windows carry it, the tone in the
 // windows whose frames are red (within one window); a stream whose sound stops while its pictures
 // go on keeps giving windows and says so (audioSeconds, audioStalled).
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import t from 'tap';
 import type { Model, WatchItem, WatchWindow } from '../../lib/index.js';
 import { live } from '../../lib/video/live.js';
 import { watchWith } from '../../lib/watch/watch.js';
 import type { WindowQuestion } from '../../lib/watch/respond.js';
+import { MEDIA_DIR } from '../fixtures/media.js';
 import { freeUdpPort } from '../fixtures/ports.js';
 import { tinyModel } from '../inference/helpers.js';
 import { colourSource, isRed } from './helpers.js';
@@ -110,4 +114,65 @@ t.test('a stream whose sound stops while its pictures go on: the windows go on a
   t.equal(last.audioChunks, 0, 'and no clip of silence given to the model');
   t.equal(last.audioStalled, true, 'the stall is reported');
   t.ok(wins.every((v) => v.frames >= 1), 'the pictures keep coming');
+});
+
+/**
+ * ffmpeg sending, as mpegts on loopback UDP in real time, 20 s of a black picture that stops for
+ * [4, 8) while a 1 kHz sine goes on. The file is made first (an ffmpeg reading two live inputs
+ * feeds the stalled picture's input and starves the sound), strictly in time order, then sent as
+ * it is (-c copy; the sender's muxer told not to hold the sound back waiting for a picture).
+ */
+async function pictureGapSender(t: { teardown(fn: () => void): void }): Promise<string> {
+  const file = join(MEDIA_DIR, 'live-picture-gap-4-8-dts.ts');
+  if (!existsSync(file)) {
+    mkdirSync(MEDIA_DIR, { recursive: true });
+    const tmp = `${file}.tmp${process.pid}.ts`;
+    await promisify(execFile)('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', '-y',
+      '-f', 'lavfi', '-i', 'color=black:s=160x120:r=10:d=20,format=yuv420p,select=not(between(t\\,4\\,8))',
+      '-f', 'lavfi', '-t', '20', '-i', 'sine=frequency=1000:sample_rate=16000',
+      '-fps_mode', 'passthrough', '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '5', '-pix_fmt', 'yuv420p',
+      '-c:a', 'aac', '-b:a', '64k', '-f', 'mpegts', tmp]);
+    renameSync(tmp, file);
+  }
+  const url = `udp://127.0.0.1:${await freeUdpPort()}`;
+  const p = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', '-re', '-i', file, '-c', 'copy',
+    '-max_interleave_delta', '300000', '-f', 'mpegts', `${url}?pkt_size=1316`], { stdio: 'ignore' });
+  p.on('error', () => undefined);
+  t.teardown(() => { p.kill('SIGKILL'); });
+  return url;
+}
+
+t.test('live(): pictures that stall while the sound flows: the sound is kept and the stall says it flowed', { timeout: 60_000 }, async (t) => {
+  const url = await pictureGapSender(t);
+  const s = live(url, { fps: 4, window: 30, size: [32, 32], audio: true, timeout: 1.5 });
+  t.teardown(() => s.close());
+  const frames: { t: number; connection: number }[] = [];
+  for await (const f of s) {
+    frames.push({ t: f.t, connection: f.connection });
+    if (f.connection > 0) break; // the pictures came back on a new connection
+  }
+  const before = frames.filter((x) => x.connection === 0).at(-1)!, after = frames.at(-1)!;
+  t.ok(after.t - before.t > 2, `a picture gap: ${before.t.toFixed(2)} -> ${after.t.toFixed(2)}`);
+  t.ok(s.stats.reconnects >= 1, 'the stall reconnected, and the pictures came back');
+  t.ok(s.stats.audioDuringStall! > 0.8, `the sound that came during the stall is counted: ${s.stats.audioDuringStall}`);
+  t.match(s.stats.lastError, /no frame in 1\.5 s.*the sound went on/, s.stats.lastError);
+  // the sound of the stall's first second is on the timeline (not dropped with the timed-out read)
+  const clip = s.audio(before.t + 0.2, before.t + 1)!; // the sine's rms is 0.088 (amplitude 1/8)
+  t.ok(clip.seconds > 0.6 && rms(clip.samples) > 0.05, `sound after the last picture: ${clip.seconds} s, rms ${rms(clip.samples).toFixed(2)}`);
+});
+
+t.test('watch: the reconnect after a picture stall says the sound went on, and the windows go on', { timeout: 90_000 }, async (t) => {
+  const model = await seeingAndHearing();
+  t.teardown(() => model.dispose());
+  const url = await pictureGapSender(t);
+  const items: WatchItem[] = [];
+  const w = watchWith(url, { model, every: 1, window: 1, fps: 2, audio: true, timeout: 1.5, strategy: 'concat' }, { answer: () => 'ok' });
+  for await (const x of w) {
+    items.push(x);
+    const r = items.findIndex((i) => i.type === 'reconnect');
+    if (r >= 0 && windowsOf(items.slice(r)).length >= 2) break;
+  }
+  const r = items.find((i) => i.type === 'reconnect');
+  t.ok(r && r.type === 'reconnect' && r.audioSecondsDuringStall! > 0.8, `reconnect: ${JSON.stringify(r)}`);
+  t.ok(windowsOf(items).length >= 4, 'windows before and after the stall');
 });
