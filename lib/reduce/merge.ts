@@ -15,6 +15,7 @@
  * budget (`{ tokens }`, `{ ratio }`) the most repeated tokens go first until the budget holds.
  * A block left with no token keeps its time marker: the frame before it stands for it.
  */
+import { gridPositions } from '../assembly/mrope.js';
 import type { Segment } from '../assembly/plan.js';
 import type { EmbeddingItem } from '../assembly/types.js';
 
@@ -77,9 +78,21 @@ export function mergeRepeats(segments: readonly Segment[], dim: number, o: Merge
     if (keep.length === s.count) return;
     const data = new Float32Array(keep.length * dim);
     keep.forEach((j, k) => data.set(s.embeddings.subarray(j * dim, (j + 1) * dim), k * dim));
-    out[i] = { embeddings: data, count: keep.length, t: s.t };
+    out[i] = { embeddings: data, count: keep.length, t: s.t, ...(s.grids ? keptPositions(s, keep) : {}) };
   });
   return out;
+}
+
+/**
+ * An M-RoPE block's kept tokens keep the positions of their grid cells (t, h, w as if nothing had
+ * been dropped), and the block still spans its whole grid, so what follows starts where it would
+ * have: the positions stay those of the frame the tokens came from.
+ */
+function keptPositions(s: EmbeddingItem, keep: readonly number[]): { positions: Int32Array; span: number } {
+  const full = gridPositions(s.grids!, s.count);
+  const n = keep.length, positions = new Int32Array(4 * n);
+  for (let sec = 0; sec < 4; sec++) keep.forEach((j, k) => { positions[sec * n + k] = full.positions[sec * s.count + j]!; });
+  return { positions, span: full.span };
 }
 
 /** The similarity at or below which exactly `max` tokens remain (ties: the earlier ones stay, see the caller's `left`). */

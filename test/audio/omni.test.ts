@@ -37,7 +37,10 @@ t.test('one mmproj, both encoders: libmtmd loads the vision and the audio side',
   tt.equal(model.info.projectorType, 'qwen2.5o');
   tt.equal(model.info.audioSampleRate, 16000);
   tt.equal(model.info.mrope, true, 'the qwen2vl LLM: M-RoPE');
-  tt.equal(model.info.tokensPerImage, 256, 'a 448×448 picture: 32×32 patches merged 2×2');
+  // M-RoPE models are probed at the encoder's own side (frames are sampled at it): patches merged 2×2
+  const side = model.info.imageSize! / model.info.patchSize!;
+  tt.equal(model.info.tokensPerImage, (side / 2) ** 2, `a ${model.info.imageSize}-px picture: ${side}×${side} patches merged 2×2`);
+  tt.ok(model.info.imageSize! < 448, 'the fixture is smaller than the 448-px probe used before');
 });
 
 t.test('interleave, 2 s windows: each window\'s frames, then its sound, in the evaluated sequence', async (tt) => {
