@@ -62,13 +62,16 @@ export function memoOf<R>(model: object): MediaMemo<R> {
   return m as MediaMemo<R>;
 }
 
+/** The identity of bytes (a data URL's, a download's, a buffer's): their hash, the same wherever they came from. */
+export const bytesIdentity = (b: Uint8Array): string => `sha1:${createHash('sha1').update(b).digest('hex')}`;
+
 /**
  * The identity of a video that needs no decoding: a regular file's real path, size and mtime
  * (an edit or a touch changes it), a hash of bytes. Undefined for what cannot be known again
  * without reading it: URLs, pipes, stdin.
  */
 export async function mediaIdentity(input: VideoInput): Promise<string | undefined> {
-  if (input instanceof Uint8Array) return `sha1:${createHash('sha1').update(input).digest('hex')}`;
+  if (input instanceof Uint8Array) return bytesIdentity(input);
   if (typeof input !== 'string' || input === '-' || /^[a-z][a-z0-9+.-]*:\/\//i.test(input)) return undefined;
   try {
     const real = await realpath(input);

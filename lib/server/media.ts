@@ -3,7 +3,7 @@
  * paths from inside the media folder only (realpath first, so `..` and symlinks cannot leave
  * it), http(s) only when remote media is allowed (remote.ts: every hop's address checked).
  */
-import { createHash } from 'node:crypto';
+import { bytesIdentity } from '../pipeline/media-memo.js';
 import { realpath, stat } from 'node:fs/promises';
 import { isAbsolute, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +23,6 @@ export interface ResolvedMedia {
   downloaded?: boolean;
 }
 
-const bytesIdentity = (b: Uint8Array) => `sha1:${createHash('sha1').update(b).digest('hex')}`;
 
 function dataUrl(url: string, o: CheckedServerOptions, param: string): ResolvedMedia {
   const comma = url.indexOf(',');

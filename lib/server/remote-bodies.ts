@@ -4,8 +4,8 @@
  * instead of downloading them again. Only bodies that came with a validator are kept (without
  * one, a conditional request is impossible). Bounded by bytes with lru-cache, as the media memo is.
  */
-import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import { bytesIdentity } from '../pipeline/media-memo.js';
 
 export interface RemoteBody {
   bytes: Buffer;
@@ -31,7 +31,7 @@ export class RemoteBodies {
   /** Keeps a fresh download when its server gave a validator; returns the body with its identity either way. */
   put(href: string, bytes: Buffer, headers: { get(name: string): string | null }): RemoteBody {
     const etag = headers.get('etag') ?? undefined, lastModified = headers.get('last-modified') ?? undefined;
-    const body: RemoteBody = { bytes, identity: `sha1:${createHash('sha1').update(bytes).digest('hex')}`, ...(etag ? { etag } : {}), ...(lastModified ? { lastModified } : {}) };
+    const body: RemoteBody = { bytes, identity: bytesIdentity(bytes), ...(etag ? { etag } : {}), ...(lastModified ? { lastModified } : {}) };
     if (this.#entries && (etag || lastModified) && bytes.length <= (this.#entries.maxSize ?? 0)) this.#entries.set(href, body);
     else this.#entries?.delete(href);
     return body;
