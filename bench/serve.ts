@@ -29,7 +29,7 @@ import { freeTcpPort } from '../test/fixtures/ports.js';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { tinyModels } from '../lib/fixtures/tiny-models.js';
-import { benchRun, publish, spread } from './doc-table.js';
+import { benchRun, median, publish, spread } from './doc-table.js';
 import { referenceServer } from './reference-build.js';
 import { benchClip, waitReady } from './server-process.js';
 
@@ -135,21 +135,20 @@ const lines: string[] = [
 ];
 const mib = (x: number) => x.toFixed(0);
 const row = (label: string, name: string, r: Row) => lines.push(`| ${label} | ${name} | ${spread(r.ttft)} | ${spread(r.total)} | ${r.prompt} | ${r.cached} | ${r.decoded} | ${spread(r.rss, mib)} |`);
-const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 for (const which of ['first', 'follow'] as const) {
   const label = which === 'first' ? 'first turn' : 'follow-up';
   if (llamaServer) row(label, 'llama-server', summary('llama-server', which));
   row(label, 'vidlm serve', summary('vidlm', which));
   if (llamaServer) {
     const v = summary('vidlm', which), l = summary('llama-server', which);
-    lines.push(`| ${label} | ratio vidlm / llama-server (medians) | ${(med(v.ttft) / med(l.ttft)).toFixed(2)}× | ${(med(v.total) / med(l.total)).toFixed(2)}× | ${(v.prompt / l.prompt).toFixed(3)} | | | ${(med(v.rss) / med(l.rss)).toFixed(2)}× |`);
+    lines.push(`| ${label} | ratio vidlm / llama-server (medians) | ${(median(v.ttft) / median(l.ttft)).toFixed(2)}× | ${(median(v.total) / median(l.total)).toFixed(2)}× | ${(v.prompt / l.prompt).toFixed(3)} | | | ${(median(v.rss) / median(l.rss)).toFixed(2)}× |`);
   }
 }
 lines.push('');
 for (const name of servers) {
   // per run, then the median: the follow-up against its own first turn, under the same load
   const ratios = runs[name]!.map((r) => r.follow.ttft / r.first.ttft);
-  lines.push(`- ${name}: follow-up / first turn, time to first token: ${(med(ratios) * 100).toFixed(0)} % (runs: ${ratios.map((x) => (x * 100).toFixed(0)).join(', ')} %)`);
+  lines.push(`- ${name}: follow-up / first turn, time to first token: ${(median(ratios) * 100).toFixed(0)} % (runs: ${ratios.map((x) => (x * 100).toFixed(0)).join(', ')} %)`);
 }
 publish(run, {
   file: 'docs/serve.md', section: followUpRun ? 'serve-follow-up' : 'serve', body: lines.join('\n'), runs: REPEAT,
