@@ -36,6 +36,7 @@ const root = run.root;
 const tuple = `${platform()}-${arch()}`;
 const BUDGET_MB = 40; // the prebuild folder's size budget (install.md)
 const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
+const mb2 = (bytes: number) => (bytes / 1e6).toFixed(2); // one file's size
 
 // --- build time: first, so that the sizes below are those of the folder it built ---
 if (values.build) {
@@ -102,9 +103,9 @@ for (const [what, re] of groups) {
   let detail = '';
   if (what.startsWith('`libggml-cpu')) {
     const each = xs.map((f) => f.bytes);
-    detail = `${mb(Math.min(...each))}–${mb(Math.max(...each))} each: ${xs.map((f) => f.file.replace(/^libggml-cpu-|\..*$/g, '')).join(', ')}`;
+    detail = `${mb2(Math.min(...each))}–${mb2(Math.max(...each))} each: ${xs.map((f) => f.file.replace(/^libggml-cpu-|\..*$/g, '')).join(', ')}`;
   } else if (what === 'FFmpeg' || xs.length > 1) {
-    detail = xs.map((f) => `\`${f.file}\` ${mb(f.bytes)}`).join(', ');
+    detail = xs.map((f) => `\`${f.file}\` ${mb2(f.bytes)}`).join(', ');
   }
   rows.push(row(what, xs, detail));
 }
@@ -156,7 +157,7 @@ const body = [
   '',
   '| file | size as shipped (MB) | stripped (MB) |',
   '| --- | ---: | ---: |',
-  ...files.map((f) => `| \`${f.file}\` | ${mb(f.bytes)} | ${f.stripped === null ? 'n/a' : mb(f.stripped)} |`),
+  ...files.map((f) => `| \`${f.file}\` | ${mb2(f.bytes)} | ${f.stripped === null ? 'n/a' : mb2(f.stripped)} |`),
   '',
   '</details>',
 ].join('\n');
