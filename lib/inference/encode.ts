@@ -157,6 +157,7 @@ async function encode(enc: EncoderIdentity, frames: readonly EncodableFrame[], c
   report?.(1);
   return {
     grids: grids as FrameGrid[],
-    stats: { encoded: todo.length, cached: units.length - todo.length, batches, ms: performance.now() - started },
+    // frames, as without pairs: a pair is two frames through the encoder (the encoder counters count its one chunk)
+    stats: { encoded: todoFrames.length, cached: frames.length - todoFrames.length, batches, ms: performance.now() - started },
   };
 }

@@ -36,6 +36,11 @@ export type Assembled =
     transcript: string;
     /** The whole user turn with `question` in the method's place. */
     userTurn: (question: string) => VideoItems;
+    /**
+     * The native strategy on the model's own time: KV cells the video takes beyond its positions. Its
+     * prompt tokens are counted in positions, as on libmtmd's path (README: tokens.prompt).
+     */
+    surplus?: number;
   }
   | {
     kind: 'native';
@@ -70,8 +75,8 @@ export function assemble(encoded: Encoded, plan: Pick<VideoPlan, 'strategy' | 's
   const cues = [...(timeline.cues ?? [])];
   // the Qwen-VL family's own layout from its frame pairs (model-time.ts); times: every sampled frame's
   if (plan.modelTime && encoded.kind === 'grids') {
-    const { items, visual } = modelTimeItems(plan.modelTime, encoded.grids, (timeline.frames ?? []).map((f) => f.t));
-    return { kind: 'items', items, visual, transcript: '', userTurn: (question) => [...items, { text: `\n${question}` }] };
+    const { items, visual, positions } = modelTimeItems(plan.modelTime, encoded.grids, (timeline.frames ?? []).map((f) => f.t));
+    return { kind: 'items', items, visual, transcript: '', userTurn: (question) => [...items, { text: `\n${question}` }], surplus: visual - positions };
   }
   // native: lib/audio lays out the frames, the audio chunks and the cues between their markers
   if (encoded.kind === 'native') return { kind: 'native', ...nativeLayout(encoded.frames, timeline.audio, cues, plan.segment, plan.temporalMerge ?? 1) };

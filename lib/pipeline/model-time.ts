@@ -65,18 +65,18 @@ export function planModelTime(strategy: StrategyName, info: Pick<ModelInfo, 'vis
 /**
  * The family's layout of a video from its pair grids (model.encode with `pairs`, one grid per two
  * frames) and the frames' times: text items and embedding blocks with their M-RoPE positions.
- * `visual`: the embeddings (KV cells) evaluated. The `<|vision_start|>` before and `<|vision_end|>`
+ * `visual`: the embeddings (KV cells) evaluated; `positions`: the positions they take. The `<|vision_start|>` before and `<|vision_end|>`
  * after each grid are left to the render stage, which wraps every embedding block in the model's
  * image wrap: libmtmd's `<|vision_start|>` … `<|vision_end|>` on the Qwen-VL family (test/pipeline/model-time.test.ts).
  */
-export function modelTimeItems(family: QwenFamily, pairs: readonly FrameGrid[], times: readonly number[]): { items: PlanItem[]; visual: number } {
+export function modelTimeItems(family: QwenFamily, pairs: readonly FrameGrid[], times: readonly number[]): { items: PlanItem[]; visual: number; positions: number } {
   const first = pairs[0];
   if (!first) throw new VidlmError('ERR_INVALID_ARG', 'a video needs at least one frame');
   if (pairs.length !== Math.ceil(times.length / 2)) throw new VidlmError('ERR_INVALID_ARG', `${times.length} frames make ${Math.ceil(times.length / 2)} pairs, not ${pairs.length}`);
   const { nx: w, ny: h, dim } = first;
   if (pairs.some((g) => g.nx !== w || g.ny !== h)) throw new VidlmError('ERR_INVALID_ARG', 'every frame pair of a video must have the same grid');
   const items: PlanItem[] = [];
-  let next = 0, visual = 0;
+  let next = 0, visual = 0, positions = 0;
   for (const part of qwenVideoParts(family, { times, h, w })) {
     if (part.kind === 'text') {
       const text = unwrap(part.text);
@@ -89,11 +89,12 @@ export function modelTimeItems(family: QwenFamily, pairs: readonly FrameGrid[], 
     const count = part.t.length * h * w;
     const embeddings = steps.length === 1 ? steps[0]!.data : new Float32Array(count * dim);
     if (steps.length > 1) steps.forEach((g, k) => embeddings.set(g.data, k * h * w * dim));
-    const { positions, next: span } = mropePositions([part]);
-    items.push({ embeddings, count, positions, span });
+    const { positions: layout, next: span } = mropePositions([part]);
+    items.push({ embeddings, count, positions: layout, span });
     visual += count;
+    positions += span;
   }
-  return { items, visual };
+  return { items, visual, positions };
 }
 
 /** A text part without the vision markers the render stage's image wrap puts around each grid. */

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
-import { ask, chat, countMediaTokens, loadModel, type Model } from '../../lib/index.js';
+import { ask, chat, countMediaTokens, loadModel, watch, type Model, type WatchWindow } from '../../lib/index.js';
 import { native } from '../../lib/native.js';
 import { media } from '../fixtures/media.js';
 import { tinyModels } from '../fixtures/tiny-models.js';
@@ -53,20 +53,20 @@ for (const [family, model_, mmproj] of families) {
     t.equal(r.strategy, 'native');
     t.same([r.tokens.visual, c.frameTokens], [3 * GRID * GRID, 3 * GRID * GRID], 'countMediaTokens = evaluated: 3 pairs of 4×4');
 
-    // the chat ends at the position the family's rule gives: KV cells less positions = visual less the video's positions
-    const ch = await chat(clip, { model, frames: 6 });
-    const first = await ch.ask('What happens?', gen).turn;
-    const positions = mediaPositions(family, times);
-    t.equal(r.tokens.prompt + r.tokens.generated - first.nPast, r.tokens.visual - positions, `the video takes ${positions} positions (${family})`);
-    t.equal(first.text, r.text, 'the chat and ask() answer alike');
-
-    // libmtmd's layout ('none'): the same pairs, each an image at the next free position; its prompt counts positions, not cells
+    // libmtmd's layout ('none'): the same pairs, each an image at the next free position (4 positions each)
     const none = await ask(clip, 'What happens?', { ...o, timeTokens: 'none', ...gen });
     const wrap = model.handle.countTokens('<|vision_start|>') + model.handle.countTokens('<|vision_end|>');
     const stamps = timestamps(times);
     const text = family === 'qwen3vl' ? stamps.reduce((n, s) => n + model.handle.countTokens(s), 0) : -(stamps.length - 1) * wrap;
-    t.equal(r.tokens.prompt - r.tokens.visual, none.tokens.prompt - 3 * GRID + text,
-      family === 'qwen3vl' ? `the text adds ${stamps.join(' ')}` : 'one <|vision_start|> … <|vision_end|> around the whole grid, not one per pair');
+    const positions = mediaPositions(family, times);
+    // the native strategy counts its prompt in positions (the KV position the prompt ends at)
+    t.equal(r.tokens.prompt, none.tokens.prompt - 3 * GRID + text + positions,
+      `the video takes ${positions} positions; ${family === 'qwen3vl' ? `the text adds ${stamps.join(' ')}` : 'one <|vision_start|> … <|vision_end|> around the whole grid, not one per pair'}`);
+
+    const ch = await chat(clip, { model, frames: 6 });
+    const first = await ch.ask('What happens?', gen).turn;
+    t.equal(first.nPast, r.tokens.prompt + r.tokens.generated, 'the chat ends at that position');
+    t.equal(first.text, r.text, 'the chat and ask() answer alike');
 
     // encode-once: again, a follow-up and a fork encode nothing
     const again = encoded();
@@ -83,6 +83,29 @@ for (const [family, model_, mmproj] of families) {
     await ch.dispose();
   });
 }
+
+t.test('watch() without sound: each window encodes only the frame pairs no earlier window encoded', async (t) => {
+  const model = await loadModel({ model: m.qwen2vlModel, mmproj: m.qwen2vlMmproj, threads: 1 });
+  t.teardown(() => model.dispose());
+  const h264 = await media.h264();
+  const before = encoded();
+  const wins: WatchWindow[] = [];
+  for await (const x of watch(h264, { model, every: 1, window: 2, fps: 2, realtime: false, maxTokens: 2, temperature: 0 })) if (x.type === 'window') wins.push(x);
+  t.ok(wins.length >= 3, `${wins.length} windows`);
+  const seen = new Set<string>();
+  let reused = 0;
+  for (const w of wins) {
+    const ts = w.frameTimes;
+    const pairs = Array.from({ length: Math.ceil(ts.length / 2) }, (_, k) => `${ts[2 * k]}|${ts[Math.min(2 * k + 1, ts.length - 1)]}`);
+    const fresh = pairs.filter((p) => !seen.has(p));
+    const frames = fresh.reduce((n, p) => n + new Set(p.split('|')).size, 0);
+    t.equal(w.encoded, frames, `window ending at ${w.windowEnd}: ${w.encoded} frames encoded, those of its ${fresh.length} new of ${pairs.length} pairs`);
+    reused += pairs.length - fresh.length;
+    pairs.forEach((p) => seen.add(p));
+  }
+  t.ok(reused > 0, `${reused} pairs taken from earlier windows`);
+  t.equal(encoded() - before, seen.size, 'the encoder ran once per distinct pair');
+});
 
 t.test('two asks at once on one model: both answer as one alone does', async (t) => {
   const model = await loadModel({ model: m.qwen3vlModel, mmproj: m.qwen3vlMmproj, threads: 1, cache: false });
