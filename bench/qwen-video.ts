@@ -35,7 +35,7 @@
  *   [--threads 2] [--max-tokens 16] [--clip FILE] [--write-docs]   (docs/video.md, sections bench:qwen-video-ask / -serve)
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { tinyModels } from '../lib/fixtures/tiny-models.js';
@@ -246,7 +246,9 @@ async function session(side: 'vidlm' | 'llama', server: string): Promise<Session
   const dir = dirname(CLIP);
   const t0 = performance.now();
   const child = side === 'vidlm'
-    ? spawn(process.execPath, [cliJs, 'serve', '--model', MODEL, '--mmproj', MMPROJ, '--port', String(port), '--media-path', dir, '--threads', THREADS, '--ctx-size', '2048', '--no-ui'], { stdio: 'ignore' })
+    ? spawn(process.execPath, [cliJs, 'serve', '--model', MODEL, '--mmproj', MMPROJ, '--port', String(port), '--media-path', dir, '--threads', THREADS, '--ctx-size', '2048', '--no-ui',
+      // the clip is larger than the default media limit (64 MiB): let it through
+      '--max-media-mb', String(Math.ceil(statSync(CLIP).size / 2 ** 20) + 1)], { stdio: 'ignore' })
     : spawn(server, ['-m', MODEL, '--mmproj', MMPROJ, '--port', String(port), '--host', '127.0.0.1', '--media-path', dir, '-t', THREADS, '-c', '2048', '-np', '1', '--no-webui', ...llamaVideo], { stdio: 'ignore' });
   const exited = new Promise<number>((r) => child.once('exit', () => r(performance.now())));
   try {
@@ -281,7 +283,7 @@ async function servePart(): Promise<void> {
   }
   const name = { vidlm: 'vidlm serve', llama: 'llama-server' } as const;
   const lines = [
-    `A chat on the tiny Qwen2-VL fixture pair about a ${clipLabel} clip: the question with the video, then a follow-up with the whole history, streamed; ${FRAMES} frames at fps ${FPS} on both sides, the two sets of frames named in the one-shot table (vidlm: \`"vidlm": { "strategy": "native", "fps": ${FPS} }\` per request; llama-server: \`${llamaVideo.join(' ')}\`), context 2048, ${THREADS} threads, greedy, max_tokens ${MAX_TOKENS} (llama-server with \`ignore_eos\` and the vocabulary's byte tokens banned by \`logit_bias\`: its chat parser rejects the invalid UTF-8 they give with random weights). Each server a fresh process per run; the session is spawn → /health → both requests → SIGTERM → exit.`,
+    `A chat on the tiny Qwen2-VL fixture pair about a ${clipLabel} clip: the question with the video, then a follow-up with the whole history, streamed; ${FRAMES} frames at fps ${FPS} on both sides, the two sets of frames named in the one-shot table (vidlm: \`"vidlm": { "strategy": "native", "fps": ${FPS} }\` per request; llama-server: \`${llamaVideo.join(' ')}\`), context 2048, ${THREADS} threads, \`--max-media-mb\` above the clip's size on vidlm serve, greedy, max_tokens ${MAX_TOKENS} (llama-server with \`ignore_eos\` and the vocabulary's byte tokens banned by \`logit_bias\`: its chat parser rejects the invalid UTF-8 they give with random weights). Each server a fresh process per run; the session is spawn → /health → both requests → SIGTERM → exit.`,
     '',
     '| request | server | time to first token | total | prompt tokens | cached tokens | prompt tokens evaluated | tokens generated |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
