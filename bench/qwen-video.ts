@@ -208,7 +208,9 @@ async function askPart(): Promise<void> {
  */
 const BYTE_TOKENS = Array.from({ length: 256 }, (_, i) => 3 + i);
 
-interface Turn { ttft: number; total: number; prompt: number; cached: number; evaluated: number; generated: number; answer: string }
+/** vidlm serve's own report of a request's video (`vidlm.media`): which frames, how many decoded and encoded for it. */
+interface VidlmMedia { frames: Array<{ index: number }>; decoded: number; encoded: number }
+interface Turn { ttft: number; total: number; prompt: number; cached: number; evaluated: number; generated: number; answer: string; media: VidlmMedia | null }
 interface Session { first: Turn; follow: Turn; ready: number; whole: number; rssMb: number }
 
 /** One streamed request: time to the first content piece and to the end, and the usage the server reports. */
@@ -219,7 +221,7 @@ async function turn(url: string, messages: unknown[], extra: Record<string, unkn
     body: JSON.stringify({ messages, max_tokens: MAX_TOKENS, temperature: 0, stream: true, stream_options: { include_usage: true }, ...extra }),
   });
   if (r.status !== 200) throw new Error(`${url}: HTTP ${r.status} ${await r.text()}`);
-  let ttft = 0, buf = '', answer = '', prompt = 0, cached = 0, generated = 0, evaluated: number | null = null;
+  let ttft = 0, buf = '', answer = '', prompt = 0, cached = 0, generated = 0, evaluated: number | null = null, media: VidlmMedia | null = null;
   const dec = new TextDecoder();
   for await (const bytes of r.body!) {
     buf += dec.decode(bytes as Uint8Array, { stream: true });
@@ -235,9 +237,10 @@ async function turn(url: string, messages: unknown[], extra: Record<string, unkn
       if (piece) answer += piece;
       if (j.usage) { prompt = j.usage.prompt_tokens; generated = j.usage.completion_tokens; cached = j.usage.prompt_tokens_details?.cached_tokens ?? 0; }
       if (j.timings?.prompt_n !== undefined) evaluated = j.timings.prompt_n; // llama-server's own count
+      if (j.vidlm?.media?.[0]) media = j.vidlm.media[0] as VidlmMedia;
     }
   }
-  return { ttft: ttft || performance.now() - t0, total: performance.now() - t0, prompt, cached, evaluated: evaluated ?? prompt - cached, generated, answer };
+  return { ttft: ttft || performance.now() - t0, total: performance.now() - t0, prompt, cached, evaluated: evaluated ?? prompt - cached, generated, answer, media };
 }
 
 async function session(side: 'vidlm' | 'llama', server: string): Promise<Session> {
@@ -272,10 +275,15 @@ async function session(side: 'vidlm' | 'llama', server: string): Promise<Session
 
 async function servePart(): Promise<void> {
   const server = referenceServer(root);
+  const asked = vidlmFrames('time').indices; // the frames of the one-shot table's vidlm row
   const got: Record<'vidlm' | 'llama', Session[]> = { vidlm: [], llama: [] };
   for (let r = 0; r < RUNS; r++) {
     for (const side of order(r, ['vidlm', 'llama'] as const)) {
       const s = await session(side, server);
+      for (const t of side === 'vidlm' ? [s.first, s.follow] : []) {
+        const idx = t.media?.frames.map((f) => f.index) ?? [];
+        if (idx.join() !== asked.join()) throw new Error(`vidlm serve took frames ${idx.join()}, vidlm frames --fps ${FPS} ${asked.join()}`);
+      }
       got[side].push(s);
       console.log(`run ${r + 1} ${side.padEnd(6)} first ${fmtMs(s.first.total)} (prompt ${s.first.prompt}, cached ${s.first.cached}, evaluated ${s.first.evaluated}, generated ${s.first.generated}); ` +
         `follow-up ${fmtMs(s.follow.total)} (prompt ${s.follow.prompt}, cached ${s.follow.cached}, evaluated ${s.follow.evaluated}, generated ${s.follow.generated}); session ${fmtMs(s.whole)}`);
@@ -283,19 +291,19 @@ async function servePart(): Promise<void> {
   }
   const name = { vidlm: 'vidlm serve', llama: 'llama-server' } as const;
   const lines = [
-    `A chat on the tiny Qwen2-VL fixture pair about a ${clipLabel} clip: the question with the video, then a follow-up with the whole history, streamed; ${FRAMES} frames at fps ${FPS} on both sides, the two sets of frames named in the one-shot table (vidlm: \`"vidlm": { "strategy": "native", "fps": ${FPS} }\` per request; llama-server: \`${llamaVideo.join(' ')}\`), context 2048, ${THREADS} threads, \`--max-media-mb\` above the clip's size on vidlm serve, greedy, max_tokens ${MAX_TOKENS} (llama-server with \`ignore_eos\` and the vocabulary's byte tokens banned by \`logit_bias\`: its chat parser rejects the invalid UTF-8 they give with random weights). Each server a fresh process per run; the session is spawn → /health → both requests → SIGTERM → exit.`,
+    `A chat on the tiny Qwen2-VL fixture pair about a ${clipLabel} clip: the question with the video, then a follow-up with the whole history, streamed; ${FRAMES} frames at fps ${FPS} on both sides, the two sets of frames named in the one-shot table (vidlm serve's own report of its frames, \`vidlm.media\`, checked equal to them on every request; vidlm: \`"vidlm": { "strategy": "native", "fps": ${FPS} }\` per request; llama-server: \`${llamaVideo.join(' ')}\`), context 2048, ${THREADS} threads, \`--max-media-mb\` above the clip's size on vidlm serve, greedy, max_tokens ${MAX_TOKENS} (llama-server with \`ignore_eos\` and the vocabulary's byte tokens banned by \`logit_bias\`: its chat parser rejects the invalid UTF-8 they give with random weights). Each server a fresh process per run; the session is spawn → /health → both requests → SIGTERM → exit.`,
     '',
-    '| request | server | time to first token | total | prompt tokens | cached tokens | prompt tokens evaluated | tokens generated |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| request | server | time to first token | total | prompt tokens | cached tokens | prompt tokens evaluated | tokens generated | frames decoded / encoded |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const which of ['first', 'follow'] as const) {
     const label = which === 'first' ? 'question' : 'follow-up';
     for (const side of ['vidlm', 'llama'] as const) {
       const t = got[side].map((s) => s[which]);
-      lines.push(`| ${label} | ${name[side]} | ${spread(t.map((x) => x.ttft))} | ${spread(t.map((x) => x.total))} | ${t[0]!.prompt} | ${t[0]!.cached} | ${t[0]!.evaluated} | ${t[0]!.generated} |`);
+      lines.push(`| ${label} | ${name[side]} | ${spread(t.map((x) => x.ttft))} | ${spread(t.map((x) => x.total))} | ${t[0]!.prompt} | ${t[0]!.cached} | ${t[0]!.evaluated} | ${t[0]!.generated} | ${t[0]!.media ? `${t[0]!.media.decoded} / ${t[0]!.media.encoded}` : 'not reported'} |`);
     }
     const v = got.vidlm.map((s) => s[which]), l = got.llama.map((s) => s[which]);
-    lines.push(`| ${label} | ratio vidlm / llama-server | ${ratioCell(v.map((x) => x.ttft), l.map((x) => x.ttft))} | ${ratioCell(v.map((x) => x.total), l.map((x) => x.total))} | | | | |`);
+    lines.push(`| ${label} | ratio vidlm / llama-server | ${ratioCell(v.map((x) => x.ttft), l.map((x) => x.ttft))} | ${ratioCell(v.map((x) => x.total), l.map((x) => x.total))} | | | | | |`);
   }
   lines.push('', '| whole session | server | spawn to ready | spawn to exit | peak RSS |', '| --- | --- | ---: | ---: | ---: |');
   for (const side of ['vidlm', 'llama'] as const) {
