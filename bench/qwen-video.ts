@@ -126,9 +126,11 @@ function framesCheck(): { vidlm: number[]; llama: number[]; filterFrames: number
 }
 
 const list = (xs: number[]) => (xs.length > 6 ? `${xs.slice(0, 3).join(', ')}, …, ${xs.slice(-2).join(', ')}` : xs.join(', '));
-const ratioCell = (v: number[], l: number[], f = (x: number) => `${x.toFixed(2)}×`) => {
+/** Two decimals, or two significant digits below 0.1 (a follow-up can be hundreds of times apart). */
+const ratio = (x: number) => (x < 0.1 ? x.toPrecision(2) : x.toFixed(2));
+const ratioCell = (v: number[], l: number[]) => {
   const per = v.map((x, i) => x / l[i]!);
-  return `${f(median(v) / median(l))} (${Math.min(...per).toFixed(2)}–${Math.max(...per).toFixed(2)})`;
+  return `${ratio(median(v) / median(l))}× (${ratio(Math.min(...per))}–${ratio(Math.max(...per))})`;
 };
 const mib = (x: number) => `${x.toFixed(0)} MiB`;
 const order = <T>(r: number, xs: readonly T[]) => (r % 2 ? [...xs].reverse() : [...xs]);
