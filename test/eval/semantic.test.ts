@@ -63,7 +63,7 @@ const FLOORS: Array<SemanticRun & { colour: number }> = [
   { strategy: 'slowfast', frames: 16, timeTokens: 'none', colour: 0.8 }, // measured 1.0 on these clips
   { strategy: 'pllava', frames: 8, timeTokens: 'text', colour: 0.8 }, // 0.9
   { strategy: 'bilinear', frames: 8, timeTokens: 'lita', colour: 0.8 }, // 1.0
-  { strategy: 'concat', frames: 4, timeTokens: 'lita', colour: 0.7 }, // 0.9
+  { strategy: 'concat', frames: 4, timeTokens: 'lita', colour: 0.7 }, // 0.8
 ];
 
 for (const f of FLOORS) {
@@ -83,13 +83,17 @@ for (const f of FLOORS.slice(0, 3)) {
   });
 }
 
-// localization: slowfast + LITA (the issue's target), the 'when' question of the same 5 scene clips;
-// the floor is its mIoU measured on these clips (docs/methods.md) less a margin. Time markers next to
-// the wrong frames (every frame one slot later) or the frames reversed must fall below it.
-const LOCALIZE: SemanticRun & { mIoU: number } = { strategy: 'slowfast', frames: 16, timeTokens: 'lita', mIoU: 0.4 };
+// localization: slowfast + LITA (the issue's target), the 'when' question of all 12 held-out scene
+// clips (one question each, so still fast); the floor is the mIoU measured on them (docs/methods.md)
+// less a margin. Time markers next to the wrong frames (every frame one slot later) or the frames
+// reversed must fall below it.
+const allScenes = sm.clips.filter((c) => c.kind === 'scene');
+// Measured 0.34 (docs/methods.md); shifted by one frame 0.26, reversed 0.00: the margin is what the
+// shift costs this coarse model, greedy answers on the same clips repeat exactly.
+const LOCALIZE: SemanticRun & { mIoU: number } = { strategy: 'slowfast', frames: 16, timeTokens: 'lita', mIoU: 0.3 };
 
 t.test('slowfast 16 frames, LITA time tokens: localization mIoU at or above the floor', async (t) => {
-  const r = await runSemantic(model, scenes, LOCALIZE, { tasks: ['when'] });
+  const r = await runSemantic(model, allScenes, LOCALIZE, { tasks: ['when'] });
   t.comment(r.answers.map((a) => `${a.clip}: ${a.answer.trim()} (IoU ${a.score.toFixed(2)})`).join('; '));
   t.ok(r.mIoU! >= LOCALIZE.mIoU, `mIoU ${r.mIoU} >= ${LOCALIZE.mIoU}`);
 });
@@ -98,7 +102,7 @@ for (const [name, transform] of [['time tokens shifted by one frame', shifted], 
   t.test(`slowfast, LITA: ${name} between the encoder and the assembly fall below the localization floor`, async (t) => {
     const restore = injectGrids(model, transform);
     t.teardown(restore);
-    const r = await runSemantic(model, scenes, LOCALIZE, { tasks: ['when'] });
+    const r = await runSemantic(model, allScenes, LOCALIZE, { tasks: ['when'] });
     t.comment(r.answers.map((a) => `${a.clip}: ${a.answer.trim()} (IoU ${a.score.toFixed(2)})`).join('; '));
     t.ok(r.mIoU! < LOCALIZE.mIoU, `mIoU ${r.mIoU} < ${LOCALIZE.mIoU}`);
   });
