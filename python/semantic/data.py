@@ -89,13 +89,37 @@ def encode(tok, items, answer=None):
     return ids, emb, ans
 
 
-def example(tok, bank, clip, strategy, mode, n_frames, rng, rule='linspace', noise=0.0, kind=None, variant=None):
+def aux_targets(ids, states, first_time_id):
+    """Auxiliary targets of a LITA prompt (training only): the frames' time tokens are single tokens,
+    the first T of them the frames in order. At frame i's marker (which sees frames < i): the marker of
+    the first frame so far that shows the square; at the token before the next marker (which sees
+    frames <= i): the marker of the last one so far. The answer's two times are these at the end, so
+    the targets teach, frame by frame, the copy the localization answer needs."""
+    at = [p for p, x in enumerate(ids) if x >= first_time_id][:len(states)]
+    if len(at) < len(states):
+        return []
+    sq = [s != tasks.FLASH and s % 2 == 1 for s in states]
+    out, first, last = [], None, None
+    for i, p in enumerate(at):
+        if first is not None:
+            out.append((p, ids[at[first]]))
+        if sq[i]:
+            first = i if first is None else first
+            last = i
+        if last is not None and i + 1 < len(at):
+            out.append((at[i + 1] - 1, ids[at[last]]))
+    return out
+
+
+def example(tok, bank, clip, strategy, mode, n_frames, rng, rule='linspace', noise=0.0, kind=None, variant=None, aux=False):
     times = tasks.sample_times(clip, n_frames, rule)
     qa = question_for(clip, times, mode, clip['duration'], rng, kind)
     if qa is None:
         return None
     q, a, k = qa
-    grids = bank.grids([tasks.state_at(clip, t) for t in times], rng, noise, variant)
+    states = [tasks.state_at(clip, t) for t in times]
+    grids = bank.grids(states, rng, noise, variant)
     items = chat(strategy, layout(strategy, grids, times, mode, clip['duration']), q)
     ids, emb, ans = encode(tok, items, a)
-    return {'ids': ids, 'emb': emb, 'answer': ans, 'answer_text': a, 'kind': k, 'items': items, 'times': times}
+    targets = aux_targets(ids, states, tok('<t0>')[-1]) if aux and mode == 'lita' and clip['kind'] == 'scene' else []
+    return {'ids': ids, 'emb': emb, 'answer': ans, 'answer_text': a, 'kind': k, 'items': items, 'times': times, 'aux': targets}

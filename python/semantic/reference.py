@@ -9,6 +9,7 @@ Not part of the training's cache key: the held-out set can change without retrai
 """
 import argparse
 import json
+import math
 import random
 import shlex
 import time
@@ -34,6 +35,26 @@ def load_model(d):
             p.copy_(torch.from_numpy(flat[t['offset']:t['offset'] + p.numel()].reshape(p.shape)))
     model.eval()
     return model
+
+
+def eval_times(clip, strategy, n):
+    """Frame times by each method's own index rule, as vidlm samples them (docs/methods.md, the
+    sampling table): PLLaVA's segment middles int(seg/2 + round(seg*i)), Video-ChatGPT's
+    (round(seg*i) + round(seg*(i+1))) // 2 with seg = (n-1)/N, LITA's round(linspace), else linspace.
+    The training draws linspace and round only, so these rules give pllava and vcgpt frame times
+    (and time tokens) it did not see."""
+    if strategy == 'slowfast':
+        return tasks.sample_times(clip, n, 'round')
+    if strategy not in ('pllava', 'vcgpt'):
+        return tasks.sample_times(clip, n, 'linspace')
+    nf = max(1, int(math.floor(clip['duration'] * clip['fps'] + 1e-9)))
+    m = min(nf, n)
+    seg = (nf - 1) / m
+    if strategy == 'pllava':
+        idx = [int(seg / 2 + round(seg * i)) for i in range(m)]
+    else:
+        idx = [(round(seg * i) + round(seg * (i + 1))) // 2 for i in range(m)]
+    return [i / clip['fps'] for i in idx]
 
 
 def heldout(seed, n_scene, n_flash):
@@ -82,7 +103,7 @@ def main():
             for clip in clips:
                 kinds = ['count'] if clip['kind'] == 'flash' else ['start', 'end'] + (['when'] if mode != 'none' else [])
                 for kind in kinds:
-                    times = tasks.sample_times(clip, n, 'linspace')
+                    times = eval_times(clip, strategy, n)
                     grids = bank.grids([tasks.state_at(clip, t) for t in times], rng, variant=1)
                     q = {'start': tasks.Q_START, 'end': tasks.Q_END, 'when': tasks.Q_WHEN, 'count': tasks.Q_COUNT}[kind]
                     items = chat(strategy, layout(strategy, grids, times, mode, clip['duration']), q)

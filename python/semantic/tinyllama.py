@@ -1,6 +1,8 @@
 """A tiny llama in PyTorch with exactly llama.cpp's `llama` graph: RMSNorm, RoPE on adjacent pairs
-(LLAMA_ROPE_TYPE_NORM, so Q/K need no permutation on export), causal attention, SwiGLU, untied
-output. Visual tokens enter as rows of the input embedding, as llama.cpp's prefill feeds them."""
+(LLAMA_ROPE_TYPE_NORM, so Q/K need no permutation on export), causal attention, SwiGLU, output
+tied to the token embedding (cfg['tied']: no output.weight, llama.cpp then reuses token_embd), so
+copying a time token from the prompt to the answer needs no separate output row to be learned.
+Visual tokens enter as rows of the input embedding, as llama.cpp's prefill feeds them."""
 import math
 
 import torch
@@ -71,10 +73,23 @@ class TinyLlama(nn.Module):
         self.tok = nn.Embedding(cfg['n_vocab'], cfg['n_embd'])
         self.blocks = nn.ModuleList([Block(cfg) for _ in range(cfg['n_layer'])])
         self.norm = RMSNorm(cfg['n_embd'], cfg['eps'])
-        self.out = nn.Linear(cfg['n_embd'], cfg['n_vocab'], bias=False)
+        self.tied = cfg.get('tied', False)
+        self.out = None if self.tied else nn.Linear(cfg['n_embd'], cfg['n_vocab'], bias=False)
         for p in self.parameters():
             if p.dim() == 2:
                 nn.init.normal_(p, std=0.02)
+        n_time = cfg.get('time_tokens', 0)
+        if n_time:  # <t0>..<t99> (the vocab's last rows) start ordered: neighbours alike, far ones apart
+            g = torch.Generator().manual_seed(cfg.get('init_seed', 0))
+            d = cfg['n_embd']
+            freq = torch.rand(d, generator=g) * 30
+            phase = torch.rand(d, generator=g) * 2 * math.pi
+            idx = torch.arange(n_time, dtype=torch.float32)[:, None] / (n_time - 1)
+            with torch.no_grad():
+                self.tok.weight[-n_time:] = 0.02 * math.sqrt(2) * torch.cos(math.pi * freq * idx + phase)
+
+    def logits(self, h):
+        return h @ self.tok.weight.t() if self.tied else self.out(h)
 
     def hidden(self, ids, emb, emb_mask, caches=None, start=0):
         """ids (B, L) token ids (any value where emb_mask), emb (n, d) rows for the masked places;
@@ -103,4 +118,5 @@ class TinyLlama(nn.Module):
             yield f'blk.{i}.ffn_up.weight', b.up.weight
             yield f'blk.{i}.ffn_down.weight', b.down.weight
         yield 'output_norm.weight', self.norm.weight
-        yield 'output.weight', self.out.weight
+        if not self.tied:
+            yield 'output.weight', self.out.weight

@@ -23,22 +23,28 @@ from .data import EOS, EVAL_FRAMES, MODES, STRATEGIES, TRAIN_FRAMES, Bank, Token
 from .layouts import chat, layout
 from .tinyllama import TinyLlama
 
-CFG = {'n_embd': 64, 'n_layer': 3, 'n_head': 4, 'n_ff': 192, 'eps': 1e-5, 'rope_base': 10000.0, 'n_vocab': 32000, 'n_ctx': 2048}
+# n_vocab: the fixture vocab's 32000 + LITA's <t0>..<t99> (lib/fixtures/semantic/vocab.ts), tied output
+CFG = {'n_embd': 64, 'n_layer': 4, 'n_head': 4, 'n_ff': 192, 'eps': 1e-5, 'rope_base': 10000.0, 'n_vocab': 32100, 'n_ctx': 2048,
+       'tied': True, 'time_tokens': 100}
 # what each training example asks about: the strategies of vidlm's pooled path, all three time styles
-STRATEGY_WEIGHTS = {'concat': 1, 'slowfast': 2, 'pllava': 1, 'bilinear': 1, 'vcgpt': 1}
+# (LITA's twice as often: localization with time tokens is the task that needs the most examples)
+STRATEGY_WEIGHTS = {'concat': 1, 'slowfast': 3, 'pllava': 1, 'bilinear': 1, 'vcgpt': 1}
+MODE_WEIGHTS = {'none': 1, 'text': 1, 'lita': 2}
+# weight of the per-frame auxiliary targets of LITA prompts (data.aux_targets)
+AUX_WEIGHT = 0.5
 
 
 def draw_example(tok, bank, rng, progress):
     while True:
         strategy = rng.choices(STRATEGIES, [STRATEGY_WEIGHTS[s] for s in STRATEGIES])[0]
-        mode = rng.choice(MODES)
+        mode = rng.choices(MODES, [MODE_WEIGHTS[m] for m in MODES])[0]
         lo, hi = TRAIN_FRAMES[strategy]
         # curriculum: few frames (few, distinct time markers) first, the whole range later
         hi = lo + max(1, round((hi - lo) * min(1.0, 0.3 + progress)))
         n = rng.randint(lo, hi)
-        kind = 'flash' if rng.random() < 0.3 else 'scene'
+        kind = 'flash' if rng.random() < 0.2 else 'scene'
         clip = tasks.make_clip(rng, kind)
-        ex = example(tok, bank, clip, strategy, mode, n, rng, rng.choice(['linspace', 'round']), noise=0.002)
+        ex = example(tok, bank, clip, strategy, mode, n, rng, rng.choice(['linspace', 'round']), noise=0.002, aux=AUX_WEIGHT > 0)
         if ex is not None:
             return ex
 
@@ -48,6 +54,7 @@ def batch_tensors(exs):
     ids = torch.zeros((len(exs), L), dtype=torch.long)
     emb_mask = torch.zeros((len(exs), L), dtype=torch.bool)
     targets = torch.full((len(exs), L), -100, dtype=torch.long)
+    aux = torch.full((len(exs), L), -100, dtype=torch.long)
     embs = []
     for i, e in enumerate(exs):
         seq = e['ids'] + e['answer']
@@ -55,16 +62,21 @@ def batch_tensors(exs):
         ids[i, :len(seq)] = torch.tensor([max(x, 0) for x in seq])
         emb_mask[i, :p] = torch.tensor([x < 0 for x in e['ids']])
         targets[i, p - 1:p - 1 + len(e['answer'])] = torch.tensor(e['answer'])
+        for q, t in e.get('aux', []):
+            aux[i, q] = t
         embs.append(torch.from_numpy(e['emb']))
-    return ids, torch.cat(embs), emb_mask, targets
+    return ids, torch.cat(embs), emb_mask, targets, aux
 
 
 def loss_of(model, exs):
-    ids, emb, emb_mask, targets = batch_tensors(exs)
+    ids, emb, emb_mask, targets, aux = batch_tensors(exs)
     h = model.hidden(ids, emb, emb_mask)
     sel = targets >= 0
-    logits = model.out(h[sel])
-    return F.cross_entropy(logits, targets[sel])
+    loss = F.cross_entropy(model.logits(h[sel]), targets[sel])
+    sel = aux >= 0
+    if AUX_WEIGHT > 0 and sel.any():
+        loss = loss + AUX_WEIGHT * F.cross_entropy(model.logits(h[sel]), aux[sel])
+    return loss
 
 
 @torch.no_grad()
@@ -76,7 +88,7 @@ def greedy(model, ids, emb, max_tokens=24):
     h = model.hidden(t, torch.from_numpy(emb), mask, caches)
     n, out = len(ids), []
     for _ in range(max_tokens):
-        nxt = int(model.out(h[0, -1]).argmax())
+        nxt = int(model.logits(h[0, -1]).argmax())
         if nxt == EOS:
             break
         out.append(nxt)
