@@ -8,18 +8,18 @@
  * ('auto': frame times from the packets). Frames encoded = the distinct pictures among the frames
  * ask() kept (result.reduced.pictures: a returning picture reuses its embedding; the encoder's
  * cache is off in the child, so no other frame is encoded); blocks = the kept frames.
- * Accuracy: the trained semantic eval (~/.cache/vidlm/semantic-*, its colour and count tasks) at
+ * Accuracy: the trained semantic eval (semanticModel(): this recipe's pair in ~/.cache/vidlm, its colour and count tasks) at
  * each row, as a share of the unreduced row's.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { promisify } from 'node:util';
 import { ask, loadModel, type ReduceOption } from '../lib/index.js';
 import { QUESTIONS, scoreAnswer, tasksFor, type SemanticClip } from '../lib/eval/semantic/tasks.js';
 import { tinyModels } from '../lib/fixtures/tiny-models.js';
+import { semanticModel } from '../lib/fixtures/semantic/build.js';
 import { benchPair, LLM_05B } from './models.js';
 import { watchWith } from '../lib/watch/watch.js';
 import { benchRun, publish } from './doc-table.js';
@@ -87,11 +87,11 @@ const fmt = (xs: number[], div = 1000, d = 2): string => `${(med(xs) / div).toFi
 
 /** The semantic eval's colour and count tasks through ask() with `reduce`: the mean score. */
 async function semanticAccuracy(reduce: ReduceOption, strategy: 'concat' | 'pllava', frames: number): Promise<{ score: number; questions: number } | null> {
-  const base = join(homedir(), '.cache', 'vidlm');
-  const dir = existsSync(base) ? readdirSync(base).filter((d) => d.startsWith('semantic-') && existsSync(join(base, d, 'done'))).map((d) => join(base, d))[0] : undefined;
-  if (!dir) return null;
-  const clips = (JSON.parse(readFileSync(join(dir, 'clips.json'), 'utf8')) as Array<SemanticClip & { file: string }>).map((c) => ({ ...c, file: join(dir, c.file) }));
-  const model = await loadModel({ model: join(dir, 'semantic-llm.gguf'), mmproj: join(dir, 'semantic-mmproj.gguf'), threads: THREADS, cache: false });
+  // the trained pair of this tree's recipe (built first when missing), not whichever cache folder lists first
+  const sm = await semanticModel();
+  const dir = sm.dir;
+  const clips = (JSON.parse(readFileSync(sm.clipsJson, 'utf8')) as Array<SemanticClip & { file: string }>).map((c) => ({ ...c, file: join(dir, c.file) }));
+  const model = await loadModel({ model: sm.model, mmproj: sm.mmproj, threads: THREADS, cache: false });
   let sum = 0, n = 0;
   try {
     // the eval's own frame counts (EVAL_FRAMES: concat 4, pllava 8)
