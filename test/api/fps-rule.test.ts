@@ -6,6 +6,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ask, chat, describe, loadModel, VidlmError } from '../../lib/index.js';
 import { jobDefaults } from '../../lib/batch/cli-options.js';
+import { checkJob } from '../../lib/batch/jobs.js';
+import { runJob } from '../../lib/batch/run-job.js';
 import { decoderTotals } from '../../lib/video/video.js';
 import { media } from '../fixtures/media.js';
 import { tinyModels } from '../fixtures/tiny-models.js';
@@ -72,6 +74,20 @@ t.test("'ffmpeg' on the Qwen2-VL pair (native)", async (t) => {
   const r = await ask(clip, 'What happens?', { model, fps: F, fpsRule: 'ffmpeg', ...gen });
   t.equal(r.strategy, 'native');
   t.same(r.frames.map((f) => f.index), program);
+});
+
+t.test('batch: a job line takes fpsRule, and its read has the rule\'s frames', async (t) => {
+  const model = await loadModel({ model: m.model, mmproj: m.mmproj, threads: 1 });
+  t.teardown(() => model.dispose());
+  const job = checkJob({ id: 'j', video: clip, task: 'ask', question: 'What happens?', options: { strategy: 'concat', fps: F, fpsRule: 'ffmpeg', ...gen } });
+  const r = await runJob(model, job);
+  t.equal(r.error, undefined, JSON.stringify(r.error));
+  const mid = decoderTotals.framesDecoded;
+  const a = await ask(clip, 'What happens?', { model, strategy: 'concat', fps: F, fpsRule: 'ffmpeg', ...gen });
+  t.equal(decoderTotals.framesDecoded, mid, "remembered from the job's read");
+  t.same(a.frames.map((f) => f.index), program);
+  await t.rejects(runJob(model, checkJob({ id: 'k', video: clip, task: 'ask', question: 'x', options: { fpsRule: 'ffmpeg' } })),
+    { code: 'ERR_INVALID_ARG', message: /give fps with it/ }, 'a job with a rule and no fps fails as ask() does');
 });
 
 t.test('bad values fail before any work', async (t) => {
