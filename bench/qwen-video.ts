@@ -7,12 +7,12 @@
  *
  * The frames. llama.cpp samples a video with the ffmpeg program's fps filter at `--video-fps`
  * (printed with %.6f), so both sides get F = 16 / duration: llama through `--video-fps F`, vidlm
- * through `--fps F`. Both take 16 frames 1 / F apart, but not the same 16: vidlm's fps plan takes
- * the first frame at or after k / F, the filter the last frame of each 1 / F interval (half a step
- * later), and vidlm's ask and serve expose no sampling rule to choose the filter's frames. The bench
- * names both sets before timing: vidlm's from `vidlm frames --fps F`, llama's from vidlm's model of
- * the filter (`--rule ffmpeg`), checked byte for byte against the ffmpeg program's own `fps=F`
- * output at 112×112. llama's helper also writes a `[XmY.YYs]` text every 5 s of video between
+ * through `--fps F --fps-rule ffmpeg` (serve: `"fpsRule": "ffmpeg"`), vidlm's model of that filter
+ * (the last frame of each 1 / F interval; its default 'time' rule takes the first frame at or after
+ * k / F, half a step earlier). The same 16 frames on both sides: before timing, the rule's pictures
+ * (`vidlm frames --fps F --rule ffmpeg`) are checked byte for byte against the ffmpeg program's own
+ * `fps=F` output at 112×112, and every vidlm ask and serve request must report exactly the rule's
+ * frame indices and times. llama's helper also writes a `[XmY.YYs]` text every 5 s of video between
  * frames, which splits every pair (each frame an image of its own); `--video-timestamp-interval 0`
  * turns it off so llama merges pairs as vidlm's native layout does. llama gives a 1280×720 frame
  * hundreds of tokens; `--image-min-tokens 16 --image-max-tokens 16` brings it near vidlm's (vidlm
@@ -103,26 +103,33 @@ function rawFrames(cmd: string, args: string[]): { frames: Buffer[]; stderr: str
   return { frames: Array.from({ length: Math.floor(p.stdout.length / n) }, (_, i) => p.stdout.subarray(i * n, (i + 1) * n)), stderr: p.stderr.toString() };
 }
 
-/** `vidlm frames <clip> --fps F [--rule R]`: the pictures and their frame indices. */
-function vidlmFrames(rule: 'time' | 'ffmpeg'): { frames: Buffer[]; indices: number[] } {
-  const r = rawFrames(process.execPath, [cliJs, 'frames', CLIP, '--fps', FPS, '--rule', rule, '--json', '--out', '-', '--format', 'rgb24', '--size', `${CHECK_SIZE}x${CHECK_SIZE}`]);
-  const rows = JSON.parse(r.stderr.slice(r.stderr.indexOf('['), r.stderr.lastIndexOf(']') + 1)) as Array<{ index: number }>;
-  return { frames: r.frames, indices: rows.map((x) => x.index) };
+type Frame = { index: number; t: number };
+
+/** `vidlm frames <clip> --fps F --rule ffmpeg`: the pictures, their frame indices and times. */
+function vidlmFrames(): { frames: Buffer[]; rows: Frame[] } {
+  const r = rawFrames(process.execPath, [cliJs, 'frames', CLIP, '--fps', FPS, '--rule', 'ffmpeg', '--json', '--out', '-', '--format', 'rgb24', '--size', `${CHECK_SIZE}x${CHECK_SIZE}`]);
+  const rows = JSON.parse(r.stderr.slice(r.stderr.indexOf('['), r.stderr.lastIndexOf(']') + 1)) as Frame[];
+  return { frames: r.frames, rows: rows.map((x) => ({ index: x.index, t: x.t })) };
 }
 
 /**
- * Which frames each side takes. vidlm's `ask --fps F` samples by its 'time' rule (the first frame
- * at or after k / F); llama's helper runs the ffmpeg program's `fps=F` filter, which takes the last
- * frame of each 1 / F interval (rounding to nearest). vidlm's `--rule ffmpeg` is its model of that
- * filter: its pictures are compared byte for byte with the ffmpeg program's own, so the indices it
- * names are the frames llama.cpp encodes.
+ * The frames both sides take. llama's helper runs the ffmpeg program's `fps=F` filter, which takes
+ * the last frame of each 1 / F interval (rounding to nearest); vidlm's 'ffmpeg' rule is its model
+ * of that filter, its pictures compared byte for byte with the ffmpeg program's own, so the frames
+ * it names are the frames llama.cpp encodes.
  */
-function framesCheck(): { vidlm: number[]; llama: number[]; filterFrames: number; identical: number } {
-  const time = vidlmFrames('time');
-  const model = vidlmFrames('ffmpeg');
+function framesCheck(): { llama: Frame[]; filterFrames: number; identical: number } {
+  const model = vidlmFrames();
   const filter = rawFrames('ffmpeg', ['-nostdin', '-loglevel', 'error', '-i', CLIP, '-an', '-vf', `fps=${FPS},scale=${CHECK_SIZE}:${CHECK_SIZE}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1']).frames;
   const identical = model.frames.filter((b, i) => filter[i] !== undefined && Buffer.compare(b, filter[i]!) === 0).length;
-  return { vidlm: time.indices, llama: model.indices, filterFrames: filter.length, identical };
+  if (identical !== filter.length || model.frames.length !== filter.length) throw new Error(`vidlm's 'ffmpeg' rule gave ${model.frames.length} frames, the filter ${filter.length}, ${identical} identical`);
+  return { llama: model.rows, filterFrames: filter.length, identical };
+}
+
+/** Throws unless a vidlm side reported exactly llama's frames (indices and times, to the microsecond). */
+function sameFrames(who: string, got: Frame[], llama: Frame[]): void {
+  const key = (f: Frame[]) => f.map((x) => `${x.index}@${x.t.toFixed(6)}`).join();
+  if (key(got) !== key(llama)) throw new Error(`${who} took frames ${key(got)}, llama.cpp's (the filter's) are ${key(llama)}`);
 }
 
 const list = (xs: number[]) => (xs.length > 6 ? `${xs.slice(0, 3).join(', ')}, …, ${xs.slice(-2).join(', ')}` : xs.join(', '));
@@ -137,13 +144,13 @@ const order = <T>(r: number, xs: readonly T[]) => (r % 2 ? [...xs].reverse() : [
 
 // ---------------------------------------------------------------- one-shot: ask vs llama-mtmd-cli
 
-interface Ask { ms: number; rssMb: number; prompt: number; visual: number; generated: number; images?: number; frames?: number[] }
+interface Ask { ms: number; rssMb: number; prompt: number; visual: number; generated: number; images?: number; frames?: Frame[]; llamaFrames?: number }
 
 async function vidlmAsk(): Promise<Ask> {
-  const p = await timed(process.execPath, [cliJs, 'ask', CLIP, QUESTION, '--model', MODEL, '--mmproj', MMPROJ, '--strategy', 'native', '--fps', FPS,
+  const p = await timed(process.execPath, [cliJs, 'ask', CLIP, QUESTION, '--model', MODEL, '--mmproj', MMPROJ, '--strategy', 'native', '--fps', FPS, '--fps-rule', 'ffmpeg',
     '--threads', THREADS, '--max-tokens', String(MAX_TOKENS), '--temp', '0', '--json']);
-  const j = JSON.parse(p.stdout.trim().split('\n').pop()!) as { tokens: { prompt: number; visual: number; generated: number }; frames: Array<{ index: number }> };
-  return { ms: p.ms, rssMb: p.rssMb, prompt: j.tokens.prompt, visual: j.tokens.visual, generated: j.tokens.generated, frames: j.frames.map((f) => f.index) };
+  const j = JSON.parse(p.stdout.trim().split('\n').pop()!) as { tokens: { prompt: number; visual: number; generated: number }; frames: Frame[] };
+  return { ms: p.ms, rssMb: p.rssMb, prompt: j.tokens.prompt, visual: j.tokens.visual, generated: j.tokens.generated, frames: j.frames.map((f) => ({ index: f.index, t: f.t })) };
 }
 
 const llamaAskArgs = () => ['-m', MODEL, '--mmproj', MMPROJ, '--video', CLIP, ...llamaVideo, '-p', QUESTION, '-n', String(MAX_TOKENS), '--ignore-eos', '--temp', '0', '-t', THREADS];
@@ -163,37 +170,37 @@ async function llamaCounts(cli: string): Promise<Ask> {
   const prompt = Number(/prompt eval time =\s+[\d.]+ ms \/\s+(\d+) tokens/.exec(log)?.[1] ?? NaN);
   const runs = Number(/\beval time =\s+[\d.]+ ms \/\s+(\d+) runs/.exec(log)?.[1] ?? NaN);
   // the first token comes from the prompt's logits, each later one from an eval run
-  return { ms: p.ms, rssMb: p.rssMb, prompt, visual: batches.reduce((x, y) => x + y, 0), generated: runs + 1, images: batches.length, frames: [frames] };
+  return { ms: p.ms, rssMb: p.rssMb, prompt, visual: batches.reduce((x, y) => x + y, 0), generated: runs + 1, images: batches.length, llamaFrames: frames };
 }
 
 async function askPart(): Promise<void> {
   const cli = referenceVideoCli(root);
   const check = framesCheck();
-  console.log(`frames: vidlm (--fps, 'time' rule) ${list(check.vidlm)}; llama (ffmpeg's fps filter, vidlm's 'ffmpeg' rule) ${list(check.llama)}; ` +
-    `the filter gave ${check.filterFrames}, ${check.identical} byte-identical with the rule's at ${CHECK_SIZE}×${CHECK_SIZE}`);
+  const idx = check.llama.map((f) => f.index);
+  console.log(`frames (ffmpeg's fps filter = vidlm's 'ffmpeg' rule): ${list(idx)}; the filter gave ${check.filterFrames}, ${check.identical} byte-identical with the rule's at ${CHECK_SIZE}×${CHECK_SIZE}`);
   const counts = await llamaCounts(cli);
-  console.log(`llama-mtmd-cli -v (untimed): ${counts.frames![0]} frames in ${counts.images} images, visual ${counts.visual}, prompt ${counts.prompt}, generated ${counts.generated}`);
+  if (counts.llamaFrames !== check.filterFrames) throw new Error(`llama-mtmd-cli encoded ${counts.llamaFrames} frames, the filter gives ${check.filterFrames}`);
+  console.log(`llama-mtmd-cli -v (untimed): ${counts.llamaFrames} frames in ${counts.images} images, visual ${counts.visual}, prompt ${counts.prompt}, generated ${counts.generated}`);
   const got: Record<'vidlm' | 'llama', Ask[]> = { vidlm: [], llama: [] };
   for (let r = 0; r < RUNS; r++) {
     for (const side of order(r, ['vidlm', 'llama'] as const)) {
       const a = side === 'vidlm' ? await vidlmAsk() : await llamaAsk(cli);
+      if (side === 'vidlm') sameFrames('vidlm ask', a.frames!, check.llama);
       got[side].push(a);
       console.log(`run ${r + 1} ${side.padEnd(6)} ${fmtMs(a.ms).padStart(9)}  ${mib(a.rssMb).padStart(8)}` + (side === 'vidlm' ? `  prompt ${a.prompt}, visual ${a.visual}, generated ${a.generated}` : ''));
     }
   }
   const v = got.vidlm, l = got.llama;
-  const asked = v[0]!.frames!;
-  if (asked.join() !== check.vidlm.join()) throw new Error(`vidlm ask took frames ${asked.join()}, vidlm frames ${check.vidlm.join()}`);
   const step = (1 / Number(FPS)).toFixed(1);
   const body = [
     `One question about a ${clipLabel} clip on the tiny Qwen2-VL fixture pair: ${FRAMES} frames at fps = ${FRAMES} / duration = ${FPS} on both sides, ${THREADS} threads, greedy, max ${MAX_TOKENS} tokens; whole processes, spawn to exit. ` +
-    `Both sides take ${FRAMES} frames one ${step} s step apart, half a step from each other: vidlm's \`--fps\` takes the first frame at or after each k / fps, the ffmpeg program's \`fps\` filter (llama.cpp's helper) the last frame of each 1 / fps interval; ` +
-    `llama.cpp's frames are named by vidlm's model of that filter (\`vidlm frames --fps ${FPS} --rule ffmpeg\`), whose pictures are byte-identical with the filter's own (${check.identical} of ${check.filterFrames}, at ${CHECK_SIZE}×${CHECK_SIZE}). Token counts: vidlm's \`--json\`, llama.cpp's own \`-v\` log of an untimed warm-up run.`,
+    `Same frames on both sides: ${FRAMES} frames one ${step} s step apart, the last of each 1 / fps interval, as the ffmpeg program's \`fps\` filter (llama.cpp's helper) takes them; vidlm takes them with \`--fps-rule ffmpeg\`, its model of that filter, ` +
+    `whose pictures are byte-identical with the filter's own (${check.identical} of ${check.filterFrames}, at ${CHECK_SIZE}×${CHECK_SIZE}); every vidlm run reported exactly these frame indices and times (checked), and llama-mtmd-cli's log ${check.filterFrames} encoded frames. Token counts: vidlm's \`--json\`, llama.cpp's own \`-v\` log of an untimed warm-up run.`,
     '',
     '| side | command | frames (indices in the clip) | images encoded | visual tokens evaluated | prompt tokens | tokens generated | whole process | peak RSS |',
     '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-    `| vidlm | \`vidlm ask --strategy native --fps ${FPS} --threads ${THREADS} --temp 0 --max-tokens ${MAX_TOKENS}\` | ${check.vidlm.length}: ${list(check.vidlm)} (seeks) | ${FRAMES / 2} merged pairs | ${v[0]!.visual} | ${v[0]!.prompt} | ${v[0]!.generated} | ${spread(v.map((x) => x.ms))} | ${spread(v.map((x) => x.rssMb), mib)} |`,
-    `| llama.cpp | \`llama-mtmd-cli --video ${llamaVideo.join(' ')} -t ${THREADS} --temp 0 -n ${MAX_TOKENS} --ignore-eos\` | ${counts.frames![0]}: ${list(check.llama)} (the whole clip decoded) | ${counts.images} | ${counts.visual} | ${counts.prompt} | ${counts.generated} | ${spread(l.map((x) => x.ms))} | ${spread(l.map((x) => x.rssMb), mib)} |`,
+    `| vidlm | \`vidlm ask --strategy native --fps ${FPS} --fps-rule ffmpeg --threads ${THREADS} --temp 0 --max-tokens ${MAX_TOKENS}\` | ${idx.length}: ${list(idx)} (seeks; same frames) | ${FRAMES / 2} merged pairs | ${v[0]!.visual} | ${v[0]!.prompt} | ${v[0]!.generated} | ${spread(v.map((x) => x.ms))} | ${spread(v.map((x) => x.rssMb), mib)} |`,
+    `| llama.cpp | \`llama-mtmd-cli --video ${llamaVideo.join(' ')} -t ${THREADS} --temp 0 -n ${MAX_TOKENS} --ignore-eos\` | ${counts.llamaFrames}: ${list(idx)} (the whole clip decoded; same frames) | ${counts.images} | ${counts.visual} | ${counts.prompt} | ${counts.generated} | ${spread(l.map((x) => x.ms))} | ${spread(l.map((x) => x.rssMb), mib)} |`,
     `| ratio vidlm / llama.cpp | | | | | | | ${ratioCell(v.map((x) => x.ms), l.map((x) => x.ms))} | ${ratioCell(v.map((x) => x.rssMb), l.map((x) => x.rssMb))} |`,
   ].join('\n');
   publish(run, { file: 'docs/video.md', section: 'qwen-video-ask', body, runs: RUNS,
@@ -211,7 +218,7 @@ async function askPart(): Promise<void> {
 const BYTE_TOKENS = Array.from({ length: 256 }, (_, i) => 3 + i);
 
 /** vidlm serve's own report of a request's video (`vidlm.media`): which frames, how many decoded and encoded for it. */
-interface VidlmMedia { frames: Array<{ index: number }>; decoded: number; encoded: number }
+interface VidlmMedia { frames: Frame[]; decoded: number; encoded: number }
 interface Turn { ttft: number; total: number; prompt: number; cached: number; evaluated: number; generated: number; answer: string; media: VidlmMedia | null }
 interface Session { first: Turn; follow: Turn; ready: number; whole: number; rssMb: number }
 
@@ -262,7 +269,7 @@ async function session(side: 'vidlm' | 'llama', server: string): Promise<Session
     const video = side === 'vidlm'
       ? { type: 'video_url', video_url: { url: `file://${CLIP}` } }
       : { type: 'input_video', input_video: { url: `file://${basename(CLIP)}` } };
-    const extra = side === 'vidlm' ? { vidlm: { strategy: 'native', fps: Number(FPS) } } : { ignore_eos: true, logit_bias: BYTE_TOKENS.map((id) => [id, false]) };
+    const extra = side === 'vidlm' ? { vidlm: { strategy: 'native', fps: Number(FPS), fpsRule: 'ffmpeg' } } : { ignore_eos: true, logit_bias: BYTE_TOKENS.map((id) => [id, false]) };
     const messages: unknown[] = [{ role: 'user', content: [video, { type: 'text', text: QUESTION }] }];
     const first = await turn(url, messages, extra);
     messages.push({ role: 'assistant', content: first.answer }, { role: 'user', content: FOLLOW_UP });
@@ -277,14 +284,13 @@ async function session(side: 'vidlm' | 'llama', server: string): Promise<Session
 
 async function servePart(): Promise<void> {
   const server = referenceServer(root);
-  const asked = vidlmFrames('time').indices; // the frames of the one-shot table's vidlm row
+  const asked = framesCheck().llama; // llama.cpp's frames (the filter's), checked against the ffmpeg program
   const got: Record<'vidlm' | 'llama', Session[]> = { vidlm: [], llama: [] };
   for (let r = 0; r < RUNS; r++) {
     for (const side of order(r, ['vidlm', 'llama'] as const)) {
       const s = await session(side, server);
       for (const t of side === 'vidlm' ? [s.first, s.follow] : []) {
-        const idx = t.media?.frames.map((f) => f.index) ?? [];
-        if (idx.join() !== asked.join()) throw new Error(`vidlm serve took frames ${idx.join()}, vidlm frames --fps ${FPS} ${asked.join()}`);
+        sameFrames('vidlm serve', t.media?.frames ?? [], asked);
       }
       got[side].push(s);
       console.log(`run ${r + 1} ${side.padEnd(6)} first ${fmtMs(s.first.total)} (prompt ${s.first.prompt}, cached ${s.first.cached}, evaluated ${s.first.evaluated}, generated ${s.first.generated}); ` +
@@ -293,7 +299,7 @@ async function servePart(): Promise<void> {
   }
   const name = { vidlm: 'vidlm serve', llama: 'llama-server' } as const;
   const lines = [
-    `A chat on the tiny Qwen2-VL fixture pair about a ${clipLabel} clip: the question with the video, then a follow-up with the whole history, streamed; ${FRAMES} frames at fps ${FPS} on both sides, the two sets of frames named in the one-shot table (vidlm serve's own report of its frames, \`vidlm.media\`, checked equal to them on every request; vidlm: \`"vidlm": { "strategy": "native", "fps": ${FPS} }\` per request; llama-server: \`${llamaVideo.join(' ')}\`), context 2048, ${THREADS} threads, \`--max-media-mb\` above the clip's size on vidlm serve, greedy, max_tokens ${MAX_TOKENS} (llama-server with \`ignore_eos\` and the vocabulary's byte tokens banned by \`logit_bias\`: its chat parser rejects the invalid UTF-8 they give with random weights). Each server a fresh process per run; the session is spawn → /health → both requests → SIGTERM → exit.`,
+    `A chat on the tiny Qwen2-VL fixture pair about a ${clipLabel} clip: the question with the video, then a follow-up with the whole history, streamed; the same ${FRAMES} frames at fps ${FPS} on both sides, those of the one-shot table (vidlm serve's own report of its frames, \`vidlm.media\`, checked equal to the ffmpeg filter's, indices and times, on every request; vidlm: \`"vidlm": { "strategy": "native", "fps": ${FPS}, "fpsRule": "ffmpeg" }\` per request; llama-server: \`${llamaVideo.join(' ')}\`), context 2048, ${THREADS} threads, \`--max-media-mb\` above the clip's size on vidlm serve, greedy, max_tokens ${MAX_TOKENS} (llama-server with \`ignore_eos\` and the vocabulary's byte tokens banned by \`logit_bias\`: its chat parser rejects the invalid UTF-8 they give with random weights). Each server a fresh process per run; the session is spawn → /health → both requests → SIGTERM → exit.`,
     '',
     '| request | server | time to first token | total | prompt tokens | cached tokens | prompt tokens evaluated | tokens generated | frames decoded / encoded |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',

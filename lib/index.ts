@@ -25,7 +25,7 @@ export type { StrategyChoice } from './pipeline/strategy.js';
 export type { ReduceOption, ReduceParts } from './reduce/option.js';
 export { openVideo, probeVideo, VideoSource, live, encodePng } from './video/index.js';
 export type {
-  VideoInput, VideoProbe, VideoFrame, SamplePlan, SampleOptions, SampledFrames, FitMode, FrameOptions, OpenOptions,
+  VideoInput, VideoProbe, VideoFrame, SamplePlan, FpsRule, SampleOptions, SampledFrames, FitMode, FrameOptions, OpenOptions,
   AudioClip, AudioOptions, LiveFrame, LiveOptions, SubtitleStreamInfo, SubtitleCue, SubtitleTrack, SubtitleOptions,
 } from './video/types.js';
 export type { SubtitleSpec } from './subtitles/load.js';

@@ -11,7 +11,7 @@ import type { Model } from '../model.js';
 import type { NativeGenerateParams } from '../native.js';
 import { invalid, optionalBool, optionalFunction, optionalInt, optionalNumber, optionalSignal } from '../options.js';
 import { resolveTimeEncoding, type TimeEncodingOptions, type TimeTokenMode } from '../time/encode.js';
-import type { FitMode, VideoInput } from '../video/types.js';
+import type { FitMode, FpsRule, VideoInput } from '../video/types.js';
 import type { ProgressListener } from '../pipeline/progress.js';
 import type { StrategyChoice } from '../pipeline/strategy.js';
 import { checkModelTimeOption } from '../pipeline/model-time.js';
@@ -25,6 +25,7 @@ export interface CheckedQuery {
   strategy: StrategyChoice;
   frames?: number;
   fps?: number;
+  fpsRule?: FpsRule;
   segment?: [number, number];
   /** Unset: the model's own time on the native strategy of a Qwen-VL model, else 'none' (lib/pipeline/model-time.ts). */
   timeTokens?: TimeTokenMode;
@@ -50,6 +51,15 @@ export interface CheckedQuery {
 }
 
 const FITS: readonly FitMode[] = ['stretch', 'pad', 'crop'];
+export const FPS_RULES: readonly FpsRule[] = ['time', 'step', 'ffmpeg'];
+
+/** `fpsRule`: one of FPS_RULES, and only beside `fps` (a count plan has rules of its own). */
+export function checkFpsRule(rule: unknown, fps: unknown): FpsRule | undefined {
+  if (rule === undefined) return undefined;
+  if (!FPS_RULES.includes(rule as FpsRule)) throw invalid('fpsRule', "'time', 'step' or 'ffmpeg'", rule);
+  if (fps === undefined) throw new VidlmError('ERR_INVALID_ARG', 'fpsRule chooses the frames of an fps plan: give fps with it', { option: 'fpsRule' });
+  return rule as FpsRule;
+}
 
 /** A video argument: a path, a URL, or the bytes of a file. */
 export function checkVideoInput(v: unknown): VideoInput {
@@ -77,6 +87,7 @@ export function checkQuery(o: VideoQueryOptions, defaults: { sequences: number }
     }
   }
   if (o.strategy !== undefined && typeof o.strategy !== 'string') throw invalid('strategy', "'auto' or a strategy name", o.strategy);
+  const fpsRule = checkFpsRule(o.fpsRule, o.fps);
   const fit = o.fit ?? 'pad';
   if (!FITS.includes(fit)) throw invalid('fit', FITS.map((f) => `'${f}'`).join(', '), fit);
   if (o.system !== undefined && typeof o.system !== 'string') throw invalid('system', 'a string', o.system);
@@ -96,6 +107,7 @@ export function checkQuery(o: VideoQueryOptions, defaults: { sequences: number }
     strategy: o.strategy ?? 'auto',
     frames,
     fps: o.fps === undefined ? undefined : optionalNumber('fps', o.fps, 0.001, 240, 1),
+    ...(fpsRule === undefined ? {} : { fpsRule }),
     segment: o.segment,
     ...(o.timeTokens === undefined ? {} : { timeTokens: time.mode }),
     timeFormat: o.timeFormat,

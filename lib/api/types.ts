@@ -10,7 +10,7 @@ import type { ProgressListener } from '../pipeline/progress.js';
 import type { StrategyChoice } from '../pipeline/strategy.js';
 import type { SubtitleSpec } from '../subtitles/load.js';
 import type { TimeEncodingOptions, TimeTokenMode } from '../time/encode.js';
-import type { FitMode } from '../video/types.js';
+import type { FitMode, FpsRule } from '../video/types.js';
 
 export interface VideoQueryOptions extends Omit<GenerateOptions, 'sequence' | 'signal'> {
   /** The loaded model (with its mmproj). */
@@ -21,6 +21,13 @@ export interface VideoQueryOptions extends Omit<GenerateOptions, 'sequence' | 's
   frames?: number;
   /** Sample at this rate instead of a frame count. */
   fps?: number;
+  /**
+   * Which frames an `fps` plan takes (only with `fps`): 'time' (default) the first frame at or
+   * after start + k/fps; 'ffmpeg' the frames `ffmpeg -vf fps=F` and llama.cpp's video helper take
+   * (the frame nearest each tick, as FFmpeg's fps filter rounds); 'step' every round(avgFps / fps)-th
+   * frame from the first, LLaVA-OneVision's reader.
+   */
+  fpsRule?: FpsRule;
   /** Only this part of the video, [start, end] in seconds. */
   segment?: [number, number];
   /**

@@ -16,7 +16,7 @@ export const TASKS: readonly BatchTask[] = ['ask', 'describe', 'localize'];
 export type JobOptions = Omit<VideoQueryOptions, 'model' | 'signal' | 'onProgress' | 'onToken' | 'sequences'> & { constrain?: boolean };
 
 const OPTION_KEYS = new Set([
-  'strategy', 'frames', 'fps', 'segment', 'timeTokens', 'timeFormat', 'litaSpelling', 'preamble', 'system', 'contextSize',
+  'strategy', 'frames', 'fps', 'fpsRule', 'segment', 'timeTokens', 'timeFormat', 'litaSpelling', 'preamble', 'system', 'contextSize',
   'encodeBatchSize', 'fit', 'maxTokens', 'temperature', 'topK', 'topP', 'minP', 'repeatPenalty', 'repeatLastN', 'seed',
   'stop', 'grammar', 'jsonSchema', 'constrain', 'audio', 'audioWindow', 'audioLength', 'subtitles', 'reduce',
 ]);

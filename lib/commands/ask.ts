@@ -8,6 +8,7 @@ import { ask, describe, localize, type AskResult, type VideoQueryOptions } from 
 import type { StrategyChoice } from '../pipeline/strategy.js';
 import { loadModel } from '../model.js';
 import type { TimeTokenMode } from '../time/encode.js';
+import type { FpsRule } from '../video/types.js';
 import { answerFlags, answerOptions, num, soundFlags, soundOptions, withSoundValues } from '../cli-flags.js';
 import { threadFlags, threadValues } from '../threads/flags.js';
 import { REDUCE_USAGE, reduceFlag, reduceFlags } from '../reduce/cli.js';
@@ -18,6 +19,7 @@ const options = {
   strategy: { type: 'string', short: 's' },
   frames: { type: 'string', short: 'f' },
   fps: { type: 'string' },
+  'fps-rule': { type: 'string' },
   'time-tokens': { type: 'string' },
   preamble: { type: 'boolean' },
   system: { type: 'string' },
@@ -35,7 +37,7 @@ type Command = 'ask' | 'localize' | 'describe';
 function usage(cmd: Command): string {
   const what = cmd === 'localize' ? '<video> <event>' : cmd === 'describe' ? '<image-or-video> [--prompt TEXT]' : '<image-or-video> <question>';
   return `usage: vidlm ${cmd} ${what} --model M.gguf --mmproj P.gguf
-  [--strategy auto|concat|slowfast|pllava|bilinear|vcgpt|native] [--frames N | --fps F]
+  [--strategy auto|concat|slowfast|pllava|bilinear|vcgpt|native] [--frames N | --fps F [--fps-rule time|step|ffmpeg]]
   [--time-tokens none|text|lita|model] [--preamble] [--system TEXT] [--subtitles [LANG|FILE.srt]]
   [--audio [interleave|prefix]] [--audio-window S] [--audio-length real|padded] ${REDUCE_USAGE}
   [--max-tokens N] [--temp T] [--seed S] [--threads N|auto] [--poll 0-100|auto] [--ctx-size N] [--json]\n`;
@@ -61,6 +63,7 @@ export async function runQuery(cmd: Command, args: string[]): Promise<number> {
       strategy: values.strategy as StrategyChoice | undefined,
       frames: num('frames', values.frames),
       fps: num('fps', values.fps),
+      fpsRule: values['fps-rule'] as FpsRule | undefined,
       timeTokens: values['time-tokens'] as TimeTokenMode | undefined,
       preamble: values.preamble,
       system: values.system,

@@ -39,7 +39,7 @@ The results file is the journal: a rerun skips the ids already in it.
   --status            print waiting, delayed, active, done and failed counts, and workers
   --attempts N        tries per queued job before it fails (default 3); --backoff-ms MS first retry delay (default 1000)
   --json              JSON Lines events on stdout instead of the progress bar
-Job defaults (a job's own "options" win): --strategy --frames --fps --time-tokens --max-tokens --temp --seed --ctx-size
+Job defaults (a job's own "options" win): --strategy --frames --fps --fps-rule --time-tokens --max-tokens --temp --seed --ctx-size
   --audio [interleave|prefix] --audio-window S --audio-length real|padded --subtitles [LANG|FILE] (a FILE is taken from the current folder;
   a job's own "subtitles": "x.srt" from the jobs file's folder, like its video)
 ${LIMITS_USAGE}

@@ -91,6 +91,6 @@ export function memoKey(identity: string, q: PlanQuery): string | undefined {
   if (typeof q.subtitles === 'string' && /\.(srt|vtt|webvtt|ass|ssa)$/i.test(q.subtitles)) return undefined;
   // a reduced read keeps the frames its content chose: read fresh (the encoder's cache still holds their embeddings)
   if ((q as { reduce?: ReduceSpec | null }).reduce) return undefined;
-  return JSON.stringify([identity, q.strategy, q.frames ?? null, q.fps ?? null, q.segment ?? null, q.timeTokens, q.preamble,
+  return JSON.stringify([identity, q.strategy, q.frames ?? null, q.fps ?? null, q.fpsRule ?? null, q.segment ?? null, q.timeTokens, q.preamble,
     q.contextSize, q.fit, q.budget ?? null, q.audio ?? null, q.audioWindow ?? null, q.audioLength ?? null, q.soundOnly ?? false, q.subtitles ?? null]);
 }

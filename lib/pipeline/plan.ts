@@ -12,7 +12,7 @@ import { checkAudioOption, type AudioOption, type CheckedAudio } from '../audio/
 import { VidlmError } from '../errors.js';
 import type { ModelInfo } from '../model-info.js';
 import type { TimeTokenMode } from '../time/encode.js';
-import type { FitMode, FrameOptions, SamplePlan, VideoProbe } from '../video/types.js';
+import type { FitMode, FpsRule, FrameOptions, SamplePlan, VideoProbe } from '../video/types.js';
 import { temporalMerge } from '../subtitles/cues.js';
 import { checkSubtitleSpec, type SubtitleSpec } from '../subtitles/load.js';
 import { mediaBudgetError, NO_MEDIA } from './budget-error.js';
@@ -26,6 +26,8 @@ export interface PlanQuery {
   strategy: StrategyChoice;
   frames?: number;
   fps?: number;
+  /** The fps plan's frame rule (lib/video/plans.ts); default 'time'. */
+  fpsRule?: FpsRule;
   segment?: [number, number];
   /** Unset: the model's own time on the native strategy of a Qwen-VL model (model-time.ts), else 'none'. */
   timeTokens?: TimeTokenMode;

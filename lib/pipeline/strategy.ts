@@ -8,7 +8,7 @@ import { countTokens, defaults, strategyNames } from '../assembly/index.js';
 import type { StrategyName } from '../assembly/types.js';
 import { VidlmError } from '../errors.js';
 import type { ModelInfo } from '../model-info.js';
-import type { SamplePlan, VideoProbe } from '../video/types.js';
+import type { FpsRule, SamplePlan, VideoProbe } from '../video/types.js';
 
 export type StrategyChoice = StrategyName | 'auto';
 
@@ -33,9 +33,9 @@ export function defaultFrames(strategy: StrategyName): number {
 }
 
 /** The sampling plan of a method: its own index rule over the video. */
-export function samplingPlan(strategy: StrategyName, frames: number, fps?: number, segment?: [number, number]): SamplePlan {
+export function samplingPlan(strategy: StrategyName, frames: number, fps?: number, segment?: [number, number], fpsRule?: FpsRule): SamplePlan {
   const seg = segment ? { segment } : {};
-  if (fps !== undefined) return { fps, ...seg };
+  if (fps !== undefined) return { fps, ...(fpsRule ? { rule: fpsRule } : {}), ...seg };
   switch (strategy) {
     case 'slowfast': return { lita: frames, ...seg };           // LITA: round(linspace(0, n-1, T))
     case 'pllava': return { uniform: frames, rule: 'middle', ...seg };   // mid-segment uniform
@@ -88,10 +88,12 @@ export function framesThatFit(strategy: StrategyName, info: ModelInfo, budget: n
 }
 
 /** Fewest frames an fps plan gives on this video: known before decoding when the duration is. */
-export function fpsFramesAtLeast(fps: number, probe: VideoProbe, segment?: [number, number]): number {
+export function fpsFramesAtLeast(fps: number, probe: VideoProbe, segment?: [number, number], rule?: FpsRule): number {
   const start = segment?.[0] ?? 0;
   const end = Math.min(segment?.[1] ?? probe.duration, probe.duration);
-  const rate = Math.min(fps, probe.video?.avgFps || fps); // a frame is never returned twice
+  const avg = probe.video?.avgFps || fps;
+  // a frame is never returned twice; 'step' takes every round(avg / fps)-th frame (ceil: the fewest)
+  const rate = rule === 'step' ? avg / Math.max(1, Math.ceil(avg / fps)) : Math.min(fps, avg);
   return Math.max(1, Math.floor((end - start) * rate) - 1);
 }
 
@@ -112,15 +114,15 @@ export interface FrameChoice {
  * plan. The caller judges them (ERR_CONTEXT_FULL when `count` exceeds `maxFrames`).
  */
 export function chooseFrames(choice: StrategyChoice, info: ModelInfo, budget: number, probe: VideoProbe,
-  q: { frames?: number; fps?: number; segment?: [number, number] }, audioOnly: boolean): FrameChoice {
+  q: { frames?: number; fps?: number; fpsRule?: FpsRule; segment?: [number, number] }, audioOnly: boolean): FrameChoice {
   const { isImage, duration } = probe;
   const strategy = audioOnly ? 'native' : chooseStrategy(choice, info, budget, isImage ? 1 : q.frames);
   const fps = isImage ? undefined : q.fps;
   const maxFrames = framesThatFit(strategy, info, budget);
-  const count = audioOnly ? 0 : isImage ? 1 : fps === undefined ? q.frames ?? defaultFrames(strategy) : duration > 0 ? fpsFramesAtLeast(fps, probe, q.segment) : 0;
+  const count = audioOnly ? 0 : isImage ? 1 : fps === undefined ? q.frames ?? defaultFrames(strategy) : duration > 0 ? fpsFramesAtLeast(fps, probe, q.segment, q.fpsRule) : 0;
   return {
     strategy, maxFrames, count,
     byCount: !isImage && !audioOnly && fps === undefined,
-    sample: isImage || audioOnly ? { uniform: 1 } : samplingPlan(strategy, count, fps, q.segment),
+    sample: isImage || audioOnly ? { uniform: 1 } : samplingPlan(strategy, count, fps, q.segment, q.fpsRule),
   };
 }

@@ -10,6 +10,7 @@ import type { TimeTokenMode } from '../time/encode.js';
 import type { AudioOption } from '../audio/media.js';
 import type { AudioLength } from '../audio/budget.js';
 import type { SubtitleSpec } from '../subtitles/load.js';
+import type { FpsRule } from '../video/types.js';
 import { isSubtitleFile } from '../subtitles/external.js';
 import { badRequest } from './errors.js';
 import { parseToolCalls, parseTools, type ToolCall, type ToolRequest } from './tools.js';
@@ -23,6 +24,8 @@ export interface VideoOptions {
   strategy: StrategyName | 'auto';
   frames?: number;
   fps?: number;
+  /** The fps plan's frame rule ('time', 'step', 'ffmpeg'); only with an fps. */
+  fpsRule?: FpsRule;
   segment?: [number, number];
   /** Unset: the model's own time on the native strategy of a Qwen-VL model, else 'none' (lib/pipeline/model-time.ts). */
   timeTokens?: TimeTokenMode;
@@ -136,6 +139,7 @@ export function parseRequest(b: ChatBody): ParsedRequest {
   const frames = v.frames ?? b.media_io_kwargs?.video?.num_frames;
   const fps = v.fps ?? (v.frames === undefined ? b.media_io_kwargs?.video?.fps ?? b.mm_processor_kwargs?.fps : undefined);
   if (frames !== undefined && fps !== undefined) throw badRequest('invalid_value', 'give a frame count or an fps, not both', 'vidlm.frames');
+  if (v.fpsRule !== undefined && fps === undefined) throw badRequest('invalid_value', 'fpsRule chooses the frames of an fps plan: give vidlm.fps with it', 'vidlm.fpsRule');
   const segment = v.segment as [number, number] | undefined;
   if (segment && !(segment[0] < segment[1])) throw badRequest('invalid_value', `segment must be [start, end] with start < end (got ${JSON.stringify(segment)})`, 'vidlm.segment');
   const subtitles = v.subtitles;
@@ -144,7 +148,7 @@ export function parseRequest(b: ChatBody): ParsedRequest {
   }
   const reduce = requestReduce(v.reduce, b.video_pruning_rate);
   const video: VideoOptions = {
-    strategy: v.strategy ?? 'auto', frames, fps, segment, ...(v.timeTokens !== undefined ? { timeTokens: v.timeTokens } : {}), preamble: v.preamble ?? false,
+    strategy: v.strategy ?? 'auto', frames, fps, ...(v.fpsRule !== undefined ? { fpsRule: v.fpsRule } : {}), segment, ...(v.timeTokens !== undefined ? { timeTokens: v.timeTokens } : {}), preamble: v.preamble ?? false,
     ...(v.audio !== undefined && v.audio !== false ? { audio: v.audio } : {}),
     ...(v.audioWindow !== undefined ? { audioWindow: v.audioWindow } : {}),
     ...(v.audioLength !== undefined ? { audioLength: v.audioLength } : {}),

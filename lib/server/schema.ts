@@ -87,6 +87,7 @@ export const chatCompletionBody = {
         strategy: { type: 'string', enum: ['auto', 'concat', 'slowfast', 'pllava', 'bilinear', 'vcgpt', 'native'] },
         frames: { type: 'integer', minimum: 1, maximum: 100000 },
         fps: { type: 'number', exclusiveMinimum: 0, maximum: 240 },
+        fpsRule: { type: 'string', enum: ['time', 'step', 'ffmpeg'] },
         segment: { type: 'array', minItems: 2, maxItems: 2, items: { type: 'number', minimum: 0 } },
         timeTokens: { type: 'string', enum: ['none', 'text', 'lita', 'model'] },
         preamble: { type: 'boolean' },

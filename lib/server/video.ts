@@ -69,7 +69,7 @@ function sharedEncoder(model: Model, identity: string, encoding: Map<string, Pro
 }
 
 /** The request's name of an option the pipeline names (`vidlm.segment` for `segment`); a budget error names the part. */
-const REQUEST_OPTIONS = new Set(['strategy', 'frames', 'fps', 'segment', 'timeTokens', 'preamble', 'audio', 'audioWindow', 'audioLength', 'subtitles']);
+const REQUEST_OPTIONS = new Set(['strategy', 'frames', 'fps', 'fpsRule', 'segment', 'timeTokens', 'preamble', 'audio', 'audioWindow', 'audioLength', 'subtitles']);
 function asRequestError(e: unknown, param: string): unknown {
   if (!(e instanceof VidlmError)) return e;
   const option = e.details?.option;
@@ -84,7 +84,7 @@ export async function prepareMedia(url: string, param: string, strategy: Strateg
   const info = model.info;
   const media = await resolveMedia(url, o, c.remote, signal, param);
   const read = await readVideo(media.input, {
-    model, strategy, frames: v.frames, fps: v.fps, segment: v.segment, timeTokens: v.timeTokens, preamble: v.preamble,
+    model, strategy, frames: v.frames, fps: v.fps, fpsRule: v.fpsRule, segment: v.segment, timeTokens: v.timeTokens, preamble: v.preamble,
     contextSize: c.contextSize, budget: c.budget, fit: 'pad',
     ...(v.subtitles !== undefined && !audioPart ? { subtitles: v.subtitles } : {}),
     ...(v.audio !== undefined ? { audio: v.audio } : {}), ...(v.audioWindow !== undefined ? { audioWindow: v.audioWindow } : {}),

@@ -93,6 +93,8 @@ t.test('identity and key', async (t) => {
   const base = { strategy: 'auto' as const, timeTokens: 'none' as const, preamble: false, contextSize: 2048, fit: 'pad' as const };
   t.not(memoKey('x', { ...base, frames: 4 }), memoKey('x', { ...base, frames: 5 }));
   t.not(memoKey('x', { ...base, fps: 1 }), memoKey('x', { ...base, fps: 2 }));
+  t.not(memoKey('x', { ...base, fps: 1, fpsRule: 'ffmpeg' }), memoKey('x', { ...base, fps: 1 }), 'the fps rule chooses other frames');
+  t.not(memoKey('x', { ...base, fps: 1, fpsRule: 'ffmpeg' }), memoKey('x', { ...base, fps: 1, fpsRule: 'step' }));
   t.not(memoKey('x', { ...base, audio: true }), memoKey('x', base), 'sound is remembered under its own key');
   t.not(memoKey('x', { ...base, subtitles: 'en' }), memoKey('x', { ...base, subtitles: 'fr' }));
   t.equal(memoKey('x', { ...base, subtitles: 'talk.srt' }), undefined, 'a subtitle file of its own is read again');
