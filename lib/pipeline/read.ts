@@ -7,7 +7,7 @@
 import { throwIfAborted } from '../errors.js';
 import { openVideo } from '../video/video.js';
 import type { VideoInput } from '../video/types.js';
-import { readRemembered } from './read-memo.js';
+import { readRemembered } from './media-memo.js';
 import type { ReadQuery, ReadVideo } from './read-types.js';
 import { stageReporter } from './progress.js';
 import { assemble } from './assemble.js';
@@ -22,7 +22,7 @@ import { visualTokens } from './strategy.js';
 
 export type { ReadQuery, ReadVideo } from './read-types.js';
 
-/** A repeat of a video with the same options goes through the memo (read-memo.ts) and decodes only what no cache holds. */
+/** A repeat of a video with the same options goes through the memo (media-memo.ts) and decodes only what no cache holds. */
 export function readVideo(input: VideoInput, q: ReadQuery): Promise<ReadVideo> {
   return readRemembered(input, q, (identity) => readFresh(input, q, identity));
 }

@@ -10,7 +10,7 @@ import type { TimeTokenMode } from '../time/encode.js';
 import type { AudioOption } from '../audio/media.js';
 import type { AudioLength } from '../audio/budget.js';
 import type { SubtitleSpec } from '../subtitles/load.js';
-import { isSubtitleFile } from '../subtitles/external.js';
+import { isSubtitleFile } from '../subtitles/load.js';
 import { badRequest } from './errors.js';
 import { parseToolCalls, parseTools, type ToolCall, type ToolRequest } from './tools.js';
 

@@ -1,6 +1,6 @@
 /** A request's subtitle file: taken only from inside the media folder, checked like file:// media. */
 import { fileURLToPath } from 'node:url';
-import { isSubtitleFile } from '../subtitles/external.js';
+import { isSubtitleFile } from '../subtitles/load.js';
 import type { SubtitleSpec } from '../subtitles/load.js';
 import { badRequest } from './errors.js';
 import { localFile } from './media.js';

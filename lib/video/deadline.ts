@@ -25,8 +25,3 @@ export function deadline(ms: number, outer?: AbortSignal): Deadline {
     done: () => { clearTimeout(timer); outer?.removeEventListener('abort', onOuter); },
   };
 }
-
-/** Protocols whose sources never end on their own (no file behind them): their open has a deadline. */
-export function isStreamProtocol(p: string): boolean {
-  return ['udp', 'rtp', 'srt', 'tcp', 'rtsp', 'rtsps', 'rtmp', 'rtmps', 'mms', 'mmsh', 'mmst'].includes(p);
-}

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { VidlmError, abortError } from '../errors.js';
 import { native, withAbort, type NativeMediaInfo, type NativeMediaSource } from '../native.js';
 import type { OpenOptions, VideoInput } from './types.js';
-import { deadline, isStreamProtocol } from './deadline.js';
+import { deadline } from './deadline.js';
 
 export interface OpenedInput {
   src: NativeMediaSource;
@@ -38,6 +38,11 @@ export function protocolOf(url: string): string {
 
 export function isNetworkProtocol(p: string): boolean {
   return ['http', 'https', 'tcp', 'udp', 'rtp', 'rtsp', 'rtsps', 'rtmp', 'rtmps', 'srt', 'tls', 'hls', 'mms', 'mmsh', 'mmst', 'ftp', 'sftp'].includes(p);
+}
+
+/** Protocols whose sources never end on their own (no file behind them): their open has a deadline. */
+export function isStreamProtocol(p: string): boolean {
+  return ['udp', 'rtp', 'srt', 'tcp', 'rtsp', 'rtsps', 'rtmp', 'rtmps', 'mms', 'mmsh', 'mmst'].includes(p);
 }
 
 /**
