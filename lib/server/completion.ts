@@ -20,7 +20,7 @@ import { mediaEntries, pooledEntries, renderRequest } from './prompt.js';
 import type { ParsedRequest } from './request.js';
 import type { Slot, SlotPool } from './slots.js';
 import { prepareMedia, type PreparedMedia } from './video.js';
-import { resolveSubtitles } from './subtitle-file.js';
+import { resolveSubtitles } from './media.js';
 import { checkTextLength, textCap } from './text.js';
 import { generateWithTools, type Delta, type ToolCall } from './tools.js';
 
