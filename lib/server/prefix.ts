@@ -11,7 +11,7 @@ import type { AudioItem } from '../inference/context.js';
  * a run of pooled embeddings, or what libmtmd evaluated up to a request's last media marker
  * (`tokens`: its KV cells, more than its positions with M-RoPE; `visual`: each part's media
  * tokens as libmtmd counted them; `positions`: a pooled block's own M-RoPE positions, with
- * `count` its span and `tokens` its cells), or an audio clip of a pooled prompt (audio-entries.ts;
+ * `count` its span and `tokens` its cells), or an audio clip of a pooled prompt (prefill.ts;
  * `pending` until a slot has evaluated it and its count is known).
  */
 export type Entry = number | { key: string; count: number; embeddings?: Float32Array; tokens?: number; visual?: number[]; positions?: Int32Array; audio?: AudioItem; pending?: boolean };

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModel } from '../../lib/index.js';
-import { audioKey, knownAudio, planEntries } from '../../lib/server/audio-entries.js';
+import { audioKey, knownAudio, planEntries } from '../../lib/server/prefill.js';
 import { sharedEntries, type Entry } from '../../lib/server/prefix.js';
 import { media } from '../fixtures/media.js';
 import { tinyModels } from '../fixtures/tiny-models.js';
