@@ -1,8 +1,13 @@
 /**
- * A request's prompt into a slot: the prompt as KV entries (prefix.ts), the idle slot that holds
- * the most of them taken, and only what follows evaluated. Native path: one block for everything
- * libmtmd evaluates up to the last media marker, then the question's tokens; pooled: text tokens,
- * embedding blocks and audio clips.
+ * Prefix reuse across requests: a prompt as a list of entries, one per text token and one per
+ * block of embeddings (a block is kept or re-evaluated whole, since some models attend within an
+ * image both ways). A slot remembers the entries its KV holds; a request evaluates only what
+ * follows the longest prefix it shares with them.
+ *
+ * A request's prompt into a slot (prefillSlot): the prompt as entries (Entry, slots.ts), the idle
+ * slot that holds the most of them taken (sharedEntries), and only what follows evaluated. Native
+ * path: one block for everything libmtmd evaluates up to the last media marker, then the
+ * question's tokens; pooled: text tokens, embedding blocks and audio clips.
  *
  * Audio clips in a pooled prompt: a clip is one block, named by its sound (a hash of its PCM and
  * the embeddings kept), so a follow-up with the same video and sound keeps it and a different
@@ -16,10 +21,51 @@ import type { Sequence } from '../inference/sequence.js';
 import type { Model } from '../model.js';
 import { mediaTokensByPart, type RenderedPrompt } from '../pipeline/index.js';
 import { HttpError } from './errors.js';
-import { cells, keysOnly, planFrom, positions, type Entry } from './prefix.js';
-import type { Slot, SlotPool } from './slots.js';
+import type { Entry, Slot, SlotPool } from './slots.js';
 import { tokenizeText } from './text.js';
 import type { PreparedMedia } from './video.js';
+
+export const weight = (e: Entry) => (typeof e === 'number' ? 1 : e.count);
+
+export const positions = (entries: readonly Entry[], upTo = entries.length) => {
+  let p = 0;
+  for (let i = 0; i < upTo; i++) p += weight(entries[i]!);
+  return p;
+};
+
+/** KV cells of the first `upTo` entries: what usage reports as tokens. */
+export const cells = (entries: readonly Entry[], upTo = entries.length) => {
+  let p = 0;
+  for (let i = 0; i < upTo; i++) { const e = entries[i]!; p += typeof e === 'number' ? 1 : e.tokens ?? e.count; }
+  return p;
+};
+
+/** The plan of `entries` from index `from` on: runs of tokens and the embedding blocks. */
+type PlanPiece = { tokens: Int32Array } | { embeddings: Float32Array; count: number; positions?: Int32Array; span?: number };
+
+export function planFrom(entries: readonly Entry[], from: number): PlanPiece[] {
+  const plan: PlanPiece[] = [];
+  let run: number[] = [];
+  const flush = () => { if (run.length) plan.push({ tokens: Int32Array.from(run) }); run = []; };
+  for (let i = from; i < entries.length; i++) {
+    const e = entries[i]!;
+    if (typeof e === 'number') run.push(e);
+    else {
+      flush();
+      if (!e.embeddings) throw new Error(`entry ${i} has no embeddings to evaluate`);
+      plan.push(e.positions ? { embeddings: e.embeddings, count: e.tokens ?? e.count, positions: e.positions, span: e.count } : { embeddings: e.embeddings, count: e.count });
+    }
+  }
+  flush();
+  return plan;
+}
+
+/** What a slot remembers: the entries without their embeddings (only keys are compared). */
+export const keysOnly = (entries: readonly Entry[]): Entry[] => entries.map((e) => {
+  if (typeof e === 'number') return e;
+  const { embeddings: _, audio: __, ...kept } = e;
+  return kept;
+});
 
 type Block = Exclude<Entry, number>;
 

@@ -8,7 +8,7 @@ import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModel } from '../../lib/index.js';
 import { audioKey, knownAudio, planEntries } from '../../lib/server/prefill.js';
-import { sharedEntries, type Entry } from '../../lib/server/prefix.js';
+import { sharedEntries, type Entry } from '../../lib/server/slots.js';
 import { media } from '../fixtures/media.js';
 import { tinyModels } from '../fixtures/tiny-models.js';
 import { mediaDir, post, startServer, videoTurn } from './helpers.js';
