@@ -53,7 +53,7 @@ export async function readSubtitleFile(path: string, signal?: AbortSignal): Prom
     const s = opened.info.streams.find((x) => x.type === 'subtitle');
     if (!s) throw new VidlmError('ERR_VIDEO_NO_STREAM', `${opened.display} is not a subtitle file (FFmpeg read it as ${opened.info.format})`, { source: opened.display });
     const info: SubtitleStreamInfo = { streamIndex: s.index, codec: s.codec, language: s.language ?? null, title: s.title ?? null, isDefault: true };
-    const track = await readSubtitles(opened.src, info, 0, opened.display, signal);
+    const track = await readSubtitles(opened.src, [info], undefined, 0, opened.display, signal);
     return { ...track, streamIndex: null, source: opened.display };
   } finally {
     await opened.src.close().catch(() => undefined);

@@ -8,7 +8,7 @@ import { laneUnits, twoLanes, type LaneWalk } from './lanes.js';
 import { openInput, type OpenedInput } from './open.js';
 import { cfrTimeline, indexAtOrAfter, listTimeline, resolvePlan, type Timeline } from './plans.js';
 import { buildProbe } from './probe.js';
-import { pickSubtitleStream, readSubtitles } from './subtitles.js';
+import { readSubtitles } from './subtitles.js';
 import type { AudioClip, AudioOptions, OpenOptions, SampleOptions, SamplePlan, SampledFrames, SubtitleOptions, SubtitleTrack, VideoFrame, VideoInput, VideoProbe } from './types.js';
 
 /** Work done by sample()/frames(): seeks, packets read and decoded, frames decoded (those freed
@@ -262,9 +262,8 @@ export class VideoSource {
   /** A text subtitle track's cues (FFmpeg's subtitle decoders), on the same timeline as frames. */
   async subtitles(options: SubtitleOptions = {}): Promise<SubtitleTrack> {
     if (this.closed) throw new VidlmError('ERR_DISPOSED', `${this.probe.source} is closed`);
-    const track = pickSubtitleStream(this.probe.subtitles, options.track, this.probe.source);
-    decoderTotals.subtitleReads++;
-    return this.exclusive(() => readSubtitles(this.src, track, this.origin, this.probe.source, options.signal).catch((e: unknown) => { throw videoError(e, this.probe.source, options.signal); }));
+    if (this.probe.subtitles.length > 0) decoderTotals.subtitleReads++;
+    return this.exclusive(() => readSubtitles(this.src, this.probe.subtitles, options.track, this.origin, this.probe.source, options.signal).catch((e: unknown) => { throw videoError(e, this.probe.source, options.signal); }));
   }
 
   /** Frees FFmpeg's contexts: at once when idle, else as soon as the running call returns
