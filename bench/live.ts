@@ -8,21 +8,24 @@
  * (-vf fps=1, RGB24 out, -f null; whole process, /usr/bin/time). Runs alternate tree by tree and
  * the reference; medians are printed.
  *
- * Run: npm run bench -- live [--runs 5] [--seconds 20] [--tree name=/path/to/tree ...]
+ * The table goes to docs/watch.md (section `live`) with --write-docs; rows of other trees
+ * (--tree) are printed, not written.
+ *
+ * Run: flock /tmp/vidlm-bench.lock npm run bench -- live [--runs 5] [--seconds 20] [--tree name=/path/to/tree ...] [--write-docs]
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freeUdpPort } from '../test/fixtures/ports.js';
+import { benchRun, median, publish } from './doc-table.js';
 
-const { values } = parseArgs({ options: { runs: { type: 'string' }, seconds: { type: 'string' }, tree: { type: 'string', multiple: true } } });
+const bench = benchRun('live');
+const { values } = parseArgs({ options: { runs: { type: 'string' }, seconds: { type: 'string' }, tree: { type: 'string', multiple: true }, 'write-docs': { type: 'boolean' }, markdown: { type: 'boolean' } } });
 const RUNS = Number(values.runs ?? 5);
 const SECONDS = Number(values.seconds ?? 20);
 const root = process.cwd();
 const trees: [string, string][] = [['this tree', root], ...(values.tree ?? []).map((s) => s.split('=', 2) as [string, string])];
-const load = loadavg();
 
 const dir = join(root, '.cache', 'media');
 mkdirSync(dir, { recursive: true });
@@ -67,7 +70,6 @@ const reference = () => withStream(async (url) => {
   return { frames: SECONDS, cpuS: u + s, wallS: e, maxRssMiB: m / 1024 };
 });
 
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2; };
 const samples = new Map<string, Sample[]>([['ffmpeg program', []], ...trees.map(([n]) => [n, []] as [string, Sample[]])]);
 for (let r = 0; r < RUNS; r++) {
   for (const [name, tree] of trees) {
@@ -80,14 +82,27 @@ for (let r = 0; r < RUNS; r++) {
   console.log(`  run ${r + 1} ffmpeg program: ${s.cpuS.toFixed(2)} s CPU, ${s.maxRssMiB.toFixed(0)} MiB peak RSS`);
 }
 
-const ref = median(samples.get('ffmpeg program')!.map((s) => s.cpuS));
-console.log(`\n30 fps 1280x720 H.264 over UDP (loopback), sampled at 1 fps for ${SECONDS} s, decoder threads 1`);
-console.log('| reader | frames kept | CPU s (median) | CPU / ffmpeg program | peak RSS MiB (median) |');
-console.log('|---|---|---|---|---|');
-for (const [name, xs] of samples) {
-  const cpu = median(xs.map((s) => s.cpuS));
-  console.log(`| ${name} | ${median(xs.map((s) => s.frames))} | ${cpu.toFixed(2)} | ${(cpu / ref).toFixed(2)} | ${median(xs.map((s) => s.maxRssMiB)).toFixed(0)} |`);
-}
-let commit = '?';
-try { commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim(); } catch { /* not a checkout */ }
-console.log(`\ncommit ${commit}, ${new Date().toISOString().slice(0, 16)} UTC, ${cpus()[0]?.model ?? '?'}, ${cpus().length} cores, load at start ${load.map((x) => x.toFixed(2)).join(' ')}, ${RUNS} runs alternating, median; vidlm CPU counted from the first frame, peak RSS of the whole child (node + TypeScript loader); the ffmpeg program whole process`);
+const refRuns = samples.get('ffmpeg program')!.map((s) => s.cpuS);
+const ref = median(refRuns);
+const f2 = (x: number) => x.toFixed(2);
+const f0 = (x: number) => x.toFixed(0);
+const range = (xs: number[], f: (x: number) => string) => `${f(median(xs))} (${f(Math.min(...xs))}–${f(Math.max(...xs))})`;
+const row = (name: string, xs: Sample[]) => {
+  const cpu = xs.map((s) => s.cpuS);
+  // the ratio of medians, and the range of the per-run ratios (run r of this reader / run r of the ffmpeg program)
+  const perRun = cpu.map((c, r) => c / refRuns[r]!);
+  return `| ${name} | ${median(xs.map((s) => s.frames))} | ${range(cpu, f2)} | ${f2(median(cpu) / ref)} (${f2(Math.min(...perRun))}–${f2(Math.max(...perRun))}) | ${range(xs.map((s) => s.maxRssMiB), f0)} |`;
+};
+const head = [
+  `30 fps 1280x720 H.264 over UDP (loopback), sampled at 1 fps for ${SECONDS} s, decoder threads 1.`,
+  '',
+  '| reader | frames kept | CPU s | CPU / ffmpeg program | peak RSS MiB |',
+  '| --- | ---: | ---: | ---: | ---: |',
+];
+const docRows = [row('ffmpeg program', samples.get('ffmpeg program')!), row('vidlm live() (sampling in the addon)', samples.get('this tree')!)];
+const otherRows = trees.slice(1).map(([name]) => row(name, samples.get(name)!));
+if (otherRows.length) console.log(['', 'other trees (not written to the docs):', ...head.slice(2), ...otherRows].join('\n'));
+publish(bench, {
+  file: 'docs/watch.md', section: 'live', body: [...head, ...docRows].join('\n'), runs: RUNS,
+  statistic: 'alternating runs (vidlm, then the ffmpeg program), each cell the median with min–max in brackets; the ratio is the ratio of medians with the range of the per-run ratios; vidlm CPU counted from the first frame (the first second\'s frames arrive at once, hence more frames kept than seconds), peak RSS of the whole child (node + TypeScript loader); the ffmpeg program whole process (`-threads 1 -vf fps=1 -pix_fmt rgb24 -f null`)',
+});

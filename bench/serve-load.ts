@@ -10,9 +10,11 @@
  *
  * Printed for each: /health p50, p99 and max over the probes taken while the clients ran, the
  * requests completed and refused, and the wall time of the 64. Ratios are vidlm / llama-server.
- * The issue's bound is vidlm's p99 < 50 ms.
+ * The bound (test/server/load.test.ts, under VIDLM_TIMING_ASSERTS=1) is vidlm's p99 < 50 ms.
  *
- * Run (outside CI): npm run build:ts && npm run bench -- serve-load [--repeat 3] [--queue 62]
+ * With --write-docs the table goes to docs/serve.md (section `serve-load`).
+ *
+ * Run (outside CI): npm run build:ts && flock /tmp/vidlm-bench.lock npm run bench -- serve-load [--repeat 3] [--queue 62] [--write-docs]
  */
 import { fork, spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -20,9 +22,11 @@ import { parseArgs } from 'node:util';
 import { tinyModels } from '../lib/fixtures/tiny-models.js';
 import { freeTcpPort } from '../test/fixtures/ports.js';
 import { referenceServer } from './reference-build.js';
+import { benchRun, median, publish } from './doc-table.js';
 import { benchClip, waitReady } from './server-process.js';
 
-const { values } = parseArgs({ options: { repeat: { type: 'string' }, queue: { type: 'string' } } });
+const bench = benchRun('serve-load');
+const { values } = parseArgs({ options: { repeat: { type: 'string' }, queue: { type: 'string' }, 'write-docs': { type: 'boolean' }, markdown: { type: 'boolean' } } });
 const REPEAT = Number(values.repeat ?? 3);
 const QUEUE = String(Number(values.queue ?? 62));
 const root = process.cwd();
@@ -69,7 +73,6 @@ async function run(name: 'vidlm' | 'llama-server'): Promise<Run> {
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const runs: Record<string, Run[]> = { vidlm: [], 'llama-server': [] };
 for (let r = 0; r < REPEAT; r++) {
   for (const name of (r % 2 ? ['vidlm', 'llama-server'] : ['llama-server', 'vidlm']) as const) {
@@ -78,16 +81,29 @@ for (let r = 0; r < REPEAT; r++) {
     console.error(`${name} run ${r + 1}: /health p50 ${x.p50.toFixed(1)} ms, p99 ${x.p99.toFixed(1)} ms, max ${x.max.toFixed(1)} ms over ${x.probes} probes; ${x.done} done, ${x.refused} refused, ${x.wallMs.toFixed(0)} ms`);
   }
 }
+const f1 = (x: number) => x.toFixed(1);
+const f0 = (x: number) => x.toFixed(0);
+const ratio = (x: number) => `${x >= 0.1 ? x.toFixed(2) : x.toPrecision(2)}×`;
+const cell = (xs: number[], f: (x: number) => string) => `${f(median(xs))} (${f(Math.min(...xs))}–${f(Math.max(...xs))})`;
 const row = (name: string) => {
   const rs = runs[name]!;
-  return { p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)), max: median(rs.map((r) => r.max)), probes: median(rs.map((r) => r.probes)), done: median(rs.map((r) => r.done)), refused: median(rs.map((r) => r.refused)), wall: median(rs.map((r) => r.wallMs)) };
+  return { p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)), max: median(rs.map((r) => r.max)), rs };
 };
 const v = row('vidlm'), l = row('llama-server');
-console.log(`\n/health while 64 clients stream at once (${CLIP}, tiny model pair, 2 slots, max_tokens 16, median of ${REPEAT})\n`);
-console.log('| server | /health p50 (ms) | p99 (ms) | max (ms) | probes | completed | 503 | wall time of the 64 (ms) |');
-console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-for (const [name, x] of [['llama-server', l], ['vidlm serve', v]] as const) {
-  console.log(`| ${name} | ${x.p50.toFixed(1)} | ${x.p99.toFixed(1)} | ${x.max.toFixed(1)} | ${x.probes} | ${x.done} | ${x.refused} | ${x.wall.toFixed(0)} |`);
-}
-console.log(`| ratio vidlm / llama-server | ${(v.p50 / l.p50).toFixed(2)} | ${(v.p99 / l.p99).toFixed(2)} | ${(v.max / l.max).toFixed(2)} | | | | |`);
-console.log(`\nvidlm p99 ${v.p99.toFixed(1)} ms: ${v.p99 < 50 ? 'under' : 'OVER'} the 50 ms bound`);
+const lines = [
+  `/health, polled every 10 ms from its own process while 64 clients stream the same question about a 4 s 640x360 clip at once: tiny model pair, 2 slots each, 8 frames a request on both sides, max_tokens 16, ${Number(QUEUE) >= 62 ? 'all 64 admitted on both sides (vidlm `--queue ' + QUEUE + '`)' : 'vidlm `--queue ' + QUEUE + '` refuses the rest with 503: not the same work as llama-server, which admits all 64'}.`,
+  '',
+  '| server | /health p50 (ms) | p99 (ms) | max (ms) | probes | completed | 503 | wall time of the 64 (ms) |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ...([['llama-server', l], ['vidlm serve', v]] as const).map(([name, x]) =>
+    `| ${name} | ${cell(x.rs.map((r) => r.p50), f1)} | ${cell(x.rs.map((r) => r.p99), f1)} | ${cell(x.rs.map((r) => r.max), f1)} | ${f0(median(x.rs.map((r) => r.probes)))} | ${f0(median(x.rs.map((r) => r.done)))} | ${f0(median(x.rs.map((r) => r.refused)))} | ${cell(x.rs.map((r) => r.wallMs), f0)} |`),
+  `| ratio vidlm / llama-server (medians) | ${ratio(v.p50 / l.p50)} | ${ratio(v.p99 / l.p99)} | ${ratio(v.max / l.max)} | | | | ${ratio(median(v.rs.map((r) => r.wallMs)) / median(l.rs.map((r) => r.wallMs)))} |`,
+  '',
+  'The /health columns are the comparison this bench is for. The wall time of the 64 is not equal work: all 64 ask about the same clip, which vidlm serve decodes once (the media memo) and whose frame embeddings and KV prefix it shares between requests (embedding cache, slot reuse), while llama-server runs its ffmpeg program over the clip again for every request. With fewer than 100 probes, p99 is the maximum.',
+  '',
+  `vidlm's p99 ${v.p99.toFixed(1)} ms is ${v.p99 < 50 ? 'under' : 'over'} the 50 ms bound test/server/load.test.ts asserts under \`VIDLM_TIMING_ASSERTS=1\`.`,
+];
+publish(bench, {
+  file: 'docs/serve.md', section: 'serve-load', body: lines.join('\n'), runs: REPEAT,
+  statistic: 'the two servers taking turns (order reversed every other run), each a fresh process; each cell the median of the runs with min–max in brackets; percentiles over the probes taken while the 64 requests ran',
+});

@@ -16,6 +16,7 @@ import { invalid, optionalBool, optionalFunction, optionalInt, optionalSignal, r
 import { CallbackGuard } from './callbacks.js';
 import { ensureDir } from './inference/cache-dir.js';
 import { SerialQueue } from './serial.js';
+import { temporalMerge } from './subtitles/cues.js';
 import { resolveLimits, type JobLimits, type ResolvedLimits } from './limits.js';
 import { checkPoll, checkThreads, computeBudget, threadBudget, withThreads, type ComputeConfig } from './threads/index.js';
 import { probeSystem } from './threads/probe.js';
@@ -127,9 +128,13 @@ export class Model {
       source: opts.source === undefined ? undefined : requireString('source', opts.source),
       variant: opts.variant === undefined ? undefined : requireString('variant', opts.variant),
       missing: optionalFunction<NonNullable<EncodeOptions['missing']>>('missing', opts.missing),
+      pairs: optionalBool('pairs', opts.pairs, false),
     };
     const cache = optionalBool('cache', opts.cache, true) ? this.cache : null;
     if (!this.info.vision) throw new VidlmError('ERR_UNSUPPORTED', 'this model has no vision encoder: load it with an mmproj');
+    if (checked.pairs && temporalMerge(this.info.projectorType) !== 2) {
+      throw new VidlmError('ERR_UNSUPPORTED', `encode option pairs needs a model that merges two frames into one temporal step (the Qwen-VL family); this mmproj's projector is ${this.info.projectorType ?? 'unknown'}`, { option: 'pairs' });
+    }
     return encodeFrames({ handle: this.handle, queue: this.#encoder, id: this.#mmprojId, compute: this.#compute }, frames, cache, checked);
   }
 

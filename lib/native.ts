@@ -175,7 +175,8 @@ export interface NativeModel {
   info(): NativeModelInfo;
   dispose(): void;
   readonly disposed: boolean;
-  encode(frames: NativeFrameInput[], batchSize: number, abort?: NativeAbortToken, onProgress?: (f: number) => void): Promise<{ frames: NativeEncodedFrame[]; batches: number; ms: number }>;
+  /** pairs: frames 2k, 2k+1 merged into one temporal step (one output each; an odd last frame alone). */
+  encode(frames: NativeFrameInput[], batchSize: number, abort?: NativeAbortToken, onProgress?: (f: number) => void, pairs?: boolean): Promise<{ frames: NativeEncodedFrame[]; batches: number; ms: number }>;
   /** An audio clip's embeddings read out (every chunk's, libmtmd's padding included): native/encode_audio.cpp. */
   encodeAudio(pcm: Float32Array, abort?: NativeAbortToken): Promise<{ data: Float32Array; tokens: number; dim: number; chunks: number; ms: number }>;
   applyTemplate(messages: { role: string; content: string }[], opts?: { addAssistant?: boolean; template?: string }): string;

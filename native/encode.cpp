@@ -1,7 +1,14 @@
 // Model.encode(): runs the mmproj's vision encoder + projector on RGB frames, several frames per
 // graph where libmtmd can batch them (mtmd_batch), and returns each frame's projected tokens.
+// With `pairs` (models whose tower merges two frames into one temporal step: the Qwen-VL family),
+// frames 2k and 2k+1 go to libmtmd as two mergeable bitmaps of one prompt, as prefillMedia passes a
+// video's frames, so they become one image chunk: one output per pair. An odd last frame goes alone,
+// as libmtmd tokenizes it in prefillMedia (its tower repeats a lone frame over the temporal patch).
+#include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "abort_token.h"
@@ -41,12 +48,14 @@ struct FrameOut {
 class EncodeWorker : public PromiseWorker {
  public:
   EncodeWorker(Napi::Env env, std::shared_ptr<ModelState> state, BusyGuard encoder, std::vector<FrameIn> frames, int batchSize,
-               AbortFlag abort, const Napi::Value & onProgress)
+               bool pairs, AbortFlag abort, const Napi::Value & onProgress)
       : PromiseWorker(env, "vidlm.encode", "ERR_ENCODE", abort),
         state_(std::move(state)), encoder_(std::move(encoder)), frames_(std::move(frames)), batchSize_(batchSize),
         abort_(std::move(abort)), progress_(env, onProgress, "vidlm.encode.progress") {
     const int expected = state_->info.imageTokens;
-    out_.resize(frames_.size());
+    const size_t step = pairs ? 2 : 1;
+    for (size_t i = 0; i < frames_.size(); i += step) groups_.push_back({i, std::min(step, frames_.size() - i)});
+    out_.resize(groups_.size());
     if (expected > 0) {
       const size_t n = static_cast<size_t>(expected) * state_->info.nEmbdInp;
       for (FrameOut & f : out_) {
@@ -65,34 +74,43 @@ class EncodeWorker : public PromiseWorker {
     const int dim = state_->info.nEmbdInp;
     const std::string marker = state_->info.mediaMarker;
 
-    // 1. preprocess every frame into one image chunk (resize/normalise happen here)
-    std::vector<ChunksPtr> chunks(frames_.size());
-    std::vector<const mtmd_input_chunk *> image(frames_.size(), nullptr);
-    for (size_t i = 0; i < frames_.size(); i++) {
+    // 1. preprocess every frame (or mergeable pair) into one image chunk (resize/normalise happen here)
+    const size_t count = groups_.size();
+    std::vector<ChunksPtr> chunks(count);
+    std::vector<const mtmd_input_chunk *> image(count, nullptr);
+    for (size_t i = 0; i < count; i++) {
       if (IsAborted(abort_)) return Fail("ERR_ABORTED", "aborted: encoding was cancelled");
+      const auto [first, size] = groups_[i];
       chunks[i].reset(mtmd_input_chunks_init());
-      mtmd_input_text text{marker.c_str(), marker.size(), false, true};
-      const mtmd_bitmap * bitmaps[] = {frames_[i].bitmap.get()};
-      const int32_t rc = mtmd_tokenize(mctx, chunks[i].get(), &text, bitmaps, 1);
-      frames_[i].bitmap.reset();
-      if (rc != 0) return Fail("ERR_ENCODE", "libmtmd could not preprocess frame " + std::to_string(i), &log);
+      std::string markers;
+      std::vector<const mtmd_bitmap *> bitmaps;
+      for (size_t k = 0; k < size; k++) {
+        markers += marker;
+        if (size > 1) mtmd_bitmap_set_mergeable(frames_[first + k].bitmap.get(), true);
+        bitmaps.push_back(frames_[first + k].bitmap.get());
+      }
+      mtmd_input_text text{markers.c_str(), markers.size(), false, true};
+      const int32_t rc = mtmd_tokenize(mctx, chunks[i].get(), &text, bitmaps.data(), bitmaps.size());
+      for (size_t k = 0; k < size; k++) frames_[first + k].bitmap.reset();
+      if (rc != 0) return Fail("ERR_ENCODE", "libmtmd could not preprocess frame " + std::to_string(first), &log);
       for (size_t c = 0; c < mtmd_input_chunks_size(chunks[i].get()); c++) {
         const mtmd_input_chunk * ch = mtmd_input_chunks_get(chunks[i].get(), c);
         if (mtmd_input_chunk_get_type(ch) != MTMD_INPUT_CHUNK_TYPE_IMAGE) continue;
+        if (image[i] && size > 1) return Fail("ERR_UNSUPPORTED", "this model does not merge two frames into one temporal step (pairs need the Qwen-VL family)");
         if (image[i]) return Fail("ERR_UNSUPPORTED", "this model splits one image into several tiles; use the native strategy");
         image[i] = ch;
       }
-      if (!image[i]) return Fail("ERR_ENCODE", "libmtmd produced no image tokens for frame " + std::to_string(i));
+      if (!image[i]) return Fail("ERR_ENCODE", "libmtmd produced no image tokens for frame " + std::to_string(first));
     }
 
-    // 2. encode in batches of up to batchSize frames; libmtmd may accept fewer per graph
+    // 2. encode in batches of up to batchSize chunks; libmtmd may accept fewer per graph
     size_t i = 0;
-    while (i < frames_.size()) {
+    while (i < count) {
       if (IsAborted(abort_)) return Fail("ERR_ABORTED", "aborted: encoding was cancelled");
       ApplyMtmdThreads(mctx, state_->mtmdThreadsSettable, state_->compute.threads.load());
       BatchPtr batch(mtmd_batch_init(mctx));
       size_t n = 0;
-      while (i + n < frames_.size() && static_cast<int>(n) < batchSize_) {
+      while (i + n < count && static_cast<int>(n) < batchSize_) {
         const int32_t rc = mtmd_batch_add_chunk(batch.get(), image[i + n]);
         if (rc == 0) { n++; continue; }
         if (n == 0) return Fail("ERR_ENCODE", "libmtmd rejected frame " + std::to_string(i), &log);
@@ -121,7 +139,7 @@ class EncodeWorker : public PromiseWorker {
       }
       batches_++;
       i += n;
-      progress_.report(static_cast<float>(i) / frames_.size());
+      progress_.report(static_cast<float>(i) / count);
     }
     ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   }
@@ -165,6 +183,7 @@ class EncodeWorker : public PromiseWorker {
   std::shared_ptr<ModelState> state_;
   BusyGuard encoder_;  // the model's mtmd_context
   std::vector<FrameIn> frames_;
+  std::vector<std::pair<size_t, size_t>> groups_;  // (first frame, frames) of each encoded chunk
   int batchSize_;
   AbortFlag abort_;
   Progress progress_;
@@ -176,7 +195,7 @@ class EncodeWorker : public PromiseWorker {
 
 }  // namespace
 
-// model.encode(frames: {width, height, rgb: Uint8Array}[], batchSize, abortToken?, onProgress?)
+// model.encode(frames: {width, height, rgb: Uint8Array}[], batchSize, abortToken?, onProgress?, pairs?)
 Napi::Value Encode(const Napi::CallbackInfo & info, std::shared_ptr<ModelState> state) {
   Napi::Env env = info.Env();
   if (!state->mtmd || !state->info.vision) Throw(env, "ERR_UNSUPPORTED", "this model has no vision encoder (load it with an mmproj)");
@@ -201,8 +220,9 @@ Napi::Value Encode(const Napi::CallbackInfo & info, std::shared_ptr<ModelState> 
     frames[i].bitmap.reset(mtmd_bitmap_init(static_cast<uint32_t>(w), static_cast<uint32_t>(h), bytes.Data()));
   }
   const int batchSize = info[1].IsNumber() ? std::max(1, info[1].As<Napi::Number>().Int32Value()) : 16;
+  const bool pairs = info.Length() > 4 && info[4].IsBoolean() && info[4].As<Napi::Boolean>().Value();
   BusyGuard encoder = BusyGuard::Claim(env, state, state->encoderBusy, "the model's encoder");
-  return (new EncodeWorker(env, state, std::move(encoder), std::move(frames), batchSize, AbortToken::From(env, info[2]), info[3]))->Start();
+  return (new EncodeWorker(env, state, std::move(encoder), std::move(frames), batchSize, pairs, AbortToken::From(env, info[2]), info[3]))->Start();
 }
 
 }  // namespace vidlm

@@ -14,6 +14,7 @@ import { resolveTimeEncoding, type TimeEncodingOptions, type TimeTokenMode } fro
 import type { FitMode, VideoInput } from '../video/types.js';
 import type { ProgressListener } from '../pipeline/progress.js';
 import type { StrategyChoice } from '../pipeline/strategy.js';
+import { checkModelTimeOption } from '../pipeline/model-time.js';
 import { checkSubtitleSpec } from '../subtitles/load.js';
 import type { VideoQueryOptions } from './types.js';
 import { checkContextLimit, checkFramesLimit } from '../limits.js';
@@ -25,7 +26,8 @@ export interface CheckedQuery {
   frames?: number;
   fps?: number;
   segment?: [number, number];
-  timeTokens: TimeTokenMode;
+  /** Unset: the model's own time on the native strategy of a Qwen-VL model, else 'none' (lib/pipeline/model-time.ts). */
+  timeTokens?: TimeTokenMode;
   timeFormat?: TimeEncodingOptions['timeFormat'];
   litaSpelling?: TimeEncodingOptions['litaSpelling'];
   preamble: boolean;
@@ -83,6 +85,7 @@ export function checkQuery(o: VideoQueryOptions, defaults: { sequences: number }
   checkAudioOption(o.audio, o.audioWindow, info, o.audioLength);
   // the time options alone (a placeholder duration: the video's is known later)
   const time = resolveTimeEncoding({ timeTokens: o.timeTokens, timeFormat: o.timeFormat, litaSpelling: o.litaSpelling, duration: 1 });
+  checkModelTimeOption(o.timeTokens, o.strategy, info);
   const contextSize = optionalInt('contextSize', o.contextSize, 64, 1 << 24, Math.min(4096, info.nCtxTrain || 4096, o.model.limits.contextSize));
   const frames = o.frames === undefined ? undefined : optionalInt('frames', o.frames, 1, 10_000, 1);
   checkContextLimit(o.model.limits, contextSize); // before any context is made or anything decoded
@@ -94,7 +97,7 @@ export function checkQuery(o: VideoQueryOptions, defaults: { sequences: number }
     frames,
     fps: o.fps === undefined ? undefined : optionalNumber('fps', o.fps, 0.001, 240, 1),
     segment: o.segment,
-    timeTokens: time.mode,
+    ...(o.timeTokens === undefined ? {} : { timeTokens: time.mode }),
     timeFormat: o.timeFormat,
     litaSpelling: o.litaSpelling,
     preamble: optionalBool('preamble', o.preamble, false),

@@ -23,7 +23,12 @@ export interface VideoQueryOptions extends Omit<GenerateOptions, 'sequence' | 's
   fps?: number;
   /** Only this part of the video, [start, end] in seconds. */
   segment?: [number, number];
-  /** How the model is told when each frame was taken. Default 'none'. */
+  /**
+   * How the model is told when each frame was taken. Default 'none'; on the native strategy of a
+   * Qwen2-VL, Qwen2.5-VL or Qwen3-VL model 'model': the family's own layout (its processor's
+   * temporal positions, or Qwen3-VL's `<t seconds>` text), from frame pairs encoded once. 'model'
+   * elsewhere is ERR_UNSUPPORTED.
+   */
   timeTokens?: TimeTokenMode;
   timeFormat?: TimeEncodingOptions['timeFormat'];
   litaSpelling?: TimeEncodingOptions['litaSpelling'];

@@ -36,7 +36,7 @@ function usage(cmd: Command): string {
   const what = cmd === 'localize' ? '<video> <event>' : cmd === 'describe' ? '<image-or-video> [--prompt TEXT]' : '<image-or-video> <question>';
   return `usage: vidlm ${cmd} ${what} --model M.gguf --mmproj P.gguf
   [--strategy auto|concat|slowfast|pllava|bilinear|vcgpt|native] [--frames N | --fps F]
-  [--time-tokens none|text|lita] [--preamble] [--system TEXT] [--subtitles [LANG|FILE.srt]]
+  [--time-tokens none|text|lita|model] [--preamble] [--system TEXT] [--subtitles [LANG|FILE.srt]]
   [--audio [interleave|prefix]] [--audio-window S] [--audio-length real|padded] ${REDUCE_USAGE}
   [--max-tokens N] [--temp T] [--seed S] [--threads N|auto] [--poll 0-100|auto] [--ctx-size N] [--json]\n`;
 }

@@ -41,7 +41,7 @@ const options = {
 
 const USAGE = `usage: vidlm watch <file-or-stream-url> --model M.gguf --mmproj P.gguf (--prompt TEXT | --when EVENT)
   [--every S] [--window S] [--frames N | --fps F] [--strategy auto|concat|slowfast|pllava|bilinear|vcgpt|native]
-  [--localize] [--cooldown N] [--time-tokens none|text|lita] [--no-realtime] [--live] [--timeout S]
+  [--localize] [--cooldown N] [--time-tokens none|text|lita|model] [--no-realtime] [--live] [--timeout S]
   [--audio [interleave|prefix]] [--audio-window S] [--audio-length real|padded] [--subtitles [LANG|FILE.srt]] ${REDUCE_USAGE}
   [--system TEXT] [--max-tokens N] [--temp T] [--seed S] [--threads N|auto] [--poll 0-100|auto] [--ctx-size N] [--json] [--plan]
 `;

@@ -24,6 +24,8 @@ export interface FrameKey {
   t: number;
   width: number;
   height: number;
+  /** A merged frame pair (model.encode with `pairs`): the second frame's time. Absent for one frame. */
+  t2?: number;
 }
 
 const MAGIC = 0x564c4d45; // 'VLME'
@@ -42,7 +44,7 @@ export class EmbeddingCache {
   }
 
   static key(k: FrameKey): string {
-    return createHash('sha256').update(JSON.stringify([k.mmproj, k.source, k.variant, k.t, k.width, k.height])).digest('hex').slice(0, 32);
+    return createHash('sha256').update(JSON.stringify([k.mmproj, k.source, k.variant, k.t, k.width, k.height, ...(k.t2 === undefined ? [] : ['pair', k.t2])])).digest('hex').slice(0, 32);
   }
 
   get bytes(): number { return this.#bytes; }

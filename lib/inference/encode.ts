@@ -47,6 +47,13 @@ export interface EncodeOptions {
    * only they are decoded. The callback returns them, with pixels, in the same order.
    */
   missing?: (indices: number[]) => Promise<readonly EncodableFrame[]>;
+  /**
+   * Models whose tower merges two frames into one temporal step (the Qwen-VL family): frames 2k and
+   * 2k+1 are encoded together as libmtmd merges a video's frames (an odd last frame alone, which the
+   * tower repeats over the temporal patch, as the processors pair it with itself). One grid per pair,
+   * `t` the pair's first frame time, cached under both frames. Default false.
+   */
+  pairs?: boolean;
 }
 
 export interface EncodeStats { encoded: number; cached: number; batches: number; ms: number }
@@ -71,12 +78,20 @@ export async function encodeFrames(enc: EncoderIdentity, frames: readonly Encoda
   const report = guard.wrap('onProgress', opts.onProgress);
   const source = opts.source === undefined ? undefined : { id: opts.source, variant: opts.variant ?? '' };
   if (opts.missing && !source) throw new VidlmError('ERR_INVALID_ARG', 'encode option missing needs a source: frames without pixels are known by their source and time');
-  return guard.run(() => encode(enc, frames, cache, opts.batchSize ?? 16, source, guard.signal, report, opts.missing));
+  return guard.run(() => encode(enc, frames, cache, opts.batchSize ?? 16, source, guard.signal, report, opts.missing, opts.pairs === true));
+}
+
+/** The frames of each encoded unit: one frame, or (pairs) frames 2k and 2k+1, an odd last frame alone. */
+export function encodeUnits(n: number, pairs: boolean): number[][] {
+  const step = pairs ? 2 : 1;
+  const units: number[][] = [];
+  for (let i = 0; i < n; i += step) units.push(pairs && i + 1 < n ? [i, i + 1] : [i]);
+  return units;
 }
 
 async function encode(enc: EncoderIdentity, frames: readonly EncodableFrame[], cache: EmbeddingCache | null, batchSize: number,
   source: { id: string; variant: string } | undefined, signal: AbortSignal, report: ((f: number) => void) | undefined,
-  missing?: (indices: number[]) => Promise<readonly EncodableFrame[]>): Promise<{ grids: FrameGrid[]; stats: EncodeStats }> {
+  missing?: (indices: number[]) => Promise<readonly EncodableFrame[]>, pairs = false): Promise<{ grids: FrameGrid[]; stats: EncodeStats }> {
   const started = performance.now();
   throwIfAborted(signal);
   frames.forEach((f, i) => {
@@ -84,18 +99,25 @@ async function encode(enc: EncoderIdentity, frames: readonly EncodableFrame[], c
       throw new VidlmError('ERR_INVALID_ARG', `frame ${i} must be { t, width, height, rgb: Uint8Array }`);
     }
   });
-  const grids: (FrameGrid | undefined)[] = new Array(frames.length);
-  const keys = frames.map((f) => EmbeddingCache.key({
-    mmproj: enc.id, source: source?.id ?? pixelKey(f), variant: source?.variant ?? '', t: source ? f.t : 0, width: f.width, height: f.height,
-  }));
+  const units = encodeUnits(frames.length, pairs);
+  const grids: (FrameGrid | undefined)[] = new Array(units.length);
+  const keys = units.map((u) => {
+    const [a, b] = [frames[u[0]!]!, u.length > 1 ? frames[u[1]!]! : undefined];
+    return EmbeddingCache.key({
+      mmproj: enc.id, source: source?.id ?? (pixelKey(a) + (b ? pixelKey(b) : '')), variant: source?.variant ?? '', t: source ? a.t : 0, width: a.width, height: a.height,
+      // a pair is known by both frames (a lone last frame of a pair encode is the frame itself, as libmtmd encodes it)
+      ...(b ? { t2: source ? b.t : 1 } : {}),
+    });
+  });
   const todo: number[] = [];
-  for (let i = 0; i < frames.length; i++) {
+  for (let i = 0; i < units.length; i++) {
     const hit = cache ? await cache.get(keys[i]!) : undefined;
-    if (hit) grids[i] = { ...hit, t: frames[i]!.t };
+    if (hit) grids[i] = { ...hit, t: frames[units[i]![0]!]!.t };
     else todo.push(i);
   }
   let batches = 0;
-  const needPixels = missing ? todo.filter((i) => frames[i]!.rgb.length === 0) : [];
+  const todoFrames = todo.flatMap((i) => units[i]!);
+  const needPixels = missing ? todoFrames.filter((i) => frames[i]!.rgb.length === 0) : [];
   if (needPixels.length > 0) {
     const got = await missing!(needPixels);
     throwIfAborted(signal);
@@ -109,18 +131,25 @@ async function encode(enc: EncoderIdentity, frames: readonly EncodableFrame[], c
     });
     frames = filled;
   }
+  if (pairs) {
+    for (const u of units) {
+      const [a, b] = [frames[u[0]!]!, frames[u[u.length - 1]!]!];
+      if (a.width !== b.width || a.height !== b.height) throw new VidlmError('ERR_INVALID_ARG', `frames ${u[0]} and ${u[1]} of a pair must have the same size`);
+    }
+  }
   if (todo.length > 0) {
-    const base = frames.length - todo.length;
-    const onProgress = report ? (f: number) => report((base + f * todo.length) / frames.length) : undefined;
+    const base = units.length - todo.length;
+    const onProgress = report ? (f: number) => report((base + f * todo.length) / units.length) : undefined;
+    // only the last unit can be a lone frame, so the native side's pairing of todoFrames is the units' own
     const out = await enc.queue.run(() => {
       throwIfAborted(signal);
-      return withThreads(enc.compute, [enc.handle], () => withAbort(signal, (token) => enc.handle.encode(todo.map((i) => frames[i]!), batchSize, token, onProgress)), signal);
+      return withThreads(enc.compute, [enc.handle], () => withAbort(signal, (token) => enc.handle.encode(todoFrames.map((i) => frames[i]!), batchSize, token, onProgress, pairs)), signal);
     });
     batches = out.batches;
     for (let k = 0; k < todo.length; k++) {
       const i = todo[k]!;
       const e = out.frames[k]!;
-      const grid: FrameGrid = { t: frames[i]!.t, nx: e.nx, ny: e.ny, dim: e.dim, data: e.data }; // the native side gives the grid's shape
+      const grid: FrameGrid = { t: frames[units[i]![0]!]!.t, nx: e.nx, ny: e.ny, dim: e.dim, data: e.data }; // the native side gives the grid's shape
       grids[i] = grid;
       if (cache) await cache.set(keys[i]!, grid);
     }
@@ -128,6 +157,7 @@ async function encode(enc: EncoderIdentity, frames: readonly EncodableFrame[], c
   report?.(1);
   return {
     grids: grids as FrameGrid[],
-    stats: { encoded: todo.length, cached: frames.length - todo.length, batches, ms: performance.now() - started },
+    // frames, as without pairs: a pair is two frames through the encoder (the encoder counters count its one chunk)
+    stats: { encoded: todoFrames.length, cached: frames.length - todoFrames.length, batches, ms: performance.now() - started },
   };
 }

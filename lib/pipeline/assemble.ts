@@ -19,6 +19,7 @@ import type { TimeEncodingOptions, TimeTokenMode } from '../time/encode.js';
 import type { SubtitleCue } from '../video/types.js';
 import type { Encoded } from './encode.js';
 import { mergeOf } from '../reduce/pipeline.js';
+import { modelTimeItems } from './model-time.js';
 import type { ReduceSpec } from '../reduce/option.js';
 import type { VideoPlan } from './plan.js';
 
@@ -35,6 +36,11 @@ export type Assembled =
     transcript: string;
     /** The whole user turn with `question` in the method's place. */
     userTurn: (question: string) => VideoItems;
+    /**
+     * The native strategy on the model's own time: KV cells the video takes beyond its positions. Its
+     * prompt tokens are counted in positions, as on libmtmd's path (README: tokens.prompt).
+     */
+    surplus?: number;
   }
   | {
     kind: 'native';
@@ -48,10 +54,12 @@ export type Assembled =
 export interface SampledExtras {
   cues?: readonly SubtitleCue[];
   audio?: AudioMedia;
+  /** The sampled frames (the model's own time reads their times: its grids are one per frame pair). */
+  frames?: readonly { t: number }[];
 }
 
 export interface AssembleQuery {
-  timeTokens: TimeTokenMode;
+  timeTokens?: TimeTokenMode;
   timeFormat?: TimeEncodingOptions['timeFormat'];
   litaSpelling?: TimeEncodingOptions['litaSpelling'];
   /** State duration and frame times in the turn (LLaVA-Video's time instruction). */
@@ -62,9 +70,14 @@ export interface AssembleQuery {
   reduceFull?: number;
 }
 
-export function assemble(encoded: Encoded, plan: Pick<VideoPlan, 'strategy' | 'segment' | 'temporalMerge'>, duration: number, q: AssembleQuery,
+export function assemble(encoded: Encoded, plan: Pick<VideoPlan, 'strategy' | 'segment' | 'temporalMerge' | 'modelTime'>, duration: number, q: AssembleQuery,
   hasToken: (token: string) => boolean, timeline: SampledExtras = {}): Assembled {
   const cues = [...(timeline.cues ?? [])];
+  // the Qwen-VL family's own layout from its frame pairs (model-time.ts); times: every sampled frame's
+  if (plan.modelTime && encoded.kind === 'grids') {
+    const { items, visual, positions } = modelTimeItems(plan.modelTime, encoded.grids, (timeline.frames ?? []).map((f) => f.t));
+    return { kind: 'items', items, visual, transcript: '', userTurn: (question) => [...items, { text: `\n${question}` }], surplus: visual - positions };
+  }
   // native: lib/audio lays out the frames, the audio chunks and the cues between their markers
   if (encoded.kind === 'native') return { kind: 'native', ...nativeLayout(encoded.frames, timeline.audio, cues, plan.segment, plan.temporalMerge ?? 1) };
   const merge = mergeOf(q.reduce, q.reduceFull ?? Infinity);

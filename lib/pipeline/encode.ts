@@ -19,11 +19,13 @@ export interface FrameEncoder {
   encodeWithStats(frames: readonly EncodableFrame[], opts: EncodeOptions): Promise<{ grids: FrameGrid[]; stats: EncodeStats }>;
 }
 
-export async function encode(encoder: FrameEncoder, plan: Pick<VideoPlan, 'path'>, video: SampledVideo,
+export async function encode(encoder: FrameEncoder, plan: Pick<VideoPlan, 'path' | 'modelTime'>, video: SampledVideo,
   opts: { source?: string; batchSize?: number; signal?: AbortSignal; onProgress?: (fraction: number) => void; missing?: EncodeOptions['missing'] }): Promise<Encoded> {
-  if (plan.path === 'native') return { kind: 'native', frames: video.frames };
+  // the model's own time (model-time.ts): frame pairs encoded once here, one grid per pair
+  if (plan.path === 'native' && !plan.modelTime) return { kind: 'native', frames: video.frames };
   const { grids, stats } = await encoder.encodeWithStats(video.frames, {
     source: opts.source, variant: video.variant, batchSize: opts.batchSize, signal: opts.signal, onProgress: opts.onProgress,
+    ...(plan.modelTime ? { pairs: true } : {}),
     ...(opts.missing ? { missing: opts.missing } : {}),
   });
   return { kind: 'grids', grids, ms: stats.ms, stats };

@@ -58,7 +58,8 @@ export async function prepare(input: VideoInput, q: PipelineQuery): Promise<Prep
     const rendered = render(model, assembled, { system: q.system });
     const started = await Chat.begin(model, context, rendered, { signal, onProgress: stageReporter(q.onProgress, 'prefill') }, { ownsContext: true });
     return {
-      chat: started.chat, prefixTokens: started.evaluated, prefixMs: started.ms, strategy: plan.strategy,
+      // the native strategy counts positions on both of its layouts (assemble.ts: surplus)
+      chat: started.chat, prefixTokens: started.evaluated - (assembled.kind === 'items' ? assembled.surplus ?? 0 : 0), prefixMs: started.ms, strategy: plan.strategy,
       // pooled: the pooled frame tokens plus what libmtmd made of the audio clips among them
       visual: assembled.kind === 'items' ? assembled.visual + started.mediaTokens : started.mediaTokens,
       frames: video.frames, duration: video.duration, decodeMs,

@@ -16,6 +16,8 @@ import { temporalMerge } from '../subtitles/cues.js';
 import { checkSubtitleSpec, type SubtitleSpec } from '../subtitles/load.js';
 import { mediaBudgetError, NO_MEDIA } from './budget-error.js';
 import { reducedBound, type ReduceSpec } from '../reduce/option.js';
+import type { QwenFamily } from '../mrope/index.js';
+import { planModelTime } from './model-time.js';
 import { chooseFrames, framesThatFit, mediaTokenBudget, visualTokens, type StrategyChoice } from './strategy.js';
 
 /** What the pipeline needs of a checked query (lib/api/options.ts checks the user's options). */
@@ -24,7 +26,8 @@ export interface PlanQuery {
   frames?: number;
   fps?: number;
   segment?: [number, number];
-  timeTokens: TimeTokenMode;
+  /** Unset: the model's own time on the native strategy of a Qwen-VL model (model-time.ts), else 'none'. */
+  timeTokens?: TimeTokenMode;
   preamble: boolean;
   contextSize: number;
   fit: FitMode;
@@ -76,6 +79,8 @@ export interface VideoPlan {
   warning?: string;
   /** Token reduction: the budget checks count what a fixed one keeps at most. */
   reduce?: ReduceSpec;
+  /** The native strategy with the Qwen-VL family's own time (timeTokens 'model', model-time.ts): frame pairs encoded once, the family's layout. */
+  modelTime?: QwenFamily;
 }
 
 
@@ -132,7 +137,8 @@ export function planVideo(probe: VideoProbe, info: ModelInfo, q: PlanQuery): Vid
   if (audioOnly) audio ??= checkAudioOption('prefix', q.audioWindow, info, q.audioLength);
   // the strategy rules (strategy.ts): which strategy, how many frames fit, how many are asked for, how they are sampled
   const { strategy, maxFrames: chosenMax, count, byCount, sample } = chooseFrames(q.strategy, info, budget, probe, q, audioOnly);
-  if (strategy === 'native' && (q.timeTokens !== 'none' || q.preamble)) {
+  const modelTime = planModelTime(strategy, info, q.timeTokens, { isImage, audio: Boolean(audio) || audioOnly === true, subtitles: q.subtitles !== undefined && q.subtitles !== false });
+  if (strategy === 'native' && ((q.timeTokens !== undefined && q.timeTokens !== 'none' && !modelTime) || q.preamble)) {
     throw new VidlmError('ERR_UNSUPPORTED', 'the native strategy gives the frames to the model as its own media: time tokens and the time preamble need a pooling strategy');
   }
   const reduce = strategy === 'native' ? null : q.reduce ?? null;
@@ -163,6 +169,7 @@ export function planVideo(probe: VideoProbe, info: ModelInfo, q: PlanQuery): Vid
     ...(audioOnly ? { audioOnly } : {}),
     ...(audio ? { audio } : {}),
     ...(reduce ? { reduce } : {}),
+    ...(modelTime ? { modelTime } : {}),
     ...(q.subtitles !== undefined && q.subtitles !== false ? { subtitles: q.subtitles } : {}),
     ...(audioOnly && probe.video ? { warning: 'the model has no vision encoder: only the sound was used' } : {}),
   };

@@ -24,7 +24,8 @@ export interface VideoOptions {
   frames?: number;
   fps?: number;
   segment?: [number, number];
-  timeTokens: TimeTokenMode;
+  /** Unset: the model's own time on the native strategy of a Qwen-VL model, else 'none' (lib/pipeline/model-time.ts). */
+  timeTokens?: TimeTokenMode;
   preamble: boolean;
   /** The videos' sound into the model (an audio model's own media path), and its window in seconds. */
   audio?: AudioOption;
@@ -143,7 +144,7 @@ export function parseRequest(b: ChatBody): ParsedRequest {
   }
   const reduce = requestReduce(v.reduce, b.video_pruning_rate);
   const video: VideoOptions = {
-    strategy: v.strategy ?? 'auto', frames, fps, segment, timeTokens: v.timeTokens ?? 'none', preamble: v.preamble ?? false,
+    strategy: v.strategy ?? 'auto', frames, fps, segment, ...(v.timeTokens !== undefined ? { timeTokens: v.timeTokens } : {}), preamble: v.preamble ?? false,
     ...(v.audio !== undefined && v.audio !== false ? { audio: v.audio } : {}),
     ...(v.audioWindow !== undefined ? { audioWindow: v.audioWindow } : {}),
     ...(v.audioLength !== undefined ? { audioLength: v.audioLength } : {}),

@@ -88,7 +88,7 @@ export const chatCompletionBody = {
         frames: { type: 'integer', minimum: 1, maximum: 100000 },
         fps: { type: 'number', exclusiveMinimum: 0, maximum: 240 },
         segment: { type: 'array', minItems: 2, maxItems: 2, items: { type: 'number', minimum: 0 } },
-        timeTokens: { type: 'string', enum: ['none', 'text', 'lita'] },
+        timeTokens: { type: 'string', enum: ['none', 'text', 'lita', 'model'] },
         preamble: { type: 'boolean' },
         audio: { anyOf: [{ type: 'boolean' }, { type: 'string', enum: ['interleave', 'prefix'] }] },
         audioWindow: { type: 'number', exclusiveMinimum: 0, maximum: 3600 },

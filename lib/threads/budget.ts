@@ -61,7 +61,7 @@ export class ComputeBudget {
   async acquire(apply: ApplyThreads, signal?: AbortSignal, kind: 'compute' | 'decode' = 'compute'): Promise<Lease> {
     for (;;) {
       if (signal?.aborted) throw abortError(signal);
-      // a decoding call (one per frame) reuses a reading up to a second old: the probe sleeps a few ms
+      // a decoding call (one per frame) reuses a reading up to a second old: a fresh one may wait up to 50 ms
       if (kind === 'compute' || performance.now() - this.#readAt > DECODE_READING_MS) await this.#read();
       if (this.#leases.length < this.#budget) break;
       await new Promise<void>((resolve) => {

@@ -19,10 +19,11 @@ export interface SystemView {
   /** Load average over one minute (0 where the OS has none, e.g. Windows). */
   load1: number;
   /**
-   * Tasks of other processes (and threads of this one that vidlm does not count) runnable right
-   * now, from /proc/loadavg sampled a few times (the least seen); null where there is no such count.
+   * Cores other work kept busy over the last moment (Linux: /proc/stat over 50 ms to 2 s, less this
+   * process's own CPU time; work at nice > 0 not counted unless vidlm runs niced too: it yields its
+   * core); null where there is no such count.
    */
-  runnable: number | null;
+  busy: number | null;
 }
 
 export interface PolicyInput extends SystemView {
@@ -38,12 +39,12 @@ export function capacity(v: Pick<SystemView, 'cores' | 'quota'>): number {
 }
 
 /**
- * Cores other work keeps busy. The runnable count is what is happening now; the load average lags
- * by a minute and counts vidlm's own past work, so it is used only where there is no runnable count
- * (less the threads vidlm runs now, which it includes).
+ * Cores other work keeps busy. The CPU-time reading is what is happening now; the load average lags
+ * by a minute, counts vidlm's own past work and niced work, so it is used only where there is no
+ * reading (less the threads vidlm runs now, which it includes).
  */
 export function externalLoad(v: PolicyInput): number {
-  if (v.runnable !== null) return Math.max(0, v.runnable);
+  if (v.busy !== null) return Math.max(0, v.busy);
   return Math.max(0, v.load1 - v.ownThreads);
 }
 

@@ -1,12 +1,22 @@
 /**
  * What the thread policy reads of the machine: CPUs (affinity included), the cgroup's CPU quota,
- * the load average, and the tasks runnable right now (Linux's /proc/loadavg, sampled a few times
- * a couple of milliseconds apart, the least kept, so a passing blip is not taken for load).
+ * the load average, and how many cores other work keeps busy right now (Linux: two readings of
+ * /proc/stat's CPU times, 50 ms to 2 s apart, less this process's own CPU time; cpu-sample.ts).
+ *
+ * Why CPU time and not the runnable count of /proc/loadavg: that count includes work at a lower
+ * priority (a `nice -n 19` build, a backup) that gives its core up to vidlm's threads at once, so a
+ * machine with a niced compile beside it read as fully loaded and every call ran single-threaded
+ * (issue 26: the 0.5B pair's encoder on an "idle" machine, 945 ms instead of 570 ms). /proc/stat
+ * keeps the time of niced work apart (its `nice` column), so it is counted only when vidlm itself
+ * runs niced.
  */
 import { readFile } from 'node:fs/promises';
-import { availableParallelism, loadavg } from 'node:os';
+import { availableParallelism, getPriority, loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { otherBusyCores, parseCpuList, parseProcStat, type CpuReading } from './cpu-sample.js';
 import type { SystemView } from './policy.js';
+
+export { otherBusyCores, parseCpuList, parseProcStat } from './cpu-sample.js';
 
 /** cgroup v2 `cpu.max` ("max 100000" or "200000 100000") or v1's quota and period, as cores; null when unlimited. */
 export function parseCpuMax(text: string): number | null {
@@ -28,40 +38,79 @@ async function readQuota(): Promise<number | null> {
   }
 }
 
-/** The runnable count of /proc/loadavg ("0.52 0.58 0.59 3/467 12345": 3). */
-export function parseRunnable(text: string): number | null {
-  const m = /^\S+\s+\S+\s+\S+\s+(\d+)\//.exec(text);
-  return m ? Number(m[1]) : null;
+/** The CPUs this process may run on (/proc/self/status's Cpus_allowed_list); null: all of them. */
+async function readAllowed(): Promise<Set<number> | null> {
+  try {
+    const m = /^Cpus_allowed_list:\s*(\S+)/m.exec(await readFile('/proc/self/status', 'utf8'));
+    return m ? parseCpuList(m[1]!) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Whether niced work competes with vidlm as an equal: when vidlm runs niced itself, or when its
+ * autogroup (Linux's per-session scheduling group) is niced, in which case other sessions' groups
+ * weigh as much as its own whatever their tasks' nice. (Across groups, a niced task's own nice does
+ * not lower its group's share: the limit of this reading, docs/deploy.md.)
+ */
+export function nicedCompetes(ownNice: number, autogroup: string | null): boolean {
+  if (ownNice > 0) return true;
+  const m = autogroup ? /\bnice\s+(-?\d+)/.exec(autogroup) : null;
+  return m ? Number(m[1]) > 0 : false;
+}
+
+async function runsNiced(): Promise<boolean> {
+  let own = 0;
+  try { own = getPriority(); } catch { /* no priority to read: not niced */ }
+  const group = await readFile('/proc/self/autogroup', 'utf8').catch(() => null);
+  return nicedCompetes(own, group);
 }
 
 let quota: Promise<number | null> | undefined;
-let last: { at: number; runnable: number | null } | undefined;
-const FRESH_MS = 200, SAMPLES = 3, GAP_MS = 2;
+let allowed: Promise<Set<number> | null> | undefined;
+/** The last reading, the start of the next window; the last result, reused while fresh. */
+let prev: CpuReading | undefined;
+let cached: { at: number; busy: number | null } | undefined;
+/** A result is reused this long; a window is at least WINDOW_MS (USER_HZ ticks are 10 ms) and at most MAX_AGE_MS. */
+const FRESH_MS = 200, WINDOW_MS = 50, MAX_AGE_MS = 2000;
 
-async function runnableNow(): Promise<number | null> {
-  if (last && performance.now() - last.at < FRESH_MS) return last.runnable;
-  let least: number | null = null;
-  for (let i = 0; i < SAMPLES; i++) {
-    if (i > 0) await sleep(GAP_MS);
-    const r = await readFile('/proc/loadavg', 'utf8').then(parseRunnable, () => null);
-    if (r === null) break;
-    least = least === null ? r : Math.min(least, r);
+async function reading(): Promise<CpuReading | null> {
+  allowed ??= readAllowed();
+  const text = await readFile('/proc/stat', 'utf8').catch(() => null);
+  if (text === null) return null;
+  const cpu = parseProcStat(text, await allowed);
+  if (!cpu) return null;
+  const own = process.cpuUsage();
+  return { at: performance.now(), cpu, ownUs: own.user + own.system };
+}
+
+/** Cores other work kept busy over the last 50 ms to 2 s (a reading that old is the window's start; else a 50 ms wait). */
+async function busyNow(): Promise<number | null> {
+  const now = performance.now();
+  if (cached && now - cached.at < FRESH_MS) return cached.busy;
+  let a = prev;
+  if (!a || now - a.at > MAX_AGE_MS) {
+    a = (await reading()) ?? undefined;
+    if (!a) return null;
+    await sleep(WINDOW_MS);
+  } else if (now - a.at < WINDOW_MS) {
+    await sleep(WINDOW_MS - (now - a.at));
   }
-  last = { at: performance.now(), runnable: least };
-  return least;
+  const b = await reading();
+  if (!b) return null;
+  prev = b;
+  const busy = otherBusyCores(a, b, await runsNiced());
+  cached = { at: b.at, busy };
+  return busy;
 }
 
 /**
  * The machine as the policy takes it. `ownThreads`: vidlm's compute threads running now, which
- * the runnable count includes; the reading thread itself is one more.
+ * the load average (the fallback where there is no /proc/stat) includes.
  */
-export async function probeSystem(ownThreads: number): Promise<SystemView> {
+export async function probeSystem(_ownThreads: number): Promise<SystemView> {
   quota ??= readQuota(); // fixed for the life of the process
-  const runnable = await runnableNow();
-  return {
-    cores: availableParallelism(),
-    quota: await quota,
-    load1: loadavg()[0] ?? 0,
-    runnable: runnable === null ? null : Math.max(0, runnable - 1 - ownThreads),
-  };
+  const busy = await busyNow();
+  return { cores: availableParallelism(), quota: await quota, load1: loadavg()[0] ?? 0, busy };
 }

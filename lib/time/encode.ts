@@ -13,10 +13,15 @@ export interface TextItem {
 import { checkTimeFormat, DEFAULT_TIME_FORMAT, formatTime, type TimeFormat } from './format.js';
 import { LITA_NUM_TIME_TOKENS, litaToken, secondsToLitaIndex, type LitaSpelling } from './lita.js';
 
-export type TimeTokenMode = 'none' | 'text' | 'lita';
+/**
+ * `none`, `text` and `lita` mark the frames of a pooled plan (below); `model` is the Qwen-VL family's own
+ * layout of time on the `native` strategy (its processor's temporal positions or `<t seconds>` text:
+ * lib/pipeline/model-time.ts), with no marker of vidlm's between the frames.
+ */
+export type TimeTokenMode = 'none' | 'text' | 'lita' | 'model';
 
 export interface TimeEncodingOptions {
-  /** `none` (default), `text` (a timestamp such as `[12.5s]`) or `lita` (relative time tokens). */
+  /** `none` (default), `text` (a timestamp such as `[12.5s]`), `lita` (relative time tokens) or `model` (the model's own; no marker here). */
   timeTokens?: TimeTokenMode;
   /** Video duration in seconds; required by `lita`, whose tokens are fractions of it. */
   duration?: number;
@@ -42,7 +47,7 @@ export interface ResolvedTimeEncoding {
   hasToken?: (token: string) => boolean;
 }
 
-const MODES: readonly TimeTokenMode[] = ['none', 'text', 'lita'];
+const MODES: readonly TimeTokenMode[] = ['none', 'text', 'lita', 'model'];
 
 export function resolveTimeEncoding(opts: TimeEncodingOptions = {}): ResolvedTimeEncoding {
   const mode = opts.timeTokens ?? 'none';
@@ -76,6 +81,7 @@ export function resolveTimeEncoding(opts: TimeEncodingOptions = {}): ResolvedTim
 export function timeMarker(t: number, enc: ResolvedTimeEncoding): TextItem | null {
   switch (enc.mode) {
     case 'none':
+    case 'model': // the model's layout carries the time (lib/pipeline/model-time.ts), not a marker
       return null;
     case 'text':
       return { text: formatTime(t, enc.format) };

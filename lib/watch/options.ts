@@ -15,6 +15,8 @@ import { invalid, optionalBool, optionalFunction, optionalInt, optionalNumber, o
 import { resolveTimeEncoding, type TimeTokenMode } from '../time/encode.js';
 import type { FitMode, VideoInput } from '../video/types.js';
 import { chooseStrategy, contextFull, mediaTokenBudget, visualTokens } from '../pipeline/index.js';
+import { checkModelTimeOption, planModelTime } from '../pipeline/model-time.js';
+import type { QwenFamily } from '../mrope/index.js';
 import { checkWindowMedia, windowAudio } from './sound.js';
 import { isLiveInput } from './source.js';
 import type { WatchOptions } from './types.js';
@@ -41,6 +43,8 @@ export interface CheckedWatch {
   pictures: boolean;
   subtitles?: SubtitleSpec;
   timeTokens: TimeTokenMode;
+  /** The native strategy with the Qwen-VL family's own time (lib/pipeline/model-time.ts; the default there): frame pairs encoded once across windows. */
+  modelTime?: QwenFamily;
   system?: string;
   realtime: boolean;
   live: boolean;
@@ -115,8 +119,10 @@ export function checkWatch(source: VideoInput, o: WatchOptions): CheckedWatch {
     strategy = chooseStrategy(choice === 'auto' && localize ? 'slowfast' : choice, info, budget, maxFrames);
   }
   audio = windowAudio(o, info, strategy, pictures ? maxFrames : 0, window, audio);
+  checkModelTimeOption(o.timeTokens, o.strategy, info);
+  const modelTime = pictures ? planModelTime(strategy, info, o.timeTokens, { isImage: false, audio: Boolean(audio), subtitles: o.subtitles !== undefined && o.subtitles !== false }) : undefined;
   if (strategy === 'native') {
-    if (localize || time.mode !== 'none') {
+    if (localize || (time.mode !== 'none' && !modelTime)) {
       throw new VidlmError('ERR_UNSUPPORTED', 'the native strategy gives the frames to the model as its own media: time tokens and localize need a pooling strategy', { option: localize ? 'localize' : 'timeTokens' });
     }
   } else if (!audio && visualTokens(strategy, maxFrames, info) > budget) throw contextFull(strategy, maxFrames, info, contextSize, contextSize - budget);
@@ -135,7 +141,7 @@ export function checkWatch(source: VideoInput, o: WatchOptions): CheckedWatch {
     prompt: prompt ?? DEFAULT_PROMPT, when, localize,
     cooldown: optionalInt('cooldown', o.cooldown, 1, 1_000_000, 1),
     strategy, audio, pictures, ...(o.subtitles !== undefined && o.subtitles !== false ? { subtitles: o.subtitles } : {}),
-    timeTokens: time.mode, system: o.system, reduce: checkReduce(o.reduce),
+    timeTokens: modelTime ? 'model' : time.mode, ...(modelTime ? { modelTime } : {}), system: o.system, reduce: checkReduce(o.reduce),
     realtime: optionalBool('realtime', o.realtime, true), live,
     contextSize, fit, imageSize: info.imageSize ?? 0,
     generate: { maxTokens: generate.maxTokens, temperature: generate.temperature, topK: generate.topK, topP: generate.topP, minP: generate.minP,

@@ -70,7 +70,7 @@ export class ModelResponder implements Responder {
     const rendered = render(this.#model, video, { system: this.#system });
     const { chat, evaluated } = await Chat.begin(this.#model, this.context, rendered, { signal });
     // tokens in the KV before each answer, as ask() counts them (with M-RoPE, positions are fewer)
-    let held = evaluated;
+    let held = evaluated - (video.kind === 'items' ? video.surplus ?? 0 : 0); // the native strategy counts positions (assemble.ts: surplus)
     return {
       ask: async (_kind, question, params, s, onPiece) => {
         const gen = chat.ask(question, { ...this.#base, ...params, signal: s });

@@ -8,6 +8,7 @@
  * When answering falls behind a live source, the windows it passed are skipped, not queued. A
  * file read with `realtime: false` is read only as fast as it is answered, so nothing is skipped.
  */
+import { windowPairs } from './pairs.js';
 import type { FrameGrid } from '../assembly/types.js';
 import { assemble, assemblyPlan, type Encoded } from '../pipeline/index.js';
 import { VidlmError, abortError, isVidlmError } from '../errors.js';
@@ -34,7 +35,7 @@ export function yesNoQuestion(event: string): string {
   return `Does this happen in the video: "${event.trim()}"? Answer yes or no.`;
 }
 
-interface Entry { frame: WatchFrame; grid?: FrameGrid; ref?: Entry }
+interface Entry { frame: WatchFrame; grid?: FrameGrid; ref?: Entry; pair?: { with: WatchFrame; grid: FrameGrid } }
 
 const EPS = 1e-6;
 
@@ -232,7 +233,14 @@ export class Watch implements AsyncIterable<WatchItem> {
         }
         // the pipeline's encode stage, given what it lacks here: frames a live source decoded, grids earlier windows encoded
         let encoded: Encoded;
-        if (c.strategy !== 'native') {
+        let pairsEncoded = 0;
+        if (c.modelTime) {
+          // the Qwen-VL family's own time: frame pairs, each encoded once across windows (lib/watch/pairs.ts)
+          const r = await windowPairs(c.model, shown, signal);
+          pairsEncoded = r.encoded;
+          this.stats.encoded += r.encoded;
+          encoded = { kind: 'grids', grids: r.grids.map((g) => ({ ...g, t: g.t - start })), ms: 0 };
+        } else if (c.strategy !== 'native') {
           if (todo.length > 0) {
             const { grids } = await c.model.encodeWithStats(todo.map((e) => e.frame), { cache: false, signal });
             todo.forEach((e, i) => { e.grid = grids[i]!; });
@@ -243,8 +251,8 @@ export class Watch implements AsyncIterable<WatchItem> {
           encoded = { kind: 'native', frames: shown.map((e) => ({ ...e.frame, t: e.frame.t - start })) };
         }
         // the pipeline's assemble stage on the window's own timeline: sound and cues placed as ask() places them
-        const video = assemble(encoded, assemblyPlan(c.strategy, c.model.info, [0, end - start]), end - start, { timeTokens: c.timeTokens, preamble: false, reduce: c.reduce }, hasToken,
-          { cues: extra.cues, ...(extra.audio ? { audio: extra.audio } : {}) });
+        const video = assemble(encoded, { ...assemblyPlan(c.strategy, c.model.info, [0, end - start]), ...(c.modelTime ? { modelTime: c.modelTime } : {}) }, end - start,
+          { timeTokens: c.timeTokens, preamble: false, reduce: c.reduce }, hasToken, { cues: extra.cues, ...(extra.audio ? { audio: extra.audio } : {}), frames: rel.map((t) => ({ t })) });
         if (video.kind === 'native' && video.frames.length === 0) { this.stats.skipped++; continue; } // nothing to see or hear in this window
         const media = video.kind === 'native' ? video.frames.map((it) => ('audio' in it ? { kind: 'audio' as const, samples: it.audio } : { kind: 'frame' as const, t: it.t }))
           : extra.audio ? pooledMedia(extra.audio, rel) : undefined;
@@ -283,7 +291,7 @@ export class Watch implements AsyncIterable<WatchItem> {
         const done = Date.now();
         const window: WatchWindow = {
           type: 'window', index: index++, ...times, text, ...(answer ? { answer } : {}),
-          frames: shown.length, encoded: todo.length, frameTimes: shown.map((e) => e.frame.t),
+          frames: shown.length, encoded: c.modelTime ? pairsEncoded : todo.length, frameTimes: shown.map((e) => e.frame.t),
           latencyMs: done - began, lagMs: Math.max(0, done - readyWall), skipped: this.stats.skipped,
           tokens: { prompt, generated }, tokensPerSecond: tps,
           ...(c.audio ? { audioChunks: extra.audio?.chunks.length ?? 0 } : {}),

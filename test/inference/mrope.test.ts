@@ -64,7 +64,9 @@ t.test('ask() and chat() take an M-RoPE model through the native strategy', asyn
   t.equal(a.strategy, 'native', "auto picks the model's own path");
   t.equal(a.tokens.visual, 2 * 16, '4 frames → 2 temporal pairs of 4×4 merged patches');
   t.same(a.frames.map((f) => f.index), [0, 39, 79, 119], 'linspace(0, 119, 4, dtype=int)');
-  t.equal(a.timings.encodeMs, 0, 'encoding happens inside the prefill');
+  t.ok(a.timings.encodeMs > 0, "the model's own time (the default): frame pairs encoded before the prefill");
+  const none = await ask(clip, 'What happens?', { ...q, timeTokens: 'none' });
+  t.same([none.tokens.visual, none.timings.encodeMs], [2 * 16, 0], "timeTokens 'none': libmtmd's layout, encoding inside the prefill");
   t.ok(a.text.length > 0);
   t.equal((await ask(clip, 'What happens?', q)).text, a.text, 'deterministic');
   // a follow-up evaluates only its own turn

@@ -30,7 +30,8 @@ async function textBeforeMedia(model: { model: string; mmproj: string }): Promis
     const ctx = await lm.createContext({ contextSize: 256 });
     const n = ctx.toItems([{ text: text.slice(0, text.indexOf(lm.mediaMarker)) }], true).reduce((k, it) => k + ('tokens' in it ? it.tokens.length : 0), 0);
     ctx.dispose();
-    return n;
+    // and the image wrap before the first embeddings (<|vision_start|> on the Qwen-VL family's own time): the same text for every clip
+    return n + lm.imageWrap.before.length;
   } finally {
     lm.dispose();
   }

@@ -2,7 +2,7 @@
 import t from 'tap';
 import { ComputeBudget, type SystemView } from '../../lib/threads/index.js';
 
-const fixed = (v: Partial<SystemView>) => async (): Promise<SystemView> => ({ cores: 2, quota: null, load1: 0, runnable: 0, ...v });
+const fixed = (v: Partial<SystemView>) => async (): Promise<SystemView> => ({ cores: 2, quota: null, load1: 0, busy: 0, ...v });
 
 t.test('one call takes the budget; a second splits it and the first follows', async (t) => {
   const b = new ComputeBudget(fixed({ cores: 4 }));
@@ -21,7 +21,7 @@ t.test('one call takes the budget; a second splits it and the first follows', as
 });
 
 t.test('as many calls as threads: the next one waits for a lease to end', async (t) => {
-  const b = new ComputeBudget(fixed({ runnable: 2 })); // a hog on both cores: budget 1
+  const b = new ComputeBudget(fixed({ busy: 2 })); // a hog on both cores: budget 1
   const first = await b.acquire(() => {});
   t.equal(first.threads, 1);
   let second: { threads: number; release(): void } | undefined;
@@ -36,7 +36,7 @@ t.test('as many calls as threads: the next one waits for a lease to end', async 
 });
 
 t.test('a waiting call can be aborted', async (t) => {
-  const b = new ComputeBudget(fixed({ runnable: 2 }));
+  const b = new ComputeBudget(fixed({ busy: 2 }));
   const held = await b.acquire(() => {});
   const ac = new AbortController();
   const p = b.acquire(() => {}, ac.signal);
@@ -58,7 +58,7 @@ t.test('a disposed handle does not break the others', async (t) => {
 
 t.test('decoding leases: counted with compute leases, reading the machine at most once a second', async (t) => {
   let reads = 0;
-  const b = new ComputeBudget(async () => { reads++; return { cores: 2, quota: null, load1: 0, runnable: 0 }; });
+  const b = new ComputeBudget(async () => { reads++; return { cores: 2, quota: null, load1: 0, busy: 0 }; });
   t.equal(await b.free(), 2, 'nothing leased: the free threads are the budget');
   t.equal(reads, 1);
   const seen: number[] = [];

@@ -9,7 +9,7 @@ import { tinyModels } from '../fixtures/tiny-models.js';
 
 const m = await tinyModels();
 const clip = await media.h264();
-const machine = (v: Partial<SystemView>) => async (): Promise<SystemView> => ({ cores: 2, quota: null, load1: 0, runnable: 0, ...v });
+const machine = (v: Partial<SystemView>) => async (): Promise<SystemView> => ({ cores: 2, quota: null, load1: 0, busy: 0, ...v });
 t.teardown(() => computeBudget.setProbe());
 const llava = await loadModel({ model: m.model, mmproj: m.mmproj });
 const mrope = await loadModel({ model: m.qwen2vlModel, mmproj: m.qwen2vlMmproj });
@@ -68,7 +68,7 @@ t.test('two concurrent asks on a 2-core machine: their threads add up to no more
 });
 
 t.test('beside a CPU hog on both cores: one thread, and a second call waits its turn', async (t) => {
-  computeBudget.setProbe(machine({ runnable: 2 }));
+  computeBudget.setProbe(machine({ busy: 2 }));
   computeBudget.resetStats();
   await Promise.all([
     ask(clip, 'What happens?', { model: llava, strategy: 'pllava', ...q }),

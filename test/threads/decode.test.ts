@@ -9,7 +9,7 @@ import { tinyModels } from '../fixtures/tiny-models.js';
 
 const m = await tinyModels();
 const clip = await media.h264();
-const machine = (v: Partial<SystemView>) => async (): Promise<SystemView> => ({ cores: 2, quota: null, load1: 0, runnable: 0, ...v });
+const machine = (v: Partial<SystemView>) => async (): Promise<SystemView> => ({ cores: 2, quota: null, load1: 0, busy: 0, ...v });
 t.teardown(() => computeBudget.setProbe());
 
 t.test('openVideo without threads: each decoding call holds a lease of the budget', async (t) => {
@@ -36,7 +36,7 @@ t.test('explicit decoder threads stay outside the budget', async (t) => {
 });
 
 t.test('one free core: decoding and the other ask\'s compute calls take turns on it', async (t) => {
-  computeBudget.setProbe(machine({ runnable: 1 }));
+  computeBudget.setProbe(machine({ busy: 1 }));
   computeBudget.resetStats();
   const model = await loadModel({ model: m.model, mmproj: m.mmproj });
   t.teardown(() => model.dispose());

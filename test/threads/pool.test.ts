@@ -12,7 +12,7 @@ import { tinyModels } from '../fixtures/tiny-models.js';
 
 const m = await tinyModels();
 const photo = await media.image('jpg');
-const idle2 = async (): Promise<SystemView> => ({ cores: 2, quota: null, load1: 0, runnable: 0 });
+const idle2 = async (): Promise<SystemView> => ({ cores: 2, quota: null, load1: 0, busy: 0 });
 t.teardown(() => computeBudget.setProbe());
 // a grammar with no early end: the answer has its full length whatever the random weights say
 const q = { maxTokens: 24, temperature: 0, contextSize: 2048, grammar: 'root ::= [a-z]{200}' } as const;

@@ -16,7 +16,7 @@ const m = await tinyModels();
 const clip = await media.h264();
 const md = await mediaDir();
 t.teardown(md.cleanup);
-const twoIdleCores = async (): Promise<SystemView> => ({ cores: 2, quota: null, load1: 0, runnable: 0 });
+const twoIdleCores = async (): Promise<SystemView> => ({ cores: 2, quota: null, load1: 0, busy: 0 });
 computeBudget.setProbe(twoIdleCores);
 t.teardown(() => computeBudget.setProbe());
 const { server, url } = await startServer({ model: { model: m.model, mmproj: m.mmproj, threads: 'auto' }, parallel: 2, mediaPath: md.dir });
