@@ -163,7 +163,7 @@ function shared(first: ReadVideo, q: ReadQuery): ReadVideo {
   q.check?.(first.probe, first.plan);
   // every stage still reports, in order: here both are done
   stageReporter(q.onProgress, 'decode')?.(1);
-  if (first.plan.path === 'pooled') stageReporter(q.onProgress, 'encode')?.(1);
+  if (first.encoded.kind === 'grids') stageReporter(q.onProgress, 'encode')?.(1);
   const n = first.video.frames.length;
   const encoded: Encoded = first.encoded.kind === 'grids' ? { ...first.encoded, ms: 0, stats: { encoded: 0, cached: n, batches: 0, ms: 0 } } : first.encoded;
   return { ...first, encoded, assembled: assemble(encoded, first.plan, first.video.duration, q, hasTokenOf(q), first.video), decoded: 0, decodeMs: 0 };
@@ -205,7 +205,7 @@ async function remembered(input: VideoInput, identity: string, e: MediaMemoEntry
     const idx = frames.flatMap((f, i) => (f.rgb.length === 0 ? [i] : []));
     if (idx.length > 0) await decodeFrames(idx);
   };
-  if (plan.path === 'native') {
+  if (plan.path === 'native' && !plan.modelTime) {
     if (!q.lazyPixels) await pixels();
     encoded = { kind: 'native', frames };
   } else {
@@ -214,6 +214,6 @@ async function remembered(input: VideoInput, identity: string, e: MediaMemoEntry
     });
   }
   const assembled = assemble(encoded, plan, video.duration, q, hasTokenOf(q), video);
-  result = { plan, video, probe, encoded, assembled, isImage: probe.isImage, decoded, decodeMs, ...(plan.path === 'native' ? { pixels } : {}) };
+  result = { plan, video, probe, encoded, assembled, isImage: probe.isImage, decoded, decodeMs, ...(plan.path === 'native' && !plan.modelTime ? { pixels } : {}) };
   return result;
 }

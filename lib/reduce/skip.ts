@@ -102,7 +102,8 @@ export interface GridEncoder {
 export function reusingEncoder(inner: GridEncoder, same: ReadonlyArray<number | undefined>): GridEncoder {
   return {
     async encodeWithStats(frames, opts) {
-      if (!same.some((s) => s !== undefined) || same.length !== frames.length) return inner.encodeWithStats(frames, opts);
+      // frame pairs (the Qwen-VL family's own time) are encoded as pairs: a repeated picture is still one of its pair
+      if (opts.pairs || !same.some((s) => s !== undefined) || same.length !== frames.length) return inner.encodeWithStats(frames, opts);
       const own = frames.flatMap((f, i) => (same[i] === undefined ? [{ f, i }] : []));
       const r = await inner.encodeWithStats(own.map((x) => x.f), opts);
       const byIndex = new Map(own.map((x, k) => [x.i, r.grids[k]!]));
