@@ -8,7 +8,7 @@ import type { SubtitleCue } from '../video/types.js';
 import type { VideoSource } from '../video/video.js';
 import type { MediaAudio } from './clip.js';
 import { cueLines } from '../subtitles/cues.js';
-import { defaultAudioWindow, mediaOrder, type AudioMode, type MediaStep, type WindowLayout } from './plan.js';
+import { DEFAULT_AUDIO_WINDOW, PADDED_AUDIO_WINDOW, mediaOrder, type AudioMode, type MediaStep } from './plan.js';
 import { audioSampleTokens, countsAudio, type AudioCost, type AudioLength } from './budget.js';
 
 /** The `audio` option: true (= 'interleave'), a mode, or false / undefined for no sound. */
@@ -21,6 +21,23 @@ export interface CheckedAudio extends AudioCost { mode: AudioMode; window: numbe
 
 /** The model facts the option needs (ModelInfo has them). */
 export interface AudioModelFacts { audio: boolean; projectorType?: string | null; audioProjectorType?: string | null; audioSampleRate?: number | null }
+
+/** What the default window depends on: the seconds of sound, the frames among them and how many frames libmtmd merges into one image (Qwen-VL: 2). */
+export interface WindowLayout { span: number; frames: number; merge: number }
+
+/**
+ * The window when none is asked for, from the cost rule (lib/audio/budget.ts):
+ *  - 'padded' (every window costs a whole 30-s chunk): the longest window of one chunk, 29.9 s;
+ *  - 'real' (a window costs its seconds, ~25 tokens a second, whatever its length): Qwen2.5-Omni's
+ *    2 s, lengthened where the model merges frame pairs until a window holds a whole pair (with
+ *    uniform frames), since a chunk of sound between two frames keeps libmtmd from merging them;
+ *  - an encoder whose cost is unknown (null): 2 s.
+ */
+export function defaultAudioWindow(length: 'real' | 'padded' | null, layout?: WindowLayout): number {
+  if (length === 'padded') return PADDED_AUDIO_WINDOW;
+  if (length === null || !layout || layout.merge <= 1 || layout.frames < 2 || !(layout.span > 0)) return DEFAULT_AUDIO_WINDOW;
+  return Math.max(DEFAULT_AUDIO_WINDOW, Math.min(PADDED_AUDIO_WINDOW, (layout.merge * layout.span) / layout.frames));
+}
 
 /**
  * null when audio is off; ERR_UNSUPPORTED naming the option when the model has no audio encoder.

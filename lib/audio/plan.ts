@@ -18,23 +18,6 @@ export const DEFAULT_AUDIO_WINDOW = 2;
 /** The longest window libmtmd's Whisper preprocessing encodes as one 30-s chunk (a clip of 29.99 s already takes two). */
 export const PADDED_AUDIO_WINDOW = 29.9;
 
-/** What the default window depends on: the seconds of sound, the frames among them and how many frames libmtmd merges into one image (Qwen-VL: 2). */
-export interface WindowLayout { span: number; frames: number; merge: number }
-
-/**
- * The window when none is asked for, from the cost rule (lib/audio/budget.ts):
- *  - 'padded' (every window costs a whole 30-s chunk): the longest window of one chunk, 29.9 s;
- *  - 'real' (a window costs its seconds, ~25 tokens a second, whatever its length): Qwen2.5-Omni's
- *    2 s, lengthened where the model merges frame pairs until a window holds a whole pair (with
- *    uniform frames), since a chunk of sound between two frames keeps libmtmd from merging them;
- *  - an encoder whose cost is unknown (null): 2 s.
- */
-export function defaultAudioWindow(length: 'real' | 'padded' | null, layout?: WindowLayout): number {
-  if (length === 'padded') return PADDED_AUDIO_WINDOW;
-  if (length === null || !layout || layout.merge <= 1 || layout.frames < 2 || !(layout.span > 0)) return DEFAULT_AUDIO_WINDOW;
-  return Math.max(DEFAULT_AUDIO_WINDOW, Math.min(PADDED_AUDIO_WINDOW, (layout.merge * layout.span) / layout.frames));
-}
-
 export function mediaOrder(frameTimes: readonly number[], audioSpan: [number, number], mode: AudioMode, window = DEFAULT_AUDIO_WINDOW): MediaStep[] {
   const [from, to] = audioSpan;
   const frames: MediaStep[] = frameTimes.map((t, index) => ({ kind: 'frame', index, t }));

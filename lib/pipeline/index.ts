@@ -44,7 +44,7 @@ export interface Prepared {
   encodeMs: number;
   /** The mtmd path: what libmtmd evaluated, chunk by chunk (frames, audio clips, text between). */
   chunks?: MediaChunkReport[];
-  /** With `reduce`: what it did (lib/reduce/pipeline.ts). */
+  /** With `reduce`: what it did (lib/reduce/skip.ts). */
   reduced?: ReduceReport;
   warning?: string;
 }

@@ -11,7 +11,6 @@
 import { mediaOrder, type MediaStep } from '../audio/plan.js';
 import { audioPlanTokens } from '../audio/budget.js';
 import { audioFitHint } from '../audio/suggest.js';
-import { audioSpan } from '../audio/check.js';
 import { stepContent } from '../audio/media.js';
 import { VidlmError } from '../errors.js';
 import { mediaBudgetError, type MediaBudget } from './budget-error.js';
@@ -23,7 +22,7 @@ import { loadSubtitles, type LoadedSubtitles } from '../subtitles/load.js';
 import { resolvePlan } from '../video/plans.js';
 import type { SubtitleCue, VideoProbe } from '../video/types.js';
 import type { VideoSource } from '../video/video.js';
-import type { VideoPlan } from './plan.js';
+import { audioSpan, type VideoPlan } from './plan.js';
 import { visualTokens } from './strategy.js';
 import { reducedBound } from '../reduce/option.js';
 

@@ -5,7 +5,6 @@
  */
 import type { StrategyName } from '../assembly/types.js';
 import { audioPlanTokens, type AudioLength } from '../audio/budget.js';
-import { audioSpan } from '../audio/check.js';
 import { mediaOrder } from '../audio/plan.js';
 import { audioFitHint } from '../audio/suggest.js';
 import { checkAudioOption, type AudioOption, type CheckedAudio } from '../audio/media.js';
@@ -91,6 +90,12 @@ export interface VideoPlan {
 export function contextFull(strategy: StrategyName, frames: number, info: ModelInfo, contextSize: number, reserve: number, reduce: ReduceSpec | null = null): VidlmError {
   const frameTokens = reducedBound(reduce, visualTokens(strategy, frames, info));
   return mediaBudgetError({ ...NO_MEDIA, frames, imageChunks: frames, frameTokens, total: frameTokens }, contextSize - reserve, contextSize, strategy)!;
+}
+
+/** The seconds of sound a question reads: the segment, else the whole track (the plan's, the budget's and the sample stage's span). */
+export function audioSpan(probe: VideoProbe, segment?: [number, number]): [number, number] {
+  const end = Math.max(probe.duration, probe.audio ? probe.audio.startTime + probe.audio.duration : 0);
+  return [segment?.[0] ?? 0, Math.min(segment?.[1] ?? Infinity, end)];
 }
 
 /** ERR_CONTEXT_FULL when the audio a plan reads cannot fit what the frames leave, before anything is decoded (null: it fits, or the encoder's count is unknown). */

@@ -1,4 +1,4 @@
-/** What readVideo (read.ts) takes and gives; apart so the memo (read-memo.ts) can name them too. */
+/** What readVideo (read.ts) takes and gives; apart so the memo (media-memo.ts) can name them too. */
 import type { Model } from '../model.js';
 import type { VideoProbe } from '../video/types.js';
 import type { ReduceReport } from '../reduce/pipeline.js';

@@ -7,22 +7,21 @@
 import { throwIfAborted } from '../errors.js';
 import { openVideo } from '../video/video.js';
 import type { VideoInput } from '../video/types.js';
-import { readRemembered } from './read-memo.js';
+import { readRemembered } from './media-memo.js';
 import type { ReadQuery, ReadVideo } from './read-types.js';
 import { stageReporter } from './progress.js';
 import { assemble } from './assemble.js';
-import { encode } from './encode.js';
+import { encode, type FrameEncoder } from './encode.js';
 import { checkMediaBudget } from './media-budget.js';
 import { checkPlanLimits, plannedMedia } from '../limits.js';
 import { planVideo, type VideoPlan } from './plan.js';
 import { sample, type SampledVideo } from './sample.js';
 import { codecPlan, skipFrames, type ReduceReport } from '../reduce/pipeline.js';
-import { reusingEncoder } from '../reduce/reuse.js';
 import { visualTokens } from './strategy.js';
 
 export type { ReadQuery, ReadVideo } from './read-types.js';
 
-/** A repeat of a video with the same options goes through the memo (read-memo.ts) and decodes only what no cache holds. */
+/** A repeat of a video with the same options goes through the memo (media-memo.ts) and decodes only what no cache holds. */
 export function readVideo(input: VideoInput, q: ReadQuery): Promise<ReadVideo> {
   return readRemembered(input, q, (identity) => readFresh(input, q, identity));
 }
@@ -35,6 +34,7 @@ async function readFresh(input: VideoInput, q: ReadQuery, identity: string | und
   const source = await openVideo(input, { signal, allowAudioOnly: model.info.audio, ...(q.ffmpegOptions ? { ffmpegOptions: q.ffmpegOptions } : {}) });
   let plan: VideoPlan, video: SampledVideo, decoded: number;
   let reduced: ReduceReport | undefined;
+  let encoder: FrameEncoder = q.encoder ?? model;
   try {
     plan = planVideo(source.probe, model.info, q);
     q.check?.(source.probe, plan);
@@ -45,15 +45,14 @@ async function readFresh(input: VideoInput, q: ReadQuery, identity: string | und
     const byCodec = await codecPlan(source, plan.sample, plan.count, q.reduce, plan.byCount && !plan.audioOnly, signal);
     if (byCodec) plan = { ...plan, sample: byCodec };
     video = await sample(source, plan, model.info, q.contextSize, { signal, onProgress: stageReporter(q.onProgress, 'decode'), subtitles });
-    const skipped = skipFrames(video.frames, q.reduce, byCodec !== null);
-    if (skipped.report) { video = { ...video, frames: skipped.frames }; reduced = skipped.report; }
+    // reduce: the still frames dropped; a picture that came back reuses its first embedding (the skip's encoder)
+    const skipped = skipFrames(video.frames, q.reduce, byCodec !== null, encoder);
+    if (skipped.report) { video = { ...video, frames: skipped.frames }; reduced = skipped.report; encoder = skipped.encoder; }
   } finally {
     decoded = source.stats.framesDecoded;
     await source.close();
   }
   const decodeMs = performance.now() - t0;
-  // reduce: a picture that came back reuses its first embedding
-  const encoder = reduced ? reusingEncoder(q.encoder ?? model, reduced.same) : q.encoder ?? model;
   const encoded = await encode(encoder, plan, video, {
     source: identity, batchSize: q.encodeBatchSize, signal, onProgress: stageReporter(q.onProgress, 'encode'),
   });

@@ -4,13 +4,12 @@
  * unknown length). When the plan asks for them, the sound track (at the encoder's rate, cut into
  * the plan's chunks) and the subtitle cues are read from the same source.
  */
-import { audioSpan } from '../audio/check.js';
 import { readAudioMedia, type AudioMedia } from '../audio/media.js';
 import { VidlmError } from '../errors.js';
 import { loadSubtitles, type LoadedSubtitles } from '../subtitles/load.js';
 import type { FrameOptions, SubtitleCue, VideoFrame } from '../video/types.js';
 import type { VideoSource } from '../video/video.js';
-import { contextFull, type VideoPlan } from './plan.js';
+import { audioSpan, contextFull, type VideoPlan } from './plan.js';
 import type { ModelInfo } from '../model-info.js';
 
 export interface SampledVideo {

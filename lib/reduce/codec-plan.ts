@@ -8,6 +8,10 @@
  * rest in proportion to the change; the frames are its quantiles, snapped to real packet times, so
  * every frame time is exact and no frame is taken twice.
  */
+import type { VideoSource } from '../video/video.js';
+import type { SamplePlan } from '../video/types.js';
+import type { ReduceSpec } from './option.js';
+
 
 export interface Packets {
   /** Seconds on the video's timeline, ascending. */
@@ -65,4 +69,16 @@ export function codecTimes(p: Packets, count: number, floor = 0.5, segment?: [nu
     out.push(p.t[idx[at]!]!);
   }
   return out.sort((a, b) => a - b);
+}
+
+/** The share of the frame budget spread uniformly whatever the codec says. */
+export const CODEC_FLOOR = 0.5;
+
+/** The plan's frames by the codec's change, for count plans on a video file (fps plans and images keep theirs). */
+export async function codecPlan(source: VideoSource, sample: SamplePlan, count: number, spec: ReduceSpec | null | undefined,
+  eligible: boolean, signal?: AbortSignal): Promise<SamplePlan | null> {
+  if (!spec?.codecPlan || !eligible || count < 2 || source.probe.isImage || source.probe.isLive || !source.probe.video) return null;
+  const packets = await source.packets(signal);
+  const times = codecTimes(packets, count, CODEC_FLOOR, sample.segment);
+  return times.length ? { times, ...(sample.segment ? { segment: sample.segment } : {}) } : null;
 }

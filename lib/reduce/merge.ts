@@ -18,6 +18,7 @@
 import { gridPositions } from '../assembly/mrope.js';
 import type { Segment } from '../assembly/plan.js';
 import type { EmbeddingItem } from '../assembly/types.js';
+import { reducedBound, type ReduceSpec } from './option.js';
 
 export interface MergeOptions {
   /** Cosine similarity above which a token repeats (auto). */
@@ -101,4 +102,11 @@ function budgetCut(sims: Float64Array[], max: number): number {
   for (const sim of sims) for (const v of sim) all.push(v);
   all.sort((a, b) => a - b);
   return max <= 0 ? -Infinity : all[Math.min(all.length, max) - 1]!;
+}
+
+/** The assemble stage's merge of repeated tokens; `full`: the visual tokens of the unreduced frames (for a fixed budget). */
+export function mergeOf(spec: ReduceSpec | null | undefined, full: number): ((segments: readonly Segment[], dim: number) => Segment[]) | undefined {
+  if (!spec) return undefined;
+  const fixed = spec.tokens !== undefined || spec.ratio !== undefined;
+  return (segments, dim) => mergeRepeats(segments, dim, { similar: spec.similar, ...(fixed ? { maxTokens: reducedBound(spec, full) } : {}) });
 }

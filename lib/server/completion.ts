@@ -13,14 +13,13 @@ import type { Model } from '../model.js';
 import { badRequest, HttpError } from './errors.js';
 import type { Metrics } from './metrics.js';
 import type { CheckedServerOptions } from './options.js';
-import { mediaTokenBudget, mediaTokensByPart } from '../pipeline/index.js';
-import { cells, keysOnly, positions, type Entry } from './prefix.js';
-import { addAudioTokens, knownAudio, prefillEntries } from './audio-entries.js';
-import { mediaEntries, pooledEntries, renderRequest } from './prompt.js';
+import { mediaTokenBudget } from '../pipeline/index.js';
+import { prefillSlot } from './prefill.js';
+import { renderRequest } from './prompt.js';
 import type { ParsedRequest } from './request.js';
 import type { Slot, SlotPool } from './slots.js';
 import { prepareMedia, type PreparedMedia } from './video.js';
-import { resolveSubtitles } from './subtitle-file.js';
+import { resolveSubtitles } from './media.js';
 import { checkTextLength, textCap } from './text.js';
 import { generateWithTools, type Delta, type ToolCall } from './tools.js';
 
@@ -72,7 +71,7 @@ export async function runCompletion(s: ServerState, req: ParsedRequest, signal: 
   if (audioParam && !info.audio) throw new VidlmError('ERR_UNSUPPORTED', "the model's mmproj has no audio encoder: it cannot take sound (vidlm.audio, input_audio)", { option: audioParam });
   if (mediaParts.length > 0 && !info.vision && !info.audio) throw badRequest('unsupported_value', 'the model has no vision encoder (no mmproj)', 'messages');
   // sound alone (input_audio parts, a model that does not see) goes through libmtmd's media path; a video's sound goes with
-  // the request's strategy as ask() takes it (pooled: audio clips among the frame blocks, audio-entries.ts)
+  // the request's strategy as ask() takes it (pooled: audio clips among the frame blocks, prefill.ts)
   const soundAlone = mediaParts.some((p) => p.kind === 'media' && p.audio);
   const mediaPath = soundAlone || (mediaParts.length > 0 && !info.vision);
   if (mediaPath && req.video.strategy !== 'auto' && req.video.strategy !== 'native') {
@@ -83,7 +82,7 @@ export async function runCompletion(s: ServerState, req: ParsedRequest, signal: 
   const t0 = performance.now();
   await s.pool.acquire(signal);
   const tQueue = performance.now();
-  let slot: Slot | null = null;
+  let slot = null as Slot | null; // set by prefillSlot as soon as it takes one (a closure: not narrowed to null)
   try {
     // the request's videos share the slot's media budget (the pipeline's text reserve kept free)
     const budget = mediaTokenBudget(s.contextSize, mediaParts.length);
@@ -104,62 +103,13 @@ export async function runCompletion(s: ServerState, req: ParsedRequest, signal: 
     checkTextLength(req.messages, textCap(s.model, s.contextSize), media.reduce((n, m) => n + (m.read.video.cues ?? []).reduce((k, c) => k + c.text.length, 0), 0));
     const tPrepared = performance.now();
     const rendered = await renderRequest(s.model, req.messages, media, { tools: req.tools, template: s.options.chatTemplate });
-    let prompt: number, cached: number, prefillMs: number;
-    if (rendered.prefix.kind === 'native') {
-      // the native path: the slot keeps what libmtmd evaluated up to the last marker when the
-      // next request has the same text and media up to there (a follow-up), and evaluates the rest
-      const prefix = rendered.prefix;
-      const known = (key: string) => s.pool.slots.find((sl) => !sl.busy && typeof sl.held[0] === 'object' && (sl.held[0] as { key: string }).key === key)?.held[0];
-      const { entries, rest } = await mediaEntries(s.model, rendered, media, known);
-      const taken = s.pool.take(entries);
-      slot = taken.slot;
-      const held = slot.held;
-      slot.held = [];
-      let block = entries[0] as Exclude<Entry, number>;
-      if (taken.shared > 0) {
-        await slot.sequence.truncate(positions(entries, taken.shared));
-        cached = cells(entries, taken.shared);
-        const r = await slot.sequence.prefill([{ tokens: rest.slice(taken.shared - 1) }], { addBos: false, signal });
-        prefillMs = r.ms;
-        block = held[0] as Exclude<Entry, number>;
-        for (const x of media) { x.encoded = 0; x.cached = x.frames.length; } // libmtmd encoded them for the request the slot kept
-      } else {
-        await slot.sequence.truncate(0);
-        await Promise.all(media.map((x) => x.read.pixels?.())); // a repeat's frames, decoded only now that no slot holds them
-        const m = await slot.sequence.prefillMedia(prefix.text, prefix.frames, { signal, mergeable: true });
-        const r = await slot.sequence.prefill([{ tokens: rest }], { addBos: false, signal });
-        prefillMs = m.ms + r.ms;
-        cached = 0;
-        block = { key: block.key, count: m.nPast, tokens: m.evaluated, visual: mediaTokensByPart(m.chunks ?? [], media.map((x) => x.read)) };
-      }
-      media.forEach((x, i) => { x.visual = block.visual?.[i] ?? 0; });
-      const all: Entry[] = [block, ...rest];
-      prompt = cells(all);
-      slot.held = keysOnly(all);
-    } else {
-      // audio clips take the counts a slot that evaluated them learned (provisional otherwise, until the prefill)
-      const entries = knownAudio(await pooledEntries(s.model, s.tokenizer, rendered, media), s.pool.slots.map((sl) => sl.held));
-      prompt = positions(entries);
-      if (prompt >= s.contextSize) {
-        throw new HttpError(400, 'context_length_exceeded', `the prompt is ${prompt} tokens; a slot holds ${s.contextSize}`, { param: 'messages' });
-      }
-      const taken = s.pool.take(entries);
-      slot = taken.slot;
-      cached = positions(entries, taken.shared);
-      slot.held = [];
-      await slot.sequence.truncate(cached);
-      const r = await prefillEntries(slot.sequence, entries, taken.shared, signal);
-      prefillMs = r.ms;
-      addAudioTokens(media, entries);
-      prompt = positions(entries);
-      slot.held = keysOnly(entries);
-    }
+    const { slot: used, prompt, cached, prefillMs } = await prefillSlot(s, rendered, media, signal, (taken) => { slot = taken; });
     // what the slot's KV holds now: the whole prompt, and nothing of earlier requests past it
-    const kvTokens = slot.sequence.nPast;
+    const kvTokens = used.sequence.nPast;
     s.metrics.stage.observe({ stage: 'prefill' }, prefillMs / 1000);
     const { g, parsed } = rendered.chat
-      ? await generateWithTools(s.model, slot.sequence, rendered.chat, req, signal, onPiece)
-      : await generatePlain(slot.sequence, req, signal, onPiece);
+      ? await generateWithTools(s.model, used.sequence, rendered.chat, req, signal, onPiece)
+      : await generatePlain(used.sequence, req, signal, onPiece);
     s.metrics.stage.observe({ stage: 'generate' }, g.timings.generateMs / 1000);
     if (g.tokens.generated > 0) s.metrics.tokensPerSecond.observe(g.timings.tokensPerSecond);
     s.metrics.promptTokens.inc(prompt);
@@ -176,7 +126,7 @@ export async function runCompletion(s: ServerState, req: ParsedRequest, signal: 
         ...(m.remote ? { remote: m.remote } : {}),
       })),
       timings: { queue_ms: tQueue - t0, prepare_ms: tPrepared - tQueue, prefill_ms: prefillMs, first_token_ms: g.timings.firstTokenMs, generate_ms: g.timings.generateMs },
-      slot: slot.id,
+      slot: used.id,
       kvTokens,
     };
   } catch (e) {

@@ -1,21 +1,29 @@
 /**
  * A media URL of a request as something openVideo() takes: data URLs as bytes, file:// URLs and
  * paths from inside the media folder only (realpath first, so `..` and symlinks cannot leave
- * it), http(s) only when remote media is allowed (remote.ts: every hop's address checked).
+ * it), http(s) only when remote media is allowed (remote.ts: every hop's address checked); a
+ * request's subtitle file from inside the media folder too (resolveSubtitles).
+ *
+ * What FFmpeg may do with a client's media: only the demuxers of media files (no SDP, RTP, RTSP,
+ * HLS, image2 sequences or concat lists, which open sockets or other files) and only the protocol
+ * the input needs (`file` for a file of the media folder, none for bytes in memory), through
+ * FFmpeg's own `format_whitelist` / `protocol_whitelist` options, which also bind every nested
+ * open a demuxer makes. The format check runs after probing and before the demuxer reads its
+ * header, so a refused format never gets to open anything.
  */
 import { bytesIdentity } from '../pipeline/media-memo.js';
 import { realpath, stat } from 'node:fs/promises';
 import { isAbsolute, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { badRequest, HttpError } from './errors.js';
-import { isMediaMime, mediaOpenOptions } from './open-options.js';
+import { isSubtitleFile, type SubtitleSpec } from '../subtitles/load.js';
 import { fetchRemote, type RemoteClient } from './remote.js';
 export { remoteClient, type RemoteClient } from './remote.js';
 import type { CheckedServerOptions } from './options.js';
 
 export interface ResolvedMedia {
   input: string | Uint8Array;
-  /** FFmpeg open options that keep the input to media demuxers and the protocol it needs (open-options.ts). */
+  /** FFmpeg open options that keep the input to media demuxers and the protocol it needs (mediaOpenOptions). */
   ffmpegOptions: Record<string, string>;
   /** Identity of the bytes for the embedding cache: path + size + mtime, or a hash of the bytes. */
   identity: string;
@@ -78,4 +86,41 @@ export async function resolveMedia(url: string, o: CheckedServerOptions, remote:
     throw badRequest('invalid_media', `media URLs may be data:, file:, http: or https: (got ${parsed.protocol})`, param);
   }
   return localFile(url, o, param);
+}
+
+
+/** Demuxers (FFmpeg names) of the containers, streams and pictures clients send. */
+export const MEDIA_DEMUXERS = [
+  'mov', 'mp4', 'm4a', '3gp', '3g2', 'mj2', 'matroska', 'webm', 'avi', 'mpegts', 'mpeg', 'flv', 'ogg', 'ivf', 'yuv4mpegpipe',
+  'h264', 'hevc', 'mjpeg', 'gif', 'png_pipe', 'jpeg_pipe', 'webp_pipe', 'gif_pipe',
+  'wav', 'mp3', 'aac', 'flac',
+] as const;
+
+/**
+ * FFmpeg open options for a client's input: a path of the media folder, or bytes (data URL,
+ * download). FFmpeg reads a picture file by path with image2 (chosen by its extension): allowed
+ * only for a name without image2's sequence and glob characters, so it opens that one file.
+ */
+export function mediaOpenOptions(input: string | Uint8Array): Record<string, string> {
+  if (typeof input !== 'string') return { format_whitelist: MEDIA_DEMUXERS.join(','), protocol_whitelist: 'none' };
+  const single = !/[%*?{[]/.test(input);
+  return { format_whitelist: [...MEDIA_DEMUXERS, ...(single ? ['image2'] : [])].join(','), protocol_whitelist: 'file' };
+}
+
+/** The MIME types a data URL may declare: a picture, a video or a sound. */
+export function isMediaMime(type: string): boolean {
+  return /^(image|video|audio)\/[a-z0-9][a-z0-9.+-]*$/i.test(type.trim());
+}
+
+/** The request's `subtitles`: a file becomes its real path inside the media folder (403 outside it); tracks stay as they are. */
+export async function resolveSubtitles(spec: SubtitleSpec | undefined, o: CheckedServerOptions): Promise<SubtitleSpec | undefined> {
+  if (typeof spec !== 'string' || !isSubtitleFile(spec)) return spec;
+  const param = 'vidlm.subtitles';
+  let path = spec;
+  if (/^[a-z][a-z0-9+.-]*:/i.test(spec) && !/^[a-z]:[\\/]/i.test(spec)) {
+    if (!spec.startsWith('file:')) throw badRequest('invalid_value', 'a subtitle file is a path or file:// URL inside the media folder', param);
+    try { path = fileURLToPath(spec); } catch { throw badRequest('invalid_value', `not a valid file URL: ${spec.slice(0, 200)}`, param); }
+  }
+  const file = await localFile(path, o, param);
+  return file.input as string;
 }

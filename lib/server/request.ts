@@ -3,7 +3,7 @@
  * and media parts, the video options (vLLM's media kwargs, then the `vidlm` object, which wins),
  * and generation options. Everything unsupported is refused here with a 400 naming its param.
  */
-import { checkReduce, fromPruningRate, type ReduceOption } from '../reduce/option.js';
+import { checkReduce, fromPruningRate, type ReduceSpec } from '../reduce/option.js';
 import type { GenerateOptions } from '../inference/context.js';
 import type { StrategyName } from '../assembly/types.js';
 import type { TimeTokenMode } from '../time/encode.js';
@@ -11,7 +11,7 @@ import type { AudioOption } from '../audio/media.js';
 import type { AudioLength } from '../audio/budget.js';
 import type { SubtitleSpec } from '../subtitles/load.js';
 import type { FpsRule } from '../video/types.js';
-import { isSubtitleFile } from '../subtitles/external.js';
+import { isSubtitleFile } from '../subtitles/load.js';
 import { badRequest } from './errors.js';
 import { parseToolCalls, parseTools, type ToolCall, type ToolRequest } from './tools.js';
 
@@ -36,8 +36,8 @@ export interface VideoOptions {
   audioLength?: AudioLength;
   /** A subtitle track (true, a language, a stream index) or a subtitle file inside the media folder. */
   subtitles?: SubtitleSpec;
-  /** Token reduction (lib/reduce): `vidlm.reduce`, or vLLM's `video_pruning_rate`. */
-  reduce?: ReduceOption;
+  /** Token reduction (lib/reduce), checked: `vidlm.reduce`, or vLLM's `video_pruning_rate`. */
+  reduce?: ReduceSpec | null;
 }
 
 export interface ParsedRequest {
@@ -173,11 +173,12 @@ export function parseRequest(b: ChatBody): ParsedRequest {
   return { messages, video, generate, stream: b.stream === true, includeUsage: b.stream_options?.include_usage === true, ...(tools ? { tools } : {}) };
 }
 
-/** `vidlm.reduce` (it wins) or vLLM's `video_pruning_rate`, checked here: a 400 naming the field. */
-function requestReduce(v: unknown, rate: unknown): ReduceOption | undefined {
+/** `vidlm.reduce` (it wins) or vLLM's `video_pruning_rate`, checked here (a 400 naming the field) and kept checked for the pipeline. */
+function requestReduce(v: unknown, rate: unknown): ReduceSpec | null | undefined {
   try {
-    if (v !== undefined) { checkReduce(v, 'vidlm.reduce'); return v as ReduceOption; }
-    return fromPruningRate(rate);
+    if (v !== undefined) return checkReduce(v, 'vidlm.reduce');
+    const r = fromPruningRate(rate);
+    return r === undefined ? undefined : checkReduce(r, 'video_pruning_rate');
   } catch (e) {
     const param = v !== undefined ? 'vidlm.reduce' : 'video_pruning_rate';
     throw badRequest('invalid_value', e instanceof Error ? e.message : String(e), param);

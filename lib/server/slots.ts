@@ -1,16 +1,41 @@
 /**
  * The KV slots: `parallel` contexts, each holding the prompt of its last request, and the
  * bounded FIFO queue in front of them. A request that gets a permit takes the idle slot whose KV
- * shares the longest prefix with its prompt (encode once, ask many across requests).
+ * shares the longest prefix with its prompt (encode once, ask many across requests): a prompt is
+ * a list of entries (Entry), and sharedEntries says how many of them a slot's KV can keep.
  *
  * Admission comes first, as soon as a request's headers arrive: at most `parallel + queue`
  * requests are inside at once, so one past that gets its 503 before its body is read, parsed
  * and validated (a burst of requests costs the event loop little, and /health answers).
  */
-import type { Context } from '../inference/context.js';
+import type { AudioItem, Context } from '../inference/context.js';
 import { Sequence } from '../inference/sequence.js';
 import { HttpError, shuttingDown } from './errors.js';
-import { sharedEntries, type Entry } from './prefix.js';
+
+/**
+ * A text token id, or a block of `count` positions named by `key` (what they were made from):
+ * a run of pooled embeddings, or what libmtmd evaluated up to a request's last media marker
+ * (`tokens`: its KV cells, more than its positions with M-RoPE; `visual`: each part's media
+ * tokens as libmtmd counted them; `positions`: a pooled block's own M-RoPE positions, with
+ * `count` its span and `tokens` its cells), or an audio clip of a pooled prompt (planEntries;
+ * `pending` until a slot has evaluated it and its count is known).
+ */
+export type Entry = number | { key: string; count: number; embeddings?: Float32Array; tokens?: number; visual?: number[]; positions?: Int32Array; audio?: AudioItem; pending?: boolean };
+
+/**
+ * How many leading entries of `next` the KV of `held` can keep: equal entries, and never all of
+ * `next` (the last position must be evaluated again to have logits to sample from).
+ */
+export function sharedEntries(held: readonly Entry[], next: readonly Entry[]): number {
+  let i = 0;
+  const n = Math.min(held.length, next.length);
+  while (i < n) {
+    const a = held[i]!, b = next[i]!;
+    if (typeof a === 'number' || typeof b === 'number' ? a !== b : a.key !== b.key || a.count !== b.count || a.pending || b.pending) break;
+    i++;
+  }
+  return Math.min(i, next.length - 1);
+}
 
 export interface Slot {
   readonly id: number;

@@ -5,7 +5,6 @@
  * by the request's parts, and an encoder that lets requests asking for the same frames at once
  * encode them once.
  */
-import { checkReduce } from '../reduce/option.js';
 import { createHash } from 'node:crypto';
 import type { RemoteClient } from './media.js';
 import type { StrategyName } from '../assembly/types.js';
@@ -89,7 +88,7 @@ export async function prepareMedia(url: string, param: string, strategy: Strateg
     ...(v.subtitles !== undefined && !audioPart ? { subtitles: v.subtitles } : {}),
     ...(v.audio !== undefined ? { audio: v.audio } : {}), ...(v.audioWindow !== undefined ? { audioWindow: v.audioWindow } : {}),
     ...(v.audioLength !== undefined ? { audioLength: v.audioLength } : {}),
-    reduce: checkReduce(v.reduce),
+    reduce: v.reduce ?? null,
     soundOnly: audioPart, signal, sourceId: media.identity, hasToken: c.hasToken, ffmpegOptions: media.ffmpegOptions,
     countText: boundedCount(model, c.contextSize), lazyPixels: true,
     encoder: sharedEncoder(model, media.identity, c.encoding, signal),

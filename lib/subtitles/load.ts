@@ -1,11 +1,16 @@
 /**
  * The `subtitles` option: true (the default track), a language tag, a stream index or an external
  * file. A missing or broken track never fails a question: it comes back as a warning and no cues.
+ *
+ * An external file (`subtitles: 'movie.srt'`): SubRip, WebVTT or ASS, opened with the addon's
+ * FFmpeg (its srt/webvtt/ass demuxers and decoders), so the cues are parsed exactly like a track
+ * inside an mkv or mp4.
  */
 import { isVidlmError, VidlmError } from '../errors.js';
 import type { VideoSource } from '../video/video.js';
-import type { SubtitleTrack } from '../video/types.js';
-import { isSubtitleFile, readSubtitleFile } from './external.js';
+import { openInput } from '../video/open.js';
+import { readSubtitles } from '../video/subtitles.js';
+import type { SubtitleStreamInfo, SubtitleTrack } from '../video/types.js';
 
 /** The `subtitles` option: true (the default track), a language tag, a stream index or a .srt/.vtt/.ass path. */
 export type SubtitleSpec = boolean | string | number;
@@ -33,5 +38,24 @@ export async function loadSubtitles(video: VideoSource, spec: SubtitleSpec | und
     if (isVidlmError(e) && (e.code === 'ERR_ABORTED' || e.code === 'ERR_DISPOSED' || e.code === 'ERR_INVALID_ARG')) throw e;
     if (!isVidlmError(e)) throw e;
     return { track: null, warnings: [`subtitles skipped: ${e.message}`] };
+  }
+}
+
+/** A `subtitles` value that names a file rather than a language. */
+export function isSubtitleFile(spec: string): boolean {
+  return /\.(srt|vtt|webvtt|ass|ssa)$/i.test(spec) || spec.includes('/') || spec.includes('\\');
+}
+
+export async function readSubtitleFile(path: string, signal?: AbortSignal): Promise<SubtitleTrack> {
+  // a subtitle file is only ever read as one: no other demuxer (an SDP or HLS text would open sockets and files)
+  const opened = await openInput(path, { signal, ffmpegOptions: { format_whitelist: 'srt,webvtt,ass' } });
+  try {
+    const s = opened.info.streams.find((x) => x.type === 'subtitle');
+    if (!s) throw new VidlmError('ERR_VIDEO_NO_STREAM', `${opened.display} is not a subtitle file (FFmpeg read it as ${opened.info.format})`, { source: opened.display });
+    const info: SubtitleStreamInfo = { streamIndex: s.index, codec: s.codec, language: s.language ?? null, title: s.title ?? null, isDefault: true };
+    const track = await readSubtitles(opened.src, [info], undefined, 0, opened.display, signal);
+    return { ...track, streamIndex: null, source: opened.display };
+  } finally {
+    await opened.src.close().catch(() => undefined);
   }
 }

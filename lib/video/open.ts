@@ -1,13 +1,13 @@
 /**
  * Opening a source: file path, bytes (read by FFmpeg from memory), URL or capture device, with
  * protocol timeouts and abort; failures come back from the addon as VidlmErrors with stable codes.
+ * A stream protocol's open (and a live source's read, live.ts) runs under a deadline (below).
  */
 import { stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { VidlmError, abortError } from '../errors.js';
 import { native, withAbort, type NativeMediaInfo, type NativeMediaSource } from '../native.js';
 import type { OpenOptions, VideoInput } from './types.js';
-import { deadline, isStreamProtocol } from './deadline.js';
 
 export interface OpenedInput {
   src: NativeMediaSource;
@@ -38,6 +38,39 @@ export function protocolOf(url: string): string {
 
 export function isNetworkProtocol(p: string): boolean {
   return ['http', 'https', 'tcp', 'udp', 'rtp', 'rtsp', 'rtsps', 'rtmp', 'rtmps', 'srt', 'tls', 'hls', 'mms', 'mmsh', 'mmst', 'ftp', 'sftp'].includes(p);
+}
+
+/** Protocols whose sources never end on their own (no file behind them): their open has a deadline. */
+export function isStreamProtocol(p: string): boolean {
+  return ['udp', 'rtp', 'srt', 'tcp', 'rtsp', 'rtsps', 'rtmp', 'rtmps', 'mms', 'mmsh', 'mmst'].includes(p);
+}
+
+/**
+ * A bound on one native call that FFmpeg's own per-read timeout does not give: that one moves on
+ * while bytes arrive, so a live source sending garbage (or a stream no decoder can read) kept a
+ * probe or a read going for ever. The call runs under the caller's signal and a timer; when the
+ * timer fires first, the call is interrupted and `expired()` is true, so the caller can turn the
+ * abort into a coded timeout and the caller's own abort stays an abort.
+ */
+export interface Deadline {
+  readonly signal: AbortSignal;
+  expired(): boolean;
+  /** Stops the timer and unhooks the caller's signal (call it in a finally). */
+  done(): void;
+}
+
+export function deadline(ms: number, outer?: AbortSignal): Deadline {
+  const ac = new AbortController();
+  let fired = false;
+  const timer = setTimeout(() => { fired = true; ac.abort(new Error(`no result in ${ms / 1000} s`)); }, ms);
+  const onOuter = () => ac.abort(outer!.reason);
+  if (outer?.aborted) onOuter();
+  else outer?.addEventListener('abort', onOuter, { once: true });
+  return {
+    signal: ac.signal,
+    expired: () => fired && !outer?.aborted,
+    done: () => { clearTimeout(timer); outer?.removeEventListener('abort', onOuter); },
+  };
 }
 
 /**

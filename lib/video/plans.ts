@@ -227,10 +227,15 @@ export interface ResolvedPlan {
   warning?: string;
   /** First and last frame index of the (segment-restricted) range. */
   range: [number, number];
+  /** With `walk`: the walker's target tick of each frame index the plan selects (walkTarget). */
+  targets?: Map<number, number>;
 }
 
-/** Turns a plan into the frame indices (and asked-for times) it selects on `tl`. */
-export function resolvePlan(plan: SamplePlan, tl: Timeline, avgFps?: number): ResolvedPlan {
+/**
+ * Turns a plan into the frame indices (and asked-for times) it selects on `tl`; with `walk` (the
+ * stream's ticks per second and the source's origin), also where the walker seeks for each.
+ */
+export function resolvePlan(plan: SamplePlan, tl: Timeline, avgFps?: number, walk?: { ticksPerSecond: number; origin: number }): ResolvedPlan {
   if (typeof plan !== 'object' || plan === null) throw new VidlmError('ERR_INVALID_ARG', 'a sampling plan must be an object');
   if (tl.n < 1) throw new VidlmError('ERR_VIDEO_EMPTY', 'the video has no frames');
   const warnings: string[] = [];
@@ -310,7 +315,8 @@ export function resolvePlan(plan: SamplePlan, tl: Timeline, avgFps?: number): Re
   } else {
     throw new VidlmError('ERR_INVALID_ARG', `unknown sampling plan ${JSON.stringify(plan)}: use { uniform }, { fps }, { lita }, { times } or { all: true }`);
   }
-  return { frames, range: [i0, i1], ...(warnings.length ? { warning: warnings.join('; ') } : {}) };
+  const targets = walk ? new Map(frames.map((f) => [f.index, walkTarget(tl, f.index, walk.ticksPerSecond, walk.origin)])) : undefined;
+  return { frames, range: [i0, i1], ...(warnings.length ? { warning: warnings.join('; ') } : {}), ...(targets ? { targets } : {}) };
 }
 
 /** Does the plan need the exact timestamps of every frame (a packet scan) on this video? */

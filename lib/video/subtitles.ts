@@ -24,7 +24,9 @@ export function pickSubtitleStream(tracks: SubtitleStreamInfo[], choice: number 
   return t;
 }
 
-export async function readSubtitles(src: NativeMediaSource, track: SubtitleStreamInfo, origin: number, source: string, signal?: AbortSignal): Promise<SubtitleTrack> {
+/** The cues of the track `choice` names among `tracks` (pickSubtitleStream), on the source's timeline. */
+export async function readSubtitles(src: NativeMediaSource, tracks: SubtitleStreamInfo[], choice: number | string | undefined, origin: number, source: string, signal?: AbortSignal): Promise<SubtitleTrack> {
+  const track = pickSubtitleStream(tracks, choice, source);
   const r = await withAbort(signal, (t) => src.subtitles(track.streamIndex, origin, t));
   // a cue without an end lasts until the next one starts
   const cues = r.cues.slice().sort((a, b) => a.start - b.start);

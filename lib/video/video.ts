@@ -6,9 +6,9 @@ import { convertSpec } from './convert.js';
 import { decodeThreads, withDecodeLease } from '../threads/index.js';
 import { laneUnits, twoLanes, type LaneWalk } from './lanes.js';
 import { openInput, type OpenedInput } from './open.js';
-import { cfrTimeline, indexAtOrAfter, listTimeline, resolvePlan, walkTarget, type Timeline } from './plans.js';
+import { cfrTimeline, indexAtOrAfter, listTimeline, resolvePlan, type Timeline } from './plans.js';
 import { buildProbe } from './probe.js';
-import { pickSubtitleStream, readSubtitles } from './subtitles.js';
+import { readSubtitles } from './subtitles.js';
 import type { AudioClip, AudioOptions, OpenOptions, SampleOptions, SamplePlan, SampledFrames, SubtitleOptions, SubtitleTrack, VideoFrame, VideoInput, VideoProbe } from './types.js';
 
 /** Work done by sample()/frames(): seeks, packets read and decoded, frames decoded (those freed
@@ -27,6 +27,8 @@ export const decoderTotals = { framesDecoded: 0, audioReads: 0, subtitleReads: 0
 interface FetchContext {
   tl: Timeline;
   tps: number;
+  /** The walker's target tick of each frame index to fetch (resolvePlan's `targets`). */
+  targets: Map<number, number>;
   warnings: string[];
   spec: NativeConvertSpec;
   options: SampleOptions;
@@ -155,12 +157,12 @@ export class VideoSource {
     const spec = convertSpec(options, this.matrix);
     const tl = await this.timeline(signal);
     const v = this.probe.video!;
-    const resolved = resolvePlan(plan, tl, v.avgFps);
     const tps = stream.timeBase[1] / stream.timeBase[0];
+    const resolved = resolvePlan(plan, tl, v.avgFps, { ticksPerSecond: tps, origin: this.origin });
     // distinct frames to fetch, ascending
     const wanted = [...new Set(resolved.frames.map((f) => f.index))].sort((a, b) => a - b);
     const warnings: string[] = resolved.warning ? [resolved.warning] : [];
-    const ctx: FetchContext = { tl, tps, warnings, spec, options, started: new Set() };
+    const ctx: FetchContext = { tl, tps, targets: resolved.targets!, warnings, spec, options, started: new Set() };
     const order = resolved.frames;
     const sortedPlan = order.every((f, k) => k === 0 || f.index >= order[k - 1]!.index);
     const prev = this.lock;
@@ -224,7 +226,7 @@ export class VideoSource {
   private async fetchFrame(src: NativeMediaSource, stream: NativeStreamInfo, idx: number, ctx: FetchContext, threads: number, signal?: AbortSignal): Promise<VideoFrame> {
     const { tl, tps, warnings } = ctx;
     const v = this.probe.video!;
-    const target = walkTarget(tl, idx, tps, this.origin);
+    const target = ctx.targets.get(idx)!;
     this.stats.calls++;
     const fresh = !ctx.started.has(src);
     ctx.started.add(src);
@@ -260,9 +262,8 @@ export class VideoSource {
   /** A text subtitle track's cues (FFmpeg's subtitle decoders), on the same timeline as frames. */
   async subtitles(options: SubtitleOptions = {}): Promise<SubtitleTrack> {
     if (this.closed) throw new VidlmError('ERR_DISPOSED', `${this.probe.source} is closed`);
-    const track = pickSubtitleStream(this.probe.subtitles, options.track, this.probe.source);
-    decoderTotals.subtitleReads++;
-    return this.exclusive(() => readSubtitles(this.src, track, this.origin, this.probe.source, options.signal).catch((e: unknown) => { throw videoError(e, this.probe.source, options.signal); }));
+    if (this.probe.subtitles.length > 0) decoderTotals.subtitleReads++;
+    return this.exclusive(() => readSubtitles(this.src, this.probe.subtitles, options.track, this.origin, this.probe.source, options.signal).catch((e: unknown) => { throw videoError(e, this.probe.source, options.signal); }));
   }
 
   /** Frees FFmpeg's contexts: at once when idle, else as soon as the running call returns

@@ -1,8 +1,6 @@
 // lib/reduce's pure parts, each against values computed by hand or by a plain loop written here.
 import t from 'tap';
-import { CELLS, cellChange, colourCells } from '../../lib/reduce/change.js';
-import { skipStill } from '../../lib/reduce/skip.js';
-import { reusingEncoder } from '../../lib/reduce/reuse.js';
+import { CELLS, cellChange, colourCells, reusingEncoder, skipStill } from '../../lib/reduce/skip.js';
 import { mergeRepeats } from '../../lib/reduce/merge.js';
 import { codecTimes, packetChange } from '../../lib/reduce/codec-plan.js';
 import { checkReduce, fromPruningRate, reducedBound } from '../../lib/reduce/option.js';

@@ -8,7 +8,7 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModel } from '../../lib/index.js';
 import { openVideo } from '../../lib/video/index.js';
-import { audioSpan } from '../../lib/audio/check.js';
+import { audioSpan } from '../../lib/pipeline/plan.js';
 import { readAudioMedia } from '../../lib/audio/media.js';
 import { assemble } from '../../lib/pipeline/index.js';
 import { loadSubtitles } from '../../lib/subtitles/load.js';

@@ -2,7 +2,8 @@
 import t from 'tap';
 import { VidlmError } from '../../lib/index.js';
 import { HttpError, toOpenAIError } from '../../lib/server/errors.js';
-import { keysOnly, planFrom, positions, sharedEntries, type Entry } from '../../lib/server/prefix.js';
+import { keysOnly, planFrom, positions } from '../../lib/server/prefill.js';
+import { sharedEntries, type Entry } from '../../lib/server/slots.js';
 import { parseRequest, type ChatBody } from '../../lib/server/request.js';
 import { SlotPool } from '../../lib/server/slots.js';
 

@@ -9,7 +9,7 @@ import { chooseStrategy, mediaTokenBudget } from '../../pipeline/strategy.js';
 import { VidlmError } from '../../errors.js';
 import type { ServerState } from '../completion.js';
 import { toOpenAIError } from '../errors.js';
-import { resolveSubtitles } from '../subtitle-file.js';
+import { resolveSubtitles } from '../media.js';
 import { resolveMedia } from '../media.js';
 import { parseRequest, type ChatBody } from '../request.js';
 
