@@ -44,6 +44,7 @@ import { freeTcpPort } from '../test/fixtures/ports.js';
 import { benchRun, fmtMs, median, publish, spread } from './doc-table.js';
 import { referenceServer, referenceVideoCli } from './reference-build.js';
 import { waitReady } from './server-process.js';
+import { sseJson } from './sse.js';
 
 const run = benchRun('qwen-video');
 const { values } = parseArgs({ options: {
@@ -230,24 +231,15 @@ async function turn(url: string, messages: unknown[], extra: Record<string, unkn
     body: JSON.stringify({ messages, max_tokens: MAX_TOKENS, temperature: 0, stream: true, stream_options: { include_usage: true }, ...extra }),
   });
   if (r.status !== 200) throw new Error(`${url}: HTTP ${r.status} ${await r.text()}`);
-  let ttft = 0, buf = '', answer = '', prompt = 0, cached = 0, generated = 0, evaluated: number | null = null, media: VidlmMedia | null = null;
-  const dec = new TextDecoder();
-  for await (const bytes of r.body!) {
-    buf += dec.decode(bytes as Uint8Array, { stream: true });
-    let i;
-    while ((i = buf.indexOf('\n\n')) >= 0) {
-      const ev = buf.slice(0, i); buf = buf.slice(i + 2);
-      const data = ev.split('\n').filter((x) => x.startsWith('data: ')).map((x) => x.slice(6)).join('');
-      if (!data || data === '[DONE]') continue;
-      const j = JSON.parse(data);
-      if (j.error) throw new Error(`${url}: error in the stream: ${JSON.stringify(j.error)}`);
-      const piece = j.choices?.[0]?.delta?.content;
-      if (piece && !ttft) ttft = performance.now() - t0;
-      if (piece) answer += piece;
-      if (j.usage) { prompt = j.usage.prompt_tokens; generated = j.usage.completion_tokens; cached = j.usage.prompt_tokens_details?.cached_tokens ?? 0; }
-      if (j.timings?.prompt_n !== undefined) evaluated = j.timings.prompt_n; // llama-server's own count
-      if (j.vidlm?.media?.[0]) media = j.vidlm.media[0] as VidlmMedia;
-    }
+  let ttft = 0, answer = '', prompt = 0, cached = 0, generated = 0, evaluated: number | null = null, media: VidlmMedia | null = null;
+  for await (const j of sseJson(r.body!)) {
+    if (j.error) throw new Error(`${url}: error in the stream: ${JSON.stringify(j.error)}`);
+    const piece = j.choices?.[0]?.delta?.content;
+    if (piece && !ttft) ttft = performance.now() - t0;
+    if (piece) answer += piece;
+    if (j.usage) { prompt = j.usage.prompt_tokens; generated = j.usage.completion_tokens; cached = j.usage.prompt_tokens_details?.cached_tokens ?? 0; }
+    if (j.timings?.prompt_n !== undefined) evaluated = j.timings.prompt_n; // llama-server's own count
+    if (j.vidlm?.media?.[0]) media = j.vidlm.media[0] as VidlmMedia;
   }
   return { ttft: ttft || performance.now() - t0, total: performance.now() - t0, prompt, cached, evaluated: evaluated ?? prompt - cached, generated, answer, media };
 }

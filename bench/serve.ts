@@ -32,6 +32,7 @@ import { tinyModels } from '../lib/fixtures/tiny-models.js';
 import { benchRun, median, publish, spread } from './doc-table.js';
 import { referenceServer } from './reference-build.js';
 import { benchClip, waitReady } from './server-process.js';
+import { sseJson } from './sse.js';
 
 const run = benchRun('serve');
 const { values } = parseArgs({ options: {
@@ -66,23 +67,14 @@ async function turn(url: string, messages: unknown[], extra: Record<string, unkn
     body: JSON.stringify({ messages, max_tokens: 8, temperature: 0, stream: true, stream_options: { include_usage: true }, ...extra }),
   });
   if (r.status !== 200) throw new Error(`${url}: HTTP ${r.status} ${await r.text()}`);
-  let ttft = 0, buf = '', answer = '', prompt = 0, cached = 0, decoded: number | null = null;
-  const dec = new TextDecoder();
-  for await (const bytes of r.body!) {
-    buf += dec.decode(bytes as Uint8Array, { stream: true });
-    let i;
-    while ((i = buf.indexOf('\n\n')) >= 0) {
-      const ev = buf.slice(0, i); buf = buf.slice(i + 2);
-      const data = ev.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('');
-      if (!data || data === '[DONE]') continue;
-      const j = JSON.parse(data);
-      const piece = j.choices?.[0]?.delta?.content;
-      if (piece && !ttft) ttft = performance.now() - t0;
-      if (piece) answer += piece;
-      if (j.usage) { prompt = j.usage.prompt_tokens; cached = j.usage.prompt_tokens_details?.cached_tokens ?? 0; }
-      if (j.timings && !cached) cached = j.timings.cache_n ?? 0; // llama-server's own field
-      if (j.vidlm?.media) decoded = j.vidlm.media.reduce((n: number, x: { decoded: number }) => n + x.decoded, 0);
-    }
+  let ttft = 0, answer = '', prompt = 0, cached = 0, decoded: number | null = null;
+  for await (const j of sseJson(r.body!)) {
+    const piece = j.choices?.[0]?.delta?.content;
+    if (piece && !ttft) ttft = performance.now() - t0;
+    if (piece) answer += piece;
+    if (j.usage) { prompt = j.usage.prompt_tokens; cached = j.usage.prompt_tokens_details?.cached_tokens ?? 0; }
+    if (j.timings && !cached) cached = j.timings.cache_n ?? 0; // llama-server's own field
+    if (j.vidlm?.media) decoded = j.vidlm.media.reduce((n: number, x: { decoded: number }) => n + x.decoded, 0);
   }
   return { ttft: ttft || performance.now() - t0, total: performance.now() - t0, prompt, cached, answer, decoded };
 }
