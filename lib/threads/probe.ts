@@ -85,10 +85,18 @@ async function reading(): Promise<CpuReading | null> {
   return { at: performance.now(), cpu, ownUs: own.user + own.system };
 }
 
+/** A sample being taken: calls that arrive meanwhile share it instead of each reading and waiting. */
+let sampling: Promise<number | null> | undefined;
+
 /** Cores other work kept busy over the last 50 ms to 2 s (a reading that old is the window's start; else a 50 ms wait). */
-async function busyNow(): Promise<number | null> {
+function busyNow(): Promise<number | null> {
+  if (cached && performance.now() - cached.at < FRESH_MS) return Promise.resolve(cached.busy);
+  sampling ??= sample().finally(() => { sampling = undefined; });
+  return sampling;
+}
+
+async function sample(): Promise<number | null> {
   const now = performance.now();
-  if (cached && now - cached.at < FRESH_MS) return cached.busy;
   let a = prev;
   if (!a || now - a.at > MAX_AGE_MS) {
     a = (await reading()) ?? undefined;
