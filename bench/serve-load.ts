@@ -75,7 +75,8 @@ async function run(name: 'vidlm' | 'llama-server'): Promise<Run> {
 
 const runs: Record<string, Run[]> = { vidlm: [], 'llama-server': [] };
 for (let r = 0; r < REPEAT; r++) {
-  for (const name of (r % 2 ? ['vidlm', 'llama-server'] : ['llama-server', 'vidlm']) as const) {
+  const order: ('vidlm' | 'llama-server')[] = r % 2 ? ['vidlm', 'llama-server'] : ['llama-server', 'vidlm'];
+  for (const name of order) {
     const x = await run(name);
     runs[name]!.push(x);
     console.error(`${name} run ${r + 1}: /health p50 ${x.p50.toFixed(1)} ms, p99 ${x.p99.toFixed(1)} ms, max ${x.max.toFixed(1)} ms over ${x.probes} probes; ${x.done} done, ${x.refused} refused, ${x.wallMs.toFixed(0)} ms`);
