@@ -83,3 +83,4 @@ export { render, renderTurns, turnMessages, QUESTION, type ChatMessage, type Cha
 export { readVideo, type ReadQuery, type ReadVideo } from './read.js';
 export { mediaTokensByPart, mediaUnits } from './media-chunks.js';
 export { chooseStrategy, leastPooled, defaultFrames, mediaTokenBudget, samplingPlan, textReserve, visualTokens, nativeDefaults, type StrategyChoice } from './strategy.js';
+export { modelTimeFamily } from './model-time.js';

@@ -129,6 +129,7 @@ t.test('with --api-key the /ui/api routes need it; the page itself does not', as
   t.equal((await budget({ url: 'clip.mp4' }, k.url)).status, 401);
   const info = await (await fetch(`${k.url}/ui/api/info`, { headers: { authorization: 'Bearer sesame' } })).json() as any;
   t.equal(info.api_key, true);
+  t.equal(info.model_time, false, "a LLaVA model: no time layout of its own");
   t.equal(info.context_size, 2048);
   t.equal(info.media_path, true);
 });
@@ -142,7 +143,10 @@ t.test('the budget on the M-RoPE pair that also hears (tiny Qwen2-VL LLM + Qwen2
   const q = await startServer({ model: { model: m.qwen2vlModel, mmproj: m.qwen25OmniMmproj, threads: 1 }, mediaPath: md.dir, contextSize: 8192 });
   t.teardown(() => q.server.close());
   const info = await (await fetch(`${q.url}/ui/api/info`)).json() as any;
-  t.same([info.mrope, info.vision, info.audio], [true, true, true]);
+  t.same([info.mrope, info.vision, info.audio, info.model_time], [true, true, true, false], "an Omni projector: no Qwen-VL time layout, timeTokens 'model' not offered");
+  const v = await startServer({ model: { model: m.qwen2vlModel, mmproj: m.qwen2vlMmproj, threads: 1 } });
+  t.teardown(() => v.server.close());
+  t.equal((await (await fetch(`${v.url}/ui/api/info`)).json() as any).model_time, true, "Qwen2-VL's own projector: timeTokens 'model' offered");
   for (const vidlm of [{ frames: 4 }, { frames: 4, audio: 'interleave', audioWindow: 2 }]) {
     const b = await budget({ url: 'toneburst.mp4', vidlm }, q.url);
     t.equal(b.status, 200, JSON.stringify(b.json));

@@ -63,7 +63,8 @@ t.test('choose a clip and see the budget the server counts', async (t) => {
   await page.selectOption('#media', 'clip.mp4');
   await page.waitForSelector('#budget[data-fits=true]', LONG);
   await page.waitForFunction(() => document.querySelector('#budget')?.getAttribute('aria-busy') === null);
-  const expected = await (await fetch(`${srv.url}/ui/api/budget`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url: 'clip.mp4', vidlm: { strategy: 'concat', frames: 4, timeTokens: 'none' } }) })).json() as any;
+  const expected = await (await fetch(`${srv.url}/ui/api/budget`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url: 'clip.mp4', vidlm: { strategy: 'concat', frames: 4 } }) })).json() as any;
+  t.ok(await page.$eval('select[name=timeTokens] option[value=model]', (o) => (o as HTMLOptionElement).disabled), "timeTokens 'model' is not offered on a LLaVA model");
   t.equal(await page.getAttribute('#budget', 'data-total'), String(expected.total), 'the total the budget endpoint gives');
   t.match(await page.textContent('#budget'), new RegExp(`${expected.total} of ${expected.budget}`));
   t.match(await page.textContent('#budget'), /fits/);
@@ -81,7 +82,7 @@ t.test('ask: the answer streams in, the thumbnails sit at the frame times the se
   const sent = nextCompletion(page);
   await page.click('#ask');
   const { body, events } = await sent;
-  t.same(body.vidlm, { strategy: 'concat', timeTokens: 'none', frames: 4 }, 'the options of the form');
+  t.same(body.vidlm, { strategy: 'concat', frames: 4 }, 'the options of the form (time tokens left to the server: its default)');
   await page.waitForSelector('.turn.ask[data-done=true]', LONG);
   const pieces = events.filter((e) => e.choices?.[0]?.delta?.content).length;
   t.ok(pieces > 1, `${pieces} pieces`);
@@ -128,6 +129,7 @@ t.test('localize draws the span of its answer on the timeline', async (t) => {
   await page.click('#localize');
   const { body, events } = await sent;
   t.equal(body.response_format.type, 'json_schema');
+  t.equal(body.vidlm.timeTokens, 'text', 'localize puts times in the prompt: text times where the form leaves the default on a LLaVA model');
   const span = JSON.parse(events.map((e) => e.choices?.[0]?.delta?.content ?? '').join(''));
   await page.waitForSelector('#bar .span', LONG);
   const [a, b] = [Math.min(span.start, span.end), Math.max(span.start, span.end)];

@@ -17,6 +17,7 @@ import { localFile } from '../media.js';
 import { budgetBody, mediaBudget, type BudgetBody } from './budget.js';
 import { listMedia } from './listing.js';
 import { liveRoutes } from './live.js';
+import { modelTimeFamily } from '../../pipeline/index.js';
 
 /** The package root: lib/server/ui and dist/server/ui are both three levels down. */
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -40,6 +41,8 @@ export async function uiRoutes(app: FastifyInstance, opts: { state: ServerState;
     const info = s.model.info;
     api.get('/ui/api/info', async () => ({
       model: modelId, architecture: info.architecture, vision: info.vision, audio: info.audio, mrope: info.mrope,
+      // timeTokens 'model' is offered where the model has a time layout of its own (the Qwen-VL family)
+      model_time: modelTimeFamily(info) !== null,
       context_size: s.contextSize, media_path: o.mediaPath !== undefined, max_media_bytes: o.maxMediaBytes,
       max_frames: o.maxFrames, max_duration: o.maxDuration, api_key: o.apiKey !== undefined,
       live: [...o.live.keys()], live_watches: o.liveWatches,

@@ -11,7 +11,7 @@ import { Timeline } from './timeline.js';
 import { RollingTimeline, runLive } from './live.js';
 import { runWatch } from './watch.js';
 
-interface Info { model: string; architecture: string; vision: boolean; audio: boolean; mrope: boolean; context_size: number; media_path: boolean; max_media_bytes: number; max_frames: number; api_key: boolean; live: string[] }
+interface Info { model: string; architecture: string; vision: boolean; audio: boolean; mrope: boolean; model_time: boolean; context_size: number; media_path: boolean; max_media_bytes: number; max_frames: number; api_key: boolean; live: string[] }
 interface Listed { path: string; bytes: number; kind: string; tooLarge: boolean }
 type Message = { role: 'user' | 'assistant'; content: string | object[] };
 
@@ -35,10 +35,18 @@ function showError(e: unknown): void {
 }
 const clearError = () => { $('error').hidden = true; delete $('error').dataset.code; };
 
+/** Localizing needs time in the prompt: the model's own where the server's default gives it, text times where the form says none. */
+function localizeTime(v: Record<string, unknown>): unknown {
+  const modelTime = info?.model_time === true && (v.strategy === 'auto' || v.strategy === 'native');
+  if (v.timeTokens === 'none' || (v.timeTokens === undefined && !modelTime)) return 'text';
+  return v.timeTokens;
+}
+
 /** The request's `vidlm` object from the form. */
 function options(): Record<string, unknown> {
   const f = new FormData(form);
-  const v: Record<string, unknown> = { strategy: f.get('strategy'), timeTokens: f.get('timeTokens') };
+  // an empty choice leaves timeTokens to the server: the model's own time on Qwen-VL, none elsewhere
+  const v: Record<string, unknown> = { strategy: f.get('strategy'), timeTokens: f.get('timeTokens') || undefined };
   const n = (k: string) => { const s = String(f.get(k) ?? '').trim(); return s === '' ? undefined : Number(s); };
   if (f.get('sampling') === 'fps') v.fps = n('fps'); else v.frames = n('frames');
   const a = n('segStart'), b = n('segEnd');
@@ -182,7 +190,7 @@ async function localize(): Promise<void> {
     const sec = { type: 'integer', minimum: 0, maximum: top };
     const r = await streamChat({
       messages: [{ role: 'user', content: [{ type: 'video_url', video_url: { url: source!.url } }, { type: 'text', text: `When does this happen in the video: ${q}? Answer with its start and end time in seconds.` }] }],
-      vidlm: { ...v, timeTokens: v.timeTokens === 'none' ? 'text' : v.timeTokens },
+      vidlm: { ...v, timeTokens: localizeTime(v) },
       response_format: { type: 'json_schema', json_schema: { name: 'span', schema: { type: 'object', properties: { start: sec, end: sec }, required: ['start', 'end'], additionalProperties: false } } },
       temperature: 0, max_tokens: 48,
     }, (p) => { view.answer.textContent += p; }, signal);
@@ -263,6 +271,7 @@ async function start(): Promise<void> {
     const strategy = form.elements.namedItem('strategy') as HTMLSelectElement;
     // every pooled method runs on M-RoPE models too; native is offered where it is the model's own path
     for (const o of [...strategy.options]) o.disabled = !info.mrope && o.value === 'native';
+    for (const o of [...(form.elements.namedItem('timeTokens') as HTMLSelectElement).options]) o.disabled = !info.model_time && o.value === 'model';
     (form.elements.namedItem('audio') as HTMLSelectElement).disabled = !info.audio;
     $('watchsource').replaceChildren(h('option', { value: '' }, 'the video above'), ...info.live.map((name) => h('option', { value: name }, `live: ${name}`)));
     const listing = await call<{ media_path: boolean; files: Listed[] }>('/ui/api/media');
