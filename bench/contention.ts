@@ -7,18 +7,20 @@
  *   t1        threads: 1
  *   poll0     threads = all cores, poll 0 (a persistent pool whose workers sleep between graphs: the waiting mode alone)
  *   policy    the default: free cores from the thread policy (lib/threads), on a poll-0 pool
+ *   prev      the policy as another checkout builds it (--prev DIR: that checkout's dist/, e.g. the commit
+ *             before a policy change), so that a change is measured against what it replaces in the same runs
  * taking turns run by run (every setting of a row, then again), medians with min–max. Rows: the
  * tiny pair (image, 16-frame video, 64-token answer) and a pair with Qwen2.5-0.5B's LLM shape
  * (16-frame PLLaVA question). The machine is what it is: "idle" means no hog of ours; the load
  * average at the start is printed in the footer.
  *
  * Run: npm run build:ts && npm run bench -- contention [--runs 3] [--pairs tiny,05b] [--settings today,t1,poll0,policy]
- *      [--conditions idle,hog,burst,other-session] [--only TEXT] [--write-docs]   (--write-docs replaces, for each
+ *      [--conditions idle,hog,burst,other-session] [--only TEXT] [--prev DIR] [--write-docs]   (--write-docs replaces, for each
  *      condition run, the section of docs/deploy.md marked bench:contention-<pairs>-<condition>, e.g.
  *      bench:contention-tiny-burst, through bench/doc-table.ts's publish())
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -33,16 +35,17 @@ const run0 = benchRun('contention'); // the load average before the bench adds i
 const { values: v } = parseArgs({ options: {
   runs: { type: 'string', default: '3' }, pairs: { type: 'string', default: 'tiny,05b' },
   settings: { type: 'string', default: 'today,t1,poll0,policy' }, conditions: { type: 'string', default: 'idle,hog,burst,other-session' },
-  'write-docs': { type: 'boolean', default: false }, only: { type: 'string' },
+  'write-docs': { type: 'boolean', default: false }, only: { type: 'string' }, prev: { type: 'string' },
 } });
 const root = process.cwd();
 const RUNS = Number(v.runs);
 const cores = availableParallelism();
 
 const SETTINGS: Record<string, { threads?: number | 'auto'; poll?: number }> = {
-  today: { threads: cores }, t1: { threads: 1 }, poll0: { threads: cores, poll: 0 }, policy: {},
+  today: { threads: cores }, t1: { threads: 1 }, poll0: { threads: cores, poll: 0 }, policy: {}, prev: {},
 };
-const settings = v.settings!.split(',').filter((s) => s in SETTINGS);
+const settings = v.settings!.split(',').filter((s) => s in SETTINGS && (s !== 'prev' || v.prev));
+if (v.prev && !settings.includes('prev')) settings.push('prev');
 const conditions = v.conditions!.split(',') as Condition[];
 for (const c of conditions) if (!CONDITIONS.includes(c)) throw new Error(`--conditions: ${c} is none of ${CONDITIONS.join(', ')}`);
 
@@ -73,7 +76,7 @@ function runOnce(row: Row, setting: string): Promise<Sample> {
   const cfg = { ...row, ...SETTINGS[setting], question: 'What happens in this video?' };
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [join(root, 'bench', 'contention-child.mjs'), JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(setting === 'prev' ? v.prev! : root, 'bench', 'contention-child.mjs'), JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '', err = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
@@ -113,6 +116,9 @@ for (const row of selected) {
   }
 }
 
+let prevCommit = 'another checkout';
+// the checkout's commit, or a COMMIT file naming it (a tree exported with git archive)
+try { if (v.prev) prevCommit = existsSync(join(v.prev, 'COMMIT')) ? readFileSync(join(v.prev, 'COMMIT'), 'utf8').trim() : execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: v.prev, encoding: 'utf8' }).trim(); } catch { /* not a checkout */ }
 const STATISTIC = 'each cell the median of the whole-process runs (spawn to exit for total; stages as ask() reports them) with min–max, settings taking turns run by run';
 
 /** One condition's table and its verdicts: what one docs section holds above its footer. */
@@ -123,13 +129,13 @@ function section(cond: Condition): string {
   const verdicts: string[] = [];
   for (const row of selected) {
     const med = (s: string) => median((results.get(key(row, cond, s)) ?? []).map((x) => x.total));
-    const fixed = settings.filter((s) => s !== 'policy' && results.has(key(row, cond, s)));
+    const fixed = settings.filter((s) => s !== 'policy' && s !== 'prev' && results.has(key(row, cond, s)));
     const best = Math.min(...fixed.map(med));
     for (const s of settings) {
       const xs = results.get(key(row, cond, s));
       if (!xs) continue;
-      const label = s === 'today' ? `${cores} (today's default)` : s === 't1' ? '1' : s === 'poll0' ? `${cores}, poll 0` : 'policy (default)';
-      const grants = s === 'policy' ? [...new Set(xs.flatMap((x) => x.grants))].sort().join(', ') : '';
+      const label = s === 'today' ? `${cores} (today's default)` : s === 't1' ? '1' : s === 'poll0' ? `${cores}, poll 0` : s === 'prev' ? `policy before (${prevCommit})` : 'policy (default)';
+      const grants = s === 'policy' || s === 'prev' ? [...new Set(xs.flatMap((x) => x.grants))].sort().join(', ') : '';
       const vsToday = results.has(key(row, cond, 'today')) ? `${(med(s) / med('today')).toFixed(2)}×` : '';
       lines.push(`| ${row.pair} | ${row.question} | ${conditionLabel[cond]} | ${label} | ${cell(xs.map((x) => x.total))} | ${cell(xs.map((x) => x.decode))} | ${cell(xs.map((x) => x.encode))} | ${cell(xs.map((x) => x.prefill))} | ${cell(xs.map((x) => x.generate))} | ${median(xs.map((x) => x.tps)).toFixed(1)} (${median(xs.map((x) => x.generated))} tok) | ${grants} | ${vsToday} | ${Number.isFinite(best) ? `${(med(s) / best).toFixed(2)}×` : ''} |`);
     }
