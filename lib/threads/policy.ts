@@ -57,9 +57,9 @@ export function threadBudget(v: PolicyInput): number {
 }
 
 /**
- * How many decoding calls may run at once, and the threads a decoder opened now may start: the cores
- * the process may use, less vidlm's own compute threads running now, whatever other processes keep
- * busy. FFmpeg's frame and slice threads wait for each other on condition variables (they sleep),
+ * The threads a decoder opened now may start: the cores the process may use, less the threads
+ * vidlm's own calls hold now, whatever other processes keep busy (and decoding calls may fill those
+ * cores, budget.ts). FFmpeg's frame and slice threads wait for each other on condition variables (they sleep),
  * and two lanes of a walk are independent decoders: neither has a spinning barrier that collapses
  * when a thread loses its core, so capping them at the free cores only gave the other work a larger
  * share of the CPU (issue 26, the contention bench's decode column beside load).
