@@ -1,44 +1,53 @@
 /**
  * Threads on a busy machine (issue 26): the same question asked by a fresh process (load, decode,
- * encode, prefill, generate; timed spawn to exit) on an idle machine and beside a CPU hog (a child
- * process of this bench busy-looping on every core at normal priority), with
+ * encode, prefill, generate; timed spawn to exit) on an idle machine and beside background load
+ * that keeps every core busy (bench/contention-load.ts: a steady hog in the bench's session, bursts
+ * of 2 × cores processes, the steady hog in a session of its own), with
  *   today     threads = all cores, ggml's default waiting (what loadModel did before the policy)
  *   t1        threads: 1
  *   poll0     threads = all cores, poll 0 (a persistent pool whose workers sleep between graphs: the waiting mode alone)
  *   policy    the default: free cores from the thread policy (lib/threads), on a poll-0 pool
+ *   prev      the policy as another checkout builds it (--prev DIR: that checkout's dist/, e.g. the commit
+ *             before a policy change), so that a change is measured against what it replaces in the same runs
  * taking turns run by run (every setting of a row, then again), medians with min–max. Rows: the
  * tiny pair (image, 16-frame video, 64-token answer) and a pair with Qwen2.5-0.5B's LLM shape
  * (16-frame PLLaVA question). The machine is what it is: "idle" means no hog of ours; the load
  * average at the start is printed in the footer.
  *
  * Run: npm run build:ts && npm run bench -- contention [--runs 3] [--pairs tiny,05b] [--settings today,t1,poll0,policy]
- *      [--conditions idle,hog] [--write-docs]   (--write-docs replaces, for each condition run, the section of
- *      docs/deploy.md marked contention-table:<pairs>:<condition>, e.g. contention-table:tiny:idle)
+ *      [--conditions idle,hog,burst,other-session] [--only TEXT] [--prev DIR] [--write-docs]   (--write-docs replaces, for each
+ *      condition run, the section of docs/deploy.md marked bench:contention-<pairs>-<condition>, e.g.
+ *      bench:contention-tiny-burst, through bench/doc-table.ts's publish())
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg } from 'node:os';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { tinyModels } from '../test/fixtures/tiny-models.js';
 import { benchPair, LLM_05B } from './models.js';
 import { benchClip } from './server-process.js';
+import { benchRun, publish } from './doc-table.js';
+import { CONDITIONS, conditionLabel, startLoad, type Condition } from './contention-load.js';
+
+const run0 = benchRun('contention'); // the load average before the bench adds its own
 
 const { values: v } = parseArgs({ options: {
   runs: { type: 'string', default: '3' }, pairs: { type: 'string', default: 'tiny,05b' },
-  settings: { type: 'string', default: 'today,t1,poll0,policy' }, conditions: { type: 'string', default: 'idle,hog' },
-  'write-docs': { type: 'boolean', default: false }, only: { type: 'string' },
+  settings: { type: 'string', default: 'today,t1,poll0,policy' }, conditions: { type: 'string', default: 'idle,hog,burst,other-session' },
+  'write-docs': { type: 'boolean', default: false }, only: { type: 'string' }, prev: { type: 'string' },
 } });
 const root = process.cwd();
 const RUNS = Number(v.runs);
 const cores = availableParallelism();
-const loadAtStart = loadavg();
 
 const SETTINGS: Record<string, { threads?: number | 'auto'; poll?: number }> = {
-  today: { threads: cores }, t1: { threads: 1 }, poll0: { threads: cores, poll: 0 }, policy: {},
+  today: { threads: cores }, t1: { threads: 1 }, poll0: { threads: cores, poll: 0 }, policy: {}, prev: {},
 };
-const settings = v.settings!.split(',').filter((s) => s in SETTINGS);
-const conditions = v.conditions!.split(',') as ('idle' | 'hog')[];
+const settings = v.settings!.split(',').filter((s) => s in SETTINGS && (s !== 'prev' || v.prev));
+if (v.prev && !settings.includes('prev')) settings.push('prev');
+const conditions = v.conditions!.split(',') as Condition[];
+for (const c of conditions) if (!CONDITIONS.includes(c)) throw new Error(`--conditions: ${c} is none of ${CONDITIONS.join(', ')}`);
 
 // inputs: a 60 s 720p H.264 clip (the issue measured a 10-minute one; a shorter one keeps the bench's setup short on a busy machine), a phone-sized JPEG
 const clip = join(root, '.cache', 'media', benchClip(root, 'contention-60s-720p.mp4', 60, '1280x720').clip);
@@ -61,23 +70,13 @@ if (wanted.includes('05b')) {
 }
 const selected = v.only ? rows.filter((r) => r.question.includes(v.only!)) : rows;
 
-/** Busy loops on every core, in one child process, at normal priority. */
-function startHog(): ChildProcess {
-  const code = `const { Worker } = require('node:worker_threads'); for (let i = 0; i < ${cores}; i++) new Worker('for(;;){}', { eval: true });`;
-  return spawn(process.execPath, ['-e', code], { stdio: 'ignore' });
-}
-async function stopHog(h: ChildProcess): Promise<void> {
-  const gone = new Promise((r) => h.once('exit', r));
-  h.kill('SIGKILL');
-  await gone;
-}
 
 interface Sample { total: number; decode: number; encode: number; prefill: number; generate: number; tps: number; generated: number; grants: number[] }
 function runOnce(row: Row, setting: string): Promise<Sample> {
   const cfg = { ...row, ...SETTINGS[setting], question: 'What happens in this video?' };
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [join(root, 'bench', 'contention-child.mjs'), JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(setting === 'prev' ? v.prev! : root, 'bench', 'contention-child.mjs'), JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '', err = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
@@ -98,12 +97,11 @@ const cell = (xs: number[], f = fmt) => `${f(median(xs))} (${f(Math.min(...xs))}
 
 const results = new Map<string, Sample[]>();
 const key = (r: Row, c: string, s: string) => `${r.pair}|${r.question}|${c}|${s}`;
-console.error(`contention: ${cores} cores, load at start ${loadAtStart.map((x) => x.toFixed(2)).join(' ')}, ${RUNS} runs, settings ${settings.join(', ')}`);
+console.error(`contention: ${cores} cores, load at start ${run0.load.map((x) => x.toFixed(2)).join(' ')}, ${RUNS} runs, settings ${settings.join(', ')}, conditions ${conditions.join(', ')}`);
 for (const row of selected) {
   for (let run = 0; run < RUNS; run++) {
     for (const cond of conditions) {
-      const hog = cond === 'hog' ? startHog() : null;
-      if (hog) await new Promise((r) => setTimeout(r, 500)); // the busy loops are running
+      const load = await startLoad(cond, cores, root);
       try {
         for (const s of run % 2 ? [...settings].reverse() : settings) {
           const x = await runOnce(row, s);
@@ -112,35 +110,34 @@ for (const row of selected) {
           console.error(`  ${row.pair} | ${row.question} | ${cond} | ${s} | run ${run + 1}: ${fmt(x.total)} (decode ${fmt(x.decode)}, encode ${fmt(x.encode)}, prefill ${fmt(x.prefill)}, generate ${fmt(x.generate)}, ${x.generated} tok) threads ${x.grants.join(',') || 'fixed'}`);
         }
       } finally {
-        if (hog) await stopHog(hog);
+        await load.stop();
       }
     }
   }
 }
 
-let commit = 'unknown';
-try { commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim(); } catch { /* not a checkout */ }
-const footer = `Measured by \`npm run bench -- contention\` at commit ${commit}, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, on ${cpus()[0]?.model ?? 'unknown CPU'}, ${cores} cores; ` +
-  `load average at the start ${loadAtStart.map((x) => x.toFixed(2)).join(' / ')} (the machine was shared: "no hog" is not an idle machine); ` +
-  `each cell: median of ${RUNS} whole-process runs (spawn to exit for total; stages as ask() reports them) with min–max, settings taking turns run by run.`;
+let prevCommit = 'another checkout';
+// the checkout's commit, or a COMMIT file naming it (a tree exported with git archive)
+try { if (v.prev) prevCommit = existsSync(join(v.prev, 'COMMIT')) ? readFileSync(join(v.prev, 'COMMIT'), 'utf8').trim() : execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: v.prev, encoding: 'utf8' }).trim(); } catch { /* not a checkout */ }
+const STATISTIC = 'each cell the median of the whole-process runs (spawn to exit for total; stages as ask() reports them) with min–max, settings taking turns run by run';
 
-/** One condition's table (idle or hog), its verdicts and the footer: what one docs section holds. */
-function section(cond: 'idle' | 'hog'): string {
+/** One condition's table and its verdicts: what one docs section holds above its footer. */
+function section(cond: Condition): string {
   const lines: string[] = [];
   lines.push('| pair | question | machine | threads | total | decode | encode | prefill | generate | tokens/s | policy threads | total vs today | total vs best fixed |');
   lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   const verdicts: string[] = [];
   for (const row of selected) {
     const med = (s: string) => median((results.get(key(row, cond, s)) ?? []).map((x) => x.total));
-    const fixed = settings.filter((s) => s !== 'policy' && results.has(key(row, cond, s)));
+    const fixed = settings.filter((s) => s !== 'policy' && s !== 'prev' && results.has(key(row, cond, s)));
     const best = Math.min(...fixed.map(med));
     for (const s of settings) {
       const xs = results.get(key(row, cond, s));
       if (!xs) continue;
-      const label = s === 'today' ? `${cores} (today's default)` : s === 't1' ? '1' : s === 'poll0' ? `${cores}, poll 0` : 'policy (default)';
-      const grants = s === 'policy' ? [...new Set(xs.flatMap((x) => x.grants))].sort().join(', ') : '';
+      const label = s === 'today' ? `${cores} (today's default)` : s === 't1' ? '1' : s === 'poll0' ? `${cores}, poll 0` : s === 'prev' ? `policy before (${prevCommit})` : 'policy (default)';
+      const grants = s === 'policy' || s === 'prev' ? [...new Set(xs.flatMap((x) => x.grants))].sort().join(', ') : '';
       const vsToday = results.has(key(row, cond, 'today')) ? `${(med(s) / med('today')).toFixed(2)}×` : '';
-      lines.push(`| ${row.pair} | ${row.question} | ${cond === 'hog' ? 'CPU hog on all cores' : 'no hog'} | ${label} | ${cell(xs.map((x) => x.total))} | ${cell(xs.map((x) => x.decode))} | ${cell(xs.map((x) => x.encode))} | ${cell(xs.map((x) => x.prefill))} | ${cell(xs.map((x) => x.generate))} | ${median(xs.map((x) => x.tps)).toFixed(1)} (${median(xs.map((x) => x.generated))} tok) | ${grants} | ${vsToday} | ${Number.isFinite(best) ? `${(med(s) / best).toFixed(2)}×` : ''} |`);
+      lines.push(`| ${row.pair} | ${row.question} | ${conditionLabel[cond]} | ${label} | ${cell(xs.map((x) => x.total))} | ${cell(xs.map((x) => x.decode))} | ${cell(xs.map((x) => x.encode))} | ${cell(xs.map((x) => x.prefill))} | ${cell(xs.map((x) => x.generate))} | ${median(xs.map((x) => x.tps)).toFixed(1)} (${median(xs.map((x) => x.generated))} tok) | ${grants} | ${vsToday} | ${Number.isFinite(best) ? `${(med(s) / best).toFixed(2)}×` : ''} |`);
     }
     const px = results.get(key(row, cond, 'policy'));
     if (px && row.frames) {
@@ -153,20 +150,9 @@ function section(cond: 'idle' | 'hog'): string {
       verdicts.push(`- ${row.pair}, ${row.question}, ${cond}: policy ${fmt(med('policy'))} = ${r.toFixed(2)}× today's default's time (${r <= 1 ? `${(1 / r).toFixed(2)}× faster` : `${((r - 1) * 100).toFixed(0)} % slower`}), ${(med('policy') / best).toFixed(2)}× the best fixed setting`);
     }
   }
-  return [...lines, '', ...verdicts, '', footer].join('\n');
+  return [...lines, '', ...verdicts].join('\n');
 }
-const sections = new Map(conditions.map((c) => [c, section(c)] as const));
-console.log([...sections.values()].join('\n\n'));
-if (v['write-docs']) {
-  // one section per pairs and condition (contention-table:tiny:idle, contention-table:tiny:hog): idle rows can be rerun alone in a quiet window
-  const path = join(root, 'docs', 'deploy.md');
-  let doc = readFileSync(path, 'utf8');
-  for (const [cond, table] of sections) {
-    const a = `<!-- contention-table:${v.pairs}:${cond}:start -->`, b = `<!-- contention-table:${v.pairs}:${cond}:end -->`;
-    const i = doc.indexOf(a), j = doc.indexOf(b);
-    if (i < 0 || j < 0) throw new Error(`docs/deploy.md has no ${a} … ${b} section`);
-    doc = doc.slice(0, i + a.length) + '\n' + table + '\n' + doc.slice(j);
-  }
-  writeFileSync(path, doc);
-  console.error(`docs/deploy.md updated: ${[...sections.keys()].map((c) => `contention-table:${v.pairs}:${c}`).join(', ')}`);
+// one section per pairs and condition (bench:contention-tiny-idle, bench:contention-05b-burst): each can be rerun alone
+for (const cond of conditions) {
+  publish(run0, { file: 'docs/deploy.md', section: `contention-${v.pairs!.replace(/,/g, '-')}-${cond}`, body: section(cond), runs: RUNS, statistic: STATISTIC });
 }

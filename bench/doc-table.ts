@@ -36,7 +36,7 @@ function commit(root: string): string {
 /** Said after the commit when what the bench measured or ran differs from it: lib/, native/, the bench itself or this helper. */
 function dirtyNote(root: string, name: string): string {
   try {
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', 'lib', 'native', `bench/${name}.ts`, 'bench/doc-table.ts'], { cwd: root, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', 'lib', 'native', `bench/${name}.ts`, 'bench/doc-table.ts'], { cwd: root, encoding: 'utf8' }).trimEnd(); // not trim(): each line starts with its two status columns
     return dirty ? ` (with uncommitted changes to ${dirty.split('\n').map((l) => l.slice(3)).join(', ')})` : '';
   } catch { return ''; }
 }

@@ -5,10 +5,12 @@
  * When a call comes or goes, the leases are split again and the running calls follow at their
  * next graph (the native side reads the count before each decode and encoder batch). A call that
  * finds as many leases as threads waits for one to end: more single-threaded calls than cores
- * would only take turns on them anyway.
+ * would only take turns on them anyway. A decoding call waits only for vidlm's own leases to fill
+ * the cores the process may use: it has no spinning barrier, so other processes' load does not
+ * make it collapse (policy.ts decodeBudget).
  */
 import { abortError } from '../errors.js';
-import { shareBudget, threadBudget, type SystemView } from './policy.js';
+import { capacity, decodeBudget, shareBudget, threadBudget, type SystemView } from './policy.js';
 import { probeSystem } from './probe.js';
 
 /** Sets a call's thread count on its native handles (a context, the model's encoder). */
@@ -21,12 +23,17 @@ export interface Lease {
 }
 
 /** What a test or a benchmark reads: the budget last computed and the most threads ever given out at once. */
-export interface BudgetStats { budget: number; inUse: number; leases: number; peakInUse: number; peakLeases: number; grants: number[]; decodeGrants: number[] }
+export interface BudgetStats {
+  budget: number; inUse: number; leases: number; peakInUse: number; peakLeases: number;
+  /** The most threads compute calls (not decoding) held at once: what the budget caps. */
+  peakComputeInUse: number;
+  grants: number[]; decodeGrants: number[];
+}
 
 class LeaseImpl implements Lease {
   threads = 0;
   released = false;
-  constructor(readonly apply: ApplyThreads, readonly budget: ComputeBudget) {}
+  constructor(readonly apply: ApplyThreads, readonly budget: ComputeBudget, readonly kind: 'compute' | 'decode') {}
   release(): void {
     if (this.released) return;
     this.released = true;
@@ -40,7 +47,9 @@ export class ComputeBudget {
   #leases: LeaseImpl[] = [];
   #waiting: Array<() => void> = [];
   #budget = 1;
-  #stats = { peakInUse: 0, peakLeases: 0, grants: [] as number[], decodeGrants: [] as number[] };
+  /** The machine as last read: decoding calls may fill its capacity (cpus, quota). */
+  #view: SystemView = { cores: 1, quota: null, load1: 0, busy: null };
+  #stats = { peakInUse: 0, peakLeases: 0, peakComputeInUse: 0, grants: [] as number[], decodeGrants: [] as number[] };
   #probe: (ownThreads: number) => Promise<SystemView>;
 
   constructor(probe: (ownThreads: number) => Promise<SystemView> = probeSystem) {
@@ -51,11 +60,13 @@ export class ComputeBudget {
   #readAt = -Infinity;
 
   async #read(): Promise<void> {
-    this.#budget = threadBudget({ ...(await this.#probe(this.#inUse)), ownThreads: this.#inUse });
+    this.#view = await this.#probe(this.#inUse);
+    this.#budget = threadBudget({ ...this.#view, ownThreads: this.#inUse });
     this.#readAt = performance.now();
   }
 
   get #inUse(): number { return this.#leases.reduce((n, l) => n + l.threads, 0); }
+  get #computeInUse(): number { return this.#leases.reduce((n, l) => n + (l.kind === 'compute' ? l.threads : 0), 0); }
 
   /** A lease for one native call (a compute call, or FFmpeg's decoding); waits while every thread of the budget is leased. */
   async acquire(apply: ApplyThreads, signal?: AbortSignal, kind: 'compute' | 'decode' = 'compute'): Promise<Lease> {
@@ -63,7 +74,7 @@ export class ComputeBudget {
       if (signal?.aborted) throw abortError(signal);
       // a decoding call (one per frame) reuses a reading up to a second old: a fresh one may wait up to 50 ms
       if (kind === 'compute' || performance.now() - this.#readAt > DECODE_READING_MS) await this.#read();
-      if (this.#leases.length < this.#budget) break;
+      if (this.#leases.length < (kind === 'decode' ? capacity(this.#view) : this.#budget)) break;
       await new Promise<void>((resolve) => {
         const wake = () => { signal?.removeEventListener('abort', wake); resolve(); };
         this.#waiting.push(wake);
@@ -71,7 +82,7 @@ export class ComputeBudget {
         if (signal?.aborted) wake(); // aborted while the machine was read
       });
     }
-    const lease = new LeaseImpl(apply, this);
+    const lease = new LeaseImpl(apply, this, kind);
     this.#leases.push(lease);
     this.#split();
     const grants = kind === 'compute' ? this.#stats.grants : this.#stats.decodeGrants;
@@ -80,10 +91,10 @@ export class ComputeBudget {
     return lease;
   }
 
-  /** Threads of the budget no lease holds now (the machine read again), at least 1: what a decoder opened now may start. */
+  /** What a decoder opened now may start (the machine read again): the cores vidlm's own leases leave, at least 1 (policy.ts decodeBudget). */
   async free(): Promise<number> {
     await this.#read();
-    return Math.max(1, this.#budget - this.#inUse);
+    return decodeBudget({ ...this.#view, ownThreads: this.#inUse });
   }
 
   /** @internal LeaseImpl.release */
@@ -104,6 +115,7 @@ export class ComputeBudget {
       } catch { /* its handle was disposed; the lease ends with its call */ }
     });
     this.#stats.peakInUse = Math.max(this.#stats.peakInUse, this.#inUse);
+    this.#stats.peakComputeInUse = Math.max(this.#stats.peakComputeInUse, this.#computeInUse);
     this.#stats.peakLeases = Math.max(this.#stats.peakLeases, this.#leases.length);
   }
 
@@ -119,6 +131,6 @@ export class ComputeBudget {
 
   /** Forgets the peaks (tests). */
   resetStats(): void {
-    this.#stats = { peakInUse: this.#inUse, peakLeases: this.#leases.length, grants: [], decodeGrants: [] };
+    this.#stats = { peakInUse: this.#inUse, peakLeases: this.#leases.length, peakComputeInUse: this.#computeInUse, grants: [], decodeGrants: [] };
   }
 }

@@ -7,7 +7,7 @@ import { ComputeBudget, type Lease } from './budget.js';
 import { DEFAULT_POLL, POLICY_POLL } from './policy.js';
 
 export { ComputeBudget, type BudgetStats, type Lease } from './budget.js';
-export { capacity, externalLoad, POLICY_POLL, shareBudget, threadBudget, type PolicyInput, type SystemView } from './policy.js';
+export { capacity, decodeBudget, externalLoad, POLICY_POLL, shareBudget, threadBudget, type PolicyInput, type SystemView } from './policy.js';
 
 /** A native handle whose next graphs run with the given threads and polling level. */
 export interface ComputeHandle { setCompute(threads: number, poll: number): void }
@@ -53,9 +53,11 @@ export async function withThreads<T>(config: ComputeConfig, handles: readonly Co
 
 /**
  * FFmpeg's decoding threads under the policy (openVideo without `threads`): FFmpeg fixes a
- * decoder's count when it opens, so a video takes the budget's free threads at its first walk
- * (decodeThreads), and each native decoding call holds a lease meanwhile (withDecodeLease): compute
- * calls that start beside it get their share of what is left instead of every core.
+ * decoder's count when it opens, so a video takes the cores vidlm's own compute calls leave at its
+ * first walk (decodeThreads; other processes' load does not lower it: decoding threads sleep rather
+ * than spin, policy.ts decodeBudget), and each native decoding call holds a lease meanwhile
+ * (withDecodeLease): compute calls that start beside it get their share of what is left instead of
+ * every core.
  */
 export function decodeThreads(): Promise<number> {
   return computeBudget.free();

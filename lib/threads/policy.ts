@@ -57,6 +57,18 @@ export function threadBudget(v: PolicyInput): number {
 }
 
 /**
+ * The threads a decoder opened now may start: the cores the process may use, less the threads
+ * vidlm's own calls hold now, whatever other processes keep busy (and decoding calls may fill those
+ * cores, budget.ts). FFmpeg's frame and slice threads wait for each other on condition variables (they sleep),
+ * and two lanes of a walk are independent decoders: neither has a spinning barrier that collapses
+ * when a thread loses its core, so capping them at the free cores only gave the other work a larger
+ * share of the CPU (issue 26, the contention bench's decode column beside load).
+ */
+export function decodeBudget(v: PolicyInput): number {
+  return Math.max(1, capacity(v) - Math.max(0, Math.floor(v.ownThreads)));
+}
+
+/**
  * How `budget` threads are split between `calls` concurrent calls: as evenly as whole threads
  * allow, the remainder to the calls that came first; one each when there are more calls than
  * threads (a single-threaded graph has no barrier, so sharing a core costs time, not a collapse).

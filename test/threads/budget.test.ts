@@ -77,3 +77,29 @@ t.test('decoding leases: counted with compute leases, reading the machine at mos
   t.same(b.stats().grants, [2], 'compute grants are listed apart');
   enc.release();
 });
+
+t.test('beside a hog, decoding calls fill the cores, compute calls the free ones, and a compute call waits for them', async (t) => {
+  const b = new ComputeBudget(fixed({ busy: 2 })); // budget 1, capacity 2
+  t.equal(await b.free(), 2, 'a decoder opened beside the hog starts both cores\' threads');
+  const lane1 = await b.acquire(() => {}, undefined, 'decode');
+  const lane2 = await b.acquire(() => {}, undefined, 'decode');
+  t.equal(b.stats().leases, 2, 'two decoding lanes at once on one free core: they sleep, not spin');
+  let third: { release(): void } | undefined;
+  const lane3 = b.acquire(() => {}, undefined, 'decode').then((l) => (third = l));
+  let enc: { threads: number; release(): void } | undefined;
+  const compute = b.acquire(() => {}).then((l) => (enc = l));
+  await new Promise((r) => setTimeout(r, 80));
+  t.equal(third, undefined, 'no more decoding calls than cores');
+  t.equal(enc, undefined, 'the compute call waits while the decoding calls hold the cores');
+  lane1.release();
+  lane2.release();
+  await lane3;
+  await new Promise((r) => setTimeout(r, 80));
+  t.equal(enc, undefined, 'a decoding call still holds a lease: the compute call keeps waiting (its one free core)');
+  third!.release();
+  await compute;
+  t.equal(enc!.threads, 1, 'then runs on the one free core');
+  t.equal(b.stats().peakComputeInUse, 1, 'compute never above the budget');
+  enc!.release();
+  t.equal(b.stats().leases, 0);
+});

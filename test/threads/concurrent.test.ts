@@ -59,6 +59,7 @@ t.test('two concurrent asks on a 2-core machine: their threads add up to no more
   t.equal(s.budget, 2);
   t.equal(s.peakLeases, 2, 'the two ran compute calls at the same time');
   t.ok(s.peakInUse <= 2, `threads in use at once: ${s.peakInUse}, budget 2`);
+  t.ok(s.peakComputeInUse <= 2);
   t.ok(s.grants.every((g) => g >= 1 && g <= 2), `grants ${s.grants.join(',')}`);
   t.ok(s.grants.includes(1), 'a call that came while another ran got its share, not every core');
   const alone = await ask(clip, 'What happens?', { model: fixed, strategy: 'concat', ...q });
@@ -76,7 +77,7 @@ t.test('beside a CPU hog on both cores: one thread, and a second call waits its 
   ]);
   const s = computeBudget.stats();
   t.equal(s.budget, 1);
-  t.equal(s.peakInUse, 1, 'never two threads on the one free core');
+  t.equal(s.peakComputeInUse, 1, 'never two compute threads on the one free core');
   t.same([...new Set(s.grants)], [1]);
 });
 

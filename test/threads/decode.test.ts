@@ -35,7 +35,7 @@ t.test('explicit decoder threads stay outside the budget', async (t) => {
   t.same(computeBudget.stats().decodeGrants, []);
 });
 
-t.test('one free core: decoding and the other ask\'s compute calls take turns on it', async (t) => {
+t.test('one free core: the asks\' compute calls take turns on it, decoding runs beside them', async (t) => {
   computeBudget.setProbe(machine({ busy: 1 }));
   computeBudget.resetStats();
   const model = await loadModel({ model: m.model, mmproj: m.mmproj });
@@ -45,6 +45,7 @@ t.test('one free core: decoding and the other ask\'s compute calls take turns on
   const s = computeBudget.stats();
   t.equal(s.budget, 1);
   t.ok(s.decodeGrants.length >= 2, 'both asks decoded under leases');
-  t.equal(s.peakInUse, 1, 'never a decoder and a compute call on the one free core at once');
+  t.equal(s.peakComputeInUse, 1, 'never two compute threads on the one free core (a spinning graph would collapse)');
+  t.ok(s.peakLeases <= 2, `decoding fills at most the 2 cores beside them: ${s.peakLeases} leases at once`);
   t.equal(s.inUse, 0);
 });

@@ -1,6 +1,6 @@
 // The thread policy for given machines: cores, cgroup quota, load, vidlm's own concurrent calls.
 import t from 'tap';
-import { capacity, externalLoad, shareBudget, threadBudget, type PolicyInput } from '../../lib/threads/policy.js';
+import { capacity, decodeBudget, externalLoad, shareBudget, threadBudget, type PolicyInput } from '../../lib/threads/policy.js';
 import { nicedCompetes, otherBusyCores, parseCpuList, parseCpuMax, parseProcStat } from '../../lib/threads/probe.js';
 
 const machine = (o: Partial<PolicyInput>): PolicyInput => ({ cores: 2, quota: null, load1: 0, busy: 0, ownThreads: 0, ...o });
@@ -22,6 +22,16 @@ t.test('budget: free cores, rounded, at least one', async (t) => {
   t.equal(threadBudget(machine({ busy: null, load1: 0.3 })), 2, 'no CPU-time reading: the load average; 0.3 rounds to idle');
   t.equal(threadBudget(machine({ busy: null, load1: 4.2 })), 1, 'load average 4.2 on 2 cores');
   t.equal(threadBudget(machine({ cores: 8, busy: null, load1: 5, ownThreads: 4 })), 7, 'vidlm\'s own running threads are not other load');
+});
+
+t.test('decoding: the cores vidlm\'s own compute calls leave, whatever other processes keep busy', async (t) => {
+  t.equal(decodeBudget(machine({})), 2, 'idle 2-core machine: both cores, as the compute budget');
+  t.equal(decodeBudget(machine({ busy: 2 })), 2, 'a CPU hog on both cores: still both (decoding threads sleep, they do not spin), where compute gets 1');
+  t.equal(threadBudget(machine({ busy: 2 })), 1);
+  t.equal(decodeBudget(machine({ busy: null, load1: 9 })), 2, 'nor the load average');
+  t.equal(decodeBudget(machine({ ownThreads: 1 })), 1, 'one of vidlm\'s compute threads running: the other core');
+  t.equal(decodeBudget(machine({ ownThreads: 2 })), 1, 'all cores computing: at least one');
+  t.equal(decodeBudget(machine({ cores: 16, quota: 4, busy: 3, ownThreads: 1 })), 3, 'capped by the cgroup quota, less vidlm\'s own threads');
 });
 
 t.test('external load: the CPU-time reading wins over the lagging load average', async (t) => {
