@@ -8,7 +8,7 @@ import type { RemoteClient } from './media.js';
 import { VidlmError } from '../errors.js';
 import type { Context } from '../inference/context.js';
 import type { GenerateResult } from '../inference/generation.js';
-import type { Sequence } from '../inference/sequence.js';
+import type { Sequence } from '../inference/context.js';
 import type { Model } from '../model.js';
 import { badRequest, HttpError } from './errors.js';
 import type { Metrics } from './metrics.js';

@@ -17,7 +17,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { AudioItem, Context, ContextPlan } from '../inference/context.js';
-import type { Sequence } from '../inference/sequence.js';
+import type { Sequence } from '../inference/context.js';
 import type { Model } from '../model.js';
 import { mediaTokensByPart, type RenderedPrompt } from '../pipeline/index.js';
 import { HttpError } from './errors.js';
