@@ -21,7 +21,7 @@ export { ask, describe, localize, chat, type VideoQueryOptions, type AskResult, 
 export { countMediaTokens, type MediaTokenCount } from './api/count.js';
 export type { MediaBudget } from './pipeline/media-budget.js';
 export type { ProgressEvent, ProgressListener, Stage } from './pipeline/progress.js';
-export type { StrategyChoice } from './pipeline/strategy.js';
+export type { StrategyChoice } from './pipeline/plan.js';
 export type { ReduceOption, ReduceParts } from './reduce/option.js';
 export { openVideo, probeVideo, VideoSource, live, encodePng } from './video/index.js';
 export type {

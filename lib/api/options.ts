@@ -13,8 +13,8 @@ import { invalid, optionalBool, optionalFunction, optionalInt, optionalNumber, o
 import { resolveTimeEncoding, type TimeEncodingOptions, type TimeTokenMode } from '../time/encode.js';
 import type { FitMode, FpsRule, VideoInput } from '../video/types.js';
 import type { ProgressListener } from '../pipeline/progress.js';
-import type { StrategyChoice } from '../pipeline/strategy.js';
-import { checkModelTimeOption } from '../pipeline/model-time.js';
+import type { StrategyChoice } from '../pipeline/plan.js';
+import { checkModelTimeOption } from '../pipeline/plan.js';
 import { checkSubtitleSpec } from '../subtitles/load.js';
 import type { VideoQueryOptions } from './types.js';
 import { checkContextLimit, checkFramesLimit } from '../limits.js';

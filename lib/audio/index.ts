@@ -3,4 +3,3 @@ export { mediaOrder, DEFAULT_AUDIO_WINDOW, PADDED_AUDIO_WINDOW, type AudioMode, 
 export { checkAudioOption, defaultAudioWindow, type WindowLayout, readAudioMedia, nativeLayout, orderedMedia, stepContent, type AudioOption, type MediaAudio } from './media.js';
 export { audioClipTokens, audioPlanTokens, audioSampleTokens, paddedTokens, realTokens, whisperOutputLength, type AudioCost, type AudioLength } from './budget.js';
 export { audioFitHint } from './suggest.js';
-export { audioSlots } from './slots.js';

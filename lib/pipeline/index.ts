@@ -77,9 +77,9 @@ export async function prepare(input: VideoInput, q: PipelineQuery): Promise<Prep
 export { assemblyPlan, contextFull, planVideo, type PlanQuery, type VideoPlan } from './plan.js';
 export { checkMediaBudget, imageChunkTokens, mediaBudget, mediaBudgetError, type MediaBudget } from './media-budget.js';
 export { sample, frameVariant, type SampledVideo } from './sample.js';
-export { encode, type Encoded, type FrameEncoder } from './encode.js';
-export { assemble, type Assembled, type AssembleQuery, type SampledExtras } from './assemble.js';
+export { encode, type FrameEncoder } from './read.js';
+export { assemble, type Encoded, type Assembled, type AssembleQuery, type SampledExtras } from './assemble.js';
 export { render, renderTurns, turnMessages, QUESTION, type ChatMessage, type ChatTemplate, type RenderedPrompt, type TurnMessage } from './render.js';
 export { readVideo, type ReadQuery, type ReadVideo } from './read.js';
 export { mediaTokensByPart, mediaUnits } from './media-chunks.js';
-export { chooseStrategy, leastPooled, defaultFrames, mediaTokenBudget, samplingPlan, textReserve, visualTokens, nativeDefaults, type StrategyChoice } from './strategy.js';
+export { chooseStrategy, leastPooled, defaultFrames, mediaTokenBudget, samplingPlan, textReserve, visualTokens, nativeDefaults, type StrategyChoice } from './plan.js';

@@ -23,7 +23,7 @@ import { resolvePlan } from '../video/plans.js';
 import type { SubtitleCue, VideoProbe } from '../video/types.js';
 import type { VideoSource } from '../video/video.js';
 import { audioSpan, type VideoPlan } from './plan.js';
-import { visualTokens } from './strategy.js';
+import { visualTokens } from './plan.js';
 import { reducedBound } from '../reduce/option.js';
 
 /** The side of the picture the addon tokenizes at load to learn the grid (native/load_model.cpp ProbeImageShape): the encoder's side on M-RoPE models, else 448. */

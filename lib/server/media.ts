@@ -11,7 +11,7 @@
  * open a demuxer makes. The format check runs after probing and before the demuxer reads its
  * header, so a refused format never gets to open anything.
  */
-import { bytesIdentity } from '../pipeline/media-memo.js';
+import { bytesIdentity } from '../pipeline/read.js';
 import { realpath, stat } from 'node:fs/promises';
 import { isAbsolute, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';

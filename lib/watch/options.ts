@@ -15,7 +15,7 @@ import { invalid, optionalBool, optionalFunction, optionalInt, optionalNumber, o
 import { resolveTimeEncoding, type TimeTokenMode } from '../time/encode.js';
 import type { FitMode, VideoInput } from '../video/types.js';
 import { chooseStrategy, contextFull, mediaTokenBudget, visualTokens } from '../pipeline/index.js';
-import { checkModelTimeOption, planModelTime } from '../pipeline/model-time.js';
+import { checkModelTimeOption, planModelTime } from '../pipeline/plan.js';
 import type { QwenFamily } from '../mrope/index.js';
 import { checkWindowMedia, windowAudio } from './sound.js';
 import { isLiveInput } from './source.js';

@@ -5,7 +5,7 @@
  * (fits: false, with the error the question would get), not a failure.
  */
 import { countWithOpenOptions } from '../../api/count.js';
-import { chooseStrategy, mediaTokenBudget } from '../../pipeline/strategy.js';
+import { chooseStrategy, mediaTokenBudget } from '../../pipeline/plan.js';
 import { VidlmError } from '../../errors.js';
 import type { ServerState } from '../completion.js';
 import { toOpenAIError } from '../errors.js';
