@@ -13,13 +13,12 @@
 import { assembleWithSlots, isSlotItem } from '../assembly/index.js';
 import type { TimeSlot } from '../assembly/plan.js';
 import type { FrameGrid, PlanItem, PooledStrategyName, TextItem } from '../assembly/types.js';
-import { nativeLayout, type AudioMedia } from '../audio/media.js';
-import type { MediaStep } from '../audio/plan.js';
+import type { AudioMedia, MediaAudio, MediaStep } from '../audio/media.js';
 import { VidlmError } from '../errors.js';
 import type { AudioItem } from '../inference/context.js';
 import type { EncodableFrame, EncodeStats, MediaInput } from '../inference/encode.js';
-import { mropePositions, qwenVideoParts, QWEN_VISION_END, QWEN_VISION_START, type QwenFamily } from '../mrope/index.js';
-import { subtitleTranscript } from '../subtitles/prompt.js';
+import { qwenVideoLayout, QWEN_VISION_END, QWEN_VISION_START, type QwenFamily } from '../mrope/index.js';
+import { cueLines, placeCues, renderCue } from '../subtitles/cues.js';
 import type { TimeEncodingOptions, TimeTokenMode } from '../time/encode.js';
 import { formatFixed } from '../time/round.js';
 import type { SubtitleCue } from '../video/types.js';
@@ -90,7 +89,7 @@ export function assemble(encoded: Encoded, plan: Pick<VideoPlan, 'strategy' | 's
     const { items, visual, positions } = modelTimeItems(plan.modelTime, encoded.grids, (timeline.frames ?? []).map((f) => f.t));
     return { kind: 'items', items, visual, transcript: '', userTurn: (question) => [...items, { text: `\n${question}` }], surplus: visual - positions };
   }
-  // native: lib/audio lays out the frames, the audio chunks and the cues between their markers
+  // native: the frames, the audio chunks and the cues between their markers (nativeLayout below)
   if (encoded.kind === 'native') return { kind: 'native', ...nativeLayout(encoded.frames, timeline.audio, cues, plan.segment, plan.temporalMerge ?? 1) };
   const merge = mergeOf(q.reduce, q.reduceFull ?? Infinity);
   const time = { timeTokens: q.timeTokens, duration: duration > 0 ? duration : undefined, timeFormat: q.timeFormat, litaSpelling: q.litaSpelling, hasToken, ...(merge ? { merge } : {}) };
@@ -111,7 +110,49 @@ export function assemble(encoded: Encoded, plan: Pick<VideoPlan, 'strategy' | 's
 }
 
 /**
- * Audio on the pooled strategies: where each chunk of a media order (lib/audio/plan.ts) goes among
+ * The native path's layout of a video: frames and audio chunks in step order (the frames alone
+ * without audio), and the user content around their markers with the subtitle cues after their
+ * frame (after the last frame of a group when libmtmd merges `group` frames); no content when
+ * there is neither sound nor a cue (the markers alone).
+ */
+export function nativeLayout<F extends { t: number }>(frames: readonly F[], audio: Pick<AudioMedia, 'steps' | 'chunks'> | undefined,
+  cues: SubtitleCue[], segment?: [number, number], group = 1): { frames: readonly (F | MediaAudio)[]; content?: (marker: string) => string } {
+  if (!audio && cues.length === 0) return { frames };
+  const times = frames.map((f) => f.t);
+  const steps: MediaStep[] = audio ? audio.steps : times.map((t, index) => ({ kind: 'frame', index, t }));
+  return {
+    frames: audio ? orderedMedia(steps, frames, audio.chunks) : frames,
+    content: (marker) => stepContent(marker, steps, times, cues, segment, group),
+  };
+}
+
+/** The media list in step order, frames taken from `frames` by index. */
+export function orderedMedia<F>(steps: MediaStep[], frames: readonly F[], chunks: readonly MediaAudio[]): (F | MediaAudio)[] {
+  let c = 0;
+  return steps.map((s) => (s.kind === 'frame' ? frames[s.index]! : chunks[c++]!));
+}
+
+/** The user content: one marker per step, with subtitle cues after the marker of their frame. */
+export function stepContent(marker: string, steps: MediaStep[], frameTimes: number[], cues: SubtitleCue[], segment?: [number, number], group = 1): string {
+  const { before, after } = cueLines(cues, frameTimes, segment, group);
+  let s = before.map((line) => `${line}\n`).join('');
+  for (const st of steps) {
+    s += marker;
+    const lines = st.kind === 'frame' ? after[st.index]! : [];
+    if (lines.length > 0) s += `\n${lines.join('\n')}\n`;
+  }
+  return s;
+}
+
+/** The cues of a pooled video: a timed transcript before the question ('' when no cue falls in the sampled span). */
+export function subtitleTranscript(frameTimes: number[], cues: SubtitleCue[], segment?: [number, number]): string {
+  const { before, after } = placeCues(cues, frameTimes, segment?.[0], segment?.[1]);
+  const lines = [...before, ...after.flat()].map(renderCue);
+  return lines.length === 0 ? '' : `Subtitles:\n${lines.join('\n')}\n`;
+}
+
+/**
+ * Audio on the pooled strategies: where each chunk of a media order (lib/audio/media.ts mediaOrder) goes among
  * the pooled frame blocks. A chunk is a slot of lib/assembly: it carries the time marker of its
  * start (the same function as a frame's: LITA token, text timestamp or none) and goes before the
  * frame that follows it in the order, so the pooled prompt keeps the order of the plan.
@@ -196,7 +237,7 @@ export function modelTimeItems(family: QwenFamily, pairs: readonly FrameGrid[], 
   if (pairs.some((g) => g.nx !== w || g.ny !== h)) throw new VidlmError('ERR_INVALID_ARG', 'every frame pair of a video must have the same grid');
   const items: PlanItem[] = [];
   let next = 0, visual = 0, positions = 0;
-  for (const part of qwenVideoParts(family, { times, h, w })) {
+  for (const part of qwenVideoLayout(family, { times, h, w })) {
     if (part.kind === 'text') {
       const text = unwrap(part.text);
       if (text) items.push({ text });
@@ -208,10 +249,9 @@ export function modelTimeItems(family: QwenFamily, pairs: readonly FrameGrid[], 
     const count = part.t.length * h * w;
     const embeddings = steps.length === 1 ? steps[0]!.data : new Float32Array(count * dim);
     if (steps.length > 1) steps.forEach((g, k) => embeddings.set(g.data, k * h * w * dim));
-    const { positions: layout, next: span } = mropePositions([part]);
-    items.push({ embeddings, count, positions: layout, span });
+    items.push({ embeddings, count, positions: part.positions, span: part.span });
     visual += count;
-    positions += span;
+    positions += part.span;
   }
   return { items, visual, positions };
 }

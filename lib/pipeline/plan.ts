@@ -11,10 +11,8 @@
  */
 import type { StrategyName } from '../assembly/types.js';
 import { countTokens, defaults, strategyNames } from '../assembly/index.js';
-import { audioPlanTokens, type AudioLength } from '../audio/budget.js';
-import { mediaOrder } from '../audio/plan.js';
 import { audioFitHint } from '../audio/suggest.js';
-import { checkAudioOption, type AudioOption, type CheckedAudio } from '../audio/media.js';
+import { checkAudioOption, mediaSteps, type AudioLength, type AudioOption, type CheckedAudio } from '../audio/media.js';
 import { VidlmError } from '../errors.js';
 import type { ModelInfo } from '../model-info.js';
 import { qwenFamilyOf, type QwenFamily } from '../mrope/index.js';
@@ -192,7 +190,7 @@ export interface PlanQuery {
   /** The fps plan's frame rule (lib/video/plans.ts); default 'time'. */
   fpsRule?: FpsRule;
   segment?: [number, number];
-  /** Unset: the model's own time on the native strategy of a Qwen-VL model (model-time.ts), else 'none'. */
+  /** Unset: the model's own time on the native strategy of a Qwen-VL model (planModelTime below), else 'none'. */
   timeTokens?: TimeTokenMode;
   preamble: boolean;
   contextSize: number;
@@ -202,14 +200,14 @@ export interface PlanQuery {
   /** The sound track into the model through libmtmd (lib/audio), and its window in seconds. */
   audio?: AudioOption;
   audioWindow?: number;
-  /** 'real' (default): the embeddings of the real samples; 'padded': libmtmd's 30-s chunks (lib/audio/budget.ts). */
+  /** 'real' (default): the embeddings of the real samples; 'padded': libmtmd's 30-s chunks (lib/audio/media.ts). */
   audioLength?: AudioLength;
   /**
-   * Caller's inputs to the stage: the media tokens this video may take (default: the context less
-   * the text reserve; a server request with several videos shares it), and the sound alone (an
-   * `input_audio` part of a request).
+   * Caller's inputs to the stage: how many videos share the media tokens (a server request with
+   * several; default 1: the context less the text reserve, mediaTokenBudget), and the sound alone
+   * (an `input_audio` part of a request).
    */
-  budget?: number;
+  parts?: number;
   soundOnly?: boolean;
   /** Token reduction (lib/reduce): a fixed one ({ tokens }, { ratio }) lowers the frames' count before any work. */
   reduce?: ReduceSpec | null;
@@ -245,7 +243,7 @@ export interface VideoPlan {
   warning?: string;
   /** Token reduction: the budget checks count what a fixed one keeps at most. */
   reduce?: ReduceSpec;
-  /** The native strategy with the Qwen-VL family's own time (timeTokens 'model', model-time.ts): frame pairs encoded once, the family's layout. */
+  /** The native strategy with the Qwen-VL family's own time (timeTokens 'model', planModelTime; assemble.ts lays it out): frame pairs encoded once, the family's layout. */
   modelTime?: QwenFamily;
 }
 
@@ -266,9 +264,8 @@ export function audioSpan(probe: VideoProbe, segment?: [number, number]): [numbe
 function audioTooLong(a: CheckedAudio, probe: VideoProbe, frames: number, frameTokens: number, budget: number, contextSize: number, strategy: StrategyName, segment?: [number, number]): VidlmError | null {
   if (!probe.audio) return null;
   const span = audioSpan(probe, segment);
-  const steps = mediaOrder([], span, a.mode, a.window);
   // the cost travels in `a` (the audio tower's projector, its rate, real or padded length)
-  const audioTokens = audioPlanTokens(a, steps);
+  const { steps, tokens: audioTokens } = mediaSteps([], a, span);
   if (audioTokens === null) return null;
   const total = frameTokens + audioTokens;
   // the largest audio settings that fit what the frames leave, with their numbers
@@ -296,12 +293,12 @@ export function planVideo(probe: VideoProbe, info: ModelInfo, q: PlanQuery): Vid
   }
   checkSubtitleSpec(q.subtitles);
   let audio = checkAudioOption(q.audio, q.audioWindow, info, q.audioLength);
-  const budget = q.budget ?? mediaTokenBudget(q.contextSize);
+  const budget = mediaTokenBudget(q.contextSize, q.parts);
   const reserve = q.contextSize - budget;
   // an audio model given an audio file (no picture), or a model without a vision encoder: the sound alone, through libmtmd
   const audioOnly = info.audio && (q.soundOnly === true || !probe.video || !info.vision);
   if (audioOnly) audio ??= checkAudioOption('prefix', q.audioWindow, info, q.audioLength);
-  // the strategy rules (strategy.ts): which strategy, how many frames fit, how many are asked for, how they are sampled
+  // the strategy rules (above): which strategy, how many frames fit, how many are asked for, how they are sampled
   const { strategy, maxFrames: chosenMax, count, byCount, sample } = chooseFrames(q.strategy, info, budget, probe, q, audioOnly);
   const modelTime = planModelTime(strategy, info, q.timeTokens, { isImage, audio: Boolean(audio) || audioOnly === true, subtitles: q.subtitles !== undefined && q.subtitles !== false });
   if (strategy === 'native' && ((q.timeTokens !== undefined && q.timeTokens !== 'none' && !modelTime) || q.preamble)) {

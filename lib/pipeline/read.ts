@@ -37,9 +37,17 @@ import type { SubtitleCue, VideoFrame, VideoInput, VideoProbe } from '../video/t
 import { assemble, type Assembled, type AssembleQuery, type Encoded } from './assemble.js';
 import { checkMediaBudget } from './media-budget.js';
 import { planVideo, type PlanQuery, type VideoPlan } from './plan.js';
-import { stageReporter, type ProgressListener } from './progress.js';
 import { sample, type SampledVideo } from './sample.js';
 import { visualTokens } from './plan.js';
+
+/** Progress of a video query, by stage; `fraction` runs 0 to 1 within each stage. */
+export type Stage = 'decode' | 'encode' | 'prefill' | 'generate';
+export interface ProgressEvent { stage: Stage; fraction: number }
+export type ProgressListener = (event: ProgressEvent) => void;
+
+export function stageReporter(listener: ProgressListener | undefined, stage: Stage): ((fraction: number) => void) | undefined {
+  return listener ? (fraction) => listener({ stage, fraction }) : undefined;
+}
 
 export interface ReadQuery extends PlanQuery, AssembleQuery {
   model: Model;
@@ -92,7 +100,7 @@ export interface FrameEncoder {
 
 export async function encode(encoder: FrameEncoder, plan: Pick<VideoPlan, 'path' | 'modelTime'>, video: SampledVideo,
   opts: { source?: string; batchSize?: number; signal?: AbortSignal; onProgress?: (fraction: number) => void; missing?: EncodeOptions['missing'] }): Promise<Encoded> {
-  // the model's own time (model-time.ts): frame pairs encoded once here, one grid per pair
+  // the model's own time (plan.ts planModelTime): frame pairs encoded once here, one grid per pair
   if (plan.path === 'native' && !plan.modelTime) return { kind: 'native', frames: video.frames };
   const { grids, stats } = await encoder.encodeWithStats(video.frames, {
     source: opts.source, variant: video.variant, batchSize: opts.batchSize, signal: opts.signal, onProgress: opts.onProgress,
@@ -219,7 +227,7 @@ export function memoKey(identity: string, q: PlanQuery): string | undefined {
   // a reduced read keeps the frames its content chose: read fresh (the encoder's cache still holds their embeddings)
   if ((q as { reduce?: ReduceSpec | null }).reduce) return undefined;
   return JSON.stringify([identity, q.strategy, q.frames ?? null, q.fps ?? null, q.fpsRule ?? null, q.segment ?? null, q.timeTokens, q.preamble,
-    q.contextSize, q.fit, q.budget ?? null, q.audio ?? null, q.audioWindow ?? null, q.audioLength ?? null, q.soundOnly ?? false, q.subtitles ?? null]);
+    q.contextSize, q.fit, q.parts ?? 1, q.audio ?? null, q.audioWindow ?? null, q.audioLength ?? null, q.soundOnly ?? false, q.subtitles ?? null]);
 }
 
 /** `fresh(identity)`: the whole read (open → … → assemble), for a first read or what the memo cannot take. */

@@ -23,7 +23,7 @@ import { mediaTokensByPart, type RenderedPrompt } from '../pipeline/index.js';
 import { HttpError } from './errors.js';
 import type { Entry, Slot, SlotPool } from './slots.js';
 import { tokenizeText } from './text.js';
-import type { PreparedMedia } from './video.js';
+import type { PreparedMedia } from './media.js';
 
 export const weight = (e: Entry) => (typeof e === 'number' ? 1 : e.count);
 

@@ -12,7 +12,7 @@ export {
   type Timeline, type PlannedFrame, type ResolvedPlan,
 } from './plans.js';
 export { convertSpec, parseSize } from './convert.js';
-export { cutWindows, windowStarts } from './audio.js';
+export { cutWindows, windowStarts } from './video.js';
 export { pickSubtitleStream } from './subtitles.js';
-export { rotationFilters, displayMatrixRotation } from './probe.js';
+export { rotationFilters, displayMatrixRotation } from './open.js';
 export type * from './types.js';

@@ -43,7 +43,7 @@ export interface CheckedWatch {
   pictures: boolean;
   subtitles?: SubtitleSpec;
   timeTokens: TimeTokenMode;
-  /** The native strategy with the Qwen-VL family's own time (lib/pipeline/model-time.ts; the default there): frame pairs encoded once across windows. */
+  /** The native strategy with the Qwen-VL family's own time (lib/pipeline/plan.ts planModelTime; the default there): frame pairs encoded once across windows. */
   modelTime?: QwenFamily;
   system?: string;
   realtime: boolean;

@@ -1,6 +1,7 @@
 /** The order of frames and audio chunks, checked against orders written out by hand. */
 import t from 'tap';
-import { audioClipTokens, checkAudioOption, mediaOrder, orderedMedia, stepContent } from '../../lib/audio/index.js';
+import { audioClipTokens, checkAudioOption, mediaOrder } from '../../lib/audio/index.js';
+import { orderedMedia, stepContent } from '../../lib/pipeline/assemble.js';
 
 const show = (steps: ReturnType<typeof mediaOrder>) => steps.map((s) => (s.kind === 'frame' ? `F${s.t}` : `A${s.start}-${s.end}`)).join(' ');
 

@@ -36,7 +36,7 @@ export async function mediaBudget(s: ServerState, body: BudgetBody, signal: Abor
   if (sound && !info.audio) throw new VidlmError('ERR_UNSUPPORTED', "the model's mmproj has no audio encoder: it cannot take sound (vidlm.audio)", { option: 'vidlm.audio' });
   const media = await resolveMedia(body.url, s.options, s.remote, signal, 'url');
   const subtitles = await resolveSubtitles(v.subtitles, s.options);
-  // the completion path's budget and choice for one media part (lib/pipeline/strategy.ts)
+  // the completion path's budget and choice for one media part (lib/pipeline/plan.ts)
   const strategy = sound || !info.vision ? 'native' : chooseStrategy(v.strategy ?? 'auto', info, mediaTokenBudget(s.contextSize), v.frames);
   try {
     const c = await countWithOpenOptions(media.input, {
