@@ -29,5 +29,4 @@ export { encode, type FrameEncoder } from './read.js';
 export { assemble, type Encoded, type Assembled, type AssembleQuery, type SampledExtras } from './assemble.js';
 export { render, renderTurns, turnMessages, QUESTION, type ChatMessage, type ChatTemplate, type RenderedPrompt, type TurnMessage } from './render.js';
 export { readVideo, type ReadQuery, type ReadVideo } from './read.js';
-export { mediaTokensByPart, mediaUnits } from './media-chunks.js';
 export { chooseStrategy, leastPooled, defaultFrames, mediaTokenBudget, samplingPlan, textReserve, visualTokens, nativeDefaults, type StrategyChoice } from './plan.js';

@@ -8,7 +8,7 @@ export { live, type LiveStream, type LiveStats } from './live.js';
 export { encodePng } from './png.js';
 export {
   resolvePlan, uniformIndices, litaIndices, stepIndices, fpsTimes, ffmpegFpsIndices, linspace,
-  roundHalfEven, roundHalfAway, cfrTimeline, listTimeline, indexAtOrAfter,
+  roundHalfEven, roundHalfAway, cfrTimeline, listTimeline, streamTimeline, indexAtOrAfter,
   type Timeline, type PlannedFrame, type ResolvedPlan,
 } from './plans.js';
 export { convertSpec, parseSize } from './convert.js';

@@ -8,7 +8,7 @@ import { convertSpec } from './convert.js';
 import { decodeThreads, withDecodeLease } from '../threads/index.js';
 import { laneUnits, twoLanes, type LaneWalk } from './lanes.js';
 import { openInput, openProbed, type OpenedInput } from './open.js';
-import { cfrTimeline, indexAtOrAfter, listTimeline, resolvePlan, type Timeline } from './plans.js';
+import { indexAtOrAfter, resolvePlan, streamTimeline, type Timeline } from './plans.js';
 import { readSubtitles } from './subtitles.js';
 import type { AudioClip, AudioOptions, AudioWindow, OpenOptions, SampleOptions, SamplePlan, SampledFrames, SubtitleOptions, SubtitleTrack, VideoFrame, VideoInput, VideoProbe } from './types.js';
 
@@ -98,21 +98,20 @@ export class VideoSource {
     if (this.tl) return this.tl;
     const stream = this.videoStream();
     const v = this.probe.video!;
-    if (this.probe.isImage) return (this.tl = listTimeline([0], 0));
     const tb = stream.timeBase[0] / stream.timeBase[1];
-    if (v.frameCount !== null && !v.vfr && v.avgFps > 0) return (this.tl = cfrTimeline(v.frameCount, v.avgFps, v.startTime, tb));
     // variable frame rate or unknown count: read every packet's timestamp (no decoding)
-    const { pts, end } = await this.exclusive(() => withAbort(signal, (t) => this.src.scan(stream.index, t)).catch((e: unknown) => { throw videoError(e, this.probe.source, signal); }));
-    if (pts.length === 0) throw new VidlmError('ERR_VIDEO_EMPTY', `${this.probe.source} has a video stream without frames`, { source: this.probe.source });
-    const times = Array.from(pts, (p) => p * tb - this.origin);
-    this.tl = listTimeline(times, end * tb - this.origin, tb);
-    v.frameCount = pts.length;
-    if (pts.length > 2) {
-      let min = Infinity;
-      let max = -Infinity;
-      for (let i = 1; i < pts.length; i++) { const d = pts[i]! - pts[i - 1]!; if (d < min) min = d; if (d > max) max = d; }
-      v.vfr = max - min > Math.max(2, 0.02 * max);
-    }
+    this.tl = await streamTimeline({ ...v, isImage: this.probe.isImage }, tb, async () => {
+      const { pts, end } = await this.exclusive(() => withAbort(signal, (t) => this.src.scan(stream.index, t)).catch((e: unknown) => { throw videoError(e, this.probe.source, signal); }));
+      if (pts.length === 0) throw new VidlmError('ERR_VIDEO_EMPTY', `${this.probe.source} has a video stream without frames`, { source: this.probe.source });
+      v.frameCount = pts.length;
+      if (pts.length > 2) {
+        let min = Infinity;
+        let max = -Infinity;
+        for (let i = 1; i < pts.length; i++) { const d = pts[i]! - pts[i - 1]!; if (d < min) min = d; if (d > max) max = d; }
+        v.vfr = max - min > Math.max(2, 0.02 * max);
+      }
+      return { times: Array.from(pts, (p) => p * tb - this.origin), end: end * tb - this.origin };
+    });
     return this.tl;
   }
 
