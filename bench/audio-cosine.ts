@@ -17,7 +17,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { loadModel, type Model } from '../lib/index.js';
-import { realTokens } from '../lib/audio/budget.js';
+import { realTokens } from '../lib/audio/media.js';
 import { tinyModels } from '../lib/fixtures/tiny-models.js';
 
 const args = process.argv.slice(2);

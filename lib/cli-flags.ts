@@ -1,7 +1,6 @@
 /** Parsing of the CLI's flags that every command reads the same way. */
 import { AUDIO_VALUE, audioFlag } from './audio/cli.js';
-import type { AudioOption } from './audio/media.js';
-import type { AudioLength } from './audio/budget.js';
+import type { AudioLength, AudioOption } from './audio/media.js';
 import { optionalValues } from './optional-value.js';
 import { VidlmError } from './errors.js';
 import { SUBTITLE_VALUE, subtitleOption } from './subtitles/cli.js';

@@ -20,8 +20,8 @@ export type { ChatStartOptions } from './pipeline/start.js';
 export { ask, describe, localize, chat, type VideoQueryOptions, type AskResult, type LocalizeResult } from './api/query.js';
 export { countMediaTokens, type MediaTokenCount } from './api/count.js';
 export type { MediaBudget } from './pipeline/media-budget.js';
-export type { ProgressEvent, ProgressListener, Stage } from './pipeline/progress.js';
-export type { StrategyChoice } from './pipeline/strategy.js';
+export type { ProgressEvent, ProgressListener, Stage } from './pipeline/read.js';
+export type { StrategyChoice } from './pipeline/plan.js';
 export type { ReduceOption, ReduceParts } from './reduce/option.js';
 export { openVideo, probeVideo, VideoSource, live, encodePng } from './video/index.js';
 export type {
@@ -29,9 +29,7 @@ export type {
   AudioClip, AudioOptions, LiveFrame, LiveOptions, SubtitleStreamInfo, SubtitleCue, SubtitleTrack, SubtitleOptions,
 } from './video/types.js';
 export type { SubtitleSpec } from './subtitles/load.js';
-export type { AudioOption } from './audio/media.js';
-export type { AudioLength } from './audio/budget.js';
-export type { AudioMode } from './audio/plan.js';
+export type { AudioLength, AudioMode, AudioOption } from './audio/media.js';
 export { assemble, countTokens, strategies, strategyNames, defaults as strategyDefaults } from './assembly/index.js';
 export type { FrameGrid, GridBlock, GridShape, SequencePlan, PlanItem, TextItem, EmbeddingItem, StrategyName, PooledStrategyName } from './assembly/types.js';
 export { parseTimes } from './time/parse.js';

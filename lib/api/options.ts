@@ -12,9 +12,9 @@ import type { NativeGenerateParams } from '../native.js';
 import { invalid, optionalBool, optionalFunction, optionalInt, optionalNumber, optionalSignal } from '../options.js';
 import { resolveTimeEncoding, type TimeEncodingOptions, type TimeTokenMode } from '../time/encode.js';
 import type { FitMode, FpsRule, VideoInput } from '../video/types.js';
-import type { ProgressListener } from '../pipeline/progress.js';
-import type { StrategyChoice } from '../pipeline/strategy.js';
-import { checkModelTimeOption } from '../pipeline/model-time.js';
+import type { ProgressListener } from '../pipeline/read.js';
+import type { StrategyChoice } from '../pipeline/plan.js';
+import { checkModelTimeOption } from '../pipeline/plan.js';
 import { checkSubtitleSpec } from '../subtitles/load.js';
 import type { VideoQueryOptions } from './types.js';
 import { checkContextLimit, checkFramesLimit } from '../limits.js';
@@ -27,7 +27,7 @@ export interface CheckedQuery {
   fps?: number;
   fpsRule?: FpsRule;
   segment?: [number, number];
-  /** Unset: the model's own time on the native strategy of a Qwen-VL model, else 'none' (lib/pipeline/model-time.ts). */
+  /** Unset: the model's own time on the native strategy of a Qwen-VL model, else 'none' (lib/pipeline/plan.ts planModelTime). */
   timeTokens?: TimeTokenMode;
   timeFormat?: TimeEncodingOptions['timeFormat'];
   litaSpelling?: TimeEncodingOptions['litaSpelling'];

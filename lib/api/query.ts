@@ -5,7 +5,7 @@
 import { CHAT_SEQUENCES, type Chat } from '../inference/chat.js';
 import { invalid, optionalBool } from '../options.js';
 import { prepare } from '../pipeline/index.js';
-import { stageReporter } from '../pipeline/progress.js';
+import { stageReporter } from '../pipeline/read.js';
 import { litaLocalizeQuestion } from '../prompt/lita.js';
 import type { TimeEncodingOptions, TimeTokenMode } from '../time/encode.js';
 import { parseTimes } from '../time/parse.js';

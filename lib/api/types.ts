@@ -1,13 +1,12 @@
 /** The options and results of ask, describe, localize and chat (checked in options.ts). */
 import type { ReduceOption } from '../reduce/option.js';
 import type { StrategyName } from '../assembly/types.js';
-import type { AudioOption } from '../audio/media.js';
-import type { AudioLength } from '../audio/budget.js';
+import type { AudioLength, AudioOption } from '../audio/media.js';
 import type { TurnResult } from '../inference/chat.js';
 import type { GenerateOptions } from '../inference/context.js';
 import type { Model } from '../model.js';
-import type { ProgressListener } from '../pipeline/progress.js';
-import type { StrategyChoice } from '../pipeline/strategy.js';
+import type { ProgressListener } from '../pipeline/read.js';
+import type { StrategyChoice } from '../pipeline/plan.js';
 import type { SubtitleSpec } from '../subtitles/load.js';
 import type { TimeEncodingOptions, TimeTokenMode } from '../time/encode.js';
 import type { FitMode, FpsRule } from '../video/types.js';

@@ -3,9 +3,7 @@
  * error. Tried in the order a user would change them: real-length audio (when padded), a longer
  * window (padded: fewer 30-s chunks), the prefix layout, then a shorter span of sound.
  */
-import { audioPlanTokens } from './budget.js';
-import { mediaOrder } from './plan.js';
-import type { CheckedAudio } from './media.js';
+import { audioPlanTokens, mediaOrder, type CheckedAudio } from './media.js';
 
 function tokensOf(a: CheckedAudio, span: [number, number], mode = a.mode, window = a.window): number | null {
   return audioPlanTokens(a, mediaOrder([], span, mode, window));

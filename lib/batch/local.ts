@@ -6,7 +6,7 @@
  * same way, and the call rejects with that error.
  */
 import type { Model } from '../model.js';
-import type { Stage } from '../pipeline/progress.js';
+import type { Stage } from '../pipeline/read.js';
 import type { JobEntry } from './jobs.js';
 import type { Journal } from './journal.js';
 import type { BatchReporter, BatchSummary } from './reporter.js';

@@ -3,7 +3,7 @@
  * failures on a terminal, JSON Lines events with --json, or one summary line otherwise.
  */
 import { Presets, SingleBar } from 'cli-progress';
-import type { Stage } from '../pipeline/progress.js';
+import type { Stage } from '../pipeline/read.js';
 import type { ResultLine } from './result.js';
 
 export interface BatchSummary {

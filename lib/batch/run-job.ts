@@ -1,7 +1,7 @@
 /** Runs one checked job on a loaded model through the public API and shapes its result line. */
 import { ask, describe, localize } from '../api/query.js';
 import type { Model } from '../model.js';
-import type { ProgressListener } from '../pipeline/progress.js';
+import type { ProgressListener } from '../pipeline/read.js';
 import { needsDownload, withDownload } from './fetch-video.js';
 import type { JobSpec } from './jobs.js';
 import type { ResultLine } from './result.js';

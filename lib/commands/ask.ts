@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { ask, describe, localize, type AskResult, type VideoQueryOptions } from '../api/query.js';
-import type { StrategyChoice } from '../pipeline/strategy.js';
+import type { StrategyChoice } from '../pipeline/plan.js';
 import { loadModel } from '../model.js';
 import type { TimeTokenMode } from '../time/encode.js';
 import type { FpsRule } from '../video/types.js';

@@ -7,8 +7,7 @@ import { VidlmError } from '../errors.js';
 import { invalid, optionalSignal } from '../options.js';
 import { QUESTION, type ChatMessage, type ChatTemplate, type RenderedPrompt } from './prompt.js';
 import { SerialQueue } from '../serial.js';
-import type { Context, ContextPlan, GenerateOptions } from './context.js';
-import { Sequence } from './sequence.js';
+import { Sequence, type Context, type ContextPlan, type GenerateOptions } from './context.js';
 import { Generation, type GenerateResult } from './generation.js';
 import type { MediaChunkReport } from '../native.js';
 

@@ -8,22 +8,20 @@
  * pairs (the Qwen-VL family, temporalMerge 2) — only two frames side by side with nothing between
  * (an audio chunk or a cue line keeps them apart, as in mtmd_group_mergeable_bitmaps).
  */
-import { mediaOrder, type MediaStep } from '../audio/plan.js';
-import { audioPlanTokens } from '../audio/budget.js';
+import { mediaSteps, type MediaStep } from '../audio/media.js';
 import { audioFitHint } from '../audio/suggest.js';
-import { stepContent } from '../audio/media.js';
 import { VidlmError } from '../errors.js';
 import { mediaBudgetError, type MediaBudget } from './budget-error.js';
 
 export { mediaBudgetError, type MediaBudget } from './budget-error.js';
 import type { ModelInfo } from '../model-info.js';
-import { subtitleTranscript } from '../subtitles/prompt.js';
+import { stepContent, subtitleTranscript } from './assemble.js';
 import { loadSubtitles, type LoadedSubtitles } from '../subtitles/load.js';
 import { resolvePlan } from '../video/plans.js';
 import type { SubtitleCue, VideoProbe } from '../video/types.js';
 import type { VideoSource } from '../video/video.js';
 import { audioSpan, type VideoPlan } from './plan.js';
-import { visualTokens } from './strategy.js';
+import { visualTokens } from './plan.js';
 import { reducedBound } from '../reduce/option.js';
 
 /** The side of the picture the addon tokenizes at load to learn the grid (native/load_model.cpp ProbeImageShape): the encoder's side on M-RoPE models, else 448. */
@@ -113,10 +111,9 @@ export function imageChunksOf(content: string, steps: readonly MediaStep[], merg
 export function mediaBudget(plan: VideoPlan, probe: VideoProbe, info: ModelInfo, frameTimes: number[], cues: SubtitleCue[],
   countText: (text: string) => number): MediaBudget {
   const span = plan.audio && probe.audio ? audioSpan(probe, plan.segment) : null;
-  const steps = span ? mediaOrder(frameTimes, span, plan.audio!.mode, plan.audio!.window) : mediaOrder(frameTimes, [0, 0], 'prefix');
-  const audio = steps.filter((s): s is Extract<MediaStep, { kind: 'audio' }> => s.kind === 'audio');
   // null when the encoder's count is unknown (no steps without sound: 0)
-  const audioTokens = plan.audio ? audioPlanTokens(plan.audio, steps) : 0;
+  const { steps, tokens: audioTokens } = mediaSteps(frameTimes, span ? plan.audio! : null, span ?? [0, 0]);
+  const audio = steps.filter((s): s is Extract<MediaStep, { kind: 'audio' }> => s.kind === 'audio');
   const frames = frameTimes.length;
   let imageChunks = frames, frameTokens = 0, cueText = '';
   if (plan.path === 'native') {

@@ -2,23 +2,185 @@
  * Stage 0, plan: from the video's probe and the query, which strategy, which frames, at which
  * size, and whether they can fit. The context budget is checked here, before any decoding, for
  * every plan: a frame count, or the least an `fps` plan gives on a video of known length.
+ *
+ * The strategy rules live here, once for every surface: which token path a question takes and
+ * its numbers (the strategy that fits the context, how many frames each method samples and with
+ * which index rule, shared/reference/video-llm-methods.md, how many visual tokens that makes
+ * before any work, the text reserve), and whether a native plan sends the Qwen-VL family's own
+ * layout of time (`timeTokens: 'model'`; the layout itself is assemble.ts's).
  */
 import type { StrategyName } from '../assembly/types.js';
-import { audioPlanTokens, type AudioLength } from '../audio/budget.js';
-import { mediaOrder } from '../audio/plan.js';
+import { countTokens, defaults, strategyNames } from '../assembly/index.js';
 import { audioFitHint } from '../audio/suggest.js';
-import { checkAudioOption, type AudioOption, type CheckedAudio } from '../audio/media.js';
+import { checkAudioOption, mediaSteps, type AudioLength, type AudioOption, type CheckedAudio } from '../audio/media.js';
 import { VidlmError } from '../errors.js';
 import type { ModelInfo } from '../model-info.js';
+import { qwenFamilyOf, type QwenFamily } from '../mrope/index.js';
 import type { TimeTokenMode } from '../time/encode.js';
 import type { FitMode, FpsRule, FrameOptions, SamplePlan, VideoProbe } from '../video/types.js';
 import { temporalMerge } from '../subtitles/cues.js';
 import { checkSubtitleSpec, type SubtitleSpec } from '../subtitles/load.js';
 import { mediaBudgetError, NO_MEDIA } from './budget-error.js';
 import { reducedBound, type ReduceSpec } from '../reduce/option.js';
-import type { QwenFamily } from '../mrope/index.js';
-import { planModelTime } from './model-time.js';
-import { chooseFrames, framesThatFit, mediaTokenBudget, visualTokens, type StrategyChoice } from './strategy.js';
+
+export type StrategyChoice = StrategyName | 'auto';
+
+/** Tokens kept free for the question, the template and the answer: the one text reserve of every surface. */
+export const textReserve = (contextSize: number): number => Math.min(256, Math.floor(contextSize / 4));
+
+/** Tokens left for media in a context of `contextSize`, shared by `parts` videos (a server request may carry several). */
+export const mediaTokenBudget = (contextSize: number, parts = 1): number => Math.floor((contextSize - textReserve(contextSize)) / Math.max(1, parts));
+
+/** Every name the `strategy` option takes besides 'auto'. */
+export const queryStrategies: readonly StrategyName[] = [...strategyNames, 'native'];
+
+/**
+ * the native path (libmtmd's own media handling): frames it encodes and places itself (M-RoPE, temporal merges).
+ * 16 frames by default: Qwen2-VL merges frame pairs, so 8 temporal steps.
+ */
+export const nativeDefaults = { frames: 16 } as const;
+
+/** Frames each method samples by default (its paper's number; 16 for the model's own path). */
+export function defaultFrames(strategy: StrategyName): number {
+  return strategy === 'native' ? nativeDefaults.frames : defaults[strategy].frames;
+}
+
+/** The sampling plan of a method: its own index rule over the video. */
+export function samplingPlan(strategy: StrategyName, frames: number, fps?: number, segment?: [number, number], fpsRule?: FpsRule): SamplePlan {
+  const seg = segment ? { segment } : {};
+  if (fps !== undefined) return { fps, ...(fpsRule ? { rule: fpsRule } : {}), ...seg };
+  switch (strategy) {
+    case 'slowfast': return { lita: frames, ...seg };           // LITA: round(linspace(0, n-1, T))
+    case 'pllava': return { uniform: frames, rule: 'middle', ...seg };   // mid-segment uniform
+    case 'vcgpt': return { uniform: frames, rule: 'vcgpt', ...seg };     // Video-ChatGPT's rule
+    default: return { uniform: frames, rule: 'linspace', ...seg };      // Video-LLaVA, OneVision: linspace(…, dtype=int)
+  }
+}
+
+/** Visual tokens of a strategy for `frames` frames of this model, before any work. */
+export function visualTokens(strategy: StrategyName, frames: number, info: ModelInfo): number {
+  const grid = info.imageGrid;
+  if (!grid) throw new VidlmError('ERR_UNSUPPORTED', 'the model has no vision encoder');
+  if (strategy === 'native') return frames * (info.tokensPerImage ?? grid.nx * grid.ny);
+  return countTokens(strategy, { frames, nx: grid.nx, ny: grid.ny });
+}
+
+/**
+ * `auto`: M-RoPE models take their own path (frames as the model's media); otherwise the least
+ * pooled method whose default frame count fits in `budget` tokens (concat, then PLLaVA's 2×2
+ * pooling, then LITA's SlowFast). Any model takes any strategy; on an M-RoPE model a pooled
+ * method's grids get M-RoPE positions of their own (lib/assembly/mrope.ts).
+ */
+export function chooseStrategy(choice: StrategyChoice, info: ModelInfo, budget: number, frames?: number): StrategyName {
+  if (choice !== 'auto' && !queryStrategies.includes(choice)) {
+    throw new VidlmError('ERR_INVALID_ARG', `strategy must be 'auto' or one of ${queryStrategies.join(', ')} (got ${JSON.stringify(choice)})`);
+  }
+  // M-RoPE models take every method: pooled grids get (t, h, w) positions from their own grids (lib/assembly/mrope.ts)
+  if (choice !== 'auto') return choice;
+  if (info.mrope) return 'native';
+  return leastPooled(info, budget, frames);
+}
+
+/** The least pooled method whose frames fit in `budget` tokens: concat, then PLLaVA's 2×2 pooling, then LITA's SlowFast. */
+export function leastPooled(info: ModelInfo, budget: number, frames?: number): StrategyName {
+  for (const s of ['concat', 'pllava', 'slowfast'] as const) {
+    if (visualTokens(s, frames ?? defaultFrames(s), info) <= budget) return s;
+  }
+  return 'slowfast';
+}
+
+/** The most frames whose visual tokens fit in `budget` (Infinity for the native path: libmtmd counts them in the prefill). */
+export function framesThatFit(strategy: StrategyName, info: ModelInfo, budget: number, reduce: ReduceSpec | null = null): number {
+  if (strategy === 'native') return Infinity;
+  let lo = 0, hi = 10_000;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (reducedBound(reduce, visualTokens(strategy, mid, info)) <= budget) lo = mid; else hi = mid - 1;
+  }
+  return lo;
+}
+
+/** Fewest frames an fps plan gives on this video: known before decoding when the duration is. */
+export function fpsFramesAtLeast(fps: number, probe: VideoProbe, segment?: [number, number], rule?: FpsRule): number {
+  const start = segment?.[0] ?? 0;
+  const end = Math.min(segment?.[1] ?? probe.duration, probe.duration);
+  const avg = probe.video?.avgFps || fps;
+  // a frame is never returned twice; 'step' takes every round(avg / fps)-th frame (ceil: the fewest)
+  const rate = rule === 'step' ? avg / Math.max(1, Math.ceil(avg / fps)) : Math.min(fps, avg);
+  return Math.max(1, Math.floor((end - start) * rate) - 1);
+}
+
+/** The frames part of a plan: the strategy, the most frames that fit, the frames asked for and how they are sampled. */
+export interface FrameChoice {
+  strategy: StrategyName;
+  maxFrames: number;
+  /** Frames asked for: a count (the method's default without one), the least an fps plan gives on a video of known length, 1 for a still, 0 for the sound alone. */
+  count: number;
+  /** A count plan: fewer frames than `count` means the video had fewer. */
+  byCount: boolean;
+  sample: SamplePlan;
+}
+
+/**
+ * The strategy rules on one video, before any decoding: auto's choice (the native path for the
+ * sound alone), the most frames `budget` holds, the frames asked for and the method's sampling
+ * plan. The caller judges them (ERR_CONTEXT_FULL when `count` exceeds `maxFrames`).
+ */
+export function chooseFrames(choice: StrategyChoice, info: ModelInfo, budget: number, probe: VideoProbe,
+  q: { frames?: number; fps?: number; fpsRule?: FpsRule; segment?: [number, number] }, audioOnly: boolean): FrameChoice {
+  const { isImage, duration } = probe;
+  const strategy = audioOnly ? 'native' : chooseStrategy(choice, info, budget, isImage ? 1 : q.frames);
+  const fps = isImage ? undefined : q.fps;
+  const maxFrames = framesThatFit(strategy, info, budget);
+  const count = audioOnly ? 0 : isImage ? 1 : fps === undefined ? q.frames ?? defaultFrames(strategy) : duration > 0 ? fpsFramesAtLeast(fps, probe, q.segment, q.fpsRule) : 0;
+  return {
+    strategy, maxFrames, count,
+    byCount: !isImage && !audioOnly && fps === undefined,
+    sample: isImage || audioOnly ? { uniform: 1 } : samplingPlan(strategy, count, fps, q.segment, q.fpsRule),
+  };
+}
+
+const FAMILY_NAMES: Record<QwenFamily, string> = { qwen2vl: 'Qwen2-VL', qwen25vl: 'Qwen2.5-VL', qwen3vl: 'Qwen3-VL' };
+
+/** The family whose layout `timeTokens: 'model'` sends on this model (null: none, the model is not of the Qwen-VL family). */
+export function modelTimeFamily(info: Pick<ModelInfo, 'vision' | 'projectorType'>): QwenFamily | null {
+  return info.vision ? qwenFamilyOf(info.projectorType) : null;
+}
+
+/**
+ * The option alone, before any work: `'model'` needs a Qwen-VL model and the native strategy (or
+ * 'auto', which takes native on these models). ERR_UNSUPPORTED otherwise, naming the option.
+ */
+export function checkModelTimeOption(timeTokens: TimeTokenMode | undefined, strategy: StrategyName | 'auto' | undefined, info: Pick<ModelInfo, 'vision' | 'projectorType'>): void {
+  if (timeTokens !== 'model') return;
+  if (!modelTimeFamily(info)) {
+    throw new VidlmError('ERR_UNSUPPORTED', `timeTokens 'model' is the layout of time a Qwen2-VL, Qwen2.5-VL or Qwen3-VL model was trained with (mmproj projector qwen2vl_merger, qwen2.5vl_merger or qwen3vl_merger); this model's projector is ${info.projectorType ?? 'none'}: use 'none', 'text' or 'lita'`,
+      { option: 'timeTokens', projectorType: info.projectorType });
+  }
+  if (strategy !== undefined && strategy !== 'auto' && strategy !== 'native') {
+    throw new VidlmError('ERR_UNSUPPORTED', `timeTokens 'model' is the model's own layout of its frames: it takes the native strategy; the pooled method ${strategy} takes 'none', 'text' or 'lita'`, { option: 'timeTokens' });
+  }
+}
+
+/**
+ * The family whose layout a plan sends, or undefined for libmtmd's own (images, sound or subtitles
+ * between the frames, `timeTokens: 'none'`). Default (timeTokens unset): the family's layout on the
+ * native strategy. An explicit 'model' with sound or subtitles is ERR_UNSUPPORTED: those go between
+ * the frames, which libmtmd's layout (`'none'`) does.
+ */
+export function planModelTime(strategy: StrategyName, info: Pick<ModelInfo, 'vision' | 'projectorType'>, timeTokens: TimeTokenMode | undefined,
+  media: { isImage: boolean; audio: boolean; subtitles: boolean }): QwenFamily | undefined {
+  if (timeTokens !== undefined && timeTokens !== 'model') return undefined;
+  checkModelTimeOption(timeTokens, strategy, info);
+  const family = modelTimeFamily(info);
+  if (strategy !== 'native' || !family || media.isImage) return undefined;
+  if (media.audio || media.subtitles) {
+    if (timeTokens === undefined) return undefined;
+    throw new VidlmError('ERR_UNSUPPORTED', `timeTokens 'model' sends ${FAMILY_NAMES[family]}'s own layout of the frames alone; with ${media.audio ? 'sound' : 'subtitles'} between the frames use timeTokens 'none' (libmtmd's layout)`,
+      { option: 'timeTokens' });
+  }
+  return family;
+}
 
 /** What the pipeline needs of a checked query (lib/api/options.ts checks the user's options). */
 export interface PlanQuery {
@@ -28,7 +190,7 @@ export interface PlanQuery {
   /** The fps plan's frame rule (lib/video/plans.ts); default 'time'. */
   fpsRule?: FpsRule;
   segment?: [number, number];
-  /** Unset: the model's own time on the native strategy of a Qwen-VL model (model-time.ts), else 'none'. */
+  /** Unset: the model's own time on the native strategy of a Qwen-VL model (planModelTime below), else 'none'. */
   timeTokens?: TimeTokenMode;
   preamble: boolean;
   contextSize: number;
@@ -38,14 +200,14 @@ export interface PlanQuery {
   /** The sound track into the model through libmtmd (lib/audio), and its window in seconds. */
   audio?: AudioOption;
   audioWindow?: number;
-  /** 'real' (default): the embeddings of the real samples; 'padded': libmtmd's 30-s chunks (lib/audio/budget.ts). */
+  /** 'real' (default): the embeddings of the real samples; 'padded': libmtmd's 30-s chunks (lib/audio/media.ts). */
   audioLength?: AudioLength;
   /**
-   * Caller's inputs to the stage: the media tokens this video may take (default: the context less
-   * the text reserve; a server request with several videos shares it), and the sound alone (an
-   * `input_audio` part of a request).
+   * Caller's inputs to the stage: how many videos share the media tokens (a server request with
+   * several; default 1: the context less the text reserve, mediaTokenBudget), and the sound alone
+   * (an `input_audio` part of a request).
    */
-  budget?: number;
+  parts?: number;
   soundOnly?: boolean;
   /** Token reduction (lib/reduce): a fixed one ({ tokens }, { ratio }) lowers the frames' count before any work. */
   reduce?: ReduceSpec | null;
@@ -81,7 +243,7 @@ export interface VideoPlan {
   warning?: string;
   /** Token reduction: the budget checks count what a fixed one keeps at most. */
   reduce?: ReduceSpec;
-  /** The native strategy with the Qwen-VL family's own time (timeTokens 'model', model-time.ts): frame pairs encoded once, the family's layout. */
+  /** The native strategy with the Qwen-VL family's own time (timeTokens 'model', planModelTime; assemble.ts lays it out): frame pairs encoded once, the family's layout. */
   modelTime?: QwenFamily;
 }
 
@@ -102,9 +264,8 @@ export function audioSpan(probe: VideoProbe, segment?: [number, number]): [numbe
 function audioTooLong(a: CheckedAudio, probe: VideoProbe, frames: number, frameTokens: number, budget: number, contextSize: number, strategy: StrategyName, segment?: [number, number]): VidlmError | null {
   if (!probe.audio) return null;
   const span = audioSpan(probe, segment);
-  const steps = mediaOrder([], span, a.mode, a.window);
   // the cost travels in `a` (the audio tower's projector, its rate, real or padded length)
-  const audioTokens = audioPlanTokens(a, steps);
+  const { steps, tokens: audioTokens } = mediaSteps([], a, span);
   if (audioTokens === null) return null;
   const total = frameTokens + audioTokens;
   // the largest audio settings that fit what the frames leave, with their numbers
@@ -132,12 +293,12 @@ export function planVideo(probe: VideoProbe, info: ModelInfo, q: PlanQuery): Vid
   }
   checkSubtitleSpec(q.subtitles);
   let audio = checkAudioOption(q.audio, q.audioWindow, info, q.audioLength);
-  const budget = q.budget ?? mediaTokenBudget(q.contextSize);
+  const budget = mediaTokenBudget(q.contextSize, q.parts);
   const reserve = q.contextSize - budget;
   // an audio model given an audio file (no picture), or a model without a vision encoder: the sound alone, through libmtmd
   const audioOnly = info.audio && (q.soundOnly === true || !probe.video || !info.vision);
   if (audioOnly) audio ??= checkAudioOption('prefix', q.audioWindow, info, q.audioLength);
-  // the strategy rules (strategy.ts): which strategy, how many frames fit, how many are asked for, how they are sampled
+  // the strategy rules (above): which strategy, how many frames fit, how many are asked for, how they are sampled
   const { strategy, maxFrames: chosenMax, count, byCount, sample } = chooseFrames(q.strategy, info, budget, probe, q, audioOnly);
   const modelTime = planModelTime(strategy, info, q.timeTokens, { isImage, audio: Boolean(audio) || audioOnly === true, subtitles: q.subtitles !== undefined && q.subtitles !== false });
   if (strategy === 'native' && ((q.timeTokens !== undefined && q.timeTokens !== 'none' && !modelTime) || q.preamble)) {

@@ -5,14 +5,21 @@
  * preamble and the subtitle transcript between). ask() renders one message, the video and
  * QUESTION; the server renders a whole request. The result is what the context evaluates: a
  * prefix (up to the end of the last video, evaluated once when a chat starts) and the rest.
+ *
+ * prepare() (below) is one question's whole path for ask() and chat(): readVideo (read.ts), this
+ * stage, then the chat started on the prefix.
  */
-import type { PlanItem } from '../assembly/types.js';
-import { isEmbeddingItem } from '../assembly/types.js';
+import { isEmbeddingItem, type PlanItem, type StrategyName } from '../assembly/types.js';
+import { Chat } from '../inference/chat.js';
+import type { MediaChunkReport } from '../native.js';
+import type { ReduceReport } from '../reduce/pipeline.js';
+import type { VideoFrame, VideoInput } from '../video/types.js';
 import { VidlmError } from '../errors.js';
 import type { AudioItem, ContextPlan } from '../inference/context.js';
 import type { MediaInput } from '../inference/encode.js';
 import { QUESTION, type ChatMessage, type ChatTemplate, type RenderedPrompt } from '../inference/prompt.js';
 import type { Assembled } from './assemble.js';
+import { readVideo, stageReporter, type ReadQuery } from './read.js';
 
 export { QUESTION, type ChatMessage, type ChatTemplate, type RenderedPrompt } from '../inference/prompt.js';
 
@@ -113,4 +120,54 @@ export function render(template: ChatTemplate, assembled: Assembled, opts: { sys
     ...(opts.system ? [{ role: 'system', parts: [opts.system] }] : []),
     { role: 'user', parts: [assembled, QUESTION] },
   ]);
+}
+
+export interface PipelineQuery extends ReadQuery {
+  system?: string;
+  /** KV sequences of the chat's context (the chat and its forks). */
+  sequences: number;
+}
+
+/** A chat holding the video, and what it took to get there. */
+export interface Prepared {
+  chat: Chat;
+  /** Tokens and time of the prefix, evaluated when the chat started. */
+  prefixTokens: number;
+  prefixMs: number;
+  strategy: StrategyName;
+  visual: number;
+  frames: VideoFrame[];
+  duration: number;
+  decodeMs: number;
+  encodeMs: number;
+  /** The mtmd path: what libmtmd evaluated, chunk by chunk (frames, audio clips, text between). */
+  chunks?: MediaChunkReport[];
+  /** With `reduce`: what it did (lib/reduce/skip.ts). */
+  reduced?: ReduceReport;
+  warning?: string;
+}
+
+export async function prepare(input: VideoInput, q: PipelineQuery): Promise<Prepared> {
+  const { model, signal } = q;
+  const { plan, video, encoded, assembled, decodeMs, reduced } = await readVideo(input, q);
+  // the chat owns its context: disposing the chat (and its forks) frees it
+  const context = await model.createContext({ contextSize: q.contextSize, sequences: q.sequences });
+  try {
+    const rendered = render(model, assembled, { system: q.system });
+    const started = await Chat.begin(model, context, rendered, { signal, onProgress: stageReporter(q.onProgress, 'prefill') }, { ownsContext: true });
+    return {
+      // the native strategy counts positions on both of its layouts (assemble.ts: surplus)
+      chat: started.chat, prefixTokens: started.evaluated - (assembled.kind === 'items' ? assembled.surplus ?? 0 : 0), prefixMs: started.ms, strategy: plan.strategy,
+      // pooled: the pooled frame tokens plus what libmtmd made of the audio clips among them
+      visual: assembled.kind === 'items' ? assembled.visual + started.mediaTokens : started.mediaTokens,
+      frames: video.frames, duration: video.duration, decodeMs,
+      encodeMs: encoded.kind === 'grids' ? encoded.ms : 0,
+      ...(started.chunks ? { chunks: started.chunks } : {}),
+      ...(reduced ? { reduced } : {}),
+      ...(video.warning ? { warning: video.warning } : {}),
+    };
+  } catch (e) {
+    context.dispose();
+    throw e;
+  }
 }

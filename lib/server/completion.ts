@@ -4,22 +4,18 @@
  * gets the answer's pieces as they come and a summary; its signal (client gone, timeout,
  * shutdown) aborts whichever stage is running and gives the slot back.
  */
-import type { RemoteClient } from './media.js';
 import { VidlmError } from '../errors.js';
-import type { Context } from '../inference/context.js';
+import type { Context, Sequence } from '../inference/context.js';
 import type { GenerateResult } from '../inference/generation.js';
-import type { Sequence } from '../inference/sequence.js';
 import type { Model } from '../model.js';
 import { badRequest, HttpError } from './errors.js';
 import type { Metrics } from './metrics.js';
 import type { CheckedServerOptions } from './options.js';
-import { mediaTokenBudget } from '../pipeline/index.js';
 import { prefillSlot } from './prefill.js';
 import { renderRequest } from './prompt.js';
 import type { ParsedRequest } from './request.js';
 import type { Slot, SlotPool } from './slots.js';
-import { prepareMedia, type PreparedMedia } from './video.js';
-import { resolveSubtitles } from './media.js';
+import { prepareMedia, resolveSubtitles, type PreparedMedia, type RemoteClient } from './media.js';
 import { checkTextLength, textCap } from './text.js';
 import { generateWithTools, type Delta, type ToolCall } from './tools.js';
 
@@ -84,8 +80,6 @@ export async function runCompletion(s: ServerState, req: ParsedRequest, signal: 
   const tQueue = performance.now();
   let slot = null as Slot | null; // set by prefillSlot as soon as it takes one (a closure: not narrowed to null)
   try {
-    // the request's videos share the slot's media budget (the pipeline's text reserve kept free)
-    const budget = mediaTokenBudget(s.contextSize, mediaParts.length);
     const strategy = mediaPath ? 'native' : req.video.strategy;
     const hasToken = (tok: string) => s.tokenizer.tokenize(tok).length === 1;
     const media: PreparedMedia[] = [];
@@ -94,7 +88,8 @@ export async function runCompletion(s: ServerState, req: ParsedRequest, signal: 
       if (p.kind !== 'media') continue;
       const m = await prepareMedia(p.url, p.param, strategy, video, {
         model: s.model, options: { ...s.options, maxFrames: s.options.maxFrames - framesSoFar }, remote: s.remote, metrics: s.metrics, signal,
-        contextSize: s.contextSize, budget, hasToken, encoding: s.encoding,
+        // the request's videos share the slot's media budget (the pipeline's text reserve kept free)
+        contextSize: s.contextSize, parts: mediaParts.length, hasToken, encoding: s.encoding,
       }, p.audio === true);
       framesSoFar += m.frames.length;
       media.push(m);

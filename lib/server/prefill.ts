@@ -14,16 +14,18 @@
  * sound does not. Its positions are what libmtmd evaluates (the clip's embeddings and the markers
  * it wraps them in): known once a slot has evaluated it, so a new clip's count is provisional until
  * then, and the prompt is evaluated run by run to learn each.
+ *
+ * Below: what libmtmd evaluated for each video of a request (mediaTokensByPart), and the text
+ * items tokenized on the addon's worker thread.
  */
 import { createHash } from 'node:crypto';
-import type { AudioItem, Context, ContextPlan } from '../inference/context.js';
-import type { Sequence } from '../inference/sequence.js';
+import type { AudioItem, Context, ContextPlan, Sequence } from '../inference/context.js';
 import type { Model } from '../model.js';
-import { mediaTokensByPart, type RenderedPrompt } from '../pipeline/index.js';
+import type { MediaChunkReport } from '../native.js';
+import type { ReadVideo, RenderedPrompt } from '../pipeline/index.js';
 import { HttpError } from './errors.js';
 import type { Entry, Slot, SlotPool } from './slots.js';
-import { tokenizeText } from './text.js';
-import type { PreparedMedia } from './video.js';
+import type { PreparedMedia } from './media.js';
 
 export const weight = (e: Entry) => (typeof e === 'number' ? 1 : e.count);
 
@@ -245,4 +247,51 @@ export async function prefillSlot(s: { model: Model; tokenizer: Context; pool: S
     slot.held = keysOnly(entries);
   }
   return { slot, prompt, cached, prefillMs };
+}
+
+/** A prompt plan with its text items tokenized on the addon's worker thread (as the template is rendered). */
+export async function tokenizeText<T extends object>(model: Model, plan: (T | { text: string })[]): Promise<(T | { tokens: Int32Array })[]> {
+  return Promise.all(plan.map(async (p) => ('text' in p && typeof p.text === 'string' ? { tokens: await model.handle.tokenizeAsync(p.text, true) } : (p as T))));
+}
+
+/**
+ * What libmtmd evaluated for each video of a conversation, from its own chunk report
+ * (Context.prefillMedia): the media tokens of each video, not a formula. Each video's markers
+ * become image chunks (two frames in one where the model merges pairs and nothing lies between
+ * them, as in mtmd_group_mergeable_bitmaps) and audio chunks (a clip may take several), in order.
+ */
+const MARK = '\u0000';
+
+/** The media units of one video on the native path, in order: 'image' (a frame or a merged pair) or 'audio' (one clip). */
+export function mediaUnits(r: Pick<ReadVideo, 'assembled' | 'plan'>): Array<'image' | 'audio'> {
+  const a = r.assembled;
+  if (a.kind !== 'native') return [];
+  const kinds = a.frames.map((f) => ('audio' in f ? 'audio' as const : 'image' as const));
+  const between = (a.content?.(MARK) ?? MARK.repeat(kinds.length)).split(MARK).slice(1, -1);
+  const merge = r.plan.temporalMerge ?? 1;
+  const units: Array<'image' | 'audio'> = [];
+  for (let k = 0; k < kinds.length; k++) {
+    units.push(kinds[k]!);
+    if (kinds[k] === 'image' && merge > 1 && kinds[k + 1] === 'image' && between[k] === '') k++;
+  }
+  return units;
+}
+
+/** Media tokens of each video, the report's media chunks taken in order (an audio unit takes the run of audio chunks it starts, a lone clip's all of them). */
+export function mediaTokensByPart(chunks: readonly MediaChunkReport[], parts: ReadonlyArray<Pick<ReadVideo, 'assembled' | 'plan'>>): number[] {
+  const media = chunks.filter((c) => c.type !== 'text');
+  if (parts.length === 1) return [media.reduce((n, c) => n + c.tokens, 0)];
+  const units = parts.map(mediaUnits);
+  const flat = units.flat();
+  let i = 0, u = 0;
+  return units.map((own) => {
+    let n = 0;
+    for (const kind of own) {
+      const next = flat[++u];
+      if (i < media.length) n += media[i++]!.tokens;
+      // a clip longer than the encoder's window is several chunks: the run, unless another clip follows at once
+      if (kind === 'audio' && next !== 'audio') while (media[i]?.type === 'audio') n += media[i++]!.tokens;
+    }
+    return n;
+  });
 }

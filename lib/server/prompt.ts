@@ -8,7 +8,7 @@ import type { Model } from '../model.js';
 import { renderTurns, turnMessages, type RenderedPrompt, type TurnMessage } from '../pipeline/index.js';
 import { badRequest, HttpError } from './errors.js';
 import type { Message } from './request.js';
-import type { PreparedMedia } from './video.js';
+import type { PreparedMedia } from './media.js';
 import type { NativeToolsTemplate } from '../native.js';
 import { toolsTemplate, type ToolRequest } from './tools.js';
 

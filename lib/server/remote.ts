@@ -19,7 +19,7 @@ import { Agent, fetch } from 'undici';
 import { badRequest, HttpError } from './errors.js';
 import type { CheckedServerOptions } from './options.js';
 import { LRUCache } from 'lru-cache';
-import { bytesIdentity } from '../pipeline/media-memo.js';
+import { bytesIdentity } from '../pipeline/read.js';
 
 const MAX_REDIRECTS = 5;
 const PRIVATE = 'VIDLM_PRIVATE_ADDRESS';

@@ -7,8 +7,7 @@ import { checkReduce, fromPruningRate, type ReduceSpec } from '../reduce/option.
 import type { GenerateOptions } from '../inference/context.js';
 import type { StrategyName } from '../assembly/types.js';
 import type { TimeTokenMode } from '../time/encode.js';
-import type { AudioOption } from '../audio/media.js';
-import type { AudioLength } from '../audio/budget.js';
+import type { AudioLength, AudioOption } from '../audio/media.js';
 import type { SubtitleSpec } from '../subtitles/load.js';
 import type { FpsRule } from '../video/types.js';
 import { isSubtitleFile } from '../subtitles/load.js';
@@ -27,7 +26,7 @@ export interface VideoOptions {
   /** The fps plan's frame rule ('time', 'step', 'ffmpeg'); only with an fps. */
   fpsRule?: FpsRule;
   segment?: [number, number];
-  /** Unset: the model's own time on the native strategy of a Qwen-VL model, else 'none' (lib/pipeline/model-time.ts). */
+  /** Unset: the model's own time on the native strategy of a Qwen-VL model, else 'none' (lib/pipeline/plan.ts planModelTime). */
   timeTokens?: TimeTokenMode;
   preamble: boolean;
   /** The videos' sound into the model (an audio model's own media path), and its window in seconds. */

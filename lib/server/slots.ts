@@ -9,7 +9,7 @@
  * and validated (a burst of requests costs the event loop little, and /health answers).
  */
 import type { AudioItem, Context } from '../inference/context.js';
-import { Sequence } from '../inference/sequence.js';
+import { Sequence } from '../inference/context.js';
 import { HttpError, shuttingDown } from './errors.js';
 
 /**

@@ -1,8 +1,8 @@
 /**
  * Long text kept off the event loop: a request's text is checked against what a slot can hold
  * before anything tokenizes it (B bytes of text are at least B / the vocabulary's longest token
- * piece, and a JavaScript string's length never exceeds its UTF-8 bytes), and what is tokenized
- * is tokenized on the addon's worker thread.
+ * piece, and a JavaScript string's length never exceeds its UTF-8 bytes); what is tokenized is
+ * tokenized on the addon's worker thread (prefill.ts tokenizeText).
  */
 import type { Model } from '../model.js';
 import { HttpError } from './errors.js';
@@ -28,9 +28,4 @@ export function checkTextLength(messages: Message[], cap: number, extra = 0): vo
   });
   chars += extra;
   if (chars > cap) throw new HttpError(400, 'context_length_exceeded', `the subtitles and messages hold ${chars} characters of text, more than a slot of this server can hold`, { param: 'vidlm.subtitles' });
-}
-
-/** A prompt plan with its text items tokenized on the addon's worker thread (as the template is rendered). */
-export async function tokenizeText<T extends object>(model: Model, plan: (T | { text: string })[]): Promise<(T | { tokens: Int32Array })[]> {
-  return Promise.all(plan.map(async (p) => ('text' in p && typeof p.text === 'string' ? { tokens: await model.handle.tokenizeAsync(p.text, true) } : (p as T))));
 }

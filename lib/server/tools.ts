@@ -7,7 +7,7 @@
  * grammars (constrained from a trigger on) are not supported by vidlm's sampler.
  */
 import { randomUUID } from 'node:crypto';
-import type { Sequence } from '../inference/sequence.js';
+import type { Sequence } from '../inference/context.js';
 import type { GenerateResult } from '../inference/generation.js';
 import type { Model } from '../model.js';
 import type { NativeParsedOutput, NativeToolsTemplate } from '../native.js';

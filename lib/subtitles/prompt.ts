@@ -4,17 +4,9 @@
  *    before it, so the words sit next to their picture in the evaluated sequence (cueLines in
  *    cues.ts places them; lib/audio/media.ts lays the markers out, with or without sound);
  *  - pooled strategies (whose tokens are no longer one block per frame): a timed transcript
- *    between the video and the question, every line stamped `[t s]` like the frames' time tokens.
+ *    between the video and the question, every line stamped `[t s]` like the frames' time tokens
+ *    (subtitleTranscript, in lib/pipeline/assemble.ts: the assemble stage places it).
  */
-import type { SubtitleCue } from '../video/types.js';
-import { placeCues, renderCue } from './cues.js';
-
-/** The transcript block for pooled strategies ('' when no cue falls in the sampled span). */
-export function subtitleTranscript(frameTimes: number[], cues: SubtitleCue[], segment?: [number, number]): string {
-  const { before, after } = placeCues(cues, frameTimes, segment?.[0], segment?.[1]);
-  const lines = [...before, ...after.flat()].map(renderCue);
-  return lines.length === 0 ? '' : `Subtitles:\n${lines.join('\n')}\n`;
-}
 
 /** Wraps a user-turn builder so the transcript goes between the video and the question. */
 export function withTranscript<A extends unknown[], R>(turnOf: (...args: A) => (q: string) => R, transcript: string): (...args: A) => (q: string) => R {

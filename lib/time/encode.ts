@@ -16,7 +16,7 @@ import { LITA_NUM_TIME_TOKENS, litaToken, secondsToLitaIndex, type LitaSpelling 
 /**
  * `none`, `text` and `lita` mark the frames of a pooled plan (below); `model` is the Qwen-VL family's own
  * layout of time on the `native` strategy (its processor's temporal positions or `<t seconds>` text:
- * lib/pipeline/model-time.ts), with no marker of vidlm's between the frames.
+ * lib/pipeline/assemble.ts modelTimeItems), with no marker of vidlm's between the frames.
  */
 export type TimeTokenMode = 'none' | 'text' | 'lita' | 'model';
 
@@ -81,7 +81,7 @@ export function resolveTimeEncoding(opts: TimeEncodingOptions = {}): ResolvedTim
 export function timeMarker(t: number, enc: ResolvedTimeEncoding): TextItem | null {
   switch (enc.mode) {
     case 'none':
-    case 'model': // the model's layout carries the time (lib/pipeline/model-time.ts), not a marker
+    case 'model': // the model's layout carries the time (lib/pipeline/assemble.ts modelTimeItems), not a marker
       return null;
     case 'text':
       return { text: formatTime(t, enc.format) };

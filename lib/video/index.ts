@@ -8,11 +8,11 @@ export { live, type LiveStream, type LiveStats } from './live.js';
 export { encodePng } from './png.js';
 export {
   resolvePlan, uniformIndices, litaIndices, stepIndices, fpsTimes, ffmpegFpsIndices, linspace,
-  roundHalfEven, roundHalfAway, cfrTimeline, listTimeline, indexAtOrAfter,
+  roundHalfEven, roundHalfAway, cfrTimeline, listTimeline, streamTimeline, indexAtOrAfter,
   type Timeline, type PlannedFrame, type ResolvedPlan,
 } from './plans.js';
 export { convertSpec, parseSize } from './convert.js';
-export { cutWindows, windowStarts } from './audio.js';
+export { cutWindows, windowStarts } from './video.js';
 export { pickSubtitleStream } from './subtitles.js';
-export { rotationFilters, displayMatrixRotation } from './probe.js';
+export { rotationFilters, displayMatrixRotation } from './open.js';
 export type * from './types.js';

@@ -13,9 +13,8 @@
 import { VidlmError, isVidlmError } from '../errors.js';
 import { withAbort, type NativeConvertSpec, type NativeLiveFrame, type NativeLiveSampling } from '../native.js';
 import { convertSpec } from './convert.js';
-import { checkOpenOptions, deadline, describeInput, openInput, type OpenedInput } from './open.js';
+import { buildProbe, checkOpenOptions, deadline, describeInput, openInput, type OpenedInput } from './open.js';
 import { LiveSound, type LiveAudioClip, type LiveAudioStats } from './live-audio.js';
-import { buildProbe } from './probe.js';
 import type { LiveFrame, LiveOptions, VideoInput } from './types.js';
 
 export interface LiveStats {

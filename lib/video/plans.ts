@@ -160,6 +160,19 @@ export function listTimeline(times: number[], end?: number, tick?: number): Time
 }
 
 /**
+ * The timeline of a video stream: one frame at 0 for a still, `frameCount` frames at `avgFps` for
+ * a constant rate with a known count, else the frame times `scan()` reads from the packets (no
+ * decoding), in seconds on the source's clock, with the stream's tick.
+ */
+export async function streamTimeline(v: { isImage: boolean; frameCount: number | null; vfr: boolean; avgFps: number; startTime: number }, tick: number,
+  scan: () => Promise<{ times: number[]; end: number }>): Promise<Timeline> {
+  if (v.isImage) return listTimeline([0], 0);
+  if (v.frameCount !== null && !v.vfr && v.avgFps > 0) return cfrTimeline(v.frameCount, v.avgFps, v.startTime, tick);
+  const { times, end } = await scan();
+  return listTimeline(times, end, tick);
+}
+
+/**
  * A time (seconds from the video stream's start) on the stream's timestamp grid: the nearest
  * tick, rounded half away from zero as FFmpeg's av_rescale_q does (the ffmpeg program's `-ss T`
  * keeps the first frame at or after that tick). On a one-frame time base (AVI) this decides the

@@ -1,15 +1,16 @@
-/** openVideo(): an opened source with probe, sampling plans, audio and deterministic close. */
+/**
+ * openVideo(): an opened source with probe, sampling plans, audio and deterministic close. The
+ * audio track's read (extractAudio, at the end) is here beside the source method that runs it.
+ */
 import { VidlmError, abortError, isVidlmError } from '../errors.js';
 import { withAbort, type NativeConvertSpec, type NativeMediaSource, type NativeStreamInfo, type NativeWalkStats } from '../native.js';
-import { extractAudio } from './audio.js';
 import { convertSpec } from './convert.js';
 import { decodeThreads, withDecodeLease } from '../threads/index.js';
 import { laneUnits, twoLanes, type LaneWalk } from './lanes.js';
-import { openInput, type OpenedInput } from './open.js';
-import { cfrTimeline, indexAtOrAfter, listTimeline, resolvePlan, type Timeline } from './plans.js';
-import { buildProbe } from './probe.js';
+import { openInput, openProbed, type OpenedInput } from './open.js';
+import { indexAtOrAfter, resolvePlan, streamTimeline, type Timeline } from './plans.js';
 import { readSubtitles } from './subtitles.js';
-import type { AudioClip, AudioOptions, OpenOptions, SampleOptions, SamplePlan, SampledFrames, SubtitleOptions, SubtitleTrack, VideoFrame, VideoInput, VideoProbe } from './types.js';
+import type { AudioClip, AudioOptions, AudioWindow, OpenOptions, SampleOptions, SamplePlan, SampledFrames, SubtitleOptions, SubtitleTrack, VideoFrame, VideoInput, VideoProbe } from './types.js';
 
 /** Work done by sample()/frames(): seeks, packets read and decoded, frames decoded (those freed
  *  before a target included), native walk calls, and walks that used two decoding lanes. */
@@ -97,21 +98,20 @@ export class VideoSource {
     if (this.tl) return this.tl;
     const stream = this.videoStream();
     const v = this.probe.video!;
-    if (this.probe.isImage) return (this.tl = listTimeline([0], 0));
     const tb = stream.timeBase[0] / stream.timeBase[1];
-    if (v.frameCount !== null && !v.vfr && v.avgFps > 0) return (this.tl = cfrTimeline(v.frameCount, v.avgFps, v.startTime, tb));
     // variable frame rate or unknown count: read every packet's timestamp (no decoding)
-    const { pts, end } = await this.exclusive(() => withAbort(signal, (t) => this.src.scan(stream.index, t)).catch((e: unknown) => { throw videoError(e, this.probe.source, signal); }));
-    if (pts.length === 0) throw new VidlmError('ERR_VIDEO_EMPTY', `${this.probe.source} has a video stream without frames`, { source: this.probe.source });
-    const times = Array.from(pts, (p) => p * tb - this.origin);
-    this.tl = listTimeline(times, end * tb - this.origin, tb);
-    v.frameCount = pts.length;
-    if (pts.length > 2) {
-      let min = Infinity;
-      let max = -Infinity;
-      for (let i = 1; i < pts.length; i++) { const d = pts[i]! - pts[i - 1]!; if (d < min) min = d; if (d > max) max = d; }
-      v.vfr = max - min > Math.max(2, 0.02 * max);
-    }
+    this.tl = await streamTimeline({ ...v, isImage: this.probe.isImage }, tb, async () => {
+      const { pts, end } = await this.exclusive(() => withAbort(signal, (t) => this.src.scan(stream.index, t)).catch((e: unknown) => { throw videoError(e, this.probe.source, signal); }));
+      if (pts.length === 0) throw new VidlmError('ERR_VIDEO_EMPTY', `${this.probe.source} has a video stream without frames`, { source: this.probe.source });
+      v.frameCount = pts.length;
+      if (pts.length > 2) {
+        let min = Infinity;
+        let max = -Infinity;
+        for (let i = 1; i < pts.length; i++) { const d = pts[i]! - pts[i - 1]!; if (d < min) min = d; if (d > max) max = d; }
+        v.vfr = max - min > Math.max(2, 0.02 * max);
+      }
+      return { times: Array.from(pts, (p) => p * tb - this.origin), end: end * tb - this.origin };
+    });
     return this.tl;
   }
 
@@ -279,10 +279,10 @@ export class VideoSource {
 
 /** Opens a file path, URL or the bytes of a media file. Images open as one-frame sources. */
 export async function openVideo(input: VideoInput, options: OpenOptions = {}): Promise<VideoSource> {
-  const opened = await openInput(input, options);
+  const opened = await openProbed(input, options);
   let ok = false;
   try {
-    const { probe, video, audio, matrix, origin } = buildProbe(opened.info, opened.display, opened.kind);
+    const { probe, video, audio, matrix, origin } = opened;
     if (!video && !(options.allowAudioOnly && audio)) {
       throw new VidlmError('ERR_VIDEO_NO_STREAM', `${opened.display} has no video stream${audio ? ' (it has audio: pass allowAudioOnly to open it)' : options.allowAudioOnly ? ' nor an audio stream with channels and a sample rate' : ''}`, { source: opened.display, hasAudio: !!audio });
     }
@@ -320,4 +320,52 @@ export async function probeVideo(input: VideoInput, options: OpenOptions = {}): 
   } finally {
     await src.close();
   }
+}
+
+/**
+ * Audio. The audio track as Float32 PCM: decoded, resampled and down-mixed with swresample in the addon
+ * (native/video/audio.cpp), placed on the timeline by timestamp, optionally cut into windows aligned with
+ * frame times (video-SALMONN pairs 0.5 s of audio with each 2 fps frame).
+ */
+/** Cuts interleaved PCM into windows; views into `pcm` where the window lies inside it. */
+export function cutWindows(pcm: Float32Array, t0: number, rate: number, channels: number, length: number, starts: number[]): AudioWindow[] {
+  const n = Math.round(length * rate);
+  const total = pcm.length / channels;
+  return starts.map((t, index) => {
+    const first = Math.round((t - t0) * rate);
+    if (first >= 0 && first + n <= total) return { index, t, samples: pcm.subarray(first * channels, (first + n) * channels) };
+    const samples = new Float32Array(n * channels);
+    const from = Math.max(0, first);
+    const to = Math.min(total, first + n);
+    if (to > from) samples.set(pcm.subarray(from * channels, to * channels), (from - first) * channels);
+    return { index, t, samples };
+  });
+}
+
+/** Default window starts: start + k * length while < end. */
+export function windowStarts(start: number, end: number, length: number): number[] {
+  const out: number[] = [];
+  for (let k = 0; start + k * length < end - 1e-9; k++) out.push(start + k * length);
+  return out;
+}
+
+export async function extractAudio(src: NativeMediaSource, stream: NativeStreamInfo, probe: VideoProbe, origin: number, opts: AudioOptions): Promise<AudioClip> {
+  const rate = opts.sampleRate ?? 16000;
+  const channels = opts.channels ?? 1;
+  if (!Number.isInteger(rate) || rate < 1000 || rate > 384000) throw new VidlmError('ERR_INVALID_ARG', `sampleRate must be an integer in [1000, 384000], got ${rate}`);
+  if (channels !== 1 && channels !== 2) throw new VidlmError('ERR_INVALID_ARG', `channels must be 1 or 2, got ${String(channels)}`);
+  const a = probe.audio!;
+  const fullEnd = Math.max(probe.duration, a.startTime + a.duration);
+  const [s, e] = opts.segment ?? [0, fullEnd];
+  if (!(Number.isFinite(s) && Number.isFinite(e) && e >= s && s >= 0)) throw new VidlmError('ERR_INVALID_ARG', `segment must be [start, end] seconds, got ${JSON.stringify(opts.segment)}`);
+  if (opts.window !== undefined && !(opts.window > 0)) throw new VidlmError('ERR_INVALID_ARG', `window must be > 0 seconds, got ${opts.window}`);
+  if ((e - s) * rate * channels > 2 ** 31) throw new VidlmError('ERR_INVALID_ARG', `segment of ${e - s} s at ${rate} Hz is too long for one clip: use a shorter segment`);
+  const pcm = await withAbort(opts.signal, (t) => src.audio(stream.index, { start: s, end: e, origin, rate, channels }, t));
+  const total = Math.round((e - s) * rate);
+  const clip: AudioClip = { t: s, sampleRate: rate, channels, samples: pcm, duration: total / rate };
+  if (opts.window !== undefined || opts.windowStarts !== undefined) {
+    const length = opts.window ?? 0.5;
+    clip.windows = cutWindows(pcm, s, rate, channels, length, opts.windowStarts ?? windowStarts(s, e, length));
+  }
+  return clip;
 }

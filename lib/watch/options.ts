@@ -15,7 +15,7 @@ import { invalid, optionalBool, optionalFunction, optionalInt, optionalNumber, o
 import { resolveTimeEncoding, type TimeTokenMode } from '../time/encode.js';
 import type { FitMode, VideoInput } from '../video/types.js';
 import { chooseStrategy, contextFull, mediaTokenBudget, visualTokens } from '../pipeline/index.js';
-import { checkModelTimeOption, planModelTime } from '../pipeline/model-time.js';
+import { checkModelTimeOption, planModelTime } from '../pipeline/plan.js';
 import type { QwenFamily } from '../mrope/index.js';
 import { checkWindowMedia, windowAudio } from './sound.js';
 import { isLiveInput } from './source.js';
@@ -43,7 +43,7 @@ export interface CheckedWatch {
   pictures: boolean;
   subtitles?: SubtitleSpec;
   timeTokens: TimeTokenMode;
-  /** The native strategy with the Qwen-VL family's own time (lib/pipeline/model-time.ts; the default there): frame pairs encoded once across windows. */
+  /** The native strategy with the Qwen-VL family's own time (lib/pipeline/plan.ts planModelTime; the default there): frame pairs encoded once across windows. */
   modelTime?: QwenFamily;
   system?: string;
   realtime: boolean;

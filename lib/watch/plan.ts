@@ -9,7 +9,7 @@
  */
 import { countTokens } from '../assembly/index.js';
 import type { PooledStrategyName } from '../assembly/types.js';
-import { mediaTokenBudget } from '../pipeline/strategy.js';
+import { mediaTokenBudget } from '../pipeline/plan.js';
 import { VidlmError, throwIfAborted } from '../errors.js';
 import type { Model } from '../model.js';
 import { checkWatch, type CheckedWatch } from './options.js';

@@ -5,9 +5,7 @@
  * placed by the pipeline's assemble stage, pooled (audio items among the frame blocks) or native
  * (libmtmd's media), exactly as ask() places them.
  */
-import { audioPlanTokens } from '../audio/budget.js';
-import { checkAudioOption, type AudioMedia, type CheckedAudio } from '../audio/media.js';
-import { mediaOrder } from '../audio/plan.js';
+import { audioPlanTokens, checkAudioOption, mediaOrder, type AudioMedia, type CheckedAudio } from '../audio/media.js';
 import { audioFitHint } from '../audio/suggest.js';
 import type { StrategyName } from '../assembly/types.js';
 import type { ModelInfo } from '../model-info.js';

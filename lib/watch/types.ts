@@ -4,8 +4,7 @@ import type { StrategyName } from '../assembly/types.js';
 import type { GenerateOptions } from '../inference/generate-options.js';
 import type { Model } from '../model.js';
 import type { TimeTokenMode } from '../time/encode.js';
-import type { AudioOption } from '../audio/media.js';
-import type { AudioLength } from '../audio/budget.js';
+import type { AudioLength, AudioOption } from '../audio/media.js';
 import type { SubtitleSpec } from '../subtitles/load.js';
 import type { FitMode, OpenOptions, VideoInput } from '../video/types.js';
 

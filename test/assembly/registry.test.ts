@@ -3,7 +3,7 @@ import {
   assemble, countTokens, defaults, planTokenCount, strategies, strategyNames,
   type FrameGrid, type PooledStrategyName, type StrategyName,
 } from '../../lib/assembly/index.js';
-import { chooseStrategy, defaultFrames, queryStrategies } from '../../lib/pipeline/strategy.js';
+import { chooseStrategy, defaultFrames, queryStrategies } from '../../lib/pipeline/plan.js';
 import { rng } from './helpers.js';
 
 // The token-count formulas of the reference's cheat sheet (section 10), written out here.

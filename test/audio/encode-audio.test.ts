@@ -4,7 +4,7 @@
 // embedding block between the clip's markers leave the KV as the real-length audio item does.
 import t from 'tap';
 import { loadModel } from '../../lib/index.js';
-import { realTokens } from '../../lib/audio/budget.js';
+import { realTokens } from '../../lib/audio/media.js';
 import { tinyModels } from '../fixtures/tiny-models.js';
 import { tinyModel } from '../inference/helpers.js';
 

@@ -1,6 +1,7 @@
 /** The order of frames and audio chunks, checked against orders written out by hand. */
 import t from 'tap';
-import { audioClipTokens, checkAudioOption, mediaOrder, orderedMedia, stepContent } from '../../lib/audio/index.js';
+import { audioClipTokens, checkAudioOption, mediaOrder, mediaSteps } from '../../lib/audio/index.js';
+import { orderedMedia, stepContent } from '../../lib/pipeline/assemble.js';
 
 const show = (steps: ReturnType<typeof mediaOrder>) => steps.map((s) => (s.kind === 'frame' ? `F${s.t}` : `A${s.start}-${s.end}`)).join(' ');
 
@@ -56,4 +57,15 @@ t.test('audio token estimate of the Whisper family (padded: the 30 s chunks of l
   // real: 0.5 s = 50 mel frames → 25 → 12; 61 s = 6100 → 3050 → 1525
   const real = { projector: 'qwen2a', rate: 16000, length: 'real' as const };
   tt.same([audioClipTokens(real, 0.5), audioClipTokens(real, 61)], [12, 1525]);
+});
+
+t.test('mediaSteps: the order and its tokens in one call (the budget checks); 0 without sound, null when the count is unknown', async (tt) => {
+  const a = checkAudioOption('interleave', 2, { audio: true, projectorType: 'qwen2a', audioSampleRate: 16000 }, 'padded')!;
+  const { steps, tokens } = mediaSteps([0, 1, 2, 3], a, [0, 4]);
+  tt.equal(show(steps), 'F0 F1 A0-2 F2 F3 A2-4');
+  tt.equal(tokens, 2 * 750, 'padded: each 2 s chunk is one 30-s chunk of 750 embeddings');
+  const none = mediaSteps([0, 1], null, [0, 0]);
+  tt.same([show(none.steps), none.tokens], ['F0 F1', 0]);
+  const unknown = checkAudioOption(true, 2, { audio: true, projectorType: 'ultravox', audioSampleRate: 16000 })!;
+  tt.equal(mediaSteps([0], unknown, [0, 2]).tokens, null, 'an encoder whose count vidlm does not know');
 });

@@ -4,7 +4,8 @@
 import t from 'tap';
 import { assembleWithSlots, assemble as assemblePooled, isSlotItem, type SlottedPlan } from '../../lib/assembly/index.js';
 import type { FrameGrid } from '../../lib/assembly/types.js';
-import { audioSlots, mediaOrder, type AudioMedia } from '../../lib/audio/index.js';
+import { mediaOrder, type AudioMedia } from '../../lib/audio/index.js';
+import { audioSlots } from '../../lib/pipeline/assemble.js';
 import { assemble, planVideo, render, QUESTION, type ChatTemplate, type VideoPlan } from '../../lib/pipeline/index.js';
 import type { VideoProbe } from '../../lib/video/types.js';
 

@@ -1,7 +1,7 @@
-// A KV sequence as a value (lib/inference/sequence.ts): its operations act on its own sequence of
+// A KV sequence as a value (lib/inference/context.ts Sequence): its operations act on its own sequence of
 // its own context, and nothing else.
 import t from 'tap';
-import { Sequence } from '../../lib/inference/sequence.js';
+import { Sequence } from '../../lib/inference/context.js';
 import { tinyModel } from './helpers.js';
 
 const model = await tinyModel();

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { ask, loadModel } from '../../lib/index.js';
 import { runJob } from '../../lib/batch/run-job.js';
 import { readVideo, type ReadQuery } from '../../lib/pipeline/index.js';
-import { mediaIdentity, memoKey, MediaMemo } from '../../lib/pipeline/media-memo.js';
+import { mediaIdentity, memoKey, MediaMemo } from '../../lib/pipeline/read.js';
 import { decoderTotals } from '../../lib/video/video.js';
 import { media } from '../fixtures/media.js';
 import { tinyModels } from '../fixtures/tiny-models.js';

@@ -3,7 +3,8 @@
 // (docs/methods.md "Model-native time on the Qwen-VL family"), and the option's checks.
 import t from 'tap';
 import type { EmbeddingItem, FrameGrid, PlanItem } from '../../lib/assembly/types.js';
-import { checkModelTimeOption, modelTimeItems, planModelTime } from '../../lib/pipeline/model-time.js';
+import { modelTimeItems } from '../../lib/pipeline/assemble.js';
+import { checkModelTimeOption, planModelTime } from '../../lib/pipeline/plan.js';
 
 // 5 frames: pairs (0, 0.5), (1, 1.5) and the lone 3 (paired with itself); a 1×2 grid per pair, dim 2
 const times = [0, 0.5, 1, 1.5, 3];

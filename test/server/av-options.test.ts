@@ -12,7 +12,7 @@ import { audioSpan } from '../../lib/pipeline/plan.js';
 import { readAudioMedia } from '../../lib/audio/media.js';
 import { assemble } from '../../lib/pipeline/index.js';
 import { loadSubtitles } from '../../lib/subtitles/load.js';
-import { subtitleTranscript } from '../../lib/subtitles/prompt.js';
+import { subtitleTranscript } from '../../lib/pipeline/assemble.js';
 import { media } from '../fixtures/media.js';
 import { tinyModels } from '../fixtures/tiny-models.js';
 import { mediaDir, post, sseData, startServer, videoTurn } from './helpers.js';

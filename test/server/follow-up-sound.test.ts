@@ -6,7 +6,7 @@
 import t from 'tap';
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { memoKey } from '../../lib/pipeline/media-memo.js';
+import { memoKey } from '../../lib/pipeline/read.js';
 import { decoderTotals } from '../../lib/video/video.js';
 import { media } from '../fixtures/media.js';
 import { tinyModels } from '../fixtures/tiny-models.js';

@@ -3,7 +3,7 @@ import t from 'tap';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ask, loadModel } from '../../lib/index.js';
-import { subtitleTranscript } from '../../lib/subtitles/index.js';
+import { subtitleTranscript } from '../../lib/pipeline/assemble.js';
 import { media, SUBS } from '../fixtures/media.js';
 import { tinyModels } from '../fixtures/tiny-models.js';
 import { tinyModel } from '../inference/helpers.js';

@@ -3,7 +3,8 @@ import {
   formatClock, formatFixed, formatSeconds, formatTime, litaIndexToSeconds, litaToken, litaVocabulary,
   parseTimes, pyRound, resolveTimeEncoding, roundHalfEven, secondsToLitaIndex, timeMarker,
 } from '../../lib/time/index.js';
-import { composeUserTurn, litaLocalizeQuestion, videoTimeInstruction } from '../../lib/prompt/index.js';
+import { composeUserTurn, videoTimeInstruction } from '../../lib/pipeline/assemble.js';
+import { litaLocalizeQuestion } from '../../lib/prompt/index.js';
 
 t.test('numpy rounding: halves to even', async (t) => {
   t.equal(roundHalfEven(0.5), 0);

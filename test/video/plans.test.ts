@@ -3,7 +3,7 @@ import t from 'tap';
 import {
   cfrTimeline, ffmpegFpsIndices, fpsTimes, linspace, listTimeline, litaIndices, resolvePlan,
   roundHalfAway, roundHalfEven, stepIndices, uniformIndices, convertSpec, parseSize, cutWindows, windowStarts,
-  rotationFilters,
+  rotationFilters, streamTimeline,
 } from '../../lib/video/index.js';
 
 t.test('rounding helpers', async (tt) => {
@@ -136,4 +136,19 @@ t.test('audio windows', async (tt) => {
   tt.same([...w[0]!.samples], [0, 1, 2, 3, 4]);
   tt.equal(w[0]!.samples.buffer, pcm.buffer, 'inside the clip: a view, no copy');
   tt.same([...w[2]!.samples], [18, 19, 0, 0, 0], 'past the end: zero-padded');
+});
+
+t.test('streamTimeline: a still, a constant rate with a known count, else the scanned times (scanned only then)', async (tt) => {
+  let scans = 0;
+  const scan = async () => { scans++; return { times: [0, 0.5, 1.5], end: 2 }; };
+  const still = await streamTimeline({ isImage: true, frameCount: 1, vfr: false, avgFps: 25, startTime: 0 }, 0.04, scan);
+  tt.same([still.n, still.time(0), still.end, still.exact], [1, 0, 0, true]);
+  const cfr = await streamTimeline({ isImage: false, frameCount: 50, vfr: false, avgFps: 25, startTime: 2 }, 0.04, scan);
+  tt.same([cfr.n, cfr.time(25), cfr.end, cfr.exact, cfr.tick], [50, 3, 4, false, 0.04]);
+  tt.equal(scans, 0, 'no scan for a still or a constant rate');
+  const vfr = await streamTimeline({ isImage: false, frameCount: 50, vfr: true, avgFps: 25, startTime: 0 }, 0.001, scan);
+  tt.same([vfr.n, vfr.time(2), vfr.end, vfr.exact, vfr.tick], [3, 1.5, 2, true, 0.001]);
+  const unknown = await streamTimeline({ isImage: false, frameCount: null, vfr: false, avgFps: 25, startTime: 0 }, 0.001, scan);
+  tt.equal(unknown.n, 3);
+  tt.equal(scans, 2, 'a variable rate or an unknown count is scanned');
 });

@@ -6,7 +6,7 @@
  * cannot be written (ERR_OUTPUT) ends collecting with that error; the jobs' results stay in Redis.
  */
 import type { Queue, QueueEvents } from 'bullmq';
-import type { Stage } from '../../pipeline/progress.js';
+import type { Stage } from '../../pipeline/read.js';
 import type { JobSpec } from '../jobs.js';
 import type { Journal } from '../journal.js';
 import type { BatchReporter } from '../reporter.js';

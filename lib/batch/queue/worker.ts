@@ -7,7 +7,7 @@
 import { Worker, WaitingError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Model } from '../../model.js';
-import type { Stage } from '../../pipeline/progress.js';
+import type { Stage } from '../../pipeline/read.js';
 import { checkJob } from '../jobs.js';
 import type { ResultLine } from '../result.js';
 import { runJob } from '../run-job.js';

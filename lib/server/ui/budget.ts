@@ -5,7 +5,7 @@
  * (fits: false, with the error the question would get), not a failure.
  */
 import { countWithOpenOptions } from '../../api/count.js';
-import { chooseStrategy, mediaTokenBudget } from '../../pipeline/strategy.js';
+import { chooseStrategy, mediaTokenBudget } from '../../pipeline/plan.js';
 import { VidlmError } from '../../errors.js';
 import type { ServerState } from '../completion.js';
 import { toOpenAIError } from '../errors.js';
@@ -36,7 +36,7 @@ export async function mediaBudget(s: ServerState, body: BudgetBody, signal: Abor
   if (sound && !info.audio) throw new VidlmError('ERR_UNSUPPORTED', "the model's mmproj has no audio encoder: it cannot take sound (vidlm.audio)", { option: 'vidlm.audio' });
   const media = await resolveMedia(body.url, s.options, s.remote, signal, 'url');
   const subtitles = await resolveSubtitles(v.subtitles, s.options);
-  // the completion path's budget and choice for one media part (lib/pipeline/strategy.ts)
+  // the completion path's budget and choice for one media part (lib/pipeline/plan.ts)
   const strategy = sound || !info.vision ? 'native' : chooseStrategy(v.strategy ?? 'auto', info, mediaTokenBudget(s.contextSize), v.frames);
   try {
     const c = await countWithOpenOptions(media.input, {
