@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import t from 'tap';
 import { loadModel, type Context, type FrameGrid, type Model } from '../../lib/index.js';
 import { runSemantic, type SemanticRun } from '../../lib/eval/semantic/run.js';
-import { COLOUR_NAMES, QUESTIONS, scoreAnswer } from '../../lib/eval/semantic/tasks.js';
+import { COLOUR_NAMES, QUESTIONS, questionFor, scoreAnswer, timeMarker } from '../../lib/eval/semantic/tasks.js';
 import { semanticModel } from '../../lib/fixtures/semantic/build.js';
 import { run as evalCommand } from '../../lib/commands/eval.js';
 
@@ -35,9 +35,18 @@ const shifted = (g: FrameGrid[]) => g.map((x, i) => ({ ...x, data: g[Math.max(i 
 
 t.test('the question wording and colours are the training script\'s', async (t) => {
   const py = await readFile(new URL('../../python/semantic/tasks.py', import.meta.url), 'utf8');
-  for (const q of Object.values(QUESTIONS)) t.ok(py.includes(`'${q}'`), q);
+  // 'at' and the qwen style: the eval can ask them (clips with an `at`, --time-tokens qwen); the committed model is not trained on them
+  for (const q of [QUESTIONS.start, QUESTIONS.end, QUESTIONS.when, QUESTIONS.count]) t.ok(py.includes(`'${q}'`), q);
   t.ok(py.includes(`COLOURS = [${COLOUR_NAMES.map((c) => `'${c}'`).join(', ')}]`));
   t.equal(scoreAnswer(scenes[0]!, 'when', '<t0> <t99>', 'lita') > 0, true, 'the whole clip overlaps the square');
+  // the time of the 'at' question in each style's own markers
+  t.equal(timeMarker(12.25, 60, 'qwen'), '<12.2 seconds>', 'Python\'s .1f: an exact tie goes to the even digit');
+  t.equal(timeMarker(12.25, 60, 'text'), '[12.25s]');
+  t.equal(timeMarker(30, 60, 'lita'), '<t50>', 'round(99 * 0.5) = 49.5, half to even: 50');
+  const clip = { ...scenes[0]!, duration: 60, at: 30 };
+  t.equal(questionFor(clip, 'at', 'lita'), 'What colour is the background at <t50>?');
+  t.equal(scoreAnswer({ ...clip, segments: [[0, 20, 0], [20, 60, 2]] }, 'at', ' Blue.', 'lita'), 1, 'the colour of the segment holding t');
+  t.equal(scoreAnswer({ ...clip, object: [20, 30] }, 'when', '<20.0 seconds> <30.0 seconds>', 'qwen'), 1, 'a Qwen-style answer read back');
 });
 
 t.test('llama.cpp (through vidlm) gives the PyTorch model\'s greedy answer on the same inputs', async (t) => {
@@ -123,6 +132,17 @@ t.test('vidlm eval semantic: the table through the CLI, beside the reference pip
   const report = JSON.parse(out.join('')) as { runs: Array<{ strategy: string; timeTokens: string; frames: number; visual: number; questions: number; answers: unknown[] }> };
   t.same(report.runs.map((r) => [r.strategy, r.timeTokens, r.frames, r.visual, r.questions]), [['pllava', 'none', 8, 8 * 4, 4], ['pllava', 'lita', 8, 8 * 4, 6]],
     '2 scene clips: start and end, and when with time markers; 8 frames of 2×2 pooled tokens');
+  out.length = 0;
+  process.stdout.write = ((chunk: string) => { out.push(String(chunk)); return true; }) as typeof process.stdout.write;
+  try {
+    code = await evalCommand(['semantic', '--model', sm.model, '--mmproj', sm.mmproj, '--clips', sm.clipsJson, '--strategy', 'slowfast', '--time-tokens', 'qwen', '--limit', '1', '--threads', '1', '--json']);
+  } finally {
+    process.stdout.write = write;
+  }
+  t.equal(code, 0, 'the Qwen3-VL time style on request');
+  const qwen = JSON.parse(out.join('')) as { runs: Array<{ timeTokens: string; answers: Array<{ task: string }> }> };
+  t.same(qwen.runs.map((r) => [r.timeTokens, r.answers.map((a) => a.task).filter((k) => k !== 'at')]), [['qwen', ['start', 'end', 'when']]]);
+  t.equal(await evalCommand(['semantic', '--model', sm.model, '--mmproj', sm.mmproj, '--clips', sm.clipsJson, '--time-tokens', 'model']), 2, 'an unknown time style');
   t.equal(await evalCommand(['semantic', '--model', sm.model]), 2, 'missing --mmproj and --clips: a usage error');
   t.equal(await evalCommand(['semantic', '--model', sm.model, '--mmproj', sm.mmproj, '--clips', sm.clipsJson, '--strategy', 'native']), 2, 'native is not a pooled strategy');
 });
