@@ -8,17 +8,17 @@ import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { PooledStrategyName } from '../assembly/types.js';
 import { num } from '../cli-flags.js';
-import { defaultRuns, EVAL_STRATEGIES, runSemantic, TIME_STYLES, type SemanticRunReport } from '../eval/semantic/run.js';
+import { ALL_TIME_STYLES, defaultRuns, EVAL_STRATEGIES, runSemantic, TIME_STYLES, type SemanticRunReport } from '../eval/semantic/run.js';
 import { semanticTable, type ReferenceRow } from '../eval/semantic/report.js';
-import type { SemanticClip } from '../eval/semantic/tasks.js';
+import type { SemanticClip, SemanticTimeStyle } from '../eval/semantic/tasks.js';
 import { loadModel } from '../model.js';
-import type { TimeTokenMode } from '../time/encode.js';
 
 export const SEMANTIC_USAGE = `usage: vidlm eval semantic --model M.gguf --mmproj P.gguf --clips clips.json
-       [--strategy concat,slowfast,pllava,bilinear,vcgpt] [--time-tokens none,text,lita]
+       [--strategy concat,slowfast,pllava,bilinear,vcgpt] [--time-tokens none,text,lita (default), qwen]
        [--frames N] [--limit N] [--reference reference.json] [--threads N] [--json]
-clips.json: [{ id, kind, duration, segments, object, flashes, file }] (the trained model's held-out
-clips; \`node dist/fixtures/semantic/build.js\` writes them with the model).
+clips.json: [{ id, kind, duration, segments, object, flashes, at, file }] (the trained model's held-out
+clips; \`node dist/fixtures/semantic/build.js\` writes them with the model). qwen: Qwen3-VL's
+\`<12.5 seconds>\` before every frame (the API's timeTokens 'text' with timeFormat '<{t:1} seconds>').
 `;
 
 function list<T extends string>(value: string | undefined, all: readonly T[], what: string): T[] {
@@ -42,10 +42,10 @@ export async function runSemanticCommand(args: string[]): Promise<number> {
     process.stderr.write(`vidlm eval: --model, --mmproj and --clips are required\n\n${SEMANTIC_USAGE}`);
     return 2;
   }
-  let strategies: PooledStrategyName[], styles: TimeTokenMode[];
+  let strategies: PooledStrategyName[], styles: SemanticTimeStyle[];
   try {
     strategies = list(values.strategy, EVAL_STRATEGIES, 'strategy');
-    styles = list(values['time-tokens'], TIME_STYLES, 'time style');
+    styles = values['time-tokens'] ? list(values['time-tokens'], ALL_TIME_STYLES, 'time style') : [...TIME_STYLES];
   } catch (e) {
     process.stderr.write(`vidlm eval: ${(e as Error).message}\n`);
     return 2;
