@@ -3,8 +3,9 @@
  * policy (no explicit `threads`) holds a lease for the time of its native call: serve's slots,
  * concurrent asks, watch and batch jobs share the free cores instead of each taking every core.
  * When a call comes or goes, the leases are split again and the running calls follow at their
- * next graph (the native side reads the count before each decode and encoder batch). A call that
- * finds as many leases as threads waits for one to end: more single-threaded calls than cores
+ * next graph (the native side reads the count before each decode and encoder batch). A compute call that
+ * finds as many compute leases as threads waits for one to end (never for decoding leases: a decoding
+ * lane may itself wait on the encoder): more single-threaded calls than cores
  * would only take turns on them anyway. A decoding call waits only for vidlm's own leases to fill
  * the cores the process may use: it has no spinning barrier, so other processes' load does not
  * make it collapse (policy.ts decodeBudget).
@@ -74,7 +75,10 @@ export class ComputeBudget {
       if (signal?.aborted) throw abortError(signal);
       // a decoding call (one per frame) reuses a reading up to a second old: a fresh one may wait up to 50 ms
       if (kind === 'compute' || performance.now() - this.#readAt > DECODE_READING_MS) await this.#read();
-      if (this.#leases.length < (kind === 'decode' ? capacity(this.#view) : this.#budget)) break;
+      // a compute call waits for compute leases only: decoding leases are re-taken after every frame,
+      // so counting them could keep a compute call waiting for a whole concurrent decode or longer
+      const held = kind === 'decode' ? this.#leases.length : this.#leases.filter((l) => l.kind === 'compute').length;
+      if (held < (kind === 'decode' ? capacity(this.#view) : this.#budget)) break;
       await new Promise<void>((resolve) => {
         const wake = () => { signal?.removeEventListener('abort', wake); resolve(); };
         this.#waiting.push(wake);

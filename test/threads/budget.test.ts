@@ -78,7 +78,7 @@ t.test('decoding leases: counted with compute leases, reading the machine at mos
   enc.release();
 });
 
-t.test('beside a hog, decoding calls fill the cores, compute calls the free ones, and a compute call waits for them', async (t) => {
+t.test('beside a hog, decoding calls fill the cores; a compute call takes the free one without waiting for them, and waits for other compute calls', async (t) => {
   const b = new ComputeBudget(fixed({ busy: 2 })); // budget 1, capacity 2
   t.equal(await b.free(), 2, 'a decoder opened beside the hog starts both cores\' threads');
   const lane1 = await b.acquire(() => {}, undefined, 'decode');
@@ -86,20 +86,23 @@ t.test('beside a hog, decoding calls fill the cores, compute calls the free ones
   t.equal(b.stats().leases, 2, 'two decoding lanes at once on one free core: they sleep, not spin');
   let third: { release(): void } | undefined;
   const lane3 = b.acquire(() => {}, undefined, 'decode').then((l) => (third = l));
-  let enc: { threads: number; release(): void } | undefined;
-  const compute = b.acquire(() => {}).then((l) => (enc = l));
+  // a decoding lane can wait on the encoder (a full queue), so a compute call never waits for decoding leases
+  const enc = await b.acquire(() => {});
+  t.equal(enc.threads, 1, 'the compute call runs at once, on the one free core');
   await new Promise((r) => setTimeout(r, 80));
   t.equal(third, undefined, 'no more decoding calls than cores');
-  t.equal(enc, undefined, 'the compute call waits while the decoding calls hold the cores');
+  let enc2: { threads: number; release(): void } | undefined;
+  const compute2 = b.acquire(() => {}).then((l) => (enc2 = l));
+  await new Promise((r) => setTimeout(r, 80));
+  t.equal(enc2, undefined, 'a second compute call waits for the first: the budget (1) is compute\'s');
+  enc.release();
+  await compute2;
+  t.equal(enc2!.threads, 1);
+  t.equal(b.stats().peakComputeInUse, 1, 'compute never above the budget');
+  enc2!.release();
   lane1.release();
   lane2.release();
   await lane3;
-  await new Promise((r) => setTimeout(r, 80));
-  t.equal(enc, undefined, 'a decoding call still holds a lease: the compute call keeps waiting (its one free core)');
   third!.release();
-  await compute;
-  t.equal(enc!.threads, 1, 'then runs on the one free core');
-  t.equal(b.stats().peakComputeInUse, 1, 'compute never above the budget');
-  enc!.release();
   t.equal(b.stats().leases, 0);
 });
