@@ -7,7 +7,7 @@
 // files then running and the memory they hold, and if tap ends without its summary (a signal, the
 // OOM killer) it says how, with the files that were running.
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
@@ -72,13 +72,33 @@ for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP']) {
   });
 }
 
+/** Without tap's summary: the failed tests from the results tap saved per file (.tap/test-results); returns the files with one. */
+function listFailures() {
+  const root = '.tap/test-results';
+  let files = [];
+  try { files = readdirSync(root, { recursive: true }).filter((f) => String(f).endsWith('.tap')); } catch { return 0; }
+  let failed = 0;
+  for (const f of files) {
+    try { if (statSync(`${root}/${f}`).mtimeMs < started) continue; } catch { continue; } // an earlier run's
+    const lines = read(`${root}/${f}`).split('\n');
+    const bad = lines.filter((l) => /^\s*not ok /.test(l) && !/# (SKIP|TODO)/.test(l));
+    if (bad.length === 0) continue;
+    failed++;
+    console.log(`[tests] failed in ${String(f).replace(/\.tap$/, '')}:`);
+    for (const l of bad.slice(0, 6)) console.log(`  ${l.trim().slice(0, 300)}`);
+  }
+  return failed;
+}
+
 child.on('close', (code, signal) => {
   const m = /total:\s*(\d+)(?:,\s*pass:\s*(\d+))?(?:,\s*fail:\s*(\d+))?(?:,\s*skip:\s*(\d+))?/.exec(tail);
+  let failedFiles = 0;
   if (!m) {
     console.log(`\n[tests] tap ended ${signal ? `by ${signal}` : `with exit code ${code}`} after ${seconds()} s without its summary; the test files seen running last: ${lastSeen}`);
+    failedFiles = listFailures();
   }
   const pass = Number(m?.[2] ?? 0);
-  const fail = Number(m?.[3] ?? 0) || (code !== 0 && m && !m[3] ? 1 : 0) || (m ? 0 : 1);
+  const fail = Number(m?.[3] ?? 0) || (code !== 0 && m && !m[3] ? 1 : 0) || (m ? 0 : Math.max(1, failedFiles));
   const skip = Number(m?.[4] ?? 0);
   console.log(`\n${pass} passed, ${fail} failed, ${skip} skipped`);
   process.exit(code ?? 1);
