@@ -26,7 +26,7 @@ import { realpath, stat } from 'node:fs/promises';
 import { LRUCache } from 'lru-cache';
 import type { AudioMedia } from '../audio/media.js';
 import type { FrameGrid } from '../assembly/types.js';
-import { throwIfAborted } from '../errors.js';
+import { abortError, throwIfAborted } from '../errors.js';
 import type { EncodableFrame, EncodeOptions, EncodeStats } from '../inference/encode.js';
 import { checkPlanLimits, plannedMedia } from '../limits.js';
 import type { Model } from '../model.js';
@@ -271,7 +271,8 @@ async function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
   throwIfAborted(signal);
   let off = (): void => {};
   const aborted = new Promise<never>((_, reject) => {
-    const on = (): void => reject(signal.reason);
+    // a documented ERR_ABORTED, as every other abort of a read (the raw reason is its cause)
+    const on = (): void => reject(abortError(signal));
     signal.addEventListener('abort', on, { once: true });
     off = () => signal.removeEventListener('abort', on);
   });

@@ -103,3 +103,15 @@ t.test('identity and key', async (t) => {
   for (let i = 0; i < 100; i++) memo.entries.set(`k${i}`, { probe, plan, frames: [{ index: 0, t: 0, width: 1, height: 1 }], duration: 1, variant: '' });
   t.ok(memo.entries.calculatedSize <= 4096 && memo.entries.size < 100, `bounded: ${memo.entries.size} entries, ${memo.entries.calculatedSize} bytes`);
 });
+
+t.test('an ask aborted while it waits for the same video\'s first read rejects with ERR_ABORTED, and the first read goes on', async (t) => {
+  const model = await loadModel({ model: m.model, mmproj: m.mmproj, threads: 1 });
+  t.teardown(() => model.dispose());
+  const opts = { model, ...GEN, frames: 6 }; // a key no other test read, so the first read is in flight
+  const first = ask(clip, 'What is it?', opts);
+  const ac = new AbortController();
+  const second = ask(clip, 'What is it?', { ...opts, signal: ac.signal });
+  setTimeout(() => ac.abort(), 5);
+  await t.rejects(second, { code: 'ERR_ABORTED' }, 'a documented VidlmError, not the signal\'s raw AbortError');
+  t.type((await first).text, 'string', 'the first read was not aborted with it');
+});
