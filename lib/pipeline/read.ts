@@ -36,9 +36,8 @@ import { openVideo } from '../video/video.js';
 import type { SubtitleCue, VideoFrame, VideoInput, VideoProbe } from '../video/types.js';
 import { assemble, type Assembled, type AssembleQuery, type Encoded } from './assemble.js';
 import { checkMediaBudget } from './media-budget.js';
-import { planVideo, type PlanQuery, type VideoPlan } from './plan.js';
+import { planVideo, visualTokens, type PlanQuery, type VideoPlan } from './plan.js';
 import { sample, type SampledVideo } from './sample.js';
-import { visualTokens } from './plan.js';
 
 /** Progress of a video query, by stage; `fraction` runs 0 to 1 within each stage. */
 export type Stage = 'decode' | 'encode' | 'prefill' | 'generate';
