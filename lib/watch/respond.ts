@@ -11,6 +11,7 @@ import type { SubtitleCue } from '../video/types.js';
 import type { GenerateOptions } from '../inference/generate-options.js';
 import type { Model } from '../model.js';
 import type { WatchFrame } from './source.js';
+import { abortError } from '../errors.js';
 
 export interface WindowQuestion {
   /** 'answer': the prompt or the yes/no question; 'localize': the follow-up asking for the event's span. */
@@ -97,7 +98,7 @@ export class FunctionResponder implements Responder {
     return {
       ask: async (kind, question, _params, signal, onPiece) => {
         const text = await this.#fn({ ...q, kind, question });
-        if (signal.aborted) throw signal.reason;
+        if (signal.aborted) throw abortError(signal);
         onPiece?.(text);
         return { text, prompt: 0, generated: 0, tokensPerSecond: 0 };
       },
