@@ -74,7 +74,7 @@ if (wanted.includes('05b')) {
 const selected = v.only ? rows.filter((r) => r.question.includes(v.only!)) : rows;
 
 
-interface Sample { total: number; decode: number; encode: number; prefill: number; generate: number; tps: number; generated: number; grants: number[] }
+interface Sample { total: number; decode: number; encode: number; prefill: number; generate: number; tps: number; generated: number; grants: number[]; cpu: number }
 function runOnce(row: Row, setting: string): Promise<Sample> {
   const { env: _env, ...threads } = SETTINGS[setting]!;
   const cfg = { ...row, ...threads, question: 'What happens in this video?' };
@@ -91,7 +91,7 @@ function runOnce(row: Row, setting: string): Promise<Sample> {
       const r = JSON.parse(out.trim().split('\n').pop()!);
       const g = r.timings;
       resolve({ total, decode: g.decodeMs, encode: g.encodeMs, prefill: g.prefillMs, generate: g.generateMs, generated: r.tokens.generated,
-        tps: r.tokens.generated > 0 ? (r.tokens.generated * 1000) / g.generateMs : 0, grants: r.grants });
+        tps: r.tokens.generated > 0 ? (r.tokens.generated * 1000) / g.generateMs : 0, grants: r.grants, cpu: r.cpuMs ?? NaN });
     });
   });
 }
@@ -154,6 +154,11 @@ function section(cond: Condition): string {
       // what overlapping decode and encode (issue 26, item 3) could save at most: the shorter of the two stages
       const bound = median(px.map((x) => Math.min(x.decode, x.encode)));
       verdicts.push(`- ${row.pair}, ${row.question}, ${cond}: overlapping decode and encode could save at most ${fmt(bound)} (${((bound / med('policy')) * 100).toFixed(1)} % of the policy's total; decode ${fmt(median(px.map((x) => x.decode)))}, encode ${fmt(median(px.map((x) => x.encode)))})`);
+    }
+    if (px && row.frames && px.every((x) => Number.isFinite(x.cpu))) {
+      // what bounds a video row under load: the work (the process's CPU time, every thread) against the CPU share it got
+      const cpu = median(px.map((x) => x.cpu));
+      verdicts.push(`- ${row.pair}, ${row.question}, ${cond}: the policy's process used ${fmt(cpu)} of CPU time (every thread) in ${fmt(med('policy'))}, i.e. ${(cpu / med('policy')).toFixed(2)} cores on average`);
     }
     if (px && results.has(key(row, cond, 'today'))) {
       const r = med('policy') / med('today');
