@@ -8,8 +8,9 @@
  * which the budget splits with the decoding leases; so the two stages together run no more
  * threads than the cores the process may use, and no more compute threads than the budget. Only
  * under the policy (a model with a fixed `threads` asked for that many compute threads, and the
- * decoder beside them would add to them) and with at least two cores the process may use (on one,
- * the stages would only take turns); not with `reduce` (its still frames are dropped after
+ * decoder beside them would add to them) and with at least two cores free of other work (on one,
+ * the stages would only take turns, and the decoder would lose the second thread it has beside
+ * other work: the contention bench's hog rows measured it slower); not with `reduce` (its still frames are dropped after
  * sampling) nor on the native path (libmtmd encodes inside the prefill).
  *
  * The result is the same as decoding everything and then encoding it: the frames in plan order,
@@ -65,7 +66,8 @@ export function overlapWanted(s: OverlapSetup): boolean {
  */
 export async function sampleEncoding<V extends { frames: VideoFrame[] }>(encoder: GridEncoder, s: OverlapSetup,
   sample: (onFrame?: (f: VideoFrame) => Promise<void>) => Promise<V>): Promise<{ video: V; encoder: GridEncoder }> {
-  if (!overlapWanted(s) || (await computeBudget.free()) < 2) return { video: await sample(), encoder };
+  // cores free for both stages: beside other work (one free core) the encoder would take the decoder's second thread
+  if (!overlapWanted(s) || (await computeBudget.computeFree()) < 2 || (await computeBudget.free()) < 2) return { video: await sample(), encoder };
   const lane = new EncodeLane(encoder, { source: s.source, variant: frameVariant(s.plan.frame), batchSize: s.batchSize, pairs: Boolean(s.plan.modelTime), signal: s.signal });
   try {
     const video = await reserving(1, () => sample((f) => lane.push(f)));

@@ -129,6 +129,8 @@ t.test('the decoder keeps a core back for the encoder; off with fixed threads an
   t.same((await read(fixed, q, true)).calls.map((c) => c.times.length), [10], 'fixed threads: the user asked that many compute threads, no decoder beside them');
   computeBudget.setProbe(machine({ cores: 1 }));
   t.same((await read(llava, q, true)).calls.map((c) => c.times.length), [10], 'one core: the stages would only take turns');
+  computeBudget.setProbe(machine({ busy: 1 }));
+  t.same((await read(llava, q, true)).calls.map((c) => c.times.length), [10], 'one core of two free (other work on the other): decoding then encoding, the decoder on both cores');
   computeBudget.setProbe(machine({}));
 });
 
