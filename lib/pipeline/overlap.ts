@@ -10,7 +10,9 @@
  * under the policy (a model with a fixed `threads` asked for that many compute threads, and the
  * decoder beside them would add to them) and with at least two cores free of other work (on one,
  * the stages would only take turns, and the decoder would lose the second thread it has beside
- * other work: the contention bench's hog rows measured it slower); not with `reduce` (its still frames are dropped after
+ * other work: the contention bench's hog rows measured it slower); only for a read alone in the
+ * process (concurrent asks and serve's slots already keep the cores busy with each other's stages,
+ * and two overlapping reads would run two decoders beside two encoders); not with `reduce` (its still frames are dropped after
  * sampling) nor on the native path (libmtmd encodes inside the prefill).
  *
  * The result is the same as decoding everything and then encoding it: the frames in plan order,
@@ -66,17 +68,28 @@ export function overlapWanted(s: OverlapSetup): boolean {
  */
 export async function sampleEncoding<V extends { frames: VideoFrame[] }>(encoder: GridEncoder, s: OverlapSetup,
   sample: (onFrame?: (f: VideoFrame) => Promise<void>) => Promise<V>): Promise<{ video: V; encoder: GridEncoder }> {
-  // cores free for both stages: beside other work (one free core) the encoder would take the decoder's second thread
-  if (!overlapWanted(s) || (await computeBudget.computeFree()) < 2 || (await computeBudget.free()) < 2) return { video: await sample(), encoder };
-  const lane = new EncodeLane(encoder, { source: s.source, variant: frameVariant(s.plan.frame), batchSize: s.batchSize, pairs: Boolean(s.plan.modelTime), signal: s.signal });
+  // alone in the process (no other read sampling, no lease held), checked before anything is awaited: two
+  // overlapping reads would run two decoders and two encoders at once; the second decodes then encodes
+  const alone = sampling === 0 && computeBudget.stats().leases === 0;
+  sampling++;
   try {
-    const video = await reserving(1, () => sample((f) => lane.push(f)));
-    return { video, encoder: lane };
-  } catch (e) {
-    await lane.settle();
-    throw e;
+    // cores free for both stages: beside other work (one free core) the encoder would take the decoder's second thread
+    if (!alone || !overlapWanted(s) || (await computeBudget.computeFree()) < 2 || (await computeBudget.free()) < 2) return { video: await sample(), encoder };
+    const lane = new EncodeLane(encoder, { source: s.source, variant: frameVariant(s.plan.frame), batchSize: s.batchSize, pairs: Boolean(s.plan.modelTime), signal: s.signal });
+    try {
+      const video = await reserving(1, () => sample((f) => lane.push(f)));
+      return { video, encoder: lane };
+    } catch (e) {
+      await lane.settle();
+      throw e;
+    }
+  } finally {
+    sampling--;
   }
 }
+
+/** Reads of the process between the start and the end of their sampling (sampleEncoding). */
+let sampling = 0;
 
 interface ChunkOptions { source: string | undefined; variant: string; batchSize: number | undefined; pairs: boolean; signal: AbortSignal }
 

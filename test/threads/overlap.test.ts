@@ -134,7 +134,7 @@ t.test('the decoder keeps a core back for the encoder; off with fixed threads an
   computeBudget.setProbe(machine({}));
 });
 
-t.test('two concurrent asks with the overlap: compute threads never above the budget', async (t) => {
+t.test('two concurrent asks: one overlaps (the first alone), and compute threads never go above the budget', async (t) => {
   process.env.VIDLM_OVERLAP = '1';
   for (const busy of [0, 1]) {
     computeBudget.setProbe(machine({ busy }));
