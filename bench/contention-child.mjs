@@ -8,4 +8,6 @@ const c = JSON.parse(process.argv[2]);
 const model = await loadModel({ model: c.model, mmproj: c.mmproj, cache: false, ...(c.threads === undefined ? {} : { threads: c.threads }), ...(c.poll === undefined ? {} : { poll: c.poll }) });
 const r = await ask(c.input, c.question, { model, strategy: c.strategy, ...(c.frames ? { frames: c.frames } : {}), maxTokens: c.maxTokens, temperature: 0, contextSize: c.contextSize });
 model.dispose();
-process.stdout.write(JSON.stringify({ timings: r.timings, tokens: r.tokens, grants: computeBudget.stats().grants }) + '\n');
+// the process's CPU time, every thread (decoding, encoding, the LLM, node): what the CPU share it got had to cover
+const cpu = process.cpuUsage();
+process.stdout.write(JSON.stringify({ timings: r.timings, tokens: r.tokens, grants: computeBudget.stats().grants, cpuMs: (cpu.user + cpu.system) / 1000 }) + '\n');

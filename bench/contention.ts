@@ -7,6 +7,7 @@
  *   t1        threads: 1
  *   poll0     threads = all cores, poll 0 (a persistent pool whose workers sleep between graphs: the waiting mode alone)
  *   policy    the default: free cores from the thread policy (lib/threads), on a poll-0 pool
+ *   serial    the policy with decoding then encoding (VIDLM_OVERLAP=0: no overlap of the two, lib/pipeline/overlap.ts)
  *   prev      the policy as another checkout builds it (--prev DIR: that checkout's dist/, e.g. the commit
  *             before a policy change), so that a change is measured against what it replaces in the same runs
  * taking turns run by run (every setting of a row, then again), medians with min–max. Rows: the
@@ -14,7 +15,7 @@
  * (16-frame PLLaVA question). The machine is what it is: "idle" means no hog of ours; the load
  * average at the start is printed in the footer.
  *
- * Run: npm run build:ts && npm run bench -- contention [--runs 3] [--pairs tiny,05b] [--settings today,t1,poll0,policy]
+ * Run: npm run build:ts && npm run bench -- contention [--runs 3] [--pairs tiny,05b] [--settings today,t1,poll0,serial,policy]
  *      [--conditions idle,hog,burst,other-session] [--only TEXT] [--prev DIR] [--write-docs]   (--write-docs replaces, for each
  *      condition run, the section of docs/deploy.md marked bench:contention-<pairs>-<condition>, e.g.
  *      bench:contention-tiny-burst, through bench/doc-table.ts's publish())
@@ -34,15 +35,17 @@ const run0 = benchRun('contention'); // the load average before the bench adds i
 
 const { values: v } = parseArgs({ options: {
   runs: { type: 'string', default: '3' }, pairs: { type: 'string', default: 'tiny,05b' },
-  settings: { type: 'string', default: 'today,t1,poll0,policy' }, conditions: { type: 'string', default: 'idle,hog,burst,other-session' },
+  settings: { type: 'string', default: 'today,t1,poll0,serial,policy' }, conditions: { type: 'string', default: 'idle,hog,burst,other-session' },
   'write-docs': { type: 'boolean', default: false }, only: { type: 'string' }, prev: { type: 'string' },
 } });
 const root = process.cwd();
 const RUNS = Number(v.runs);
 const cores = availableParallelism();
 
-const SETTINGS: Record<string, { threads?: number | 'auto'; poll?: number }> = {
+const SETTINGS: Record<string, { threads?: number | 'auto'; poll?: number; env?: Record<string, string> }> = {
   today: { threads: cores }, t1: { threads: 1 }, poll0: { threads: cores, poll: 0 }, policy: {}, prev: {},
+  // the policy without decoding beside encoding (lib/pipeline/overlap.ts), to measure the overlap in the same runs
+  serial: { env: { VIDLM_OVERLAP: '0' } },
 };
 const settings = v.settings!.split(',').filter((s) => s in SETTINGS && (s !== 'prev' || v.prev));
 if (v.prev && !settings.includes('prev')) settings.push('prev');
@@ -71,12 +74,14 @@ if (wanted.includes('05b')) {
 const selected = v.only ? rows.filter((r) => r.question.includes(v.only!)) : rows;
 
 
-interface Sample { total: number; decode: number; encode: number; prefill: number; generate: number; tps: number; generated: number; grants: number[] }
+interface Sample { total: number; decode: number; encode: number; prefill: number; generate: number; tps: number; generated: number; grants: number[]; cpu: number }
 function runOnce(row: Row, setting: string): Promise<Sample> {
-  const cfg = { ...row, ...SETTINGS[setting], question: 'What happens in this video?' };
+  const { env: _env, ...threads } = SETTINGS[setting]!;
+  const cfg = { ...row, ...threads, question: 'What happens in this video?' };
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [join(setting === 'prev' ? v.prev! : root, 'bench', 'contention-child.mjs'), JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const env = { ...process.env, ...SETTINGS[setting]!.env };
+    const child = spawn(process.execPath, [join(setting === 'prev' ? v.prev! : root, 'bench', 'contention-child.mjs'), JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'pipe'], env });
     let out = '', err = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
@@ -86,7 +91,7 @@ function runOnce(row: Row, setting: string): Promise<Sample> {
       const r = JSON.parse(out.trim().split('\n').pop()!);
       const g = r.timings;
       resolve({ total, decode: g.decodeMs, encode: g.encodeMs, prefill: g.prefillMs, generate: g.generateMs, generated: r.tokens.generated,
-        tps: r.tokens.generated > 0 ? (r.tokens.generated * 1000) / g.generateMs : 0, grants: r.grants });
+        tps: r.tokens.generated > 0 ? (r.tokens.generated * 1000) / g.generateMs : 0, grants: r.grants, cpu: r.cpuMs ?? NaN });
     });
   });
 }
@@ -129,21 +134,31 @@ function section(cond: Condition): string {
   const verdicts: string[] = [];
   for (const row of selected) {
     const med = (s: string) => median((results.get(key(row, cond, s)) ?? []).map((x) => x.total));
-    const fixed = settings.filter((s) => s !== 'policy' && s !== 'prev' && results.has(key(row, cond, s)));
+    const fixed = settings.filter((s) => s !== 'policy' && s !== 'prev' && s !== 'serial' && results.has(key(row, cond, s)));
     const best = Math.min(...fixed.map(med));
     for (const s of settings) {
       const xs = results.get(key(row, cond, s));
       if (!xs) continue;
-      const label = s === 'today' ? `${cores} (today's default)` : s === 't1' ? '1' : s === 'poll0' ? `${cores}, poll 0` : s === 'prev' ? `policy before (${prevCommit})` : 'policy (default)';
-      const grants = s === 'policy' || s === 'prev' ? [...new Set(xs.flatMap((x) => x.grants))].sort().join(', ') : '';
+      const label = s === 'today' ? `${cores} (today's default)` : s === 't1' ? '1' : s === 'poll0' ? `${cores}, poll 0` : s === 'prev' ? `policy before (${prevCommit})`
+        : s === 'serial' ? 'policy, decoding then encoding' : 'policy (default)';
+      const grants = s === 'policy' || s === 'prev' || s === 'serial' ? [...new Set(xs.flatMap((x) => x.grants))].sort().join(', ') : '';
       const vsToday = results.has(key(row, cond, 'today')) ? `${(med(s) / med('today')).toFixed(2)}×` : '';
       lines.push(`| ${row.pair} | ${row.question} | ${conditionLabel[cond]} | ${label} | ${cell(xs.map((x) => x.total))} | ${cell(xs.map((x) => x.decode))} | ${cell(xs.map((x) => x.encode))} | ${cell(xs.map((x) => x.prefill))} | ${cell(xs.map((x) => x.generate))} | ${median(xs.map((x) => x.tps)).toFixed(1)} (${median(xs.map((x) => x.generated))} tok) | ${grants} | ${vsToday} | ${Number.isFinite(best) ? `${(med(s) / best).toFixed(2)}×` : ''} |`);
     }
     const px = results.get(key(row, cond, 'policy'));
-    if (px && row.frames) {
+    if (px && row.frames && results.has(key(row, cond, 'serial'))) {
+      // decoding beside encoding (issue 26, item 3) measured: the policy with it against the policy without it, same runs
+      const r = med('policy') / med('serial');
+      verdicts.push(`- ${row.pair}, ${row.question}, ${cond}: decoding beside encoding ${fmt(med('policy'))} vs decoding then encoding ${fmt(med('serial'))} = ${r.toFixed(2)}× (${r <= 1 ? `${((1 - r) * 100).toFixed(1)} % faster` : `${((r - 1) * 100).toFixed(1)} % slower`})`);
+    } else if (px && row.frames) {
       // what overlapping decode and encode (issue 26, item 3) could save at most: the shorter of the two stages
       const bound = median(px.map((x) => Math.min(x.decode, x.encode)));
       verdicts.push(`- ${row.pair}, ${row.question}, ${cond}: overlapping decode and encode could save at most ${fmt(bound)} (${((bound / med('policy')) * 100).toFixed(1)} % of the policy's total; decode ${fmt(median(px.map((x) => x.decode)))}, encode ${fmt(median(px.map((x) => x.encode)))})`);
+    }
+    if (px && row.frames && px.every((x) => Number.isFinite(x.cpu))) {
+      // what bounds a video row under load: the work (the process's CPU time, every thread) against the CPU share it got
+      const cpu = median(px.map((x) => x.cpu));
+      verdicts.push(`- ${row.pair}, ${row.question}, ${cond}: the policy's process used ${fmt(cpu)} of CPU time (every thread) in ${fmt(med('policy'))}, i.e. ${(cpu / med('policy')).toFixed(2)} cores on average`);
     }
     if (px && results.has(key(row, cond, 'today'))) {
       const r = med('policy') / med('today');

@@ -108,6 +108,9 @@ export class Model {
   /** The media marker of the model's prompts: where a chat message's images go. */
   get mediaMarker(): string { return this.native.mediaMarker; }
 
+  /** @internal The model's thread settings (`threads` null: the policy's shared budget). */
+  get compute(): ComputeConfig { return this.#compute; }
+
   /**
    * Runs the vision encoder and projector on frames and returns each frame's projected tokens,
    * `{ t, nx, ny, dim, data }` with the grid row-major. Frames in the cache are not encoded again.

@@ -37,6 +37,7 @@ import type { SubtitleCue, VideoFrame, VideoInput, VideoProbe } from '../video/t
 import { assemble, type Assembled, type AssembleQuery, type Encoded } from './assemble.js';
 import { checkMediaBudget } from './media-budget.js';
 import { planVideo, visualTokens, type PlanQuery, type VideoPlan } from './plan.js';
+import { sampleEncoding } from './overlap.js';
 import { sample, type SampledVideo } from './sample.js';
 
 /** Progress of a video query, by stage; `fraction` runs 0 to 1 within each stage. */
@@ -132,7 +133,9 @@ async function readFresh(input: VideoInput, q: ReadQuery, identity: string | und
     // reduce (lib/reduce): frame times from the codec's change, then the still frames dropped before the encoder
     const byCodec = await codecPlan(source, plan.sample, plan.count, q.reduce, plan.byCount && !plan.audioOnly, signal);
     if (byCodec) plan = { ...plan, sample: byCodec };
-    video = await sample(source, plan, model.info, q.contextSize, { signal, onProgress: stageReporter(q.onProgress, 'decode'), subtitles });
+    // frames encoded in chunks while the rest decode, where the overlap applies (overlap.ts); else as they were
+    ({ video, encoder } = await sampleEncoding(encoder, { compute: model.compute, plan, reduce: q.reduce, source: identity, batchSize: q.encodeBatchSize, signal },
+      (onFrame) => sample(source, plan, model.info, q.contextSize, { signal, onProgress: stageReporter(q.onProgress, 'decode'), subtitles, ...(onFrame ? { onFrame } : {}) })));
     // reduce: the still frames dropped; a picture that came back reuses its first embedding (the skip's encoder)
     const skipped = skipFrames(video.frames, q.reduce, byCodec !== null, encoder);
     if (skipped.report) { video = { ...video, frames: skipped.frames }; reduced = skipped.report; encoder = skipped.encoder; }

@@ -35,13 +35,16 @@ export function frameVariant(o: FrameOptions): string {
 }
 
 export async function sample(source: VideoSource, plan: VideoPlan, info: ModelInfo, contextSize: number,
-  opts: { signal?: AbortSignal; onProgress?: (fraction: number) => void; subtitles?: LoadedSubtitles }): Promise<SampledVideo> {
+  opts: { signal?: AbortSignal; onProgress?: (fraction: number) => void; subtitles?: LoadedSubtitles;
+    /** Each frame as it is decoded, before the next (overlap.ts: encoding while decoding goes on); awaited. */
+    onFrame?: (frame: VideoFrame) => Promise<void> }): Promise<SampledVideo> {
   const frames: VideoFrame[] = [];
   if (!plan.audioOnly) {
     for await (const f of source.frames(plan.sample, { ...plan.frame, signal: opts.signal })) {
       frames.push(f);
       if (frames.length > plan.maxFrames) throw contextFull(plan.strategy, frames.length, info, contextSize, plan.reserve, plan.reduce);
       opts.onProgress?.(plan.count > 0 ? Math.min(1, frames.length / plan.count) : 0);
+      await opts.onFrame?.(f);
     }
   }
   const warnings = [plan.warning];

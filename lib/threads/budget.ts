@@ -101,6 +101,12 @@ export class ComputeBudget {
     return decodeBudget({ ...this.#view, ownThreads: this.#inUse });
   }
 
+  /** The compute threads free now (the machine read again): the budget a compute call would share. */
+  async computeFree(): Promise<number> {
+    await this.#read();
+    return this.#budget;
+  }
+
   /** @internal LeaseImpl.release */
   end(lease: LeaseImpl): void {
     this.#leases = this.#leases.filter((l) => l !== lease);

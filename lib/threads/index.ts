@@ -2,6 +2,7 @@
  * How a model's compute calls get their threads: fixed (`threads` given to loadModel or
  * createContext) or from the process's shared budget under the policy (the default).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { invalid } from '../options.js';
 import { ComputeBudget, type Lease } from './budget.js';
 import { DEFAULT_POLL, POLICY_POLL } from './policy.js';
@@ -59,8 +60,22 @@ export async function withThreads<T>(config: ComputeConfig, handles: readonly Co
  * (withDecodeLease): compute calls that start beside it get their share of what is left instead of
  * every core.
  */
-export function decodeThreads(): Promise<number> {
-  return computeBudget.free();
+export async function decodeThreads(): Promise<number> {
+  const free = await computeBudget.free();
+  return Math.max(1, free - (reserved.getStore() ?? 0));
+}
+
+/** Compute threads kept back from the decoders opened inside reserving() (decoding beside encoding). */
+const reserved = new AsyncLocalStorage<number>();
+
+/**
+ * Runs `job` with `threads` of the process's cores kept back from every decoder it opens under the
+ * policy: decoding beside encoding (lib/pipeline/overlap.ts) opens its decoder with the cores the
+ * encoder's lease will not take, so the two stages together never run more threads than the cores
+ * the process may use.
+ */
+export function reserving<T>(threads: number, job: () => Promise<T>): Promise<T> {
+  return reserved.run(threads, job);
 }
 
 export async function withDecodeLease<T>(job: () => Promise<T>, signal?: AbortSignal): Promise<T> {
