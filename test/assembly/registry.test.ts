@@ -60,8 +60,8 @@ t.test('native and unknown strategies', async (t) => {
   // untyped callers (JavaScript) get a clear answer, not "unknown strategy"
   t.throws(() => assemble('native' as never, [g]), { code: 'ERR_UNSUPPORTED' });
   t.throws(() => countTokens('native' as never, { frames: 1, nx: 2, ny: 2 }), { code: 'ERR_UNSUPPORTED' });
-  t.throws(() => assemble('bogus' as StrategyName, [g]), { code: 'ERR_INVALID_ARG' });
-  t.throws(() => assemble('toString' as StrategyName, [g]), { code: 'ERR_INVALID_ARG' });
+  t.throws(() => assemble('bogus' as PooledStrategyName, [g]), { code: 'ERR_INVALID_ARG' });
+  t.throws(() => assemble('toString' as PooledStrategyName, [g]), { code: 'ERR_INVALID_ARG' });
 });
 
 t.test('input validation', async (t) => {

@@ -2,6 +2,7 @@
 import t from 'tap';
 import { ask, loadModel } from '../../lib/index.js';
 import { audioClipTokens, readAudioMedia } from '../../lib/audio/index.js';
+import type { CheckedAudio } from '../../lib/audio/media.js';
 import { openVideo } from '../../lib/video/index.js';
 import { media } from '../fixtures/media.js';
 import { tinyModels } from '../fixtures/tiny-models.js';
@@ -11,6 +12,8 @@ const m = await tinyModels();
 const model = await loadModel({ model: m.qwen2Model, mmproj: m.qwen2AudioMmproj, threads: 2 });
 t.teardown(() => model.dispose());
 const gen = { maxTokens: 3, temperature: 0, contextSize: 2048 };
+/** The checked `audio` option, interleaved in windows of `window` s, of an encoder whose token count is unknown (no counts on the chunks). */
+const interleave = (window: number): CheckedAudio => ({ mode: 'interleave', window, projector: null, rate: 16000, length: 'real' });
 
 t.test('an audio file: answered from its sound', async (tt) => {
   tt.equal(model.info.audio, true);
@@ -49,7 +52,7 @@ t.test('a model without an audio encoder: ERR_UNSUPPORTED naming the option', as
 t.test('a video with no audio track: a warning and the frames alone', async (tt) => {
   const v = await openVideo(await media.noAudio());
   tt.teardown(() => v.close());
-  const r = await readAudioMedia(v, { mode: 'interleave', window: 2 }, [0, 1, 2], [0, 3], 16000);
+  const r = await readAudioMedia(v, interleave(2), [0, 1, 2], [0, 3], 16000);
   tt.same(r.chunks, []);
   tt.same(r.steps.map((s) => s.kind), ['frame', 'frame', 'frame']);
   tt.match(r.warnings[0], /has no audio track/);
@@ -58,7 +61,7 @@ t.test('a video with no audio track: a warning and the frames alone', async (tt)
 t.test('interleaved chunks carry the right samples (tone burst at 2.0-2.5 s)', async (tt) => {
   const v = await openVideo(await media.toneBurst());
   tt.teardown(() => v.close());
-  const r = await readAudioMedia(v, { mode: 'interleave', window: 1 }, [0, 1, 2, 3], [0, 4], 16000);
+  const r = await readAudioMedia(v, interleave(1), [0, 1, 2, 3], [0, 4], 16000);
   tt.same(r.steps.map((s) => s.kind), ['frame', 'audio', 'frame', 'audio', 'frame', 'audio', 'frame', 'audio']);
   const rms = r.chunks.map((c) => Math.sqrt(c.audio.reduce((s, x) => s + x * x, 0) / c.audio.length));
   tt.equal(r.chunks.map((c) => c.audio.length).join(), '16000,16000,16000,16000');

@@ -4,7 +4,8 @@
 import t from 'tap';
 import { assembleWithSlots, assemble as assemblePooled, isSlotItem, type SlottedPlan } from '../../lib/assembly/index.js';
 import type { FrameGrid } from '../../lib/assembly/types.js';
-import { mediaOrder, type AudioMedia } from '../../lib/audio/index.js';
+import { mediaOrder } from '../../lib/audio/index.js';
+import type { AudioMedia } from '../../lib/audio/media.js';
 import { audioSlots } from '../../lib/pipeline/assemble.js';
 import { assemble, planVideo, render, QUESTION, type ChatTemplate, type VideoPlan } from '../../lib/pipeline/index.js';
 import type { VideoProbe } from '../../lib/video/types.js';
@@ -67,7 +68,7 @@ const mixedInfo = {
 } as never;
 const probe = (duration: number): VideoProbe => ({
   source: 'hand', format: 'mp4', duration, startTime: 0, bitRate: null, isImage: false, isLive: false,
-  audio: { startTime: 0, duration } as never, video: { avgFps: 30 } as never,
+  audio: { startTime: 0, duration } as never, video: { avgFps: 30 } as never, subtitles: [],
 });
 // libmtmd's padded form: 750 per started 30 s
 const query = { strategy: 'concat' as const, timeTokens: 'none' as const, preamble: false, fit: 'pad' as const, audioLength: 'padded' as const };
@@ -85,7 +86,7 @@ t.test('plan: a pooled strategy with audio, the budget counting the pooled frame
 });
 
 t.test('assemble + render: the audio items sit in the prefix, in time order, outside the image wrap', async (t) => {
-  const plan: VideoPlan = { strategy: 'concat', path: 'pooled', sample: { uniform: 4 }, frame: {}, count: 4, byCount: true, maxFrames: 10, reserve: 0, audio: { mode: 'interleave', window: 2 } };
+  const plan: VideoPlan = { strategy: 'concat', path: 'pooled', sample: { uniform: 4 }, frame: {}, count: 4, byCount: true, maxFrames: 10, reserve: 0, audio: { mode: 'interleave', window: 2, projector: 'qwen2a', rate: 16000, length: 'padded' } };
   const pcm = [new Float32Array([1]), new Float32Array([2])];
   const audio: AudioMedia = { steps: mediaOrder(times, [0, 4], 'interleave', 2), chunks: pcm.map((a) => ({ audio: a })), warnings: [] };
   const a = assemble({ kind: 'grids', grids, ms: 0 }, plan, 4, { timeTokens: 'lita', preamble: false }, () => false, { audio });

@@ -14,7 +14,7 @@ import { runJob } from '../../lib/batch/run-job.js';
 import { loadModel } from '../../lib/index.js';
 import { media } from '../fixtures/media.js';
 import { tinyModels } from '../fixtures/tiny-models.js';
-import { cliSync, readResults, writeJobs } from './helpers.js';
+import { cliSync, readResults, ResultsById, writeJobs } from './helpers.js';
 
 const models = await tinyModels();
 
@@ -78,7 +78,7 @@ t.test('vidlm batch (CLI): audio flags on the audio model, subtitles on job line
   const r = cliSync(['batch', audioJobs, '--model', models.qwen2Model, '--mmproj', models.qwen2AudioMmproj, '--threads', '1', '--out', out,
     '--audio', '--audio-window', '2', '--audio-length', 'padded', '--max-tokens', '2', '--ctx-size', '2048', '--temp', '0']);
   t.equal(r.status, 0, r.stderr);
-  const byId = new Map(readResults(out).map((l) => [l.id, l]));
+  const byId = new ResultsById(readResults(out));
   t.equal(byId.get('flag').tokens.visual, 1500, '--audio --audio-window 2: two clips');
   t.equal(byId.get('own').tokens.visual, 750, "the job's own audioWindow wins");
   t.equal(byId.get('real').tokens.visual, 100, "the job's own audioLength wins: 2 clips of 2 s, 50 each");
@@ -95,7 +95,7 @@ t.test('vidlm batch (CLI): audio flags on the audio model, subtitles on job line
   const r2 = cliSync(['batch', subJobs, '--model', models.model, '--mmproj', models.mmproj, '--threads', '1', '--out', out2,
     '--subtitles', 'eng', '--strategy', 'concat', '--frames', '2', '--max-tokens', '2', '--ctx-size', '2048', '--temp', '0']);
   t.equal(r2.status, 0, r2.stderr);
-  const s = new Map(readResults(out2).map((l) => [l.id, l]));
+  const s = new ResultsById(readResults(out2));
   const plain = s.get('plain'), track = s.get('track'), file = s.get('file');
   t.ok(track.tokens.prompt > plain.tokens.prompt + 20, `--subtitles eng adds the transcript (${plain.tokens.prompt} → ${track.tokens.prompt})`);
   t.notOk(track.warning);

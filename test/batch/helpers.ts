@@ -121,6 +121,20 @@ export function readResults(path: string): Array<Record<string, any>> {
   return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l));
 }
 
+/**
+ * The lines of a results file by id (`line:N` for a line without one). `get` of an id with no line
+ * throws, so a test fails naming the missing id instead of on a property of undefined.
+ */
+export class ResultsById extends Map<string, Record<string, any>> {
+  constructor(lines: Array<Record<string, any>>) { super(lines.map((l) => [l.id ?? `line:${l.line}`, l])); }
+
+  override get(id: string): Record<string, any> {
+    const l = super.get(id);
+    if (l === undefined) throw new Error(`no result line for ${id} (lines: ${[...this.keys()].join(', ')})`);
+    return l;
+  }
+}
+
 /** id → how many lines it has. */
 export function idCounts(lines: Array<Record<string, any>>): Map<string, number> {
   const m = new Map<string, number>();

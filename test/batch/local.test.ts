@@ -12,7 +12,7 @@ import { createServer } from 'node:https';
 import { join } from 'node:path';
 import { media } from '../fixtures/media.js';
 import { tinyModels } from '../fixtures/tiny-models.js';
-import { Cli, cliSync, idCounts, quick, readResults, writeJobs, type Event } from './helpers.js';
+import { Cli, cliSync, idCounts, quick, readResults, ResultsById, writeJobs, type Event } from './helpers.js';
 
 const models = await tinyModels();
 const modelArgs = ['--model', models.model, '--mmproj', models.mmproj, '--threads', '1'];
@@ -37,7 +37,7 @@ t.test('bad lines and failing jobs get error lines with codes; the rest complete
   t.equal(r.status, 0, r.stderr);
   t.match(r.stderr, /10 done \(8 failed\)/);
   const lines = readResults(out);
-  const by = new Map(lines.map((l) => [l.id ?? `line:${l.line}`, l]));
+  const by = new ResultsById(lines);
   t.equal(lines.length, 10);
   t.equal(by.get('line:2').error.code, 'ERR_INVALID_ARG');
   t.equal(by.get('line:8').error.code, 'ERR_INVALID_ARG', 'a duplicate id is an error line of its own');
@@ -206,7 +206,7 @@ t.test('https videos (signed s3-style URLs) are downloaded by Node first: FFmpeg
   // the spawned CLI runs its own event loop: the server here answers while it waits
   const c = new Cli(['batch', jobs, ...modelArgs, '--out', out, ...quick], { NODE_EXTRA_CA_CERTS: cert });
   t.equal(await c.exited, 0, c.stderr);
-  const by = new Map(readResults(out).map((l) => [l.id, l]));
+  const by = new ResultsById(readResults(out));
   t.ok(!by.get('signed').error && by.get('signed').tokens.visual === 64, JSON.stringify(by.get('signed')));
   t.equal(by.get('expired').error.code, 'ERR_VIDEO_OPEN');
   t.match(by.get('expired').error.message, /HTTP 403/);

@@ -1,6 +1,6 @@
 // loadModel() on the tiny fixtures and on real bad files: every error code, and the process
 // (which llama.cpp's asserts would end) keeps running afterwards.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,7 +16,7 @@ const cli = new URL('../../dist/cli.js', import.meta.url).pathname;
 const m = await tinyModels();
 const dir = await mkdtemp(join(tmpdir(), 'vidlm-load-'));
 
-async function rejectsWith(t: Tap.Test, p: Promise<unknown>, code: string, what: string) {
+async function rejectsWith(t: Test, p: Promise<unknown>, code: string, what: string) {
   const err = await p.then(() => null, (e: unknown) => e);
   t.ok(err instanceof VidlmError, `${what}: a VidlmError`);
   t.equal((err as VidlmError | null)?.code, code, `${what}: ${code}`);

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import {
-  mropePositions, qwen3Timestamp, qwenFamilyOf, qwenImageParts, qwenItems, qwenVideoParts, type QwenFamily, type QwenPart, type QwenVideoOptions,
+  mropePositions, qwen3Timestamp, qwenFamilyOf, qwenImageParts, qwenItems, qwenVideoParts, type MropeGrid, type QwenFamily, type QwenPart, type QwenVideoOptions,
 } from '../../lib/mrope/index.js';
 
 interface Video { num_frames: number; grid_h: number; grid_w: number; fps: number; frames_indices: number[] }
@@ -121,7 +121,7 @@ t.test('Qwen2.5-VL on uneven frame times (hand-computed) and bad input', async (
   // relative to the first pair: a segment from 60 s gives the same indices as one from 0
   t.same(qwenVideoParts('qwen25vl', { times: [60, 60.5, 63, 63.5, 67.2], h: 1, w: 2 })[1], g);
   // 1.4999999999999998 s (1.5 after float noise) · 2 is 2.9999999999999996: counted as 3
-  t.same((qwenVideoParts('qwen25vl', { times: [0, 1, 1.4999999999999998], h: 1, w: 1 })[1] as { t: number[] }).t, [0, 3]);
+  t.same((qwenVideoParts('qwen25vl', { times: [0, 1, 1.4999999999999998], h: 1, w: 1 })[1] as MropeGrid).t, [0, 3]);
   // Qwen3-VL: the odd last frame's timestamp is its own time; timestamps are absolute
   t.equal((qwenVideoParts('qwen3vl', { times: [60, 61, 62.5], h: 1, w: 1 })[2] as { text: string }).text, '<|vision_end|><62.5 seconds><|vision_start|>');
   for (const bad of [{ times: [], h: 1, w: 1 }, { times: [1, 0], h: 1, w: 1 }, { times: [0], h: 0, w: 1 }, { times: [Number.NaN], h: 1, w: 1 }]) {

@@ -40,7 +40,7 @@ t.test('prefillMedia: one count per image chunk libmtmd encodes; text moves noth
   t.teardown(() => ctx.dispose());
   const before = count();
   const r = await ctx.prefillMedia(`${model.mediaMarker}${model.mediaMarker}\nWhat happens?`, [frame(3), frame(4)]);
-  t.equal(r.chunks.filter((c) => c.type === 'image').length, 2);
+  t.equal(r.chunks?.filter((c) => c.type === 'image').length, 2);
   t.equal(count().framesEncoded - before.framesEncoded, 2);
   const mid = count();
   await ctx.prefill([{ text: 'only text' }]);

@@ -15,8 +15,8 @@ t.teardown(() => omni.dispose());
 
 const probe = (duration: number): VideoProbe => ({
   source: 'hand', format: 'mp4', duration, startTime: 0, bitRate: null, isImage: false, isLive: false,
-  audio: { startTime: 0, duration } as never, video: { avgFps: 30, displayWidth: 384, displayHeight: 256 } as never,
-} as VideoProbe);
+  audio: { startTime: 0, duration } as never, video: { avgFps: 30, displayWidth: 384, displayHeight: 256 } as never, subtitles: [],
+});
 const query = { strategy: 'auto' as const, timeTokens: 'none' as const, preamble: false, contextSize: 4096, fit: 'stretch' as const };
 const omniInfo = { vision: true, audio: true, audioSampleRate: 16000, imageSize: 112, patchSize: 14, imageGrid: { nx: 16, ny: 16 }, tokensPerImage: 256,
   mrope: true, architecture: 'qwen2vl', projectorType: 'qwen2.5o' } as never;

@@ -13,7 +13,7 @@ import { tinyModel } from '../inference/helpers.js';
 const info = { imageSize: 112, imageGrid: { nx: 8, ny: 8 }, tokensPerImage: 64, mrope: false, architecture: 'llama' } as never;
 const probe = (duration: number, fps: number): VideoProbe => ({
   source: 'hand', format: 'mp4', duration, startTime: 0, bitRate: null, isImage: false, isLive: false, audio: null,
-  video: { avgFps: fps } as never,
+  video: { avgFps: fps } as never, subtitles: [],
 });
 const query = { strategy: 'concat' as const, timeTokens: 'none' as const, preamble: false, contextSize: 4096, fit: 'pad' as const };
 

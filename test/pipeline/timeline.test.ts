@@ -2,7 +2,7 @@
 // cues and audio clips; each stage built by hand, expected prompts written out by hand.
 import t from 'tap';
 import type { FrameGrid } from '../../lib/assembly/types.js';
-import type { AudioMedia } from '../../lib/audio/index.js';
+import type { AudioMedia } from '../../lib/audio/media.js';
 import { mediaOrder } from '../../lib/audio/index.js';
 import { assemble, planVideo, render, QUESTION, type ChatTemplate, type VideoPlan } from '../../lib/pipeline/index.js';
 import type { SubtitleCue, VideoProbe } from '../../lib/video/types.js';
@@ -13,7 +13,7 @@ const audioInfo = { vision: false, audio: true, audioSampleRate: 16000, imageSiz
 const probe = (duration: number, o: { video?: boolean; audio?: boolean } = {}): VideoProbe => ({
   source: 'hand', format: 'mp4', duration, startTime: 0, bitRate: null, isImage: false, isLive: false,
   audio: o.audio === false ? null : ({ startTime: 0, duration } as never),
-  video: o.video === false ? null : ({ avgFps: 30 } as never),
+  video: o.video === false ? null : ({ avgFps: 30 } as never), subtitles: [],
 });
 const query = { strategy: 'auto' as const, timeTokens: 'none' as const, preamble: false, contextSize: 4096, fit: 'pad' as const };
 const template: ChatTemplate = {

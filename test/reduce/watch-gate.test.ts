@@ -42,5 +42,5 @@ t.test('a still camera: 3 of 40 frames encoded, the still windows gated', async 
 });
 
 t.test('reduce is checked before the watch opens anything', async (t) => {
-  t.throws(() => watchWith(clip, { ...opts, reduce: 'always' as never }), { code: 'ERR_INVALID_ARG', details: { option: 'reduce' } });
+  t.throws(() => watchWith(clip, { ...opts, reduce: 'always' as never }, {}), { code: 'ERR_INVALID_ARG', details: { option: 'reduce' } });
 });

@@ -36,7 +36,10 @@ t.test('audio blocks: named by their samples, counted once a slot evaluated them
   const next = planEntries(ctx, [{ text: 'hi' }, { embeddings: emb, count: 2 }, a, { text: 'then' }], () => 'frames#0');
   const blocks = next.filter((e): e is Exclude<Entry, number> => typeof e !== 'number');
   t.same(blocks.map((b) => [b.key.slice(0, 6), b.count, !!b.pending]), [['frames', 2, false], ['audio:', 1, true]]);
-  if (model.info.addBos) t.equal(next[0], model.info.bosToken, 'BOS first, once');
+  // the tokenizer's BOS facts are the native info's (model.info has no addBos: a check on it never ran)
+  t.equal(model.native.addBos, true, 'the tiny Qwen2 adds BOS');
+  t.equal(next[0], model.native.bosToken, 'BOS first');
+  t.equal(next.filter((e) => e === model.native.bosToken).length, 1, 'BOS once: not again after the audio clip');
   const clip = next.findIndex((e) => typeof e !== 'number' && e.pending);
   // a slot that evaluated the clip knows its positions (its 1 embedding and the 2 wrapping strings here)
   const held = next.map((e, i) => (i === clip ? { ...(e as object), count: 3, tokens: 3, visual: [1], pending: false } as Entry : e));

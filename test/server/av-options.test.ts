@@ -238,7 +238,7 @@ t.test("a request's video with sound on a model that sees and hears: clips after
   const times = frames.map((f) => f.t);
   const burst = await openVideo(await media.toneBurst());
   t.teardown(() => burst.close());
-  const audio = await readAudioMedia(burst, { mode: 'interleave', window: 1 }, times, audioSpan(burst.probe), 16000);
+  const audio = await readAudioMedia(burst, { mode: 'interleave', window: 1, projector: null, rate: 16000, length: 'real' }, times, audioSpan(burst.probe), 16000);
   const plan = { strategy: 'native' as const, temporalMerge: 1 };
   const q = { timeTokens: 'none' as const, preamble: false };
   const x = assemble({ kind: 'native', frames }, plan, 4, q, () => false, { audio });

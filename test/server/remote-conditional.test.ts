@@ -20,7 +20,7 @@ const vidlm = { frames: 4, strategy: 'concat' };
 
 /** A remote host for the clip: validators per mode, the body it serves swappable, every request recorded. */
 async function remoteHost(mode: 'etag' | 'last-modified' | 'none') {
-  let body = readFileSync(md.clip), version = 1;
+  let body: Buffer = readFileSync(md.clip), version = 1;
   const seen: { headers: IncomingMessage['headers']; status: number }[] = [];
   const srv = createServer((req, res) => {
     const etag = `"v${version}"`, modified = new Date(Date.UTC(2026, 0, version)).toUTCString();

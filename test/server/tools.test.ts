@@ -4,7 +4,7 @@
 // and reassemble to the same call; tool results in the history are rendered; bad shapes are 400.
 // The tiny models' own templates render no tools (llama.cpp then has no tool format for them): the
 // server gets a Qwen2.5-style template that does (--chat-template-file), as a user of such a model would.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { mediaDir, post, spawnServer, sseData, startServer, videoTurn } from './helpers.js';
@@ -29,7 +29,7 @@ const time = {
 const ask = (extra: object) => post(url, { messages: [{ role: 'user', content: 'Weather in Paris for 3 days?' }], max_tokens: 300, temperature: 0, ...extra });
 
 /** The arguments checked by hand against the schemas above. */
-function checkArgs(t: Tap.Test, name: string, args: string) {
+function checkArgs(t: Test, name: string, args: string) {
   const a = JSON.parse(args) as Record<string, unknown>;
   if (name === 'get_weather') {
     t.same(Object.keys(a).sort(), ['city', 'days'], 'exactly the schema\'s keys');

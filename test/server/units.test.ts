@@ -61,7 +61,7 @@ t.test('SlotPool: FIFO permits, a bounded queue, aborts leave the queue, the bes
   t.equal(got.shared, 3);
   await two.acquire(never);
   t.equal(two.take([1, 2]).slot.id, 0, 'the other one is idle');
-  await t.rejects(two.acquire(never), { status: 503 }, 'queue 0: no waiting');
+  await t.rejects(two.acquire(never), { status: 503, code: 'server_busy' }, 'queue 0: no waiting');
   two.close();
   two.release(got.slot);
   await t.rejects(two.acquire(never), { status: 503, code: 'server_shutting_down' });

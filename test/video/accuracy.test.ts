@@ -4,13 +4,13 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { openVideo, type VideoFrame } from '../../lib/video/index.js';
 import { FPS, H, W, ffmpegFrame, meanAbsDiff, media, readCounter, stripes, type Mapper } from '../fixtures/media.js';
 
 const near = (a: number, b: number, eps = 1e-3): boolean => Math.abs(a - b) <= eps;
 
-function checkStripes(tt: Tap.Test, f: VideoFrame, map?: Mapper): void {
+function checkStripes(tt: Test, f: VideoFrame, map?: Mapper): void {
   const [r, g, b] = stripes(f, map);
   tt.ok(r[0] > 200 && r[1] < 60 && r[2] < 60, `red stripe is red (${r})`);
   tt.ok(g[1] > 200 && g[0] < 60 && g[2] < 60, `green stripe is green (${g})`);
@@ -34,7 +34,7 @@ for (const kind of ['h264', 'vp9', 'noAudio'] as const) {
       ['uniform 16 middle', { uniform: 16, rule: 'middle' as const }],
       ['lita 10', { lita: 10 }],
       ['fps 2', { fps: 2 }],
-      ['times', { times: [0, 1.5, 0.5, 2.0001, 3.3] }],
+      ['times', { times: [0, 1.5, 0.5, 2.0001, 3.3] as number[] }],
       ['segment', { uniform: 5, segment: [1, 2] as [number, number] }],
     ] as const) {
       const frames = await v.sample(plan);

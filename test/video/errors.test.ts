@@ -2,12 +2,12 @@
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Socket } from 'node:net';
 import { readFile } from 'node:fs/promises';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { openVideo, probeVideo } from '../../lib/video/index.js';
 import { media, readCounter } from '../fixtures/media.js';
 
 /** A TCP server on loopback that accepts connections and never answers; closed at teardown. */
-async function silentServer(tt: Tap.Test): Promise<number> {
+async function silentServer(tt: Test): Promise<number> {
   const sockets = new Set<Socket>();
   const server = createServer((s) => { sockets.add(s); s.on('error', () => undefined); });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

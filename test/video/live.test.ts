@@ -111,7 +111,7 @@ t.test('live() checks its input at once', async (tt) => {
 });
 
 t.test('abort listeners stay flat over 5,000 live frames', { timeout: 300_000 }, async (tt) => {
-  const { getEventListeners } = await import('node:events');
+  const { getEventListeners } = (await import('node:events')).default; // the types have it on EventEmitter only
   const { media } = await import('../fixtures/media.js');
   const warnings: string[] = [];
   const onWarning = (w: Error): void => { warnings.push(w.name); };

@@ -1,12 +1,12 @@
 /** Subtitle tracks read by FFmpeg's decoders: cues at the times the fixtures wrote (SUBS), probe lists the tracks. */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { openVideo, probeVideo } from '../../lib/video/index.js';
 import { readSubtitleFile } from '../../lib/subtitles/index.js';
 import { media, SUBS } from '../fixtures/media.js';
 
 const near = (a: number | null, b: number): boolean => a !== null && Math.abs(a - b) < 0.002;
 
-function checkCues(tt: Tap.Test, cues: { start: number; end: number | null; text: string }[], label: string): void {
+function checkCues(tt: Test, cues: { start: number; end: number | null; text: string }[], label: string): void {
   tt.equal(cues.length, SUBS.length, `${label}: ${SUBS.length} cues`);
   SUBS.forEach(([a, b, text], i) => {
     const c = cues[i]!;
