@@ -2,7 +2,7 @@
 // are encoded in chunks while the rest decode. The result must be what decoding everything and then
 // encoding it gives (the same frames in the same order, the same grids, the same prompt), an abort
 // in the middle must leave no native call running, and the two stages draw from the one budget.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { ask, loadModel, type Model } from '../../lib/index.js';
 import { readVideo, type ReadQuery } from '../../lib/pipeline/index.js';
 import { OVERLAP_CHUNK } from '../../lib/pipeline/overlap.js';
@@ -51,7 +51,7 @@ async function read(model: Model, q: Omit<ReadQuery, 'model' | 'signal'>, overla
   return { r, ...rec };
 }
 
-function sameRead(t: Tap.Test, a: Awaited<ReturnType<typeof read>>['r'], b: Awaited<ReturnType<typeof read>>['r']) {
+function sameRead(t: Test, a: Awaited<ReturnType<typeof read>>['r'], b: Awaited<ReturnType<typeof read>>['r']) {
   t.same(b.video.frames.map((f) => f.t), a.video.frames.map((f) => f.t), 'the same frames at the same times, in order');
   t.ok(b.video.frames.every((f, i) => Buffer.from(f.rgb).equals(Buffer.from(a.video.frames[i]!.rgb))), 'the same pixels');
   const ga = a.encoded.kind === 'grids' ? a.encoded.grids : [], gb = b.encoded.kind === 'grids' ? b.encoded.grids : [];
