@@ -12,6 +12,9 @@ MODES = ['none', 'text', 'lita']
 # frames per question in the held-out eval, and the range trained on (fewer first: the curriculum)
 EVAL_FRAMES = {'concat': 4, 'slowfast': 16, 'pllava': 8, 'bilinear': 8, 'vcgpt': 16}
 TRAIN_FRAMES = {'concat': (2, 6), 'slowfast': (6, 20), 'pllava': (4, 10), 'bilinear': (4, 10), 'vcgpt': (6, 20)}
+# share of training clips whose frames all come from one bank variant (one file's size, codec and padding, as
+# a real video's frames do); the others draw a variant per frame
+CLIP_VARIANT = 0.75
 EOS = 2
 BOS = 1
 
@@ -62,7 +65,9 @@ def question_for(clip, times, mode, duration, rng, kind=None):
     states = [tasks.state_at(clip, t) for t in times]
     if clip['kind'] == 'flash':
         return tasks.Q_COUNT, str(len(tasks.runs([s == tasks.FLASH for s in states]))), 'count'
-    choices = ['start', 'end'] + (['when'] * 3 if mode != 'none' else [])
+    # text-time 'when' answers (two multi-token markers) are learned barely and crowded out the colour questions
+    # with text markers: once per colour question there, three times with LITA's single-token markers
+    choices = ['start', 'end'] + (['when'] * (3 if mode == 'lita' else 1 if mode == 'text' else 0))
     kind = kind or rng.choice(choices)
     if kind == 'start':
         return tasks.Q_START, tasks.COLOURS[states[0] // 2], kind
@@ -118,6 +123,8 @@ def example(tok, bank, clip, strategy, mode, n_frames, rng, rule='linspace', noi
         return None
     q, a, k = qa
     states = [tasks.state_at(clip, t) for t in times]
+    if variant is None and rng.random() < CLIP_VARIANT:
+        variant = rng.randrange(bank.variants)
     grids = bank.grids(states, rng, noise, variant)
     items = chat(strategy, layout(strategy, grids, times, mode, clip['duration']), q)
     ids, emb, ans = encode(tok, items, a)

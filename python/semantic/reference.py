@@ -24,6 +24,12 @@ from .tinyllama import TinyLlama
 from .train import greedy, score
 
 
+# the bank variant the reference's frames come from: decoded from a 4:3 H.264 file and padded to the square, as
+# vidlm's default fit ('pad', black bars) gives the held-out clips (most are 4:3); lib/fixtures/semantic/bank.ts
+# orders the variants: drawn, then per file stretched and padded
+REF_VARIANT = 2
+
+
 def load_model(d):
     meta = json.load(open(d + '/weights.json'))
     model = TinyLlama(meta['config'])
@@ -104,7 +110,7 @@ def main():
                 kinds = ['count'] if clip['kind'] == 'flash' else ['start', 'end'] + (['when'] if mode != 'none' else [])
                 for kind in kinds:
                     times = eval_times(clip, strategy, n)
-                    grids = bank.grids([tasks.state_at(clip, t) for t in times], rng, variant=1)
+                    grids = bank.grids([tasks.state_at(clip, t) for t in times], rng, variant=REF_VARIANT)
                     q = {'start': tasks.Q_START, 'end': tasks.Q_END, 'when': tasks.Q_WHEN, 'count': tasks.Q_COUNT}[kind]
                     items = chat(strategy, layout(strategy, grids, times, mode, clip['duration']), q)
                     ids, emb, _ = encode(tok, items)

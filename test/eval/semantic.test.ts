@@ -70,9 +70,10 @@ t.test('llama.cpp (through vidlm) gives the PyTorch model\'s greedy answer on th
 // margin; Video-ChatGPT's layout (one mean over time per position) is not expected to keep colours apart in time
 const FLOORS: Array<SemanticRun & { colour: number }> = [
   { strategy: 'slowfast', frames: 16, timeTokens: 'none', colour: 0.9 }, // measured 1.0 on these clips (reversed 0.0)
-  { strategy: 'pllava', frames: 8, timeTokens: 'text', colour: 0.8 }, // 0.9 (reversed 0.1)
+  { strategy: 'pllava', frames: 8, timeTokens: 'text', colour: 0.8 }, // 0.9 (reversed 0.0)
   { strategy: 'bilinear', frames: 8, timeTokens: 'lita', colour: 0.9 }, // 1.0 (reversed 0.0)
-  { strategy: 'concat', frames: 4, timeTokens: 'lita', colour: 0.8 }, // 0.9
+  { strategy: 'concat', frames: 4, timeTokens: 'lita', colour: 0.8 }, // 0.9 (reversed 0.0)
+  { strategy: 'concat', frames: 4, timeTokens: 'none', colour: 0.8 }, // 0.9 (reversed 0.0): unpooled frames, no time markers
 ];
 
 for (const f of FLOORS) {
@@ -83,7 +84,7 @@ for (const f of FLOORS) {
   });
 }
 
-for (const f of FLOORS.slice(0, 3)) {
+for (const f of FLOORS) {
   t.test(`${f.strategy}: frames reversed between the encoder and the assembly fall below the floor`, async (t) => {
     const restore = injectGrids(model, reversed);
     t.teardown(restore);
@@ -97,7 +98,7 @@ for (const f of FLOORS.slice(0, 3)) {
 // less a margin. Time markers next to the wrong frames (every frame one slot later) or the frames
 // reversed must fall below it.
 const allScenes = sm.clips.filter((c) => c.kind === 'scene');
-// Measured 0.67 (docs/methods.md); shifted by one frame 0.57, reversed 0.00: the margin is what the
+// Measured 0.69 (docs/methods.md); shifted by one frame 0.56, reversed 0.00: the margin is what the
 // shift costs this model, greedy answers on the same clips repeat exactly.
 const LOCALIZE: SemanticRun & { mIoU: number } = { strategy: 'slowfast', frames: 16, timeTokens: 'lita', mIoU: 0.6 };
 
