@@ -20,7 +20,8 @@ import type { TimeTokenMode } from '../time/encode.js';
 import type { FitMode, FpsRule, FrameOptions, SamplePlan, VideoProbe } from '../video/types.js';
 import { checkSubtitleSpec, type SubtitleSpec } from '../subtitles/load.js';
 import { mediaBudgetError, NO_MEDIA } from './budget-error.js';
-import { reducedBound, type ReduceSpec } from '../reduce/option.js';
+import type { ReduceSpec } from '../reduce/option.js';
+import { reducedBound } from '../reduce/merge.js';
 
 export type StrategyChoice = StrategyName | 'auto';
 
