@@ -16,7 +16,7 @@ import { mediaBudgetError, type MediaBudget } from './budget-error.js';
 export { mediaBudgetError, type MediaBudget } from './budget-error.js';
 import type { ModelInfo } from '../model-info.js';
 import { stepContent, subtitleTranscript } from './assemble.js';
-import { loadSubtitles, type LoadedSubtitles } from '../subtitles/load.js';
+import { loadSubtitles, type LoadedSubtitles } from '../video/subtitles.js';
 import { resolvePlan } from '../video/plans.js';
 import type { SubtitleCue, VideoProbe } from '../video/types.js';
 import type { VideoSource } from '../video/video.js';

@@ -18,7 +18,7 @@ import { temporalMerge, type ModelInfo } from '../model-info.js';
 import type { QwenFamily } from '../mrope/index.js';
 import type { TimeTokenMode } from '../time/encode.js';
 import type { FitMode, FpsRule, FrameOptions, SamplePlan, VideoProbe } from '../video/types.js';
-import { checkSubtitleSpec, type SubtitleSpec } from '../subtitles/load.js';
+import { checkSubtitleSpec, type SubtitleSpec } from '../video/subtitles.js';
 import { mediaBudgetError, NO_MEDIA } from './budget-error.js';
 import type { ReduceSpec } from '../reduce/option.js';
 import { reducedBound } from '../reduce/merge.js';

@@ -6,7 +6,7 @@ import { withTranscript } from '../../lib/subtitles/index.js';
 import type { SubtitleCue } from '../../lib/video/types.js';
 import { subtitleOption } from '../../lib/subtitles/cli.js';
 import { withSoundValues } from '../../lib/cli-flags.js';
-import { loadSubtitles } from '../../lib/subtitles/load.js';
+import { loadSubtitles } from '../../lib/video/subtitles.js';
 import { openVideo } from '../../lib/video/index.js';
 import { media } from '../fixtures/media.js';
 
