@@ -4,7 +4,7 @@ import type { AudioLength, AudioOption } from './audio/media.js';
 import { optionalValues } from './optional-value.js';
 import { VidlmError } from './errors.js';
 import { SUBTITLE_VALUE, subtitleOption } from './subtitles/cli.js';
-import type { SubtitleSpec } from './subtitles/load.js';
+import type { SubtitleSpec } from './video/subtitles.js';
 
 /** A numeric flag's value; undefined when absent, ERR_INVALID_ARG (with `option`) when not a number (or not in range). */
 export function num(name: string, v: string | undefined, opts: { int?: boolean; min?: number } = {}): number | undefined {

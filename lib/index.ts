@@ -28,7 +28,7 @@ export type {
   VideoInput, VideoProbe, VideoFrame, SamplePlan, FpsRule, SampleOptions, SampledFrames, FitMode, FrameOptions, OpenOptions,
   AudioClip, AudioOptions, LiveFrame, LiveOptions, SubtitleStreamInfo, SubtitleCue, SubtitleTrack, SubtitleOptions,
 } from './video/types.js';
-export type { SubtitleSpec } from './subtitles/load.js';
+export type { SubtitleSpec } from './video/subtitles.js';
 export type { AudioLength, AudioMode, AudioOption } from './audio/media.js';
 export { assemble, countTokens, strategies, strategyNames, defaults as strategyDefaults } from './assembly/index.js';
 export type { FrameGrid, GridBlock, GridShape, SequencePlan, PlanItem, TextItem, EmbeddingItem, StrategyName, PooledStrategyName } from './assembly/types.js';

@@ -28,3 +28,8 @@ export interface ModelInfo {
   /** Projector type of the audio encoder (`qwen2a`, `qwen2.5o`, …; a mixed mmproj names one per tower); null without one. */
   audioProjectorType: string | null;
 }
+
+/** Frames per temporal merge group of a projector (libmtmd's clip_model_n_temporal_merge): 2 for the Qwen-VL family. */
+export function temporalMerge(projectorType: string | null): number {
+  return projectorType !== null && /^qwen(2vl|2\.5vl|3vl)_merger$|^qwen2\.5o$|^qwen3vl/.test(projectorType) ? 2 : 1;
+}

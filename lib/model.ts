@@ -5,7 +5,7 @@
 import { stat } from 'node:fs/promises';
 import type { FrameGrid } from './assembly/types.js';
 import type { ChatMessage } from './inference/prompt.js';
-import type { ModelInfo } from './model-info.js';
+import { temporalMerge, type ModelInfo } from './model-info.js';
 import { EmbeddingCache, type EmbeddingCacheOptions } from './inference/cache.js';
 import { Context } from './inference/context.js';
 import { encodeFrames, type EncodableFrame, type EncodeOptions, type EncodeStats } from './inference/encode.js';
@@ -16,7 +16,6 @@ import { invalid, optionalBool, optionalFunction, optionalInt, optionalSignal, r
 import { CallbackGuard } from './callbacks.js';
 import { ensureDir } from './inference/cache-dir.js';
 import { SerialQueue } from './serial.js';
-import { temporalMerge } from './subtitles/cues.js';
 import { resolveLimits, type JobLimits, type ResolvedLimits } from './limits.js';
 import { checkPoll, checkThreads, computeBudget, threadBudget, withThreads, type ComputeConfig } from './threads/index.js';
 import { probeSystem } from './threads/probe.js';

@@ -15,7 +15,7 @@ import type { FitMode, FpsRule, VideoInput } from '../video/types.js';
 import type { ProgressListener } from '../pipeline/read.js';
 import type { StrategyChoice } from '../pipeline/plan.js';
 import { checkModelTimeOption } from '../pipeline/plan.js';
-import { checkSubtitleSpec } from '../subtitles/load.js';
+import { checkSubtitleSpec } from '../video/subtitles.js';
 import type { VideoQueryOptions } from './types.js';
 import { checkContextLimit, checkFramesLimit } from '../limits.js';
 import { checkReduce, type ReduceSpec } from '../reduce/option.js';

@@ -7,7 +7,7 @@ import type { GenerateOptions } from '../inference/context.js';
 import type { Model } from '../model.js';
 import type { ProgressListener } from '../pipeline/read.js';
 import type { StrategyChoice } from '../pipeline/plan.js';
-import type { SubtitleSpec } from '../subtitles/load.js';
+import type { SubtitleSpec } from '../video/subtitles.js';
 import type { TimeEncodingOptions, TimeTokenMode } from '../time/encode.js';
 import type { FitMode, FpsRule } from '../video/types.js';
 

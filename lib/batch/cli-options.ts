@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { answerFlags, answerOptions, num, soundFlags, soundOptions } from '../cli-flags.js';
 import { subtitleOption } from '../subtitles/cli.js';
-import { isSubtitleFile } from '../subtitles/load.js';
+import { isSubtitleFile } from '../video/subtitles.js';
 import type { JobOptions } from './jobs.js';
 import { reduceFlag, reduceFlags } from '../reduce/cli.js';
 import type { JobLimits } from '../limits.js';

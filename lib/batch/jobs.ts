@@ -6,7 +6,7 @@ import { checkReduce } from '../reduce/option.js';
 import { isAbsolute, resolve } from 'node:path';
 import { VidlmError } from '../errors.js';
 import type { VideoQueryOptions } from '../api/query.js';
-import { isSubtitleFile } from '../subtitles/load.js';
+import { isSubtitleFile } from '../video/subtitles.js';
 import { idKey, lineKey } from './keys.js';
 
 export type BatchTask = 'ask' | 'describe' | 'localize';

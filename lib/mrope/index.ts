@@ -7,7 +7,7 @@ export {
   type MropeItem, type MropeText, type MropeGrid, type MropeSpan, type MropeLayout,
 } from './qwen.js';
 export {
-  qwenVideoParts, qwenVideoLayout, qwenImageParts, qwenFamilyOf, qwenItems, qwen3Timestamp, qwen25TemporalIndices, qwenFramePairs, mergeText,
+  qwenVideoParts, qwenVideoLayout, qwenImageParts, qwenItems, qwen3Timestamp, qwen25TemporalIndices, qwenFramePairs, mergeText,
   QWEN_VISION_START, QWEN_VISION_END, QWEN25_TOKENS_PER_SECOND, QWEN_TEMPORAL_PATCH,
   type QwenFamily, type QwenPart, type QwenLayoutGrid, type QwenVideo, type QwenVideoOptions,
 } from './qwen.js';

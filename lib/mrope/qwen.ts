@@ -186,20 +186,6 @@ export interface QwenVideoOptions {
   tokensPerSecond?: number;
 }
 
-/**
- * The family whose time rule applies to a pair, from its mmproj's projector type (the LLM architecture of a
- * Qwen2.5-VL is `qwen2vl` like Qwen2-VL's, so the projector decides). null for other projectors, including
- * Qwen2.5-Omni (`qwen2.5o`), whose thinker interleaves audio and uses 25 positions per second.
- */
-export function qwenFamilyOf(projectorType: string | null): QwenFamily | null {
-  switch (projectorType) {
-    case 'qwen2vl_merger': return 'qwen2vl';
-    case 'qwen2.5vl_merger': return 'qwen25vl';
-    case 'qwen3vl_merger': return 'qwen3vl';
-    default: return null;
-  }
-}
-
 /** Qwen3-VL's timestamp text for a frame pair at `seconds`: `<12.3 seconds>`. */
 export function qwen3Timestamp(seconds: number): string {
   return `<${formatFixed(seconds, 1)} seconds>`;

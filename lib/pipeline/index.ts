@@ -27,6 +27,6 @@ export { checkMediaBudget, imageChunkTokens, mediaBudget, mediaBudgetError, type
 export { sample, frameVariant, type SampledVideo } from './sample.js';
 export { encode, type FrameEncoder } from './read.js';
 export { assemble, type Encoded, type Assembled, type AssembleQuery, type SampledExtras } from './assemble.js';
-export { render, renderTurns, turnMessages, QUESTION, type ChatMessage, type ChatTemplate, type RenderedPrompt, type TurnMessage } from './render.js';
+export { render, renderTurns, renderTurnsWith, QUESTION, type ChatMessage, type ChatTemplate, type RenderedPrompt, type TurnMessage } from './render.js';
 export { readVideo, type ReadQuery, type ReadVideo } from './read.js';
 export { chooseStrategy, leastPooled, defaultFrames, mediaTokenBudget, samplingPlan, textReserve, visualTokens, nativeDefaults, modelTimeFamily, type StrategyChoice } from './plan.js';

@@ -16,13 +16,13 @@ import { mediaBudgetError, type MediaBudget } from './budget-error.js';
 export { mediaBudgetError, type MediaBudget } from './budget-error.js';
 import type { ModelInfo } from '../model-info.js';
 import { stepContent, subtitleTranscript } from './assemble.js';
-import { loadSubtitles, type LoadedSubtitles } from '../subtitles/load.js';
+import { loadSubtitles, type LoadedSubtitles } from '../video/subtitles.js';
 import { resolvePlan } from '../video/plans.js';
 import type { SubtitleCue, VideoProbe } from '../video/types.js';
 import type { VideoSource } from '../video/video.js';
 import { audioSpan, type VideoPlan } from './plan.js';
 import { visualTokens } from './plan.js';
-import { reducedBound } from '../reduce/option.js';
+import { reducedBound } from '../reduce/merge.js';
 
 /** The side of the picture the addon tokenizes at load to learn the grid (native/load_model.cpp ProbeImageShape): the encoder's side on M-RoPE models, else 448. */
 const probeSide = (info: ModelInfo): number => (info.mrope && info.imageSize && info.imageSize >= 28 && info.imageSize <= 4096 ? info.imageSize : 448);

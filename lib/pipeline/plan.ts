@@ -14,14 +14,14 @@ import { countTokens, defaults, strategyNames } from '../assembly/index.js';
 import { audioFitHint } from '../audio/suggest.js';
 import { checkAudioOption, mediaSteps, type AudioLength, type AudioOption, type CheckedAudio } from '../audio/media.js';
 import { VidlmError } from '../errors.js';
-import type { ModelInfo } from '../model-info.js';
-import { qwenFamilyOf, type QwenFamily } from '../mrope/index.js';
+import { temporalMerge, type ModelInfo } from '../model-info.js';
+import type { QwenFamily } from '../mrope/index.js';
 import type { TimeTokenMode } from '../time/encode.js';
 import type { FitMode, FpsRule, FrameOptions, SamplePlan, VideoProbe } from '../video/types.js';
-import { temporalMerge } from '../subtitles/cues.js';
-import { checkSubtitleSpec, type SubtitleSpec } from '../subtitles/load.js';
+import { checkSubtitleSpec, type SubtitleSpec } from '../video/subtitles.js';
 import { mediaBudgetError, NO_MEDIA } from './budget-error.js';
-import { reducedBound, type ReduceSpec } from '../reduce/option.js';
+import type { ReduceSpec } from '../reduce/option.js';
+import { reducedBound } from '../reduce/merge.js';
 
 export type StrategyChoice = StrategyName | 'auto';
 
@@ -141,6 +141,20 @@ export function chooseFrames(choice: StrategyChoice, info: ModelInfo, budget: nu
 }
 
 const FAMILY_NAMES: Record<QwenFamily, string> = { qwen2vl: 'Qwen2-VL', qwen25vl: 'Qwen2.5-VL', qwen3vl: 'Qwen3-VL' };
+
+/**
+ * The family whose time rule applies to a pair, from its mmproj's projector type (the LLM architecture of a
+ * Qwen2.5-VL is `qwen2vl` like Qwen2-VL's, so the projector decides). null for other projectors, including
+ * Qwen2.5-Omni (`qwen2.5o`), whose thinker interleaves audio and uses 25 positions per second.
+ */
+export function qwenFamilyOf(projectorType: string | null): QwenFamily | null {
+  switch (projectorType) {
+    case 'qwen2vl_merger': return 'qwen2vl';
+    case 'qwen2.5vl_merger': return 'qwen25vl';
+    case 'qwen3vl_merger': return 'qwen3vl';
+    default: return null;
+  }
+}
 
 /** The family whose layout `timeTokens: 'model'` sends on this model (null: none, the model is not of the Qwen-VL family). */
 export function modelTimeFamily(info: Pick<ModelInfo, 'vision' | 'projectorType'>): QwenFamily | null {

@@ -89,12 +89,25 @@ function toPlan(template: ChatTemplate, rendered: string, blocks: Layout['blocks
 /**
  * A conversation as the model's template renders it, split after its last video: the pooled
  * path's context plan, or libmtmd's text with one marker per picture or clip and those in order.
- * `rendered`: the template's output when the caller rendered it already (off the event loop).
  */
-export function renderTurns(template: ChatTemplate, turns: readonly TurnMessage[], rendered?: string): RenderedPrompt {
+export function renderTurns(template: ChatTemplate, turns: readonly TurnMessage[]): RenderedPrompt {
+  const laid = layout(turns, template.mediaMarker);
+  return split(template, laid, template.applyTemplate(laid.messages, { addAssistant: true }));
+}
+
+/**
+ * renderTurns with the template applied by the caller, asynchronously: `apply` gets the messages
+ * (the media as markers) and gives the template's text — the server's, rendered off the event loop
+ * or by llama.cpp's tool-aware rendering. The layout is made once, for both.
+ */
+export async function renderTurnsWith(template: ChatTemplate, turns: readonly TurnMessage[], apply: (messages: ChatMessage[]) => Promise<string>): Promise<RenderedPrompt> {
+  const laid = layout(turns, template.mediaMarker);
+  return split(template, laid, await apply(laid.messages));
+}
+
+/** The template's text split after the last video, each marker given its block (pooled) or picture (native). */
+function split(template: ChatTemplate, { messages, blocks, media }: Layout, text: string): RenderedPrompt {
   const marker = template.mediaMarker;
-  const { messages, blocks, media } = layout(turns, marker);
-  const text = rendered ?? template.applyTemplate(messages, { addAssistant: true });
   if (blocks.length > 0 && media.length > 0) throw new VidlmError('ERR_INVALID_ARG', 'a conversation takes pooled videos or native-path videos, not both');
   if (media.length > 0) {
     const cut = text.lastIndexOf(marker) + marker.length;
@@ -106,11 +119,6 @@ export function renderTurns(template: ChatTemplate, turns: readonly TurnMessage[
   // the question before the video (Video-ChatGPT): nothing can be evaluated before it is known
   if (prefix.some((p) => 'text' in p && p.text.includes(QUESTION))) return { prefix: { kind: 'plan', plan: [] }, rest: plan, history: messages };
   return { prefix: { kind: 'plan', plan: prefix }, rest: plan.slice(cut), history: messages };
-}
-
-/** The messages a conversation's template gets (the media as markers): what a caller renders off the event loop. */
-export function turnMessages(template: Pick<ChatTemplate, 'mediaMarker'>, turns: readonly TurnMessage[]): ChatMessage[] {
-  return layout(turns, template.mediaMarker).messages;
 }
 
 /** One question about one video: the system prompt, the video, QUESTION where the question goes. */

@@ -6,7 +6,7 @@
  */
 import { readAudioMedia, type AudioMedia } from '../audio/media.js';
 import { VidlmError } from '../errors.js';
-import { loadSubtitles, type LoadedSubtitles } from '../subtitles/load.js';
+import { loadSubtitles, type LoadedSubtitles } from '../video/subtitles.js';
 import type { FrameOptions, SubtitleCue, VideoFrame } from '../video/types.js';
 import type { VideoSource } from '../video/video.js';
 import { audioSpan, contextFull, type VideoPlan } from './plan.js';

@@ -18,7 +18,7 @@
 import { gridPositions } from '../assembly/mrope.js';
 import type { Segment } from '../assembly/plan.js';
 import type { EmbeddingItem } from '../assembly/types.js';
-import { reducedBound, type ReduceSpec } from './option.js';
+import type { ReduceSpec } from './option.js';
 
 export interface MergeOptions {
   /** Cosine similarity above which a token repeats (auto). */
@@ -102,6 +102,17 @@ function budgetCut(sims: Float64Array[], max: number): number {
   for (const sim of sims) for (const v of sim) all.push(v);
   all.sort((a, b) => a - b);
   return max <= 0 ? -Infinity : all[Math.min(all.length, max) - 1]!;
+}
+
+/**
+ * The most visual tokens a reduced video keeps, when fixed before any work (tokens, ratio); else
+ * `full`: the merge's budget, which plan and budget count with before any decoding.
+ */
+export function reducedBound(spec: ReduceSpec | null, full: number): number {
+  if (!spec) return full;
+  if (spec.tokens !== undefined) return Math.min(full, spec.tokens);
+  if (spec.ratio !== undefined) return Math.min(full, Math.ceil(full * spec.ratio));
+  return full;
 }
 
 /** The assemble stage's merge of repeated tokens; `full`: the visual tokens of the unreduced frames (for a fixed budget). */

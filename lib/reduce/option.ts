@@ -73,11 +73,3 @@ export function fromPruningRate(p: unknown): ReduceOption | undefined {
   }
   return p === 0 ? 'off' : { ratio: 1 - p };
 }
-
-/** The most visual tokens a reduced video keeps, when fixed before any work (tokens, ratio); else `full`. */
-export function reducedBound(spec: ReduceSpec | null, full: number): number {
-  if (!spec) return full;
-  if (spec.tokens !== undefined) return Math.min(full, spec.tokens);
-  if (spec.ratio !== undefined) return Math.min(full, Math.ceil(full * spec.ratio));
-  return full;
-}

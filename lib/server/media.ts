@@ -26,7 +26,7 @@ import { badRequest, HttpError } from './errors.js';
 import type { Metrics } from './metrics.js';
 import type { VideoOptions } from './request.js';
 import { textCap } from './text.js';
-import { isSubtitleFile, type SubtitleSpec } from '../subtitles/load.js';
+import { isSubtitleFile, type SubtitleSpec } from '../video/subtitles.js';
 import { fetchRemote, type RemoteClient } from './remote.js';
 export { remoteClient, type RemoteClient } from './remote.js';
 import type { CheckedServerOptions } from './options.js';

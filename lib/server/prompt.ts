@@ -5,7 +5,7 @@
  * prompt as KV entries a slot can match against what it holds is prefill.ts's).
  */
 import type { Model } from '../model.js';
-import { renderTurns, turnMessages, type RenderedPrompt, type TurnMessage } from '../pipeline/index.js';
+import { renderTurnsWith, type RenderedPrompt, type TurnMessage } from '../pipeline/index.js';
 import { badRequest, HttpError } from './errors.js';
 import type { Message } from './request.js';
 import type { PreparedMedia } from './media.js';
@@ -32,22 +32,29 @@ function turnsOf(messages: Message[], media: PreparedMedia[], marker: string): T
 export async function renderRequest(model: Model, messages: Message[], media: PreparedMedia[], opts: { tools?: ToolRequest; template?: string } = {}): Promise<RenderedPrompt & { chat?: NativeToolsTemplate }> {
   const { tools, template } = opts;
   const turns = turnsOf(messages, media, model.mediaMarker);
-  let text: string;
   let chat: NativeToolsTemplate | undefined;
-  if (tools || messages.some((m) => m.toolCalls || m.role === 'tool')) {
-    chat = await toolsTemplate(model, turnMessages(model, turns), messages, tools, template);
-    text = chat.prompt;
-  } else {
-    try {
-      text = await model.applyTemplateAsync(turnMessages(model, turns), { addAssistant: true, ...(template ? { template } : {}) });
-    } catch (e) {
-      throw new HttpError(400, 'invalid_value', `the model's chat template refused the messages: ${(e as Error).message}`, { param: 'messages' });
-    }
-  }
+  let applied = false;
   try {
-    // the media split on the markers exactly as without tools
-    return { ...renderTurns(model, turns, text), ...(chat ? { chat } : {}) };
+    // the pipeline lays the turns out (the media as markers) and splits the text on them: the template is the server's
+    const rendered = await renderTurnsWith(model, turns, async (marked) => {
+      let text: string;
+      if (tools || messages.some((m) => m.toolCalls || m.role === 'tool')) {
+        chat = await toolsTemplate(model, marked, messages, tools, template);
+        text = chat.prompt;
+      } else {
+        try {
+          text = await model.applyTemplateAsync(marked, { addAssistant: true, ...(template ? { template } : {}) });
+        } catch (e) {
+          throw new HttpError(400, 'invalid_value', `the model's chat template refused the messages: ${(e as Error).message}`, { param: 'messages' });
+        }
+      }
+      applied = true;
+      return text;
+    });
+    return { ...rendered, ...(chat ? { chat } : {}) };
   } catch (e) {
+    // the layout's and the template's own refusals as they are; the media split on the markers exactly as without tools
+    if (!applied) throw e;
     throw new HttpError(500, 'template_error', (e as Error).message);
   }
 }

@@ -8,9 +8,9 @@ import type { GenerateOptions } from '../inference/context.js';
 import type { StrategyName } from '../assembly/types.js';
 import type { TimeTokenMode } from '../time/encode.js';
 import type { AudioLength, AudioOption } from '../audio/media.js';
-import type { SubtitleSpec } from '../subtitles/load.js';
+import type { SubtitleSpec } from '../video/subtitles.js';
 import type { FpsRule } from '../video/types.js';
-import { isSubtitleFile } from '../subtitles/load.js';
+import { isSubtitleFile } from '../video/subtitles.js';
 import { badRequest } from './errors.js';
 import { parseToolCalls, parseTools, type ToolCall, type ToolRequest } from './tools.js';
 

@@ -2,7 +2,7 @@
  * Subtitle cues in a prompt, in two layouts:
  *  - the native path: each cue's line goes right after the marker of the last frame shown at or
  *    before it, so the words sit next to their picture in the evaluated sequence (cueLines in
- *    cues.ts places them; lib/audio/media.ts lays the markers out, with or without sound);
+ *    lib/pipeline/assemble.ts places them; lib/audio/media.ts lays the markers out, with or without sound);
  *  - pooled strategies (whose tokens are no longer one block per frame): a timed transcript
  *    between the video and the question, every line stamped `[t s]` like the frames' time tokens
  *    (subtitleTranscript, in lib/pipeline/assemble.ts: the assemble stage places it).

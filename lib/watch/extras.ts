@@ -8,7 +8,7 @@
  */
 import { cutAudioMedia, readAudioMedia, type AudioMedia, type CheckedAudio } from '../audio/media.js';
 import type { LiveAudioClip } from '../video/live-audio.js';
-import { loadSubtitles, type SubtitleSpec } from '../subtitles/load.js';
+import { loadSubtitles, type SubtitleSpec } from '../video/subtitles.js';
 import type { OpenOptions, SubtitleCue, VideoInput } from '../video/types.js';
 import { openVideo, type VideoSource } from '../video/video.js';
 

@@ -5,7 +5,7 @@
  * takes, auto's choice, the text reserve, the budget and its error) are the pipeline's.
  */
 import { checkAudioOption, type CheckedAudio } from '../audio/media.js';
-import { checkSubtitleSpec, type SubtitleSpec } from '../subtitles/load.js';
+import { checkSubtitleSpec, type SubtitleSpec } from '../video/subtitles.js';
 import type { StrategyName } from '../assembly/types.js';
 import { VidlmError } from '../errors.js';
 import { generateParams } from '../inference/generate-options.js';

@@ -8,9 +8,8 @@
 import { audioPlanTokens, checkAudioOption, mediaOrder, type AudioMedia, type CheckedAudio } from '../audio/media.js';
 import { audioFitHint } from '../audio/suggest.js';
 import type { StrategyName } from '../assembly/types.js';
-import type { ModelInfo } from '../model-info.js';
+import { temporalMerge, type ModelInfo } from '../model-info.js';
 import { imageChunkTokens, mediaBudgetError, visualTokens } from '../pipeline/index.js';
-import { temporalMerge } from '../subtitles/cues.js';
 
 /** What a window's sound is checked with. */
 export interface WindowSound {

@@ -5,7 +5,7 @@ import type { GenerateOptions } from '../inference/generate-options.js';
 import type { Model } from '../model.js';
 import type { TimeTokenMode } from '../time/encode.js';
 import type { AudioLength, AudioOption } from '../audio/media.js';
-import type { SubtitleSpec } from '../subtitles/load.js';
+import type { SubtitleSpec } from '../video/subtitles.js';
 import type { FitMode, OpenOptions, VideoInput } from '../video/types.js';
 
 export interface WatchOptions extends Omit<GenerateOptions, 'sequence' | 'signal' | 'grammar' | 'jsonSchema'> {

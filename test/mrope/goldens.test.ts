@@ -4,8 +4,9 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import {
-  mropePositions, qwen3Timestamp, qwenFamilyOf, qwenImageParts, qwenItems, qwenVideoParts, type MropeGrid, type QwenFamily, type QwenPart, type QwenVideoOptions,
+  mropePositions, qwen3Timestamp, qwenImageParts, qwenItems, qwenVideoParts, type MropeGrid, type QwenFamily, type QwenPart, type QwenVideoOptions,
 } from '../../lib/mrope/index.js';
+import { qwenFamilyOf } from '../../lib/pipeline/plan.js';
 
 interface Video { num_frames: number; grid_h: number; grid_w: number; fps: number; frames_indices: number[] }
 interface Golden {

@@ -1,9 +1,9 @@
 // lib/reduce's pure parts, each against values computed by hand or by a plain loop written here.
 import t from 'tap';
 import { CELLS, cellChange, colourCells, reusingEncoder, skipStill } from '../../lib/reduce/skip.js';
-import { mergeRepeats } from '../../lib/reduce/merge.js';
+import { mergeRepeats, reducedBound } from '../../lib/reduce/merge.js';
 import { codecTimes, packetChange } from '../../lib/reduce/codec-plan.js';
-import { checkReduce, fromPruningRate, reducedBound } from '../../lib/reduce/option.js';
+import { checkReduce, fromPruningRate } from '../../lib/reduce/option.js';
 import type { Segment } from '../../lib/assembly/plan.js';
 
 const solid = (w: number, h: number, rgb: [number, number, number], t = 0, index = 0) => {

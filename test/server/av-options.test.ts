@@ -11,7 +11,7 @@ import { openVideo } from '../../lib/video/index.js';
 import { audioSpan } from '../../lib/pipeline/plan.js';
 import { readAudioMedia } from '../../lib/audio/media.js';
 import { assemble } from '../../lib/pipeline/index.js';
-import { loadSubtitles } from '../../lib/subtitles/load.js';
+import { loadSubtitles } from '../../lib/video/subtitles.js';
 import { subtitleTranscript } from '../../lib/pipeline/assemble.js';
 import { media } from '../fixtures/media.js';
 import { tinyModels } from '../fixtures/tiny-models.js';

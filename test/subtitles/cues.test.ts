@@ -1,11 +1,12 @@
 /** Where cues go among frames and how they read: checked against hand-placed expectations. */
 import t from 'tap';
-import { nativeLayout, subtitleTranscript } from '../../lib/pipeline/assemble.js';
-import { placeCues, renderCue, temporalMerge, withTranscript } from '../../lib/subtitles/index.js';
+import { nativeLayout, placeCues, renderCue, subtitleTranscript } from '../../lib/pipeline/assemble.js';
+import { temporalMerge } from '../../lib/model-info.js';
+import { withTranscript } from '../../lib/subtitles/index.js';
 import type { SubtitleCue } from '../../lib/video/types.js';
 import { subtitleOption } from '../../lib/subtitles/cli.js';
 import { withSoundValues } from '../../lib/cli-flags.js';
-import { loadSubtitles } from '../../lib/subtitles/load.js';
+import { loadSubtitles } from '../../lib/video/subtitles.js';
 import { openVideo } from '../../lib/video/index.js';
 import { media } from '../fixtures/media.js';
 
