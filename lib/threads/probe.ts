@@ -10,7 +10,7 @@
  * keeps the time of niced work apart (its `nice` column), so it is counted only when vidlm itself
  * runs niced.
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { availableParallelism, getPriority, loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { otherBusyCores, parseCpuList, parseProcStat, type CpuReading } from './cpu-sample.js';
@@ -26,12 +26,27 @@ export function parseCpuMax(text: string): number | null {
   return quota / period;
 }
 
+/**
+ * A kernel pseudo-file (/proc, /sys), read synchronously: it is generated in memory in
+ * microseconds, and an fs.promises call in flight when a worker thread is terminated aborts the
+ * whole process on Node 20 (node_file.cc OpenFileHandle's `argc == 5` check, reached when the
+ * dying isolate cannot make the request's promise; the chaos test's worker step found it here,
+ * where every compute call reads the machine).
+ */
+function readProc(path: string): Promise<string> {
+  try {
+    return Promise.resolve(readFileSync(path, 'utf8'));
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
 async function readQuota(): Promise<number | null> {
   try {
-    return parseCpuMax(await readFile('/sys/fs/cgroup/cpu.max', 'utf8'));
+    return parseCpuMax(await readProc('/sys/fs/cgroup/cpu.max'));
   } catch { /* not cgroup v2 */ }
   try {
-    const [q, p] = await Promise.all([readFile('/sys/fs/cgroup/cpu/cpu.cfs_quota_us', 'utf8'), readFile('/sys/fs/cgroup/cpu/cpu.cfs_period_us', 'utf8')]);
+    const [q, p] = await Promise.all([readProc('/sys/fs/cgroup/cpu/cpu.cfs_quota_us'), readProc('/sys/fs/cgroup/cpu/cpu.cfs_period_us')]);
     return parseCpuMax(`${q.trim() === '-1' ? 'max' : q.trim()} ${p.trim()}`);
   } catch {
     return null;
@@ -41,7 +56,7 @@ async function readQuota(): Promise<number | null> {
 /** The CPUs this process may run on (/proc/self/status's Cpus_allowed_list); null: all of them. */
 async function readAllowed(): Promise<Set<number> | null> {
   try {
-    const m = /^Cpus_allowed_list:\s*(\S+)/m.exec(await readFile('/proc/self/status', 'utf8'));
+    const m = /^Cpus_allowed_list:\s*(\S+)/m.exec(await readProc('/proc/self/status'));
     return m ? parseCpuList(m[1]!) : null;
   } catch {
     return null;
@@ -63,7 +78,7 @@ export function nicedCompetes(ownNice: number, autogroup: string | null): boolea
 async function runsNiced(): Promise<boolean> {
   let own = 0;
   try { own = getPriority(); } catch { /* no priority to read: not niced */ }
-  const group = await readFile('/proc/self/autogroup', 'utf8').catch(() => null);
+  const group = await readProc('/proc/self/autogroup').catch(() => null);
   return nicedCompetes(own, group);
 }
 
@@ -77,7 +92,7 @@ const FRESH_MS = 200, WINDOW_MS = 50, MAX_AGE_MS = 2000;
 
 async function reading(): Promise<CpuReading | null> {
   allowed ??= readAllowed();
-  const text = await readFile('/proc/stat', 'utf8').catch(() => null);
+  const text = await readProc('/proc/stat').catch(() => null);
   if (text === null) return null;
   const cpu = parseProcStat(text, await allowed);
   if (!cpu) return null;
