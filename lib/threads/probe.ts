@@ -27,40 +27,31 @@ export function parseCpuMax(text: string): number | null {
 }
 
 /**
- * A kernel pseudo-file (/proc, /sys), read synchronously: it is generated in memory in
- * microseconds, and an fs.promises call in flight when a worker thread is terminated aborts the
- * whole process on Node 20 (node_file.cc OpenFileHandle's `argc == 5` check, reached when the
- * dying isolate cannot make the request's promise; the chaos test's worker step found it here,
- * where every compute call reads the machine).
+ * A kernel pseudo-file (/proc, /sys), read synchronously (null where it cannot be read): it is
+ * generated in memory in microseconds, and an fs.promises call in flight when a worker thread is
+ * terminated aborts the whole process on Node 20 (node_file.cc OpenFileHandle's `argc == 5` check,
+ * reached when the dying isolate cannot make the request's promise; the chaos test's worker step
+ * found it here, where every compute call reads the machine).
  */
-function readProc(path: string): Promise<string> {
+function readProc(path: string): string | null {
   try {
-    return Promise.resolve(readFileSync(path, 'utf8'));
-  } catch (e) {
-    return Promise.reject(e);
-  }
-}
-
-async function readQuota(): Promise<number | null> {
-  try {
-    return parseCpuMax(await readProc('/sys/fs/cgroup/cpu.max'));
-  } catch { /* not cgroup v2 */ }
-  try {
-    const [q, p] = await Promise.all([readProc('/sys/fs/cgroup/cpu/cpu.cfs_quota_us'), readProc('/sys/fs/cgroup/cpu/cpu.cfs_period_us')]);
-    return parseCpuMax(`${q.trim() === '-1' ? 'max' : q.trim()} ${p.trim()}`);
+    return readFileSync(path, 'utf8');
   } catch {
     return null;
   }
+}
+
+function readQuota(): number | null {
+  const v2 = readProc('/sys/fs/cgroup/cpu.max');
+  if (v2 !== null) return parseCpuMax(v2);
+  const q = readProc('/sys/fs/cgroup/cpu/cpu.cfs_quota_us'), p = readProc('/sys/fs/cgroup/cpu/cpu.cfs_period_us');
+  return q === null || p === null ? null : parseCpuMax(`${q.trim() === '-1' ? 'max' : q.trim()} ${p.trim()}`);
 }
 
 /** The CPUs this process may run on (/proc/self/status's Cpus_allowed_list); null: all of them. */
-async function readAllowed(): Promise<Set<number> | null> {
-  try {
-    const m = /^Cpus_allowed_list:\s*(\S+)/m.exec(await readProc('/proc/self/status'));
-    return m ? parseCpuList(m[1]!) : null;
-  } catch {
-    return null;
-  }
+function readAllowed(): Set<number> | null {
+  const m = /^Cpus_allowed_list:\s*(\S+)/m.exec(readProc('/proc/self/status') ?? '');
+  return m ? parseCpuList(m[1]!) : null;
 }
 
 /**
@@ -75,26 +66,27 @@ export function nicedCompetes(ownNice: number, autogroup: string | null): boolea
   return m ? Number(m[1]) > 0 : false;
 }
 
-async function runsNiced(): Promise<boolean> {
+function runsNiced(): boolean {
   let own = 0;
   try { own = getPriority(); } catch { /* no priority to read: not niced */ }
-  const group = await readProc('/proc/self/autogroup').catch(() => null);
+  const group = readProc('/proc/self/autogroup');
   return nicedCompetes(own, group);
 }
 
-let quota: Promise<number | null> | undefined;
-let allowed: Promise<Set<number> | null> | undefined;
+/** Fixed for the life of the process: read once (a box, since null is a reading: no quota, every CPU). */
+let quota: { cores: number | null } | undefined;
+let allowed: { cpus: Set<number> | null } | undefined;
 /** The last reading, the start of the next window; the last result, reused while fresh. */
 let prev: CpuReading | undefined;
 let cached: { at: number; busy: number | null } | undefined;
 /** A result is reused this long; a window is at least WINDOW_MS (USER_HZ ticks are 10 ms) and at most MAX_AGE_MS. */
 const FRESH_MS = 200, WINDOW_MS = 50, MAX_AGE_MS = 2000;
 
-async function reading(): Promise<CpuReading | null> {
-  allowed ??= readAllowed();
-  const text = await readProc('/proc/stat').catch(() => null);
+function reading(): CpuReading | null {
+  allowed ??= { cpus: readAllowed() };
+  const text = readProc('/proc/stat');
   if (text === null) return null;
-  const cpu = parseProcStat(text, await allowed);
+  const cpu = parseProcStat(text, allowed.cpus);
   if (!cpu) return null;
   const own = process.cpuUsage();
   return { at: performance.now(), cpu, ownUs: own.user + own.system };
@@ -114,16 +106,16 @@ async function sample(): Promise<number | null> {
   const now = performance.now();
   let a = prev;
   if (!a || now - a.at > MAX_AGE_MS) {
-    a = (await reading()) ?? undefined;
+    a = reading() ?? undefined;
     if (!a) return null;
     await sleep(WINDOW_MS);
   } else if (now - a.at < WINDOW_MS) {
     await sleep(WINDOW_MS - (now - a.at));
   }
-  const b = await reading();
+  const b = reading();
   if (!b) return null;
   prev = b;
-  const busy = otherBusyCores(a, b, await runsNiced());
+  const busy = otherBusyCores(a, b, runsNiced());
   cached = { at: b.at, busy };
   return busy;
 }
@@ -133,7 +125,7 @@ async function sample(): Promise<number | null> {
  * the load average (the fallback where there is no /proc/stat) includes.
  */
 export async function probeSystem(_ownThreads: number): Promise<SystemView> {
-  quota ??= readQuota(); // fixed for the life of the process
+  quota ??= { cores: readQuota() };
   const busy = await busyNow();
-  return { cores: availableParallelism(), quota: await quota, load1: loadavg()[0] ?? 0, busy };
+  return { cores: availableParallelism(), quota: quota.cores, load1: loadavg()[0] ?? 0, busy };
 }
