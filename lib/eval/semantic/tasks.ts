@@ -3,8 +3,8 @@
  * model was trained on (python/semantic/tasks.py: Q_START, Q_END, Q_WHEN, Q_COUNT; the colour
  * names of lib/fixtures/semantic/states.ts in its order).
  */
+import { resolveTimeEncoding, timeMarker as markerOf } from '../../time/encode.js';
 import { formatTime } from '../../time/format.js';
-import { litaToken, secondsToLitaIndex } from '../../time/lita.js';
 import { parseStartEnd } from '../../time/parse.js';
 import { temporalIoU } from '../iou.js';
 
@@ -37,8 +37,8 @@ export function timeOptions(style: SemanticTimeStyle): { timeTokens: 'none' | 't
 
 /** A time as the style's own marker (what the prompt puts before a frame at t): `<t40>`, `[12.5s]`, `<12.5 seconds>`. */
 export function timeMarker(t: number, duration: number, style: SemanticTimeStyle): string {
-  if (style === 'lita') return litaToken(secondsToLitaIndex(t, duration));
-  return formatTime(t, style === 'qwen' ? QWEN_TIME_FORMAT : '[{t}s]');
+  // vidlm's own marker for the style's options (time/encode.ts); `none` marks no frame: the default text form
+  return markerOf(t, resolveTimeEncoding({ ...timeOptions(style), duration }))?.text ?? formatTime(t);
 }
 
 /** What the eval needs of a clip: python/semantic/tasks.py's spec. */
