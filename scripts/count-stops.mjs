@@ -77,7 +77,8 @@ const bindingNames = (name, out = []) => {
   else for (const el of name.elements) if (!ts.isOmittedExpression(el)) bindingNames(el.name, out);
   return out;
 };
-const symOf = (id) => checker.getSymbolAtLocation(id);
+// the name of a shorthand in a destructuring assignment (`({ video } = ...)`) binds the variable, not the literal's property
+const symOf = (id) => (ts.isShorthandPropertyAssignment(id.parent) && id.parent.name === id ? checker.getShorthandAssignmentValueSymbol(id.parent) : checker.getSymbolAtLocation(id));
 
 function mentions(expr, tracked) {
   let hit = false;

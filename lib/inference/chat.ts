@@ -85,18 +85,8 @@ export class Chat {
     Chat.checkFresh(context);
     const seq = new Sequence(context, 0);
     const { prefix } = rendered;
-    let evaluated = 0, ms = 0, mediaTokens = 0;
-    let chunks: MediaChunkReport[] | undefined;
-    if (prefix.kind === 'native') {
-      const r = await seq.prefillMedia(prefix.text, prefix.frames, { mergeable: opts.mergeable ?? true, signal: opts.signal, onProgress: opts.onProgress });
-      ({ evaluated, ms } = r);
-      mediaTokens = r.mediaTokens ?? 0;
-      chunks = r.chunks;
-    } else if (prefix.plan.length > 0) {
-      const r = await seq.prefill(prefix.plan, { signal: opts.signal, onProgress: opts.onProgress });
-      ({ evaluated, ms } = r);
-      mediaTokens = r.mediaTokens ?? 0; // audio clips among pooled frames
-    }
+    // pooled: mediaTokens are the audio clips among the frames
+    const { evaluated, ms, mediaTokens = 0, chunks } = await seq.start(prefix, { mergeable: opts.mergeable ?? true, signal: opts.signal, onProgress: opts.onProgress });
     const chat = new Chat(model, new Family(context, own.ownsContext ?? false), seq, rendered.history, rendered.rest);
     return { chat, evaluated, ms, mediaTokens, ...(chunks ? { chunks } : {}) };
   }

@@ -1,9 +1,7 @@
 /**
- * Context: a KV cache over a model, evaluating sequence plans and generating answers. Calls run
- * one at a time in the order they are made (a context is one llama_context); a chat turn's
- * prefill and generation run as one unit (turn()), so turns on other sequences cannot interleave.
- * Sequence (below) is one of its KV sequences as a value; it lives here because each of its
- * operations is one call into the context.
+ * Context: a KV cache over a model, evaluating sequence plans and generating answers. Calls run one
+ * at a time in call order (one llama_context); a chat turn's prefill and generation are one unit
+ * (turn()). Sequence (below): one of its KV sequences as a value, each operation one call into it.
  */
 import { withMropePositions } from '../assembly/mrope.js';
 import type { SequencePlan } from '../assembly/types.js';
@@ -33,6 +31,8 @@ export interface AudioItem {
   tokens?: number;
 }
 export type ContextPlan = ReadonlyArray<SequencePlan[number] | TokensItem | AudioItem>;
+/** What the start stage evaluates (RenderedPrompt.prefix): a context plan, or text with one media marker per picture or clip for libmtmd. */
+export type PromptPrefix = { kind: 'plan'; plan: ContextPlan } | { kind: 'native'; text: string; frames: readonly MediaInput[] };
 
 const isAudioItem = (item: unknown): item is AudioItem => item !== null && typeof item === 'object' && (item as AudioItem).audio instanceof Float32Array;
 
@@ -362,6 +362,15 @@ export class Sequence {
   /** Evaluates a plan after the sequence's end (Context.prefill). */
   prefill(plan: ContextPlan, opts: Omit<PrefillOptions, 'sequence'> = {}): Promise<PrefillResult> {
     return this.context.prefill(plan, { ...opts, sequence: this.id });
+  }
+
+  /**
+   * The start stage: a rendered prompt's prefix evaluated after the sequence's end, libmtmd's text
+   * and media (prefillMedia) or the pooled plan (nothing when it is empty: the question comes first).
+   */
+  start(prefix: PromptPrefix, opts: Omit<PrefillOptions, 'sequence'> & { mergeable?: boolean } = {}): Promise<PrefillResult> {
+    if (prefix.kind === 'native') return this.context.prefillMedia(prefix.text, prefix.frames, { ...opts, sequence: this.id });
+    return prefix.plan.length > 0 ? this.context.prefill(prefix.plan, { ...opts, sequence: this.id }) : Promise.resolve({ evaluated: 0, nPast: this.nPast, ms: 0 });
   }
 
   /** Evaluates text with media markers and their frames through libmtmd (Context.prefillMedia). */

@@ -2,8 +2,7 @@
  * What a rendered prompt is, as a context evaluates it (lib/pipeline/render.ts makes one): the
  * template's messages, the prefix evaluated when a chat starts, and the rest with QUESTION.
  */
-import type { ContextPlan } from './context.js';
-import type { MediaInput } from './encode.js';
+import type { ContextPlan, PromptPrefix } from './context.js';
 
 export interface ChatMessage { role: 'system' | 'user' | 'assistant' | string; content: string }
 
@@ -21,7 +20,7 @@ export const QUESTION = '\u0000vidlm-question\u0000';
 
 export interface RenderedPrompt {
   /** Evaluated when the chat starts: a context plan, or text with one media marker per frame for libmtmd. */
-  prefix: { kind: 'plan'; plan: ContextPlan } | { kind: 'native'; text: string; frames: readonly MediaInput[] };
+  prefix: PromptPrefix;
   /** Evaluated with the first question: the rest of the first turn, QUESTION inside. */
   rest: ContextPlan;
   /** The conversation as text, the video as media markers, QUESTION in the user message. */

@@ -10,7 +10,7 @@
  *   encode    SampledVideo         → Encoded (grids | media)                            read.ts
  *   assemble  Encoded              → Assembled (items + user turn | media)              assemble.ts
  *   render    Assembled + template → RenderedPrompt (prefix, rest, history)            render.ts
- *   start     RenderedPrompt       → Chat (prefix evaluated once)                       lib/inference/chat.ts
+ *   start     RenderedPrompt       → Chat (prefix evaluated once: Sequence.start)       lib/inference/chat.ts
  *
  * readVideo (read.ts) runs open → assemble for one video, through its memo; prepare() (render.ts,
  * beside the render stage it ends with) runs them all for one question.

@@ -26,7 +26,6 @@ import type { EncodableFrame, EncodeOptions, EncodeStats } from '../inference/en
 import type { ReduceSpec } from '../reduce/option.js';
 import { computeBudget, reserving, type ComputeConfig } from '../threads/index.js';
 import type { VideoFrame } from '../video/types.js';
-import { frameVariant } from './sample.js';
 import type { VideoPlan } from './plan.js';
 
 /** Frames per encoder call while decoding goes on (even, so Qwen-VL pairs stay the pairs of the whole video). */
@@ -42,7 +41,7 @@ type Encoded = { grids: FrameGrid[]; stats: EncodeStats };
 export interface OverlapSetup {
   /** The model's thread settings: overlap only under the policy. */
   compute: ComputeConfig;
-  plan: Pick<VideoPlan, 'path' | 'modelTime' | 'frame' | 'audioOnly'>;
+  plan: Pick<VideoPlan, 'path' | 'modelTime' | 'variant' | 'audioOnly'>;
   reduce?: ReduceSpec | null;
   /** encode()'s options, the same as after decoding: the cache identity and the batch size. */
   source: string | undefined;
@@ -75,7 +74,7 @@ export async function sampleEncoding<V extends { frames: VideoFrame[] }>(encoder
   try {
     // cores free for both stages: beside other work (one free core) the encoder would take the decoder's second thread
     if (!alone || !overlapWanted(s) || (await computeBudget.computeFree()) < 2 || (await computeBudget.free()) < 2) return { video: await sample(), encoder };
-    const lane = new EncodeLane(encoder, { source: s.source, variant: frameVariant(s.plan.frame), batchSize: s.batchSize, pairs: Boolean(s.plan.modelTime), signal: s.signal });
+    const lane = new EncodeLane(encoder, { source: s.source, variant: s.plan.variant, batchSize: s.batchSize, pairs: Boolean(s.plan.modelTime), signal: s.signal });
     try {
       const video = await reserving(1, () => sample((f) => lane.push(f)));
       return { video, encoder: lane };

@@ -235,6 +235,8 @@ export interface VideoPlan {
   sample: SamplePlan;
   /** How they are scaled: the encoder's square input for video, the image's own size for a still. */
   frame: FrameOptions;
+  /** `frame` as the embedding cache's key text (frameVariant): named once here, for sample and the overlap's encodes. */
+  variant: string;
   /** Frames asked for (count plans; an fps plan's expected count), for progress and the clamp warning. */
   count: number;
   /** Set for count plans: fewer frames than `count` means the video had fewer. */
@@ -298,6 +300,14 @@ export function assemblyPlan(strategy: StrategyName, info: ModelInfo, segment?: 
   };
 }
 
+/**
+ * The cache-key text of the frame options: every field, in a fixed order, defaults spelled out. With
+ * the source's identity it keys the embedding cache, so a padded and a cropped frame never share one.
+ */
+export function frameVariant(o: FrameOptions): string {
+  return JSON.stringify([o.size ?? null, o.fit ?? 'stretch', o.padColor ?? null, o.scaler ?? 'bicubic']);
+}
+
 /** The plan of one query on one video; throws before any decoding when it cannot work. */
 export function planVideo(probe: VideoProbe, info: ModelInfo, q: PlanQuery): VideoPlan {
   const { isImage, duration } = probe;
@@ -335,10 +345,12 @@ export function planVideo(probe: VideoProbe, info: ModelInfo, q: PlanQuery): Vid
   // Images reach libmtmd at their own size (its preprocessing, as llama-mtmd-cli); video frames at the encoder's.
   const side = info.imageSize;
   const size: [number, number] | undefined = isImage || !side ? undefined : [side, side];
+  const frame: FrameOptions = { ...(size ? { size } : {}), fit: q.fit };
   return {
     ...assemblyPlan(strategy, info, q.segment),
     sample,
-    frame: { ...(size ? { size } : {}), fit: q.fit },
+    frame,
+    variant: frameVariant(frame),
     count,
     byCount,
     maxFrames,

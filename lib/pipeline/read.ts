@@ -26,7 +26,7 @@ import { realpath, stat } from 'node:fs/promises';
 import { LRUCache } from 'lru-cache';
 import type { AudioMedia } from '../audio/media.js';
 import type { FrameGrid } from '../assembly/types.js';
-import { abortError, throwIfAborted } from '../errors.js';
+import { throwIfAborted } from '../errors.js';
 import type { EncodableFrame, EncodeOptions, EncodeStats } from '../inference/encode.js';
 import { checkPlanLimits, plannedMedia } from '../limits.js';
 import type { Model } from '../model.js';
@@ -269,16 +269,19 @@ function hasTokenOf(q: ReadQuery): (tok: string) => boolean {
   return q.hasToken ?? ((tok: string) => q.model.handle.countTokens(tok) === 1);
 }
 
+/** `p`, or ERR_ABORTED as soon as `signal` aborts (the documented error of every abort of a read; the raw reason is its cause). */
 async function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
   throwIfAborted(signal);
   let off = (): void => {};
-  const aborted = new Promise<never>((_, reject) => {
-    // a documented ERR_ABORTED, as every other abort of a read (the raw reason is its cause)
-    const on = (): void => reject(abortError(signal));
-    signal.addEventListener('abort', on, { once: true });
-    off = () => signal.removeEventListener('abort', on);
+  const aborted = new Promise<void>((resolve) => {
+    signal.addEventListener('abort', resolve as () => void, { once: true });
+    off = () => signal.removeEventListener('abort', resolve as () => void);
   });
-  try { return await Promise.race([p, aborted]); } finally { off(); }
+  try {
+    const r = await Promise.race([p, aborted]);
+    throwIfAborted(signal);
+    return r as T;
+  } finally { off(); }
 }
 
 /** A read that waited for the same video's first read: its frames and embeddings, this query's assembly. */

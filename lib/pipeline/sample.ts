@@ -7,7 +7,7 @@
 import { readAudioMedia, type AudioMedia } from '../audio/media.js';
 import { VidlmError } from '../errors.js';
 import { loadSubtitles, type LoadedSubtitles } from '../video/subtitles.js';
-import type { FrameOptions, SubtitleCue, VideoFrame } from '../video/types.js';
+import type { SubtitleCue, VideoFrame } from '../video/types.js';
 import type { VideoSource } from '../video/video.js';
 import { audioSpan, contextFull, type VideoPlan } from './plan.js';
 import type { ModelInfo } from '../model-info.js';
@@ -29,10 +29,7 @@ export interface SampledVideo {
   warning?: string;
 }
 
-/** The cache-key text of the frame options: every field, in a fixed order, defaults spelled out. */
-export function frameVariant(o: FrameOptions): string {
-  return JSON.stringify([o.size ?? null, o.fit ?? 'stretch', o.padColor ?? null, o.scaler ?? 'bicubic']);
-}
+export { frameVariant } from './plan.js';
 
 export async function sample(source: VideoSource, plan: VideoPlan, info: ModelInfo, contextSize: number,
   opts: { signal?: AbortSignal; onProgress?: (fraction: number) => void; subtitles?: LoadedSubtitles;
@@ -63,7 +60,7 @@ export async function sample(source: VideoSource, plan: VideoPlan, info: ModelIn
   }
   const warning = warnings.filter(Boolean).join('; ');
   return {
-    frames, duration: source.probe.duration, variant: frameVariant(plan.frame),
+    frames, duration: source.probe.duration, variant: plan.variant,
     ...(audio ? { audio } : {}),
     ...(cues ? { cues } : {}),
     ...(warning ? { warning } : {}),

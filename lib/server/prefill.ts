@@ -217,7 +217,8 @@ export async function prefillSlot(s: { model: Model; tokenizer: Context; pool: S
     } else {
       await slot.sequence.truncate(0);
       await Promise.all(media.map((x) => x.read.pixels?.())); // a repeat's frames, decoded only now that no slot holds them
-      const m = await slot.sequence.prefillMedia(prefix.text, prefix.frames, { signal, mergeable: true });
+      // the start stage, as ask()'s chat starts (Chat.begin): libmtmd's text and media up to the last marker
+      const m = await slot.sequence.start(prefix, { signal, mergeable: true });
       const r = await slot.sequence.prefill([{ tokens: rest }], { addBos: false, signal });
       prefillMs = m.ms + r.ms;
       cached = 0;

@@ -7,7 +7,7 @@ import type { FrameGrid } from '../../lib/assembly/types.js';
 import { mediaOrder } from '../../lib/audio/index.js';
 import type { AudioMedia } from '../../lib/audio/media.js';
 import { audioSlots } from '../../lib/pipeline/assemble.js';
-import { assemble, planVideo, render, QUESTION, type ChatTemplate, type VideoPlan } from '../../lib/pipeline/index.js';
+import { assemble, frameVariant, planVideo, render, QUESTION, type ChatTemplate, type VideoPlan } from '../../lib/pipeline/index.js';
 import type { VideoProbe } from '../../lib/video/types.js';
 
 // one frame's grid: 2×2 tokens of dim 1, values 10·k + i, so every embedding says where it came from
@@ -86,7 +86,7 @@ t.test('plan: a pooled strategy with audio, the budget counting the pooled frame
 });
 
 t.test('assemble + render: the audio items sit in the prefix, in time order, outside the image wrap', async (t) => {
-  const plan: VideoPlan = { strategy: 'concat', path: 'pooled', sample: { uniform: 4 }, frame: {}, count: 4, byCount: true, maxFrames: 10, reserve: 0, audio: { mode: 'interleave', window: 2, projector: 'qwen2a', rate: 16000, length: 'padded' } };
+  const plan: VideoPlan = { strategy: 'concat', path: 'pooled', sample: { uniform: 4 }, frame: {}, variant: frameVariant({}), count: 4, byCount: true, maxFrames: 10, reserve: 0, audio: { mode: 'interleave', window: 2, projector: 'qwen2a', rate: 16000, length: 'padded' } };
   const pcm = [new Float32Array([1]), new Float32Array([2])];
   const audio: AudioMedia = { steps: mediaOrder(times, [0, 4], 'interleave', 2), chunks: pcm.map((a) => ({ audio: a })), warnings: [] };
   const a = assemble({ kind: 'grids', grids, ms: 0 }, plan, 4, { timeTokens: 'lita', preamble: false }, () => false, { audio });

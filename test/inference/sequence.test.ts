@@ -40,3 +40,19 @@ t.test('a sequence outside its context, or copied to another context, is ERR_INV
   t.throws(() => new Sequence(ctx, 0.5), { code: 'ERR_INVALID_ARG' });
   t.throws(() => new Sequence(ctx, 0).copyTo(new Sequence(other, 1)), { code: 'ERR_INVALID_ARG' });
 });
+
+t.test("start (the start stage: a rendered prompt's prefix) evaluates a plan as prefill does, an empty plan not at all", async (t) => {
+  const ctx = await model.createContext({ contextSize: 512, sequences: 2 });
+  t.teardown(() => ctx.dispose());
+  const [a, b] = [0, 1].map((id) => new Sequence(ctx, id)) as [Sequence, Sequence];
+  const empty = await b.start({ kind: 'plan', plan: [] });
+  t.same([empty.evaluated, b.nPast], [0, 0], 'an empty prefix (the question before the video) evaluates nothing');
+  const tokens = ctx.tokenize('one two three four');
+  const r = await b.start({ kind: 'plan', plan: [{ tokens }] }, { addBos: false });
+  t.same([r.evaluated, b.nPast, a.nPast], [tokens.length, tokens.length, 0], 'the plan, on its own sequence only');
+  // generation follows the last evaluation on the same sequence: each generates right after its own
+  const gb = await b.generate({ maxTokens: 4, temperature: 0 });
+  await a.prefill([{ tokens }], { addBos: false });
+  const ga = await a.generate({ maxTokens: 4, temperature: 0 });
+  t.equal(gb.text, ga.text, 'the KV holds what prefill would have put there: the same answer at temperature 0');
+});

@@ -4,7 +4,7 @@
 import t from 'tap';
 import { countTokens } from '../../lib/assembly/index.js';
 import type { FrameGrid } from '../../lib/assembly/types.js';
-import { assemble, planVideo, render, sample, encode, QUESTION, type ChatTemplate, type VideoPlan } from '../../lib/pipeline/index.js';
+import { assemble, frameVariant, planVideo, render, sample, encode, QUESTION, type ChatTemplate, type VideoPlan } from '../../lib/pipeline/index.js';
 import { openVideo } from '../../lib/video/index.js';
 import type { VideoProbe } from '../../lib/video/types.js';
 import { media } from '../fixtures/media.js';
@@ -35,7 +35,7 @@ t.test('plan: the budget is checked before decoding, fps plans included', async 
 });
 
 t.test('assemble + render: a hand-built plan and grids give the method\'s tokens around the template', async (t) => {
-  const plan: VideoPlan = { strategy: 'pllava', path: 'pooled', sample: { uniform: 2 }, frame: {}, count: 2, byCount: true, maxFrames: 10, reserve: 0 };
+  const plan: VideoPlan = { strategy: 'pllava', path: 'pooled', sample: { uniform: 2 }, frame: {}, variant: frameVariant({}), count: 2, byCount: true, maxFrames: 10, reserve: 0 };
   const grids: FrameGrid[] = [0, 1].map((k) => ({ t: k, nx: 4, ny: 4, dim: 2, data: Float32Array.from({ length: 32 }, (_, i) => i + 100 * k) }));
   const a = assemble({ kind: 'grids', grids, ms: 0 }, plan, 2, { timeTokens: 'none', preamble: false }, () => true);
   if (a.kind !== 'items') throw new Error('pooled path gives items');

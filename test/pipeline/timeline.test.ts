@@ -4,7 +4,7 @@ import t from 'tap';
 import type { FrameGrid } from '../../lib/assembly/types.js';
 import type { AudioMedia } from '../../lib/audio/media.js';
 import { mediaOrder } from '../../lib/audio/index.js';
-import { assemble, planVideo, render, QUESTION, type ChatTemplate, type VideoPlan } from '../../lib/pipeline/index.js';
+import { assemble, frameVariant, planVideo, render, QUESTION, type ChatTemplate, type VideoPlan } from '../../lib/pipeline/index.js';
 import type { SubtitleCue, VideoProbe } from '../../lib/video/types.js';
 
 const visionInfo = { vision: true, audio: false, imageSize: 112, imageGrid: { nx: 8, ny: 8 }, tokensPerImage: 64, mrope: false, architecture: 'llama', projectorType: 'mlp' } as never;
@@ -59,7 +59,7 @@ t.test('plan: the sound alone (an audio file, or a model without vision)', async
 });
 
 t.test('assemble, mtmd: audio clips among the frames, cues after the last frame of their group', async (t) => {
-  const plan: VideoPlan = { strategy: 'native', path: 'native', sample: { uniform: 4 }, frame: {}, count: 4, byCount: true, maxFrames: Infinity, reserve: 0, temporalMerge: 2 };
+  const plan: VideoPlan = { strategy: 'native', path: 'native', sample: { uniform: 4 }, frame: {}, variant: frameVariant({}), count: 4, byCount: true, maxFrames: Infinity, reserve: 0, temporalMerge: 2 };
   const frames = [0, 1, 2, 3].map(frame);
   // cues only: frame 0's cue waits until after frame 1 (a pair), frame 2's until after frame 3
   const subs = assemble({ kind: 'native', frames }, plan, 4, query, () => true, { cues });
@@ -82,7 +82,7 @@ t.test('assemble, mtmd: audio clips among the frames, cues after the last frame 
 });
 
 t.test('assemble, pooled: the cues as a timed transcript before the question', async (t) => {
-  const plan: VideoPlan = { strategy: 'concat', path: 'pooled', sample: { uniform: 2 }, frame: {}, count: 2, byCount: true, maxFrames: 10, reserve: 0, segment: [0, 2] };
+  const plan: VideoPlan = { strategy: 'concat', path: 'pooled', sample: { uniform: 2 }, frame: {}, variant: frameVariant({}), count: 2, byCount: true, maxFrames: 10, reserve: 0, segment: [0, 2] };
   const grids: FrameGrid[] = [0, 1].map((k) => ({ t: k, nx: 1, ny: 1, dim: 1, data: Float32Array.of(k) }));
   const a = assemble({ kind: 'grids', grids, ms: 0 }, plan, 4, query, () => true, { cues });
   if (a.kind !== 'items') throw new Error('pooled gives items');
