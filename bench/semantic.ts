@@ -23,7 +23,7 @@ const { values } = parseArgs({ options: { threads: { type: 'string' }, 'write-do
 const threads = Number(values.threads ?? 1);
 
 const sm = await semanticModel({ log: (s) => process.stderr.write(s) });
-const meta = JSON.parse(readFileSync(join(sm.dir, 'weights.json'), 'utf8')) as { config: { n_embd: number; n_layer: number }; steps: number; batch: number; train_seconds: number };
+const meta = JSON.parse(readFileSync(join(sm.dir, 'weights.json'), 'utf8')) as { config: { n_embd: number; n_layer: number }; steps: number; kept_step?: number; batch: number; train_seconds: number };
 const reference = (JSON.parse(readFileSync(sm.reference, 'utf8')) as { rows: ReferenceRow[] }).rows;
 const model = await loadModel({ model: sm.model, mmproj: sm.mmproj, threads });
 const reports: SemanticRunReport[] = [];
@@ -41,7 +41,7 @@ const scenes = sm.clips.filter((c) => c.kind === 'scene').length;
 const flashes = sm.clips.length - scenes;
 const body = `${semanticTable(reports, reference)}
 Model: LLM n_embd ${meta.config.n_embd}, ${meta.config.n_layer} layers (${mb(sm.model)} MB as F32 GGUF), mmproj ${mb(sm.mmproj)} MB; ` +
-  `${meta.steps} steps of ${meta.batch} examples, trained in ${Math.round(meta.train_seconds)} s (weights.json). ` +
+  `${meta.steps} steps of ${meta.batch} examples${meta.kept_step ? ` (weights of step ${meta.kept_step} kept by the validation set)` : ''}, trained in ${Math.round(meta.train_seconds)} s (weights.json). ` +
   `Colour: ${2 * scenes} questions a run (start and end of ${scenes} scene clips); count: ${flashes} flash clips; ` +
   `mIoU and R@0.5: ${scenes} scene clips (text and LITA time styles). vidlm with --threads ${threads}; "ref" = the reference pipeline.`;
 

@@ -117,7 +117,7 @@ def aux_targets(ids, states, first_time_id):
 
 
 def example(tok, bank, clip, strategy, mode, n_frames, rng, rule='linspace', noise=0.0, kind=None, variant=None, aux=False):
-    times = tasks.sample_times(clip, n_frames, rule)
+    times = tasks.method_times(clip, strategy, n_frames) if rule == 'method' else tasks.sample_times(clip, n_frames, rule)
     qa = question_for(clip, times, mode, clip['duration'], rng, kind)
     if qa is None:
         return None

@@ -9,7 +9,6 @@ Not part of the training's cache key: the held-out set can change without retrai
 """
 import argparse
 import json
-import math
 import random
 import shlex
 import time
@@ -44,23 +43,10 @@ def load_model(d):
 
 
 def eval_times(clip, strategy, n):
-    """Frame times by each method's own index rule, as vidlm samples them (docs/methods.md, the
-    sampling table): PLLaVA's segment middles int(seg/2 + round(seg*i)), Video-ChatGPT's
-    (round(seg*i) + round(seg*(i+1))) // 2 with seg = (n-1)/N, LITA's round(linspace), else linspace.
-    The training draws linspace and round only, so these rules give pllava and vcgpt frame times
-    (and time tokens) it did not see."""
-    if strategy == 'slowfast':
-        return tasks.sample_times(clip, n, 'round')
-    if strategy not in ('pllava', 'vcgpt'):
-        return tasks.sample_times(clip, n, 'linspace')
-    nf = max(1, int(math.floor(clip['duration'] * clip['fps'] + 1e-9)))
-    m = min(nf, n)
-    seg = (nf - 1) / m
-    if strategy == 'pllava':
-        idx = [int(seg / 2 + round(seg * i)) for i in range(m)]
-    else:
-        idx = [(round(seg * i) + round(seg * (i + 1))) // 2 for i in range(m)]
-    return [i / clip['fps'] for i in idx]
+    """Frame times by each method's own index rule, as vidlm samples them (tasks.method_times). The training
+    draws linspace and round only (its checkpoint selection validates on these rules), so PLLaVA's and
+    Video-ChatGPT's rules give frame times (and time tokens) it did not train on."""
+    return tasks.method_times(clip, strategy, n)
 
 
 def heldout(seed, n_scene, n_flash):

@@ -52,8 +52,11 @@ def make_clip(rng, kind, duration=None, fps=None):
             colours.append(c)
         segments = [(bounds[i], bounds[i + 1], colours[i]) for i in range(n_seg)]
         length = rng.uniform(0.2, 0.5) * d
-        start = rng.uniform(0.05 * d, 0.95 * d - length)
-        obj = (round(start, 2), round(start + length, 2))
+        # the square may cover the clip's first or last moments (about one clip in ten at each end): a sampling
+        # rule whose first or last frame is not at 0 or the end (PLLaVA's segment middles) then shows it there,
+        # and the start / end colour must be read beside it
+        start = rng.uniform(-0.1 * d, 1.1 * d - length)
+        obj = (round(max(start, 0.0), 2), round(min(start + length, d), 2))
         return {'kind': kind, 'duration': d, 'fps': fps, 'segments': segments, 'object': obj, 'flashes': []}
     n = rng.choice([1, 2, 3])
     # flashes and the gaps around them: units of 1-1.6 over at most 7 pieces, so each is >= d/11 and a
@@ -80,6 +83,24 @@ def sample_times(clip, n_frames, rule='linspace'):
         else:
             idx = [int(i * step) for i in range(n_frames)]
         idx[-1] = n - 1
+    return [i / clip['fps'] for i in idx]
+
+
+def method_times(clip, strategy, n_frames):
+    """Frame times by each method's own index rule, as vidlm samples them (docs/methods.md, the sampling
+    table): PLLaVA's segment middles int(seg/2 + round(seg*i)), Video-ChatGPT's
+    (round(seg*i) + round(seg*(i+1))) // 2 with seg = (n-1)/N, LITA's round(linspace), else linspace."""
+    if strategy == 'slowfast':
+        return sample_times(clip, n_frames, 'round')
+    if strategy not in ('pllava', 'vcgpt'):
+        return sample_times(clip, n_frames, 'linspace')
+    nf = max(1, int(math.floor(clip['duration'] * clip['fps'] + 1e-9)))
+    m = min(nf, n_frames)
+    seg = (nf - 1) / m
+    if strategy == 'pllava':
+        idx = [int(seg / 2 + round(seg * i)) for i in range(m)]
+    else:
+        idx = [(round(seg * i) + round(seg * (i + 1))) // 2 for i in range(m)]
     return [i / clip['fps'] for i in idx]
 
 

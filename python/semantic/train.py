@@ -30,6 +30,14 @@ CFG = {'n_embd': 64, 'n_layer': 4, 'n_head': 4, 'n_ff': 192, 'eps': 1e-5, 'rope_
 # (LITA's twice as often: localization with time tokens is the task that needs the most examples)
 STRATEGY_WEIGHTS = {'concat': 1, 'slowfast': 3, 'pllava': 1, 'bilinear': 1, 'vcgpt': 1}
 MODE_WEIGHTS = {'none': 1, 'text': 1, 'lita': 2}
+# frame sampling rules of the training examples: linspace and round (each method's own rule, tasks.method_times, in
+# half the examples left colour unlearned: start and end answered with one colour; it is the validation's rule)
+RULES = ['linspace', 'round']
+# checkpoint selection: the validation set's clips per (strategy, time style, question), and from which share of
+# the run on, every how many steps, the weights are validated (the best kept, the later on a tie)
+VAL_CLIPS = 24
+SELECT_FROM = 0.6
+SELECT_EVERY = 250
 # weight of the per-frame auxiliary targets of LITA prompts (data.aux_targets)
 AUX_WEIGHT = 0.5
 
@@ -45,9 +53,45 @@ def draw_example(tok, bank, rng, progress):
         n = rng.randint(lo, hi)
         kind = 'flash' if rng.random() < 0.2 else 'scene'
         clip = tasks.make_clip(rng, kind)
-        ex = example(tok, bank, clip, strategy, mode, n, rng, rng.choice(['linspace', 'round']), noise=0.002, aux=AUX_WEIGHT > 0)
+        ex = example(tok, bank, clip, strategy, mode, n, rng, rng.choice(RULES), noise=0.002, aux=AUX_WEIGHT > 0)
         if ex is not None:
             return ex
+
+
+def validation_set(tok, bank, seed):
+    """Checkpoint selection: training-distribution clips of a seed of their own (not the held-out set), asked
+    at each strategy's eval frame count by its method's own sampling rule: the start and end colours on every
+    strategy but vcgpt (its layout keeps no order) and time style, and the square's span on slowfast + LITA."""
+    rng = random.Random(seed)
+    out = []
+    for strategy in ['concat', 'slowfast', 'pllava', 'bilinear']:
+        for mode in MODES:
+            kinds = ['start', 'end'] + (['when'] if strategy == 'slowfast' and mode == 'lita' else [])
+            for kind in kinds:
+                while sum(1 for e in out if e['key'] == (strategy, mode, kind)) < VAL_CLIPS:
+                    clip = tasks.make_clip(rng, 'scene')
+                    ex = example(tok, bank, clip, strategy, mode, EVAL_FRAMES[strategy], rng, 'method', kind=kind)
+                    if ex is not None:
+                        ex['key'] = (strategy, mode, kind)
+                        out.append(ex)
+    return sorted(out, key=lambda e: len(e['ids']))
+
+
+@torch.no_grad()
+def validate(model, val, batch=32):
+    """Share of validation answers the model gets exactly right (teacher-forced: every answer token, EOS
+    included, is the argmax), the mean over the (strategy, time style, question) groups."""
+    model.eval()
+    right = {}
+    for i in range(0, len(val), batch):
+        exs = val[i:i + batch]
+        ids, emb, emb_mask, targets, _ = batch_tensors(exs)
+        pred = model.logits(model.hidden(ids, emb, emb_mask)).argmax(-1)
+        ok = ((pred == targets) | (targets < 0)).all(-1)
+        for e, o in zip(exs, ok.tolist()):
+            right.setdefault(e['key'], []).append(o)
+    model.train()
+    return sum(sum(v) / len(v) for v in right.values()) / len(right)
 
 
 def batch_tensors(exs):
@@ -154,6 +198,8 @@ def main():
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01, betas=(0.9, 0.98))
     warm = max(1, args.steps // 20)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(1.0, s / args.steps))))
+    val = validation_set(tok, bank, args.seed + 1)
+    best, best_step, best_state = -1.0, None, None
     t0 = time.time()
     pool = []
     for step in range(args.steps):
@@ -170,7 +216,14 @@ def main():
         sched.step()
         if step % 50 == 0 or step == args.steps - 1:
             print('step %d loss %.4f %.0fs' % (step, loss.item(), time.time() - t0), flush=True)
+        if step + 1 >= SELECT_FROM * args.steps and ((step + 1) % SELECT_EVERY == 0 or step == args.steps - 1):
+            v = validate(model, val)
+            print('step %d validation %.4f' % (step + 1, v), flush=True)
+            if v >= best:
+                best, best_step, best_state = v, step + 1, {k: t.clone() for k, t in model.state_dict().items()}
     train_s = time.time() - t0
+    model.load_state_dict(best_state)
+    print('kept step %d (validation %.4f)' % (best_step, best))
 
     model.eval()
     # weights for the GGUF writer: one f32 blob, tensors in order, with llama.cpp's names and ggml dims
@@ -182,7 +235,7 @@ def main():
             dims = [a.shape[1], a.shape[0]] if a.ndim == 2 else [a.shape[0]]
             names.append({'name': name, 'dims': dims, 'offset': offset})
             offset += a.size
-    json.dump({'config': CFG, 'tensors': names, 'train_seconds': train_s, 'steps': args.steps, 'batch': args.batch, 'seed': args.seed},
+    json.dump({'config': CFG, 'tensors': names, 'train_seconds': train_s, 'steps': args.steps, 'kept_step': best_step, 'validation': best, 'batch': args.batch, 'seed': args.seed},
               open(args.out + '/weights.json', 'w'), indent=1)
 
     tok.close()

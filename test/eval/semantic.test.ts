@@ -70,10 +70,10 @@ t.test('llama.cpp (through vidlm) gives the PyTorch model\'s greedy answer on th
 // margin; Video-ChatGPT's layout (one mean over time per position) is not expected to keep colours apart in time
 const FLOORS: Array<SemanticRun & { colour: number }> = [
   { strategy: 'slowfast', frames: 16, timeTokens: 'none', colour: 0.9 }, // measured 1.0 on these clips (reversed 0.0)
-  { strategy: 'pllava', frames: 8, timeTokens: 'text', colour: 0.8 }, // 0.9 (reversed 0.0)
+  { strategy: 'pllava', frames: 8, timeTokens: 'text', colour: 0.9 }, // 1.0 (reversed 0.0)
   { strategy: 'bilinear', frames: 8, timeTokens: 'lita', colour: 0.9 }, // 1.0 (reversed 0.0)
-  { strategy: 'concat', frames: 4, timeTokens: 'lita', colour: 0.8 }, // 0.9 (reversed 0.0)
-  { strategy: 'concat', frames: 4, timeTokens: 'none', colour: 0.8 }, // 0.9 (reversed 0.0): unpooled frames, no time markers
+  { strategy: 'concat', frames: 4, timeTokens: 'lita', colour: 0.9 }, // 1.0 (reversed 0.0)
+  { strategy: 'concat', frames: 4, timeTokens: 'none', colour: 0.9 }, // 1.0 (reversed 0.0): unpooled frames, no time markers
 ];
 
 for (const f of FLOORS) {
@@ -98,9 +98,9 @@ for (const f of FLOORS) {
 // less a margin. Time markers next to the wrong frames (every frame one slot later) or the frames
 // reversed must fall below it.
 const allScenes = sm.clips.filter((c) => c.kind === 'scene');
-// Measured 0.69 (docs/methods.md); shifted by one frame 0.56, reversed 0.00: the margin is what the
-// shift costs this model, greedy answers on the same clips repeat exactly.
-const LOCALIZE: SemanticRun & { mIoU: number } = { strategy: 'slowfast', frames: 16, timeTokens: 'lita', mIoU: 0.6 };
+// Measured 0.79 (docs/methods.md); shifted by one frame 0.61, reversed 0.00: the floor sits halfway
+// between what the model measures and what the shift leaves; greedy answers on the same clips repeat exactly.
+const LOCALIZE: SemanticRun & { mIoU: number } = { strategy: 'slowfast', frames: 16, timeTokens: 'lita', mIoU: 0.7 };
 
 t.test('slowfast 16 frames, LITA time tokens: localization mIoU at or above the floor', async (t) => {
   const r = await runSemantic(model, allScenes, LOCALIZE, { tasks: ['when'] });
