@@ -63,6 +63,8 @@ export interface PrefillResult {
   mediaTokens?: number;
   /** What prefillMedia evaluated, chunk by chunk, in order. */
   chunks?: MediaChunkReport[];
+  /** @internal A plan's audio clips in order (prefill): the positions each took, its KV cells, the embeddings libmtmd made of it. */
+  clips?: Array<{ positions: number; evaluated: number; mediaTokens: number }>;
 }
 
 /** What a context needs of its model: the native side's facts (one shape, NativeModelInfo) and its handles. */
@@ -223,19 +225,17 @@ export class Context {
     }
     const n = this.#n;
     const before = n.nPast(seq);
-    const total: PrefillResult = { evaluated: 0, nPast: before, ms: 0, decodes: 0, mediaTokens: 0 };
+    const total: PrefillResult = { evaluated: 0, nPast: before, ms: 0, decodes: 0, mediaTokens: 0, clips: [] };
     try {
-      for (let i = 0; i < parts.length; i++) {
+      for (let i = 0, at = before; i < parts.length; i++, at = n.nPast(seq)) {
         throwIfAborted(signal);
         const part = parts[i]!;
         const report = onProgress && ((f: number) => onProgress((i + f) / parts.length));
         const r: PrefillResult = Array.isArray(part)
           ? await withThreads(this.#facts.compute, [n], () => withAbort(signal, (token) => n.prefill(this.#toItems(part), seq, token, report, mergeText, i === 0 && (addBos ?? before === 0))), signal)
           : await this.#facts.encoder.run(() => withThreads(this.#facts.compute, [n, this.#facts.model], () => withAbort(signal, (token) => n.prefillMedia(this.#facts.info.mediaMarker, [part.tokens === undefined ? { audio: part.audio } : { audio: part.audio, tokens: part.tokens }], seq, false, token, report)), signal));
-        total.evaluated += r.evaluated;
-        total.ms += r.ms;
-        total.decodes! += r.decodes ?? 0;
-        total.mediaTokens! += r.mediaTokens ?? 0;
+        total.evaluated += r.evaluated; total.ms += r.ms; total.decodes! += r.decodes ?? 0; total.mediaTokens! += r.mediaTokens ?? 0;
+        if (!Array.isArray(part)) total.clips!.push({ positions: n.nPast(seq) - at, evaluated: r.evaluated, mediaTokens: r.mediaTokens ?? 0 });
       }
     } catch (e) {
       if (this.#native && this.#native.nPast(seq) > before) this.#native.kvTruncate(seq, before);

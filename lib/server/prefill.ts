@@ -13,7 +13,7 @@
  * the embeddings kept), so a follow-up with the same video and sound keeps it and a different
  * sound does not. Its positions are what libmtmd evaluates (the clip's embeddings and the markers
  * it wraps them in): known once a slot has evaluated it, so a new clip's count is provisional until
- * then, and the prompt is evaluated run by run to learn each.
+ * then: the prefill reports each clip's (Context.prefill, PrefillResult.clips).
  *
  * Below: what libmtmd evaluated for each video of a request (mediaTokensByPart), and the text
  * items tokenized on the addon's worker thread.
@@ -42,8 +42,8 @@ export const cells = (entries: readonly Entry[], upTo = entries.length) => {
   return p;
 };
 
-/** The plan of `entries` from index `from` on: runs of tokens and the embedding blocks. */
-type PlanPiece = { tokens: Int32Array } | { embeddings: Float32Array; count: number; positions?: Int32Array; span?: number };
+/** The plan of `entries` from index `from` on: runs of tokens, the embedding blocks and the audio clips. */
+type PlanPiece = { tokens: Int32Array } | { embeddings: Float32Array; count: number; positions?: Int32Array; span?: number } | AudioItem;
 
 export function planFrom(entries: readonly Entry[], from: number): PlanPiece[] {
   const plan: PlanPiece[] = [];
@@ -54,6 +54,7 @@ export function planFrom(entries: readonly Entry[], from: number): PlanPiece[] {
     if (typeof e === 'number') run.push(e);
     else {
       flush();
+      if (e.audio) { plan.push(e.audio); continue; }
       if (!e.embeddings) throw new Error(`entry ${i} has no embeddings to evaluate`);
       plan.push(e.positions ? { embeddings: e.embeddings, count: e.tokens ?? e.count, positions: e.positions, span: e.count } : { embeddings: e.embeddings, count: e.count });
     }
@@ -121,28 +122,21 @@ export function knownAudio(entries: readonly Entry[], held: ReadonlyArray<readon
 }
 
 /**
- * Evaluates `entries` from index `from` on: runs of tokens and embeddings in one prefill each,
- * each clip through libmtmd's audio path; a clip's entry takes the positions and cells it was
- * given, and the embeddings libmtmd made of it (`visual`). Returns the time it took.
+ * Evaluates `entries` from index `from` on in one prefill: runs of tokens and embeddings, each clip
+ * through libmtmd's audio path (Context.prefill splits them); a clip's entry takes the positions
+ * and cells the prefill reports for it, and the embeddings libmtmd made of it (`visual`).
  */
 export async function prefillEntries(sequence: Sequence, entries: Entry[], from: number, signal: AbortSignal): Promise<{ ms: number }> {
-  let ms = 0;
-  let start = from;
-  const runTo = async (end: number) => {
-    if (end > start) ms += (await sequence.prefill(planFrom(entries.slice(0, end), start), { addBos: false, signal })).ms;
-  };
+  if (from >= entries.length) return { ms: 0 };
+  const r = await sequence.prefill(planFrom(entries, from), { addBos: false, signal });
+  let k = 0;
   for (let i = from; i < entries.length; i++) {
     const e = entries[i]!;
     if (typeof e === 'number' || !e.audio) continue;
-    await runTo(i);
-    const before = sequence.nPast;
-    const r = await sequence.prefill([e.audio], { addBos: false, signal });
-    ms += r.ms;
-    entries[i] = { ...e, count: sequence.nPast - before, tokens: r.evaluated, visual: [r.mediaTokens ?? 0], pending: false };
-    start = i + 1;
+    const clip = r.clips![k++]!;
+    entries[i] = { ...e, count: clip.positions, tokens: clip.evaluated, visual: [clip.mediaTokens], pending: false };
   }
-  await runTo(entries.length);
-  return { ms };
+  return { ms: r.ms };
 }
 
 /** Each part's media tokens with the embeddings libmtmd made of its clips, evaluated now or kept from an earlier request (as ask() reports `visual`). */

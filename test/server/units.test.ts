@@ -24,8 +24,14 @@ t.test('sharedEntries: equal tokens and whole blocks, never the last entry', asy
 t.test('planFrom: token runs and blocks after the shared entries', async (t) => {
   const e: Entry[] = [1, 2, block('v#0', 4), 3, 4, block('v#1', 2), 5];
   const p = planFrom(e, 1);
-  t.same(p.map((x) => ('tokens' in x ? [...x.tokens] : x.count)), [[2], 4, [3, 4], 2, [5]]);
-  t.same(planFrom(e, 6).map((x) => ('tokens' in x ? [...x.tokens] : x.count)), [[5]]);
+  const shape = (x: ReturnType<typeof planFrom>[number]) => ('embeddings' in x ? x.count : 'audio' in x ? 'clip' : [...x.tokens]);
+  t.same(p.map(shape), [[2], 4, [3, 4], 2, [5]]);
+  t.same(planFrom(e, 6).map(shape), [[5]]);
+  // an audio clip goes to the prefill as itself, at its place (the prefill reports its positions)
+  const clip = { audio: new Float32Array(8) };
+  const withClip = planFrom([1, { key: 'audio:x', count: 0, audio: clip, pending: true }, 2], 0);
+  t.same(withClip.map(shape), [[1], 'clip', [2]]);
+  t.equal(withClip[1], clip);
   t.same(keysOnly(e).map((x) => (typeof x === 'number' ? x : 'embeddings' in x ? 'with' : x.key)), [1, 2, 'v#0', 3, 4, 'v#1', 5], 'a slot keeps keys, not embeddings');
   t.throws(() => planFrom(keysOnly(e), 0), /no embeddings/);
 });
