@@ -171,19 +171,19 @@ bool FrameConverter::Convert(const AVFrame * in, const ConvertSpec & spec, Pictu
   out.width = outW;
   out.height = outH;
   out.rgb.assign(static_cast<size_t>(outW) * outH * 3, 0);
-  // scaled picture: straight into the output when it is the output (stretch, RGB), else staged
-  const bool direct = !alpha && sw == outW && sh == outH;
-  uint8_t * sdata = out.rgb.data();
-  int sls = outW * 3;
-  if (!direct) {
-    scratch_.resize(static_cast<size_t>(sw) * sh * bpp + 64);
-    sdata = scratch_.data();
-    sls = sw * bpp;
-  }
+  // swscale writes rows in whole SIMD blocks: into packed rows its unscaled YUV→RGB converter wrote past the
+  // buffer (heap corruption at widths 200, 202 …) and left the last width % 8 columns unwritten (194, 196 …).
+  // It gets padded rows, as the frames of libavfilter (the ffmpeg program) have; the picture is then copied
+  const int sls = ScaleLinesize(sw, bpp);
+  scratch_.resize(static_cast<size_t>(sls) * sh + kScaleTail);
+  uint8_t * sdata = scratch_.data();
   uint8_t * dst[4] = {sdata, nullptr, nullptr, nullptr};
   int dstLs[4] = {sls, 0, 0, 0};
   if (f.sws_scale(sws_, src->data, src->linesize, 0, h, dst, dstLs) <= 0) { error = "scaling failed"; return false; }
-  if (direct) return true;
+  if (!alpha && sw == outW && sh == outH) {
+    for (int y = 0; y < outH; y++) std::memcpy(&out.rgb[static_cast<size_t>(y) * outW * 3], sdata + static_cast<size_t>(y) * sls, static_cast<size_t>(outW) * 3);
+    return true;
+  }
 
   // place the scaled picture: centred with pad colour around it (pad), or its centre (crop)
   const int ox = spec.fit == Fit::Crop ? -((sw - outW) / 2) : (outW - sw) / 2;

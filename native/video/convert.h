@@ -9,6 +9,13 @@
 
 namespace vidlm {
 
+// swscale's SIMD converters write whole blocks of pixels, past a row's end, and its unscaled YUV→RGB one
+// converts (width rounded up to 8) pixels only where the row has room for them, else it leaves the last
+// width % 8 unwritten: every buffer it writes to has rows of the width rounded up to 32 pixels, aligned
+// to 64 bytes (what libavfilter's frames have), and keeps this many bytes after the picture
+inline constexpr size_t kScaleTail = 256;
+inline int ScaleLinesize(int width, int bytesPerPixel) { return (((width + 31) & ~31) * bytesPerPixel + 63) & ~63; }
+
 enum class Fit { Stretch, Pad, Crop };
 
 struct ConvertSpec {
