@@ -56,10 +56,11 @@ const PoolFns & Pools() {
 LlamaCompute::~LlamaCompute() { Release(); }
 
 void LlamaCompute::Release() {
-  if (pool_ && Pools().free) Pools().free(pool_);
-  pool_ = nullptr;
-  poolThreads_ = 0;
-  poolPoll_ = -1;
+  if (Pools().free) {
+    for (const Pool & e : pools_) Pools().free(e.pool);
+  }
+  pools_.clear();
+  current_ = nullptr;
 }
 
 void LlamaCompute::Apply(llama_context * ctx, const ComputeSettings & want) {
@@ -72,27 +73,31 @@ void LlamaCompute::Apply(llama_context * ctx, const ComputeSettings & want) {
   }
   const int n = static_cast<int>(llama_n_threads(ctx));
   if (p < 0) {
-    if (pool_) {
-      llama_detach_threadpool(ctx);
-      Release();
+    if (current_) {
+      llama_detach_threadpool(ctx);  // the pool stays alive: the backend pauses it at the next graph
+      current_ = nullptr;
     }
     if (n > 1) Count().perGraphPool++;
     return;
   }
-  if (pool_ && poolThreads_ == n && poolPoll_ == p) return;
-  ggml_threadpool_params tp = ggml_threadpool_params_default(n);
-  tp.poll = static_cast<uint32_t>(p);
-  ggml_threadpool * next = Pools().make ? Pools().make(&tp) : nullptr;
-  if (!next) {  // no CPU backend pool functions: ggml's per-graph pool, as without poll
-    if (n > 1) Count().perGraphPool++;
-    return;
+  ggml_threadpool * next = nullptr;
+  for (const Pool & e : pools_) {
+    if (e.threads == n && e.poll == p) next = e.pool;
   }
-  Count().poolsMade++;
+  if (next && next == current_) return;
+  if (!next) {
+    ggml_threadpool_params tp = ggml_threadpool_params_default(n);
+    tp.poll = static_cast<uint32_t>(p);
+    next = Pools().make ? Pools().make(&tp) : nullptr;
+    if (!next) {  // no CPU backend pool functions: ggml's per-graph pool, as without poll
+      if (n > 1) Count().perGraphPool++;
+      return;
+    }
+    Count().poolsMade++;
+    pools_.push_back({n, p, next});
+  }
   llama_attach_threadpool(ctx, next, next);
-  Release();
-  pool_ = next;
-  poolThreads_ = n;
-  poolPoll_ = p;
+  current_ = next;
 }
 
 Napi::Value ComputeCounters(const Napi::CallbackInfo & info) {

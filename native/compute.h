@@ -6,6 +6,7 @@
 #include <napi.h>
 
 #include <atomic>
+#include <vector>
 
 #include "ggml-cpu.h"
 #include "llama.h"
@@ -27,12 +28,22 @@ class LlamaCompute {
  public:
   ~LlamaCompute();
   void Apply(llama_context * ctx, const ComputeSettings & want);
-  // Frees the pool; call after llama_free (the context may still point at it until then).
+  // Frees the pools; call after llama_free (the context may still point at them until then).
   void Release();
 
  private:
-  ggml_threadpool * pool_ = nullptr;
-  int poolThreads_ = 0, poolPoll_ = -1;
+  // Every pool made for this context, one per (threads, poll), kept until Release: llama_attach_threadpool
+  // only records the new pool, and the CPU backend still points at the one before until its next graph,
+  // when it pauses that one (ggml_backend_cpu_set_threadpool). A pool freed at the switch was paused after
+  // its free: a use after free that hung llama_decode on the freed pool's mutex (test/threads/concurrent,
+  // two asks at once, the budget moving a context between 1 and 2 threads). A paused pool resumes when
+  // it is attached again.
+  struct Pool {
+    int threads, poll;
+    ggml_threadpool * pool;
+  };
+  std::vector<Pool> pools_;
+  ggml_threadpool * current_ = nullptr;
 };
 
 // libmtmd fixes its encoder's thread count at mtmd_init and has no setter. vidlm mirrors the head

@@ -59,3 +59,25 @@ t.test('explicit poll: a persistent pool, made again only when the thread count 
   t.equal(d.poolsMade, 1);
   t.equal(d.threadChanges, 0, 'the context was made with 2 threads');
 });
+
+// The budget moves a running context between thread counts (two asks at once: 2, then 1, then 2 …).
+// Each switch used to free the pool it left, while llama.cpp's CPU backend still pointed at it until
+// its next graph paused it: a use after free that hung llama_decode on the freed pool's mutex
+// (test/threads/concurrent, about one run in thirty under load). Now a context keeps one pool per
+// count until it is disposed, and switching back resumes the paused one.
+t.test('a context moved between thread counts reuses its pools: no pool freed while the backend points at it', async (t) => {
+  const h = await native().loadModel({ model: m.model, mmproj: m.mmproj, threads: 2, gpuLayers: 0, mmprojGpu: false });
+  t.teardown(() => h.dispose());
+  const c = await h.createContext({ contextSize: 512, batchSize: 64, threads: 2 });
+  t.teardown(() => c.dispose());
+  const before = native().computeCounters();
+  for (let i = 0; i < 60; i++) {
+    c.setCompute(i % 2 ? 1 : 2, 0);
+    await c.prefill([{ tokens: Int32Array.of(1 + (i % 50)) }], 0);
+  }
+  const d = delta(before, native().computeCounters());
+  t.equal(d.graphs, 60, 'every prefill ran its graph');
+  t.equal(d.poolsMade, 2, 'one pool per thread count, not one per switch');
+  t.equal(d.threadChanges, 59, 'the count moved at every graph but the first (made with 2)');
+  t.equal(c.size().threads, 1, 'the last count asked for');
+});
