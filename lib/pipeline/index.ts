@@ -22,9 +22,9 @@
  */
 
 export { prepare, type PipelineQuery, type Prepared } from './render.js';
-export { assemblyPlan, contextFull, planVideo, type PlanQuery, type VideoPlan } from './plan.js';
+export { assemblyPlan, contextFull, frameVariant, planVideo, type PlanQuery, type VideoPlan } from './plan.js';
 export { checkMediaBudget, imageChunkTokens, mediaBudget, mediaBudgetError, type MediaBudget } from './media-budget.js';
-export { sample, frameVariant, type SampledVideo } from './sample.js';
+export { sample, type SampledVideo } from './sample.js';
 export { encode, type FrameEncoder } from './read.js';
 export { assemble, type Encoded, type Assembled, type AssembleQuery, type SampledExtras } from './assemble.js';
 export { render, renderTurns, renderTurnsWith, QUESTION, type ChatMessage, type ChatTemplate, type RenderedPrompt, type TurnMessage } from './render.js';

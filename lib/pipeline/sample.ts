@@ -29,8 +29,6 @@ export interface SampledVideo {
   warning?: string;
 }
 
-export { frameVariant } from './plan.js';
-
 export async function sample(source: VideoSource, plan: VideoPlan, info: ModelInfo, contextSize: number,
   opts: { signal?: AbortSignal; onProgress?: (fraction: number) => void; subtitles?: LoadedSubtitles;
     /** Each frame as it is decoded, before the next (overlap.ts: encoding while decoding goes on); awaited. */
