@@ -28,6 +28,20 @@ Orientation OrientationOf(const int32_t m[9]) {
   return o;
 }
 
+bool ScaledRows::Scale(SwsContext * sws, const AVFrame * src, int w, int h, int bytesPerPixel) {
+  rowBytes_ = w * bytesPerPixel;
+  linesize_ = (((w + 31) & ~31) * bytesPerPixel + 63) & ~63;
+  height_ = h;
+  bytes_.resize(static_cast<size_t>(linesize_) * h + kTail);
+  uint8_t * dst[4] = {bytes_.data(), nullptr, nullptr, nullptr};
+  int dstLs[4] = {linesize_, 0, 0, 0};
+  return ff().sws_scale(sws, src->data, src->linesize, 0, src->height, dst, dstLs) > 0;
+}
+
+void ScaledRows::CopyPacked(uint8_t * dst) const {
+  ff().av_image_copy_plane(dst, rowBytes_, bytes_.data(), linesize_, rowBytes_, height_);
+}
+
 int SwsFlagsByName(const std::string & n) {
   if (n == "bicubic") return SWS_BICUBIC;
   if (n == "bilinear") return SWS_BILINEAR;
@@ -171,17 +185,9 @@ bool FrameConverter::Convert(const AVFrame * in, const ConvertSpec & spec, Pictu
   out.width = outW;
   out.height = outH;
   out.rgb.assign(static_cast<size_t>(outW) * outH * 3, 0);
-  // swscale writes rows in whole SIMD blocks: into packed rows its unscaled YUV→RGB converter wrote past the
-  // buffer (heap corruption at widths 200, 202 …) and left the last width % 8 columns unwritten (194, 196 …).
-  // It gets padded rows, as the frames of libavfilter (the ffmpeg program) have; the picture is then copied
-  const int sls = ScaleLinesize(sw, bpp);
-  scratch_.resize(static_cast<size_t>(sls) * sh + kScaleTail);
-  uint8_t * sdata = scratch_.data();
-  uint8_t * dst[4] = {sdata, nullptr, nullptr, nullptr};
-  int dstLs[4] = {sls, 0, 0, 0};
-  if (f.sws_scale(sws_, src->data, src->linesize, 0, h, dst, dstLs) <= 0) { error = "scaling failed"; return false; }
+  if (!scaled_.Scale(sws_, src, sw, sh, bpp)) { error = "scaling failed"; return false; }
   if (!alpha && sw == outW && sh == outH) {
-    for (int y = 0; y < outH; y++) std::memcpy(&out.rgb[static_cast<size_t>(y) * outW * 3], sdata + static_cast<size_t>(y) * sls, static_cast<size_t>(outW) * 3);
+    scaled_.CopyPacked(out.rgb.data());
     return true;
   }
 
@@ -198,7 +204,7 @@ bool FrameConverter::Convert(const AVFrame * in, const ConvertSpec & spec, Pictu
     for (int x = 0; x < outW; x++) {
       const int sx = x - ox;
       if (sx < 0 || sx >= sw) continue;
-      const uint8_t * p = sdata + static_cast<size_t>(sy) * sls + static_cast<size_t>(sx) * bpp;
+      const uint8_t * p = scaled_.Row(sy) + static_cast<size_t>(sx) * bpp;
       if (alpha) {
         // composited on white, as a page or viewer shows a transparent picture
         const int a = p[3];

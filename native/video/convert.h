@@ -9,12 +9,25 @@
 
 namespace vidlm {
 
-// swscale's SIMD converters write whole blocks of pixels, past a row's end, and its unscaled YUV→RGB one
-// converts (width rounded up to 8) pixels only where the row has room for them, else it leaves the last
-// width % 8 unwritten: every buffer it writes to has rows of the width rounded up to 32 pixels, aligned
-// to 64 bytes (what libavfilter's frames have), and keeps this many bytes after the picture
-inline constexpr size_t kScaleTail = 256;
-inline int ScaleLinesize(int width, int bytesPerPixel) { return (((width + 31) & ~31) * bytesPerPixel + 63) & ~63; }
+// The rows swscale writes into. Its SIMD converters write whole blocks of pixels, past a row's end, and
+// its unscaled YUV→RGB one converts (width rounded up to 8) pixels only where the row has room for them,
+// else it leaves the last width % 8 unwritten: packed rows corrupted the heap at widths 200, 202 … and
+// left black columns at 194, 196 …. These rows are as libavfilter's frames (the ffmpeg program's) have
+// them: the width rounded up to 32 pixels, aligned to 64 bytes, and room after the picture. The buffer
+// is kept between frames.
+class ScaledRows {
+ public:
+  // Scales all of `src` to w × h pixels of `bytesPerPixel`; false when swscale fails.
+  bool Scale(SwsContext * sws, const AVFrame * src, int w, int h, int bytesPerPixel);
+  const uint8_t * Row(int y) const { return bytes_.data() + static_cast<size_t>(y) * linesize_; }
+  // The picture, packed (rows of exactly w × bytesPerPixel bytes), into `dst`.
+  void CopyPacked(uint8_t * dst) const;
+
+ private:
+  static constexpr size_t kTail = 256;
+  std::vector<uint8_t> bytes_;
+  int linesize_ = 0, rowBytes_ = 0, height_ = 0;
+};
 
 enum class Fit { Stretch, Pad, Crop };
 
@@ -57,7 +70,7 @@ class FrameConverter {
   SwsContext * sws_ = nullptr;
   AVFrame * rotated_ = nullptr;
   AVFrame * staged_ = nullptr;
-  std::vector<uint8_t> scratch_;
+  ScaledRows scaled_;
 };
 
 }  // namespace vidlm

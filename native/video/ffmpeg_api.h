@@ -26,7 +26,7 @@ namespace vidlm {
   X(avutil, av_malloc) X(avutil, av_free) X(avutil, av_dict_set) X(avutil, av_dict_free)         \
   X(avutil, av_dict_get) X(avutil, av_dict_count) X(avutil, av_frame_alloc) X(avutil, av_frame_free) \
   X(avutil, av_frame_unref) X(avutil, av_frame_get_buffer) X(avutil, av_frame_get_side_data)     \
-  X(avutil, av_frame_clone) X(avutil, av_pix_fmt_desc_get) X(avutil, av_get_pix_fmt_name)        \
+  X(avutil, av_frame_clone) X(avutil, av_image_copy_plane) X(avutil, av_pix_fmt_desc_get) X(avutil, av_get_pix_fmt_name)        \
   X(avutil, av_get_sample_fmt_name) X(avutil, av_channel_layout_describe)                        \
   X(avutil, av_channel_layout_default) X(avutil, av_channel_layout_uninit)                       \
   X(avutil, av_channel_layout_copy) X(avutil, av_display_rotation_get) X(avutil, av_opt_set_int) \

@@ -1,7 +1,5 @@
 #include "webp_anim.h"
 
-#include "convert.h"
-
 #include <algorithm>
 #include <cstring>
 
@@ -137,14 +135,13 @@ bool WebpAnimation::DecodeStill(const Frame & fr, std::vector<uint8_t> & rgba, V
     return false;
   }
   sws_ = f.sws_getCachedContext(sws_, fr.w, fr.h, static_cast<AVPixelFormat>(pic_->format), fr.w, fr.h, AV_PIX_FMT_RGBA, SWS_POINT, nullptr, nullptr, nullptr);
-  // rows aligned to 64 bytes with room after the picture (swscale writes whole SIMD blocks: convert.cpp), then packed
-  const int ls = ScaleLinesize(fr.w, 4);
-  std::vector<uint8_t> staged(static_cast<size_t>(ls) * fr.h + kScaleTail);
-  uint8_t * dst[4] = {staged.data(), nullptr, nullptr, nullptr};
-  int lss[4] = {ls, 0, 0, 0};
-  f.sws_scale(sws_, pic_->data, pic_->linesize, 0, fr.h, dst, lss);
+  if (!sws_ || !scaled_.Scale(sws_, pic_, fr.w, fr.h, 4)) {
+    f.av_frame_unref(pic_);
+    err = {"ERR_VIDEO_DECODE", "decode", display_ + ": a frame of the animation cannot be converted to RGBA", ""};
+    return false;
+  }
   rgba.resize(static_cast<size_t>(fr.w) * fr.h * 4);
-  for (int y = 0; y < fr.h; y++) std::memcpy(&rgba[static_cast<size_t>(y) * fr.w * 4], &staged[static_cast<size_t>(y) * ls], static_cast<size_t>(fr.w) * 4);
+  scaled_.CopyPacked(rgba.data());
   f.av_frame_unref(pic_);
   return true;
 }

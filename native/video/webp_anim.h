@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "convert.h"
 #include "demuxer.h"
 
 namespace vidlm {
@@ -49,6 +50,7 @@ class WebpAnimation {
   AVPacket * pkt_ = nullptr;
   AVFrame * pic_ = nullptr;
   SwsContext * sws_ = nullptr;
+  ScaledRows scaled_;  // kept: an animation's frames share one size
 };
 
 }  // namespace vidlm
