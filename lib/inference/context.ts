@@ -11,30 +11,19 @@ import { withAbort, type MediaChunkReport, type NativeContext, type NativeGenera
 import { invalid, optionalBool, optionalFunction, optionalInt, optionalSignal } from '../options.js';
 import { SerialQueue } from '../serial.js';
 import { withThreads, type ComputeConfig } from '../threads/index.js';
+import { isAudioItem, prefillWithAudio, type AudioItem, type ClipReport } from './audio-prefill.js';
 import type { MediaInput } from './encode.js';
 import { generateParams, resolveGrammar, type GenerateOptions } from './generate-options.js';
 import { Generation, type GenerateResult } from './generation.js';
 
 export type { GenerateOptions } from './generate-options.js';
+export type { AudioItem } from './audio-prefill.js';
 
 /** A plan item of raw token ids (e.g. the tokens a model puts around an image). */
 export interface TokensItem { tokens: Int32Array }
-/**
- * An audio clip in a plan (mono PCM at `model.info.audioSampleRate`): prefill() evaluates it
- * through libmtmd's own audio path, as prefillMedia does (its mel, encoder, markers such as
- * `<|audio_bos|>` … `<|audio_eos|>`, and positions), at its place between the other items.
- */
-export interface AudioItem {
-  /** Mono PCM samples in [-1, 1] at the encoder's rate. */
-  audio: Float32Array;
-  /** Evaluate only the first `tokens` of the clip's embeddings (as MediaAudio.tokens). Default: all. */
-  tokens?: number;
-}
 export type ContextPlan = ReadonlyArray<SequencePlan[number] | TokensItem | AudioItem>;
 /** What the start stage evaluates (RenderedPrompt.prefix): a context plan, or text with one media marker per picture or clip for libmtmd. */
 export type PromptPrefix = { kind: 'plan'; plan: ContextPlan } | { kind: 'native'; text: string; frames: readonly MediaInput[] };
-
-const isAudioItem = (item: unknown): item is AudioItem => item !== null && typeof item === 'object' && (item as AudioItem).audio instanceof Float32Array;
 
 export interface PrefillOptions {
   /** KV sequence to append to (default 0); see `sequences` in createContext. */
@@ -64,7 +53,7 @@ export interface PrefillResult {
   /** What prefillMedia evaluated, chunk by chunk, in order. */
   chunks?: MediaChunkReport[];
   /** @internal A plan's audio clips in order (prefill): the positions each took, its KV cells, the embeddings libmtmd made of it. */
-  clips?: Array<{ positions: number; evaluated: number; mediaTokens: number }>;
+  clips?: ClipReport[];
 }
 
 /** What a context needs of its model: the native side's facts (one shape, NativeModelInfo) and its handles. */
@@ -208,41 +197,20 @@ export class Context {
     return withThreads(this.#facts.compute, [n], () => withAbort(signal, (token) => n.prefill(items, seq, token, onProgress, mergeText, addBos ?? n.nPast(seq) === 0)), signal);
   }
 
-  /**
-   * A plan with audio clips: the runs between clips go through the native prefill, each clip
-   * through libmtmd's audio path (prefillMedia with one marker: libmtmd adds the family's audio
-   * markers and gives the embeddings their positions at the sequence's end), in plan order, as one
-   * unit of the queue. A failure (abort, context full) truncates the sequence back to where it was.
-   */
-  async #prefillWithAudio(plan: ContextPlan, seq: number, signal: AbortSignal | undefined, onProgress: ((f: number) => void) | undefined,
+  /** A plan with audio clips (audio-prefill.ts): the runs between clips through the native prefill, each clip through libmtmd's audio path. */
+  #prefillWithAudio(plan: ContextPlan, seq: number, signal: AbortSignal | undefined, onProgress: ((f: number) => void) | undefined,
     addBos: boolean | undefined, mergeText: boolean): Promise<PrefillResult> {
     if (!this.#facts.info.audio) throw new VidlmError('ERR_UNSUPPORTED', "the plan holds audio but the model's mmproj has no audio encoder", { option: 'audio' });
-    const parts: Array<ContextPlan[number][] | AudioItem> = [];
-    for (const item of plan) {
-      if (isAudioItem(item)) { parts.push(item); continue; }
-      const last = parts[parts.length - 1];
-      if (Array.isArray(last)) last.push(item); else parts.push([item]);
-    }
     const n = this.#n;
-    const before = n.nPast(seq);
-    const total: PrefillResult = { evaluated: 0, nPast: before, ms: 0, decodes: 0, mediaTokens: 0, clips: [] };
-    try {
-      for (let i = 0, at = before; i < parts.length; i++, at = n.nPast(seq)) {
-        throwIfAborted(signal);
-        const part = parts[i]!;
-        const report = onProgress && ((f: number) => onProgress((i + f) / parts.length));
-        const r: PrefillResult = Array.isArray(part)
-          ? await withThreads(this.#facts.compute, [n], () => withAbort(signal, (token) => n.prefill(this.#toItems(part), seq, token, report, mergeText, i === 0 && (addBos ?? before === 0))), signal)
-          : await this.#facts.encoder.run(() => withThreads(this.#facts.compute, [n, this.#facts.model], () => withAbort(signal, (token) => n.prefillMedia(this.#facts.info.mediaMarker, [part.tokens === undefined ? { audio: part.audio } : { audio: part.audio, tokens: part.tokens }], seq, false, token, report)), signal));
-        total.evaluated += r.evaluated; total.ms += r.ms; total.decodes! += r.decodes ?? 0; total.mediaTokens! += r.mediaTokens ?? 0;
-        if (!Array.isArray(part)) total.clips!.push({ positions: n.nPast(seq) - at, evaluated: r.evaluated, mediaTokens: r.mediaTokens ?? 0 });
-      }
-    } catch (e) {
-      if (this.#native && this.#native.nPast(seq) > before) this.#native.kvTruncate(seq, before);
-      throw e;
-    }
-    total.nPast = n.nPast(seq);
-    return total;
+    const { compute, model, encoder, info } = this.#facts;
+    const bos = addBos ?? n.nPast(seq) === 0;
+    return prefillWithAudio(plan, {
+      nPast: () => n.nPast(seq),
+      run: (items, first, report) => withThreads(compute, [n], () => withAbort(signal, (token) => n.prefill(this.#toItems(items), seq, token, report, mergeText, first && bos)), signal),
+      // one marker: libmtmd adds the family's audio markers around the clip
+      clip: (c, report) => encoder.run(() => withThreads(compute, [n, model], () => withAbort(signal, (token) => n.prefillMedia(info.mediaMarker, [c.tokens === undefined ? { audio: c.audio } : { audio: c.audio, tokens: c.tokens }], seq, false, token, report)), signal)),
+      truncate: (pos) => { if (this.#native && this.#native.nPast(seq) > pos) this.#native.kvTruncate(seq, pos); },
+    }, signal, onProgress);
   }
 
   /**

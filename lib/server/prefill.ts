@@ -19,6 +19,7 @@
  * items tokenized on the addon's worker thread.
  */
 import { createHash } from 'node:crypto';
+import { isAudioItem } from '../inference/audio-prefill.js';
 import type { AudioItem, Context, ContextPlan, Sequence } from '../inference/context.js';
 import type { Model } from '../model.js';
 import type { MediaChunkReport } from '../native.js';
@@ -79,8 +80,6 @@ export function audioKey(a: AudioItem): string {
   return `audio:${h.digest('hex')}:${a.tokens ?? 'all'}`;
 }
 
-const isAudio = (it: object): it is AudioItem => (it as AudioItem).audio instanceof Float32Array;
-
 /**
  * A tokenized pooled plan as entries: text tokens one by one (BOS first when the model has one),
  * embedding blocks named by `keyOf`, audio clips as provisional blocks (count: the embeddings
@@ -101,7 +100,7 @@ export function planEntries(tokenizer: Context, plan: ContextPlan, keyOf: (embed
     run = [];
   };
   for (const item of plan) {
-    if (!isAudio(item)) { run.push(item); continue; }
+    if (!isAudioItem(item)) { run.push(item); continue; }
     flush();
     entries.push({ key: audioKey(item), count: item.tokens ?? 0, audio: item, pending: true });
   }
