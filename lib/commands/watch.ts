@@ -7,6 +7,7 @@ import { REDUCE_USAGE, reduceFlag, reduceFlags } from '../reduce/cli.js';
 import { parseArgs } from 'node:util';
 import { loadModel } from '../model.js';
 import type { TimeTokenMode } from '../time/encode.js';
+import type { FpsRule } from '../video/types.js';
 import { planWatch, type WindowCost } from '../watch/plan.js';
 import type { WatchItem, WatchOptions } from '../watch/types.js';
 import { watch } from '../watch/watch.js';
@@ -24,6 +25,7 @@ const options = {
   window: { type: 'string' },
   frames: { type: 'string', short: 'f' },
   fps: { type: 'string' },
+  'fps-rule': { type: 'string' },
   strategy: { type: 'string', short: 's' },
   'time-tokens': { type: 'string' },
   ...soundFlags,
@@ -40,7 +42,7 @@ const options = {
 } as const;
 
 const USAGE = `usage: vidlm watch <file-or-stream-url> --model M.gguf --mmproj P.gguf (--prompt TEXT | --when EVENT)
-  [--every S] [--window S] [--frames N | --fps F] [--strategy auto|concat|slowfast|pllava|bilinear|vcgpt|native]
+  [--every S] [--window S] [--frames N | --fps F] [--fps-rule time|step|ffmpeg] [--strategy auto|concat|slowfast|pllava|bilinear|vcgpt|native]
   [--localize] [--cooldown N] [--time-tokens none|text|lita|model] [--no-realtime] [--live] [--timeout S]
   [--audio [interleave|prefix]] [--audio-window S] [--audio-length real|padded] [--subtitles [LANG|FILE.srt]] ${REDUCE_USAGE}
   [--system TEXT] [--max-tokens N] [--temp T] [--seed S] [--threads N|auto] [--poll 0-100|auto] [--ctx-size N] [--json] [--plan]
@@ -77,6 +79,7 @@ export async function run(args: string[]): Promise<number> {
     const opts: WatchOptions = {
       model, prompt: values.prompt, when: values.when, localize: values.localize, cooldown: num('cooldown', values.cooldown),
       every: num('every', values.every), window: num('window', values.window), frames: num('frames', values.frames), fps: num('fps', values.fps),
+      ...(values['fps-rule'] !== undefined ? { fpsRule: values['fps-rule'] as FpsRule } : {}),
       strategy: values.strategy as WatchOptions['strategy'], timeTokens: values['time-tokens'] as TimeTokenMode | undefined,
       ...soundOptions(values),
       ...(reduce !== undefined ? { reduce } : {}),

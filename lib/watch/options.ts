@@ -13,7 +13,8 @@ import type { GenerateOptions } from '../inference/generate-options.js';
 import type { Model } from '../model.js';
 import { invalid, optionalBool, optionalFunction, optionalInt, optionalNumber, optionalSignal } from '../options.js';
 import { resolveTimeEncoding, type TimeTokenMode } from '../time/encode.js';
-import type { FitMode, VideoInput } from '../video/types.js';
+import type { FitMode, FpsRule, VideoInput } from '../video/types.js';
+import { checkFpsRule } from '../api/options.js';
 import { chooseStrategy, contextFull, mediaTokenBudget, visualTokens } from '../pipeline/index.js';
 import { checkModelTimeOption, planModelTime } from '../pipeline/plan.js';
 import type { QwenFamily } from '../mrope/index.js';
@@ -30,6 +31,8 @@ export interface CheckedWatch {
   every: number;
   window: number;
   fps: number;
+  /** A file's fps rule (undefined: 'time'). */
+  fpsRule?: FpsRule;
   /** Most frames a window can hold. */
   maxFrames: number;
   prompt: string;
@@ -132,12 +135,15 @@ export function checkWatch(source: VideoInput, o: WatchOptions): CheckedWatch {
   if (o.system !== undefined && typeof o.system !== 'string') throw invalid('system', 'a string', o.system);
   const generate = generateParams({ ...o, grammar: undefined, jsonSchema: undefined } as GenerateOptions);
   const live = o.live === undefined ? isLiveInput(source) : optionalBool('live', o.live, false);
+  // every window is an fps plan (frames: N is fps = N / window); live() samples by time alone
+  const fpsRule = checkFpsRule(o.fpsRule, fps);
+  if (live && fpsRule !== undefined && fpsRule !== 'time') throw new VidlmError('ERR_UNSUPPORTED', `a live stream is sampled by time: fpsRule '${fpsRule}' is for files`, { option: 'fpsRule' });
   for (const k of ['timeout', 'retries', 'backoff', 'maxBackoff'] as const) {
     const v = o[k];
     if (v !== undefined && !(typeof v === 'number' && v >= 0 && !Number.isNaN(v))) throw invalid(k, 'a number >= 0', v);
   }
   return {
-    model: o.model, every, window, fps, maxFrames,
+    model: o.model, every, window, fps, ...(fpsRule !== undefined ? { fpsRule } : {}), maxFrames,
     prompt: prompt ?? DEFAULT_PROMPT, when, localize,
     cooldown: optionalInt('cooldown', o.cooldown, 1, 1_000_000, 1),
     strategy, audio, pictures, ...(o.subtitles !== undefined && o.subtitles !== false ? { subtitles: o.subtitles } : {}),

@@ -9,7 +9,7 @@
 import { VidlmError, throwIfAborted } from '../errors.js';
 import { live, type LiveStream } from '../video/live.js';
 import { openVideo } from '../video/video.js';
-import type { FitMode, LiveFrame, OpenOptions, VideoInput } from '../video/types.js';
+import type { FitMode, FpsRule, LiveFrame, OpenOptions, VideoInput } from '../video/types.js';
 import type { LiveAudioClip } from '../video/live-audio.js';
 
 export interface WatchFrame {
@@ -44,6 +44,8 @@ export interface Feed {
 
 export interface FeedOptions {
   fps: number;
+  /** A file's fps rule (lib/video/plans.ts); live() samples by time. */
+  fpsRule?: FpsRule;
   size: [number, number];
   fit: FitMode;
   /** Seconds of frames live() keeps for a consumer that falls behind. */
@@ -127,7 +129,7 @@ async function fileFeed(input: VideoInput, o: FeedOptions): Promise<Feed> {
     await source.close();
     throw new VidlmError('ERR_INVALID_ARG', 'watch() needs a video or a stream, not a still image', { option: 'source' });
   }
-  const it = source.frames({ fps: o.fps }, { size: o.size, fit: o.fit, signal: o.signal })[Symbol.asyncIterator]();
+  const it = source.frames({ fps: o.fps, ...(o.fpsRule ? { rule: o.fpsRule } : {}) }, { size: o.size, fit: o.fit, signal: o.signal })[Symbol.asyncIterator]();
   let origin: number | null = null;
   let started = 0;
   return {

@@ -6,7 +6,7 @@ import type { Model } from '../model.js';
 import type { TimeTokenMode } from '../time/encode.js';
 import type { AudioLength, AudioOption } from '../audio/media.js';
 import type { SubtitleSpec } from '../video/subtitles.js';
-import type { FitMode, OpenOptions, VideoInput } from '../video/types.js';
+import type { FitMode, FpsRule, OpenOptions, VideoInput } from '../video/types.js';
 
 export interface WatchOptions extends Omit<GenerateOptions, 'sequence' | 'signal' | 'grammar' | 'jsonSchema'> {
   /** The loaded model with its mmproj (a pooling model: M-RoPE models are not supported). */
@@ -59,6 +59,12 @@ export interface WatchOptions extends Omit<GenerateOptions, 'sequence' | 'signal
   frames?: number;
   /** Frames per second sampled from the stream (default 1); give frames or fps, not both. */
   fps?: number;
+  /**
+   * Which frames a file's `fps` takes, as ask()'s `fpsRule` (lib/video/plans.ts): 'time' (default)
+   * the first frame at or after each k / fps, 'step' every round(rate / fps)-th frame, 'ffmpeg' the
+   * ffmpeg program's fps filter. A live stream is sampled by time: only 'time'.
+   */
+  fpsRule?: FpsRule;
   /** How each frame's time (seconds from the window's start) is told to the model. Default 'none'; `localize` uses 'lita'. */
   timeTokens?: TimeTokenMode;
   system?: string;

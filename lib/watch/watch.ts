@@ -128,7 +128,7 @@ export class Watch implements AsyncIterable<WatchItem> {
       }
       const hasToken = this.#context ? hasTokenOf(this.#context) : () => false;
       feed = await openFeed(this.#source, {
-        fps: c.fps, size: [c.imageSize, c.imageSize], fit: c.fit, keep: c.window + c.every, realtime: c.realtime, live: c.live,
+        fps: c.fps, ...(c.fpsRule ? { fpsRule: c.fpsRule } : {}), size: [c.imageSize, c.imageSize], fit: c.fit, keep: c.window + c.every, realtime: c.realtime, live: c.live,
         timeout: c.timeout, retries: c.retries, backoff: c.backoff, maxBackoff: c.maxBackoff, format: c.format, ffmpegOptions: c.ffmpegOptions, signal,
         pictures: c.pictures, ...(c.audio && c.live ? { audioRate: c.model.info.audioSampleRate ?? 16000 } : {}),
       });

@@ -27,6 +27,22 @@ t.test('--json prints one object per line: each window with its times and the fr
   }
 });
 
+t.test('--fps-rule step: every round(rate / fps)-th frame of the file', async (t) => {
+  // 10 fps clip at --fps 3: step takes every round(10 / 3) = 3rd frame, at 0.3 s steps (the time rule: 0, 0.4, 0.7, 1 …)
+  const r = cli(clip, ...base, '--every', '4', '--window', '4', '--fps', '3', '--fps-rule', 'step', '--no-realtime', '--max-tokens', '1', '--json');
+  t.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  t.ok(lines.length >= 6);
+  for (const x of lines) {
+    const want: number[] = [];
+    for (let i = 0; i * 0.3 < Math.min(x.windowEnd, 24) - 1e-9; i++) if (i * 0.3 >= x.windowStart - 1e-9) want.push(Math.round(i * 3) / 10);
+    t.same(x.frameTimes, want, `window ending at ${x.windowEnd}`);
+  }
+  const bad = cli(clip, ...base, '--fps', '3', '--fps-rule', 'sometimes', '--no-realtime');
+  t.equal(bad.status, 1);
+  t.match(bad.stderr, /ERR_INVALID_ARG/);
+});
+
 t.test('--when: every window answers yes or no', async (t) => {
   const r = cli(clip, ...base, '--every', '4', '--window', '8', '--no-realtime', '--when', 'the screen turns red', '--json');
   t.equal(r.status, 0, r.stderr);

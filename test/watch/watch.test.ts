@@ -155,6 +155,34 @@ t.test('videos as users have them: a phone clip with a rotation matrix and a var
   }
 });
 
+t.test('fpsRule picks a file\'s frames at the fps as ask() does: time, step, ffmpeg', async (t) => {
+  // the clip has 10 frames a second (frame i at i / 10); 3 a second, hand-computed:
+  const rate = 10, fps = 3, until = 8;
+  const round = (v: number) => Math.round(v * 1000) / 1000;
+  const byRule: Record<string, number[]> = { time: [], step: [] };
+  // 'time': the first frame at or after each k / fps; 'step': every round(rate / fps)-th frame (LLaVA-OneVision's reader)
+  for (let k = 0; k / fps < until - 1e-9; k++) byRule.time!.push(Math.ceil((k * rate) / fps - 1e-9) / rate);
+  for (let i = 0; i / rate < until - 1e-9; i += Math.round(rate / fps)) byRule.step!.push(i / rate);
+  // a watch counts time from the first frame it takes (`origin`: that frame's time on the file)
+  const timesOf = async (rule?: 'time' | 'step' | 'ffmpeg', origin = 0) => {
+    const wins = windowsOf(await collect(watch(clip, { model, every: 2, window: 2, fps, ...(rule ? { fpsRule: rule } : {}), realtime: false, maxTokens: 1 })));
+    return [...new Set(wins.flatMap((x) => x.frameTimes.map((v) => round(v + origin))))].filter((v) => v < until).sort((a, b) => a - b);
+  };
+  t.same(await timesOf(), byRule.time!.map(round), 'default: the time rule');
+  t.same(await timesOf('time'), byRule.time!.map(round), 'time');
+  t.same(await timesOf('step'), byRule.step!.map(round), 'step: every 3rd frame');
+  // 'ffmpeg': the frames ask()'s plan takes with the same rule (their match with the ffmpeg program is test/video/plans.test.ts's);
+  // vf_fps keeps the last frame of each output slot, so its first frame is 0.1, not 0
+  const { openVideo } = await import('../../lib/index.js');
+  const source = await openVideo(clip);
+  t.teardown(() => source.close());
+  const planned: number[] = [];
+  for await (const f of source.frames({ fps, rule: 'ffmpeg' }, { size: [32, 32] })) if (f.t < until) planned.push(round(f.t));
+  const ffmpeg = await timesOf('ffmpeg', planned[0]);
+  t.same(ffmpeg, planned, 'ffmpeg: the plan\'s frames');
+  t.notSame(ffmpeg, byRule.time!.map(round), 'and not the time rule\'s');
+});
+
 t.test('bad options: a clear error with a stable code before anything is opened', async (t) => {
   const bad: [object, string][] = [
     [{ every: 0 }, 'ERR_INVALID_ARG'],
@@ -169,6 +197,9 @@ t.test('bad options: a clear error with a stable code before anything is opened'
     [{ strategy: 'concat', fps: 2, window: 60, contextSize: 1024 }, 'ERR_CONTEXT_FULL'],
     [{ timeTokens: 'clock' }, 'ERR_INVALID_ARG'],
     [{ signal: 'stop' }, 'ERR_INVALID_ARG'],
+    [{ fpsRule: 'linear' }, 'ERR_INVALID_ARG'],
+    // live() samples by time alone
+    [{ live: true, fpsRule: 'step' }, 'ERR_UNSUPPORTED'],
   ];
   for (const [o, code] of bad) t.throws(() => watch(clip, { model, ...o } as never), { code }, JSON.stringify(o));
   t.throws(() => watch('' as never, { model }), { code: 'ERR_INVALID_ARG' });
