@@ -181,6 +181,12 @@ t.test('fpsRule picks a file\'s frames at the fps as ask() does: time, step, ffm
   const ffmpeg = await timesOf('ffmpeg', planned[0]);
   t.same(ffmpeg, planned, 'ffmpeg: the plan\'s frames');
   t.notSame(ffmpeg, byRule.time!.map(round), 'and not the time rule\'s');
+  // an M-RoPE pair (the native path, libmtmd's media) reads the same feed
+  const m = await tinyModels();
+  const mrope = await loadModel({ model: m.qwen2vlModel, mmproj: m.qwen2vlMmproj, threads: 1 });
+  t.teardown(() => mrope.dispose());
+  const wins = windowsOf(await collect(watch(clip, { model: mrope, every: 2, window: 2, fps, fpsRule: 'step', realtime: false, maxTokens: 1 })));
+  t.same(wins.slice(0, 4).flatMap((x) => x.frameTimes.map(round)), byRule.step!.map(round), 'M-RoPE, native path: step');
 });
 
 t.test('bad options: a clear error with a stable code before anything is opened', async (t) => {
