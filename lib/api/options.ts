@@ -10,37 +10,24 @@ import { generateParams, resolveGrammar } from '../inference/generate-options.js
 import type { Model } from '../model.js';
 import type { NativeGenerateParams } from '../native.js';
 import { invalid, optionalBool, optionalFunction, optionalInt, optionalNumber, optionalSignal } from '../options.js';
-import { resolveTimeEncoding, type TimeEncodingOptions, type TimeTokenMode } from '../time/encode.js';
+import { resolveTimeEncoding, type TimeEncodingOptions } from '../time/encode.js';
 import type { FitMode, FpsRule, VideoInput } from '../video/types.js';
 import type { ProgressListener } from '../pipeline/read.js';
-import type { StrategyChoice } from '../pipeline/plan.js';
+import type { PlanQuery } from '../pipeline/plan.js';
 import { checkModelTimeOption } from '../pipeline/plan.js';
 import { checkSubtitleSpec } from '../video/subtitles.js';
 import type { VideoQueryOptions } from './types.js';
 import { checkContextLimit, checkFramesLimit } from '../limits.js';
 import { checkReduce, type ReduceSpec } from '../reduce/option.js';
 
-export interface CheckedQuery {
+/** A query's options, checked: the pipeline's query (PlanQuery) and what the API adds around it. */
+export interface CheckedQuery extends Omit<PlanQuery, 'parts' | 'soundOnly' | 'reduce'> {
   model: Model;
-  strategy: StrategyChoice;
-  frames?: number;
-  fps?: number;
-  fpsRule?: FpsRule;
-  segment?: [number, number];
-  /** Unset: the model's own time on the native strategy of a Qwen-VL model, else 'none' (lib/pipeline/plan.ts planModelTime). */
-  timeTokens?: TimeTokenMode;
   timeFormat?: TimeEncodingOptions['timeFormat'];
   litaSpelling?: TimeEncodingOptions['litaSpelling'];
-  preamble: boolean;
   system?: string;
-  contextSize: number;
   sequences: number;
   encodeBatchSize?: number;
-  fit: FitMode;
-  subtitles?: VideoQueryOptions['subtitles'];
-  audio?: VideoQueryOptions['audio'];
-  audioWindow?: VideoQueryOptions['audioWindow'];
-  audioLength?: VideoQueryOptions['audioLength'];
   reduce: ReduceSpec | null;
   /** Generation parameters, grammar parsed by llama.cpp already. */
   generate: NativeGenerateParams;

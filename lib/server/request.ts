@@ -5,11 +5,7 @@
  */
 import { checkReduce, fromPruningRate, type ReduceSpec } from '../reduce/option.js';
 import type { GenerateOptions } from '../inference/context.js';
-import type { StrategyName } from '../assembly/types.js';
-import type { TimeTokenMode } from '../time/encode.js';
-import type { AudioLength, AudioOption } from '../audio/media.js';
-import type { SubtitleSpec } from '../video/subtitles.js';
-import type { FpsRule } from '../video/types.js';
+import type { PlanQuery } from '../pipeline/plan.js';
 import { isSubtitleFile } from '../video/subtitles.js';
 import { badRequest } from './errors.js';
 import { parseToolCalls, parseTools, type ToolCall, type ToolRequest } from './tools.js';
@@ -19,25 +15,12 @@ export type Part = { kind: 'text'; text: string } | { kind: 'media'; url: string
 /** `toolCalls`: an assistant's calls; `toolCallId`: the call a `tool` message answers. */
 export interface Message { role: 'system' | 'user' | 'assistant' | 'tool'; parts: Part[]; toolCalls?: ToolCall[]; toolCallId?: string }
 
-export interface VideoOptions {
-  strategy: StrategyName | 'auto';
-  frames?: number;
-  fps?: number;
-  /** The fps plan's frame rule ('time', 'step', 'ffmpeg'); only with an fps. */
-  fpsRule?: FpsRule;
-  segment?: [number, number];
-  /** Unset: the model's own time on the native strategy of a Qwen-VL model, else 'none' (lib/pipeline/plan.ts planModelTime). */
-  timeTokens?: TimeTokenMode;
-  preamble: boolean;
-  /** The videos' sound into the model (an audio model's own media path), and its window in seconds. */
-  audio?: AudioOption;
-  audioWindow?: number;
-  audioLength?: AudioLength;
-  /** A subtitle track (true, a language, a stream index) or a subtitle file inside the media folder. */
-  subtitles?: SubtitleSpec;
-  /** Token reduction (lib/reduce), checked: `vidlm.reduce`, or vLLM's `video_pruning_rate`. */
-  reduce?: ReduceSpec | null;
-}
+/**
+ * A request's `vidlm` options: the pipeline's query (PlanQuery) less what the server sets itself
+ * (its slot's context, the fit, the parts that share it). A subtitle file is a path inside the
+ * media folder; `reduce` is checked at parse (vLLM's `video_pruning_rate` too).
+ */
+export type VideoOptions = Omit<PlanQuery, 'contextSize' | 'fit' | 'parts' | 'soundOnly'>;
 
 export interface ParsedRequest {
   messages: Message[];
