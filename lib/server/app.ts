@@ -126,6 +126,8 @@ export async function createServer(options: ServerOptions): Promise<VidlmServer>
 
   app.get('/health', async (_req, reply) => {
     if (closing) return reply.code(503).send({ status: 'shutting_down' });
+    // a model passed in and disposed by its owner: every request can only fail (503 ERR_DISPOSED)
+    if (model.disposed) return reply.code(503).send({ status: 'model_disposed' });
     return { status: 'ok', slots: { total: pool.slots.length, busy: pool.busy }, queue: pool.queued };
   });
 
