@@ -197,7 +197,8 @@ function asRequestError(e: unknown, param: string): unknown {
   if (!(e instanceof VidlmError)) return e;
   const option = e.details?.option;
   if (typeof option === 'string' && REQUEST_OPTIONS.has(option)) Object.assign(e, { details: { ...e.details, option: `vidlm.${option}` } });
-  else if (option === undefined && (e.code === 'ERR_CONTEXT_FULL' || e.code === 'ERR_UNSUPPORTED')) Object.assign(e, { details: { ...e.details, option: param } });
+  // what the part itself caused (it does not fit, it cannot be had, its bytes do not decode): the part is named
+  else if (option === undefined && (e.code === 'ERR_CONTEXT_FULL' || e.code === 'ERR_UNSUPPORTED' || e.code.startsWith('ERR_VIDEO_'))) Object.assign(e, { details: { ...e.details, option: param } });
   return e;
 }
 
