@@ -18,7 +18,7 @@ import { parseJsonOffThread } from './json-body.js';
 import { checkTextLength, textCap } from './text.js';
 import { remoteClient } from './media.js';
 import { createMetrics } from './metrics.js';
-import { checkServerOptions, type ServerOptions } from './options.js';
+import { checkMediaFolder, checkServerOptions, type ServerOptions } from './options.js';
 import { parseRequest, type ChatBody } from './request.js';
 import { chatCompletionBody } from './schema.js';
 import { SlotPool } from './slots.js';
@@ -58,6 +58,7 @@ function encodesOf(model: Model): Map<string, Promise<unknown>> {
 
 export async function createServer(options: ServerOptions): Promise<VidlmServer> {
   const o = checkServerOptions(options);
+  await checkMediaFolder(o.mediaPath); // before the model is loaded
   const ownsModel = !(options.model as Model).info;
   const model = ownsModel ? await loadModel(options.model as { model: string; mmproj: string; threads?: number | 'auto'; poll?: number | 'auto' }) : (options.model as Model);
   const modelId = options.modelId ?? basename(model.paths.model).replace(/\.gguf$/i, '');
