@@ -100,7 +100,16 @@ class GenerateWorker : public PromiseWorker {
       common_batch_add(batch, tok, s_->nPast[seq_], {seq_}, true);
       s_->logitsSeq = -1;
       s_->llamaCompute.Apply(s_->ctx, s_->compute);
-      if (llama_decode(s_->ctx, batch) != 0) {
+      const int rc = llama_decode(s_->ctx, batch);
+      if (rc == 1) {
+        // no free KV cell although the positions fit: M-RoPE media take more cells than positions,
+        // so the cache fills before nPast reaches nCtx. Nothing was evaluated (llama.cpp found no
+        // slot before computing): the logits are still the last token's, and the answer ends here.
+        s_->logitsSeq = seq_;
+        stopReason_ = "contextFull";
+        break;
+      }
+      if (rc != 0) {
         llama_batch_free(batch);
         return Fail("ERR_DECODE", "llama_decode failed during generation", &log);
       }

@@ -59,6 +59,7 @@ class PrefillWorker : public PromiseWorker {
   void Run() override {
     LogCapture log;
     const auto t0 = std::chrono::steady_clock::now();
+    start_ = s_->nPast[seq_];
     total_ = 0;
     bool anyEmbd = false, anyNonCausal = false;
     for (const Item & it : items_) {
@@ -119,6 +120,18 @@ class PrefillWorker : public PromiseWorker {
     decodes_++;
     s_->llamaCompute.Apply(s_->ctx, s_->compute);
     const int rc = llama_decode(s_->ctx, b);
+    if (rc == 1) {
+      // no free KV cell although the positions fit (M-RoPE media take more cells than positions):
+      // the plan is refused as the check before the work refuses it, with nothing of it kept
+      llama_memory_seq_rm(llama_get_memory(s_->ctx), seq_, start_, -1);
+      s_->nPast[seq_] = start_;
+      Fail("ERR_CONTEXT_FULL", "the plan needs " + std::to_string(total_) + " tokens but the context's " + std::to_string(s_->nCtx) +
+                                   " KV cells are full (media on M-RoPE models take more cells than positions)");
+      Detail("needed", total_);
+      Detail("contextSize", s_->nCtx);
+      Detail("sequence", seq_);
+      return false;
+    }
     if (rc != 0) {
       Fail("ERR_DECODE", "llama_decode failed (" + std::to_string(rc) + ")", &log);
       return false;
@@ -209,6 +222,7 @@ class PrefillWorker : public PromiseWorker {
   std::vector<llama_seq_id *> seqp_;
   std::vector<int8_t> logits_;
   int total_ = 0, done_ = 0, decodes_ = 0;
+  llama_pos start_ = 0;  // the sequence's end before this plan
   int evaluated_ = 0;
   double ms_ = 0;
 };

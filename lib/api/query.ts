@@ -98,5 +98,6 @@ export async function localize(video: VideoInput, query: string, options: VideoQ
 export async function chat(video: VideoInput, options: VideoQueryOptions): Promise<Chat> {
   checkVideoInput(video);
   const q = checkQuery(options, { sequences: CHAT_SEQUENCES });
-  return q.guard.run(() => prepare(video, { ...q, signal: q.guard.signal })).then((p) => p.chat);
+  // its sampling options (temperature, maxTokens, stop, grammar…) are each turn's, as they are ask()'s
+  return q.guard.run(() => prepare(video, { ...q, signal: q.guard.signal })).then((p) => p.chat.setDefaults(q.generate));
 }

@@ -100,11 +100,12 @@ export async function run(args: string[]): Promise<number> {
     const timer = tty ? setInterval(draw, 250) : null;
     let interrupted = 0;
     const onSigint = () => {
-      // first Ctrl-C: stop cleanly (the answer in progress is cancelled); second: give up at once
+      // first Ctrl-C (or SIGTERM: docker stop, systemd): stop cleanly, the answer in progress cancelled; second: give up at once
       if (++interrupted > 1) process.exit(130);
       void w.stop();
     };
     process.on('SIGINT', onSigint);
+    process.on('SIGTERM', onSigint);
     // a reader that went away (| head) ends the watch like Ctrl-C does
     const onPipe = (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') void w.stop(); };
     process.stdout.on('error', onPipe);
@@ -116,6 +117,7 @@ export async function run(args: string[]): Promise<number> {
       }
     } finally {
       process.off('SIGINT', onSigint);
+      process.off('SIGTERM', onSigint);
       process.stdout.off('error', onPipe);
       if (timer) clearInterval(timer);
       if (tty) { clear(); }

@@ -63,6 +63,7 @@ export class Chat {
   #family: Family;
   #turns = new SerialQueue(); // this chat's turns, forks and disposal, in call order
   #closing = false;
+  #defaults: GenerateOptions = {}; // what chat() was given: each turn's options unless the turn says otherwise
 
   private constructor(model: ChatTemplate, family: Family, sequence: Sequence, history: ChatMessage[], pending: ContextPlan | null) {
     this.#model = model;
@@ -78,6 +79,24 @@ export class Chat {
 
   /** The conversation so far; the video appears as the model's media marker. */
   get history(): readonly ChatMessage[] { return this.#history; }
+
+  /**
+   * @internal Generation options every turn of this chat (and of its forks) starts from, as
+   * chat(video, options) was given them; a turn's own options override them one by one (its
+   * grammar or jsonSchema replaces both).
+   */
+  setDefaults(opts: GenerateOptions): this {
+    const { signal: _s, sequence: _q, ...kept } = opts;
+    this.#defaults = Object.fromEntries(Object.entries(kept).filter(([, v]) => v !== undefined));
+    return this;
+  }
+
+  #withDefaults(opts: GenerateOptions): GenerateOptions {
+    const own = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as GenerateOptions;
+    const base = { ...this.#defaults };
+    if (own.grammar !== undefined || own.jsonSchema !== undefined) { delete base.grammar; delete base.grammarPrefill; delete base.jsonSchema; }
+    return { ...base, ...own };
+  }
 
   /** @internal Evaluates a rendered prompt's prefix (lib/pipeline/render.ts) on sequence 0 of a fresh context and starts the chat on it. */
   static async begin(model: ChatTemplate, context: Context, rendered: RenderedPrompt, opts: { signal?: AbortSignal; onProgress?: (f: number) => void; mergeable?: boolean } = {},
@@ -108,7 +127,7 @@ export class Chat {
     if (opts === null || typeof opts !== 'object') throw invalid('options', 'an object', opts);
     if (opts.sequence !== undefined) throw invalid('sequence', 'left out (a chat asks on its own sequence)', opts.sequence);
     const signal = optionalSignal('signal', opts.signal);
-    const params = this.context.generateParams(opts);
+    const params = this.context.generateParams(this.#withDefaults(opts));
     let resolveTurn!: (t: TurnResult) => void, rejectTurn!: (e: unknown) => void;
     const turn = new Promise<TurnResult>((res, rej) => { resolveTurn = res; rejectTurn = rej; });
     turn.catch(() => {});
@@ -150,7 +169,7 @@ export class Chat {
         this.#family.close(seq);
         throw e;
       }
-      return new Chat(this.#model, this.#family, seq, [...this.#history], this.#pending);
+      return new Chat(this.#model, this.#family, seq, [...this.#history], this.#pending).setDefaults(this.#defaults);
     });
   }
 

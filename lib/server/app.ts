@@ -18,7 +18,7 @@ import { parseJsonOffThread } from './json-body.js';
 import { checkTextLength, textCap } from './text.js';
 import { remoteClient } from './media.js';
 import { createMetrics } from './metrics.js';
-import { checkServerOptions, type ServerOptions } from './options.js';
+import { checkMediaFolder, checkServerOptions, type ServerOptions } from './options.js';
 import { parseRequest, type ChatBody } from './request.js';
 import { chatCompletionBody } from './schema.js';
 import { SlotPool } from './slots.js';
@@ -58,6 +58,7 @@ function encodesOf(model: Model): Map<string, Promise<unknown>> {
 
 export async function createServer(options: ServerOptions): Promise<VidlmServer> {
   const o = checkServerOptions(options);
+  await checkMediaFolder(o.mediaPath); // before the model is loaded
   const ownsModel = !(options.model as Model).info;
   const model = ownsModel ? await loadModel(options.model as { model: string; mmproj: string; threads?: number | 'auto'; poll?: number | 'auto' }) : (options.model as Model);
   const modelId = options.modelId ?? basename(model.paths.model).replace(/\.gguf$/i, '');
@@ -126,6 +127,8 @@ export async function createServer(options: ServerOptions): Promise<VidlmServer>
 
   app.get('/health', async (_req, reply) => {
     if (closing) return reply.code(503).send({ status: 'shutting_down' });
+    // a model passed in and disposed by its owner: every request can only fail (503 ERR_DISPOSED)
+    if (model.disposed) return reply.code(503).send({ status: 'model_disposed' });
     return { status: 'ok', slots: { total: pool.slots.length, busy: pool.busy }, queue: pool.queued };
   });
 

@@ -58,10 +58,19 @@ function dataUrl(url: string, o: CheckedServerOptions, param: string): ResolvedM
   return { input: bytes, identity: bytesIdentity(bytes), ffmpegOptions: mediaOpenOptions(bytes) };
 }
 
+/** The media folder's real path; 503 when it is gone (removed or unmounted while the server runs), without naming it. */
+export async function mediaRoot(o: Pick<CheckedServerOptions, 'mediaPath'>): Promise<string> {
+  try {
+    return await realpath(o.mediaPath!);
+  } catch {
+    throw new HttpError(503, 'media_path_unavailable', "the server's media folder is not available", { type: 'server_error' });
+  }
+}
+
 /** A path or file: URL's file inside the media folder (realpath checked), as for media parts. */
 export async function localFile(p: string, o: CheckedServerOptions, param: string): Promise<ResolvedMedia> {
   if (!o.mediaPath) throw new HttpError(403, 'local_media_disabled', 'file:// URLs and paths are served only when the server has a media folder (--media-path)', { param });
-  const root = await realpath(o.mediaPath);
+  const root = await mediaRoot(o);
   let real: string;
   try {
     real = await realpath(isAbsolute(p) ? p : resolve(root, p));
@@ -197,7 +206,8 @@ function asRequestError(e: unknown, param: string): unknown {
   if (!(e instanceof VidlmError)) return e;
   const option = e.details?.option;
   if (typeof option === 'string' && REQUEST_OPTIONS.has(option)) Object.assign(e, { details: { ...e.details, option: `vidlm.${option}` } });
-  else if (option === undefined && (e.code === 'ERR_CONTEXT_FULL' || e.code === 'ERR_UNSUPPORTED')) Object.assign(e, { details: { ...e.details, option: param } });
+  // what the part itself caused (it does not fit, it cannot be had, its bytes do not decode): the part is named
+  else if (option === undefined && (e.code === 'ERR_CONTEXT_FULL' || e.code === 'ERR_UNSUPPORTED' || e.code.startsWith('ERR_VIDEO_'))) Object.assign(e, { details: { ...e.details, option: param } });
   return e;
 }
 

@@ -1,4 +1,5 @@
 /** createServer()'s options, checked once at start (ERR_INVALID_ARG naming the option). */
+import { stat } from 'node:fs/promises';
 import { VidlmError } from '../errors.js';
 import type { Model } from '../model.js';
 import { checkLiveOptions, type CheckedLive } from './ui/live-sources.js';
@@ -138,4 +139,11 @@ export function checkServerOptions(o: ServerOptions): CheckedServerOptions {
     chatTemplate: str('chatTemplate', o.chatTemplate),
     ...checkLiveOptions(o.live, o.liveWatches),
   };
+}
+
+/** The media folder exists and is a folder: a typo in --media-path is refused at the start, not answered with an error per request. */
+export async function checkMediaFolder(path: string | undefined): Promise<void> {
+  if (path === undefined) return;
+  const st = await stat(path).catch(() => null);
+  if (!st?.isDirectory()) throw new VidlmError('ERR_INVALID_ARG', `mediaPath ${path} is ${st ? 'not a folder' : 'not there'}`, { option: 'mediaPath' });
 }

@@ -210,7 +210,9 @@ export class Watch implements AsyncIterable<WatchItem> {
         // reduce: a run of repeated pictures is its first frame's time with the kept frame's picture (lib/watch/motion.ts)
         const judged = motion?.judge(entries.filter((e) => e.frame.rgb.length > 0));
         const shown = motion ? runs(entries.filter((e) => e.frame.rgb.length > 0)).map((r) => ({ ...r.ref, frame: { ...r.ref.frame, t: r.first.frame.t, streamTime: r.first.frame.streamTime, wallTime: r.first.frame.wallTime } })) : entries.filter((e) => e.frame.rgb.length > 0);
-        const rel = shown.map((e) => e.frame.t - start);
+        // a frame's time in the window: a frame up to EPS before a start that is a sum of floats (0.1 + 0.2…) is in it, at 0, not at -5e-17
+        const inWindow = (t: number): number => Math.max(0, t - start);
+        const rel = shown.map((e) => inWindow(e.frame.t));
         const first = entries[0]!.frame;
         // a file's sound is read on its own timeline (its time of watch time 0); a live stream's is on the watch timeline
         const origin = feed.isLive ? 0 : first.streamTime - first.t;
@@ -239,16 +241,16 @@ export class Watch implements AsyncIterable<WatchItem> {
           const r = await windowPairs(c.model, shown, signal);
           pairsEncoded = r.encoded;
           this.stats.encoded += r.encoded;
-          encoded = { kind: 'grids', grids: r.grids.map((g) => ({ ...g, t: g.t - start })), ms: 0 };
+          encoded = { kind: 'grids', grids: r.grids.map((g) => ({ ...g, t: inWindow(g.t) })), ms: 0 };
         } else if (c.strategy !== 'native') {
           if (todo.length > 0) {
             const { grids } = await c.model.encodeWithStats(todo.map((e) => e.frame), { cache: false, signal });
             todo.forEach((e, i) => { e.grid = grids[i]!; });
             this.stats.encoded += todo.length;
           }
-          encoded = { kind: 'grids', grids: (motion ? shown.map((e) => ({ ...e, grid: e.ref!.grid })) : entries).map((e) => ({ ...e.grid!, t: e.frame.t - start })), ms: 0 };
+          encoded = { kind: 'grids', grids: (motion ? shown.map((e) => ({ ...e, grid: e.ref!.grid })) : entries).map((e) => ({ ...e.grid!, t: inWindow(e.frame.t) })), ms: 0 };
         } else {
-          encoded = { kind: 'native', frames: shown.map((e) => ({ ...e.frame, t: e.frame.t - start })) };
+          encoded = { kind: 'native', frames: shown.map((e) => ({ ...e.frame, t: inWindow(e.frame.t) })) };
         }
         // the pipeline's assemble stage on the window's own timeline: sound and cues placed as ask() places them
         const video = assemble(encoded, { ...assemblyPlan(c.strategy, c.model.info, [0, end - start]), ...(c.modelTime ? { modelTime: c.modelTime } : {}) }, end - start,

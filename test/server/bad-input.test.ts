@@ -49,8 +49,10 @@ const cases: [string, unknown, number, string, string?][] = [
   ['a file:// URL outside', { messages: [videoTurn(`file://${md.outside}`)] }, 403, 'path_outside_media_path'],
   ['a symlink out of the media folder', { messages: [videoTurn('link.mp4')] }, 403, 'path_outside_media_path'],
   ['a missing file', { messages: [videoTurn('nope.mp4')] }, 400, 'invalid_media'],
-  ['a text file as video', { messages: [videoTurn('notes.txt')] }, 400, 'invalid_media'],
-  ['a data URL of garbage', { messages: [videoTurn(`data:video/mp4;base64,${Buffer.from('garbage'.repeat(50)).toString('base64')}`)] }, 400, 'invalid_media'],
+  // a part the decoder refuses is named, as any other bad part (a request may hold several)
+  ['a text file as video', { messages: [videoTurn('notes.txt')] }, 400, 'invalid_media', 'messages[0].content[0].video_url'],
+  ['a data URL of garbage', { messages: [videoTurn(`data:video/mp4;base64,${Buffer.from('garbage'.repeat(50)).toString('base64')}`)] }, 400, 'invalid_media', 'messages[0].content[0].video_url'],
+  ['a cut-off video as the second part', { messages: [{ role: 'user', content: [{ type: 'video_url', video_url: { url: 'clip.mp4' } }, { type: 'video_url', video_url: { url: `data:video/mp4;base64,${readFileSync(md.clip).subarray(0, 20000).toString('base64')}` } }, { type: 'text', text: 'x' }] }], vidlm: { frames: 4 } }, 400, 'invalid_media', 'messages[0].content[1].video_url'],
   ['a data URL that is not base64', { messages: [videoTurn('data:video/mp4,rawbytes')] }, 400, 'invalid_media'],
   ['an ftp URL', { messages: [videoTurn('ftp://example.com/a.mp4')] }, 400, 'invalid_media'],
   ['remote media when it is off', { messages: [videoTurn('http://127.0.0.1:1/a.mp4')] }, 403, 'remote_media_disabled'],

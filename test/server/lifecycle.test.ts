@@ -89,6 +89,23 @@ t.test('a model passed in is not freed by close()', async (t) => {
   t.equal(server.modelId, 'mine');
 });
 
+t.test('a model passed in and disposed while the server runs: requests get 503 ERR_DISPOSED and /health says so, not ok', async (t) => {
+  const m = await tinyModels();
+  const { loadModel, createServer } = await import('../../lib/index.js');
+  const model = await loadModel({ model: m.model, mmproj: m.mmproj!, threads: 1 });
+  const server = await createServer({ model, mediaPath: md.dir });
+  const url = await server.listen({ port: 0 });
+  t.teardown(() => server.close());
+  t.equal((await fetch(`${url}/health`)).status, 200);
+  model.dispose();
+  const r = await post(url, { messages: [videoTurn('clip.mp4')], max_tokens: 2 });
+  t.equal(r.status, 503, JSON.stringify(r.json));
+  t.equal(r.json.error.vidlm_code, 'ERR_DISPOSED');
+  const h = await fetch(`${url}/health`);
+  t.equal(h.status, 503, 'a load balancer stops sending requests that can only fail');
+  t.same(await h.json(), { status: 'model_disposed' });
+});
+
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   t.test(`vidlm serve: VIDLM_API_KEY, then ${signal} shuts it down with exit code 0`, async (t) => {
     const m = await tinyModels();

@@ -82,17 +82,20 @@ t.test('bad arguments exit 2; a bad source exits 1 with its code', async (t) => 
   t.match(d.stderr, /ERR_INVALID_ARG/);
 });
 
-t.test('Ctrl-C stops a real-time watch cleanly: exit 0, the windows so far printed', { timeout: 120_000 }, async (t) => {
-  const p = spawn(process.execPath, [join(root, 'dist', 'cli.js'), 'watch', clip, ...base, '--every', '1', '--window', '2', '--json'], { cwd: root });
-  let out = '', err = '';
-  p.stdout.on('data', (d) => {
-    out += d;
-    if (out.split('\n').length > 3) p.kill('SIGINT');
+// SIGTERM is how docker stop and systemd end a watch: it stops as cleanly as Ctrl-C (SIGINT)
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  t.test(`${signal} stops a real-time watch cleanly: exit 0, the windows so far printed`, { timeout: 120_000 }, async (t) => {
+    const p = spawn(process.execPath, [join(root, 'dist', 'cli.js'), 'watch', clip, ...base, '--every', '1', '--window', '2', '--json'], { cwd: root });
+    let out = '', err = '';
+    p.stdout.on('data', (d) => {
+      out += d;
+      if (out.split('\n').length > 3) p.kill(signal);
+    });
+    p.stderr.on('data', (d) => { err += d; });
+    const code = await new Promise<number | null>((r) => p.on('close', r));
+    t.equal(code, 0, err);
+    t.match(err, /stopped after \d+ windows/);
+    const lines = out.trim().split('\n').map((l) => JSON.parse(l));
+    t.ok(lines.length >= 3 && lines.length < 20, `${lines.length} windows before the stop (the clip has 24)`);
   });
-  p.stderr.on('data', (d) => { err += d; });
-  const code = await new Promise<number | null>((r) => p.on('close', r));
-  t.equal(code, 0, err);
-  t.match(err, /stopped after \d+ windows/);
-  const lines = out.trim().split('\n').map((l) => JSON.parse(l));
-  t.ok(lines.length >= 3 && lines.length < 20, `${lines.length} windows before the stop (the clip has 24)`);
-});
+}

@@ -6,14 +6,13 @@
  * Static files go through @fastify/static (ranges, ETags, content types); the /ui/api routes
  * take the server's API key like /v1.
  */
-import { realpath } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import bearerAuth from '@fastify/bearer-auth';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ServerState } from '../completion.js';
-import { localFile } from '../media.js';
+import { localFile, mediaRoot } from '../media.js';
 import { budgetBody, mediaBudget, type BudgetBody } from './budget.js';
 import { listMedia } from './listing.js';
 import { liveRoutes } from './live.js';
@@ -51,14 +50,14 @@ export async function uiRoutes(app: FastifyInstance, opts: { state: ServerState;
       // live sources by name only: their URLs (credentials, addresses) stay on the server
       const live = [...o.live.keys()].map((name) => ({ name, kind: 'live' }));
       if (!o.mediaPath) return { media_path: false, files: [], truncated: false, live };
-      return { media_path: true, ...(await listMedia(o.mediaPath, o.maxMediaBytes)), live };
+      return { media_path: true, ...(await listMedia(await mediaRoot(o), o.maxMediaBytes)), live };
     });
     api.get('/ui/api/file', {
       schema: { querystring: { type: 'object', required: ['path'], properties: { path: { type: 'string', minLength: 1 } } } },
     }, async (req: FastifyRequest<{ Querystring: { path: string } }>, reply) => {
       // the request path's own checks: inside the folder after realpath, a file, within --max-media-mb
       const file = await localFile(req.query.path, o, 'path');
-      const folder = await realpath(o.mediaPath!);
+      const folder = await mediaRoot(o);
       return reply.sendFile(relative(folder, file.input as string), folder);
     });
     api.post('/ui/api/budget', { schema: { body: budgetBody } }, async (req: FastifyRequest<{ Body: BudgetBody }>, reply) => {
