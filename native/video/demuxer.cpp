@@ -193,6 +193,16 @@ void Demuxer::CollectInfo() {
   }
 }
 
+bool Demuxer::Rewind(int stream) {
+  const FFmpeg & f = ff();
+  const AVStream * st = fmt_->streams[stream];
+  const int64_t start = st->start_time == AV_NOPTS_VALUE ? 0 : st->start_time;
+  const int64_t second = f.av_rescale_q(1, AVRational{1, 1}, st->time_base);
+  if (f.av_seek_frame(fmt_, stream, start - second, AVSEEK_FLAG_BACKWARD) >= 0) return true;
+  if (f.av_seek_frame(fmt_, stream, start, AVSEEK_FLAG_BACKWARD) >= 0) return true;
+  return !(fmt_->iformat->flags & AVFMT_NO_BYTE_SEEK) && f.av_seek_frame(fmt_, -1, 0, AVSEEK_FLAG_BYTE) >= 0;
+}
+
 void Demuxer::Only(int stream) {
   for (unsigned i = 0; i < fmt_->nb_streams; i++) {
     const bool read = static_cast<int>(i) == stream || (side_ && static_cast<int>(i) == side_stream_);

@@ -26,9 +26,7 @@ class ScanWorker : public VideoWorker {
     Demuxer & dm = *state_->demuxer;
     dm.Only(stream_);
     state_->walkers.erase(stream_);  // the read position moves under any walker
-    AVStream * st = dm.ctx()->streams[stream_];
-    const int64_t start = st->start_time == AV_NOPTS_VALUE ? 0 : st->start_time;
-    f.av_seek_frame(dm.ctx(), stream_, start, AVSEEK_FLAG_BACKWARD);
+    dm.Rewind(stream_);
     AVPacket * p = f.av_packet_alloc();
     int ret = 0;
     while (dm.ReadPacket(p, stream_, ret)) {
@@ -45,7 +43,7 @@ class ScanWorker : public VideoWorker {
       if (e.code != "ERR_VIDEO_DECODE") { verr_ = e; return; }
     }
     std::sort(pkts_.begin(), pkts_.end(), [](const Packet & a, const Packet & b) { return a.pts < b.pts; });
-    f.av_seek_frame(dm.ctx(), stream_, start, AVSEEK_FLAG_BACKWARD);
+    dm.Rewind(stream_);
   }
   Napi::Value Result(Napi::Env env) override {
     Napi::Object r = Napi::Object::New(env);

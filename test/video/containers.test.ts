@@ -1,0 +1,79 @@
+/**
+ * Files as users have them, container by container: each clip shows its frame counter
+ * (test/fixtures/media.ts), so the frame vidlm returns is read off its picture and compared with
+ * the frame index it reports and with what the ffmpeg program decodes.
+ *
+ * - MPEG-TS (a camera's or a DVB recorder's .ts, an HLS segment): libavformat seeks it by dts, so
+ *   a seek to the first frame's pts landed after the only keyframe (B-frames put its dts before
+ *   its pts) and no frame could be decoded; a seek into the last GOP found no keyframe after it.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { openVideo } from '../../lib/video/index.js';
+import { H, MEDIA_DIR, W, counterSource, readCounter } from '../fixtures/media.js';
+
+const dir = join(MEDIA_DIR, 'containers');
+mkdirSync(dir, { recursive: true });
+const FPS = 30;
+const SIZE: [number, number] = [W / 2, H / 2];
+const x264 = ['-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p'];
+
+function ffmpeg(args: string[], name: string): string {
+  const out = join(dir, name);
+  if (existsSync(out)) return out;
+  const tmp = `${out}.tmp${process.pid}${name.slice(name.lastIndexOf('.'))}`;
+  const r = spawnSync('nice', ['-n', '5', 'ffmpeg', '-hide_banner', '-loglevel', 'error', '-nostdin', '-y', ...args, tmp]);
+  if (r.status !== 0) throw new Error(`ffmpeg failed: ${r.stderr}`);
+  renameSync(tmp, out);
+  return out;
+}
+
+/** The counters of every frame the ffmpeg program decodes from `path`, in order. */
+function ffmpegCounters(path: string): number[] {
+  const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', '-i', path, '-vf', `scale=${SIZE[0]}:${SIZE[1]}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 1 << 27 });
+  if (r.status !== 0) throw new Error(`ffmpeg failed: ${r.stderr}`);
+  const n = SIZE[0] * SIZE[1] * 3;
+  const out: number[] = [];
+  for (let o = 0; o + n <= r.stdout.length; o += n) out.push(readCounter({ width: SIZE[0], height: SIZE[1], rgb: r.stdout.subarray(o, o + n) }));
+  return out;
+}
+
+const counters = (frames: Array<{ width: number; height: number; rgb: Uint8Array }>): number[] => frames.map((f) => readCounter(f));
+
+// 3 s at 30 fps with B-frames: one keyframe (x264's default interval), or one a second
+const tsOneGop = ffmpeg(['-f', 'lavfi', '-i', counterSource(3), ...x264, '-an', '-f', 'mpegts'], 'one-gop.ts');
+const tsGops = ffmpeg(['-f', 'lavfi', '-i', counterSource(3), ...x264, '-g', '30', '-an', '-f', 'mpegts'], 'gop30.ts');
+
+for (const [name, path] of [['one keyframe', tsOneGop], ['a keyframe a second', tsGops]] as const) {
+  t.test(`MPEG-TS, ${name}: the frames a plan names, both ways of reaching them`, async (t) => {
+    for (const strategy of ['seek', 'sequential'] as const) {
+      const v = await openVideo(path, { threads: 1 });
+      try {
+        const fr = await v.sample({ uniform: 5 }, { size: SIZE, strategy });
+        t.same(fr.map((f) => f.index), [0, 22, 44, 66, 89], `${strategy}: indices`);
+        t.same(counters(fr), [0, 22, 44, 66, 89], `${strategy}: the pictures are those frames`);
+        t.same(fr.map((f) => Math.round(f.t * FPS)), [0, 22, 44, 66, 89], `${strategy}: times`);
+      } finally {
+        await v.close();
+      }
+    }
+  });
+}
+
+t.test('MPEG-TS: every frame once (the packet scan starts at the first one), and times in the last GOP', async (t) => {
+  const v = await openVideo(tsGops, { threads: 1 });
+  try {
+    const all = await v.sample({ all: true }, { size: SIZE });
+    t.equal(all.length, 90, 'every frame');
+    t.same(counters(all), Array.from({ length: 90 }, (_, i) => i), 'in order, each the frame of its index');
+    // each target by its own seek, at and just after each keyframe (2.0 s: the last GOP's)
+    const times = [0, 1, 1.1, 2, 2.05, 2.9];
+    const fr = await v.sample({ times }, { size: SIZE, strategy: 'seek' });
+    t.same(counters(fr), times.map((s) => Math.ceil(s * FPS - 1e-6)), 'the first frame at or after each time');
+  } finally {
+    await v.close();
+  }
+  t.same(ffmpegCounters(tsGops), Array.from({ length: 90 }, (_, i) => i), 'the ffmpeg program decodes the same frames');
+});
