@@ -269,7 +269,11 @@ export function buildProbe(info: NativeMediaInfo, display: string, kind: string)
     const h = vs.height ?? 0;
     const swap = rot.rotation === 90 || rot.rotation === 270;
     const dw = Math.round(w * (sar[0] / sar[1]));
-    const nb = vs.nbFrames > 0 ? vs.nbFrames : null;
+    // the container's count, unless it counts more frames than the stream shows: an edit list (an
+    // mp4 cut with -ss and -c copy, a phone's trim) hides the frames before the cut, which the
+    // file keeps for decoding; the timeline then counts the shown ones (a packet scan)
+    const shown = duration > 0 && avgFps > 0 ? duration * avgFps : Infinity;
+    const nb = vs.nbFrames > 0 && vs.nbFrames <= shown + 1.5 ? vs.nbFrames : null;
     video = {
       streamIndex: vs.index,
       codec: vs.codec,

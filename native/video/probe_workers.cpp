@@ -31,7 +31,8 @@ class ScanWorker : public VideoWorker {
     int ret = 0;
     while (dm.ReadPacket(p, stream_, ret)) {
       const int64_t t = p->pts != AV_NOPTS_VALUE ? p->pts : p->dts;
-      if (t != AV_NOPTS_VALUE) {
+      // a packet an edit list hides (before an mp4's cut) is decoded for its references, never shown
+      if (t != AV_NOPTS_VALUE && !(p->flags & AV_PKT_FLAG_DISCARD)) {
         pkts_.push_back({static_cast<double>(t), static_cast<double>(p->size), (p->flags & AV_PKT_FLAG_KEY) ? 1 : 0});
         end_ = std::max(end_, static_cast<double>(t + (p->duration > 0 ? p->duration : 0)));
       }

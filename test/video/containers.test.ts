@@ -6,6 +6,8 @@
  * - MPEG-TS (a camera's or a DVB recorder's .ts, an HLS segment): libavformat seeks it by dts, so
  *   a seek to the first frame's pts landed after the only keyframe (B-frames put its dts before
  *   its pts) and no frame could be decoded; a seek into the last GOP found no keyframe after it.
+ * - An mp4 cut with `ffmpeg -ss T -c copy` (and a phone's trim): an edit list hides the frames
+ *   before T, which the container still counts, so the plan asked for frames past the end.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
@@ -76,4 +78,30 @@ t.test('MPEG-TS: every frame once (the packet scan starts at the first one), and
     await v.close();
   }
   t.same(ffmpegCounters(tsGops), Array.from({ length: 90 }, (_, i) => i), 'the ffmpeg program decodes the same frames');
+});
+
+// a copy cut at 1.0 s of a clip with one keyframe: 30 frames before the cut stay in the file for
+// decoding, hidden by the edit list; the ffmpeg program shows the 60 after it
+const full = ffmpeg(['-f', 'lavfi', '-i', counterSource(3), ...x264, '-g', '300', '-an'], 'editlist-source.mp4');
+const cut = ffmpeg(['-ss', '1.0', '-i', full, '-c', 'copy'], 'editlist-cut.mp4');
+
+t.test('an mp4 cut with -ss and -c copy (edit list): the frames the ffmpeg program shows, no more', async (t) => {
+  const expected = ffmpegCounters(cut);
+  t.ok(expected.length >= 58 && expected.length <= 61 && expected[0]! >= 29 && expected[0]! <= 31, `the ffmpeg program shows the frames after the cut (${expected.length} from ${expected[0]})`);
+  for (const strategy of ['seek', 'sequential'] as const) {
+    const v = await openVideo(cut, { threads: 1 });
+    try {
+      const all = await v.sample({ all: true }, { size: SIZE, strategy });
+      t.same(counters(all), expected, `${strategy}: every frame, as the ffmpeg program shows them`);
+      t.equal(v.probe.video!.frameCount, expected.length, `${strategy}: frame count`);
+      const fr = await v.sample({ uniform: 4 }, { size: SIZE, strategy });
+      const n = expected.length;
+      const idx = [0, Math.floor((n - 1) / 3), Math.floor((2 * (n - 1)) / 3), n - 1];
+      t.same(fr.map((f) => f.index), idx, `${strategy}: uniform indices over the shown frames`);
+      t.same(counters(fr), idx.map((i) => expected[i]), `${strategy}: their pictures`);
+      t.equal(fr.warning, undefined, `${strategy}: no warning`);
+    } finally {
+      await v.close();
+    }
+  }
 });
