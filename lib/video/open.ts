@@ -268,7 +268,7 @@ export function buildProbe(info: NativeMediaInfo, display: string, kind: string)
     const w = vs.width ?? 0;
     const h = vs.height ?? 0;
     const swap = rot.rotation === 90 || rot.rotation === 270;
-    const dw = Math.round(w * (sar[0] / sar[1]));
+    const dw = Math.max(1, Math.round(w * (sar[0] / sar[1])));  // as the addon sizes it: a picture keeps a column
     // the container's count, unless it counts more frames than the stream shows: an edit list (an
     // mp4 cut with -ss and -c copy, a phone's trim) hides the frames before the cut, which the
     // file keeps for decoding; the timeline then counts the shown ones (a packet scan)

@@ -4,10 +4,10 @@
  */
 import { VidlmError, abortError, isVidlmError } from '../errors.js';
 import { withAbort, type NativeConvertSpec, type NativeMediaSource, type NativeStreamInfo, type NativeWalkStats } from '../native.js';
-import { convertSpec } from './convert.js';
+import { checkDisplaySize, convertSpec } from './convert.js';
 import { decodeThreads, withDecodeLease } from '../threads/index.js';
 import { laneUnits, twoLanes, type LaneWalk } from './lanes.js';
-import { openInput, openProbed, type OpenedInput } from './open.js';
+import { DEFAULT_MAX_PIXELS, openInput, openProbed, type OpenedInput } from './open.js';
 import { indexAtOrAfter, resolvePlan, streamTimeline, type Timeline } from './plans.js';
 import { readSubtitles } from './subtitles.js';
 import type { AudioClip, AudioOptions, AudioWindow, OpenOptions, SampleOptions, SamplePlan, SampledFrames, SubtitleOptions, SubtitleTrack, VideoFrame, VideoInput, VideoProbe } from './types.js';
@@ -155,8 +155,9 @@ export class VideoSource {
       throw new VidlmError('ERR_INVALID_ARG', `strategy must be auto, seek or sequential, got '${String(options.strategy)}'`);
     }
     const spec = convertSpec(options, this.matrix);
-    const tl = await this.timeline(signal);
     const v = this.probe.video!;
+    checkDisplaySize(spec, v, this.opts.maxPixels ?? DEFAULT_MAX_PIXELS, this.probe.source);
+    const tl = await this.timeline(signal);
     const tps = stream.timeBase[1] / stream.timeBase[0];
     const resolved = resolvePlan(plan, tl, v.avgFps, { ticksPerSecond: tps, origin: this.origin });
     // distinct frames to fetch, ascending
