@@ -29,14 +29,27 @@ class ScanWorker : public VideoWorker {
     dm.Rewind(stream_);
     AVPacket * p = f.av_packet_alloc();
     int ret = 0;
+    std::vector<Read> reads;
     while (dm.ReadPacket(p, stream_, ret)) {
-      const int64_t t = p->pts != AV_NOPTS_VALUE ? p->pts : p->dts;
       // a packet an edit list hides (before an mp4's cut) is decoded for its references, never shown
-      if (t != AV_NOPTS_VALUE && !(p->flags & AV_PKT_FLAG_DISCARD)) {
-        pkts_.push_back({static_cast<double>(t), static_cast<double>(p->size), (p->flags & AV_PKT_FLAG_KEY) ? 1 : 0});
-        end_ = std::max(end_, static_cast<double>(t + (p->duration > 0 ? p->duration : 0)));
-      }
+      if (!(p->flags & AV_PKT_FLAG_DISCARD)) reads.push_back({p->pts, p->dts, p->duration, p->size, (p->flags & AV_PKT_FLAG_KEY) != 0});
       f.av_packet_unref(p);
+    }
+    // MPEG-PS/TS store a pts only where a PES starts (FFmpeg's parser leaves the B-frames of a
+    // PES without one): a mix of pts and dts is no timeline. Where packets lack a pts but all
+    // have a dts, the times are the dts moved by the reorder delay (pts - dts of the first that
+    // has both): on a constant-rate stream the same set as the presentation times.
+    const bool allPts = std::all_of(reads.begin(), reads.end(), [](const Read & r) { return r.pts != AV_NOPTS_VALUE; });
+    const bool allDts = std::all_of(reads.begin(), reads.end(), [](const Read & r) { return r.dts != AV_NOPTS_VALUE; });
+    int64_t shift = 0;
+    for (const Read & r : reads) {
+      if (r.pts != AV_NOPTS_VALUE && r.dts != AV_NOPTS_VALUE) { shift = r.pts - r.dts; break; }
+    }
+    for (const Read & r : reads) {
+      const int64_t t = allPts ? r.pts : allDts ? r.dts + shift : r.pts != AV_NOPTS_VALUE ? r.pts : r.dts;
+      if (t == AV_NOPTS_VALUE) continue;
+      pkts_.push_back({static_cast<double>(t), static_cast<double>(r.size), static_cast<uint8_t>(r.key ? 1 : 0)});
+      end_ = std::max(end_, static_cast<double>(t + (r.duration > 0 ? r.duration : 0)));
     }
     f.av_packet_free(&p);
     if (ret != AVERROR_EOF) {
@@ -62,6 +75,7 @@ class ScanWorker : public VideoWorker {
 
  private:
   struct Packet { double pts; double size; uint8_t key; };
+  struct Read { int64_t pts, dts, duration; int size; bool key; };
   int stream_;
   std::vector<Packet> pkts_;
   double end_ = 0;

@@ -118,7 +118,11 @@ int64_t Walker::FrameTime(const AVFrame * f) {
   if (!indexDts_) {
     if (f->best_effort_timestamp != AV_NOPTS_VALUE) t = f->best_effort_timestamp;
     else if (f->pts != AV_NOPTS_VALUE) t = f->pts;
+    // no time (MPEG-PS: the last frame flushed out of the decoder, whose packet had only a dts):
+    // the frame after the last one out
+    else if (lastOut_) t = *lastOut_ + FrameTicks(f);
     else t = synthetic_++;
+    lastOut_ = t;
     return t;
   }
   if (f->pkt_dts != AV_NOPTS_VALUE) t = f->pkt_dts - static_cast<int64_t>(dec_ ? dec_->has_b_frames : 0) * FrameTicks(f);

@@ -8,6 +8,11 @@
  *   its pts) and no frame could be decoded; a seek into the last GOP found no keyframe after it.
  * - An mp4 cut with `ffmpeg -ss T -c copy` (and a phone's trim): an edit list hides the frames
  *   before T, which the container still counts, so the plan asked for frames past the end.
+ * - MPEG-PS (.mpg, a DVD's .vob) names no codec for its video streams: libavformat probes their
+ *   bytes with the raw MPEG video demuxers, which the build lacked, so no video stream was found;
+ *   and a PES carries one pts, so the packet scan mixed pts and dts into a timeline with
+ *   repeated times (every frame after the first B-frames one off).
+ * - An animated PNG opened as a still (its first frame) for want of the apng demuxer and decoder.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
@@ -104,4 +109,38 @@ t.test('an mp4 cut with -ss and -c copy (edit list): the frames the ffmpeg progr
       await v.close();
     }
   }
+});
+
+t.test('MPEG-PS (.mpg): the MPEG-2 video stream is found and sampled', async (t) => {
+  const mpg = ffmpeg(['-f', 'lavfi', '-i', counterSource(3), '-c:v', 'mpeg2video', '-q:v', '2', '-g', '15', '-an', '-f', 'vob'], 'mpeg2.mpg');
+  const v = await openVideo(mpg, { threads: 1 });
+  try {
+    t.equal(v.probe.video?.codec, 'mpeg2video', 'the video stream');
+    for (const strategy of ['seek', 'sequential'] as const) {
+      const fr = await v.sample({ uniform: 5 }, { size: SIZE, strategy });
+      t.same(fr.map((f) => f.index), [0, 22, 44, 66, 89], `${strategy}: indices`);
+      t.same(counters(fr), [0, 22, 44, 66, 89], `${strategy}: the pictures are those frames`);
+    }
+    // a PES carries one pts: the B-frames' packets have only a dts, and the timeline still has each frame once
+    const all = await v.sample({ all: true }, { size: SIZE });
+    t.same(counters(all), Array.from({ length: 90 }, (_, i) => i), 'every frame once, in order');
+    t.same(all.map((f) => Math.round(f.t * FPS)), Array.from({ length: 90 }, (_, i) => i), 'at its time');
+  } finally {
+    await v.close();
+  }
+});
+
+t.test('an animated PNG is a video of its frames, not a still', async (t) => {
+  const apng = ffmpeg(['-f', 'lavfi', '-i', counterSource(2, 0, 10), '-plays', '0', '-f', 'apng'], 'counter.apng');
+  const v = await openVideo(apng, { threads: 1 });
+  try {
+    t.equal(v.probe.isImage, false, 'not a still');
+    const fr = await v.sample({ uniform: 4 }, { size: SIZE });
+    t.same(fr.map((f) => f.index), [0, 6, 12, 19], 'indices over its 20 frames');
+    t.same(counters(fr), [0, 6, 12, 19], 'their pictures');
+    t.same(fr.map((f) => f.t), [0, 0.6, 1.2, 1.9], 'their times');
+  } finally {
+    await v.close();
+  }
+  t.same(ffmpegCounters(apng), Array.from({ length: 20 }, (_, i) => i), 'the ffmpeg program decodes the same 20 frames');
 });
