@@ -128,6 +128,11 @@ export async function openInput(input: VideoInput, options: OpenOptions = {}, li
       const st = await stat(url).catch(() => null);
       if (!st) throw new VidlmError('ERR_VIDEO_OPEN', `cannot open ${display}: no such file`, { source: display, stage: 'open', reason: 'not-found' });
       if (st.isDirectory()) throw new VidlmError('ERR_VIDEO_OPEN', `cannot open ${display}: is a directory`, { source: display, stage: 'open', reason: 'not-media' });
+      // a FIFO or socket reads once and never seeks (and a second decoding lane would wait on it for
+      // ever); its size says 0, which read as 'empty file'. Devices are opened by /dev/ paths.
+      if (!st.isFile()) {
+        throw new VidlmError('ERR_VIDEO_OPEN', `cannot open ${display}: not a regular file (a pipe, socket or device): read it into a Buffer and pass that, or pass a device as /dev/… with format`, { source: display, stage: 'open', reason: 'not-media' });
+      }
       if (st.size === 0) throw new VidlmError('ERR_VIDEO_OPEN', `cannot open ${display}: empty file`, { source: display, stage: 'open', reason: 'not-media' });
       size = st.size;
     }

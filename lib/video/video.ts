@@ -101,7 +101,10 @@ export class VideoSource {
     const tb = stream.timeBase[0] / stream.timeBase[1];
     // variable frame rate or unknown count: read every packet's timestamp (no decoding)
     this.tl = await streamTimeline({ ...v, isImage: this.probe.isImage }, tb, async () => {
-      const { pts, end } = await this.exclusive(() => withAbort(signal, (t) => this.src.scan(stream.index, t)).catch((e: unknown) => { throw videoError(e, this.probe.source, signal); }));
+      const { pts, end, untimed = 0 } = await this.exclusive(() => withAbort(signal, (t) => this.src.scan(stream.index, t)).catch((e: unknown) => { throw videoError(e, this.probe.source, signal); }));
+      if (pts.length === 0 && untimed > 0) {
+        throw new VidlmError('ERR_VIDEO_DECODE', `${this.probe.source}: its ${untimed} video packets carry no timestamps (a raw ${v.codec} stream): put it in a container first, e.g. ffmpeg -r ${v.avgFps || 25} -i in out.mp4`, { source: this.probe.source, stage: 'scan', reason: 'no-timestamps', packets: untimed });
+      }
       if (pts.length === 0) throw new VidlmError('ERR_VIDEO_EMPTY', `${this.probe.source} has a video stream without frames`, { source: this.probe.source });
       v.frameCount = pts.length;
       if (pts.length > 2) {

@@ -47,7 +47,7 @@ class ScanWorker : public VideoWorker {
     }
     for (const Read & r : reads) {
       const int64_t t = allPts ? r.pts : allDts ? r.dts + shift : r.pts != AV_NOPTS_VALUE ? r.pts : r.dts;
-      if (t == AV_NOPTS_VALUE) continue;
+      if (t == AV_NOPTS_VALUE) { untimed_++; continue; }
       pkts_.push_back({static_cast<double>(t), static_cast<double>(r.size), static_cast<uint8_t>(r.key ? 1 : 0)});
       end_ = std::max(end_, static_cast<double>(t + (r.duration > 0 ? r.duration : 0)));
     }
@@ -70,6 +70,7 @@ class ScanWorker : public VideoWorker {
     r.Set("sizes", sizes);
     r.Set("keys", keys);
     r.Set("end", end_);
+    r.Set("untimed", static_cast<double>(untimed_));
     return r;
   }
 
@@ -79,6 +80,7 @@ class ScanWorker : public VideoWorker {
   int stream_;
   std::vector<Packet> pkts_;
   double end_ = 0;
+  int64_t untimed_ = 0;  // packets with neither pts nor dts (a raw H.264/HEVC elementary stream)
 };
 
 // Whether the stream has any packet within its first `max` packets (zero-length files).
