@@ -227,6 +227,8 @@ export interface NativeStreamInfo {
   nbFrames: number;
   isDefault: boolean;
   attachedPic: boolean;
+  /** The build has a decoder for its codec (absent: not reported). */
+  decodable?: boolean;
   width?: number;
   height?: number;
   pixFmt?: string;

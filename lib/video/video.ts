@@ -300,6 +300,10 @@ export async function openVideo(input: VideoInput, options: OpenOptions = {}): P
       throw new VidlmError('ERR_VIDEO_EMPTY', `${opened.display} has a video stream with no frames`, { source: opened.display });
     }
     if (video && pv && !probe.isLive && (pv.width <= 0 || pv.height <= 0)) {
+      // FFmpeg learns a picture size by decoding: a codec without a decoder here (Sorenson H.263 in an old FLV) has none
+      if (video.decodable === false) {
+        throw new VidlmError('ERR_VIDEO_DECODE', `${opened.display}: vidlm's FFmpeg has no decoder for ${pv.codec} video`, { source: opened.display, reason: 'unsupported-codec', codec: pv.codec });
+      }
       throw new VidlmError('ERR_VIDEO_DECODE', `${opened.display}: the video stream has no picture size (unsupported or corrupt)`, { source: opened.display, codec: pv.codec });
     }
     if (pv && pv.frameCount !== null && opened.size !== null && pv.frameCount > opened.size) {

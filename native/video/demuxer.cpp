@@ -168,6 +168,7 @@ void Demuxer::CollectInfo() {
     s.nbFrames = st->nb_frames;
     s.isDefault = st->disposition & AV_DISPOSITION_DEFAULT;
     s.attachedPic = st->disposition & AV_DISPOSITION_ATTACHED_PIC;
+    s.decodable = f.avcodec_find_decoder(cp->codec_id) != nullptr;
     if (cp->codec_type == AVMEDIA_TYPE_VIDEO) {
       s.width = cp->width;
       s.height = cp->height;

@@ -34,6 +34,7 @@ struct StreamInfo {
   std::optional<int64_t> startTime, duration;  // stream ticks
   std::optional<std::vector<int32_t>> displayMatrix;
   bool isDefault = false, attachedPic = false;
+  bool decodable = true;  // the build has a decoder for its codec
 };
 
 struct MediaInfo {

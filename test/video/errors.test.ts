@@ -50,6 +50,15 @@ t.test('a raw H.264 stream (.h264: no timestamps): a coded error that says so', 
   await tt.rejects(v.sample({ uniform: 4 }), { code: 'ERR_VIDEO_DECODE', message: /no timestamps/, details: { reason: 'no-timestamps', packets: 30 } }, 'it was ERR_VIDEO_EMPTY: "a video stream without frames"');
 });
 
+t.test('an old FLV (Sorenson H.263, no decoder in the build): unsupported-codec, not "no picture size (unsupported or corrupt)"', async (tt) => {
+  const flv = join(MEDIA_DIR, 'sorenson.flv');
+  if (!existsSync(flv)) {
+    const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', '-y', '-f', 'lavfi', '-i', 'testsrc=s=160x120:r=10:d=1', '-c:v', 'flv', flv]);
+    if (r.status !== 0) throw new Error(`ffmpeg failed: ${r.stderr}`);
+  }
+  await tt.rejects(openVideo(flv), { code: 'ERR_VIDEO_DECODE', message: /no decoder for flv1 video/, details: { reason: 'unsupported-codec', codec: 'flv1' } });
+});
+
 t.test('truncated files', async (tt) => {
   // index intact, data cut: opening works, frames past the cut fail with ERR_VIDEO_DECODE
   const v = await openVideo(await media.truncated());
