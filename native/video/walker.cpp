@@ -118,8 +118,7 @@ int64_t Walker::FrameTime(const AVFrame * f) {
   if (!indexDts_) {
     if (f->best_effort_timestamp != AV_NOPTS_VALUE) t = f->best_effort_timestamp;
     else if (f->pts != AV_NOPTS_VALUE) t = f->pts;
-    // no time (MPEG-PS: the last frame flushed out of the decoder, whose packet had only a dts):
-    // the frame after the last one out
+    // no time (MPEG-PS: the last frame flushed out, its packet had only a dts): after the last one out
     else if (lastOut_) t = *lastOut_ + FrameTicks(f);
     else t = synthetic_++;
     lastOut_ = t;
@@ -249,17 +248,16 @@ bool Walker::SeekTo(int64_t target, WalkStrategy s, VideoError & err) {
   // timestamp is its decode position, up to the reorder delay before it is shown (the B-frames
   // of an open GOP come after it)
   const int64_t key = target - KeyLead();
-  // at the start, Rewind: MPEG-TS/PS seek by dts, and a seek to the first frame's pts lands after it
+  // at the start, Rewind (MPEG-TS/PS seek by dts: a seek to the first frame's pts lands after it);
+  // some demuxers cannot seek before the first keyframe: start over
   bool rewound = key <= StreamStart();
   if (rewound ? !dm_.Rewind(stream_) : f.av_seek_frame(dm_.ctx(), stream_, key, AVSEEK_FLAG_BACKWARD) < 0) {
-    // some demuxers cannot seek before the first keyframe: start over
     rewound = true;
     if (!dm_.Rewind(stream_) && dm_.closed()) { err = dm_.ReadError(AVERROR_EXIT, "seek"); return false; }
   }
   eof_ = false;
   int attempt = 0;
-  // further back: 20 s, 40 s … before the keyframe asked for, the stream's start at the last
-  auto back = [&]() {
+  auto back = [&]() {  // further back: 20 s, 40 s … before the keyframe asked for, the stream's start at the last
     attempt++;
     const double to = attempt == 6 ? -INFINITY : static_cast<double>(key) - 10 * tps_ * std::pow(2, attempt);
     if (to <= static_cast<double>(StreamStart())) { rewound = true; dm_.Rewind(stream_); }
@@ -268,12 +266,9 @@ bool Walker::SeekTo(int64_t target, WalkStrategy s, VideoError & err) {
   for (;;) {
     AVPacket * p = nullptr;
     if (!Read(p, err)) return false;
-    if (!p) {
-      // no keyframe after where the seek landed: MPEG-TS seeks by dts, so a seek to a keyframe's
-      // pts lands after it, and where no later keyframe follows (the last GOP) this is the end
-      if (!rewound && attempt < 6) { back(); continue; }
-      return EndOfStream(target, err);
-    }
+    // no keyframe after where the seek landed (a seek by dts lands after the keyframe it asked for; the last GOP)
+    if (!p && !rewound && attempt < 6) { back(); continue; }
+    if (!p) return EndOfStream(target, err);
     if (!(p->flags & AV_PKT_FLAG_KEY)) { f.av_packet_free(&p); continue; }
     const auto pt = PacketTime(p);
     if (pt && *pt > key && *pt > StreamStart() && !rewound && attempt < 6) {
