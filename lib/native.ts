@@ -227,6 +227,8 @@ export interface NativeStreamInfo {
   nbFrames: number;
   isDefault: boolean;
   attachedPic: boolean;
+  /** The build has a decoder for its codec (absent: not reported). */
+  decodable?: boolean;
   width?: number;
   height?: number;
   pixFmt?: string;
@@ -284,7 +286,7 @@ export interface NativeMediaSource {
    *  alone (kept: false); null at the end of the stream. */
   liveNext(stream: number, sampling: NativeLiveSampling, spec: NativeConvertSpec, threads: number, abort?: NativeAbortToken): Promise<NativeLiveFrame | null>;
   /** Every packet's time (stream ticks, ascending), and (addons from #25 on) its bytes and keyframe flag. */
-  scan(stream: number, abort?: NativeAbortToken): Promise<{ pts: Float64Array; end: number; sizes?: Float64Array; keys?: Uint8Array }>;
+  scan(stream: number, abort?: NativeAbortToken): Promise<{ pts: Float64Array; end: number; sizes?: Float64Array; keys?: Uint8Array; untimed?: number }>;
   hasPacket(stream: number, abort?: NativeAbortToken): Promise<boolean>;
   audio(stream: number, options: { start: number; end: number; origin: number; rate: number; channels: number }, abort?: NativeAbortToken): Promise<Float32Array>;
   /** A text subtitle stream's cues (seconds relative to `origin`; end null: until the next cue)

@@ -44,3 +44,18 @@ export function convertSpec(o: FrameOptions, matrix: number[] | null): NativeCon
   if (matrix) spec.matrix = matrix;
   return spec;
 }
+
+/**
+ * Frames without a `size` come at the display size, the stored one stretched by the pixel aspect:
+ * a header's aspect (an H.264 VUI up to 65535:1, a PNG's pHYs, a JPEG's density) could make a
+ * 1000 x 1000 video a 999000 x 1000 picture (3 GB a frame). Such a size is held to `maxPixels`
+ * like a stored one, before anything is decoded.
+ */
+export function checkDisplaySize(spec: NativeConvertSpec, video: { width: number; height: number; displayWidth: number; displayHeight: number; pixelAspect: [number, number] }, maxPixels: number, source: string): void {
+  if (spec.width !== undefined) return;
+  const { displayWidth: dw, displayHeight: dh } = video;
+  if (dw * dh <= maxPixels) return;
+  throw new VidlmError('ERR_VIDEO_TOO_LARGE', `${source}: its ${video.width}x${video.height} pictures with pixel aspect ${video.pixelAspect.join(':')} display at ${dw}x${dh}, over maxPixels (${maxPixels}); pass a size`,
+    { source, stage: 'convert', reason: 'too-large', displayWidth: dw, displayHeight: dh, maxPixels });
+}
+

@@ -128,6 +128,11 @@ export async function openInput(input: VideoInput, options: OpenOptions = {}, li
       const st = await stat(url).catch(() => null);
       if (!st) throw new VidlmError('ERR_VIDEO_OPEN', `cannot open ${display}: no such file`, { source: display, stage: 'open', reason: 'not-found' });
       if (st.isDirectory()) throw new VidlmError('ERR_VIDEO_OPEN', `cannot open ${display}: is a directory`, { source: display, stage: 'open', reason: 'not-media' });
+      // a FIFO or socket reads once and never seeks (and a second decoding lane would wait on it for
+      // ever); its size says 0, which read as 'empty file'. Devices are opened by /dev/ paths.
+      if (!st.isFile()) {
+        throw new VidlmError('ERR_VIDEO_OPEN', `cannot open ${display}: not a regular file (a pipe, socket or device): read it into a Buffer and pass that, or pass a device as /dev/… with format`, { source: display, stage: 'open', reason: 'not-media' });
+      }
       if (st.size === 0) throw new VidlmError('ERR_VIDEO_OPEN', `cannot open ${display}: empty file`, { source: display, stage: 'open', reason: 'not-media' });
       size = st.size;
     }
@@ -268,8 +273,12 @@ export function buildProbe(info: NativeMediaInfo, display: string, kind: string)
     const w = vs.width ?? 0;
     const h = vs.height ?? 0;
     const swap = rot.rotation === 90 || rot.rotation === 270;
-    const dw = Math.round(w * (sar[0] / sar[1]));
-    const nb = vs.nbFrames > 0 ? vs.nbFrames : null;
+    const dw = Math.max(1, Math.round(w * (sar[0] / sar[1])));  // as the addon sizes it: a picture keeps a column
+    // the container's count, unless it counts more frames than the stream shows: an edit list (an
+    // mp4 cut with -ss and -c copy, a phone's trim) hides the frames before the cut, which the
+    // file keeps for decoding; the timeline then counts the shown ones (a packet scan)
+    const shown = duration > 0 && avgFps > 0 ? duration * avgFps : Infinity;
+    const nb = vs.nbFrames > 0 && vs.nbFrames <= shown + 1.5 ? vs.nbFrames : null;
     video = {
       streamIndex: vs.index,
       codec: vs.codec,

@@ -4,10 +4,10 @@
  */
 import { VidlmError, abortError, isVidlmError } from '../errors.js';
 import { withAbort, type NativeConvertSpec, type NativeMediaSource, type NativeStreamInfo, type NativeWalkStats } from '../native.js';
-import { convertSpec } from './convert.js';
+import { checkDisplaySize, convertSpec } from './convert.js';
 import { decodeThreads, withDecodeLease } from '../threads/index.js';
 import { laneUnits, twoLanes, type LaneWalk } from './lanes.js';
-import { openInput, openProbed, type OpenedInput } from './open.js';
+import { DEFAULT_MAX_PIXELS, openInput, openProbed, type OpenedInput } from './open.js';
 import { indexAtOrAfter, resolvePlan, streamTimeline, type Timeline } from './plans.js';
 import { readSubtitles } from './subtitles.js';
 import type { AudioClip, AudioOptions, AudioWindow, OpenOptions, SampleOptions, SamplePlan, SampledFrames, SubtitleOptions, SubtitleTrack, VideoFrame, VideoInput, VideoProbe } from './types.js';
@@ -101,7 +101,10 @@ export class VideoSource {
     const tb = stream.timeBase[0] / stream.timeBase[1];
     // variable frame rate or unknown count: read every packet's timestamp (no decoding)
     this.tl = await streamTimeline({ ...v, isImage: this.probe.isImage }, tb, async () => {
-      const { pts, end } = await this.exclusive(() => withAbort(signal, (t) => this.src.scan(stream.index, t)).catch((e: unknown) => { throw videoError(e, this.probe.source, signal); }));
+      const { pts, end, untimed = 0 } = await this.exclusive(() => withAbort(signal, (t) => this.src.scan(stream.index, t)).catch((e: unknown) => { throw videoError(e, this.probe.source, signal); }));
+      if (pts.length === 0 && untimed > 0) {
+        throw new VidlmError('ERR_VIDEO_DECODE', `${this.probe.source}: its ${untimed} video packets carry no timestamps (a raw ${v.codec} stream): put it in a container first, e.g. ffmpeg -r ${v.avgFps || 25} -i in out.mp4`, { source: this.probe.source, stage: 'scan', reason: 'no-timestamps', packets: untimed });
+      }
       if (pts.length === 0) throw new VidlmError('ERR_VIDEO_EMPTY', `${this.probe.source} has a video stream without frames`, { source: this.probe.source });
       v.frameCount = pts.length;
       if (pts.length > 2) {
@@ -155,8 +158,9 @@ export class VideoSource {
       throw new VidlmError('ERR_INVALID_ARG', `strategy must be auto, seek or sequential, got '${String(options.strategy)}'`);
     }
     const spec = convertSpec(options, this.matrix);
-    const tl = await this.timeline(signal);
     const v = this.probe.video!;
+    checkDisplaySize(spec, v, this.opts.maxPixels ?? DEFAULT_MAX_PIXELS, this.probe.source);
+    const tl = await this.timeline(signal);
     const tps = stream.timeBase[1] / stream.timeBase[0];
     const resolved = resolvePlan(plan, tl, v.avgFps, { ticksPerSecond: tps, origin: this.origin });
     // distinct frames to fetch, ascending
@@ -296,6 +300,10 @@ export async function openVideo(input: VideoInput, options: OpenOptions = {}): P
       throw new VidlmError('ERR_VIDEO_EMPTY', `${opened.display} has a video stream with no frames`, { source: opened.display });
     }
     if (video && pv && !probe.isLive && (pv.width <= 0 || pv.height <= 0)) {
+      // FFmpeg learns a picture size by decoding: a codec without a decoder here (Sorenson H.263 in an old FLV) has none
+      if (video.decodable === false) {
+        throw new VidlmError('ERR_VIDEO_DECODE', `${opened.display}: vidlm's FFmpeg has no decoder for ${pv.codec} video`, { source: opened.display, reason: 'unsupported-codec', codec: pv.codec });
+      }
       throw new VidlmError('ERR_VIDEO_DECODE', `${opened.display}: the video stream has no picture size (unsupported or corrupt)`, { source: opened.display, codec: pv.codec });
     }
     if (pv && pv.frameCount !== null && opened.size !== null && pv.frameCount > opened.size) {

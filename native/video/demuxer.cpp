@@ -168,6 +168,7 @@ void Demuxer::CollectInfo() {
     s.nbFrames = st->nb_frames;
     s.isDefault = st->disposition & AV_DISPOSITION_DEFAULT;
     s.attachedPic = st->disposition & AV_DISPOSITION_ATTACHED_PIC;
+    s.decodable = f.avcodec_find_decoder(cp->codec_id) != nullptr;
     if (cp->codec_type == AVMEDIA_TYPE_VIDEO) {
       s.width = cp->width;
       s.height = cp->height;
@@ -191,6 +192,16 @@ void Demuxer::CollectInfo() {
     }
     info_.streams.push_back(std::move(s));
   }
+}
+
+bool Demuxer::Rewind(int stream) {
+  const FFmpeg & f = ff();
+  const AVStream * st = fmt_->streams[stream];
+  const int64_t start = st->start_time == AV_NOPTS_VALUE ? 0 : st->start_time;
+  const int64_t second = f.av_rescale_q(1, AVRational{1, 1}, st->time_base);
+  if (f.av_seek_frame(fmt_, stream, start - second, AVSEEK_FLAG_BACKWARD) >= 0) return true;
+  if (f.av_seek_frame(fmt_, stream, start, AVSEEK_FLAG_BACKWARD) >= 0) return true;
+  return !(fmt_->iformat->flags & AVFMT_NO_BYTE_SEEK) && f.av_seek_frame(fmt_, -1, 0, AVSEEK_FLAG_BYTE) >= 0;
 }
 
 void Demuxer::Only(int stream) {

@@ -34,6 +34,7 @@ struct StreamInfo {
   std::optional<int64_t> startTime, duration;  // stream ticks
   std::optional<std::vector<int32_t>> displayMatrix;
   bool isDefault = false, attachedPic = false;
+  bool decodable = true;  // the build has a decoder for its codec
 };
 
 struct MediaInfo {
@@ -80,6 +81,10 @@ class Demuxer {
 
   // Reads the next packet of `stream` (others are skipped); false at the end or on error (`ret`).
   bool ReadPacket(AVPacket * pkt, int stream, int & ret);
+  // Back to the first packet of `stream` (its start time asked for a second early: MPEG-TS/PS seek
+  // by dts, and the first keyframe's dts lies before its pts, the stream's start); false when no
+  // seek worked.
+  bool Rewind(int stream);
   // Discards the other streams' packets in the demuxer while `stream` is read (not the side stream's).
   void Only(int stream);
   // Live sources: ReadPacket hands the packets of `stream` to `sink` as it passes them (a live

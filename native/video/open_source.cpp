@@ -29,6 +29,7 @@ Napi::Object StreamToJs(Napi::Env env, const StreamInfo & s) {
   o.Set("nbFrames", static_cast<double>(s.nbFrames));
   o.Set("isDefault", s.isDefault);
   o.Set("attachedPic", s.attachedPic);
+  o.Set("decodable", s.decodable);
   if (!s.language.empty()) o.Set("language", s.language);
   if (!s.title.empty()) o.Set("title", s.title);
   if (s.type == "video") {

@@ -26,18 +26,30 @@ class ScanWorker : public VideoWorker {
     Demuxer & dm = *state_->demuxer;
     dm.Only(stream_);
     state_->walkers.erase(stream_);  // the read position moves under any walker
-    AVStream * st = dm.ctx()->streams[stream_];
-    const int64_t start = st->start_time == AV_NOPTS_VALUE ? 0 : st->start_time;
-    f.av_seek_frame(dm.ctx(), stream_, start, AVSEEK_FLAG_BACKWARD);
+    dm.Rewind(stream_);
     AVPacket * p = f.av_packet_alloc();
     int ret = 0;
+    std::vector<Read> reads;
     while (dm.ReadPacket(p, stream_, ret)) {
-      const int64_t t = p->pts != AV_NOPTS_VALUE ? p->pts : p->dts;
-      if (t != AV_NOPTS_VALUE) {
-        pkts_.push_back({static_cast<double>(t), static_cast<double>(p->size), (p->flags & AV_PKT_FLAG_KEY) ? 1 : 0});
-        end_ = std::max(end_, static_cast<double>(t + (p->duration > 0 ? p->duration : 0)));
-      }
+      // a packet an edit list hides (before an mp4's cut) is decoded for its references, never shown
+      if (!(p->flags & AV_PKT_FLAG_DISCARD)) reads.push_back({p->pts, p->dts, p->duration, p->size, (p->flags & AV_PKT_FLAG_KEY) != 0});
       f.av_packet_unref(p);
+    }
+    // MPEG-PS/TS store a pts only where a PES starts (FFmpeg's parser leaves the B-frames of a
+    // PES without one): a mix of pts and dts is no timeline. Where packets lack a pts but all
+    // have a dts, the times are the dts moved by the reorder delay (pts - dts of the first that
+    // has both): on a constant-rate stream the same set as the presentation times.
+    const bool allPts = std::all_of(reads.begin(), reads.end(), [](const Read & r) { return r.pts != AV_NOPTS_VALUE; });
+    const bool allDts = std::all_of(reads.begin(), reads.end(), [](const Read & r) { return r.dts != AV_NOPTS_VALUE; });
+    int64_t shift = 0;
+    for (const Read & r : reads) {
+      if (r.pts != AV_NOPTS_VALUE && r.dts != AV_NOPTS_VALUE) { shift = r.pts - r.dts; break; }
+    }
+    for (const Read & r : reads) {
+      const int64_t t = allPts ? r.pts : allDts ? r.dts + shift : r.pts != AV_NOPTS_VALUE ? r.pts : r.dts;
+      if (t == AV_NOPTS_VALUE) { untimed_++; continue; }
+      pkts_.push_back({static_cast<double>(t), static_cast<double>(r.size), static_cast<uint8_t>(r.key ? 1 : 0)});
+      end_ = std::max(end_, static_cast<double>(t + (r.duration > 0 ? r.duration : 0)));
     }
     f.av_packet_free(&p);
     if (ret != AVERROR_EOF) {
@@ -45,7 +57,7 @@ class ScanWorker : public VideoWorker {
       if (e.code != "ERR_VIDEO_DECODE") { verr_ = e; return; }
     }
     std::sort(pkts_.begin(), pkts_.end(), [](const Packet & a, const Packet & b) { return a.pts < b.pts; });
-    f.av_seek_frame(dm.ctx(), stream_, start, AVSEEK_FLAG_BACKWARD);
+    dm.Rewind(stream_);
   }
   Napi::Value Result(Napi::Env env) override {
     Napi::Object r = Napi::Object::New(env);
@@ -58,14 +70,17 @@ class ScanWorker : public VideoWorker {
     r.Set("sizes", sizes);
     r.Set("keys", keys);
     r.Set("end", end_);
+    r.Set("untimed", static_cast<double>(untimed_));
     return r;
   }
 
  private:
   struct Packet { double pts; double size; uint8_t key; };
+  struct Read { int64_t pts, dts, duration; int size; bool key; };
   int stream_;
   std::vector<Packet> pkts_;
   double end_ = 0;
+  int64_t untimed_ = 0;  // packets with neither pts nor dts (a raw H.264/HEVC elementary stream)
 };
 
 // Whether the stream has any packet within its first `max` packets (zero-length files).

@@ -118,7 +118,10 @@ int64_t Walker::FrameTime(const AVFrame * f) {
   if (!indexDts_) {
     if (f->best_effort_timestamp != AV_NOPTS_VALUE) t = f->best_effort_timestamp;
     else if (f->pts != AV_NOPTS_VALUE) t = f->pts;
+    // no time (MPEG-PS: the last frame flushed out, its packet had only a dts): after the last one out
+    else if (lastOut_) t = *lastOut_ + FrameTicks(f);
     else t = synthetic_++;
+    lastOut_ = t;
     return t;
   }
   if (f->pkt_dts != AV_NOPTS_VALUE) t = f->pkt_dts - static_cast<int64_t>(dec_ ? dec_->has_b_frames : 0) * FrameTicks(f);
@@ -245,27 +248,34 @@ bool Walker::SeekTo(int64_t target, WalkStrategy s, VideoError & err) {
   // timestamp is its decode position, up to the reorder delay before it is shown (the B-frames
   // of an open GOP come after it)
   const int64_t key = target - KeyLead();
-  if (f.av_seek_frame(dm_.ctx(), stream_, key, AVSEEK_FLAG_BACKWARD) < 0) {
-    // some demuxers cannot seek before the first keyframe: start over
-    const int ret = f.av_seek_frame(dm_.ctx(), stream_, StreamStart(), AVSEEK_FLAG_BACKWARD);
-    if (ret < 0 && dm_.closed()) { err = dm_.ReadError(ret, "seek"); return false; }
+  // at the start, Rewind (MPEG-TS/PS seek by dts: a seek to the first frame's pts lands after it);
+  // some demuxers cannot seek before the first keyframe: start over
+  bool rewound = key <= StreamStart();
+  if (rewound ? !dm_.Rewind(stream_) : f.av_seek_frame(dm_.ctx(), stream_, key, AVSEEK_FLAG_BACKWARD) < 0) {
+    rewound = true;
+    if (!dm_.Rewind(stream_) && dm_.closed()) { err = dm_.ReadError(AVERROR_EXIT, "seek"); return false; }
   }
   eof_ = false;
   int attempt = 0;
+  auto back = [&]() {  // further back: 20 s, 40 s … before the keyframe asked for, the stream's start at the last
+    attempt++;
+    const double to = attempt == 6 ? -INFINITY : static_cast<double>(key) - 10 * tps_ * std::pow(2, attempt);
+    if (to <= static_cast<double>(StreamStart())) { rewound = true; dm_.Rewind(stream_); }
+    else f.av_seek_frame(dm_.ctx(), stream_, static_cast<int64_t>(std::floor(to)), AVSEEK_FLAG_BACKWARD);
+  };
   for (;;) {
     AVPacket * p = nullptr;
     if (!Read(p, err)) return false;
+    // no keyframe after where the seek landed (a seek by dts lands after the keyframe it asked for; the last GOP)
+    if (!p && !rewound && attempt < 6) { back(); continue; }
     if (!p) return EndOfStream(target, err);
     if (!(p->flags & AV_PKT_FLAG_KEY)) { f.av_packet_free(&p); continue; }
     const auto pt = PacketTime(p);
-    if (pt && *pt > key && *pt > StreamStart() && attempt < 6) {
-      // landed past the target (an inexact index): go further back, unless this is the
-      // stream's first packet (nothing lies before it; an image2 still cannot even seek back)
+    if (pt && *pt > key && *pt > StreamStart() && !rewound && attempt < 6) {
+      // landed past the target (an inexact index, a seek by dts): go further back, unless this is
+      // the stream's first packet (nothing lies before it; an image2 still cannot even seek back)
       f.av_packet_free(&p);
-      attempt++;
-      const double back = attempt == 6 ? -INFINITY : static_cast<double>(key) - 10 * tps_ * std::pow(2, attempt);
-      const int64_t to = static_cast<int64_t>(std::floor(std::max(static_cast<double>(StreamStart()), back)));
-      f.av_seek_frame(dm_.ctx(), stream_, to, AVSEEK_FLAG_BACKWARD);
+      back();
       continue;
     }
     if (dec_ && pt && gopKey_ && *pt == *gopKey_) {

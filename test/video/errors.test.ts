@@ -1,10 +1,14 @@
 /** Every failure with real bad media and bad sources: a stable code, no crash. */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Socket } from 'node:net';
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { openVideo, probeVideo } from '../../lib/video/index.js';
-import { media, readCounter } from '../fixtures/media.js';
+import { MEDIA_DIR, counterSource, media, readCounter } from '../fixtures/media.js';
 
 /** A TCP server on loopback that accepts connections and never answers; closed at teardown. */
 async function silentServer(tt: Test): Promise<number> {
@@ -23,6 +27,36 @@ t.test('missing file, directory, not media', async (tt) => {
   await tt.rejects(openVideo(Buffer.from('not a video at all, just some text'.repeat(100))), { code: 'ERR_VIDEO_OPEN' });
   // failed opens free everything and never crash; open many
   for (let i = 0; i < 40; i++) await tt.rejects(probeVideo(await media.notMedia()), { code: 'ERR_VIDEO_OPEN' });
+});
+
+t.test('a FIFO: refused as what it is (it said "empty file"), without waiting for a writer', async (tt) => {
+  const dir = mkdtempSync(join(tmpdir(), 'vidlm-fifo-'));
+  tt.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const fifo = join(dir, 'clip.mp4');
+  if (spawnSync('mkfifo', [fifo]).status !== 0) { tt.skip('no mkfifo'); return; }
+  await tt.rejects(openVideo(fifo), { code: 'ERR_VIDEO_OPEN', message: /not a regular file/, details: { reason: 'not-media' } });
+  await tt.rejects(probeVideo(fifo), { code: 'ERR_VIDEO_OPEN', message: /not a regular file/ });
+});
+
+t.test('a raw H.264 stream (.h264: no timestamps): a coded error that says so', async (tt) => {
+  const raw = join(MEDIA_DIR, 'raw.h264');
+  if (!existsSync(raw)) {
+    const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', '-y', '-f', 'lavfi', '-i', counterSource(1), '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-f', 'h264', raw]);
+    if (r.status !== 0) throw new Error(`ffmpeg failed: ${r.stderr}`);
+  }
+  const v = await openVideo(raw);
+  tt.teardown(() => v.close());
+  tt.equal(v.probe.video?.codec, 'h264', 'it opens and probes');
+  await tt.rejects(v.sample({ uniform: 4 }), { code: 'ERR_VIDEO_DECODE', message: /no timestamps/, details: { reason: 'no-timestamps', packets: 30 } }, 'it was ERR_VIDEO_EMPTY: "a video stream without frames"');
+});
+
+t.test('an old FLV (Sorenson H.263, no decoder in the build): unsupported-codec, not "no picture size (unsupported or corrupt)"', async (tt) => {
+  const flv = join(MEDIA_DIR, 'sorenson.flv');
+  if (!existsSync(flv)) {
+    const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', '-y', '-f', 'lavfi', '-i', 'testsrc=s=160x120:r=10:d=1', '-c:v', 'flv', flv]);
+    if (r.status !== 0) throw new Error(`ffmpeg failed: ${r.stderr}`);
+  }
+  await tt.rejects(openVideo(flv), { code: 'ERR_VIDEO_DECODE', message: /no decoder for flv1 video/, details: { reason: 'unsupported-codec', codec: 'flv1' } });
 });
 
 t.test('truncated files', async (tt) => {
