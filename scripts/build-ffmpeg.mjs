@@ -17,13 +17,13 @@ const pin = JSON.parse(readFileSync(join(root, 'vendor', 'ffmpeg.pin.json'), 'ut
 
 // What users meet, decode side; the PNG encoder is for `vidlm frames`.
 const demuxers = ['mov', 'matroska', 'avi', 'mpegts', 'mpegps', 'flv', 'gif', 'image2', 'image_png_pipe', 'image_jpeg_pipe',
-  'image_webp_pipe', 'image_gif_pipe', 'apng', 'hls', 'rtsp', 'rtp', 'sdp', 'h264', 'hevc', 'mjpeg', 'ivf', 'yuv4mpegpipe',
+  'image_webp_pipe', 'image_gif_pipe', 'image_bmp_pipe', 'apng', 'hls', 'rtsp', 'rtp', 'sdp', 'h264', 'hevc', 'mjpeg', 'ivf', 'yuv4mpegpipe',
   // the probes MPEG-PS (.mpg, .vob) runs on its video streams: without them no video stream is found
   'mpegvideo', 'm4v',
   'wav', 'mp3', 'aac', 'ogg', 'flac',
   // subtitle files users pass next to a video (`subtitles: 'movie.srt'`)
   'srt', 'webvtt', 'ass'];
-const decoders = ['h264', 'hevc', 'vp8', 'vp9', 'mpeg4', 'mpeg1video', 'mpeg2video', 'mjpeg', 'png', 'apng', 'webp', 'gif', 'rawvideo',
+const decoders = ['h264', 'hevc', 'vp8', 'vp9', 'mpeg4', 'mpeg1video', 'mpeg2video', 'mjpeg', 'png', 'apng', 'webp', 'gif', 'bmp', 'rawvideo',
   'aac', 'aac_latm', 'mp3', 'mp3float', 'mp2', 'opus', 'vorbis', 'flac',
   'pcm_s16le', 'pcm_s16be', 'pcm_s24le', 'pcm_s32le', 'pcm_f32le', 'pcm_f64le', 'pcm_u8', 'pcm_alaw', 'pcm_mulaw',
   // text subtitle tracks: mp4 mov_text, mkv SubRip/ASS/WebVTT, plain text

@@ -111,7 +111,7 @@ export async function resolveMedia(url: string, o: CheckedServerOptions, remote:
 /** Demuxers (FFmpeg names) of the containers, streams and pictures clients send. */
 export const MEDIA_DEMUXERS = [
   'mov', 'mp4', 'm4a', '3gp', '3g2', 'mj2', 'matroska', 'webm', 'avi', 'mpegts', 'mpeg', 'flv', 'ogg', 'ivf', 'yuv4mpegpipe',
-  'h264', 'hevc', 'mjpeg', 'gif', 'apng', 'png_pipe', 'jpeg_pipe', 'webp_pipe', 'gif_pipe',
+  'h264', 'hevc', 'mjpeg', 'gif', 'apng', 'png_pipe', 'jpeg_pipe', 'webp_pipe', 'gif_pipe', 'bmp_pipe',
   'wav', 'mp3', 'aac', 'flac',
 ] as const;
 

@@ -68,7 +68,17 @@ class Demuxer {
   const OpenParams & params() const { return params_; }
 
   // Binds the running call's abort flag (checked by FFmpeg's blocking calls) until the next Begin.
-  void Begin(const AbortFlag & abort) { call_abort_ = abort; ArmDeadline(); }
+  // True when the last call's abort interrupted a read: FFmpeg keeps that AVERROR_EXIT in the
+  // AVIOContext, and every later read failed with it (ERR_VIDEO_TIMEOUT); it is cleared, and the
+  // caller must seek before reading on.
+  bool Begin(const AbortFlag & abort) {
+    call_abort_ = abort;
+    ArmDeadline();
+    if (!fmt_ || !fmt_->pb || fmt_->pb->error != AVERROR_EXIT) return false;
+    fmt_->pb->error = 0;
+    fmt_->pb->eof_reached = 0;
+    return true;
+  }
   // Network sources: the next blocking read must return within the timeout.
   void ArmDeadline() {
     deadline_us_.store(params_.network ? NowUs() + params_.timeoutUs : 0, std::memory_order_relaxed);

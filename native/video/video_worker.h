@@ -30,7 +30,10 @@ class VideoWorker : public PromiseWorker {
     if (NeedsDemuxer() && (!state_->open() || state_->closed)) {
       verr_ = {"ERR_DISPOSED", "closed", "the source is closed", ""};
     } else {
-      if (state_->demuxer) state_->demuxer->Begin(abortFlag());
+      // after an interrupted read the walkers' read positions mean nothing: their next target seeks
+      if (state_->demuxer && state_->demuxer->Begin(abortFlag())) {
+        for (auto & [stream, walker] : state_->walkers) walker->Restart();
+      }
       Work();
     }
     if (verr_.failed()) Fail(verr_.code.c_str(), verr_.message);

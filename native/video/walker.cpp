@@ -204,9 +204,9 @@ bool Walker::Flush(int64_t target) {
 }
 
 void Walker::ResetChain(int64_t target) {
-  // the old chain may still hold a frame at or after the target that would be taken for the
-  // answer before the new chain's earlier one: flush it away
-  if (dec_ && maxSent_ && *maxSent_ >= target) {
+  // the packets up to the new GOP are skipped: flush the decoder (a frame of the old chain at or after
+  // the target would be taken first; an H.264 open GOP decoded after the gap put pictures under other times)
+  if (dec_ && maxSent_) {
     ff().avcodec_flush_buffers(dec_);
     maxSent_.reset();
     lastOut_.reset();

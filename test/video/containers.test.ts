@@ -13,6 +13,9 @@
  *   and a PES carries one pts, so the packet scan mixed pts and dts into a timeline with
  *   repeated times (every frame after the first B-frames one off).
  * - An animated PNG opened as a still (its first frame) for want of the apng demuxer and decoder.
+ * - H.264 with open GOPs (non-IDR I-frames, x264 --open-gop; broadcast and some cameras): a walk
+ *   that skipped to a later GOP fed it to a decoder still holding the old chain, which put
+ *   pictures under other frames' times (frame 130's picture as 16.0 s) or lost frames.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
@@ -143,4 +146,24 @@ t.test('an animated PNG is a video of its frames, not a still', async (t) => {
     await v.close();
   }
   t.same(ffmpegCounters(apng), Array.from({ length: 20 }, (_, i) => i), 'the ffmpeg program decodes the same 20 frames');
+});
+
+t.test('H.264 with open GOPs, mp4 and MPEG-TS: each target its own frame after a skip to a later GOP', async (t) => {
+  // 20 s at 10 fps, a non-IDR I-frame every 3 s with B-frames that reach into the GOP before
+  const args = ['-f', 'lavfi', '-i', counterSource(20, 0, 10), ...x264, '-g', '30', '-x264-params', 'open-gop=1', '-bf', '3', '-an'];
+  for (const path of [ffmpeg(args, 'open-gop.mp4'), ffmpeg([...args, '-f', 'mpegts'], 'open-gop.ts')]) {
+    for (const threads of [undefined, 1]) {
+      const v = await openVideo(path, threads ? { threads } : {});
+      try {
+        for (const [strategy, times] of [['seek', [0, 12.34, 15.55, 19.9]], ['sequential', [0, 7.25, 12.34, 15.55, 19.9]]] as const) {
+          const fr = await v.sample({ times: [...times] }, { size: SIZE, strategy });
+          const want = times.map((s) => Math.ceil(s * 10 - 1e-6));
+          t.same(fr.map((f) => f.index), want, `${path.slice(-4)} ${strategy} threads ${threads ?? 'auto'}: indices`);
+          t.same(counters(fr), want, `${path.slice(-4)} ${strategy} threads ${threads ?? 'auto'}: the pictures are those frames`);
+        }
+      } finally {
+        await v.close();
+      }
+    }
+  }
 });

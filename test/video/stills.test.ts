@@ -1,6 +1,6 @@
 /**
  * Stills as people have them: photo-sized baseline and progressive JPEGs, a phone JPEG with EXIF
- * orientation 6, a grayscale JPEG, a PNG with alpha, a 16-bit PNG and an animated GIF, each
+ * orientation 6, a grayscale JPEG, a PNG with alpha, a 16-bit PNG, a BMP and an animated GIF, each
  * pixel-checked against the ffmpeg program's own decode (and the transforms the test does itself).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -148,6 +148,22 @@ t.test('16-bit PNG', async (tt) => {
   const [f] = await decode(path);
   const ref = ffmpegDecode(path);
   tt.ok(maxDiff(f!, ref) <= 1, `the top 8 bits, as ffmpeg gives them (max diff ${maxDiff(f!, ref)})`);
+});
+
+t.test('BMP (a Windows screenshot), by path and as bytes', async (tt) => {
+  // the build had no BMP decoder: ERR_VIDEO_DECODE 'no decoder for bmp video'
+  const path = make('screen.bmp', ['-f', 'lavfi', '-i', 'testsrc2=s=203x117', '-frames:v', '1', '-c:v', 'bmp', '-pix_fmt', 'bgr24']);
+  const ref = ffmpegDecode(path);
+  for (const input of [path, readFileSync(path)]) {
+    const v = await openVideo(input);
+    try {
+      tt.equal(v.probe.isImage, true, 'a still');
+      const [f] = await v.sample({ uniform: 1 });
+      tt.equal(maxDiff(f!, ref), 0, `identical to ffmpeg (${typeof input === 'string' ? 'path' : 'bytes'})`);
+    } finally {
+      await v.close();
+    }
+  }
 });
 
 t.test('animated GIF: every frame', async (tt) => {
