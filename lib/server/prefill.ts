@@ -225,20 +225,21 @@ export async function prefillSlot(s: { model: Model; tokenizer: Context; pool: S
   } else {
     // audio clips take the counts a slot that evaluated them learned (provisional otherwise, until the prefill)
     const entries = knownAudio(await pooledEntries(s.model, s.tokenizer, rendered, media), s.pool.slots.map((sl) => sl.held));
-    prompt = positions(entries);
+    // usage counts KV cells, as ask() does (M-RoPE blocks take more cells than positions); the cache is cut by position
+    prompt = cells(entries);
     if (prompt >= s.contextSize) {
       throw new HttpError(400, 'context_length_exceeded', `the prompt is ${prompt} tokens; a slot holds ${s.contextSize}`, { param: 'messages' });
     }
     const take = s.pool.take(entries);
     slot = take.slot;
     taken(slot);
-    cached = positions(entries, take.shared);
+    cached = cells(entries, take.shared);
     slot.held = [];
-    await slot.sequence.truncate(cached);
+    await slot.sequence.truncate(positions(entries, take.shared));
     const r = await prefillEntries(slot.sequence, entries, take.shared, signal);
     prefillMs = r.ms;
     addAudioTokens(media, entries);
-    prompt = positions(entries);
+    prompt = cells(entries);
     slot.held = keysOnly(entries);
   }
   return { slot, prompt, cached, prefillMs };
