@@ -224,20 +224,23 @@ export async function prefillSlot(s: { model: Model; tokenizer: Context; pool: S
   } else {
     // audio clips take the counts a slot that evaluated them learned (provisional otherwise, until the prefill)
     const entries = knownAudio(await pooledEntries(s.model, s.tokenizer, rendered, media), s.pool.slots.map((sl) => sl.held));
-    prompt = positions(entries);
-    if (prompt >= s.contextSize) {
-      throw new HttpError(400, 'context_length_exceeded', `the prompt is ${prompt} tokens; a slot holds ${s.contextSize}`, { param: 'messages' });
+    // usage counts as ask() does: KV cells on a pooled strategy (M-RoPE blocks take more cells than positions),
+    // positions on the native strategy (here: the Qwen-VL family's own time, its pairs pooled by vidlm); the cache is cut by position
+    const count = media.some((m) => m.strategy === 'native') ? positions : cells;
+    prompt = count(entries);
+    if (cells(entries) >= s.contextSize) {
+      throw new HttpError(400, 'context_length_exceeded', `the prompt takes ${cells(entries)} KV cells; a slot holds ${s.contextSize}`, { param: 'messages' });
     }
     const take = s.pool.take(entries);
     slot = take.slot;
     taken(slot);
-    cached = positions(entries, take.shared);
+    cached = count(entries, take.shared);
     slot.held = [];
-    await slot.sequence.truncate(cached);
+    await slot.sequence.truncate(positions(entries, take.shared));
     const r = await prefillEntries(slot.sequence, entries, take.shared, signal);
     prefillMs = r.ms;
     addAudioTokens(media, entries);
-    prompt = positions(entries);
+    prompt = count(entries);
     slot.held = keysOnly(entries);
   }
   return { slot, prompt, cached, prefillMs };

@@ -11,6 +11,7 @@
 import { windowPairs } from './pairs.js';
 import type { FrameGrid } from '../assembly/types.js';
 import { assemble, assemblyPlan, type Encoded } from '../pipeline/index.js';
+import { CallbackGuard } from '../callbacks.js';
 import { VidlmError, abortError, isVidlmError } from '../errors.js';
 import type { Context } from '../inference/context.js';
 import { litaLocalizeQuestion } from '../prompt/lita.js';
@@ -118,6 +119,11 @@ export class Watch implements AsyncIterable<WatchItem> {
     let lastAnswer: { text: string; answer?: 'yes' | 'no' } | null = null;
     let reconnect: { connection: number; reason?: string; audioSecondsDuringStall?: number; before: number } | null = null;
     let jump: { streamFrom: number; streamTo: number; before: number } | null = null;
+    // onToken that throws or rejects ends the watch with ERR_CALLBACK (its cause the callback's error), as ask()'s callbacks do
+    const callbacks = new CallbackGuard();
+    const onToken = callbacks.wrap('onToken', c.onToken);
+    const failed = (): VidlmError | null => (callbacks.signal.aborted ? callbacks.signal.reason as VidlmError : null);
+    callbacks.signal.addEventListener('abort', () => this.#ac.abort(callbacks.signal.reason), { once: true });
     try {
       if (signal.aborted) throw abortError(c.signal);
       if (this.#hooks.answer) responder = new FunctionResponder(this.#hooks.answer);
@@ -270,7 +276,9 @@ export class Watch implements AsyncIterable<WatchItem> {
         };
         try {
           const question = c.when ? yesNoQuestion(c.when) : c.prompt;
-          const r = await session.ask('answer', question, c.when ? { grammar: YES_NO_GRAMMAR, maxTokens: 2 } : {}, signal, c.onToken);
+          const r = await session.ask('answer', question, c.when ? { grammar: YES_NO_GRAMMAR, maxTokens: 2 } : {}, signal, onToken);
+          const callbackError = failed(); // the answer may have ended before the abort the callback caused reached it
+          if (callbackError) throw callbackError;
           ({ text, prompt, generated } = r);
           tps = r.tokensPerSecond;
           if (c.when) {
@@ -308,8 +316,10 @@ export class Watch implements AsyncIterable<WatchItem> {
         yield window;
         if (event) yield event;
       }
-      if (signal.aborted && !this.#stopped) throw abortError(c.signal);
+      if (signal.aborted && !this.#stopped) throw failed() ?? abortError(c.signal);
     } catch (e) {
+      const callbackError = failed();
+      if (callbackError) throw callbackError;
       if (this.#stopped && isVidlmError(e, 'ERR_ABORTED')) return;
       if (signal.aborted && !this.#stopped && !isVidlmError(e, 'ERR_ABORTED')) throw abortError(c.signal);
       throw e;

@@ -26,6 +26,12 @@ for (const p of pairs) {
       t.ok(r.tokens.generated > 0, `${r.tokens.generated} tokens generated`);
     });
 
+    t.test('ask(): a pooled plan whose question no longer fits the cells is ERR_CONTEXT_FULL', async (t) => {
+      // concat, 16 frames of 16 embeddings and their text: the video fits 512 cells, the question after it does not
+      const e = await ask(clip, 'What happens in the video?', { model, frames: 16, strategy: 'concat', contextSize: 512, maxTokens: 4 }).catch((err: unknown) => err);
+      t.ok(e instanceof VidlmError && e.code === 'ERR_CONTEXT_FULL', String(e));
+    });
+
     t.test('chat: follow-ups until the context is full end with ERR_CONTEXT_FULL, the chat as it was', async (t) => {
       const c = await chat(clip, { model, frames: 4, contextSize: 512, temperature: 0 });
       t.teardown(() => c.dispose());
