@@ -131,8 +131,8 @@ export class Chat {
     let resolveTurn!: (t: TurnResult) => void, rejectTurn!: (e: unknown) => void;
     const turn = new Promise<TurnResult>((res, rej) => { resolveTurn = res; rejectTurn = rej; });
     turn.catch(() => {});
+    // a turn asked before dispose() runs: dispose() frees the sequence once the turns queued before it are done
     const gen = new Generation((onPiece) => this.#turns.run(async () => {
-      if (this.#closing) throw new VidlmError('ERR_DISPOSED', 'the chat was disposed');
       const { plan, history } = this.#next(question);
       const r = await this.#seq.turn(plan, params, signal, onPiece);
       this.#history = [...history, { role: 'assistant', content: r.generation.text }];

@@ -75,3 +75,19 @@ t.test('ERR_CONTEXT_FULL from the model\'s own media path has the numbers too', 
   t.match((err as VidlmError).details, { needed: Number, free: ctx.contextSize, contextSize: ctx.contextSize, sequence: 0 });
   ctx.dispose();
 });
+
+t.test('dispose() right after ask(): the turn asked before it is answered, later ones are refused (LLaVA and M-RoPE pairs)', async (t) => {
+  const m = await tinyModels();
+  const qwen = await loadModel({ model: m.qwen2vlModel, mmproj: m.qwen2vlMmproj, threads: 1 });
+  t.teardown(() => qwen.dispose());
+  for (const [name, mdl] of [['llava', model], ['qwen2vl', qwen]] as const) {
+    const c = await chat(still, { model: mdl, maxTokens: 2, temperature: 0 });
+    const asked = c.ask('What is it?');
+    const closed = c.dispose();
+    const r = await asked.turn;
+    t.ok(r.tokens.generated > 0, `${name}: the turn asked before dispose() was answered`);
+    await closed;
+    t.equal(c.context.disposed, true, `${name}: then the context went with the chat`);
+    t.throws(() => c.ask('And now?'), { code: 'ERR_DISPOSED' }, `${name}: a turn asked after dispose() is refused`);
+  }
+});
