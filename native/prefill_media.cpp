@@ -134,8 +134,9 @@ class PrefillMediaWorker : public PromiseWorker {
                          : mtmd_helper_decode_image_chunk(mctx, s_->ctx, chunk, embd, s_->nPast[seq_], seq_, s_->nBatch, &next, nullptr, nullptr);
       }
       if (rc == 1) {
-        // no free KV cell although the check above passed: cells of earlier media (M-RoPE: more
-        // cells than positions) are not in nPast. Refused as that check refuses, nothing of it kept.
+        // no free KV cell although the check above passed: other sequences hold cells, or cells of
+        // earlier media (M-RoPE: more cells than positions) are not in nPast. Refused as that check
+        // refuses, nothing of it kept.
         llama_memory_seq_rm(llama_get_memory(s_->ctx), seq_, startPast, -1);
         s_->nPast[seq_] = startPast;
         Fail("ERR_CONTEXT_FULL", "the prompt needs " + std::to_string(total) + " cells but the context's " + std::to_string(s_->nCtx) + " KV cells are full");

@@ -33,7 +33,7 @@ t.test('ERR_TEMPLATE: a template that drops the media marker cannot carry the vi
   t.ok(ok.evaluated > 64, 'control: the model\'s own template carries it');
 });
 
-t.test('ERR_DECODE: llama_decode finds no free cells when two sequences share the KV cache', async (t) => {
+t.test('ERR_CONTEXT_FULL, nothing kept: llama_decode finds no free cells when two sequences share the KV cache', async (t) => {
   const [g] = await model.encode([frame(1)]);
   const ctx = await model.createContext({ contextSize: 256, sequences: 2 });
   const images = (n: number) => Array.from({ length: n }, () => ({ embeddings: g!.data, count: 64 }));
@@ -43,7 +43,9 @@ t.test('ERR_DECODE: llama_decode finds no free cells when two sequences share th
   const r0 = await ctx.prefill(plan, { sequence: 0 });
   t.ok(r0.nPast > size / 2, `sequence 0 holds ${r0.nPast} of ${size} cells`);
   const err = await ctx.prefill(plan, { sequence: 1 }).catch((e) => e);
-  t.equal(err?.code, 'ERR_DECODE', err?.message);
+  // the cache is full (the other sequence's cells): the code a caller handles by freeing a sequence, not llama.cpp's failure
+  t.equal(err?.code, 'ERR_CONTEXT_FULL', err?.message);
+  t.match(err?.message, /other sequences hold cells/);
   t.equal(ctx.nPast(1), 0, 'sequence 1 did not advance');
   await ctx.truncate(0, 0);
   const again = await ctx.prefill(plan, { sequence: 1 });
