@@ -58,4 +58,3 @@ export function checkDisplaySize(spec: NativeConvertSpec, video: { width: number
   throw new VidlmError('ERR_VIDEO_TOO_LARGE', `${source}: its ${video.width}x${video.height} pictures with pixel aspect ${video.pixelAspect.join(':')} display at ${dw}x${dh}, over maxPixels (${maxPixels}); pass a size`,
     { source, stage: 'convert', reason: 'too-large', displayWidth: dw, displayHeight: dh, maxPixels });
 }
-
