@@ -47,6 +47,15 @@ std::shared_ptr<ContextState> Context::acquire(Napi::Env env) {
   return state_;
 }
 
+Failure KvCellsFull(ContextState & s, int seq, llama_pos start, int needed) {
+  llama_memory_seq_rm(llama_get_memory(s.ctx), seq, start, -1);
+  s.nPast[seq] = start;
+  return {"ERR_CONTEXT_FULL",
+          "the prompt needs " + std::to_string(needed) + " KV cells but the context's " + std::to_string(s.nCtx) +
+              " are full (other sequences hold cells, or media on M-RoPE models take more cells than positions)",
+          {{"needed", static_cast<double>(needed)}, {"contextSize", static_cast<double>(s.nCtx)}, {"sequence", static_cast<double>(seq)}}};
+}
+
 int SeqArg(Napi::Env env, const Napi::Value & v, const ContextState & s) {
   const int seq = v.IsNumber() ? v.As<Napi::Number>().Int32Value() : 0;
   if (seq < 0 || seq >= s.nSeqMax) Throw(env, "ERR_INVALID_ARG", "sequence " + std::to_string(seq) + " is out of range");

@@ -9,6 +9,7 @@
 
 #include "busy.h"
 #include "compute.h"
+#include "errors.h"
 #include "model.h"
 
 namespace vidlm {
@@ -50,6 +51,12 @@ class Context : public Napi::ObjectWrap<Context> {
 
 // A sequence-id argument (default 0), checked against the context's sequences.
 int SeqArg(Napi::Env env, const Napi::Value & v, const ContextState & s);
+
+// llama_decode found no free KV cell (it returned 1) although the sequence's positions fit: other
+// sequences hold cells, or M-RoPE media take more cells than positions. What the call evaluated of
+// `seq` since `start` is taken back; the failure is ERR_CONTEXT_FULL, as the check before the work
+// refuses a plan, with `needed` the cells the call asked for.
+Failure KvCellsFull(ContextState & s, int seq, llama_pos start, int needed);
 
 // What prefill and prefillMedia resolve with.
 inline Napi::Object PrefillSummary(Napi::Env env, int evaluated, int nPast, double ms) {

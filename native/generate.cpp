@@ -102,8 +102,8 @@ class GenerateWorker : public PromiseWorker {
       s_->llamaCompute.Apply(s_->ctx, s_->compute);
       const int rc = llama_decode(s_->ctx, batch);
       if (rc == 1) {
-        // no free KV cell although the positions fit: M-RoPE media take more cells than positions,
-        // so the cache fills before nPast reaches nCtx. Nothing was evaluated (llama.cpp found no
+        // no free KV cell although the positions fit: other sequences hold cells, or M-RoPE media take
+        // more cells than positions, so the cache fills before nPast reaches nCtx. Nothing was evaluated (llama.cpp found no
         // slot before computing): the logits are still the last token's, and the answer ends here.
         s_->logitsSeq = seq_;
         stopReason_ = "contextFull";

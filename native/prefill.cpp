@@ -120,17 +120,8 @@ class PrefillWorker : public PromiseWorker {
     decodes_++;
     s_->llamaCompute.Apply(s_->ctx, s_->compute);
     const int rc = llama_decode(s_->ctx, b);
-    if (rc == 1) {
-      // no free KV cell although this sequence's positions fit: the cells are taken by other sequences
-      // of the context, or by M-RoPE media (more cells than positions). Refused as the check before
-      // the work refuses a plan, with nothing of it kept
-      llama_memory_seq_rm(llama_get_memory(s_->ctx), seq_, start_, -1);
-      s_->nPast[seq_] = start_;
-      Fail("ERR_CONTEXT_FULL", "the plan needs " + std::to_string(total_) + " tokens but the context's " + std::to_string(s_->nCtx) +
-                                    " KV cells are full (other sequences hold cells, or media on M-RoPE models take more cells than positions)");
-      Detail("needed", total_);
-      Detail("contextSize", s_->nCtx);
-      Detail("sequence", seq_);
+    if (rc == 1) {  // no free KV cell: nothing of the plan kept
+      Fail(KvCellsFull(*s_, seq_, start_, total_));
       return false;
     }
     if (rc != 0) {

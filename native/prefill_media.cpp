@@ -133,18 +133,8 @@ class PrefillMediaWorker : public PromiseWorker {
         rc = keep[i] > 0 && keep[i] < static_cast<int>(mtmd_input_chunk_get_n_tokens(chunk)) ? DecodeAudioPrefix(mctx, s_->ctx, chunk, embd, keep[i], s_->nPast[seq_], seq_, s_->nBatch, &next)
                          : mtmd_helper_decode_image_chunk(mctx, s_->ctx, chunk, embd, s_->nPast[seq_], seq_, s_->nBatch, &next, nullptr, nullptr);
       }
-      if (rc == 1) {
-        // no free KV cell although the check above passed: other sequences hold cells, or cells of
-        // earlier media (M-RoPE: more cells than positions) are not in nPast. Refused as that check
-        // refuses, nothing of it kept.
-        llama_memory_seq_rm(llama_get_memory(s_->ctx), seq_, startPast, -1);
-        s_->nPast[seq_] = startPast;
-        Fail("ERR_CONTEXT_FULL", "the prompt needs " + std::to_string(total) + " cells but the context's " + std::to_string(s_->nCtx) + " KV cells are full");
-        Detail("needed", static_cast<double>(total));
-        Detail("contextSize", s_->nCtx);
-        Detail("sequence", seq_);
-        return;
-      }
+      // no free KV cell although the check above passed (cells of earlier media are not in nPast): nothing of it kept
+      if (rc == 1) return Fail(KvCellsFull(*s_, seq_, startPast, static_cast<int>(total)));
       if (rc != 0) return Fail("ERR_DECODE", "evaluating chunk " + std::to_string(i) + " failed", &log);
       s_->nPast[seq_] = next;
       progress_.report(static_cast<float>(i + 1) / n);

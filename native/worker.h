@@ -52,6 +52,8 @@ class PromiseWorker : public Napi::AsyncWorker {
     const std::string why = log ? log->lastError() : std::string();
     failure_ = {code, why.empty() ? std::move(message) : message + ": " + why};
   }
+  // A failure made elsewhere, details included.
+  void Fail(Failure f) { failure_ = std::move(f); }
   // Numbers for the error's `details` (after Fail).
   void Detail(std::string key, double value) { failure_.details.emplace_back(std::move(key), value); }
   bool Failed() const { return failure_.failed(); }
