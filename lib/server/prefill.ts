@@ -227,9 +227,9 @@ export async function prefillSlot(s: { model: Model; tokenizer: Context; pool: S
     // usage counts as ask() does: KV cells on a pooled strategy (M-RoPE blocks take more cells than positions),
     // positions on the native strategy (here: the Qwen-VL family's own time, its pairs pooled by vidlm); the cache is cut by position
     const count = media.some((m) => m.strategy === 'native') ? positions : cells;
-    prompt = count(entries);
-    if (cells(entries) >= s.contextSize) {
-      throw new HttpError(400, 'context_length_exceeded', `the prompt takes ${cells(entries)} KV cells; a slot holds ${s.contextSize}`, { param: 'messages' });
+    const used = cells(entries);
+    if (used >= s.contextSize) {
+      throw new HttpError(400, 'context_length_exceeded', `the prompt takes ${used} KV cells; a slot holds ${s.contextSize}`, { param: 'messages' });
     }
     const take = s.pool.take(entries);
     slot = take.slot;
