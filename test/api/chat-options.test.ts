@@ -5,14 +5,10 @@
 import t from 'tap';
 import { ask, chat, loadModel } from '../../lib/index.js';
 import { media } from '../fixtures/media.js';
-import { tinyModels } from '../fixtures/tiny-models.js';
+import { mropeAndLlavaPairs } from '../fixtures/tiny-models.js';
 
-const m = await tinyModels();
 const clip = await media.h264();
-const pairs = [
-  { name: 'M-RoPE pair (tiny Qwen2-VL)', paths: { model: m.qwen2vlModel, mmproj: m.qwen2vlMmproj! } },
-  { name: 'LLaVA pair', paths: { model: m.model, mmproj: m.mmproj! } },
-];
+const pairs = await mropeAndLlavaPairs();
 const Q = 'What happens?';
 
 for (const p of pairs) {

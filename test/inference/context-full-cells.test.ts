@@ -6,14 +6,10 @@
 import t from 'tap';
 import { ask, chat, loadModel, VidlmError } from '../../lib/index.js';
 import { media } from '../fixtures/media.js';
-import { tinyModels } from '../fixtures/tiny-models.js';
+import { mropeAndLlavaPairs } from '../fixtures/tiny-models.js';
 
-const m = await tinyModels();
 const clip = await media.h264();
-const pairs = [
-  { name: 'M-RoPE pair (tiny Qwen2-VL, native path)', paths: { model: m.qwen2vlModel, mmproj: m.qwen2vlMmproj! } },
-  { name: 'LLaVA pair (pooled)', paths: { model: m.model, mmproj: m.mmproj! } },
-];
+const pairs = await mropeAndLlavaPairs({ mrope: 'native path', llava: 'pooled' });
 
 for (const p of pairs) {
   t.test(p.name, async (t) => {

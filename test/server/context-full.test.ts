@@ -3,21 +3,17 @@
 // context_length_exceeded, never a 500. On the M-RoPE pair (native path) the video takes more KV
 // cells than positions, so the cells run out while the positions still fit.
 import t from 'tap';
-import { tinyModels } from '../fixtures/tiny-models.js';
+import { mropeAndLlavaPairs } from '../fixtures/tiny-models.js';
 import { mediaDir, post, sseData, startServer, videoTurn } from './helpers.js';
 
-const m = await tinyModels();
 const md = await mediaDir();
 t.teardown(md.cleanup);
-const pairs = [
-  { name: 'M-RoPE pair (tiny Qwen2-VL, native path)', model: { model: m.qwen2vlModel, mmproj: m.qwen2vlMmproj!, threads: 1 } },
-  { name: 'LLaVA pair (pooled)', model: { model: m.model, mmproj: m.mmproj!, threads: 1 } },
-];
+const pairs = await mropeAndLlavaPairs({ mrope: 'native path', llava: 'pooled' });
 const Q = 'What happens in the video?';
 
 for (const p of pairs) {
   t.test(p.name, async (t) => {
-    const { server, url } = await startServer({ model: p.model, mediaPath: md.dir, contextSize: 512 });
+    const { server, url } = await startServer({ model: { ...p.paths, threads: 1 }, mediaPath: md.dir, contextSize: 512 });
     t.teardown(() => server.close());
     const body = { messages: [videoTurn('clip.mp4', Q)], vidlm: { frames: 4 }, temperature: 0, max_tokens: 100_000 };
 

@@ -5,17 +5,13 @@
 // cells) for comparison.
 import t from 'tap';
 import { ask, loadModel } from '../../lib/index.js';
-import { tinyModels } from '../fixtures/tiny-models.js';
+import { mropeAndLlavaPairs } from '../fixtures/tiny-models.js';
 import { mediaDir, post, startServer, videoTurn } from './helpers.js';
 
-const m = await tinyModels();
 const md = await mediaDir();
 t.teardown(md.cleanup);
 const Q = 'What happens in the video?';
-const pairs = [
-  { name: 'M-RoPE pair (tiny Qwen2-VL), concat', paths: { model: m.qwen2vlModel, mmproj: m.qwen2vlMmproj! } },
-  { name: 'LLaVA pair, concat', paths: { model: m.model, mmproj: m.mmproj! } },
-];
+const pairs = await mropeAndLlavaPairs({ mrope: 'concat', llava: 'concat' });
 
 for (const p of pairs) {
   t.test(p.name, async (t) => {

@@ -3,15 +3,11 @@
 // Both pairs.
 import t from 'tap';
 import { ask, loadModel, VidlmError, watch } from '../../lib/index.js';
-import { tinyModels } from '../fixtures/tiny-models.js';
+import { mropeAndLlavaPairs } from '../fixtures/tiny-models.js';
 import { colourClip } from './helpers.js';
 
-const m = await tinyModels();
 const clip = await colourClip(4, [[1, 2]]);
-const pairs = [
-  { name: 'M-RoPE pair (tiny Qwen2-VL)', paths: { model: m.qwen2vlModel, mmproj: m.qwen2vlMmproj! } },
-  { name: 'LLaVA pair', paths: { model: m.model, mmproj: m.mmproj! } },
-];
+const pairs = await mropeAndLlavaPairs();
 
 for (const p of pairs) {
   t.test(p.name, async (t) => {

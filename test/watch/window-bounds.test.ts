@@ -6,15 +6,11 @@
 import t from 'tap';
 import { loadModel, type WatchItem, type WatchWindow } from '../../lib/index.js';
 import { watch } from '../../lib/watch/watch.js';
-import { tinyModels } from '../fixtures/tiny-models.js';
+import { mropeAndLlavaPairs } from '../fixtures/tiny-models.js';
 import { colourClip } from './helpers.js';
 
-const m = await tinyModels();
 const clip = await colourClip(1, [[0.5, 1]], 30);
-const pairs = [
-  { name: 'M-RoPE pair (tiny Qwen2-VL, its own time)', paths: { model: m.qwen2vlModel, mmproj: m.qwen2vlMmproj! } },
-  { name: 'LLaVA pair (pooled)', paths: { model: m.model, mmproj: m.mmproj! } },
-];
+const pairs = await mropeAndLlavaPairs({ mrope: 'its own time', llava: 'pooled' });
 
 for (const p of pairs) {
   t.test(`${p.name}: windows of 0.1 s, every 0.1 s, at 30 fps`, async (t) => {
